@@ -1,0 +1,55 @@
+package io.vmsched.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code vmsched} command: the entry point of the shaded jar, run by the {@code ./vmsched}
+ * launcher with the JVM flags the libraries need.
+ */
+@Command(
+    name = "vmsched",
+    mixinStandardHelpOptions = true,
+    version = "vmsched 0.1.0-SNAPSHOT",
+    description = "A VM scheduler runtime: off-heap lock-free schedules, random-peer balancing, journaled migration.",
+    subcommands = { DemoCommand.class, CommandLine.HelpCommand.class })
+public final class VmschedCommand implements Runnable
+{
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run()
+    {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed, e.g. 'vmsched demo'");
+    }
+
+    /**
+     * Run the command line and return its exit code; user errors are one line on stderr, no trace.
+     *
+     * @param args the arguments.
+     * @return 0 on success, 2 for a usage error, 1 for a failure.
+     */
+    public static int execute(final String... args)
+    {
+        final CommandLine commandLine = new CommandLine(new VmschedCommand());
+        commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
+        {
+            if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException)
+            {
+                cmd.getErr().println("vmsched " + cmd.getCommandName() + ": " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        return commandLine.execute(args);
+    }
+
+    /**
+     * @param args the command line.
+     */
+    public static void main(final String[] args)
+    {
+        System.exit(execute(args));
+    }
+}
