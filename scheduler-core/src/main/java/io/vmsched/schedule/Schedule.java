@@ -53,6 +53,10 @@ public final class Schedule implements AutoCloseable
     public static final int MAX_WEIGHT = 1 << 16;
     /** Default nanoseconds of CPU granted per weight unit each turn. */
     public static final int DEFAULT_QUANTUM_NANOS = 50_000;
+    /** Most turns of quanta an entry can be granted in one slice after missing offers while it ran. */
+    public static final int MAX_CATCH_UP_TURNS = 16;
+    /** Largest weight x quantum: the credit of {@link #MAX_CATCH_UP_TURNS} of them must fit an int. */
+    public static final int MAX_SLICE_NANOS = Integer.MAX_VALUE / (2 * MAX_CATCH_UP_TURNS);
     /** Default number of ring positions a worker takes from the shared cursor at once. */
     public static final int DEFAULT_CLAIM_BATCH = 16;
 
@@ -284,10 +288,10 @@ public final class Schedule implements AutoCloseable
             throw new IllegalArgumentException("vm " + vmId + ": weight must be in [1, " + MAX_WEIGHT + "], got " +
                 weight);
         }
-        if ((long)weight * quantumNanos > Integer.MAX_VALUE / 2)
+        if ((long)weight * quantumNanos > MAX_SLICE_NANOS)
         {
             throw new IllegalArgumentException("vm " + vmId + ": weight " + weight + " x quantum " + quantumNanos +
-                " ns exceeds the largest slice of " + Integer.MAX_VALUE / 2 + " ns");
+                " ns exceeds the largest slice of " + MAX_SLICE_NANOS + " ns");
         }
         if (initialState != RUNNABLE && initialState != SUSPENDED && initialState != MIGRATING_IN)
         {
@@ -398,6 +402,7 @@ public final class Schedule implements AutoCloseable
         {
             throw new ScheduleException("vm " + vmId + ": cannot resume from " + EntryState.name(state));
         }
+        buffer.putInt(offset + SERVED_TURN_OFFSET, currentTurn() - 1); // turns spent stopped earn no catch-up
         buffer.putIntRelease(offset + STATE_OFFSET, RUNNABLE);
     }
 
@@ -638,7 +643,8 @@ public final class Schedule implements AutoCloseable
                     continue;
                 }
                 final int turn = cursor.turn;
-                if (buffer.getInt(offset + SERVED_TURN_OFFSET) - turn >= 0)
+                final int missed = turn - buffer.getInt(offset + SERVED_TURN_OFFSET) - 1;
+                if (missed < 0)
                 {
                     // racy, but benign: a stale batch (its worker was descheduled a whole turn) offers
                     // a slot already served this turn; put it back so no entry gets two turns' share.
@@ -646,10 +652,23 @@ public final class Schedule implements AutoCloseable
                     continue;
                 }
                 buffer.putInt(offset + SERVED_TURN_OFFSET, turn);
+                if (missed > 0)
+                {
+                    catchUp(offset, missed); // it was still running when earlier turns offered it
+                }
                 return (int)position & mask;
             }
         }
         return NO_SLOT;
+    }
+
+    private void catchUp(final int offset, final int missed)
+    {
+        // An entry whose position came round while it was still RUNNING lost that turn's offer; give
+        // it the turns' quanta now (up to MAX_CATCH_UP_TURNS) so long slices do not cost share.
+        final long quantum = (long)buffer.getInt(offset + WEIGHT_OFFSET) * quantumNanos;
+        final long credit = buffer.getInt(offset + CREDIT_OFFSET) + Math.min(missed, MAX_CATCH_UP_TURNS - 1) * quantum;
+        buffer.putInt(offset + CREDIT_OFFSET, (int)Math.min(credit, (MAX_CATCH_UP_TURNS - 1) * quantum));
     }
 
     /**

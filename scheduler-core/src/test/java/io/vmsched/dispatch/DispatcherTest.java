@@ -1,0 +1,312 @@
+package io.vmsched.dispatch;
+
+import io.vmsched.guest.CpuBurnerGuest;
+import io.vmsched.schedule.EntryState;
+import io.vmsched.schedule.Schedule;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class DispatcherTest
+{
+    /** Wraps a guest and records, for every slice, a global start sequence and the ring position. */
+    static final class RecordingGuest implements Guest
+    {
+        final Guest inner;
+        final Schedule schedule;
+        final AtomicLong sequence;
+        final long[] starts;
+        final long[] ends; // sequence value when the slice ended: later starts happened after it
+        int count;
+
+        RecordingGuest(final Guest inner, final Schedule schedule, final AtomicLong sequence, final int max)
+        {
+            this.inner = inner;
+            this.schedule = schedule;
+            this.sequence = sequence;
+            this.starts = new long[max];
+            this.ends = new long[max];
+        }
+
+        @Override
+        public void runSlice(final SliceContext context)
+        {
+            final long seq = sequence.getAndIncrement();
+            inner.runSlice(context);
+            if (count < starts.length)
+            {
+                starts[count] = seq;
+                ends[count] = sequence.get();
+                count++;
+            }
+        }
+
+        @Override
+        public byte[] snapshot()
+        {
+            return inner.snapshot();
+        }
+
+        @Override
+        public void restore(final byte[] state)
+        {
+            inner.restore(state);
+        }
+
+        /**
+         * The most slices any one other guest started while this one waited between two slices
+         * (from the end of one to the start of the next). Round robin over one turn gives 1 per
+         * worker: a worker serves each entry at most once per turn.
+         */
+        int[] othersRunWhileWaiting(final List<RecordingGuest> all)
+        {
+            final int[] most = new int[Math.max(0, count - 1)];
+            for (int k = 1; k < count; k++)
+            {
+                for (final RecordingGuest other : all)
+                {
+                    if (other != this)
+                    {
+                        most[k - 1] = Math.max(most[k - 1], other.startsBetween(ends[k - 1] - 1, starts[k]));
+                    }
+                }
+            }
+            return most;
+        }
+
+        /** Slices this guest started strictly between sequence numbers a and b. */
+        int startsBetween(final long a, final long b)
+        {
+            final long[] sorted = Arrays.copyOf(starts, count);
+            int lo = Arrays.binarySearch(sorted, a + 1);
+            int hi = Arrays.binarySearch(sorted, b);
+            lo = lo < 0 ? -lo - 1 : lo;
+            hi = hi < 0 ? -hi - 1 : hi;
+            return Math.max(0, hi - lo);
+        }
+    }
+
+    private static void assertNoErrors(final ConcurrentLinkedQueue<Throwable> errors)
+    {
+        if (!errors.isEmpty())
+        {
+            final AssertionError failure = new AssertionError("dispatcher reported " + errors.size() + " errors");
+            errors.forEach(failure::addSuppressed);
+            throw failure;
+        }
+    }
+
+    @Test
+    void cpuTimeIsProportionalToWeightWithinFivePercent()
+    {
+        final int[] weights = { 1, 2, 3, 4 };
+        final Schedule schedule = Schedule.allocate(16, 20_000, 4);
+        final AtomicLong sequence = new AtomicLong();
+        final List<RecordingGuest> guests = new ArrayList<>();
+        final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        for (int i = 0; i < weights.length; i++)
+        {
+            final RecordingGuest g = new RecordingGuest(new CpuBurnerGuest(1.0), schedule, sequence, 50_000);
+            guests.add(g);
+            schedule.insert(i + 1, weights[i], EntryState.RUNNABLE, g);
+        }
+
+        final long[] cpuAtStart = new long[weights.length];
+        try (Dispatcher dispatcher = new Dispatcher(schedule, 2, Dispatcher::defaultIdleStrategy, errors::add).start())
+        {
+            // Warm up (JIT) before the window, then measure over a window of more than 10,000 slices.
+            Await.until("2,000 warm-up slices", 120, () -> dispatcher.slicesDispatched() >= 2_000);
+            for (int i = 0; i < weights.length; i++)
+            {
+                cpuAtStart[i] = schedule.cpuNanos(schedule.slotOf(i + 1));
+            }
+            final long windowEnd = dispatcher.slicesDispatched() + 12_000;
+            Await.until("a window of 12,000 slices", 120, () -> dispatcher.slicesDispatched() >= windowEnd);
+        }
+        assertNoErrors(errors);
+
+        long cpuTotal = 0;
+        for (int i = 0; i < weights.length; i++)
+        {
+            cpuTotal += schedule.cpuNanos(schedule.slotOf(i + 1)) - cpuAtStart[i];
+        }
+        final StringBuilder report = new StringBuilder();
+        double worst = 0;
+        final int[][] waits = new int[weights.length][];
+        for (int i = 0; i < weights.length; i++)
+        {
+            final int slot = schedule.slotOf(i + 1);
+            final double share = (double)(schedule.cpuNanos(slot) - cpuAtStart[i]) / cpuTotal;
+            final double fair = weights[i] / 10.0;
+            final double error = share / fair - 1.0;
+            worst = Math.max(worst, Math.abs(error));
+            waits[i] = guests.get(i).othersRunWhileWaiting(guests);
+            final long withinOneTurn = Arrays.stream(waits[i]).filter(n -> n <= 2).count();
+            report.append(String.format("weight %d: share %.4f fair %.4f error %+.2f%%; %d waits, %d within one " +
+                "turn per worker, worst %d%n", weights[i], share, fair, 100 * error, waits[i].length, withinOneTurn,
+                Arrays.stream(waits[i]).max().orElse(0)));
+        }
+        System.out.print(report);
+        assertTrue(worst <= 0.05, "CPU share off by more than 5%:\n" + report);
+
+        // No starvation. Between two slices of an entry, another entry may run once per worker (each
+        // worker serves each entry at most once per turn): at most 2 here. The rare longer waits
+        // are a worker descheduled by the OS between its claim and the guest's first instruction
+        // (or between the guest's return and the release), which no scheduler in user space can
+        // prevent; they must stay rare.
+        for (int i = 0; i < weights.length; i++)
+        {
+            final long beyond = Arrays.stream(waits[i]).filter(n -> n > 2).count();
+            assertTrue(beyond <= Math.max(5, waits[i].length / 200), "weight " + weights[i] + ": " + beyond +
+                " waits longer than one turn per worker\n" + report);
+        }
+    }
+
+    @Test
+    void oneWorkerServesEveryOtherEntryExactlyOnceBetweenTwoSlicesOfAnEntry()
+    {
+        final Schedule schedule = Schedule.allocate(64, 2_000, 16);
+        final AtomicLong sequence = new AtomicLong();
+        final List<RecordingGuest> guests = new ArrayList<>();
+        final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        for (int i = 0; i < 20; i++)
+        {
+            final RecordingGuest g = new RecordingGuest(new CpuBurnerGuest(1.0), schedule, sequence, 2_000);
+            guests.add(g);
+            schedule.insert(100 + i, 1 + i % 4, EntryState.RUNNABLE, g);
+        }
+        try (Dispatcher dispatcher = new Dispatcher(schedule, 1, Dispatcher::defaultIdleStrategy, errors::add).start())
+        {
+            Await.until("10,000 slices", 120, () -> dispatcher.slicesDispatched() >= 10_000);
+        }
+        assertNoErrors(errors);
+
+        for (final RecordingGuest e : guests)
+        {
+            for (int k = 1; k < Math.min(e.count, 400); k++)
+            {
+                for (final RecordingGuest f : guests)
+                {
+                    if (f != e)
+                    {
+                        assertEquals(1, f.startsBetween(e.starts[k - 1], e.starts[k]),
+                            "round robin: each other entry runs exactly once per turn");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void guestThatThrowsIsSuspendedAndReported()
+    {
+        final Schedule schedule = Schedule.allocate(8, 10_000, 1);
+        final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        final AtomicInteger calls = new AtomicInteger();
+        final Guest faulty = new Guest()
+        {
+            @Override
+            public void runSlice(final SliceContext context)
+            {
+                if (calls.incrementAndGet() == 3)
+                {
+                    throw new IllegalStateException("guest bug");
+                }
+            }
+
+            @Override
+            public byte[] snapshot()
+            {
+                return new byte[0];
+            }
+
+            @Override
+            public void restore(final byte[] state)
+            {
+            }
+        };
+        final CpuBurnerGuest healthy = new CpuBurnerGuest(0.5);
+        schedule.insert(1, 1, EntryState.RUNNABLE, faulty);
+        schedule.insert(2, 1, EntryState.RUNNABLE, healthy);
+        try (Dispatcher dispatcher = new Dispatcher(schedule, 2, Dispatcher::defaultIdleStrategy, errors::add).start())
+        {
+            Await.until("the faulty guest to be suspended", 30,
+                () -> schedule.stateOfSlot(schedule.slotOf(1)) == EntryState.SUSPENDED);
+            final long healthySlices = schedule.slices(schedule.slotOf(2));
+            Await.until("the healthy guest to keep running", 30,
+                () -> schedule.slices(schedule.slotOf(2)) > healthySlices + 100);
+            assertEquals(1, dispatcher.guestFailures());
+        }
+        assertEquals(3, calls.get(), "a failed guest is not run again");
+        assertEquals(1, errors.size());
+        final GuestFailedException failure = (GuestFailedException)errors.peek();
+        assertEquals(1, failure.vmId());
+        assertTrue(failure.getMessage().contains("vm 1"), failure.getMessage());
+    }
+
+    @Test
+    void cpuTimeIsMeasuredNotWallTime()
+    {
+        assumeThreadCpuTime();
+        final Schedule schedule = Schedule.allocate(8, 1_000_000, 1);
+        final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        final AtomicInteger slices = new AtomicInteger();
+        final Guest parker = new Guest()
+        {
+            @Override
+            public void runSlice(final SliceContext context)
+            {
+                // blocked, not computing: 2 ms of wall time, almost no CPU
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+                slices.incrementAndGet();
+            }
+
+            @Override
+            public byte[] snapshot()
+            {
+                return new byte[0];
+            }
+
+            @Override
+            public void restore(final byte[] state)
+            {
+            }
+        };
+        schedule.insert(1, 1, EntryState.RUNNABLE, parker);
+        try (Dispatcher dispatcher = new Dispatcher(schedule, 1, Dispatcher::defaultIdleStrategy, errors::add).start())
+        {
+            Await.until("20 slices", 30, () -> slices.get() >= 20);
+        }
+        final int slot = schedule.slotOf(1);
+        final long ran = schedule.slices(slot);
+        final long cpu = schedule.cpuNanos(slot);
+        assertTrue(cpu < ran * TimeUnit.MILLISECONDS.toNanos(1),
+            "charged " + cpu + " ns for " + ran + " slices of 2 ms parked: wall time, not CPU time");
+        assertNoErrors(errors);
+    }
+
+    private static void assumeThreadCpuTime()
+    {
+        org.junit.jupiter.api.Assumptions.assumeTrue(ThreadCpuClock.isThreadCpuTime(),
+            "this JVM cannot measure thread CPU time");
+    }
+
+    @Test
+    void workerCountMustBePositive()
+    {
+        final Schedule schedule = Schedule.allocate(8);
+        assertThrows(IllegalArgumentException.class,
+            () -> new Dispatcher(schedule, 0, Dispatcher::defaultIdleStrategy, Throwable::printStackTrace));
+        assertEquals(Runtime.getRuntime().availableProcessors(),
+            new Dispatcher(schedule, Throwable::printStackTrace).workerCount());
+    }
+}
