@@ -3,6 +3,7 @@ package io.vmsched.schedule;
 import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
 import org.agrona.IoUtil;
+import org.agrona.UnsafeApi;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -74,6 +75,10 @@ public final class Schedule implements AutoCloseable
 
     private final AtomicBuffer buffer;
     private final MappedByteBuffer mapped;
+    // Absolute addresses for the dispatch path, which skips the buffer's bounds checks: every slot
+    // address is built from an index masked to the capacity the constructor checked the buffer holds.
+    private final long slotsAddress;
+    private final long cursorAddress;
     private final int capacity;
     private final int mask;
     private final int capacityShift;
@@ -140,6 +145,8 @@ public final class Schedule implements AutoCloseable
 
         this.buffer = buffer;
         this.mapped = mapped;
+        this.slotsAddress = buffer.addressOffset() + HEADER_LENGTH;
+        this.cursorAddress = buffer.addressOffset() + CURSOR_OFFSET;
         this.capacity = capacity;
         this.mask = capacity - 1;
         this.capacityShift = Integer.numberOfTrailingZeros(capacity);
@@ -621,54 +628,56 @@ public final class Schedule implements AutoCloseable
      */
     public int claimNext(final DispatchCursor cursor)
     {
-        final AtomicBuffer buffer = this.buffer;
         for (int scanned = 0; scanned < capacity; scanned++)
         {
             long position = cursor.position;
             if (position == cursor.limit)
             {
-                position = buffer.getAndAddLong(CURSOR_OFFSET, claimBatch);
+                position = UnsafeApi.getAndAddLong(null, cursorAddress, claimBatch);
                 cursor.limit = position + claimBatch;
                 cursor.turn = (int)(position >>> capacityShift);
             }
             cursor.position = position + 1;
 
-            final int offset = HEADER_LENGTH + ((int)position & mask) * SLOT_LENGTH;
-            if (buffer.getIntVolatile(offset) == RUNNABLE && buffer.compareAndSetInt(offset, RUNNABLE, RUNNING))
+            final int slot = (int)position & mask;
+            final long address = slotsAddress + ((long)slot << SLOT_SHIFT);
+            if (UnsafeApi.getIntVolatile(null, address) == RUNNABLE &&
+                UnsafeApi.compareAndSetInt(null, address, RUNNABLE, RUNNING))
             {
                 // The CAS makes this worker the slot's only owner: payload reads and writes below are safe.
-                if (buffer.getIntVolatile(offset + PENDING_OFFSET) != NONE)
+                if (UnsafeApi.getIntVolatile(null, address + PENDING_OFFSET) != NONE)
                 {
-                    releaseState(offset); // the agent asked for it to stop: hand it over unrun
+                    releaseState(address); // the agent asked for it to stop: hand it over unrun
                     continue;
                 }
                 final int turn = cursor.turn;
-                final int missed = turn - buffer.getInt(offset + SERVED_TURN_OFFSET) - 1;
+                final int missed = turn - UnsafeApi.getInt(null, address + SERVED_TURN_OFFSET) - 1;
                 if (missed < 0)
                 {
                     // racy, but benign: a stale batch (its worker was descheduled a whole turn) offers
                     // a slot already served this turn; put it back so no entry gets two turns' share.
-                    releaseState(offset);
+                    releaseState(address);
                     continue;
                 }
-                buffer.putInt(offset + SERVED_TURN_OFFSET, turn);
+                UnsafeApi.putInt(null, address + SERVED_TURN_OFFSET, turn);
                 if (missed > 0)
                 {
-                    catchUp(offset, missed); // it was still running when earlier turns offered it
+                    catchUp(address, missed); // it was still running when earlier turns offered it
                 }
-                return (int)position & mask;
+                return slot;
             }
         }
         return NO_SLOT;
     }
 
-    private void catchUp(final int offset, final int missed)
+    private void catchUp(final long address, final int missed)
     {
         // An entry whose position came round while it was still RUNNING lost that turn's offer; give
         // it the turns' quanta now (up to MAX_CATCH_UP_TURNS) so long slices do not cost share.
-        final long quantum = (long)buffer.getInt(offset + WEIGHT_OFFSET) * quantumNanos;
-        final long credit = buffer.getInt(offset + CREDIT_OFFSET) + Math.min(missed, MAX_CATCH_UP_TURNS - 1) * quantum;
-        buffer.putInt(offset + CREDIT_OFFSET, (int)Math.min(credit, (MAX_CATCH_UP_TURNS - 1) * quantum));
+        final long quantum = (long)UnsafeApi.getInt(null, address + WEIGHT_OFFSET) * quantumNanos;
+        final long credit = UnsafeApi.getInt(null, address + CREDIT_OFFSET) +
+            Math.min(missed, MAX_CATCH_UP_TURNS - 1) * quantum;
+        UnsafeApi.putInt(null, address + CREDIT_OFFSET, (int)Math.min(credit, (MAX_CATCH_UP_TURNS - 1) * quantum));
     }
 
     /**
@@ -680,8 +689,9 @@ public final class Schedule implements AutoCloseable
      */
     public long budgetNanos(final int slot)
     {
-        final int offset = slotOffset(slot);
-        return (long)buffer.getInt(offset + WEIGHT_OFFSET) * quantumNanos + buffer.getInt(offset + CREDIT_OFFSET);
+        final long address = slotAddress(slot);
+        return (long)UnsafeApi.getInt(null, address + WEIGHT_OFFSET) * quantumNanos +
+            UnsafeApi.getInt(null, address + CREDIT_OFFSET);
     }
 
     /**
@@ -695,9 +705,9 @@ public final class Schedule implements AutoCloseable
      */
     public void release(final int slot, final long cpuNanos, final long ioBytes, final long memBytes)
     {
-        final int offset = slotOffset(slot);
-        account(offset, cpuNanos, ioBytes, memBytes);
-        releaseState(offset);
+        final long address = slotAddress(slot);
+        account(address, cpuNanos, ioBytes, memBytes);
+        releaseState(address);
     }
 
     /**
@@ -709,19 +719,23 @@ public final class Schedule implements AutoCloseable
      */
     public void releaseFailed(final int slot, final long cpuNanos)
     {
-        final int offset = slotOffset(slot);
-        account(offset, cpuNanos, 0, buffer.getLong(offset + MEM_BYTES_OFFSET));
-        final int pending = buffer.getIntVolatile(offset + PENDING_OFFSET);
-        buffer.putIntRelease(offset + STATE_OFFSET, pending != NONE ? pending : SUSPENDED);
+        final long address = slotAddress(slot);
+        account(address, cpuNanos, 0, UnsafeApi.getLong(null, address + MEM_BYTES_OFFSET));
+        final int pending = UnsafeApi.getIntVolatile(null, address + PENDING_OFFSET);
+        UnsafeApi.putIntRelease(null, address + STATE_OFFSET, pending != NONE ? pending : SUSPENDED);
     }
 
-    private void account(final int offset, final long cpuNanos, final long ioBytes, final long memBytes)
+    private long slotAddress(final int slot)
     {
-        final AtomicBuffer buffer = this.buffer;
-        final long quantum = (long)buffer.getInt(offset + WEIGHT_OFFSET) * quantumNanos;
+        return slotsAddress + ((long)(slot & mask) << SLOT_SHIFT);
+    }
+
+    private void account(final long address, final long cpuNanos, final long ioBytes, final long memBytes)
+    {
+        final long quantum = (long)UnsafeApi.getInt(null, address + WEIGHT_OFFSET) * quantumNanos;
         // Deficit round robin: carry what the slice under- or over-ran, bounded so an idle entry
         // banks at most one extra quantum and a long overrun is forgiven past half a quantum.
-        long credit = buffer.getInt(offset + CREDIT_OFFSET) + quantum - cpuNanos;
+        long credit = UnsafeApi.getInt(null, address + CREDIT_OFFSET) + quantum - cpuNanos;
         if (credit > quantum)
         {
             credit = quantum;
@@ -730,22 +744,22 @@ public final class Schedule implements AutoCloseable
         {
             credit = -(quantum >> 1);
         }
-        buffer.putInt(offset + CREDIT_OFFSET, (int)credit);
-        buffer.putLong(offset + CPU_NANOS_OFFSET, buffer.getLong(offset + CPU_NANOS_OFFSET) + cpuNanos);
-        buffer.putLong(offset + SLICES_OFFSET, buffer.getLong(offset + SLICES_OFFSET) + 1);
+        UnsafeApi.putInt(null, address + CREDIT_OFFSET, (int)credit);
+        UnsafeApi.putLong(null, address + CPU_NANOS_OFFSET, UnsafeApi.getLong(null, address + CPU_NANOS_OFFSET) + cpuNanos);
+        UnsafeApi.putLong(null, address + SLICES_OFFSET, UnsafeApi.getLong(null, address + SLICES_OFFSET) + 1);
         if (ioBytes != 0)
         {
-            buffer.putLong(offset + IO_BYTES_OFFSET, buffer.getLong(offset + IO_BYTES_OFFSET) + ioBytes);
+            UnsafeApi.putLong(null, address + IO_BYTES_OFFSET, UnsafeApi.getLong(null, address + IO_BYTES_OFFSET) + ioBytes);
         }
-        buffer.putLong(offset + MEM_BYTES_OFFSET, memBytes);
+        UnsafeApi.putLong(null, address + MEM_BYTES_OFFSET, memBytes);
     }
 
-    private void releaseState(final int offset)
+    private static void releaseState(final long address)
     {
         // Read the request before the release store: a request the agent publishes after this read
         // finds the slot RUNNABLE again (agent CAS) or is seen by the next claimer.
-        final int pending = buffer.getIntVolatile(offset + PENDING_OFFSET);
-        buffer.putIntRelease(offset + STATE_OFFSET, pending != NONE ? pending : RUNNABLE);
+        final int pending = UnsafeApi.getIntVolatile(null, address + PENDING_OFFSET);
+        UnsafeApi.putIntRelease(null, address + STATE_OFFSET, pending != NONE ? pending : RUNNABLE);
     }
 
     /**
@@ -847,7 +861,7 @@ public final class Schedule implements AutoCloseable
 
     /**
      * Unmap the file of a mapped schedule; a direct buffer is left to the garbage collector. Call
-     * after every worker has stopped.
+     * only after every worker has stopped: claim and release use the buffer's raw address.
      */
     @Override
     public void close()

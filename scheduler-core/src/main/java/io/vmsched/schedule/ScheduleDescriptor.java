@@ -85,6 +85,8 @@ public final class ScheduleDescriptor
     public static final int HEADER_LENGTH = 256;
 
     public static final int SLOT_LENGTH = 64;
+    /** log2 of {@link #SLOT_LENGTH}. */
+    public static final int SLOT_SHIFT = 6;
     public static final int STATE_OFFSET = 0;
     public static final int GENERATION_OFFSET = 4;
     public static final int VM_ID_OFFSET = 8;
