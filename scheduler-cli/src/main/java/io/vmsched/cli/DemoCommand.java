@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,6 +29,9 @@ import java.util.concurrent.TimeUnit;
     description = "Run one host's dispatcher over a handful of guests and print what it did.")
 final class DemoCommand implements Runnable
 {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--guests", defaultValue = "6", description = "Guests to run, at least 3 (default: ${DEFAULT-VALUE}).")
     int guests;
 
@@ -71,7 +74,7 @@ final class DemoCommand implements Runnable
             throw new IllegalArgumentException("--data " + data + ": cannot create the directory (" + ex.getMessage() + ")");
         }
 
-        final PrintStream out = System.out;
+        final PrintWriter out = spec.commandLine().getOut();
         final Random random = new Random(seed);
         final int capacity = Integer.highestOneBit(Math.max(4, guests) * 2 - 1) * 2;
         final Path scheduleFile = data.resolve("schedule.dat");
@@ -87,8 +90,8 @@ final class DemoCommand implements Runnable
                 final DemoGuest g;
                 if (i == 0)
                 {
-                    g = new DemoGuest(vmId, "io-writer 64 KiB/slice", 1,
-                        new IoWriterGuest(data.resolve("io-guest.bin"), 64 * 1024, 64L * 1024 * 1024));
+                    g = new DemoGuest(vmId, "io-writer 4 KiB/slice", 1,
+                        new IoWriterGuest(data.resolve("io-guest.bin"), 4 * 1024, 16L * 1024 * 1024));
                 }
                 else if (i == 1)
                 {
@@ -134,6 +137,7 @@ final class DemoCommand implements Runnable
                     }
                     schedule.reclaim();
                     out.printf("t=%ds  slices %,d  (%s)%n", second, dispatcher.slicesDispatched(), line(schedule, all));
+                    out.flush();
                 }
             }
             finally
@@ -152,6 +156,11 @@ final class DemoCommand implements Runnable
         for (final Throwable error : errors)
         {
             out.println("error: " + error.getMessage());
+        }
+        out.flush();
+        if (!errors.isEmpty())
+        {
+            throw new IllegalStateException(errors.size() + " dispatcher errors (listed above)");
         }
     }
 
@@ -172,7 +181,7 @@ final class DemoCommand implements Runnable
         return sb.toString();
     }
 
-    private static void summary(final PrintStream out, final Schedule schedule, final List<DemoGuest> all,
+    private static void summary(final PrintWriter out, final Schedule schedule, final List<DemoGuest> all,
         final Dispatcher dispatcher)
     {
         long cpuTotal = 0;

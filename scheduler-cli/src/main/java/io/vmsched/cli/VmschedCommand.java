@@ -1,6 +1,8 @@
 package io.vmsched.cli;
 
 import picocli.CommandLine;
+
+import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 
 /**
@@ -32,12 +34,28 @@ public final class VmschedCommand implements Runnable
      */
     public static int execute(final String... args)
     {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /**
+     * Run the command line with the given output streams.
+     *
+     * @param out  where normal output goes.
+     * @param err  where errors go.
+     * @param args the arguments.
+     * @return 0 on success, 2 for a usage error, 1 for a failure.
+     */
+    public static int execute(final PrintWriter out, final PrintWriter err, final String... args)
+    {
         final CommandLine commandLine = new CommandLine(new VmschedCommand());
+        commandLine.setOut(out);
+        commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
         {
             if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException)
             {
                 cmd.getErr().println("vmsched " + cmd.getCommandName() + ": " + ex.getMessage());
+                cmd.getErr().flush();
                 return 2;
             }
             throw ex;
