@@ -1,0 +1,203 @@
+package io.vmsched.cli;
+
+import io.vmsched.balance.BalanceConfig;
+import io.vmsched.balance.BalanceDecision;
+import io.vmsched.sim.SimulationResult;
+import io.vmsched.sim.Simulator;
+import io.vmsched.sim.SyntheticWorkload;
+import io.vmsched.sim.Traces;
+import io.vmsched.sim.Workload;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * {@code vmsched simulate}: the deterministic simulator over synthetic loads or real traces.
+ */
+@Command(name = "simulate", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Simulate a cluster balanced by a policy, over synthetic loads or a trace directory.")
+final class SimulateCommand implements Runnable
+{
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--policy", defaultValue = "random-pair", description = "random-pair | greedy | none (default: ${DEFAULT-VALUE}).")
+    String policy;
+
+    @Option(names = "--trace", description = "Directory of trace files (else synthetic loads).")
+    Path trace;
+
+    @Option(names = "--format", defaultValue = "planetlab", description = "planetlab | bitbrains (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--vms", defaultValue = "1000", description = "Synthetic VMs (default: ${DEFAULT-VALUE}).")
+    int vms;
+
+    @Option(names = "--hosts", defaultValue = "0", description = "Hosts (default: 50 for synthetic, VMs / 10 rounded up for traces).")
+    int hosts;
+
+    @Option(names = "--load-dist", defaultValue = "lognormal", description = "uniform | lognormal (default: ${DEFAULT-VALUE}).")
+    String loadDist;
+
+    @Option(names = "--initial", defaultValue = "random", description = "all-on-one | random | round-robin (default: ${DEFAULT-VALUE}).")
+    String initial;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--steps", defaultValue = "0", description = "Steps (default: the trace length, or until converged).")
+    int steps;
+
+    @Option(names = "--rounds-per-step", defaultValue = "1", description = "Exchange rounds per step (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--peer-choices", defaultValue = "1", description = "Random peers sampled per exchange (default: ${DEFAULT-VALUE}).")
+    int peerChoices;
+
+    @Option(names = "--exchange-limit", defaultValue = "4", description = "Moves per exchange, 0 = no limit (default: ${DEFAULT-VALUE}).")
+    int exchangeLimit;
+
+    @Option(names = "--threshold", defaultValue = "0.10", description = "Exchange when the difference exceeds this fraction of the mean (default: ${DEFAULT-VALUE}).")
+    double threshold;
+
+    @Option(names = "--min-gain", defaultValue = "0.02", description = "Least lowering of the difference per move, fraction of the mean (default: ${DEFAULT-VALUE}).")
+    double minGain;
+
+    @Option(names = "--smoothing", defaultValue = "1", description = "Samples the observed load is averaged over (default: ${DEFAULT-VALUE}).")
+    double smoothing;
+
+    @Option(names = "--ping-pong", defaultValue = "8", description = "Steps a VM may not return to the host it left (default: ${DEFAULT-VALUE}).")
+    int pingPong;
+
+    @Option(names = "--residency", defaultValue = "0", description = "Steps a VM stays before moving again (default: ${DEFAULT-VALUE}).")
+    int residency;
+
+    @Option(names = "--stability", defaultValue = "0", description = "Penalty on a VM's load volatility when choosing (default: ${DEFAULT-VALUE}).")
+    double stability;
+
+    @Option(names = "--above-mean", defaultValue = "false", description = "Shed only while above the gossiped mean.")
+    boolean aboveMean;
+
+    @Option(names = "--cap-at-mean", defaultValue = "false", description = "Aim no further than the gossiped mean on either side.")
+    boolean capAtMean;
+
+    @Option(names = "--migration-steps", defaultValue = "0", description = "Steps a migration takes, 0 = instant (default: ${DEFAULT-VALUE}).")
+    int migrationSteps;
+
+    @Option(names = "--concurrent", defaultValue = "0", description = "Migrations in flight per host, 0 = no limit (default: ${DEFAULT-VALUE}).")
+    int concurrent;
+
+    @Option(names = "--heterogeneous", description = "Hosts of alternating size and speed (1x, 2x).")
+    boolean heterogeneous;
+
+    @Option(names = "--dry-run", description = "Record decisions with their reasons instead of moving.")
+    boolean dryRun;
+
+    @Option(names = "--json", description = "End with one JSON line of the summary.")
+    boolean json;
+
+    @Override
+    public void run()
+    {
+        final PrintWriter out = spec.commandLine().getOut();
+        final Workload workload;
+        if (trace != null)
+        {
+            final int traceHosts = hosts;
+            switch (format)
+            {
+                case "planetlab": workload = Traces.planetLab(trace); break;
+                case "bitbrains": workload = Traces.bitbrains(trace, Math.max(1, traceHosts == 0 ? 1 : traceHosts)); break;
+                default: throw new IllegalArgumentException("--format must be planetlab or bitbrains, got '" + format + "'");
+            }
+        }
+        else
+        {
+            workload = SyntheticWorkload.staticLoads(vms, loadDist, seed);
+        }
+        final Simulator.Config config = new Simulator.Config();
+        config.policy = Simulator.Policy.parse(policy);
+        config.hosts = hosts > 0 ? hosts : (trace != null ? (workload.vms() + 9) / 10 : 50);
+        if (trace != null && "bitbrains".equals(format) && hosts == 0)
+        {
+            // capacity was divided among one host above; re-read for the derived host count
+            config.hosts = Math.max(1, (workload.vms() + 9) / 10);
+        }
+        config.steps = steps;
+        config.roundsPerStep = rounds;
+        config.migrationSteps = migrationSteps;
+        config.smoothingWindow = smoothing;
+        config.seed = seed;
+        config.hostScales = heterogeneous ? new double[] { 1.0, 2.0 } : new double[] { 1.0 };
+        final BalanceConfig balance = config.balance;
+        balance.thresholdFraction = threshold;
+        balance.minGainFraction = minGain;
+        balance.maxMovesPerExchange = exchangeLimit;
+        balance.maxConcurrentPerHost = concurrent;
+        balance.minResidency = residency;
+        balance.pingPongGuard = pingPong;
+        balance.peerChoices = peerChoices;
+        balance.shedOnlyAboveMean = aboveMean;
+        balance.stabilityWeight = stability;
+        balance.capAtMean = capAtMean;
+        balance.dryRun = dryRun;
+
+        final int[] placement = Simulator.placement(initial, workload.vms(), config.hosts, seed);
+        final Simulator simulator = new Simulator(config, workload, placement);
+        final boolean bar = !json && System.console() != null;
+        final int total = steps > 0 ? steps : workload.steps() > 1 ? workload.steps() : config.maxSteps;
+        final SimulationResult result = simulator.run(bar ? step ->
+        {
+            if (step % Math.max(1, total / 50) == 0 || step == total)
+            {
+                final int filled = (int)(40L * step / total);
+                System.err.print("\r[" + "#".repeat(filled) + " ".repeat(40 - filled) + "] step " + step + "/" + total);
+                System.err.flush();
+            }
+        } : null);
+        if (bar)
+        {
+            System.err.print("\r" + " ".repeat(70) + "\r");
+        }
+
+        if (!json)
+        {
+            out.printf(Locale.ROOT, "%s: %d VMs on %d hosts, policy %s, %d steps%n", workload.name(), result.vms(),
+                result.hosts(), result.policy(), result.steps());
+            out.printf(Locale.ROOT, "%-22s %12s%n", "initial CV", String.format(Locale.ROOT, "%.4f", result.initialCv()));
+            out.printf(Locale.ROOT, "%-22s %12s%n", "final CV", String.format(Locale.ROOT, "%.4f", result.finalCv()));
+            out.printf(Locale.ROOT, "%-22s %12s%n", "mean CV", String.format(Locale.ROOT, "%.4f", result.meanCv()));
+            out.printf(Locale.ROOT, "%-22s %12s%n", "max / mean (final)", String.format(Locale.ROOT, "%.3f", result.maxOverMean()));
+            out.printf(Locale.ROOT, "%-22s %12s%n", "steps to CV <= 0.05",
+                result.stepsToConverge() == null ? "never" : result.stepsToConverge().toString());
+            out.printf(Locale.ROOT, "%-22s %,12d%n", "migrations", result.migrations());
+            out.printf(Locale.ROOT, "%-22s %,12d%n", "displaced VMs", result.displacedVms());
+            out.printf(Locale.ROOT, "%-22s %,12d%n", "lower bound", result.lowerBoundMigrations());
+            out.printf(Locale.ROOT, "%-22s %,12d%n", "wall ms", result.wallMillis());
+            final StringBuilder cvs = new StringBuilder();
+            final double[] byStep = result.cvByStep();
+            final int stride = Math.max(1, byStep.length / 24);
+            for (int i = 0; i < byStep.length; i += stride)
+            {
+                cvs.append(String.format(Locale.ROOT, " %d:%.3f", i + 1, byStep[i]));
+            }
+            out.println("CV by step:" + cvs);
+            if (dryRun)
+            {
+                out.printf(Locale.ROOT, "dry run: %,d decisions recorded, nothing moved; the first:%n", result.decisionsRecorded());
+                for (final BalanceDecision d : result.decisions())
+                {
+                    out.println("  " + d);
+                }
+            }
+        }
+        else
+        {
+            out.println(result.toJson());
+        }
+        out.flush();
+    }
+}

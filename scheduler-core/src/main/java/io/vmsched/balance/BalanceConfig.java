@@ -1,0 +1,73 @@
+package io.vmsched.balance;
+
+/**
+ * Settings of the random-peer balancer, shared by the runtime and the simulator.
+ * <p>
+ * Fractions are of the cluster's mean host load as the host estimates it, so the same settings
+ * fit a lightly and a heavily loaded cluster. <b>Note:</b> Not threadsafe while being set; treat a
+ * configured instance as immutable.
+ */
+public final class BalanceConfig
+{
+    /** Exchange only when own load exceeds the peer's by more than this fraction of the mean. */
+    public double thresholdFraction = 0.10;
+    /** A move must lower the pair's difference by at least this fraction of the mean. */
+    public double minGainFraction = 0.02;
+    /** Moves one exchange may make (0 = no limit): "at least a first VM", then the remaining difference. */
+    public int maxMovesPerExchange = 4;
+    /** Migrations a host may have in flight at once (0 = no limit). */
+    public int maxConcurrentPerHost = 0;
+    /** Steps (or periods) a VM must stay on a host before it may move again. */
+    public int minResidency = 0;
+    /** Steps during which a VM may not go back to the host it just left. */
+    public int pingPongGuard = 8;
+    /** Random peers sampled per exchange; the least loaded is paired (1 = the plain random peer). */
+    public int peerChoices = 1;
+    /** Shed only while own load is above the estimated cluster mean. */
+    public boolean shedOnlyAboveMean = false;
+    /** Aim at no more than what takes the source down to, or the peer up to, the estimated mean. */
+    public boolean capAtMean = false;
+    /** Penalty per unit of a VM's load volatility when choosing among candidates (0 = plain nearest half). */
+    public double stabilityWeight = 0.0;
+    /** Most load a peer may carry after a move (a capacity bound; fraction of its capacity). */
+    public double peerLoadCap = Double.POSITIVE_INFINITY;
+    /** Record decisions with their reasons instead of moving. */
+    public boolean dryRun = false;
+
+    /**
+     * Check the settings.
+     *
+     * @return this.
+     * @throws IllegalArgumentException naming the first bad setting.
+     */
+    public BalanceConfig validate()
+    {
+        check(thresholdFraction >= 0 && Double.isFinite(thresholdFraction), "threshold", thresholdFraction);
+        check(minGainFraction >= 0 && Double.isFinite(minGainFraction), "min gain", minGainFraction);
+        check(maxMovesPerExchange >= 0, "exchange limit", maxMovesPerExchange);
+        check(maxConcurrentPerHost >= 0, "concurrent migrations per host", maxConcurrentPerHost);
+        check(minResidency >= 0, "min residency", minResidency);
+        check(pingPongGuard >= 0, "ping-pong guard", pingPongGuard);
+        check(peerChoices >= 1, "peer choices", peerChoices);
+        check(stabilityWeight >= 0 && Double.isFinite(stabilityWeight), "stability weight", stabilityWeight);
+        check(peerLoadCap > 0, "peer load cap", peerLoadCap);
+        return this;
+    }
+
+    private static void check(final boolean ok, final String what, final double value)
+    {
+        if (!ok)
+        {
+            throw new IllegalArgumentException("balancer " + what + " out of range: " + value);
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "threshold=" + thresholdFraction + " minGain=" + minGainFraction + " exchangeLimit=" +
+            maxMovesPerExchange + " concurrent=" + maxConcurrentPerHost + " residency=" + minResidency +
+            " pingPong=" + pingPongGuard + " peerChoices=" + peerChoices + " aboveMean=" + shedOnlyAboveMean + " capAtMean=" + capAtMean +
+            " stability=" + stabilityWeight + (dryRun ? " dry-run" : "");
+    }
+}

@@ -1,0 +1,135 @@
+package io.vmsched.balance;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One exchange's decision with its reasons: who was compared, the difference, the VMs chosen
+ * with their load on both hosts, and the candidates rejected and why. Recorded in dry-run mode
+ * for an operator to review, and journaled by the runtime.
+ * <p>
+ * <b>Note:</b> Not threadsafe: built by one decision, then read.
+ */
+public final class BalanceDecision
+{
+    /** A VM chosen to move. */
+    public record Move(long vmId, double loadOnSource, double loadOnPeer)
+    {
+    }
+
+    /** A candidate not chosen. */
+    public record Rejected(long vmId, Rejection reason)
+    {
+    }
+
+    private final int source;
+    private final int peer;
+    private final double sourceLoad;
+    private final double peerLoad;
+    private final double threshold;
+    private final List<Move> moves = new ArrayList<>();
+    private final List<Rejected> rejected = new ArrayList<>();
+    private String outcome = "no move";
+
+    /**
+     * @param source     the shedding host.
+     * @param peer       its peer.
+     * @param sourceLoad the source's load.
+     * @param peerLoad   the peer's load.
+     * @param threshold  the difference below which no move is made.
+     */
+    public BalanceDecision(final int source, final int peer, final double sourceLoad, final double peerLoad,
+        final double threshold)
+    {
+        this.source = source;
+        this.peer = peer;
+        this.sourceLoad = sourceLoad;
+        this.peerLoad = peerLoad;
+        this.threshold = threshold;
+    }
+
+    void addMove(final long vmId, final double onSource, final double onPeer)
+    {
+        moves.add(new Move(vmId, onSource, onPeer));
+    }
+
+    void addRejected(final long vmId, final Rejection reason)
+    {
+        rejected.add(new Rejected(vmId, reason));
+    }
+
+    void outcome(final String outcome)
+    {
+        this.outcome = outcome;
+    }
+
+    /** @return the shedding host. */
+    public int source()
+    {
+        return source;
+    }
+
+    /** @return the peer. */
+    public int peer()
+    {
+        return peer;
+    }
+
+    /** @return the source's load. */
+    public double sourceLoad()
+    {
+        return sourceLoad;
+    }
+
+    /** @return the peer's load. */
+    public double peerLoad()
+    {
+        return peerLoad;
+    }
+
+    /** @return source load minus peer load. */
+    public double difference()
+    {
+        return sourceLoad - peerLoad;
+    }
+
+    /** @return the VMs chosen, in order. */
+    public List<Move> moves()
+    {
+        return moves;
+    }
+
+    /** @return the candidates rejected, with reasons. */
+    public List<Rejected> rejected()
+    {
+        return rejected;
+    }
+
+    /** @return a short word for what happened. */
+    public String outcome()
+    {
+        return outcome;
+    }
+
+    @Override
+    public String toString()
+    {
+        final StringBuilder sb = new StringBuilder();
+        sb.append(String.format("host %d -> peer %d: loads %.4f vs %.4f, difference %.4f (threshold %.4f): %s",
+            source, peer, sourceLoad, peerLoad, difference(), threshold, outcome));
+        for (final Move m : moves)
+        {
+            sb.append(String.format("; move vm %d (%.4f here, %.4f there, half the difference %.4f)",
+                m.vmId(), m.loadOnSource(), m.loadOnPeer(), difference() / 2));
+        }
+        if (!rejected.isEmpty())
+        {
+            sb.append("; rejected");
+            for (final Rejected r : rejected)
+            {
+                sb.append(' ').append(r.vmId()).append('=').append(r.reason());
+            }
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,170 @@
+package io.vmsched.balance;
+
+/**
+ * Chooses the VMs one exchange moves (seed VM claims 5, 19, 28): while the source's load exceeds
+ * the peer's by more than the threshold, the candidate whose load is nearest half the difference,
+ * provided the move strictly lowers the pair's difference by at least the minimum gain; then the
+ * same on the remaining difference, up to the exchange's limit ("at least a first VM").
+ * <p>
+ * On heterogeneous hosts a VM has one load on the source ({@code onSource}) and another on the
+ * peer ({@code onPeer}, which the peer computed from the VM's load factors); moving it changes the
+ * difference by {@code onSource + onPeer}, so "nearest half the difference" compares the mean of the
+ * two figures with half the difference, which on equal hosts is the VM's load itself.
+ * <p>
+ * Pure: no threads, no clock, no randomness. Allocates nothing unless a decision is recorded.
+ */
+public final class VmSelector
+{
+    private VmSelector()
+    {
+    }
+
+    /**
+     * Choose VMs to move from a source to a peer.
+     *
+     * @param config     the balancer's settings.
+     * @param sourceLoad the source's load.
+     * @param peerLoad   the peer's load.
+     * @param mean       the cluster's mean host load as the source estimates it (scales the threshold and gain).
+     * @param count      number of candidates.
+     * @param vmIds      candidates' ids (for the record), or null.
+     * @param onSource   each candidate's load on the source.
+     * @param onPeer     each candidate's load on the peer.
+     * @param volatility each candidate's load volatility (for {@link BalanceConfig#stabilityWeight}), or null.
+     * @param blocked    each candidate's reason not to move, {@link Rejection#NONE} if it may; a chosen
+     *                   candidate is marked {@link Rejection#MIGRATING} here.
+     * @param maxMoves   most moves (0 = no limit).
+     * @param chosen     receives the indices chosen, in order.
+     * @param record     receives the reasons, or null.
+     * @return number of candidates chosen.
+     */
+    public static int select(
+        final BalanceConfig config,
+        final double sourceLoad,
+        final double peerLoad,
+        final double mean,
+        final int count,
+        final long[] vmIds,
+        final double[] onSource,
+        final double[] onPeer,
+        final double[] volatility,
+        final Rejection[] blocked,
+        final int maxMoves,
+        final int[] chosen,
+        final BalanceDecision record)
+    {
+        final double threshold = config.thresholdFraction * mean;
+        final double minGain = config.minGainFraction * mean;
+        final double stability = volatility == null ? 0.0 : config.stabilityWeight;
+        double source = sourceLoad;
+        double peer = peerLoad;
+        int moves = 0;
+
+        while (maxMoves == 0 || moves < maxMoves)
+        {
+            final double difference = source - peer;
+            if (difference <= threshold || (config.shedOnlyAboveMean && source <= mean))
+            {
+                break;
+            }
+            double target = difference / 2; // the claims: the VM nearest half the difference
+            if (config.capAtMean)
+            {
+                // but never push the peer past the mean, nor take the source below it
+                target = Math.min(target, Math.min(source - mean, mean - peer));
+                if (target <= 0)
+                {
+                    break;
+                }
+            }
+            int best = -1;
+            double bestScore = Double.POSITIVE_INFINITY;
+            for (int i = 0; i < count; i++)
+            {
+                if (blocked[i] != Rejection.NONE)
+                {
+                    continue;
+                }
+                final double toPeer = onPeer[i];
+                if (peer + toPeer > config.peerLoadCap)
+                {
+                    blocked[i] = Rejection.CAPACITY;
+                    continue;
+                }
+                final double moved = onSource[i] + toPeer;
+                final double after = Math.abs(difference - moved);
+                if (after > difference - minGain || after >= difference)
+                {
+                    continue; // does not lower the difference by the minimum gain
+                }
+                final double nearness = Math.abs(moved - 2 * target); // |mean of both figures - target| x 2
+                final double score = stability == 0.0 ? nearness : nearness + stability * volatility[i];
+                if (score < bestScore)
+                {
+                    bestScore = score;
+                    best = i;
+                }
+            }
+            if (best < 0)
+            {
+                break;
+            }
+            chosen[moves++] = best;
+            blocked[best] = Rejection.MIGRATING;
+            source -= onSource[best];
+            peer += onPeer[best];
+            if (record != null)
+            {
+                record.addMove(vmIds == null ? best : vmIds[best], onSource[best], onPeer[best]);
+            }
+        }
+
+        if (record != null)
+        {
+            final double difference = sourceLoad - peerLoad;
+            if (moves > 0)
+            {
+                record.outcome("moves " + moves);
+            }
+            else if (difference <= threshold)
+            {
+                record.outcome("difference within threshold");
+            }
+            else if (config.shedOnlyAboveMean && sourceLoad <= mean)
+            {
+                record.outcome("source not above the mean");
+            }
+            else
+            {
+                record.outcome("no VM lowers the difference");
+            }
+            for (int i = 0; i < count; i++)
+            {
+                if (blocked[i] == Rejection.MIGRATING && contains(chosen, moves, i))
+                {
+                    continue;
+                }
+                Rejection reason = blocked[i];
+                if (reason == Rejection.NONE)
+                {
+                    final double after = Math.abs(difference - onSource[i] - onPeer[i]);
+                    reason = after > difference - minGain ? Rejection.NO_GAIN : Rejection.NOT_NEAREST;
+                }
+                record.addRejected(vmIds == null ? i : vmIds[i], reason);
+            }
+        }
+        return moves;
+    }
+
+    private static boolean contains(final int[] values, final int length, final int value)
+    {
+        for (int i = 0; i < length; i++)
+        {
+            if (values[i] == value)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

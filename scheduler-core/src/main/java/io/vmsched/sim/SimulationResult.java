@@ -1,0 +1,63 @@
+package io.vmsched.sim;
+
+import io.vmsched.balance.BalanceDecision;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The summary of one simulation run.
+ *
+ * @param hosts                hosts.
+ * @param vms                  VMs.
+ * @param steps                steps run.
+ * @param policy               policy name.
+ * @param migrations           migrations started.
+ * @param displacedVms         VMs whose final host differs from their first.
+ * @param initialCv            CV of host loads before any balancing.
+ * @param finalCv              CV at the end of the last step.
+ * @param meanCv               average over steps of the CV at the end of each step.
+ * @param initialMaxOverMean   max / mean host load before balancing.
+ * @param maxOverMean          max / mean host load at the end.
+ * @param stepsToConverge      first step (1-based) whose CV was at most 0.05, or null.
+ * @param lowerBoundMigrations fewest migrations that could balance the initial loads.
+ * @param exchanges            exchanges performed.
+ * @param wallMillis           wall time of the run.
+ * @param cvByStep             CV at the end of each step.
+ * @param decisionsRecorded    dry-run decisions recorded.
+ * @param decisions            the first dry-run decisions, with their reasons.
+ */
+public record SimulationResult(
+    int hosts,
+    int vms,
+    int steps,
+    String policy,
+    long migrations,
+    long displacedVms,
+    double initialCv,
+    double finalCv,
+    double meanCv,
+    double initialMaxOverMean,
+    double maxOverMean,
+    Integer stepsToConverge,
+    long lowerBoundMigrations,
+    long exchanges,
+    long wallMillis,
+    double[] cvByStep,
+    long decisionsRecorded,
+    List<BalanceDecision> decisions)
+{
+    /**
+     * @return the summary as one line of JSON.
+     */
+    public String toJson()
+    {
+        return String.format(Locale.ROOT,
+            "{\"hosts\":%d,\"vms\":%d,\"steps\":%d,\"policy\":\"%s\",\"migrations\":%d,\"displacedVms\":%d," +
+            "\"initialCv\":%.6f,\"finalCv\":%.6f,\"meanCv\":%.6f,\"maxOverMean\":%.6f,\"stepsToConverge\":%s," +
+            "\"lowerBoundMigrations\":%d,\"exchanges\":%d,\"dryRunDecisions\":%d,\"wallMillis\":%d}",
+            hosts, vms, steps, policy, migrations, displacedVms, initialCv, finalCv, meanCv, maxOverMean,
+            stepsToConverge == null ? "null" : stepsToConverge.toString(), lowerBoundMigrations, exchanges,
+            decisionsRecorded, wallMillis);
+    }
+}

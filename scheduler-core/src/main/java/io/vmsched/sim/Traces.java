@@ -1,0 +1,261 @@
+package io.vmsched.sim;
+
+import io.vmsched.load.HostCapacity;
+import io.vmsched.load.LoadWeights;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Readers of real workload traces into a {@link Workload}.
+ * <ul>
+ *     <li>PlanetLab / CoMon: a directory with one text file per VM, one integer CPU utilisation
+ *     percentage (0-100) per line, every line one fixed interval. CPU only; a VM is one reference
+ *     core, a host ten.</li>
+ *     <li>Bitbrains (GWA-T-12): a directory with one {@code .csv} per VM, {@code ;}-separated (tabs or
+ *     spaces around fields allowed) under the header {@code Timestamp [ms];CPU cores;CPU capacity
+ *     provisioned [MHZ];CPU usage [MHZ];CPU usage [%];Memory capacity provisioned [KB];Memory usage
+ *     [KB];Disk read throughput [KB/s];Disk write throughput [KB/s];Network received throughput
+ *     [KB/s];Network transmitted throughput [KB/s]}. CPU (in 1 GHz reference cores), memory and I/O
+ *     (disk plus network) all feed the load; a host's capacity is the VMs' provisioned CPU and
+ *     memory, and their peak I/O, divided among {@code hosts}.</li>
+ * </ul>
+ * Files are read in name order. A malformed file gets a {@link TraceFormatException} naming the
+ * file and line.
+ */
+public final class Traces
+{
+    /** Reference cores of a PlanetLab host: the trace's hosts carry about ten VMs. */
+    public static final double PLANETLAB_HOST_CORES = 10;
+    /** MHz of the 1 GHz reference core Bitbrains CPU usage is expressed in. */
+    public static final double REFERENCE_CORE_MHZ = 1000;
+
+    private static final String[] BITBRAINS_HEADER = {
+        "Timestamp [ms]", "CPU cores", "CPU capacity provisioned [MHZ]", "CPU usage [MHZ]", "CPU usage [%]",
+        "Memory capacity provisioned [KB]", "Memory usage [KB]", "Disk read throughput [KB/s]",
+        "Disk write throughput [KB/s]", "Network received throughput [KB/s]", "Network transmitted throughput [KB/s]" };
+
+    private Traces()
+    {
+    }
+
+    /**
+     * Read a PlanetLab directory.
+     *
+     * @param dir the directory.
+     * @return the workload.
+     * @throws TraceFormatException naming the file and line of the first problem.
+     */
+    public static Workload planetLab(final Path dir)
+    {
+        final List<Path> files = files(dir, null);
+        final float[][] cpu = new float[files.size()][];
+        for (int v = 0; v < files.size(); v++)
+        {
+            final Path file = files.get(v);
+            final List<String> lines = lines(file);
+            final float[] series = new float[lines.size()];
+            int count = 0;
+            for (int i = 0; i < lines.size(); i++)
+            {
+                final String text = lines.get(i).trim();
+                if (text.isEmpty())
+                {
+                    continue;
+                }
+                final int percent;
+                try
+                {
+                    percent = Integer.parseInt(text);
+                }
+                catch (final NumberFormatException ex)
+                {
+                    throw new TraceFormatException(file, i + 1, "expected an integer CPU percentage, found '" +
+                        abbreviate(text) + "'");
+                }
+                if (percent < 0 || percent > 100)
+                {
+                    throw new TraceFormatException(file, i + 1, "CPU percentage " + percent + " is outside 0-100");
+                }
+                series[count++] = percent / 100f;
+            }
+            if (count == 0)
+            {
+                throw new TraceFormatException(file, 0, "no samples");
+            }
+            cpu[v] = java.util.Arrays.copyOf(series, count);
+        }
+        return new Workload("planetlab " + dir, cpu, null, null, LoadWeights.CPU_ONLY,
+            new HostCapacity(PLANETLAB_HOST_CORES, 1, 1, 1));
+    }
+
+    /**
+     * Read a Bitbrains directory.
+     *
+     * @param dir   the directory.
+     * @param hosts the number of hosts the capacity is divided among.
+     * @return the workload.
+     * @throws TraceFormatException naming the file and line of the first problem.
+     */
+    public static Workload bitbrains(final Path dir, final int hosts)
+    {
+        final List<Path> files = files(dir, ".csv");
+        final float[][] cpu = new float[files.size()][];
+        final float[][] io = new float[files.size()][];
+        final float[][] memory = new float[files.size()][];
+        double provisionedCpu = 0;
+        double provisionedMemory = 0;
+        double peakIo = 0;
+        for (int v = 0; v < files.size(); v++)
+        {
+            final Path file = files.get(v);
+            final List<String> lines = lines(file);
+            if (lines.isEmpty())
+            {
+                throw new TraceFormatException(file, 0, "empty file: expected the Bitbrains header");
+            }
+            final String[] header = split(lines.get(0));
+            if (header.length != BITBRAINS_HEADER.length)
+            {
+                throw new TraceFormatException(file, 1, "expected the Bitbrains header of " +
+                    BITBRAINS_HEADER.length + " ';'-separated columns, found " + header.length);
+            }
+            for (int c = 0; c < header.length; c++)
+            {
+                if (!header[c].equalsIgnoreCase(BITBRAINS_HEADER[c]))
+                {
+                    throw new TraceFormatException(file, 1, "column " + (c + 1) + " is '" + abbreviate(header[c]) +
+                        "', expected '" + BITBRAINS_HEADER[c] + "'");
+                }
+            }
+            final float[] c = new float[lines.size()];
+            final float[] o = new float[lines.size()];
+            final float[] m = new float[lines.size()];
+            int count = 0;
+            double vmPeakIo = 0;
+            double vmProvisionedCpu = 0;
+            double vmProvisionedMemory = 0;
+            for (int i = 1; i < lines.size(); i++)
+            {
+                if (lines.get(i).isBlank())
+                {
+                    continue;
+                }
+                final String[] fields = split(lines.get(i));
+                if (fields.length != BITBRAINS_HEADER.length)
+                {
+                    throw new TraceFormatException(file, i + 1, "expected " + BITBRAINS_HEADER.length +
+                        " ';'-separated fields, found " + fields.length);
+                }
+                final double[] values = new double[fields.length];
+                for (int f = 0; f < fields.length; f++)
+                {
+                    try
+                    {
+                        values[f] = Double.parseDouble(fields[f]);
+                    }
+                    catch (final NumberFormatException ex)
+                    {
+                        throw new TraceFormatException(file, i + 1, "'" + BITBRAINS_HEADER[f] + "' is not a number: '" +
+                            abbreviate(fields[f]) + "'");
+                    }
+                    if (!(values[f] >= 0) || Double.isInfinite(values[f]))
+                    {
+                        throw new TraceFormatException(file, i + 1, "'" + BITBRAINS_HEADER[f] + "' must be a finite " +
+                            "number >= 0, found " + fields[f]);
+                    }
+                }
+                c[count] = (float)(values[3] / REFERENCE_CORE_MHZ);
+                m[count] = (float)(values[6] * 1024);
+                final double ioRate = (values[7] + values[8] + values[9] + values[10]) * 1024;
+                o[count] = (float)ioRate;
+                vmPeakIo = Math.max(vmPeakIo, ioRate);
+                vmProvisionedCpu = Math.max(vmProvisionedCpu, values[2] / REFERENCE_CORE_MHZ);
+                vmProvisionedMemory = Math.max(vmProvisionedMemory, values[5] * 1024);
+                count++;
+            }
+            if (count == 0)
+            {
+                throw new TraceFormatException(file, 0, "no samples after the header");
+            }
+            cpu[v] = java.util.Arrays.copyOf(c, count);
+            io[v] = java.util.Arrays.copyOf(o, count);
+            memory[v] = java.util.Arrays.copyOf(m, count);
+            provisionedCpu += vmProvisionedCpu;
+            provisionedMemory += vmProvisionedMemory;
+            peakIo += vmPeakIo;
+        }
+        final HostCapacity capacity = new HostCapacity(
+            Math.max(provisionedCpu / hosts, 1e-3), 1, Math.max(peakIo / hosts, 1), Math.max(provisionedMemory / hosts, 1));
+        return new Workload("bitbrains " + dir, cpu, io, memory, LoadWeights.DEFAULT, capacity);
+    }
+
+    private static String[] split(final String line)
+    {
+        final String[] fields = line.split(";", -1);
+        for (int i = 0; i < fields.length; i++)
+        {
+            fields[i] = fields[i].strip();
+        }
+        return fields;
+    }
+
+    private static String abbreviate(final String text)
+    {
+        return text.length() > 40 ? text.substring(0, 40) + "…" : text;
+    }
+
+    private static List<String> lines(final Path file)
+    {
+        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8))
+        {
+            final List<String> lines = new ArrayList<>();
+            String line;
+            while ((line = reader.readLine()) != null)
+            {
+                lines.add(line);
+            }
+            return lines;
+        }
+        catch (final java.nio.charset.MalformedInputException ex)
+        {
+            throw new TraceFormatException(file, 0, "not a text file (invalid UTF-8)");
+        }
+        catch (final IOException ex)
+        {
+            throw new TraceFormatException(file, 0, "cannot read: " + ex.getMessage());
+        }
+    }
+
+    private static List<Path> files(final Path dir, final String suffix)
+    {
+        if (!Files.isDirectory(dir))
+        {
+            throw new TraceFormatException(dir, 0, "not a directory of trace files");
+        }
+        final List<Path> files = new ArrayList<>();
+        try (Stream<Path> stream = Files.list(dir))
+        {
+            stream.filter(Files::isRegularFile)
+                .filter(p -> !p.getFileName().toString().startsWith("."))
+                .filter(p -> suffix == null || p.getFileName().toString().endsWith(suffix))
+                .sorted()
+                .forEach(files::add);
+        }
+        catch (final IOException ex)
+        {
+            throw new TraceFormatException(dir, 0, "cannot list: " + ex.getMessage());
+        }
+        if (files.isEmpty())
+        {
+            throw new TraceFormatException(dir, 0, "no trace files" + (suffix == null ? "" : " (*" + suffix + ")"));
+        }
+        return files;
+    }
+}

@@ -1,0 +1,58 @@
+package io.vmsched.balance;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class PeerSelectorTest
+{
+    @Test
+    void neverPicksItselfAndPicksOthersUniformly()
+    {
+        final PeerSelector selector = new PeerSelector(7);
+        final int hosts = 10;
+        final int[] counts = new int[hosts];
+        for (int i = 0; i < 90_000; i++)
+        {
+            counts[selector.pick(3, hosts)]++;
+        }
+        assertEquals(0, counts[3]);
+        for (int h = 0; h < hosts; h++)
+        {
+            if (h != 3)
+            {
+                assertEquals(10_000, counts[h], 500, "host " + h);
+            }
+        }
+    }
+
+    @Test
+    void sameSeedSamePeers()
+    {
+        final PeerSelector a = new PeerSelector(42);
+        final PeerSelector b = new PeerSelector(42);
+        for (int i = 0; i < 1000; i++)
+        {
+            assertEquals(a.pick(i % 5, 5), b.pick(i % 5, 5));
+        }
+    }
+
+    @Test
+    void severalChoicesPairWithTheLeastLoaded()
+    {
+        final double[] loads = { 5, 4, 3, 2, 1, 0.5 };
+        final PeerSelector selector = new PeerSelector(1);
+        int leastSeen = 0;
+        for (int i = 0; i < 1000; i++)
+        {
+            final int peer = selector.pickLeastLoaded(0, loads.length, loads.length * 4, loads);
+            assertNotEquals(0, peer);
+            if (peer == 5)
+            {
+                leastSeen++;
+            }
+        }
+        assertTrue(leastSeen > 950, "with 24 samples of 5 peers the least loaded is nearly always found: " + leastSeen);
+        assertThrows(IllegalArgumentException.class, () -> selector.pick(0, 1));
+    }
+}

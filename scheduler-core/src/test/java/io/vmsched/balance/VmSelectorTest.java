@@ -1,0 +1,148 @@
+package io.vmsched.balance;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class VmSelectorTest
+{
+    private final int[] chosen = new int[16];
+
+    private static Rejection[] open(final int n)
+    {
+        final Rejection[] blocked = new Rejection[n];
+        Arrays.fill(blocked, Rejection.NONE);
+        return blocked;
+    }
+
+    private static BalanceConfig config(final int maxMoves)
+    {
+        final BalanceConfig config = new BalanceConfig();
+        config.thresholdFraction = 0.1;
+        config.minGainFraction = 0.0;
+        config.maxMovesPerExchange = maxMoves;
+        return config;
+    }
+
+    @Test
+    void choosesTheVmNearestHalfTheDifference()
+    {
+        // source 1.0, peer 0.2: difference 0.8, half 0.4; the 0.35 VM is nearest
+        final double[] loads = { 0.1, 0.35, 0.55 };
+        final int moves = VmSelector.select(config(1), 1.0, 0.2, 0.6, 3, null, loads, loads, null, open(3), 1,
+            chosen, null);
+        assertEquals(1, moves);
+        assertEquals(1, chosen[0]);
+    }
+
+    @Test
+    void refusesAMoveThatWouldNotLowerTheDifference()
+    {
+        // difference 0.5: moving the 0.75 VM would leave a difference of 1.0 the other way
+        final double[] loads = { 0.75 };
+        assertEquals(0, VmSelector.select(config(1), 1.0, 0.5, 0.75, 1, null, loads, loads, null, open(1), 1,
+            chosen, null));
+        // exactly the difference would only swap the hosts' roles: not strictly lower either
+        final double[] swap = { 0.5 };
+        assertEquals(0, VmSelector.select(config(1), 1.0, 0.5, 0.75, 1, null, swap, swap, null, open(1), 1,
+            chosen, null));
+    }
+
+    @Test
+    void noMoveWithinTheThreshold()
+    {
+        final double[] loads = { 0.02 };
+        // difference 0.05 is under 10 % of the mean 0.6
+        assertEquals(0, VmSelector.select(config(1), 0.625, 0.575, 0.6, 1, null, loads, loads, null, open(1), 1,
+            chosen, null));
+    }
+
+    @Test
+    void heterogeneousLoadsChangeTheChoice()
+    {
+        // Source 1.0, peer 0.2 (difference 0.8). On a peer twice as big, a VM's load there is half.
+        final double[] onSource = { 0.4, 0.55 };
+        final double[] sameSize = { 0.4, 0.55 };
+        final double[] twiceAsBig = { 0.2, 0.275 };
+        assertEquals(1, VmSelector.select(config(1), 1.0, 0.2, 0.6, 2, null, onSource, sameSize, null, open(2), 1,
+            chosen, null));
+        assertEquals(0, chosen[0], "equal hosts: the 0.4 VM is exactly half the difference");
+        assertEquals(1, VmSelector.select(config(1), 1.0, 0.2, 0.6, 2, null, onSource, twiceAsBig, null, open(2), 1,
+            chosen, null));
+        assertEquals(1, chosen[0], "bigger peer: moving 0.55 here / 0.275 there lowers the difference most");
+    }
+
+    @Test
+    void repeatsOnTheRemainingDifferenceUpToTheLimit()
+    {
+        // source 2.0, peer 0.0: moves 1.0 first (half of 2.0)? only 0.5s exist: 0.5 then the rest
+        final double[] loads = { 0.5, 0.5, 0.5, 0.5 };
+        assertEquals(1, VmSelector.select(config(1), 2.0, 0.0, 1.0, 4, null, loads, loads, null, open(4), 1,
+            chosen, null));
+        assertEquals(2, VmSelector.select(config(0), 2.0, 0.0, 1.0, 4, null, loads, loads, null, open(4), 0,
+            chosen, null), "no limit: two moves balance the pair exactly, a third would not help");
+    }
+
+    @Test
+    void blockedCandidatesAreSkippedAndTheDryRunSaysWhy()
+    {
+        final double[] loads = { 0.4, 0.38, 0.1 };
+        final Rejection[] blocked = open(3);
+        blocked[0] = Rejection.PING_PONG;
+        final BalanceDecision record = new BalanceDecision(3, 7, 1.0, 0.2, 0.06);
+        final int moves = VmSelector.select(config(1), 1.0, 0.2, 0.6, 3, new long[] { 10, 11, 12 }, loads, loads,
+            null, blocked, 1, chosen, record);
+        assertEquals(1, moves);
+        assertEquals(1, chosen[0]);
+        assertEquals(11, record.moves().get(0).vmId());
+        assertEquals("moves 1", record.outcome());
+        assertTrue(record.rejected().contains(new BalanceDecision.Rejected(10, Rejection.PING_PONG)));
+        assertTrue(record.rejected().contains(new BalanceDecision.Rejected(12, Rejection.NOT_NEAREST)));
+        assertTrue(record.toString().contains("host 3 -> peer 7"), record.toString());
+    }
+
+    @Test
+    void capacityOfThePeerIsRespected()
+    {
+        final BalanceConfig config = config(1);
+        config.peerLoadCap = 0.5;
+        final double[] loads = { 0.4 };
+        final Rejection[] blocked = open(1);
+        assertEquals(0, VmSelector.select(config, 1.0, 0.2, 0.6, 1, null, loads, loads, null, blocked, 1, chosen, null));
+        assertEquals(Rejection.CAPACITY, blocked[0]);
+    }
+
+    @Test
+    void capAtMeanAimsNoFurtherThanTheMean()
+    {
+        final BalanceConfig config = config(1);
+        config.capAtMean = true;
+        // source 1.0, peer 0.0, mean 0.8: half the difference is 0.5, but the source is only 0.2 over
+        final double[] loads = { 0.5, 0.2 };
+        assertEquals(1, VmSelector.select(config, 1.0, 0.0, 0.8, 2, null, loads, loads, null, open(2), 1, chosen, null));
+        assertEquals(1, chosen[0]);
+    }
+
+    @Test
+    void minimumGainRejectsTinyMoves()
+    {
+        final BalanceConfig config = config(1);
+        config.minGainFraction = 0.1;
+        final double[] loads = { 0.01 };
+        final BalanceDecision record = new BalanceDecision(0, 1, 1.0, 0.5, 0.075);
+        assertEquals(0, VmSelector.select(config, 1.0, 0.5, 0.75, 1, new long[] { 5 }, loads, loads, null, open(1), 1,
+            chosen, record));
+        assertEquals(new BalanceDecision.Rejected(5, Rejection.NO_GAIN), record.rejected().get(0));
+    }
+
+    @Test
+    void badSettingsAreNamed()
+    {
+        final BalanceConfig config = new BalanceConfig();
+        config.peerChoices = 0;
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, config::validate);
+        assertTrue(ex.getMessage().contains("peer choices"), ex.getMessage());
+    }
+}
