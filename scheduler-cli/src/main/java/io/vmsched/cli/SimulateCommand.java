@@ -81,6 +81,9 @@ final class SimulateCommand implements Runnable
     @Option(names = "--above-mean", defaultValue = "false", description = "Shed only while above the gossiped mean.")
     boolean aboveMean;
 
+    @Option(names = "--source-excess", defaultValue = "0", description = "With --above-mean: shed only above (1 + this) x the mean (default: ${DEFAULT-VALUE}).")
+    double sourceExcess;
+
     @Option(names = "--cap-at-mean", defaultValue = "false", description = "Aim no further than the gossiped mean on either side.")
     boolean capAtMean;
 
@@ -103,14 +106,17 @@ final class SimulateCommand implements Runnable
     public void run()
     {
         final PrintWriter out = spec.commandLine().getOut();
+        if (hosts < 0)
+        {
+            throw new IllegalArgumentException("--hosts must be at least 1, got " + hosts);
+        }
         final Workload workload;
         if (trace != null)
         {
-            final int traceHosts = hosts;
             switch (format)
             {
                 case "planetlab": workload = Traces.planetLab(trace); break;
-                case "bitbrains": workload = Traces.bitbrains(trace, Math.max(1, traceHosts == 0 ? 1 : traceHosts)); break;
+                case "bitbrains": workload = Traces.bitbrains(trace, hosts); break;
                 default: throw new IllegalArgumentException("--format must be planetlab or bitbrains, got '" + format + "'");
             }
         }
@@ -121,11 +127,6 @@ final class SimulateCommand implements Runnable
         final Simulator.Config config = new Simulator.Config();
         config.policy = Simulator.Policy.parse(policy);
         config.hosts = hosts > 0 ? hosts : (trace != null ? (workload.vms() + 9) / 10 : 50);
-        if (trace != null && "bitbrains".equals(format) && hosts == 0)
-        {
-            // capacity was divided among one host above; re-read for the derived host count
-            config.hosts = Math.max(1, (workload.vms() + 9) / 10);
-        }
         config.steps = steps;
         config.roundsPerStep = rounds;
         config.migrationSteps = migrationSteps;
@@ -143,6 +144,7 @@ final class SimulateCommand implements Runnable
         balance.shedOnlyAboveMean = aboveMean;
         balance.stabilityWeight = stability;
         balance.capAtMean = capAtMean;
+        balance.sourceExcessFraction = sourceExcess;
         balance.dryRun = dryRun;
 
         final int[] placement = Simulator.placement(initial, workload.vms(), config.hosts, seed);

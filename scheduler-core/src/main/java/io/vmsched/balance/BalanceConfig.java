@@ -25,6 +25,8 @@ public final class BalanceConfig
     public int peerChoices = 1;
     /** Shed only while own load is above the estimated cluster mean. */
     public boolean shedOnlyAboveMean = false;
+    /** With {@link #shedOnlyAboveMean}: shed only while own load exceeds the mean by this fraction of it. */
+    public double sourceExcessFraction = 0.0;
     /** Aim at no more than what takes the source down to, or the peer up to, the estimated mean. */
     public boolean capAtMean = false;
     /** Penalty per unit of a VM's load volatility when choosing among candidates (0 = plain nearest half). */
@@ -49,6 +51,7 @@ public final class BalanceConfig
         check(minResidency >= 0, "min residency", minResidency);
         check(pingPongGuard >= 0, "ping-pong guard", pingPongGuard);
         check(peerChoices >= 1, "peer choices", peerChoices);
+        check(sourceExcessFraction >= 0 && Double.isFinite(sourceExcessFraction), "source excess", sourceExcessFraction);
         check(stabilityWeight >= 0 && Double.isFinite(stabilityWeight), "stability weight", stabilityWeight);
         check(peerLoadCap > 0, "peer load cap", peerLoadCap);
         return this;
@@ -67,7 +70,7 @@ public final class BalanceConfig
     {
         return "threshold=" + thresholdFraction + " minGain=" + minGainFraction + " exchangeLimit=" +
             maxMovesPerExchange + " concurrent=" + maxConcurrentPerHost + " residency=" + minResidency +
-            " pingPong=" + pingPongGuard + " peerChoices=" + peerChoices + " aboveMean=" + shedOnlyAboveMean + " capAtMean=" + capAtMean +
+            " pingPong=" + pingPongGuard + " peerChoices=" + peerChoices + " aboveMean=" + shedOnlyAboveMean + " excess=" + sourceExcessFraction + " capAtMean=" + capAtMean +
             " stability=" + stabilityWeight + (dryRun ? " dry-run" : "");
     }
 }

@@ -55,6 +55,7 @@ public final class VmSelector
     {
         final double threshold = config.thresholdFraction * mean;
         final double minGain = config.minGainFraction * mean;
+        final double excessLine = mean * (1 + config.sourceExcessFraction);
         final double stability = volatility == null ? 0.0 : config.stabilityWeight;
         double source = sourceLoad;
         double peer = peerLoad;
@@ -63,7 +64,7 @@ public final class VmSelector
         while (maxMoves == 0 || moves < maxMoves)
         {
             final double difference = source - peer;
-            if (difference <= threshold || (config.shedOnlyAboveMean && source <= mean))
+            if (difference <= threshold || (config.shedOnlyAboveMean && source <= excessLine))
             {
                 break;
             }
@@ -130,7 +131,7 @@ public final class VmSelector
             {
                 record.outcome("difference within threshold");
             }
-            else if (config.shedOnlyAboveMean && sourceLoad <= mean)
+            else if (config.shedOnlyAboveMean && sourceLoad <= excessLine)
             {
                 record.outcome("source not above the mean");
             }

@@ -118,6 +118,8 @@ public final class Simulator
     private final double[] sIo;
     private final double[] sMem;
     private final double[] volatility;
+    private final double[] lastLoad;
+    private static final double VOLATILITY_ALPHA = 0.1;
     // per-host weighted inverse capacities: load of usage on host h = cpu*wc[h] + io*wi[h] + mem*wm[h]
     private final double[] wc;
     private final double[] wi;
@@ -196,6 +198,7 @@ public final class Simulator
         sIo = new double[vms];
         sMem = new double[vms];
         volatility = new double[vms];
+        lastLoad = new double[vms];
         wc = new double[hosts];
         wi = new double[hosts];
         wm = new double[hosts];
@@ -359,9 +362,10 @@ public final class Simulator
                 sIo[v] += alpha * (io[v] - sIo[v]);
                 sMem[v] += alpha * (mem[v] - sMem[v]);
             }
-            // volatility on the reference host: how far the actual load strays from the observed one
-            final double deviation = Math.abs(load(cpu[v], io[v], mem[v], 0) - load(sCpu[v], sIo[v], sMem[v], 0));
-            volatility[v] = step == 0 ? 0 : volatility[v] + alpha * (deviation - volatility[v]);
+            // volatility on the reference host: a moving average of the step-to-step change of its load
+            final double now = load(cpu[v], io[v], mem[v], 0);
+            volatility[v] = step == 0 ? 0 : volatility[v] + VOLATILITY_ALPHA * (Math.abs(now - lastLoad[v]) - volatility[v]);
+            lastLoad[v] = now;
         }
     }
 
@@ -446,7 +450,8 @@ public final class Simulator
         final double mean = Math.max(averaged, 1e-12);
 
         final boolean record = balance.dryRun;
-        if (!record && observed[source] - observed[peer] <= balance.thresholdFraction * mean)
+        if (!record && (observed[source] - observed[peer] <= balance.thresholdFraction * mean ||
+            balance.shedOnlyAboveMean && observed[source] <= mean * (1 + balance.sourceExcessFraction)))
         {
             return;
         }

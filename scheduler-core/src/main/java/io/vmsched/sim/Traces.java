@@ -99,7 +99,7 @@ public final class Traces
      * Read a Bitbrains directory.
      *
      * @param dir   the directory.
-     * @param hosts the number of hosts the capacity is divided among.
+     * @param hosts the number of hosts the capacity is divided among; 0 for one host per ten VMs.
      * @return the workload.
      * @throws TraceFormatException naming the file and line of the first problem.
      */
@@ -191,8 +191,9 @@ public final class Traces
             provisionedMemory += vmProvisionedMemory;
             peakIo += vmPeakIo;
         }
+        final int hostCount = hosts > 0 ? hosts : (files.size() + 9) / 10;
         final HostCapacity capacity = new HostCapacity(
-            Math.max(provisionedCpu / hosts, 1e-3), 1, Math.max(peakIo / hosts, 1), Math.max(provisionedMemory / hosts, 1));
+            Math.max(provisionedCpu / hostCount, 1e-3), 1, Math.max(peakIo / hostCount, 1), Math.max(provisionedMemory / hostCount, 1));
         return new Workload("bitbrains " + dir, cpu, io, memory, LoadWeights.DEFAULT, capacity);
     }
 

@@ -1,0 +1,145 @@
+package io.vmsched.sim;
+
+import io.vmsched.balance.BalanceDecision;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class SimulatorTest
+{
+    private static Simulator.Config config(final Simulator.Policy policy, final int hosts)
+    {
+        final Simulator.Config config = new Simulator.Config();
+        config.policy = policy;
+        config.hosts = hosts;
+        return config;
+    }
+
+    private static SimulationResult run(final Simulator.Config config, final Workload workload, final String initial)
+    {
+        return new Simulator(config, workload, Simulator.placement(initial, workload.vms(), config.hosts, config.seed))
+            .run(null);
+    }
+
+    @Test
+    void randomPlacementConvergesWithinEightStepsAndFewRepeatMoves()
+    {
+        // A fast version of the everyday target (the README's run uses 1,000 hosts and 20,000 VMs).
+        final Workload workload = SyntheticWorkload.staticLoads(4_000, "lognormal", 3);
+        final SimulationResult result = run(config(Simulator.Policy.RANDOM_PAIR, 200), workload, "random");
+        assertNotNull(result.stepsToConverge(), result.toJson());
+        assertTrue(result.stepsToConverge() <= 8, result.toJson());
+        assertTrue(result.finalCv() <= Simulator.CONVERGED_CV, result.toJson());
+        assertTrue(result.migrations() <= 1.25 * result.displacedVms(), result.toJson());
+        assertTrue(result.migrations() >= result.lowerBoundMigrations(), result.toJson());
+    }
+
+    @Test
+    void allOnOneHostSpreadsOut()
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(2_000, "lognormal", 4);
+        final Simulator.Config config = config(Simulator.Policy.RANDOM_PAIR, 64);
+        config.balance.maxMovesPerExchange = 0;
+        config.balance.peerChoices = 2;
+        final SimulationResult result = run(config, workload, "all-on-one");
+        assertNotNull(result.stepsToConverge(), result.toJson());
+        assertTrue(result.initialCv() > 7, "all on one host of 64: CV is sqrt(63)");
+    }
+
+    @Test
+    void sameSeedSameRunOtherSeedOtherRun()
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(1_000, "uniform", 5);
+        final Simulator.Config config = config(Simulator.Policy.RANDOM_PAIR, 40);
+        config.steps = 6;
+        final SimulationResult a = run(config, workload, "random");
+        final SimulationResult b = run(config, workload, "random");
+        assertEquals(a.migrations(), b.migrations());
+        assertArrayEquals(a.cvByStep(), b.cvByStep());
+        config.seed = 99;
+        final SimulationResult c = run(config, workload, "random");
+        assertNotEquals(a.migrations() + " " + a.finalCv(), c.migrations() + " " + c.finalCv());
+    }
+
+    @Test
+    void noneNeverMovesAndBalancingBeatsIt(@TempDir final Path dir) throws IOException
+    {
+        final Workload workload = Traces.planetLab(TracesTest.writePlanetLab(dir, 200, 60, 8));
+        final SimulationResult none = run(config(Simulator.Policy.NONE, 20), workload, "round-robin");
+        final SimulationResult greedy = run(config(Simulator.Policy.GREEDY, 20), workload, "round-robin");
+        final Simulator.Config pair = config(Simulator.Policy.RANDOM_PAIR, 20);
+        pair.roundsPerStep = 4;
+        pair.balance.peerChoices = 2;
+        final SimulationResult randomPair = run(pair, workload, "round-robin");
+        assertEquals(0, none.migrations());
+        assertEquals(60, none.steps(), "a trace runs its whole length");
+        assertTrue(greedy.meanCv() < none.meanCv() / 2, greedy.toJson() + " vs " + none.toJson());
+        assertTrue(randomPair.meanCv() < none.meanCv() / 2, randomPair.toJson() + " vs " + none.toJson());
+    }
+
+    @Test
+    void bitbrainsTraceBalancesOnAllResources(@TempDir final Path dir) throws IOException
+    {
+        final Workload workload = Traces.bitbrains(TracesTest.writeBitbrains(dir, 40, 50, 9), 8);
+        final SimulationResult none = run(config(Simulator.Policy.NONE, 8), workload, "round-robin");
+        final SimulationResult pair = run(config(Simulator.Policy.RANDOM_PAIR, 8), workload, "round-robin");
+        assertTrue(pair.meanCv() < none.meanCv(), pair.toJson() + " vs " + none.toJson());
+    }
+
+    @Test
+    void heterogeneousHostsCarryLoadInProportionToTheirSize()
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(3_000, "uniform", 6);
+        final Simulator.Config config = config(Simulator.Policy.RANDOM_PAIR, 40);
+        config.hostScales = new double[] { 1.0, 2.0 };
+        final SimulationResult result = run(config, workload, "round-robin");
+        // loads are fractions of each host's own capacity: balanced loads mean twice the VMs' usage
+        // on the big hosts, which round-robin placement (equal usage) starts far from
+        assertTrue(result.initialCv() > 0.25, result.toJson());
+        assertTrue(result.finalCv() <= Simulator.CONVERGED_CV, result.toJson());
+    }
+
+    @Test
+    void dryRunRecordsReasonsAndMovesNothing()
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(500, "lognormal", 7);
+        final Simulator.Config config = config(Simulator.Policy.RANDOM_PAIR, 10);
+        config.steps = 3;
+        config.balance.dryRun = true;
+        final SimulationResult result = run(config, workload, "random");
+        assertEquals(0, result.migrations());
+        assertEquals(result.initialCv(), result.finalCv(), 1e-12);
+        assertEquals(30, result.decisionsRecorded(), "one decision per exchange");
+        assertFalse(result.decisions().isEmpty());
+        final BalanceDecision moved = result.decisions().stream().filter(d -> !d.moves().isEmpty()).findFirst()
+            .orElseThrow();
+        assertTrue(moved.toString().contains("half the difference"), moved.toString());
+    }
+
+    @Test
+    void migrationsThatTakeStepsStillConverge()
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(2_000, "lognormal", 8);
+        final Simulator.Config config = config(Simulator.Policy.RANDOM_PAIR, 100);
+        config.migrationSteps = 2;
+        config.balance.maxConcurrentPerHost = 2;
+        config.steps = 60;
+        final SimulationResult result = run(config, workload, "random");
+        assertTrue(result.finalCv() < result.initialCv() / 3, result.toJson());
+        assertTrue(result.migrations() > 0);
+    }
+
+    @Test
+    void badConfigurationIsNamed()
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(10, "uniform", 1);
+        assertThrows(IllegalArgumentException.class, () -> run(config(Simulator.Policy.RANDOM_PAIR, 1), workload, "random"));
+        assertThrows(IllegalArgumentException.class, () -> Simulator.placement("sideways", 10, 2, 1));
+        assertThrows(IllegalArgumentException.class, () -> SyntheticWorkload.staticLoads(10, "pareto", 1));
+        assertThrows(IllegalArgumentException.class, () -> Simulator.Policy.parse("best"));
+    }
+}

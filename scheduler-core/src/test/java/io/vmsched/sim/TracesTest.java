@@ -1,0 +1,132 @@
+package io.vmsched.sim;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TracesTest
+{
+    static final String HEADER = "Timestamp [ms];\tCPU cores;\tCPU capacity provisioned [MHZ];\tCPU usage [MHZ];\t" +
+        "CPU usage [%];\tMemory capacity provisioned [KB];\tMemory usage [KB];\tDisk read throughput [KB/s];\t" +
+        "Disk write throughput [KB/s];\tNetwork received throughput [KB/s];\tNetwork transmitted throughput [KB/s]";
+
+    /** Writes a generated PlanetLab-format directory: one file per VM, one percentage per line. */
+    static Path writePlanetLab(final Path dir, final int vms, final int steps, final long seed) throws IOException
+    {
+        Files.createDirectories(dir);
+        final int[][] trace = SyntheticWorkload.diurnalBurstyPercent(vms, steps, seed);
+        for (int v = 0; v < vms; v++)
+        {
+            final StringBuilder sb = new StringBuilder();
+            for (final int value : trace[v])
+            {
+                sb.append(value).append('\n');
+            }
+            Files.writeString(dir.resolve(String.format("vm-%04d", v)), sb);
+        }
+        return dir;
+    }
+
+    /** Writes a generated Bitbrains-format directory with CPU, memory, disk and network columns. */
+    static Path writeBitbrains(final Path dir, final int vms, final int steps, final long seed) throws IOException
+    {
+        Files.createDirectories(dir);
+        final SplittableRandom random = new SplittableRandom(seed);
+        for (int v = 0; v < vms; v++)
+        {
+            final List<String> lines = new ArrayList<>();
+            lines.add(HEADER);
+            final double provisioned = 2600 * (1 + random.nextInt(4));
+            final double memory = 4_194_304 * (1 + random.nextInt(4));
+            for (int t = 0; t < steps; t++)
+            {
+                final boolean burst = random.nextDouble() < 0.05;
+                final double cpu = provisioned * (burst ? 0.9 : 0.05 * random.nextDouble());
+                lines.add(String.format(java.util.Locale.ROOT, "%d;\t%d;\t%.4f;\t%.4f;\t%.2f;\t%.1f;\t%.1f;\t%.3f;\t%.3f;\t%.3f;\t%.3f",
+                    1_372_629_804L + 300L * t, 4, provisioned, cpu, 100 * cpu / provisioned, memory,
+                    memory * (0.2 + 0.5 * random.nextDouble()), burst ? 5000.0 : 10 * random.nextDouble(),
+                    20 * random.nextDouble(), random.nextDouble(), random.nextDouble()));
+            }
+            Files.write(dir.resolve((v + 1) + ".csv"), lines);
+        }
+        return dir;
+    }
+
+    @Test
+    void readsGeneratedPlanetLab(@TempDir final Path dir) throws IOException
+    {
+        writePlanetLab(dir, 30, 48, 1);
+        final Workload workload = Traces.planetLab(dir);
+        assertEquals(30, workload.vms());
+        assertEquals(48, workload.steps());
+        final int[][] expected = SyntheticWorkload.diurnalBurstyPercent(30, 48, 1);
+        assertEquals(expected[7][11] / 100.0, workload.cpu(7, 11), 1e-6);
+        assertEquals(0, workload.io(7, 11));
+    }
+
+    @Test
+    void readsGeneratedBitbrainsWithAllThreeResources(@TempDir final Path dir) throws IOException
+    {
+        writeBitbrains(dir, 5, 40, 2);
+        final Workload workload = Traces.bitbrains(dir, 2);
+        assertEquals(5, workload.vms());
+        assertEquals(40, workload.steps());
+        assertTrue(workload.cpu(0, 0) > 0);
+        assertTrue(workload.memory(0, 0) > 0);
+        assertTrue(workload.io(0, 0) > 0);
+        assertTrue(workload.weights().io() > 0 && workload.weights().memory() > 0, "memory and I/O count too");
+    }
+
+    @Test
+    void planetLabErrorsNameFileAndLine(@TempDir final Path dir) throws IOException
+    {
+        Files.writeString(dir.resolve("a"), "5\n7\n");
+        Files.writeString(dir.resolve("b"), "5\nseven\n");
+        TraceFormatException ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir));
+        assertEquals(dir.resolve("b") + ":2: expected an integer CPU percentage, found 'seven'", ex.getMessage());
+
+        Files.writeString(dir.resolve("b"), "5\n170\n");
+        ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir));
+        assertEquals(dir.resolve("b") + ":2: CPU percentage 170 is outside 0-100", ex.getMessage());
+
+        Files.writeString(dir.resolve("b"), "\n\n");
+        ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir));
+        assertTrue(ex.getMessage().endsWith("b: no samples"), ex.getMessage());
+
+        ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir.resolve("missing")));
+        assertTrue(ex.getMessage().contains("not a directory"), ex.getMessage());
+    }
+
+    @Test
+    void bitbrainsErrorsNameFileAndLine(@TempDir final Path dir) throws IOException
+    {
+        final Path file = dir.resolve("1.csv");
+        Files.writeString(file, "Timestamp;CPU\n1;2\n");
+        TraceFormatException ex = assertThrows(TraceFormatException.class, () -> Traces.bitbrains(dir, 1));
+        assertTrue(ex.getMessage().startsWith(file + ":1: expected the Bitbrains header"), ex.getMessage());
+
+        Files.writeString(file, HEADER + "\n1;2;3;4;5;6;7;8;9;10;11\n1;2;3\n");
+        ex = assertThrows(TraceFormatException.class, () -> Traces.bitbrains(dir, 1));
+        assertEquals(file + ":3: expected 11 ';'-separated fields, found 3", ex.getMessage());
+
+        Files.writeString(file, HEADER + "\n1;2;3;4;5;6;x7;8;9;10;11\n");
+        ex = assertThrows(TraceFormatException.class, () -> Traces.bitbrains(dir, 1));
+        assertEquals(file + ":2: 'Memory usage [KB]' is not a number: 'x7'", ex.getMessage());
+
+        Files.writeString(file, HEADER + "\n1;2;3;-4;5;6;7;8;9;10;11\n");
+        ex = assertThrows(TraceFormatException.class, () -> Traces.bitbrains(dir, 1));
+        assertTrue(ex.getMessage().startsWith(file + ":2: 'CPU usage [MHZ]' must be a finite number >= 0"), ex.getMessage());
+
+        Files.delete(file);
+        ex = assertThrows(TraceFormatException.class, () -> Traces.bitbrains(dir, 1));
+        assertTrue(ex.getMessage().contains("no trace files (*.csv)"), ex.getMessage());
+    }
+}
