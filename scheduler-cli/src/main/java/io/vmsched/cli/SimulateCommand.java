@@ -51,20 +51,23 @@ final class SimulateCommand implements Runnable
     @Option(names = "--steps", defaultValue = "0", description = "Steps (default: the trace length, or until converged).")
     int steps;
 
-    @Option(names = "--rounds-per-step", defaultValue = "1", description = "Exchange rounds per step (default: ${DEFAULT-VALUE}).")
-    int rounds;
+    @Option(names = "--rounds-per-step", description = "Exchange rounds per step (default: 1; 8 for traces).")
+    Integer rounds;
 
-    @Option(names = "--peer-choices", defaultValue = "1", description = "Random peers sampled per exchange (default: ${DEFAULT-VALUE}).")
-    int peerChoices;
+    @Option(names = "--order", description = "Hosts' turns in a round: random | load, most loaded first (default: random; load for traces).")
+    String order;
 
-    @Option(names = "--exchange-limit", defaultValue = "4", description = "Moves per exchange, 0 = no limit (default: ${DEFAULT-VALUE}).")
-    int exchangeLimit;
+    @Option(names = "--peer-choices", description = "Random peers sampled per exchange (default: 1; 32 for traces).")
+    Integer peerChoices;
 
-    @Option(names = "--threshold", defaultValue = "0.10", description = "Exchange when the difference exceeds this fraction of the mean (default: ${DEFAULT-VALUE}).")
-    double threshold;
+    @Option(names = "--exchange-limit", description = "Moves per exchange, 0 = no limit (default: 4; 1 for traces).")
+    Integer exchangeLimit;
 
-    @Option(names = "--min-gain", defaultValue = "0.02", description = "Least lowering of the difference per move, fraction of the mean (default: ${DEFAULT-VALUE}).")
-    double minGain;
+    @Option(names = "--threshold", description = "Exchange when the difference exceeds this fraction of the mean (default: 0.10; 0.27 for traces).")
+    Double threshold;
+
+    @Option(names = "--min-gain", description = "Least lowering of the difference per move, fraction of the mean (default: 0.02; 0.10 for traces).")
+    Double minGain;
 
     @Option(names = "--smoothing", defaultValue = "1", description = "Samples the observed load is averaged over (default: ${DEFAULT-VALUE}).")
     double smoothing;
@@ -78,11 +81,11 @@ final class SimulateCommand implements Runnable
     @Option(names = "--stability", defaultValue = "0", description = "Penalty on a VM's load volatility when choosing (default: ${DEFAULT-VALUE}).")
     double stability;
 
-    @Option(names = "--above-mean", defaultValue = "false", description = "Shed only while above the gossiped mean.")
-    boolean aboveMean;
+    @Option(names = "--above-mean", arity = "0..1", description = "Shed only while above the gossiped mean (default: off; on for traces).")
+    Boolean aboveMean;
 
-    @Option(names = "--source-excess", defaultValue = "0", description = "With --above-mean: shed only above (1 + this) x the mean (default: ${DEFAULT-VALUE}).")
-    double sourceExcess;
+    @Option(names = "--source-excess", description = "With --above-mean: shed only above (1 + this) x the mean (default: 0; 0.10 for traces).")
+    Double sourceExcess;
 
     @Option(names = "--cap-at-mean", defaultValue = "false", description = "Aim no further than the gossiped mean on either side.")
     boolean capAtMean;
@@ -124,32 +127,64 @@ final class SimulateCommand implements Runnable
         {
             workload = SyntheticWorkload.staticLoads(vms, loadDist, seed);
         }
-        final Simulator.Config config = new Simulator.Config();
+        // Each tunable not given on the command line takes its profile's default: the claims' plain
+        // settings for static synthetic loads, the tuned trace settings for traces.
+        final Simulator.Config config = trace != null ? Simulator.Config.traces() : Simulator.Config.claims();
         config.policy = Simulator.Policy.parse(policy);
         config.hosts = hosts > 0 ? hosts : (trace != null ? (workload.vms() + 9) / 10 : 50);
         config.steps = steps;
-        config.roundsPerStep = rounds;
+        if (rounds != null)
+        {
+            config.roundsPerStep = rounds;
+        }
+        if (order != null)
+        {
+            config.order = Simulator.Order.parse(order);
+        }
         config.migrationSteps = migrationSteps;
         config.smoothingWindow = smoothing;
         config.seed = seed;
         config.hostScales = heterogeneous ? new double[] { 1.0, 2.0 } : new double[] { 1.0 };
         final BalanceConfig balance = config.balance;
-        balance.thresholdFraction = threshold;
-        balance.minGainFraction = minGain;
-        balance.maxMovesPerExchange = exchangeLimit;
+        if (threshold != null)
+        {
+            balance.thresholdFraction = threshold;
+        }
+        if (minGain != null)
+        {
+            balance.minGainFraction = minGain;
+        }
+        if (exchangeLimit != null)
+        {
+            balance.maxMovesPerExchange = exchangeLimit;
+        }
         balance.maxConcurrentPerHost = concurrent;
         balance.minResidency = residency;
         balance.pingPongGuard = pingPong;
-        balance.peerChoices = peerChoices;
-        balance.shedOnlyAboveMean = aboveMean;
+        if (peerChoices != null)
+        {
+            balance.peerChoices = peerChoices;
+        }
+        if (aboveMean != null)
+        {
+            balance.shedOnlyAboveMean = aboveMean;
+        }
         balance.stabilityWeight = stability;
         balance.capAtMean = capAtMean;
-        balance.sourceExcessFraction = sourceExcess;
+        if (sourceExcess != null)
+        {
+            balance.sourceExcessFraction = sourceExcess;
+        }
         balance.dryRun = dryRun;
 
         final int[] placement = Simulator.placement(initial, workload.vms(), config.hosts, seed);
         final Simulator simulator = new Simulator(config, workload, placement);
         final boolean bar = !json && System.console() != null;
+        if (!json)
+        {
+            out.printf(Locale.ROOT, "settings (%s): rounds/step %d, order %s, %s%n", trace != null ? "trace defaults" :
+                "claims' defaults", config.roundsPerStep, config.order.name().toLowerCase(), balance);
+        }
         final int total = steps > 0 ? steps : workload.steps() > 1 ? workload.steps() : config.maxSteps;
         final SimulationResult result = simulator.run(bar ? step ->
         {

@@ -10,14 +10,17 @@ public final class SliceContext
 {
     private long vmId;
     private long budgetNanos;
+    private long shareNanos;
     private long deadlineNanos;
     private long ioBytes;
     private long memBytes;
 
-    void reset(final long vmId, final long budgetNanos, final long startNanos, final long memBytes)
+    void reset(final long vmId, final long budgetNanos, final long shareNanos, final long startNanos,
+        final long memBytes)
     {
         this.vmId = vmId;
         this.budgetNanos = budgetNanos;
+        this.shareNanos = shareNanos;
         this.deadlineNanos = startNanos + budgetNanos;
         this.ioBytes = 0;
         this.memBytes = memBytes;
@@ -33,6 +36,15 @@ public final class SliceContext
     public long budgetNanos()
     {
         return budgetNanos;
+    }
+
+    /**
+     * @return the entry's fair share of one turn: weight x quantum. The budget can be larger (credit
+     * carried from slices that used less) or smaller (an overrun being paid back).
+     */
+    public long shareNanos()
+    {
+        return shareNanos;
     }
 
     /** @return the {@link System#nanoTime()} at which the slice's budget runs out. */

@@ -61,7 +61,8 @@ final class Worker implements Agent
         final Guest guest = (Guest)schedule.attachment(slot);
         final long budget = schedule.budgetNanos(slot);
         final long cpuStart = ThreadCpuClock.nanos();
-        context.reset(schedule.vmId(slot), budget, System.nanoTime(), schedule.memBytes(slot));
+        context.reset(schedule.vmId(slot), budget, (long)schedule.weight(slot) * schedule.quantumNanos(),
+            System.nanoTime(), schedule.memBytes(slot));
         try
         {
             guest.runSlice(context);

@@ -6,8 +6,9 @@ import io.vmsched.dispatch.SliceContext;
 import java.nio.ByteBuffer;
 
 /**
- * A guest that burns CPU for a programmable fraction of each slice (its duty cycle) and returns
- * early for the rest, like a VM that is busy that fraction of the time.
+ * A guest that burns CPU for a programmable fraction of its fair share of each turn (its duty
+ * cycle) and returns early for the rest, like a VM that is busy that fraction of the time. At 100 %
+ * it uses its whole budget, credit included.
  * <p>
  * Threading: {@link #dutyCycle(double)} may be called from any thread; the new value applies from
  * the next slice.
@@ -63,7 +64,9 @@ public final class CpuBurnerGuest implements Guest
         {
             return;
         }
-        final long until = context.deadlineNanos() - (long)((1.0 - duty) * context.budgetNanos());
+        final long until = duty >= 1.0 ? context.deadlineNanos() :
+            Math.min(context.deadlineNanos(), context.deadlineNanos() - context.budgetNanos() +
+            (long)(duty * context.shareNanos()));
         long x = sink;
         long units = 0;
         do

@@ -733,12 +733,14 @@ public final class Schedule implements AutoCloseable
     private void account(final long address, final long cpuNanos, final long ioBytes, final long memBytes)
     {
         final long quantum = (long)UnsafeApi.getInt(null, address + WEIGHT_OFFSET) * quantumNanos;
-        // Deficit round robin: carry what the slice under- or over-ran, bounded so an idle entry
-        // banks at most one extra quantum and a long overrun is forgiven past half a quantum.
+        // Deficit round robin: carry what the slice under- or over-ran (a slice cut short by the OS
+        // descheduling its worker keeps what it did not get), bounded so an idle entry banks at most
+        // the catch-up turns' quanta and a long overrun is forgiven past half a quantum.
         long credit = UnsafeApi.getInt(null, address + CREDIT_OFFSET) + quantum - cpuNanos;
-        if (credit > quantum)
+        final long maxCredit = (MAX_CATCH_UP_TURNS - 1) * quantum;
+        if (credit > maxCredit)
         {
-            credit = quantum;
+            credit = maxCredit;
         }
         else if (credit < -(quantum >> 1))
         {

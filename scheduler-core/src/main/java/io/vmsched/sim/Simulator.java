@@ -66,6 +66,32 @@ public final class Simulator
         }
     }
 
+    /** In which order the hosts of a round take their turn. */
+    public enum Order
+    {
+        /** A seeded random order each round: every host's period has the same length, with jitter. */
+        RANDOM,
+        /**
+         * Most loaded first: the discrete form of a period that shortens with the host's excess load
+         * (an overloaded host exchanges sooner than one near the mean).
+         */
+        LOAD;
+
+        /**
+         * @param text {@code random} or {@code load}.
+         * @return the order.
+         */
+        public static Order parse(final String text)
+        {
+            switch (text)
+            {
+                case "random": return RANDOM;
+                case "load": return LOAD;
+                default: throw new IllegalArgumentException("unknown --order '" + text + "': expected random or load");
+            }
+        }
+    }
+
     /** Coefficient of variation at or below which the cluster counts as balanced. */
     public static final double CONVERGED_CV = 0.05;
 
@@ -82,6 +108,8 @@ public final class Simulator
         public int maxSteps = 200;
         /** Exchange rounds per step. */
         public int roundsPerStep = 1;
+        /** Order of the hosts' turns within a round. */
+        public Order order = Order.RANDOM;
         /** Steps a migration takes (0 = instant). */
         public int migrationSteps = 0;
         /** Samples the observed (smoothed) usage spans (1 = no smoothing). */
@@ -94,6 +122,41 @@ public final class Simulator
         public BalanceConfig balance = new BalanceConfig();
         /** How many dry-run decisions to keep. */
         public int keepDecisions = 20;
+
+        /**
+         * The plain settings of the claims: one round per step, one random peer, threshold 10 % and
+         * minimum gain 2 % of the mean, up to 4 moves per exchange. The defaults for static loads.
+         *
+         * @return a new config with these settings (hosts still to set).
+         */
+        public static Config claims()
+        {
+            return new Config();
+        }
+
+        /**
+         * The defaults for traces, where loads change every step and every move that chases noise is
+         * a migration wasted: 8 exchange rounds per trace interval; the most loaded hosts take their
+         * turn first; a host sheds only while it is more than 10 % above the gossiped mean, to the
+         * least loaded of 32 sampled peers, one VM per exchange, when the pair differs by more than
+         * 27 % of the mean and the move gains at least 10 %. Measured on the PlanetLab day in the
+         * README.
+         *
+         * @return a new config with these settings (hosts still to set).
+         */
+        public static Config traces()
+        {
+            final Config config = new Config();
+            config.roundsPerStep = 8;
+            config.order = Order.LOAD;
+            config.balance.shedOnlyAboveMean = true;
+            config.balance.sourceExcessFraction = 0.10;
+            config.balance.thresholdFraction = 0.27;
+            config.balance.minGainFraction = 0.10;
+            config.balance.peerChoices = 32;
+            config.balance.maxMovesPerExchange = 1;
+            return config;
+        }
     }
 
     private final Config config;
@@ -430,11 +493,30 @@ public final class Simulator
                         order[i] = order[j];
                         order[j] = t;
                     }
+                    if (config.order == Order.LOAD)
+                    {
+                        sortByObservedLoadDescending(order);
+                    }
                     for (final int h : order)
                     {
                         exchange(h);
                     }
                 }
+        }
+    }
+
+    private void sortByObservedLoadDescending(final int[] order)
+    {
+        // ties keep the shuffled order, so equal hosts still take turns at random
+        final Integer[] boxed = new Integer[hosts];
+        for (int i = 0; i < hosts; i++)
+        {
+            boxed[i] = order[i];
+        }
+        Arrays.sort(boxed, (a, b) -> Double.compare(observed[b], observed[a]));
+        for (int i = 0; i < hosts; i++)
+        {
+            order[i] = boxed[i];
         }
     }
 

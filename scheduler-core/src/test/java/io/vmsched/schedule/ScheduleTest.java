@@ -116,9 +116,15 @@ class ScheduleTest
         schedule.release(slot, 500, 0, 0); // under-ran by 1500
         assertEquals(slot, schedule.claimNext(cursor));
         assertEquals(3_500, schedule.budgetNanos(slot));
-        schedule.release(slot, 100, 0, 0); // credit would be 5400: capped at one quantum
+        schedule.release(slot, 100, 0, 0); // carries 3400
         assertEquals(slot, schedule.claimNext(cursor));
-        assertEquals(4_000, schedule.budgetNanos(slot));
+        assertEquals(5_400, schedule.budgetNanos(slot));
+        for (int i = 0; i < 40; i++)
+        {
+            schedule.release(slot, 0, 0, 0); // an idle entry banks at most the catch-up turns' quanta
+            assertEquals(slot, schedule.claimNext(cursor));
+        }
+        assertEquals(Schedule.MAX_CATCH_UP_TURNS * 2_000, schedule.budgetNanos(slot));
         schedule.release(slot, 100_000, 0, 0); // long overrun: forgiven past half a quantum
         assertEquals(slot, schedule.claimNext(cursor));
         assertEquals(1_000, schedule.budgetNanos(slot));

@@ -82,6 +82,44 @@ class SimulatorTest
     }
 
     @Test
+    void traceDefaultsBalanceAGeneratedTraceWithFewerMigrationsThanGreedy(@TempDir final Path dir) throws IOException
+    {
+        final Workload workload = Traces.planetLab(TracesTest.writePlanetLab(dir, 400, 96, 11));
+        final SimulationResult none = run(config(Simulator.Policy.NONE, 40), workload, "random");
+        final SimulationResult greedy = run(config(Simulator.Policy.GREEDY, 40), workload, "random");
+        final Simulator.Config traces = Simulator.Config.traces();
+        traces.hosts = 40;
+        final SimulationResult pair = run(traces, workload, "random");
+        System.out.println("generated trace: none " + none.toJson() + "\n greedy " + greedy.toJson() +
+            "\n random-pair (trace defaults) " + pair.toJson());
+        assertTrue(pair.meanCv() < none.meanCv() / 3, pair.toJson() + " vs " + none.toJson());
+        assertTrue(pair.migrations() < greedy.migrations(), pair.toJson() + " vs " + greedy.toJson());
+    }
+
+    @Test
+    void mostLoadedFirstOrderGivesTheLoadedHostsTheFirstTurns()
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(400, "uniform", 12);
+        final int[] placement = new int[400];
+        for (int v = 0; v < 400; v++)
+        {
+            placement[v] = v < 200 ? v % 2 : 2 + v % 38; // hosts 0 and 1 carry half the load
+        }
+        final Simulator.Config byLoad = config(Simulator.Policy.RANDOM_PAIR, 40);
+        byLoad.steps = 1;
+        byLoad.order = Simulator.Order.LOAD;
+        byLoad.balance.dryRun = true; // records every exchange in turn order
+        final SimulationResult result = new Simulator(byLoad, workload, placement).run(null);
+        final int first = result.decisions().get(0).source();
+        final int second = result.decisions().get(1).source();
+        assertTrue((first == 0 || first == 1) && (second == 0 || second == 1) && first != second,
+            "the two loaded hosts go first: " + first + ", " + second);
+        assertTrue(result.decisions().get(0).sourceLoad() >= result.decisions().get(2).sourceLoad());
+        assertEquals(Simulator.Order.LOAD, Simulator.Order.parse("load"));
+        assertThrows(IllegalArgumentException.class, () -> Simulator.Order.parse("alphabetical"));
+    }
+
+    @Test
     void bitbrainsTraceBalancesOnAllResources(@TempDir final Path dir) throws IOException
     {
         final Workload workload = Traces.bitbrains(TracesTest.writeBitbrains(dir, 40, 50, 9), 8);
