@@ -6,9 +6,10 @@ package io.vmsched.load;
  * dimensionless fraction of that host's capacity (weights normalised to sum to 1, so a host whose
  * every resource is fully used has load 1).
  * <p>
- * A VM's load has two modes: <em>actual</em>, its measured usage smoothed by an exponentially
- * weighted moving average over a configurable window ({@link Smoother}) so that a spike does not
- * trigger a migration, and <em>target</em>, a load programmed for it.
+ * A VM's load has two modes (claims 6, 7): <em>actual</em>, its measured usage smoothed by an
+ * exponentially weighted moving average over a configurable window ({@link Smoother}) so that a
+ * spike does not trigger a migration, and <em>target</em>, a load programmed for it. The simulator
+ * uses actual loads only; programming target loads per VM comes with the runtime (handoff issue).
  * <p>
  * Immutable and threadsafe.
  */

@@ -537,18 +537,22 @@ public final class Simulator
         {
             return;
         }
-        int limit = balance.maxMovesPerExchange;
+        int limit = balance.maxMovesPerExchange; // 0 = no limit
+        boolean concurrencyFull = false;
         if (balance.maxConcurrentPerHost > 0)
         {
             final int room = balance.maxConcurrentPerHost - inFlight[source];
-            if (room <= 0 && !record)
+            if (room <= 0)
             {
-                return;
+                if (!record)
+                {
+                    return;
+                }
+                concurrencyFull = true; // a dry run still records the decision, with the reason
             }
-            limit = limit == 0 ? Math.max(room, 0) : Math.min(limit, Math.max(room, 0));
-            if (limit == 0)
+            else
             {
-                limit = -1;
+                limit = limit == 0 ? room : Math.min(limit, room);
             }
         }
 
@@ -574,7 +578,7 @@ public final class Simulator
             {
                 blocked[i] = Rejection.PING_PONG;
             }
-            else if (limit < 0)
+            else if (concurrencyFull)
             {
                 blocked[i] = Rejection.CONCURRENCY;
             }
@@ -586,7 +590,7 @@ public final class Simulator
         final BalanceDecision decision = record ?
             new BalanceDecision(source, peer, observed[source], observed[peer], balance.thresholdFraction * mean) : null;
         final int moves = VmSelector.select(balance, observed[source], observed[peer], mean, count, ids, onSource,
-            onPeer, vol, blocked, Math.max(limit, 0), chosen, decision);
+            onPeer, vol, blocked, limit, chosen, decision);
         if (record)
         {
             decisionsRecorded++;
