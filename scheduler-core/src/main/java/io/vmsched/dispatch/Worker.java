@@ -58,14 +58,14 @@ final class Worker implements Agent
             return 0;
         }
 
-        final Guest guest = (Guest)schedule.attachment(slot);
         final long budget = schedule.budgetNanos(slot);
         final long cpuStart = ThreadCpuClock.nanos();
         context.reset(schedule.vmId(slot), budget, (long)schedule.weight(slot) * schedule.quantumNanos(),
             System.nanoTime(), schedule.memBytes(slot));
         try
         {
-            guest.runSlice(context);
+            // inside the try: an attachment that is not a Guest fails this entry, not the worker
+            ((Guest)schedule.attachment(slot)).runSlice(context);
         }
         catch (final Throwable ex)
         {

@@ -551,6 +551,12 @@ public final class Schedule implements AutoCloseable
     private boolean settle(final int slot)
     {
         final int target = requested[slot];
+        if (target == NONE)
+        {
+            // Nothing requested: a deferred entry whose request another call already completed (a
+            // delete of a slot whose suspend was deferred); the slot may hold a new entry by now.
+            return true;
+        }
         final int offset = slotOffset(slot);
         final int stateOffset = offset + STATE_OFFSET;
         int state = buffer.getIntVolatile(stateOffset);

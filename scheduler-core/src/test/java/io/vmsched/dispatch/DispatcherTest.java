@@ -256,6 +256,26 @@ class DispatcherTest
     }
 
     @Test
+    void anAttachmentThatIsNotAGuestFailsItsEntryNotTheWorker()
+    {
+        final Schedule schedule = Schedule.allocate(8, 10_000, 1);
+        final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        schedule.insert(1, 1, EntryState.RUNNABLE, "not a guest");
+        schedule.insert(2, 1, EntryState.RUNNABLE, new CpuBurnerGuest(0.1));
+        try (Dispatcher dispatcher = new Dispatcher(schedule, 1, Dispatcher::defaultIdleStrategy, errors::add).start())
+        {
+            Await.until("the bad entry to be suspended", 30,
+                () -> schedule.stateOfSlot(schedule.slotOf(1)) == EntryState.SUSPENDED);
+            final long before = schedule.slices(schedule.slotOf(2));
+            Await.until("the worker to go on with the other entry", 30,
+                () -> schedule.slices(schedule.slotOf(2)) > before + 10);
+        }
+        assertEquals(1, errors.size());
+        assertEquals(1, ((GuestFailedException)errors.peek()).vmId());
+        assertTrue(errors.peek().getCause() instanceof ClassCastException);
+    }
+
+    @Test
     void cpuTimeIsMeasuredNotWallTime()
     {
         assumeThreadCpuTime();

@@ -240,6 +240,28 @@ class ScheduleTest
     }
 
     @Test
+    void aDeferredSuspendCompletedByADeleteDoesNotTouchTheNextEntryInItsSlot()
+    {
+        // Found in review: the slot stayed on the deferred list after the delete freed it, and the
+        // next reclaim() "completed" a request of NONE on the new entry, storing FREE over it.
+        final int slot = schedule.insert(1, 1, RUNNABLE, null);
+        assertEquals(slot, schedule.claimNext(cursor));
+        assertEquals(Schedule.Transition.DEFERRED, schedule.suspend(1));
+        schedule.release(slot, 1, 0, 0); // the worker applies the suspend
+        assertEquals(Schedule.Transition.DONE, schedule.delete(1)); // completes without reclaim()
+        final int reused = schedule.insert(2, 1, RUNNABLE, null);
+        assertEquals(slot, reused, "the free list hands the slot back");
+        schedule.reclaim();
+        assertEquals(RUNNABLE, schedule.stateOfSlot(reused), "the new entry is untouched");
+        assertEquals(0, schedule.deferredCount());
+        assertEquals(reused, schedule.claimNext(cursor), "and still dispatched");
+        schedule.release(reused, 1, 0, 0);
+        assertEquals(Schedule.Transition.DONE, schedule.suspend(2));
+        schedule.reclaim();
+        assertEquals(SUSPENDED, schedule.stateOf(2));
+    }
+
+    @Test
     void migrationOutThenAbortOrCommit()
     {
         final int a = schedule.insert(1, 1, RUNNABLE, null);
