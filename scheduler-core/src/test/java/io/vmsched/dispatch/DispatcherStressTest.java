@@ -138,7 +138,31 @@ class DispatcherStressTest
                 {
                     schedule.reclaim();
                     final long id = suspended.keySet().iterator().nextLong();
-                    if (!schedule.isPending(id))
+                    if (schedule.isPending(id) && random.nextInt(4) == 0)
+                    {
+                        // delete while the suspend still waits for its slice: the delete takes over
+                        final CountingGuest guest = suspended.remove(id);
+                        if (schedule.delete(id) == Schedule.Transition.DONE)
+                        {
+                            guest.stopped = true;
+                        }
+                        else
+                        {
+                            pendingStop.add(guest);
+                            pendingIds.add(id);
+                            deferred++;
+                        }
+                        deletes++;
+                    }
+                    else if (!schedule.isPending(id) && random.nextInt(3) == 0)
+                    {
+                        // a suspend completed by the worker, then a delete before any reclaim() of it
+                        final CountingGuest guest = suspended.remove(id);
+                        assertEquals(Schedule.Transition.DONE, schedule.delete(id));
+                        guest.stopped = true;
+                        deletes++;
+                    }
+                    else if (!schedule.isPending(id))
                     {
                         assertEquals(EntryState.SUSPENDED, schedule.stateOf(id));
                         final CountingGuest guest = suspended.remove(id);
