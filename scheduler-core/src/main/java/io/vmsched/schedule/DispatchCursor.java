@@ -26,11 +26,4 @@ public final class DispatchCursor
         return turn;
     }
 
-    /**
-     * Drop the current batch so the next claim takes fresh positions.
-     */
-    public void reset()
-    {
-        limit = position;
-    }
 }

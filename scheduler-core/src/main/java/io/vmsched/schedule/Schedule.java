@@ -118,11 +118,7 @@ public final class Schedule implements AutoCloseable
         final int quantumNanos,
         final int claimBatch)
     {
-        if (capacity < 1 || capacity > MAX_CAPACITY || !BitUtil.isPowerOfTwo(capacity))
-        {
-            throw new IllegalArgumentException(
-                "schedule capacity must be a power of two in [1, " + MAX_CAPACITY + "], got " + capacity);
-        }
+        checkCapacity(capacity);
         if (quantumNanos < 1)
         {
             throw new IllegalArgumentException("quantum must be at least 1 ns, got " + quantumNanos);

@@ -207,6 +207,9 @@ public final class Simulator
     private Rejection[] blocked = new Rejection[64];
     private int[] chosen = new int[64];
 
+    private Integer[] turnOrder;
+    private java.util.Comparator<Integer> byObservedLoadDescending;
+
     private int step;
     private long migrations;
     private long exchanges;
@@ -507,16 +510,20 @@ public final class Simulator
 
     private void sortByObservedLoadDescending(final int[] order)
     {
-        // ties keep the shuffled order, so equal hosts still take turns at random
-        final Integer[] boxed = new Integer[hosts];
-        for (int i = 0; i < hosts; i++)
+        // stable sort: ties keep the shuffled order, so equal hosts still take turns at random
+        if (turnOrder == null)
         {
-            boxed[i] = order[i];
+            turnOrder = new Integer[hosts];
+            byObservedLoadDescending = (a, b) -> Double.compare(observed[b], observed[a]);
         }
-        Arrays.sort(boxed, (a, b) -> Double.compare(observed[b], observed[a]));
         for (int i = 0; i < hosts; i++)
         {
-            order[i] = boxed[i];
+            turnOrder[i] = order[i]; // host ids below 128 are cached boxes; the rest box once a round
+        }
+        Arrays.sort(turnOrder, byObservedLoadDescending);
+        for (int i = 0; i < hosts; i++)
+        {
+            order[i] = turnOrder[i];
         }
     }
 
@@ -808,9 +815,4 @@ public final class Simulator
         return Math.max(above, below);
     }
 
-    /** @return each VM's host now (a migrating VM counts at its source). */
-    public int[] placementNow()
-    {
-        return vmHost.clone();
-    }
 }

@@ -108,15 +108,8 @@ class DispatcherStressTest
                     final long id = liveIds.get(index);
                     liveIds.set(index, liveIds.get(size - 1));
                     liveIds.remove(size - 1);
-                    final CountingGuest guest = live.remove(id);
-                    if (schedule.delete(id) == Schedule.Transition.DONE)
+                    if (!delete(schedule, id, live.remove(id), pendingStop, pendingIds))
                     {
-                        guest.stopped = true;
-                    }
-                    else
-                    {
-                        pendingStop.add(guest);
-                        pendingIds.add(id);
                         deferred++;
                     }
                     deletes++;
@@ -141,15 +134,8 @@ class DispatcherStressTest
                     if (schedule.isPending(id) && random.nextInt(4) == 0)
                     {
                         // delete while the suspend still waits for its slice: the delete takes over
-                        final CountingGuest guest = suspended.remove(id);
-                        if (schedule.delete(id) == Schedule.Transition.DONE)
+                        if (!delete(schedule, id, suspended.remove(id), pendingStop, pendingIds))
                         {
-                            guest.stopped = true;
-                        }
-                        else
-                        {
-                            pendingStop.add(guest);
-                            pendingIds.add(id);
                             deferred++;
                         }
                         deletes++;
@@ -232,6 +218,24 @@ class DispatcherStressTest
         assertEquals(0, RAN_WHILE_STOPPED.get(), "an entry ran after its delete or suspend completed");
         assertTrue(errors.isEmpty(), () -> "errors: " + errors);
         assertEquals(liveIds.size(), schedule.size());
+    }
+
+    /**
+     * Delete an entry; mark its guest stopped if the delete completed, else track it until it does.
+     *
+     * @return true if the delete completed at once.
+     */
+    private static boolean delete(final Schedule schedule, final long id, final CountingGuest guest,
+        final List<CountingGuest> pendingStop, final List<Long> pendingIds)
+    {
+        if (schedule.delete(id) == Schedule.Transition.DONE)
+        {
+            guest.stopped = true;
+            return true;
+        }
+        pendingStop.add(guest);
+        pendingIds.add(id);
+        return false;
     }
 
     private static void completePending(
