@@ -57,13 +57,13 @@ final class SimulateCommand implements Runnable
     @Option(names = "--order", description = "Hosts' turns in a round: random | load, most loaded first (default: random; load for traces).")
     String order;
 
-    @Option(names = "--peer-choices", description = "Random peers sampled per exchange (default: 1; 32 for traces).")
+    @Option(names = "--peer-choices", description = "Random peers sampled per exchange (default: 1; 128 for traces).")
     Integer peerChoices;
 
     @Option(names = "--exchange-limit", description = "Moves per exchange, 0 = no limit (default: 4; 1 for traces).")
     Integer exchangeLimit;
 
-    @Option(names = "--threshold", description = "Exchange when the difference exceeds this fraction of the mean (default: 0.10; 0.27 for traces).")
+    @Option(names = "--threshold", description = "Exchange when the difference exceeds this fraction of the mean (default: 0.10; 0.24 for traces).")
     Double threshold;
 
     @Option(names = "--min-gain", description = "Least lowering of the difference per move, fraction of the mean (default: 0.02; 0.10 for traces).")
@@ -84,7 +84,7 @@ final class SimulateCommand implements Runnable
     @Option(names = "--above-mean", arity = "0..1", description = "Shed only while above the gossiped mean (default: off; on for traces).")
     Boolean aboveMean;
 
-    @Option(names = "--source-excess", description = "With --above-mean: shed only above (1 + this) x the mean (default: 0; 0.10 for traces).")
+    @Option(names = "--source-excess", description = "With --above-mean: shed only above (1 + this) x the mean (default: 0, for traces too).")
     Double sourceExcess;
 
     @Option(names = "--cap-at-mean", defaultValue = "false", description = "Aim no further than the gossiped mean on either side.")
