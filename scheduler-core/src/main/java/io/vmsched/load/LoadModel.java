@@ -8,8 +8,8 @@ package io.vmsched.load;
  * <p>
  * A VM's load has two modes (claims 6, 7): <em>actual</em>, its measured usage smoothed by an
  * exponentially weighted moving average over a configurable window ({@link Smoother}) so that a
- * spike does not trigger a migration, and <em>target</em>, a load programmed for it. The simulator
- * uses actual loads only; programming target loads per VM comes with the runtime (handoff issue).
+ * spike does not trigger a migration, and <em>target</em>, a load programmed for it; {@link VmLoad}
+ * holds one VM's figures in either mode. The simulator uses actual loads only.
  * <p>
  * Immutable and threadsafe.
  */
