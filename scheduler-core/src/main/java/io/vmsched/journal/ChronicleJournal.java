@@ -1,0 +1,246 @@
+package io.vmsched.journal;
+
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.RollCycles;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.agrona.concurrent.EpochNanoClock;
+import org.agrona.concurrent.SystemEpochNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.CRC32C;
+
+/**
+ * A host's journal in a Chronicle Queue directory: one excerpt per record, the record's bytes as
+ * {@link JournalRecord} lays them out. Records are on disk (in the mapped file) as soon as
+ * {@code append} returns, so they survive the process being killed; the OS writes them to the
+ * device in its own time.
+ * <p>
+ * Roll cycle: daily (a new file per UTC day); block size 1 MiB: a file grows in 1 MiB steps from
+ * about 1 MiB, so an idle host's journal takes a few MiB.
+ * <p>
+ * Threading: see {@link Journal}. The appender is Chronicle's, confined to one thread; a replay uses
+ * its own tailer and may run while another thread appends.
+ */
+public final class ChronicleJournal implements Journal
+{
+    /** Block size of the queue's files. */
+    public static final long BLOCK_SIZE = 1 << 20;
+
+    private final int hostId;
+    private final Path dir;
+    private final SingleChronicleQueue queue;
+    private final EpochNanoClock clock;
+    private final CRC32C crc = new CRC32C();
+    private ExcerptAppender appender;
+    private byte[] scratch = new byte[1024];
+    private UnsafeBuffer buffer = new UnsafeBuffer(scratch);
+
+    /**
+     * Open (or create) the journal of a host.
+     *
+     * @param dir    the queue's directory, {@code <data>/journal/<hostId>}.
+     * @param hostId the host's id, written in every record.
+     * @param clock  timestamps' source.
+     */
+    public ChronicleJournal(final Path dir, final int hostId, final EpochNanoClock clock)
+    {
+        this(dir, hostId, clock, false);
+    }
+
+    private ChronicleJournal(final Path dir, final int hostId, final EpochNanoClock clock, final boolean readOnly)
+    {
+        this.hostId = hostId;
+        this.dir = dir;
+        this.clock = clock;
+        try
+        {
+            if (!readOnly)
+            {
+                Files.createDirectories(dir);
+            }
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new IllegalArgumentException("cannot create journal directory " + dir + ": " + ex.getMessage(), ex);
+        }
+        this.queue = SingleChronicleQueueBuilder.binary(dir)
+            .rollCycle(RollCycles.FAST_DAILY)
+            .blockSize(BLOCK_SIZE)
+            .readOnly(readOnly)
+            .build();
+    }
+
+    /**
+     * Open a journal directory for reading only (tools).
+     *
+     * @param dir    the queue's directory.
+     * @param hostId the host's id.
+     * @return the journal; appending to it fails.
+     */
+    public static ChronicleJournal openReadOnly(final Path dir, final int hostId)
+    {
+        if (!Files.isDirectory(dir))
+        {
+            throw new IllegalArgumentException("no journal at " + dir);
+        }
+        return new ChronicleJournal(dir, hostId, new SystemEpochNanoClock(), true);
+    }
+
+    /**
+     * @param dir    the queue's directory.
+     * @param hostId the host's id.
+     * @return a journal with the system clock.
+     */
+    public static ChronicleJournal open(final Path dir, final int hostId)
+    {
+        return new ChronicleJournal(dir, hostId, new SystemEpochNanoClock());
+    }
+
+    /** @return the queue's directory. */
+    public Path dir()
+    {
+        return dir;
+    }
+
+    @Override
+    public int hostId()
+    {
+        return hostId;
+    }
+
+    @Override
+    public long append(final RecordType type, final long migrationId, final long vmId, final int peer, final int aux,
+        final double a, final double b)
+    {
+        return write(type, migrationId, vmId, peer, aux, a, b, 0);
+    }
+
+    @Override
+    public long appendGuest(final RecordType type, final long migrationId, final long vmId, final int peer,
+        final int aux, final byte[] kindUtf8, final byte[] state)
+    {
+        final int payload = 2 + kindUtf8.length + state.length;
+        ensure(payload);
+        JournalRecord.putGuest(buffer, JournalRecord.HEADER_LENGTH, kindUtf8, state);
+        return write(type, migrationId, vmId, peer, aux, 0, 0, payload);
+    }
+
+    @Override
+    public long appendText(final RecordType type, final long migrationId, final long vmId, final int peer,
+        final int aux, final double a, final double b, final String text)
+    {
+        final byte[] utf8 = JournalRecord.utf8(text);
+        ensure(utf8.length);
+        buffer.putBytes(JournalRecord.HEADER_LENGTH, utf8);
+        return write(type, migrationId, vmId, peer, aux, a, b, utf8.length);
+    }
+
+    private void ensure(final int payload)
+    {
+        if (payload > JournalRecord.MAX_PAYLOAD)
+        {
+            throw new IllegalArgumentException("journal record payload of " + payload + " bytes exceeds " +
+                JournalRecord.MAX_PAYLOAD);
+        }
+        final int needed = JournalRecord.HEADER_LENGTH + payload;
+        if (scratch.length < needed)
+        {
+            scratch = new byte[Math.max(needed, scratch.length * 2)];
+            buffer = new UnsafeBuffer(scratch);
+        }
+    }
+
+    private long write(final RecordType type, final long migrationId, final long vmId, final int peer, final int aux,
+        final double a, final double b, final int payload)
+    {
+        final int length = JournalRecord.encodeHeader(buffer, crc, type, clock.nanoTime(), hostId, migrationId, vmId,
+            peer, aux, a, b, payload);
+        if (appender == null)
+        {
+            appender = queue.createAppender();
+        }
+        try (DocumentContext context = appender.writingDocument())
+        {
+            context.wire().bytes().write(scratch, 0, length);
+        }
+        return appender.lastIndexAppended();
+    }
+
+    @Override
+    public long replay(final RecordHandler handler)
+    {
+        final JournalRecord record = new JournalRecord();
+        byte[] bytes = new byte[1024];
+        long count = 0;
+        try (ExcerptTailer tailer = queue.createTailer())
+        {
+            while (true)
+            {
+                try (DocumentContext context = tailer.readingDocument())
+                {
+                    if (!context.isPresent())
+                    {
+                        break;
+                    }
+                    final long index = context.index();
+                    if (!context.isData())
+                    {
+                        continue;
+                    }
+                    final Bytes<?> in = context.wire().bytes();
+                    final long remaining = in.readRemaining();
+                    if (remaining > JournalRecord.HEADER_LENGTH + JournalRecord.MAX_PAYLOAD)
+                    {
+                        throw new JournalCorruptException(dir.toString(), index, "record of " + remaining +
+                            " bytes is larger than any this schema writes");
+                    }
+                    final int length = (int)remaining;
+                    if (bytes.length < length)
+                    {
+                        bytes = new byte[Math.max(length, bytes.length * 2)];
+                    }
+                    in.read(bytes, 0, length);
+                    final String problem = record.wrap(bytes, length);
+                    if (problem != null)
+                    {
+                        throw new JournalCorruptException(dir.toString(), index, problem);
+                    }
+                    handler.onRecord(index, record);
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    @Override
+    public void handOver()
+    {
+        if (appender != null)
+        {
+            appender.singleThreadedCheckReset();
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        if (appender != null)
+        {
+            appender.close();
+        }
+        queue.close();
+    }
+
+    @Override
+    public String toString()
+    {
+        return "journal " + dir;
+    }
+}

@@ -1,0 +1,292 @@
+package io.vmsched.journal;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
+
+/**
+ * The on-disk schema of one journal record, version 1, and a flyweight to read one. Every record is
+ * a 64-byte header, little-endian, then a payload:
+ * <pre>
+ *  offset size field
+ *   0     1    schema version (1)
+ *   1     1    type code ({@link RecordType})
+ *   2     2    header length (64): a reader skips header fields it does not know
+ *   4     4    payload length
+ *   8     4    CRC32C of every byte from offset 12 to the end of the payload
+ *  12     8    timestamp, ns since the epoch
+ *  20     4    host id (the journal's owner)
+ *  24     8    migration id (0 if none)
+ *  32     8    vm id (-1 if none)
+ *  40     4    peer host id (-1 if none)
+ *  44     4    aux (a count or flag; its meaning depends on the type)
+ *  48     8    a (double: a load)
+ *  56     8    b (double: a peer's load)
+ *  64     n    payload: bytes whose meaning depends on the type
+ * </pre>
+ * Payloads that carry a guest are a length-prefixed UTF-8 kind name (2-byte length) followed by the
+ * guest's state bytes; {@code ABORTED} and {@code DECISION} carry UTF-8 text.
+ * <p>
+ * <b>Note:</b> Not threadsafe: a flyweight belongs to one reader.
+ */
+public final class JournalRecord
+{
+    /** Schema version written by this code. */
+    public static final int VERSION = 1;
+    /** Length of the fixed header. */
+    public static final int HEADER_LENGTH = 64;
+    /** The largest payload a record may carry (a guest's state must fit). */
+    public static final int MAX_PAYLOAD = 16 << 20;
+
+    static final int VERSION_OFFSET = 0;
+    static final int TYPE_OFFSET = 1;
+    static final int HEADER_LENGTH_OFFSET = 2;
+    static final int PAYLOAD_LENGTH_OFFSET = 4;
+    static final int CRC_OFFSET = 8;
+    static final int TIMESTAMP_OFFSET = 12;
+    static final int HOST_OFFSET = 20;
+    static final int MIGRATION_OFFSET = 24;
+    static final int VM_OFFSET = 32;
+    static final int PEER_OFFSET = 40;
+    static final int AUX_OFFSET = 44;
+    static final int A_OFFSET = 48;
+    static final int B_OFFSET = 56;
+    static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+
+    private final UnsafeBuffer buffer = new UnsafeBuffer(0, 0);
+    private final CRC32C crc = new CRC32C();
+    private int headerLength;
+    private int payloadLength;
+
+    /**
+     * Write a record's header into {@code buffer} whose payload is already at
+     * {@code HEADER_LENGTH} and computes its CRC. Allocates nothing.
+     *
+     * @return the record's whole length.
+     */
+    static int encodeHeader(
+        final UnsafeBuffer buffer,
+        final CRC32C crc,
+        final RecordType type,
+        final long timestampNs,
+        final int host,
+        final long migrationId,
+        final long vmId,
+        final int peer,
+        final int aux,
+        final double a,
+        final double b,
+        final int payloadLength)
+    {
+        buffer.putByte(VERSION_OFFSET, (byte)VERSION);
+        buffer.putByte(TYPE_OFFSET, (byte)type.code());
+        buffer.putShort(HEADER_LENGTH_OFFSET, (short)HEADER_LENGTH, ORDER);
+        buffer.putInt(PAYLOAD_LENGTH_OFFSET, payloadLength, ORDER);
+        buffer.putLong(TIMESTAMP_OFFSET, timestampNs, ORDER);
+        buffer.putInt(HOST_OFFSET, host, ORDER);
+        buffer.putLong(MIGRATION_OFFSET, migrationId, ORDER);
+        buffer.putLong(VM_OFFSET, vmId, ORDER);
+        buffer.putInt(PEER_OFFSET, peer, ORDER);
+        buffer.putInt(AUX_OFFSET, aux, ORDER);
+        buffer.putDouble(A_OFFSET, a, ORDER);
+        buffer.putDouble(B_OFFSET, b, ORDER);
+        final int length = HEADER_LENGTH + payloadLength;
+        crc.reset();
+        crc.update(buffer.byteArray(), CRC_OFFSET + 4, length - (CRC_OFFSET + 4));
+        buffer.putInt(CRC_OFFSET, (int)crc.getValue(), ORDER);
+        return length;
+    }
+
+    /**
+     * Point this flyweight at the bytes of one record and check them.
+     *
+     * @param bytes  an array holding the record.
+     * @param length the record's length as stored.
+     * @return null if the record is whole and its CRC matches, otherwise what is wrong with it.
+     */
+    public String wrap(final byte[] bytes, final int length)
+    {
+        buffer.wrap(bytes, 0, Math.max(length, 0));
+        headerLength = 0;
+        payloadLength = 0;
+        if (length < HEADER_LENGTH)
+        {
+            return "record of " + length + " bytes is shorter than the " + HEADER_LENGTH + "-byte header";
+        }
+        final int version = buffer.getByte(VERSION_OFFSET) & 0xFF;
+        if (version != VERSION)
+        {
+            return "schema version " + version + " (this reader knows " + VERSION + ")";
+        }
+        headerLength = buffer.getShort(HEADER_LENGTH_OFFSET, ORDER) & 0xFFFF;
+        payloadLength = buffer.getInt(PAYLOAD_LENGTH_OFFSET, ORDER);
+        if (headerLength < HEADER_LENGTH || payloadLength < 0 || headerLength + payloadLength != length)
+        {
+            return "lengths do not add up: header " + headerLength + " + payload " + payloadLength + " != " + length;
+        }
+        crc.reset();
+        crc.update(bytes, CRC_OFFSET + 4, length - (CRC_OFFSET + 4));
+        final int stored = buffer.getInt(CRC_OFFSET, ORDER);
+        if ((int)crc.getValue() != stored)
+        {
+            return String.format("CRC32C mismatch: stored %08x, computed %08x", stored, (int)crc.getValue());
+        }
+        if (type() == null)
+        {
+            return "unknown record type " + (buffer.getByte(TYPE_OFFSET) & 0xFF);
+        }
+        return null;
+    }
+
+    /** @return the record's type, or null if its code is unknown. */
+    public RecordType type()
+    {
+        return RecordType.of(buffer.getByte(TYPE_OFFSET) & 0xFF);
+    }
+
+    /** @return ns since the epoch when it was written. */
+    public long timestampNs()
+    {
+        return buffer.getLong(TIMESTAMP_OFFSET, ORDER);
+    }
+
+    /** @return the host whose journal holds it. */
+    public int host()
+    {
+        return buffer.getInt(HOST_OFFSET, ORDER);
+    }
+
+    /** @return the migration's id, 0 if none. */
+    public long migrationId()
+    {
+        return buffer.getLong(MIGRATION_OFFSET, ORDER);
+    }
+
+    /** @return the VM's id, -1 if none. */
+    public long vmId()
+    {
+        return buffer.getLong(VM_OFFSET, ORDER);
+    }
+
+    /** @return the other host of a migration or exchange, -1 if none. */
+    public int peer()
+    {
+        return buffer.getInt(PEER_OFFSET, ORDER);
+    }
+
+    /** @return the auxiliary int (see {@link RecordType}). */
+    public int aux()
+    {
+        return buffer.getInt(AUX_OFFSET, ORDER);
+    }
+
+    /** @return the first figure (a load). */
+    public double a()
+    {
+        return buffer.getDouble(A_OFFSET, ORDER);
+    }
+
+    /** @return the second figure (a peer's load). */
+    public double b()
+    {
+        return buffer.getDouble(B_OFFSET, ORDER);
+    }
+
+    /** @return the payload's length. */
+    public int payloadLength()
+    {
+        return payloadLength;
+    }
+
+    /** @return the payload, as a view valid until the next {@link #wrap}. */
+    public DirectBuffer payload()
+    {
+        return new UnsafeBuffer(buffer, headerLength, payloadLength);
+    }
+
+    /** @return the payload as UTF-8 text (for ABORTED and DECISION). */
+    public String text()
+    {
+        return buffer.getStringWithoutLengthUtf8(headerLength, payloadLength);
+    }
+
+    /** @return the guest kind of a payload that carries a guest (ADMITTED, SUSPENDED, RECEIVED). */
+    public String guestKind()
+    {
+        final int length = buffer.getShort(headerLength, ORDER) & 0xFFFF;
+        return buffer.getStringWithoutLengthUtf8(headerLength + 2, Math.min(length, payloadLength - 2));
+    }
+
+    /** @return a copy of the guest state of a payload that carries a guest. */
+    public byte[] guestState()
+    {
+        final int kindLength = buffer.getShort(headerLength, ORDER) & 0xFFFF;
+        final byte[] state = new byte[payloadLength - 2 - kindLength];
+        buffer.getBytes(headerLength + 2 + kindLength, state);
+        return state;
+    }
+
+    /**
+     * Write a guest payload (kind, then state) at {@code offset}.
+     *
+     * @return bytes written.
+     */
+    static int putGuest(final MutableDirectBuffer buffer, final int offset, final byte[] kindUtf8, final byte[] state)
+    {
+        buffer.putShort(offset, (short)kindUtf8.length, ORDER);
+        buffer.putBytes(offset + 2, kindUtf8);
+        buffer.putBytes(offset + 2 + kindUtf8.length, state);
+        return 2 + kindUtf8.length + state.length;
+    }
+
+    /**
+     * @param text text.
+     * @return its UTF-8 bytes.
+     */
+    static byte[] utf8(final String text)
+    {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String toString()
+    {
+        final RecordType type = type();
+        final StringBuilder out = new StringBuilder();
+        out.append(type).append(" host=").append(host());
+        if (migrationId() != 0)
+        {
+            out.append(" migration=").append(migrationId());
+        }
+        if (vmId() != -1)
+        {
+            out.append(" vm=").append(vmId());
+        }
+        if (peer() != -1)
+        {
+            out.append(" peer=").append(peer());
+        }
+        if (type == RecordType.ABORTED || type == RecordType.DECISION)
+        {
+            out.append(" \"").append(text()).append('"');
+        }
+        else if (type == RecordType.ADMITTED || type == RecordType.SUSPENDED || type == RecordType.RECEIVED)
+        {
+            out.append(" kind=").append(guestKind()).append(" state=").append(payloadLength - 2 -
+                (buffer.getShort(headerLength, ORDER) & 0xFFFF)).append('B');
+        }
+        else if (type == RecordType.LOAD_SNAPSHOT)
+        {
+            out.append(String.format(" load=%.4f vms=%d", a(), aux()));
+        }
+        else if (type == RecordType.HOST_STARTED || type == RecordType.RESOLVED)
+        {
+            out.append(" aux=").append(aux());
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,71 @@
+package io.vmsched.journal;
+
+/**
+ * The kinds of journal record, with the code stored in a record's type byte. Codes are part of the
+ * on-disk schema: never renumber one, only add.
+ */
+public enum RecordType
+{
+    /** The host started (or restarted) and recovered its journal; {@code aux} = VMs it owns. */
+    HOST_STARTED(1),
+    /** A VM was admitted to this host; payload = guest kind then its initial state. */
+    ADMITTED(2),
+    /** A VM was removed from the cluster at this host. */
+    REMOVED(3),
+    /** Source: a migration of the VM to {@code peer} begins. */
+    MIGRATION_INTENT(4),
+    /** Source: the VM is stopped and its state snapshot taken; payload = guest kind then state. */
+    SUSPENDED(5),
+    /** Target: the VM's state arrived from {@code peer}; payload = guest kind then state. */
+    RECEIVED(6),
+    /** Target: the VM is inserted, restored and runnable here: <b>the commit point</b>. */
+    ACTIVATED(7),
+    /** Source: the target activated the VM; the source's copy is deleted. */
+    COMMITTED(8),
+    /** Either side: the migration ended without moving the VM; payload = the reason (UTF-8). */
+    ABORTED(9),
+    /** A balance exchange; {@code a}/{@code b} = own and peer load, payload = the decision in words. */
+    DECISION(10),
+    /** Periodic: this host's load in {@code a}, its VM count in {@code aux}. */
+    LOAD_SNAPSHOT(11),
+    /** A migration left in doubt by a crash was resolved by recovery; {@code aux} = 1 committed, 0 aborted. */
+    RESOLVED(12);
+
+    private static final RecordType[] BY_CODE;
+
+    static
+    {
+        int max = 0;
+        for (final RecordType type : values())
+        {
+            max = Math.max(max, type.code);
+        }
+        BY_CODE = new RecordType[max + 1];
+        for (final RecordType type : values())
+        {
+            BY_CODE[type.code] = type;
+        }
+    }
+
+    private final int code;
+
+    RecordType(final int code)
+    {
+        this.code = code;
+    }
+
+    /** @return the code stored on disk. */
+    public int code()
+    {
+        return code;
+    }
+
+    /**
+     * @param code a stored type code.
+     * @return its type, or null if the code is unknown (a newer schema, or corruption).
+     */
+    public static RecordType of(final int code)
+    {
+        return code > 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+    }
+}

@@ -1,0 +1,148 @@
+package io.vmsched.journal;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ChronicleJournalTest
+{
+    private static final byte[] KIND = "test-kind".getBytes(StandardCharsets.UTF_8);
+
+    @Test
+    void everyRecordComesBackInOrderWithItsFields(@TempDir final Path dir)
+    {
+        final byte[] state = "state-bytes-0123456789".getBytes(StandardCharsets.UTF_8);
+        try (ChronicleJournal journal = ChronicleJournal.open(dir.resolve("7"), 7))
+        {
+            journal.appendGuest(RecordType.ADMITTED, 0, 42, -1, 3, KIND, state);
+            journal.append(RecordType.MIGRATION_INTENT, 99, 42, 2, 0, 0.5, 0.25);
+            journal.appendText(RecordType.ABORTED, 99, 42, 2, 0, 0, 0, "target refused: täst");
+            journal.append(RecordType.LOAD_SNAPSHOT, 0, -1, -1, 5, 0.75, 0);
+        }
+        final List<String> seen = new ArrayList<>();
+        final List<Long> indices = new ArrayList<>();
+        try (ChronicleJournal journal = ChronicleJournal.openReadOnly(dir.resolve("7"), 7))
+        {
+            final long count = journal.replay((index, record) ->
+            {
+                indices.add(index);
+                assertEquals(7, record.host());
+                switch (record.type())
+                {
+                    case ADMITTED:
+                        assertEquals(42, record.vmId());
+                        assertEquals(3, record.aux());
+                        assertEquals("test-kind", record.guestKind());
+                        assertArrayEquals(state, record.guestState());
+                        break;
+                    case MIGRATION_INTENT:
+                        assertEquals(99, record.migrationId());
+                        assertEquals(2, record.peer());
+                        assertEquals(0.5, record.a());
+                        assertEquals(0.25, record.b());
+                        break;
+                    case ABORTED:
+                        assertEquals("target refused: täst", record.text());
+                        break;
+                    case LOAD_SNAPSHOT:
+                        assertEquals(5, record.aux());
+                        break;
+                    default:
+                        fail("unexpected " + record);
+                }
+                assertTrue(record.timestampNs() > 1_600_000_000_000_000_000L, "epoch ns");
+                seen.add(record.type().name());
+            });
+            assertEquals(4, count);
+        }
+        assertEquals(List.of("ADMITTED", "MIGRATION_INTENT", "ABORTED", "LOAD_SNAPSHOT"), seen);
+        for (int i = 1; i < indices.size(); i++)
+        {
+            assertTrue(indices.get(i) > indices.get(i - 1), "indices increase");
+        }
+    }
+
+    @Test
+    void reopeningAppendsAfterWhatIsThere(@TempDir final Path dir)
+    {
+        try (ChronicleJournal journal = ChronicleJournal.open(dir, 1))
+        {
+            journal.append(RecordType.HOST_STARTED, 0, -1, -1, 0, 0, 0);
+        }
+        try (ChronicleJournal journal = ChronicleJournal.open(dir, 1))
+        {
+            journal.append(RecordType.HOST_STARTED, 0, -1, -1, 1, 0, 0);
+            final List<Integer> aux = new ArrayList<>();
+            journal.replay((index, record) -> aux.add(record.aux()));
+            assertEquals(List.of(0, 1), aux);
+        }
+    }
+
+    @Test
+    void aFlippedByteIsDetectedAndNamesTheRecord(@TempDir final Path dir) throws IOException
+    {
+        final byte[] marker = "MARKER-MARKER-MARKER".getBytes(StandardCharsets.UTF_8);
+        final long[] second = new long[1];
+        try (ChronicleJournal journal = ChronicleJournal.open(dir, 3))
+        {
+            journal.append(RecordType.HOST_STARTED, 0, -1, -1, 0, 0, 0);
+            second[0] = journal.appendGuest(RecordType.ADMITTED, 0, 5, -1, 1, KIND, marker);
+            journal.append(RecordType.REMOVED, 0, 5, -1, 0, 0, 0);
+        }
+        final Path file;
+        try (Stream<Path> files = Files.list(dir))
+        {
+            file = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+        }
+        final byte[] bytes = Files.readAllBytes(file);
+        final int at = indexOf(bytes, marker);
+        assertTrue(at > 0, "marker found in " + file);
+        bytes[at + 3] ^= 0x40;
+        Files.write(file, bytes);
+
+        final List<RecordType> before = new ArrayList<>();
+        try (ChronicleJournal journal = ChronicleJournal.openReadOnly(dir, 3))
+        {
+            final JournalCorruptException e = assertThrows(JournalCorruptException.class,
+                () -> journal.replay((index, record) -> before.add(record.type())));
+            assertEquals(second[0], e.index());
+            assertTrue(e.getMessage().contains("CRC32C mismatch") && e.getMessage().contains(dir.toString()),
+                e.getMessage());
+        }
+        assertEquals(List.of(RecordType.HOST_STARTED), before, "records before the bad one are delivered");
+    }
+
+    @Test
+    void aMissingDirectoryIsAClearError(@TempDir final Path dir)
+    {
+        final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> ChronicleJournal.openReadOnly(dir.resolve("nope"), 0));
+        assertTrue(e.getMessage().startsWith("no journal at "), e.getMessage());
+    }
+
+    private static int indexOf(final byte[] haystack, final byte[] needle)
+    {
+        outer:
+        for (int i = 0; i <= haystack.length - needle.length; i++)
+        {
+            for (int j = 0; j < needle.length; j++)
+            {
+                if (haystack[i + j] != needle[j])
+                {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}
