@@ -58,7 +58,13 @@ public final class BalanceDecision
         rejected.add(new Rejected(vmId, reason));
     }
 
-    void outcome(final String outcome)
+    /**
+     * Set the decision's outcome in words (the selector sets it; a caller that decides nothing, say
+     * because its migrations are at their limit, sets its own reason).
+     *
+     * @param outcome what was decided.
+     */
+    public void outcome(final String outcome)
     {
         this.outcome = outcome;
     }

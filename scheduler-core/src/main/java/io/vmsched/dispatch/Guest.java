@@ -37,4 +37,16 @@ public interface Guest
      * @throws IllegalArgumentException if the bytes are not a snapshot of this kind of guest.
      */
     void restore(byte[] state);
+
+    /**
+     * The guest's kind: the name under which a host that receives or recovers this VM finds the
+     * factory that makes an empty guest to {@link #restore(byte[])} into (see
+     * {@code io.vmsched.cluster.GuestRegistry}). The class name unless overridden.
+     *
+     * @return the kind's name.
+     */
+    default String kind()
+    {
+        return getClass().getName();
+    }
 }

@@ -14,6 +14,7 @@ public final class SliceContext
     private long deadlineNanos;
     private long ioBytes;
     private long memBytes;
+    private boolean idle;
 
     void reset(final long vmId, final long budgetNanos, final long shareNanos, final long startNanos,
         final long memBytes)
@@ -24,6 +25,7 @@ public final class SliceContext
         this.deadlineNanos = startNanos + budgetNanos;
         this.ioBytes = 0;
         this.memBytes = memBytes;
+        this.idle = false;
     }
 
     /** @return the id of the VM being run. */
@@ -81,6 +83,20 @@ public final class SliceContext
     public void reportMemory(final long bytes)
     {
         memBytes = bytes;
+    }
+
+    /**
+     * Say that the guest had nothing to do in this slice (a paced workload ahead of its rate, say): a
+     * worker whose every guest is idle backs off instead of spinning through the ring.
+     */
+    public void idle()
+    {
+        idle = true;
+    }
+
+    boolean wasIdle()
+    {
+        return idle;
     }
 
     long ioBytes()

@@ -76,7 +76,7 @@ final class Worker implements Agent
         }
         schedule.release(slot, ThreadCpuClock.nanos() - cpuStart, context.ioBytes(), context.memBytes());
         SLICES.setOpaque(this, slices + 1);
-        return 1;
+        return context.wasIdle() ? 0 : 1; // 0 lets the idle strategy back off when every guest is idle
     }
 
     long slices()

@@ -1,0 +1,380 @@
+package io.vmsched.cluster;
+
+import io.vmsched.dispatch.Guest;
+import io.vmsched.journal.ChronicleJournal;
+import io.vmsched.journal.Journal;
+import io.vmsched.sim.Simulator;
+import org.agrona.collections.LongHashSet;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * An embedded cluster: N {@link HostRuntime}s in this JVM joined by an {@link InJvmTransport}, each
+ * journaling to its own directory under the data directory. Starting on a data directory that
+ * already holds journals recovers from them: every host rebuilds its schedule, and a migration a
+ * crash cut short is resolved by its commit point.
+ * <p>
+ * Threading: {@link #start}, {@link #close} and the requests ({@link #admit}, {@link #remove},
+ * {@link #migrate}, {@link #programLoad}) may be called from any thread; requests are queued to the
+ * host agents and take effect asynchronously (watch {@link #placement()} or a
+ * {@link ClusterListener}). Getters are racy snapshots.
+ */
+public final class Cluster implements AutoCloseable
+{
+    private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+
+    private final ClusterConfig config;
+    private final ClusterView view;
+    private final InJvmTransport transport;
+    private final HostRuntime[] hosts;
+    private final int recovered;
+    private volatile boolean closed;
+
+    private Cluster(final ClusterConfig config)
+    {
+        config.validate();
+        this.config = config;
+        this.view = new ClusterView(config.hosts, config.host.capacity(), config.listener);
+        this.transport = new InJvmTransport(config.hosts);
+        this.hosts = new HostRuntime[config.hosts];
+        final Journal[] journals = new Journal[config.hosts];
+        try
+        {
+            final Map<Integer, LongHashSet> activated = new HashMap<>();
+            for (int h = 0; h < config.hosts; h++)
+            {
+                journals[h] = ChronicleJournal.open(config.journalDir(h), h);
+                final LongHashSet set = new LongHashSet();
+                set.addAll(JournalState.replay(journals[h]).activatedHere());
+                activated.put(h, set);
+            }
+            final CommitPoint commitPoint = (target, migrationId) ->
+                activated.containsKey(target) && activated.get(target).contains(migrationId);
+            int owned = 0;
+            for (int h = 0; h < config.hosts; h++)
+            {
+                hosts[h] = new HostRuntime(h, config.host, view, transport, journals[h], config.guests, config.faults);
+                owned += hosts[h].recover(commitPoint);
+                transport.attach(h, hosts[h].inbox());
+            }
+            this.recovered = owned;
+        }
+        catch (final RuntimeException ex)
+        {
+            for (int h = 0; h < config.hosts; h++)
+            {
+                if (hosts[h] != null)
+                {
+                    hosts[h].close();
+                }
+                else if (journals[h] != null)
+                {
+                    journals[h].close();
+                }
+            }
+            throw ex;
+        }
+    }
+
+    /**
+     * Build the hosts, recover whatever their journals hold, and start them.
+     *
+     * @param config the cluster's settings.
+     * @return the running cluster.
+     * @throws IllegalArgumentException if a setting is bad.
+     * @throws io.vmsched.journal.JournalCorruptException if a journal has a record that cannot be decoded.
+     */
+    public static Cluster start(final ClusterConfig config)
+    {
+        final Cluster cluster = new Cluster(config);
+        for (final HostRuntime host : cluster.hosts)
+        {
+            host.start();
+        }
+        return cluster;
+    }
+
+    /** @return VMs the hosts owned after recovering their journals at start (0 on a fresh directory). */
+    public int recoveredVms()
+    {
+        return recovered;
+    }
+
+    /** @return number of hosts. */
+    public int hostCount()
+    {
+        return hosts.length;
+    }
+
+    /**
+     * @param id a host id.
+     * @return that host.
+     */
+    public HostRuntime host(final int id)
+    {
+        return hosts[id];
+    }
+
+    /**
+     * Admit a VM on the least loaded host.
+     *
+     * @see #admit(int, long, int, Guest)
+     * @return the host chosen.
+     */
+    public int admit(final long vmId, final int weight, final Guest guest)
+    {
+        int best = 0;
+        for (int h = 1; h < hosts.length; h++)
+        {
+            if (load(h) < load(best) || load(h) == load(best) && hosts[h].vmCount() < hosts[best].vmCount())
+            {
+                best = h;
+            }
+        }
+        admit(best, vmId, weight, guest);
+        return best;
+    }
+
+    /**
+     * Admit a VM on a host. The guest's kind and snapshot are journaled (ADMITTED) and the host runs a
+     * guest made from them by the {@link GuestRegistry}.
+     *
+     * @param host   the host.
+     * @param vmId   the VM's id, unique in the cluster.
+     * @param weight its share on the host's dispatcher.
+     * @param guest  the workload.
+     * @throws IllegalArgumentException if the id is already admitted or the host does not exist.
+     * @throws IllegalStateException    if the host's inbox is full.
+     */
+    public void admit(final int host, final long vmId, final int weight, final Guest guest)
+    {
+        checkHost(host);
+        final Integer owner = view.owners.putIfAbsent(vmId, host); // reserves the id
+        if (owner != null)
+        {
+            throw new IllegalArgumentException("vm " + vmId + " is already admitted (host " + owner + ")");
+        }
+        final byte[] kind = guest.kind().getBytes(StandardCharsets.UTF_8);
+        final byte[] state = guest.snapshot();
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[14 + kind.length + state.length]);
+        buffer.putLong(0, vmId, ORDER);
+        buffer.putInt(8, weight, ORDER);
+        buffer.putShort(12, (short)kind.length, ORDER);
+        buffer.putBytes(14, kind);
+        buffer.putBytes(14 + kind.length, state);
+        if (!hosts[host].offer(HostRuntime.MSG_ADMIT, buffer, 0, buffer.capacity()))
+        {
+            view.owners.remove(vmId, host);
+            throw new IllegalStateException("host " + host + ": inbox full, vm " + vmId + " not admitted");
+        }
+    }
+
+    /**
+     * Remove a VM from the cluster (journaled REMOVED at its host). If it is migrating, it is removed
+     * where the migration leaves it.
+     *
+     * @param vmId the VM.
+     * @throws IllegalArgumentException if it is not in the cluster.
+     */
+    public void remove(final long vmId)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[8]);
+        buffer.putLong(0, vmId, ORDER);
+        offer(ownerOf(vmId), HostRuntime.MSG_REMOVE, buffer);
+    }
+
+    /**
+     * Ask a VM's host to migrate it to another host now (outside the balancer).
+     *
+     * @param vmId   the VM.
+     * @param target the host to move it to.
+     */
+    public void migrate(final long vmId, final int target)
+    {
+        checkHost(target);
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[12]);
+        buffer.putLong(0, vmId, ORDER);
+        buffer.putInt(8, target, ORDER);
+        offer(ownerOf(vmId), HostRuntime.MSG_MIGRATE, buffer);
+    }
+
+    /**
+     * Program a VM's target load (seed VM claims 6, 7): the balancer uses this usage instead of the
+     * measured one until {@link #clearProgrammedLoad(long)}.
+     *
+     * @param vmId             the VM.
+     * @param cpuCores         reference cores.
+     * @param ioBytesPerSecond I/O rate.
+     * @param memoryBytes      memory.
+     */
+    public void programLoad(final long vmId, final double cpuCores, final double ioBytesPerSecond,
+        final double memoryBytes)
+    {
+        if (!(cpuCores >= 0 && ioBytesPerSecond >= 0 && memoryBytes >= 0))
+        {
+            throw new IllegalArgumentException("programmed usage must be non-negative");
+        }
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[32]);
+        buffer.putLong(0, vmId, ORDER);
+        buffer.putDouble(8, cpuCores, ORDER);
+        buffer.putDouble(16, ioBytesPerSecond, ORDER);
+        buffer.putDouble(24, memoryBytes, ORDER);
+        offer(ownerOf(vmId), HostRuntime.MSG_PROGRAM, buffer);
+    }
+
+    /**
+     * Back to the measured load for a VM.
+     *
+     * @param vmId the VM.
+     */
+    public void clearProgrammedLoad(final long vmId)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[32]);
+        buffer.putLong(0, vmId, ORDER);
+        buffer.putDouble(8, Double.NaN, ORDER);
+        offer(ownerOf(vmId), HostRuntime.MSG_PROGRAM, buffer);
+    }
+
+    /**
+     * Turn every host's balancer on or off.
+     *
+     * @param on whether hosts exchange with peers.
+     */
+    public void balancing(final boolean on)
+    {
+        for (final HostRuntime host : hosts)
+        {
+            host.balancing(on);
+        }
+    }
+
+    /**
+     * @param host a host.
+     * @return its last published load (NaN if it is down).
+     */
+    public double load(final int host)
+    {
+        return view.load(host);
+    }
+
+    /** @return every host's last published load. */
+    public double[] loads()
+    {
+        final double[] loads = new double[hosts.length];
+        for (int h = 0; h < hosts.length; h++)
+        {
+            loads[h] = view.load(h);
+        }
+        return loads;
+    }
+
+    /** @return coefficient of variation of the hosts' loads. */
+    public double cv()
+    {
+        return Simulator.cv(loads());
+    }
+
+    /** @return which host owns each VM (from ACTIVATED on, a migrated VM belongs to its target). */
+    public Map<Long, Integer> placement()
+    {
+        return new TreeMap<>(view.owners);
+    }
+
+    /** @return migrations committed in this run. */
+    public long migrationsCommitted()
+    {
+        return view.committed.get();
+    }
+
+    /** @return migrations aborted in this run (counted at the source). */
+    public long migrationsAborted()
+    {
+        return view.aborted.get();
+    }
+
+    /** @return migrations in flight (sources that have not learned the outcome yet). */
+    public int migrationsInFlight()
+    {
+        int total = 0;
+        for (final HostRuntime host : hosts)
+        {
+            total += host.outgoingCount();
+        }
+        return total;
+    }
+
+    /** @return where the journals are. */
+    public List<java.nio.file.Path> journalDirs()
+    {
+        final List<java.nio.file.Path> dirs = new ArrayList<>();
+        for (int h = 0; h < hosts.length; h++)
+        {
+            dirs.add(config.journalDir(h));
+        }
+        return dirs;
+    }
+
+    /**
+     * Stop balancing, let migrations in flight finish (up to a few handoff timeouts; one still in
+     * flight then stays in the journal for recovery to resolve), then stop every thread and close
+     * every journal. Idempotent.
+     */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        balancing(false);
+        final long deadline = System.nanoTime() + 4 * config.host.handoffTimeoutNs;
+        while (migrationsInFlight() > 0 && System.nanoTime() - deadline < 0)
+        {
+            Thread.onSpinWait();
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        for (final HostRuntime host : hosts)
+        {
+            transport.detach(host.hostId());
+        }
+        for (final HostRuntime host : hosts)
+        {
+            host.close();
+        }
+        transport.close();
+    }
+
+    private int ownerOf(final long vmId)
+    {
+        final Integer owner = view.owners.get(vmId);
+        if (owner == null)
+        {
+            throw new IllegalArgumentException("vm " + vmId + " is not in the cluster");
+        }
+        return owner;
+    }
+
+    private void offer(final int host, final int type, final UnsafeBuffer buffer)
+    {
+        if (!hosts[host].offer(type, buffer, 0, buffer.capacity()))
+        {
+            throw new IllegalStateException("host " + host + ": inbox full");
+        }
+    }
+
+    private void checkHost(final int host)
+    {
+        if (host < 0 || host >= hosts.length)
+        {
+            throw new IllegalArgumentException("no host " + host + " (hosts 0-" + (hosts.length - 1) + ")");
+        }
+    }
+}

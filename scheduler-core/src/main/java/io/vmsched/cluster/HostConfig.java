@@ -1,0 +1,83 @@
+package io.vmsched.cluster;
+
+import io.vmsched.balance.BalanceConfig;
+import io.vmsched.load.HostCapacity;
+import io.vmsched.load.LoadWeights;
+
+/**
+ * Settings of the hosts of a cluster. Every field has a default; set what differs, then hand the
+ * config to {@link Cluster#start(ClusterConfig)}.
+ * <p>
+ * <b>Note:</b> Not threadsafe while being set; treat a config in use as immutable.
+ */
+public final class HostConfig
+{
+    /** Dispatcher workers per host (its "CPUs"). */
+    public int workers = 1;
+    /** Slots in each host's schedule. */
+    public int scheduleCapacity = 1024;
+    /** How often each host measures its VMs' usage. */
+    public long samplePeriodNs = 100_000_000L;
+    /** Samples a VM's actual load is smoothed over (1 = the last sample). */
+    public double smoothingWindow = 5;
+    /** How often each host runs an exchange with a random peer (jittered by ±25 %). */
+    public long balancePeriodNs = 1_000_000_000L;
+    /** Whether hosts balance at all (off: placement stays as admitted, handoffs only on request). */
+    public boolean balancing = true;
+    /** How long a source waits for the target's answer before asking it to resolve the migration. */
+    public long handoffTimeoutNs = 500_000_000L;
+    /** How often a host journals a snapshot of its load. */
+    public long loadSnapshotPeriodNs = 1_000_000_000L;
+    /** Bytes of each host's inbox ring (a power of two, plus Agrona's trailer is added). */
+    public int inboxBytes = 1 << 20;
+    /** Load weights of CPU, I/O and memory. */
+    public LoadWeights weights = LoadWeights.CPU_ONLY;
+    /** I/O bandwidth and memory of a host (its CPU capacity is {@link #workers} reference cores). */
+    public double ioBytesPerSecond = 200e6;
+    /** Memory of a host, bytes. */
+    public double memoryBytes = 4e9;
+    /** Balancer settings; the runtime default allows one migration in flight per host. */
+    public BalanceConfig balance = defaultBalance();
+    /** Seed of the hosts' random peer choices (each host adds its id). */
+    public long seed = 1;
+
+    private static BalanceConfig defaultBalance()
+    {
+        final BalanceConfig config = new BalanceConfig();
+        config.maxConcurrentPerHost = 1;
+        config.maxMovesPerExchange = 1;
+        config.pingPongGuard = 4;
+        config.minResidency = 2;
+        return config;
+    }
+
+    /** @return the capacity of one host under these settings. */
+    public HostCapacity capacity()
+    {
+        return new HostCapacity(workers, 1, ioBytesPerSecond, memoryBytes);
+    }
+
+    /**
+     * Check the settings.
+     *
+     * @throws IllegalArgumentException naming the first bad setting.
+     */
+    public void validate()
+    {
+        check(workers >= 1, "workers must be at least 1, got " + workers);
+        check(scheduleCapacity >= 2, "schedule capacity must be at least 2, got " + scheduleCapacity);
+        check(samplePeriodNs > 0 && balancePeriodNs > 0 && handoffTimeoutNs > 0 && loadSnapshotPeriodNs > 0,
+            "periods and the handoff timeout must be positive");
+        check(Integer.bitCount(inboxBytes) == 1 && inboxBytes >= 4096, "inbox bytes must be a power of two >= 4096, got " +
+            inboxBytes);
+        balance.validate();
+    }
+
+    private static void check(final boolean ok, final String message)
+    {
+        if (!ok)
+        {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

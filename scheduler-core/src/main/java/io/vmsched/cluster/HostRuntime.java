@@ -1,0 +1,1096 @@
+package io.vmsched.cluster;
+
+import io.vmsched.balance.BalanceConfig;
+import io.vmsched.balance.BalanceDecision;
+import io.vmsched.balance.PeerSelector;
+import io.vmsched.balance.Rejection;
+import io.vmsched.balance.VmSelector;
+import io.vmsched.dispatch.Dispatcher;
+import io.vmsched.dispatch.Guest;
+import io.vmsched.journal.Journal;
+import io.vmsched.journal.RecordType;
+import io.vmsched.load.HostCapacity;
+import io.vmsched.load.LoadModel;
+import io.vmsched.load.VmLoad;
+import io.vmsched.schedule.EntryState;
+import io.vmsched.schedule.Schedule;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One host: its schedule, its dispatcher workers, and its agent, the single writer that admits and
+ * removes VMs, measures their load, balances with random peers and runs both sides of the journaled
+ * handoff. Everything reaches the agent through its inbox, a {@link ManyToOneRingBuffer}: commands
+ * from the API and messages from peers alike.
+ * <p>
+ * The handoff (seed VM claim 13; REL claims 5, 6, 13), source side: MIGRATION_INTENT is journaled,
+ * the entry is stopped (a running slice ends first), the guest's snapshot is journaled as SUSPENDED
+ * and sent. Target: RECEIVED is journaled, the guest is made from its kind and restored, inserted
+ * MIGRATING_IN, ACTIVATED is journaled (<b>the commit point</b>) and only then is the entry made
+ * runnable, so the VM never runs at the target before the commit point; then the ack. Source, on
+ * the ack: COMMITTED, its entry deleted and its copy dropped. Before ACTIVATED any failure ends in
+ * ABORTED on both sides and the VM runs on at the source. A source that hears nothing within the
+ * timeout does not guess: it asks the target to resolve the migration, and the target answers from
+ * its journal's memory (activated: ack; otherwise it refuses the migration for good: nack).
+ * <p>
+ * Invariants (hold at every moment, and after recovery from a crash at any point): every admitted VM
+ * is owned by exactly one host (the target from ACTIVATED on, the source before); it is runnable on
+ * at most one host (the source's entry is MIGRATING_OUT, not dispatched, from the stop until the
+ * outcome, and the target's entry becomes runnable only after ACTIVATED).
+ * <p>
+ * Threading: construct, {@link #start()} and {@link #close()} from one thread; the agent thread does
+ * all else. The public getters are racy snapshots, safe from any thread.
+ */
+public final class HostRuntime implements Agent, AutoCloseable
+{
+    static final int MSG_ADMIT = 1;
+    static final int MSG_REMOVE = 2;
+    static final int MSG_PROGRAM = 3;
+    static final int MSG_MIGRATE = 4;
+    static final int MSG_TRANSFER = 10;
+    static final int MSG_ACK = 11;
+    static final int MSG_NACK = 12;
+    static final int MSG_RESOLVE = 13;
+
+    private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+    private static final long ACTIVATED = 1;
+    private static final long REFUSED = 2;
+    private static final int PHASE_STOPPING = 1;
+    private static final int PHASE_AWAIT_ACK = 2;
+    private static final int PHASE_RESOLVING = 3;
+    private static final int MIGRATION_SEQUENCE_BITS = 40;
+
+    private final int hostId;
+    private final HostConfig config;
+    private final ClusterView view;
+    private final Transport transport;
+    private final Journal journal;
+    private final GuestRegistry registry;
+    private final Faults faults;
+    private final Schedule schedule;
+    private final Dispatcher dispatcher;
+    private final ManyToOneRingBuffer inbox;
+    private final LoadModel model;
+    private final HostCapacity capacity;
+    private final BalanceConfig balance;
+    private final PeerSelector peers;
+    private final SplittableRandom jitter;
+
+    private final Long2ObjectHashMap<Vm> vms = new Long2ObjectHashMap<>();
+    private final List<Vm> vmList = new ArrayList<>();
+    private final List<Outgoing> outgoing = new ArrayList<>();
+    // target side: what became of each migration a source sent here, until the source's watermark passes it
+    private final Long2LongHashMap outcomes = new Long2LongHashMap(0);
+    private final Long2LongHashMap watermarks = new Long2LongHashMap(0);
+    private final List<Delayed> delayed = new ArrayList<>();
+
+    private final UnsafeBuffer sendBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(256));
+    private UnsafeBuffer transferBuffer = new UnsafeBuffer(new byte[1024]);
+    private final double[] loadsScratch;
+    private double[] onSource = new double[64];
+    private double[] onPeer = new double[64];
+    private long[] ids = new long[64];
+    private Rejection[] blocked = new Rejection[64];
+    private int[] chosen = new int[64];
+
+    private AgentRunner runner;
+    private long migrationSequence;
+    private long nextSampleNs;
+    private long nextBalanceNs;
+    private long nextSnapshotNs;
+    private long lastSampleNs;
+    private double load;
+    private volatile boolean balancing;
+
+    private final AtomicLong migrationsOut = new AtomicLong();
+    private final AtomicLong migrationsIn = new AtomicLong();
+    private final AtomicLong aborts = new AtomicLong();
+    private final AtomicLong decisions = new AtomicLong();
+    private volatile int vmCount;
+
+    /** One VM on this host; agent-owned. */
+    private static final class Vm
+    {
+        final long vmId;
+        final int weight;
+        final String kind;
+        final byte[] kindUtf8;
+        final VmLoad load;
+        Guest guest;
+        long lastCpuNs;
+        long lastIoBytes;
+        long arrivedNs;
+        int cameFrom = -1;
+        Outgoing out;
+        boolean removeRequested;
+        int index;
+
+        Vm(final long vmId, final int weight, final String kind, final Guest guest, final double smoothing)
+        {
+            this.vmId = vmId;
+            this.weight = weight;
+            this.kind = kind;
+            this.kindUtf8 = kind.getBytes(StandardCharsets.UTF_8);
+            this.guest = guest;
+            this.load = new VmLoad(smoothing);
+        }
+    }
+
+    /** A migration away from this host, until its outcome. */
+    private static final class Outgoing
+    {
+        final long migrationId;
+        final Vm vm;
+        final int peer;
+        final long startNs;
+        int phase = PHASE_STOPPING;
+        long deadlineNs;
+        int resolveAttempts;
+
+        Outgoing(final long migrationId, final Vm vm, final int peer, final long startNs)
+        {
+            this.migrationId = migrationId;
+            this.vm = vm;
+            this.peer = peer;
+            this.startNs = startNs;
+        }
+    }
+
+    /** A message held back by a DELAY fault. */
+    private static final class Delayed
+    {
+        final long dueNs;
+        final int toHost;
+        final int type;
+        final byte[] bytes;
+
+        Delayed(final long dueNs, final int toHost, final int type, final byte[] bytes)
+        {
+            this.dueNs = dueNs;
+            this.toHost = toHost;
+            this.type = type;
+            this.bytes = bytes;
+        }
+    }
+
+    HostRuntime(
+        final int hostId,
+        final HostConfig config,
+        final ClusterView view,
+        final Transport transport,
+        final Journal journal,
+        final GuestRegistry registry,
+        final Faults faults)
+    {
+        this.hostId = hostId;
+        this.config = config;
+        this.view = view;
+        this.transport = transport;
+        this.journal = journal;
+        this.registry = registry;
+        this.faults = faults;
+        this.schedule = Schedule.allocate(config.scheduleCapacity);
+        this.dispatcher = new Dispatcher(schedule, config.workers, Dispatcher::defaultIdleStrategy,
+            ex -> view.listener.onError(hostId, ex));
+        this.inbox = new ManyToOneRingBuffer(new UnsafeBuffer(
+            ByteBuffer.allocateDirect(config.inboxBytes + RingBufferDescriptor.TRAILER_LENGTH)));
+        this.model = new LoadModel(config.weights);
+        this.capacity = config.capacity();
+        this.balance = config.balance;
+        this.peers = new PeerSelector(config.seed * 1_000_003L + hostId);
+        this.jitter = new SplittableRandom(config.seed * 7_919L + hostId);
+        this.loadsScratch = new double[view.hosts];
+        this.balancing = config.balancing;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Recovery: before start, on the constructing thread.
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Rebuild this host's schedule from its journal: the VMs it owns run again from their last
+     * journaled state; a migration the crash cut short is resolved by its commit point (committed if
+     * the target journaled ACTIVATED, otherwise aborted on both sides).
+     *
+     * @param commitPoint answers whether a target activated a migration.
+     * @return number of VMs this host owns after recovery.
+     */
+    int recover(final CommitPoint commitPoint)
+    {
+        final JournalState state = JournalState.replay(journal);
+        migrationSequence = state.maxMigrationSequence();
+        for (final JournalState.Pending pending : state.pendingOut())
+        {
+            final boolean committed = commitPoint.activated(pending.peer, pending.migrationId);
+            journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, committed ? 1 : 0, 0, 0);
+            if (committed)
+            {
+                journal.append(RecordType.COMMITTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0);
+                state.owned().remove(pending.vmId);
+            }
+            else
+            {
+                journal.appendText(RecordType.ABORTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0,
+                    "recovery: the target never activated it");
+            }
+        }
+        for (final JournalState.Pending pending : state.pendingIn())
+        {
+            journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0);
+            journal.appendText(RecordType.ABORTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0,
+                "recovery: received but not activated before the crash");
+            outcomes.put(pending.migrationId, REFUSED);
+        }
+        for (final long migrationId : state.activatedHere())
+        {
+            outcomes.put(migrationId, ACTIVATED);
+        }
+        for (final JournalState.Owned owned : state.owned().values())
+        {
+            final Guest guest = registry.create(owned.kind, owned.state);
+            final Vm vm = new Vm(owned.vmId, owned.weight, owned.kind, guest, config.smoothingWindow);
+            schedule.insert(owned.vmId, owned.weight, EntryState.RUNNABLE, guest);
+            addVm(vm);
+            view.owners.put(owned.vmId, hostId);
+        }
+        journal.append(RecordType.HOST_STARTED, 0, -1, -1, vmList.size(), 0, 0);
+        return vmList.size();
+    }
+
+    /** Start the dispatcher and the agent. */
+    void start()
+    {
+        journal.handOver();
+        dispatcher.start();
+        view.publishLoad(hostId, 0.0);
+        runner = new AgentRunner(new BackoffIdleStrategy(100, 10, 1_000, 1_000_000),
+            ex -> view.listener.onError(hostId, ex), null, this);
+        AgentRunner.startOnThread(runner);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The agent's duty cycle.
+    // ------------------------------------------------------------------------------------------
+
+    @Override
+    public void onStart()
+    {
+        journal.handOver();
+        final long now = System.nanoTime();
+        lastSampleNs = now;
+        nextSampleNs = now + config.samplePeriodNs;
+        nextBalanceNs = now + jittered(config.balancePeriodNs);
+        nextSnapshotNs = now + config.loadSnapshotPeriodNs;
+        for (final Vm vm : vmList)
+        {
+            vm.arrivedNs = now;
+        }
+    }
+
+    @Override
+    public int doWork()
+    {
+        int work = inbox.read(this::onMessage, 64);
+        work += schedule.reclaim();
+        final long now = System.nanoTime();
+        work += progressOutgoing(now);
+        if (!delayed.isEmpty())
+        {
+            work += sendDelayed(now);
+        }
+        for (int i = pendingResumes.size() - 1; i >= 0; i--)
+        {
+            final Vm vm = pendingResumes.get(i);
+            if (!schedule.isPending(vm.vmId))
+            {
+                schedule.resume(vm.vmId);
+                pendingResumes.remove(i);
+            }
+        }
+        if (now - nextSampleNs >= 0)
+        {
+            sample(now);
+            nextSampleNs = now + config.samplePeriodNs;
+            work++;
+        }
+        if (now - nextBalanceNs >= 0)
+        {
+            nextBalanceNs = now + jittered(config.balancePeriodNs);
+            if (balancing)
+            {
+                exchange(now);
+                work++;
+            }
+        }
+        if (now - nextSnapshotNs >= 0)
+        {
+            nextSnapshotNs = now + config.loadSnapshotPeriodNs;
+            journal.append(RecordType.LOAD_SNAPSHOT, 0, -1, -1, vmList.size(), load, 0);
+        }
+        return work;
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "vmsched-host-" + hostId;
+    }
+
+    private long jittered(final long period)
+    {
+        return (long)(period * (0.75 + 0.5 * jitter.nextDouble()));
+    }
+
+    private void onMessage(final int type, final DirectBuffer buffer, final int offset, final int length)
+    {
+        try
+        {
+            switch (type)
+            {
+                case MSG_ADMIT: onAdmit(buffer, offset, length); break;
+                case MSG_REMOVE: onRemove(buffer.getLong(offset, ORDER)); break;
+                case MSG_PROGRAM: onProgram(buffer, offset); break;
+                case MSG_MIGRATE: onMigrate(buffer.getLong(offset, ORDER), buffer.getInt(offset + 8, ORDER)); break;
+                case MSG_TRANSFER: onTransfer(buffer, offset, length); break;
+                case MSG_ACK: onAnswer(buffer.getLong(offset, ORDER), true); break;
+                case MSG_NACK: onAnswer(buffer.getLong(offset, ORDER), false); break;
+                case MSG_RESOLVE: onResolve(buffer, offset); break;
+                default: view.listener.onError(hostId, new IllegalStateException("unknown message type " + type));
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Admission, removal, programmed loads.
+    // ------------------------------------------------------------------------------------------
+
+    private void onAdmit(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final long vmId = buffer.getLong(offset, ORDER);
+        final int weight = buffer.getInt(offset + 8, ORDER);
+        final int kindLength = buffer.getShort(offset + 12, ORDER) & 0xFFFF;
+        final String kind = buffer.getStringWithoutLengthUtf8(offset + 14, kindLength);
+        final byte[] state = new byte[length - 14 - kindLength];
+        buffer.getBytes(offset + 14 + kindLength, state);
+        if (vms.containsKey(vmId))
+        {
+            throw new IllegalArgumentException("vm " + vmId + " is already on host " + hostId);
+        }
+        final Guest guest;
+        try
+        {
+            guest = registry.create(kind, state);
+            final Vm vm = new Vm(vmId, weight, kind, guest, config.smoothingWindow);
+            journal.appendGuest(RecordType.ADMITTED, 0, vmId, -1, weight, vm.kindUtf8, state);
+            schedule.insert(vmId, weight, EntryState.RUNNABLE, guest);
+            vm.arrivedNs = System.nanoTime();
+            addVm(vm);
+        }
+        catch (final RuntimeException ex)
+        {
+            view.owners.remove(vmId, hostId); // the reservation the API made
+            throw ex;
+        }
+        view.listener.onAdmitted(hostId, vmId);
+    }
+
+    private void onRemove(final long vmId)
+    {
+        final Vm vm = vms.get(vmId);
+        if (vm == null)
+        {
+            final Integer owner = view.owners.get(vmId);
+            if (owner != null && owner != hostId)
+            {
+                sendRemove(owner, vmId); // it moved on: follow it
+                return;
+            }
+            throw new IllegalArgumentException("remove: vm " + vmId + " is not in the cluster");
+        }
+        if (vm.out != null)
+        {
+            vm.removeRequested = true; // done when the migration's outcome is known
+            return;
+        }
+        journal.append(RecordType.REMOVED, 0, vmId, -1, 0, 0, 0);
+        schedule.delete(vmId);
+        dropVm(vm);
+        view.owners.remove(vmId, hostId);
+        view.listener.onRemoved(hostId, vmId);
+    }
+
+    private void onProgram(final DirectBuffer buffer, final int offset)
+    {
+        final long vmId = buffer.getLong(offset, ORDER);
+        final Vm vm = vms.get(vmId);
+        if (vm == null)
+        {
+            final Integer owner = view.owners.get(vmId);
+            if (owner != null && owner != hostId)
+            {
+                transport.send(owner, MSG_PROGRAM, buffer, offset, 32);
+            }
+            return;
+        }
+        final double cpu = buffer.getDouble(offset + 8, ORDER);
+        if (Double.isNaN(cpu))
+        {
+            vm.load.clearTarget();
+        }
+        else
+        {
+            vm.load.program(cpu, buffer.getDouble(offset + 16, ORDER), buffer.getDouble(offset + 24, ORDER));
+        }
+    }
+
+    private void onMigrate(final long vmId, final int target)
+    {
+        final Vm vm = vms.get(vmId);
+        if (vm == null || vm.out != null || target == hostId || target < 0 || target >= view.hosts)
+        {
+            throw new IllegalArgumentException("migrate: vm " + vmId + (vm == null ? " is not on host " + hostId :
+                vm.out != null ? " is already migrating" : " cannot go to host " + target));
+        }
+        final double here = model.load(vm.load.factors(), capacity);
+        startMigration(vm, target, here, model.load(vm.load.factors(), view.capacities[target]), System.nanoTime());
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Load: measured from the schedule's counters, published for the peers.
+    // ------------------------------------------------------------------------------------------
+
+    private void sample(final long now)
+    {
+        final double seconds = Math.max(1e-9, (now - lastSampleNs) / 1e9);
+        lastSampleNs = now;
+        double total = 0;
+        for (int i = 0, n = vmList.size(); i < n; i++)
+        {
+            final Vm vm = vmList.get(i);
+            final int slot = schedule.slotOf(vm.vmId);
+            if (slot == Schedule.NO_SLOT)
+            {
+                continue;
+            }
+            final long cpu = schedule.cpuNanos(slot);
+            final long io = schedule.ioBytes(slot);
+            vm.load.measure(Math.max(0, cpu - vm.lastCpuNs) / 1e9 / seconds, Math.max(0, io - vm.lastIoBytes) / seconds,
+                schedule.memBytes(slot));
+            vm.lastCpuNs = cpu;
+            vm.lastIoBytes = io;
+            total += model.load(vm.load.factors(), capacity);
+        }
+        load = total;
+        view.publishLoad(hostId, total);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Balancing: one exchange with a random peer.
+    // ------------------------------------------------------------------------------------------
+
+    private void exchange(final long now)
+    {
+        final int hosts = view.hosts;
+        if (hosts < 2)
+        {
+            return;
+        }
+        double sum = 0;
+        int live = 0;
+        for (int h = 0; h < hosts; h++)
+        {
+            final double l = view.load(h);
+            loadsScratch[h] = Double.isNaN(l) ? Double.POSITIVE_INFINITY : l; // a host that is down is never chosen
+            if (!Double.isNaN(l))
+            {
+                sum += l;
+                live++;
+            }
+        }
+        final int peer = balance.peerChoices > 1 ? peers.pickLeastLoaded(hostId, hosts, balance.peerChoices, loadsScratch) :
+            peers.pick(hostId, hosts);
+        if (loadsScratch[peer] == Double.POSITIVE_INFINITY)
+        {
+            return;
+        }
+        final double peerLoad = loadsScratch[peer];
+        final double mean = Math.max(sum / Math.max(1, live), 1e-9);
+        final int count = vmList.size();
+        ensureScratch(count);
+        final HostCapacity peerCapacity = view.capacities[peer];
+        final long period = config.balancePeriodNs;
+        for (int i = 0; i < count; i++)
+        {
+            final Vm vm = vmList.get(i);
+            ids[i] = vm.vmId;
+            onSource[i] = model.load(vm.load.factors(), capacity);
+            onPeer[i] = model.load(vm.load.factors(), peerCapacity); // what the peer computes from the load factors
+            if (vm.out != null)
+            {
+                blocked[i] = Rejection.MIGRATING;
+            }
+            else if (now - vm.arrivedNs < balance.minResidency * period)
+            {
+                blocked[i] = Rejection.RESIDENCY;
+            }
+            else if (vm.cameFrom == peer && now - vm.arrivedNs < balance.pingPongGuard * period)
+            {
+                blocked[i] = Rejection.PING_PONG;
+            }
+            else
+            {
+                blocked[i] = Rejection.NONE;
+            }
+        }
+        int limit = balance.maxMovesPerExchange;
+        if (balance.maxConcurrentPerHost > 0)
+        {
+            final int room = balance.maxConcurrentPerHost - outgoing.size();
+            limit = room <= 0 ? -1 : (limit == 0 ? room : Math.min(limit, room));
+        }
+        final boolean differs = load - peerLoad > balance.thresholdFraction * mean;
+        if (!differs && !balance.dryRun)
+        {
+            return; // nothing to decide: no record either, or an idle cluster would fill its journals
+        }
+        final BalanceDecision decision = new BalanceDecision(hostId, peer, load, peerLoad,
+            balance.thresholdFraction * mean);
+        int moves = 0;
+        if (limit >= 0)
+        {
+            moves = VmSelector.select(balance, load, peerLoad, mean, count, ids, onSource, onPeer, null, blocked,
+                limit, chosen, decision);
+        }
+        else
+        {
+            decision.outcome("concurrent migrations at their limit");
+        }
+        decisions.incrementAndGet();
+        journal.appendText(RecordType.DECISION, 0, moves > 0 ? ids[chosen[0]] : -1, peer, moves, load, peerLoad,
+            decision.toString());
+        if (balance.dryRun)
+        {
+            return;
+        }
+        for (int i = 0; i < moves; i++)
+        {
+            startMigration(vms.get(ids[chosen[i]]), peer, onSource[chosen[i]], onPeer[chosen[i]], now);
+        }
+    }
+
+    private void ensureScratch(final int count)
+    {
+        if (onSource.length < count)
+        {
+            final int length = Math.max(count, onSource.length * 2);
+            onSource = new double[length];
+            onPeer = new double[length];
+            ids = new long[length];
+            blocked = new Rejection[length];
+            chosen = new int[length];
+        }
+    }
+
+    /**
+     * Start moving a VM to a peer. Agent thread only (the API sends a request through the inbox).
+     */
+    private void startMigration(final Vm vm, final int peer, final double loadHere, final double loadThere,
+        final long now)
+    {
+        final long migrationId = ((long)hostId << MIGRATION_SEQUENCE_BITS) | ++migrationSequence;
+        final Outgoing out = new Outgoing(migrationId, vm, peer, now);
+        journal.append(RecordType.MIGRATION_INTENT, migrationId, vm.vmId, peer, 0, loadHere, loadThere);
+        vm.out = out;
+        outgoing.add(out);
+        outgoingVolatile = outgoing.size();
+        try
+        {
+            fault(Faults.Point.SOURCE_AFTER_INTENT, migrationId);
+            schedule.stopForMigration(vm.vmId);
+        }
+        catch (final RuntimeException ex)
+        {
+            abortAtSource(out, "source failed to stop it: " + ex.getMessage());
+        }
+    }
+
+    private int progressOutgoing(final long now)
+    {
+        int work = 0;
+        for (int i = outgoing.size() - 1; i >= 0; i--)
+        {
+            if (i >= outgoing.size())
+            {
+                continue;
+            }
+            final Outgoing out = outgoing.get(i);
+            if (out.phase == PHASE_STOPPING)
+            {
+                if (schedule.stateOf(out.vm.vmId) == EntryState.MIGRATING_OUT && !schedule.isPending(out.vm.vmId))
+                {
+                    sendTransfer(out, now);
+                    work++;
+                }
+            }
+            else if (now - out.deadlineNs >= 0)
+            {
+                // no answer in time: ask the target to resolve it, never guess
+                out.phase = PHASE_RESOLVING;
+                out.resolveAttempts++;
+                out.deadlineNs = now + config.handoffTimeoutNs;
+                sendBuffer.putLong(0, out.migrationId, ORDER);
+                sendBuffer.putLong(8, out.vm.vmId, ORDER);
+                sendBuffer.putInt(16, hostId, ORDER);
+                sendBuffer.putLong(20, watermark(), ORDER);
+                transport.send(out.peer, MSG_RESOLVE, sendBuffer, 0, 28);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    private void sendTransfer(final Outgoing out, final long now)
+    {
+        final Vm vm = out.vm;
+        final int length;
+        try
+        {
+            final byte[] state = vm.guest.snapshot();
+            journal.appendGuest(RecordType.SUSPENDED, out.migrationId, vm.vmId, out.peer, vm.weight, vm.kindUtf8, state);
+            fault(Faults.Point.SOURCE_AFTER_SUSPENDED, out.migrationId);
+            length = 34 + vm.kindUtf8.length + state.length;
+            if (transferBuffer.capacity() < length)
+            {
+                transferBuffer = new UnsafeBuffer(new byte[Math.max(length, transferBuffer.capacity() * 2)]);
+            }
+            final UnsafeBuffer b = transferBuffer;
+            b.putLong(0, out.migrationId, ORDER);
+            b.putLong(8, vm.vmId, ORDER);
+            b.putInt(16, hostId, ORDER);
+            b.putInt(20, vm.weight, ORDER);
+            b.putLong(24, watermark(), ORDER);
+            b.putShort(32, (short)vm.kindUtf8.length, ORDER);
+            b.putBytes(34, vm.kindUtf8);
+            b.putBytes(34 + vm.kindUtf8.length, state);
+        }
+        catch (final RuntimeException ex)
+        {
+            abortAtSource(out, "source failed before the transfer: " + ex.getMessage());
+            return;
+        }
+        // from here the target may activate it: the source no longer decides alone
+        out.phase = PHASE_AWAIT_ACK;
+        out.deadlineNs = now + config.handoffTimeoutNs;
+        send(Faults.Point.SOURCE_SEND_TRANSFER, out.migrationId, out.peer, MSG_TRANSFER, transferBuffer, length);
+    }
+
+    private long watermark()
+    {
+        long lowest = ((long)hostId << MIGRATION_SEQUENCE_BITS) | (migrationSequence + 1);
+        for (int i = 0, n = outgoing.size(); i < n; i++)
+        {
+            lowest = Math.min(lowest, outgoing.get(i).migrationId);
+        }
+        return lowest;
+    }
+
+    private void onAnswer(final long migrationId, final boolean activated)
+    {
+        Outgoing out = null;
+        for (int i = 0, n = outgoing.size(); i < n; i++)
+        {
+            if (outgoing.get(i).migrationId == migrationId)
+            {
+                out = outgoing.get(i);
+                break;
+            }
+        }
+        if (out == null || out.phase == PHASE_STOPPING)
+        {
+            return; // a duplicate answer (to a resolve) for a migration already settled
+        }
+        if (!activated)
+        {
+            abortAtSource(out, "the target did not activate it");
+            return;
+        }
+        fault(Faults.Point.SOURCE_ON_ACK, migrationId); // a throw here loses the ack: the resolve asks again
+        final Vm vm = out.vm;
+        journal.append(RecordType.COMMITTED, migrationId, vm.vmId, out.peer, 0, 0, 0);
+        outgoing.remove(out);
+        outgoingVolatile = outgoing.size();
+        schedule.delete(vm.vmId);
+        dropVm(vm);
+        migrationsOut.incrementAndGet();
+        view.committed.incrementAndGet();
+        view.listener.onMigrated(vm.vmId, hostId, out.peer, System.nanoTime() - out.startNs);
+        if (vm.removeRequested)
+        {
+            sendRemove(out.peer, vm.vmId);
+        }
+    }
+
+    private void abortAtSource(final Outgoing out, final String reason)
+    {
+        final Vm vm = out.vm;
+        journal.appendText(RecordType.ABORTED, out.migrationId, vm.vmId, out.peer, 0, 0, 0, reason);
+        outgoing.remove(out);
+        outgoingVolatile = outgoing.size();
+        vm.out = null;
+        try
+        {
+            if (schedule.isPending(vm.vmId))
+            {
+                schedule.reclaim();
+            }
+            if (schedule.isPending(vm.vmId))
+            {
+                pendingResumes.add(vm); // its slice has not ended: resume it once it is MIGRATING_OUT
+            }
+            else
+            {
+                schedule.resume(vm.vmId);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex);
+        }
+        aborts.incrementAndGet();
+        view.aborted.incrementAndGet();
+        view.listener.onAborted(vm.vmId, hostId, out.peer, reason);
+        if (vm.removeRequested)
+        {
+            onRemove(vm.vmId);
+        }
+    }
+
+    private final List<Vm> pendingResumes = new ArrayList<>();
+
+    // ------------------------------------------------------------------------------------------
+    // Target side.
+    // ------------------------------------------------------------------------------------------
+
+    private void onTransfer(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final long migrationId = buffer.getLong(offset, ORDER);
+        final long vmId = buffer.getLong(offset + 8, ORDER);
+        final int source = buffer.getInt(offset + 16, ORDER);
+        final int weight = buffer.getInt(offset + 20, ORDER);
+        advanceWatermark(source, buffer.getLong(offset + 24, ORDER));
+        final long known = outcomes.get(migrationId);
+        if (known != 0)
+        {
+            answer(source, migrationId, vmId, known == ACTIVATED);
+            return;
+        }
+        if (migrationId < watermarks.get(source))
+        {
+            answer(source, migrationId, vmId, false); // stale: the source settled it long ago
+            return;
+        }
+        final int kindLength = buffer.getShort(offset + 32, ORDER) & 0xFFFF;
+        final String kind = buffer.getStringWithoutLengthUtf8(offset + 34, kindLength);
+        final byte[] state = new byte[length - 34 - kindLength];
+        buffer.getBytes(offset + 34 + kindLength, state);
+
+        boolean inserted = false;
+        final Vm vm;
+        try
+        {
+            fault(Faults.Point.TARGET_ON_TRANSFER, migrationId);
+            if (vms.containsKey(vmId))
+            {
+                throw new IllegalStateException("vm " + vmId + " is already on host " + hostId);
+            }
+            vm = new Vm(vmId, weight, kind, null, config.smoothingWindow);
+            journal.appendGuest(RecordType.RECEIVED, migrationId, vmId, source, weight, vm.kindUtf8, state);
+            fault(Faults.Point.TARGET_AFTER_RECEIVED, migrationId);
+            vm.guest = registry.create(kind, state);
+            schedule.insert(vmId, weight, EntryState.MIGRATING_IN, vm.guest);
+            inserted = true;
+            fault(Faults.Point.TARGET_AFTER_INSERT, migrationId);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (inserted)
+            {
+                schedule.delete(vmId); // MIGRATING_IN is never dispatched: freed at once
+            }
+            journal.appendText(RecordType.ABORTED, migrationId, vmId, source, 0, 0, 0,
+                "target failed before activating: " + ex.getMessage());
+            outcomes.put(migrationId, REFUSED);
+            aborts.incrementAndGet();
+            answer(source, migrationId, vmId, false);
+            return;
+        }
+        // the commit point: journaled before the entry may run here
+        journal.append(RecordType.ACTIVATED, migrationId, vmId, source, 0, 0, 0);
+        outcomes.put(migrationId, ACTIVATED);
+        view.owners.put(vmId, hostId);
+        final long now = System.nanoTime();
+        vm.arrivedNs = now;
+        vm.cameFrom = source;
+        addVm(vm);
+        schedule.resume(vmId);
+        migrationsIn.incrementAndGet();
+        try
+        {
+            fault(Faults.Point.TARGET_AFTER_ACTIVATED, migrationId);
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex); // past the commit point: the VM is ours; the source will ask
+            return;
+        }
+        answer(source, migrationId, vmId, true);
+    }
+
+    private void onResolve(final DirectBuffer buffer, final int offset)
+    {
+        final long migrationId = buffer.getLong(offset, ORDER);
+        final long vmId = buffer.getLong(offset + 8, ORDER);
+        final int source = buffer.getInt(offset + 16, ORDER);
+        advanceWatermark(source, buffer.getLong(offset + 20, ORDER));
+        long known = outcomes.get(migrationId);
+        if (known == 0)
+        {
+            // never arrived (or not yet): refuse it for good, so a late transfer cannot activate it
+            journal.appendText(RecordType.ABORTED, migrationId, vmId, source, 0, 0, 0,
+                "target: resolved before the transfer arrived");
+            outcomes.put(migrationId, REFUSED);
+            known = REFUSED;
+        }
+        answer(source, migrationId, vmId, known == ACTIVATED);
+    }
+
+    private void advanceWatermark(final int source, final long watermark)
+    {
+        if (watermark <= watermarks.get(source))
+        {
+            return;
+        }
+        watermarks.put(source, watermark);
+        // forget outcomes the source will never ask about again
+        final Long2LongHashMap.KeyIterator keys = outcomes.keySet().iterator();
+        while (keys.hasNext())
+        {
+            final long migrationId = keys.nextValue();
+            if ((migrationId >>> MIGRATION_SEQUENCE_BITS) == source && migrationId < watermark)
+            {
+                keys.remove();
+            }
+        }
+    }
+
+    private void answer(final int source, final long migrationId, final long vmId, final boolean activated)
+    {
+        sendBuffer.putLong(0, migrationId, ORDER);
+        sendBuffer.putLong(8, vmId, ORDER);
+        sendBuffer.putInt(16, hostId, ORDER);
+        if (activated)
+        {
+            send(Faults.Point.TARGET_SEND_ACK, migrationId, source, MSG_ACK, sendBuffer, 20);
+        }
+        else
+        {
+            transport.send(source, MSG_NACK, sendBuffer, 0, 20);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Helpers.
+    // ------------------------------------------------------------------------------------------
+
+    private void send(final Faults.Point point, final long migrationId, final int to, final int type,
+        final UnsafeBuffer buffer, final int length)
+    {
+        final Faults.Action action = faults.at(point, hostId, migrationId);
+        if (action == Faults.Action.DROP)
+        {
+            return;
+        }
+        if (action == Faults.Action.DELAY)
+        {
+            final byte[] copy = new byte[length];
+            buffer.getBytes(0, copy);
+            delayed.add(new Delayed(System.nanoTime() + 2 * config.handoffTimeoutNs, to, type, copy));
+            return;
+        }
+        transport.send(to, type, buffer, 0, length);
+    }
+
+    private int sendDelayed(final long now)
+    {
+        int sent = 0;
+        for (int i = delayed.size() - 1; i >= 0; i--)
+        {
+            final Delayed d = delayed.get(i);
+            if (now - d.dueNs >= 0)
+            {
+                transport.send(d.toHost, d.type, new UnsafeBuffer(d.bytes), 0, d.bytes.length);
+                delayed.remove(i);
+                sent++;
+            }
+        }
+        return sent;
+    }
+
+    private void fault(final Faults.Point point, final long migrationId)
+    {
+        if (faults.at(point, hostId, migrationId) == Faults.Action.THROW)
+        {
+            throw new Faults.InjectedFault(point);
+        }
+    }
+
+    private void sendRemove(final int host, final long vmId)
+    {
+        sendBuffer.putLong(0, vmId, ORDER);
+        transport.send(host, MSG_REMOVE, sendBuffer, 0, 8);
+    }
+
+    private void addVm(final Vm vm)
+    {
+        vm.index = vmList.size();
+        vmList.add(vm);
+        vms.put(vm.vmId, vm);
+        vmCount = vmList.size();
+    }
+
+    private void dropVm(final Vm vm)
+    {
+        final int last = vmList.size() - 1;
+        final Vm moved = vmList.get(last);
+        vmList.set(vm.index, moved);
+        moved.index = vm.index;
+        vmList.remove(last);
+        vms.remove(vm.vmId);
+        vm.guest = null; // the source's copy of the VM's data is dropped
+        vmCount = vmList.size();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // API side (any thread).
+    // ------------------------------------------------------------------------------------------
+
+    /** @return this host's id. */
+    public int hostId()
+    {
+        return hostId;
+    }
+
+    /** @return the load last published (a fraction of this host's capacity). */
+    public double load()
+    {
+        return view.load(hostId);
+    }
+
+    /** @return VMs on this host (including any migrating away), a racy snapshot. */
+    public int vmCount()
+    {
+        return vmCount;
+    }
+
+    /** @return migrations committed with this host as the source. */
+    public long migrationsOut()
+    {
+        return migrationsOut.get();
+    }
+
+    /** @return migrations activated here. */
+    public long migrationsIn()
+    {
+        return migrationsIn.get();
+    }
+
+    /** @return migrations aborted at this host (either side). */
+    public long aborts()
+    {
+        return aborts.get();
+    }
+
+    /** @return balance decisions journaled. */
+    public long decisions()
+    {
+        return decisions.get();
+    }
+
+    /** @return slices this host's dispatcher has run. */
+    public long slicesDispatched()
+    {
+        return dispatcher.slicesDispatched();
+    }
+
+    /** @return this host's schedule (read its slots from any thread; change it only through the API). */
+    public Schedule schedule()
+    {
+        return schedule;
+    }
+
+    /** @return this host's journal. */
+    public Journal journal()
+    {
+        return journal;
+    }
+
+    boolean offer(final int type, final DirectBuffer buffer, final int offset, final int length)
+    {
+        return inbox.write(type, buffer, offset, length);
+    }
+
+    ManyToOneRingBuffer inbox()
+    {
+        return inbox;
+    }
+
+    void balancing(final boolean on)
+    {
+        balancing = on;
+    }
+
+    /** @return migrations this host has in flight as the source (racy). */
+    int outgoingCount()
+    {
+        return outgoingVolatile;
+    }
+
+    private volatile int outgoingVolatile;
+
+    @Override
+    public void onClose()
+    {
+    }
+
+    /** Stop the agent and the dispatcher, and close the journal. */
+    @Override
+    public void close()
+    {
+        if (runner != null)
+        {
+            runner.close();
+        }
+        dispatcher.close();
+        view.publishLoad(hostId, Double.NaN);
+        journal.close();
+    }
+}

@@ -1,0 +1,154 @@
+package io.vmsched.cluster;
+
+import io.vmsched.dispatch.Await;
+import io.vmsched.journal.ChronicleJournal;
+import io.vmsched.journal.RecordType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ClusterTest
+{
+    @BeforeEach
+    @AfterEach
+    void resetGuests()
+    {
+        TrackingGuest.reset();
+    }
+
+    static ClusterConfig config(final int hosts, final Path dir)
+    {
+        final ClusterConfig config = ClusterConfig.of(hosts, dir);
+        config.host.balancing = false;
+        config.host.handoffTimeoutNs = 200_000_000L;
+        config.host.samplePeriodNs = 20_000_000L;
+        config.host.scheduleCapacity = 64;
+        config.host.inboxBytes = 64 * 1024;
+        return config;
+    }
+
+    static List<RecordType> types(final Path journalDir, final int host)
+    {
+        final List<RecordType> types = new ArrayList<>();
+        try (ChronicleJournal journal = ChronicleJournal.openReadOnly(journalDir, host))
+        {
+            journal.replay((index, record) -> types.add(record.type()));
+        }
+        return types;
+    }
+
+    @Test
+    void aMigrationMovesTheVmAndJournalsEveryStepOnBothSides(@TempDir final Path dir)
+    {
+        final List<String> events = new CopyOnWriteArrayList<>();
+        final ClusterConfig config = config(2, dir);
+        config.listener = new ClusterListener()
+        {
+            @Override
+            public void onMigrated(final long vmId, final int source, final int target, final long durationNs)
+            {
+                events.add("migrated " + vmId + " " + source + "->" + target);
+            }
+        };
+        try (Cluster cluster = Cluster.start(config))
+        {
+            cluster.admit(0, 1, 1, new TrackingGuest(1));
+            Await.until("vm 1 running on host 0", 10, () -> TrackingGuest.slices(1) > 10);
+            cluster.migrate(1, 1);
+            Await.until("the migration", 10, () -> cluster.migrationsCommitted() == 1 && cluster.migrationsInFlight() == 0);
+            assertEquals(Map.of(1L, 1), cluster.placement());
+            assertEquals(0, cluster.host(0).vmCount());
+            assertEquals(1, cluster.host(1).vmCount());
+            final long before = TrackingGuest.slices(1);
+            Await.until("vm 1 running on host 1", 10, () -> TrackingGuest.slices(1) > before + 10);
+            assertEquals(List.of("migrated 1 0->1"), events);
+        }
+        assertEquals(0, TrackingGuest.OVERLAPS.get(), "never ran in two places");
+        final List<RecordType> source = types(config.journalDir(0), 0);
+        final List<RecordType> target = types(config.journalDir(1), 1);
+        assertTrue(containsInOrder(source, RecordType.ADMITTED, RecordType.MIGRATION_INTENT, RecordType.SUSPENDED,
+            RecordType.COMMITTED), source.toString());
+        assertTrue(containsInOrder(target, RecordType.RECEIVED, RecordType.ACTIVATED), target.toString());
+    }
+
+    @Test
+    void aRestartRecoversEveryVmWhereItWas(@TempDir final Path dir)
+    {
+        final ClusterConfig config = config(3, dir);
+        final Map<Long, Integer> before;
+        try (Cluster cluster = Cluster.start(config))
+        {
+            for (long vm = 0; vm < 9; vm++)
+            {
+                cluster.admit((int)(vm % 3), vm, 1, new TrackingGuest(vm));
+            }
+            Await.until("admissions", 10, () -> cluster.placement().size() == 9 &&
+                cluster.host(0).vmCount() + cluster.host(1).vmCount() + cluster.host(2).vmCount() == 9);
+            cluster.migrate(0, 1);
+            cluster.migrate(4, 2);
+            Await.until("two migrations", 10, () -> cluster.migrationsCommitted() == 2 && cluster.migrationsInFlight() == 0);
+            cluster.remove(8);
+            Await.until("the removal", 10, () -> cluster.placement().size() == 8);
+            before = cluster.placement();
+        }
+        assertEquals(1, before.get(0L));
+        assertEquals(2, before.get(4L));
+        try (Cluster cluster = Cluster.start(config))
+        {
+            assertEquals(8, cluster.recoveredVms());
+            assertEquals(before, cluster.placement());
+            Await.until("every recovered VM runs", 10, () ->
+            {
+                for (long vm = 0; vm < 8; vm++)
+                {
+                    if (TrackingGuest.slices(vm) == 0)
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            });
+        }
+    }
+
+    @Test
+    void badRequestsAreRefusedWithTheReason(@TempDir final Path dir)
+    {
+        try (Cluster cluster = Cluster.start(config(2, dir)))
+        {
+            cluster.admit(0, 5, 1, new TrackingGuest(5));
+            final IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+                () -> cluster.admit(1, 5, 1, new TrackingGuest(5)));
+            assertEquals("vm 5 is already admitted (host 0)", twice.getMessage());
+            assertEquals("vm 6 is not in the cluster",
+                assertThrows(IllegalArgumentException.class, () -> cluster.remove(6)).getMessage());
+            assertEquals("no host 2 (hosts 0-1)",
+                assertThrows(IllegalArgumentException.class, () -> cluster.migrate(5, 2)).getMessage());
+        }
+        final ClusterConfig bad = config(0, dir);
+        assertEquals("hosts must be in [1, 1048576], got 0",
+            assertThrows(IllegalArgumentException.class, () -> Cluster.start(bad)).getMessage());
+    }
+
+    static boolean containsInOrder(final List<RecordType> types, final RecordType... wanted)
+    {
+        int next = 0;
+        for (final RecordType type : types)
+        {
+            if (next < wanted.length && type == wanted[next])
+            {
+                next++;
+            }
+        }
+        return next == wanted.length;
+    }
+}
