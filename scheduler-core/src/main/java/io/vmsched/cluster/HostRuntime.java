@@ -700,7 +700,14 @@ public final class HostRuntime implements Agent, AutoCloseable
         // from here the target may activate it: the source no longer decides alone
         out.phase = PHASE_AWAIT_ACK;
         out.deadlineNs = now + config.handoffTimeoutNs;
-        send(Faults.Point.SOURCE_SEND_TRANSFER, out.migrationId, out.peer, MSG_TRANSFER, transferBuffer, length);
+        try
+        {
+            send(Faults.Point.SOURCE_SEND_TRANSFER, out.migrationId, out.peer, MSG_TRANSFER, transferBuffer, length);
+        }
+        catch (final RuntimeException ex)
+        {
+            abortAtSource(out, "the transfer could not be sent: " + ex.getMessage()); // it never left: safe
+        }
     }
 
     private long watermark()
@@ -909,7 +916,14 @@ public final class HostRuntime implements Agent, AutoCloseable
         sendBuffer.putInt(16, hostId, ORDER);
         if (activated)
         {
-            send(Faults.Point.TARGET_SEND_ACK, migrationId, source, MSG_ACK, sendBuffer, 20);
+            try
+            {
+                send(Faults.Point.TARGET_SEND_ACK, migrationId, source, MSG_ACK, sendBuffer, 20);
+            }
+            catch (final RuntimeException ex)
+            {
+                view.listener.onError(hostId, ex); // the source will ask again
+            }
         }
         else
         {
@@ -925,6 +939,10 @@ public final class HostRuntime implements Agent, AutoCloseable
         final UnsafeBuffer buffer, final int length)
     {
         final Faults.Action action = faults.at(point, hostId, migrationId);
+        if (action == Faults.Action.THROW)
+        {
+            throw new Faults.InjectedFault(point);
+        }
         if (action == Faults.Action.DROP)
         {
             return;
