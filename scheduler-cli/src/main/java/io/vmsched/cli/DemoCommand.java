@@ -1,13 +1,10 @@
 package io.vmsched.cli;
 
-import io.vmsched.dispatch.Dispatcher;
-import io.vmsched.dispatch.Guest;
-import io.vmsched.dispatch.ThreadCpuClock;
-import io.vmsched.guest.CpuBurnerGuest;
-import io.vmsched.guest.IoWriterGuest;
-import io.vmsched.guest.MemoryHolderGuest;
-import io.vmsched.schedule.EntryState;
-import io.vmsched.schedule.Schedule;
+import io.vmsched.cluster.Cluster;
+import io.vmsched.cluster.ClusterConfig;
+import io.vmsched.cluster.ClusterListener;
+import io.vmsched.guest.PacedBurnerGuest;
+import io.vmsched.sim.Simulator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -15,208 +12,153 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code vmsched demo}: one host with a handful of guests on its dispatcher, printing what the
- * dispatcher did each second. The full cluster demo arrives with the handoff issue.
+ * {@code vmsched demo}: an embedded cluster whose guests start piled on two hosts, with skewed loads
+ * that swing as waves; the hosts balance by random-peer exchanges and journaled handoffs, one status
+ * line a second, and a summary with where the journals are.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Run one host's dispatcher over a handful of guests and print what it did.")
+    description = "Run an embedded cluster that balances skewed, changing guests by journaled migrations.")
 final class DemoCommand implements Runnable
 {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--guests", defaultValue = "6", description = "Guests to run, at least 3 (default: ${DEFAULT-VALUE}).")
-    int guests;
+    @Option(names = "--hosts", defaultValue = "4", description = "Hosts, 2-64 (default: ${DEFAULT-VALUE}).")
+    int hosts;
 
-    @Option(names = "--workers", defaultValue = "0",
-        description = "Dispatcher worker threads, the host's CPUs (default: the number of processors).")
-    int workers;
+    @Option(names = "--vms", defaultValue = "32", description = "Guests, 2-4096 (default: ${DEFAULT-VALUE}).")
+    int vms;
 
-    @Option(names = "--duration", defaultValue = "6", description = "Seconds to run (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--duration", defaultValue = "20", description = "Seconds to run (default: ${DEFAULT-VALUE}).")
     int durationSeconds;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed for the guests' weights (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "1", description = "Seed for loads and peer choices (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--data", defaultValue = "vmsched-data",
-        description = "Directory for the mapped schedule and the I/O guest's file (default: ${DEFAULT-VALUE}).")
+        description = "Directory for the run's journals, in a new run-<time> folder (default: ${DEFAULT-VALUE}).")
     Path data;
 
     @Override
     public void run()
     {
-        if (guests < 3 || guests > 1024)
+        if (hosts < 2 || hosts > 64)
         {
-            throw new IllegalArgumentException("--guests must be in [3, 1024], got " + guests);
+            throw new IllegalArgumentException("--hosts must be in [2, 64], got " + hosts);
+        }
+        if (vms < 2 || vms > 4096)
+        {
+            throw new IllegalArgumentException("--vms must be in [2, 4096], got " + vms);
         }
         if (durationSeconds < 1)
         {
             throw new IllegalArgumentException("--duration must be at least 1 second, got " + durationSeconds);
         }
-        if (workers < 0)
-        {
-            throw new IllegalArgumentException("--workers must be at least 1, got " + workers);
-        }
-        final int workerCount = workers == 0 ? Runtime.getRuntime().availableProcessors() : workers;
+        final Path runDir = data.resolve("run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
         try
         {
-            Files.createDirectories(data);
+            Files.createDirectories(runDir);
         }
         catch (final IOException ex)
         {
-            throw new IllegalArgumentException("--data " + data + ": cannot create the directory (" + ex.getMessage() + ")");
+            throw new IllegalArgumentException("--data " + data + ": cannot create " + runDir + " (" + ex.getMessage() + ")");
         }
 
         final PrintWriter out = spec.commandLine().getOut();
+        final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+        final ClusterConfig config = ClusterConfig.of(hosts, runDir);
+        config.host.seed = seed;
+        config.host.balancePeriodNs = TimeUnit.MILLISECONDS.toNanos(400);
+        config.host.samplePeriodNs = TimeUnit.MILLISECONDS.toNanos(100);
+        config.host.smoothingWindow = 5;
+        config.host.scheduleCapacity = Integer.highestOneBit(Math.max(8, vms) * 2 - 1) * 2;
+        config.host.balance.thresholdFraction = 0.15;
+        config.host.balance.minGainFraction = 0.03;
+        config.listener = new ClusterListener()
+        {
+            @Override
+            public void onError(final int host, final Throwable error)
+            {
+                errors.add("host " + host + ": " + error.getMessage());
+            }
+        };
+
+        // Skewed demand: lognormal means summing to a quarter of a core per host, each swinging as a wave.
         final Random random = new Random(seed);
-        final int capacity = Integer.highestOneBit(Math.max(4, guests) * 2 - 1) * 2;
-        final Path scheduleFile = data.resolve("schedule.dat");
-        final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
-        final List<DemoGuest> all = new ArrayList<>();
-
-        try (Schedule schedule = Schedule.mapNew(scheduleFile, capacity, Schedule.DEFAULT_QUANTUM_NANOS,
-            Schedule.DEFAULT_CLAIM_BATCH))
+        final double[] rates = new double[vms];
+        double sum = 0;
+        for (int i = 0; i < vms; i++)
         {
-            for (int i = 0; i < guests; i++)
-            {
-                final long vmId = 100 + i;
-                final DemoGuest g;
-                if (i == 0)
-                {
-                    g = new DemoGuest(vmId, "io-writer 4 KiB/slice", 1,
-                        new IoWriterGuest(data.resolve("io-guest.bin"), 4 * 1024, 16L * 1024 * 1024));
-                }
-                else if (i == 1)
-                {
-                    g = new DemoGuest(vmId, "memory-holder 32 MiB", 1, new MemoryHolderGuest(32 * 1024 * 1024));
-                }
-                else
-                {
-                    final double duty = i == 2 ? 0.3 : 1.0;
-                    g = new DemoGuest(vmId, "cpu-burner duty " + (int)(duty * 100) + "%", 1 + random.nextInt(4),
-                        new CpuBurnerGuest(duty));
-                }
-                schedule.insert(vmId, g.weight, EntryState.RUNNABLE, g.guest);
-                all.add(g);
-            }
-
-            out.printf("vmsched demo: one host, %d guests, %d dispatcher workers (%s), quantum %d us per weight unit%n",
-                guests, workerCount, ThreadCpuClock.isThreadCpuTime() ? "charged by thread CPU time" : "charged by wall time",
-                schedule.quantumNanos() / 1000);
-            out.printf("live schedule mapped at %s (%d slots)%n%n", scheduleFile.toAbsolutePath(), capacity);
-
-            final Dispatcher dispatcher = new Dispatcher(schedule, workerCount, Dispatcher::defaultIdleStrategy, errors::add);
-            final DemoGuest suspended = all.get(all.size() - 1);
-            try
-            {
-                dispatcher.start();
-                final long start = System.nanoTime();
-                for (int second = 1; second <= durationSeconds; second++)
-                {
-                    sleepUntil(start + TimeUnit.SECONDS.toNanos(second));
-                    if (second == Math.max(1, durationSeconds / 3))
-                    {
-                        final Schedule.Transition t = schedule.suspend(suspended.vmId);
-                        out.printf("t=%ds  suspend vm %d: %s%n", second, suspended.vmId, t);
-                    }
-                    if (second == Math.max(2, 2 * durationSeconds / 3) && schedule.contains(suspended.vmId))
-                    {
-                        schedule.reclaim();
-                        if (schedule.stateOf(suspended.vmId) == EntryState.SUSPENDED)
-                        {
-                            schedule.resume(suspended.vmId);
-                            out.printf("t=%ds  resume vm %d%n", second, suspended.vmId);
-                        }
-                    }
-                    schedule.reclaim();
-                    out.printf("t=%ds  slices %,d  (%s)%n", second, dispatcher.slicesDispatched(), line(schedule, all));
-                    out.flush();
-                }
-            }
-            finally
-            {
-                dispatcher.close();
-            }
-            summary(out, schedule, all, dispatcher);
-            for (final DemoGuest g : all)
-            {
-                if (g.guest instanceof IoWriterGuest)
-                {
-                    ((IoWriterGuest)g.guest).close();
-                }
-            }
+            rates[i] = Math.exp(0.9 * random.nextGaussian());
+            sum += rates[i];
         }
-        for (final Throwable error : errors)
+        final double total = 0.25 * hosts;
+        try (Cluster cluster = Cluster.start(config))
         {
-            out.println("error: " + error.getMessage());
+            for (int i = 0; i < vms; i++)
+            {
+                final double rate = Math.min(0.2, rates[i] * total / sum);
+                final PacedBurnerGuest guest = new PacedBurnerGuest(rate, 0.5, 4_000 + random.nextInt(8_000),
+                    random.nextDouble() * 2 * Math.PI);
+                cluster.admit(i < vms * 3 / 4 ? 0 : 1, i, 1, guest); // piled on two hosts
+            }
+            out.printf(Locale.ROOT, "vmsched demo: %d hosts (1 dispatcher worker each), %d guests wanting %.2f cores " +
+                "in all, swinging ±50%%; all start on hosts 0 and 1%n", hosts, vms, total);
+            out.printf(Locale.ROOT, "journals: %s%n%n", runDir.resolve("journal").toAbsolutePath());
+
+            double initialCv = Double.NaN;
+            double lateCvSum = 0;
+            int lateCvCount = 0;
+            final long start = System.nanoTime();
+            for (int second = 1; second <= durationSeconds; second++)
+            {
+                sleepUntil(start + TimeUnit.SECONDS.toNanos(second));
+                final double[] loads = cluster.loads();
+                final double cv = Simulator.cv(loads);
+                if (second == 1)
+                {
+                    initialCv = cv;
+                }
+                if (second > durationSeconds - Math.max(1, durationSeconds / 4))
+                {
+                    lateCvSum += cv;
+                    lateCvCount++;
+                }
+                final StringBuilder line = new StringBuilder();
+                for (int h = 0; h < hosts; h++)
+                {
+                    line.append(String.format(Locale.ROOT, " %.2f(%d)", loads[h], cluster.host(h).vmCount()));
+                }
+                out.printf(Locale.ROOT, "t=%2ds  loads(vms)%s  cv %.2f  migrations %d / aborted %d%n", second, line, cv,
+                    cluster.migrationsCommitted(), cluster.migrationsAborted());
+                out.flush();
+            }
+            final double finalCv = cluster.cv();
+            final Map<Long, Integer> placement = cluster.placement();
+            final int[] perHost = new int[hosts];
+            placement.values().forEach(h -> perHost[h]++);
+            out.printf(Locale.ROOT, "%nSummary: %d migrations committed, %d aborted; %d of %d VMs placed, per host %s%n",
+                cluster.migrationsCommitted(), cluster.migrationsAborted(), placement.size(), vms,
+                java.util.Arrays.toString(perHost));
+            out.printf(Locale.ROOT, "CV of host loads: first second %.2f, last %d s on average %.2f, final %.2f%n",
+                initialCv, lateCvCount, lateCvSum / Math.max(1, lateCvCount), finalCv);
+            out.printf(Locale.ROOT, "Every step of every handoff is journaled under %s (one Chronicle Queue per host).%n",
+                runDir.resolve("journal").toAbsolutePath());
+        }
+        for (final String error : errors)
+        {
+            out.println("error: " + error);
         }
         out.flush();
-        if (!errors.isEmpty())
-        {
-            throw new IllegalStateException(errors.size() + " dispatcher errors (listed above)");
-        }
-    }
-
-    private static String line(final Schedule schedule, final List<DemoGuest> all)
-    {
-        final StringBuilder sb = new StringBuilder();
-        for (final DemoGuest g : all)
-        {
-            final int slot = schedule.slotOf(g.vmId);
-            if (sb.length() > 0)
-            {
-                sb.append(", ");
-            }
-            sb.append("vm ").append(g.vmId).append(' ')
-                .append(EntryState.name(schedule.stateOfSlot(slot)).toLowerCase()).append(' ')
-                .append(TimeUnit.NANOSECONDS.toMillis(schedule.cpuNanos(slot))).append(" ms");
-        }
-        return sb.toString();
-    }
-
-    private static void summary(final PrintWriter out, final Schedule schedule, final List<DemoGuest> all,
-        final Dispatcher dispatcher)
-    {
-        long cpuTotal = 0;
-        long weightTotal = 0;
-        for (final DemoGuest g : all)
-        {
-            if (g.guest instanceof CpuBurnerGuest && ((CpuBurnerGuest)g.guest).dutyCycle() == 1.0 &&
-                !g.equals(all.get(all.size() - 1)))
-            {
-                cpuTotal += schedule.cpuNanos(schedule.slotOf(g.vmId));
-                weightTotal += g.weight;
-            }
-        }
-        out.printf("%nWhat the dispatcher did: %,d slices, %d guest failures%n", dispatcher.slicesDispatched(),
-            dispatcher.guestFailures());
-        out.printf("%-6s %-24s %6s %-10s %10s %10s %12s %12s %12s%n",
-            "vm", "guest", "weight", "state", "slices", "cpu ms", "io bytes", "mem bytes", "share/weight");
-        for (final DemoGuest g : all)
-        {
-            final int slot = schedule.slotOf(g.vmId);
-            final long cpu = schedule.cpuNanos(slot);
-            String fairness = "";
-            if (cpuTotal > 0 && g.guest instanceof CpuBurnerGuest && ((CpuBurnerGuest)g.guest).dutyCycle() == 1.0 &&
-                !g.equals(all.get(all.size() - 1)))
-            {
-                final double share = (double)cpu / cpuTotal;
-                final double fair = (double)g.weight / weightTotal;
-                fairness = String.format("%.1f%% / %.1f%%", 100 * share, 100 * fair);
-            }
-            out.printf("%-6d %-24s %6d %-10s %,10d %,10d %,12d %,12d %12s%n", g.vmId, g.kind, g.weight,
-                EntryState.name(schedule.stateOfSlot(slot)).toLowerCase(), schedule.slices(slot),
-                TimeUnit.NANOSECONDS.toMillis(cpu), schedule.ioBytes(slot), schedule.memBytes(slot), fairness);
-        }
-        out.println("share/weight: a full-time CPU burner's share of the burners' CPU time against its share of " +
-            "their weight (the last guest is left out: it was suspended for a third of the run).");
     }
 
     private static void sleepUntil(final long deadlineNanos)
@@ -233,22 +175,6 @@ final class DemoCommand implements Runnable
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted");
             }
-        }
-    }
-
-    private static final class DemoGuest
-    {
-        final long vmId;
-        final String kind;
-        final int weight;
-        final Guest guest;
-
-        DemoGuest(final long vmId, final String kind, final int weight, final Guest guest)
-        {
-            this.vmId = vmId;
-            this.kind = kind;
-            this.weight = weight;
-            this.guest = guest;
         }
     }
 }

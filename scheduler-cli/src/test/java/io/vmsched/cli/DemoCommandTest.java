@@ -1,13 +1,16 @@
 package io.vmsched.cli;
 
-import io.vmsched.schedule.ScheduleReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -22,41 +25,43 @@ class DemoCommandTest
     }
 
     @Test
-    void demoRunsOneHostAndReportsWhatTheDispatcherDid(@TempDir final Path dir)
+    void theClusterDemoBalancesAndJournalsEveryHost(@TempDir final Path dir) throws IOException
     {
-        final int code = run("demo", "--duration", "2", "--guests", "5", "--workers", "2", "--data", dir.toString());
+        final int code = run("demo", "--duration", "8", "--hosts", "3", "--vms", "12", "--data", dir.toString());
         assertEquals(0, code, err.toString());
         final String text = out.toString();
-        assertTrue(text.contains("t=1s"), text);
-        assertTrue(text.contains("t=2s"), text);
-        assertTrue(text.contains("suspend vm 104"), text);
-        assertTrue(text.contains("What the dispatcher did"), text);
-        assertTrue(text.contains("0 guest failures"), text);
-        assertTrue(Files.exists(dir.resolve("schedule.dat")));
-        try (ScheduleReader reader = ScheduleReader.open(dir.resolve("schedule.dat")))
+        assertTrue(text.contains("t= 1s") && text.contains("t= 8s"), text);
+        assertFalse(text.contains("error:"), text);
+        final Matcher summary = Pattern.compile("(\\d+) migrations committed, (\\d+) aborted; 12 of 12 VMs placed")
+            .matcher(text);
+        assertTrue(summary.find(), text);
+        assertTrue(Integer.parseInt(summary.group(1)) > 0, "it migrated: " + text);
+        final Matcher cv = Pattern.compile("first second ([0-9.]+), last \\d+ s on average ([0-9.]+)").matcher(text);
+        assertTrue(cv.find(), text);
+        final double first = Double.parseDouble(cv.group(1));
+        final double late = Double.parseDouble(cv.group(2));
+        assertTrue(late < first / 2, "visibly balanced: " + first + " -> " + late + "\n" + text);
+        try (Stream<Path> runs = Files.list(dir))
         {
-            assertEquals(5, reader.liveCount(), "the mapped schedule another process can read holds the guests");
+            final Path run = runs.findFirst().orElseThrow();
+            for (int h = 0; h < 3; h++)
+            {
+                assertTrue(Files.isDirectory(run.resolve("journal").resolve(Integer.toString(h))), "journal of host " + h);
+            }
         }
     }
 
     @Test
     void badFlagsGetOneLineWithoutATrace(@TempDir final Path dir)
     {
-        assertEquals(2, run("demo", "--guests", "1", "--data", dir.toString()));
+        assertEquals(2, run("demo", "--hosts", "1", "--data", dir.toString()));
         final String message = err.toString().trim();
         assertEquals(1, message.lines().count(), message);
-        assertTrue(message.contains("--guests must be in [3, 1024], got 1"), message);
+        assertEquals("vmsched demo: --hosts must be in [2, 64], got 1", message);
 
         err.getBuffer().setLength(0);
-        assertEquals(2, run("demo", "--duration", "soon"));
-        assertTrue(err.toString().contains("--duration"), err.toString());
+        assertEquals(2, run("demo", "--vms", "many"));
+        assertTrue(err.toString().contains("--vms"), err.toString());
         assertFalse(err.toString().contains("\tat "), "no stack trace for a user's mistake");
-    }
-
-    @Test
-    void noCommandIsAUsageError()
-    {
-        assertEquals(2, run());
-        assertTrue(err.toString().contains("a command is needed"), err.toString());
     }
 }

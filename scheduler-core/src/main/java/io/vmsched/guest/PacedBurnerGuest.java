@@ -20,10 +20,13 @@ public final class PacedBurnerGuest implements Guest
     /** The kind under which hosts recreate it. */
     public static final String KIND = "paced-burner";
     private static final int SNAPSHOT_MAGIC = 0x50414345; // "PACE"
-    private static final int SNAPSHOT_LENGTH = 4 + 8 + 8;
+    private static final int SNAPSHOT_LENGTH = 4 + 8 + 8 + 8 + 8 + 8;
     private static final long MAX_BACKLOG_NANOS = 20_000_000;
 
     private volatile double rate;
+    private double amplitude;
+    private double periodMs = 1;
+    private double phase;
     private long burnedNanos;
     private long lastNanos;
     private double allowanceNanos;
@@ -44,6 +47,27 @@ public final class PacedBurnerGuest implements Guest
     }
 
     /**
+     * A guest whose demand swings as a wave in wall-clock time, the same on every host it runs on:
+     * {@code rate × (1 + amplitude × sin(2π t / period + phase))}.
+     *
+     * @param rate      mean cores of CPU it wants, in [0, 1].
+     * @param amplitude fraction of the rate it swings by, in [0, 1].
+     * @param periodMs  the wave's period, ms, positive.
+     * @param phase     the wave's phase, radians.
+     */
+    public PacedBurnerGuest(final double rate, final double amplitude, final double periodMs, final double phase)
+    {
+        rate(rate);
+        if (!(amplitude >= 0 && amplitude <= 1) || !(periodMs > 0) || !Double.isFinite(phase))
+        {
+            throw new IllegalArgumentException("wave needs amplitude in [0, 1], a positive period and a finite phase");
+        }
+        this.amplitude = amplitude;
+        this.periodMs = periodMs;
+        this.phase = phase;
+    }
+
+    /**
      * @param rate cores of CPU it wants from now on, in [0, 1].
      */
     public void rate(final double rate)
@@ -61,6 +85,15 @@ public final class PacedBurnerGuest implements Guest
         return rate;
     }
 
+    /**
+     * @param epochMs wall-clock time.
+     * @return the cores it wants at that time.
+     */
+    public double rateAt(final long epochMs)
+    {
+        return amplitude == 0 ? rate : rate * (1 + amplitude * Math.sin(2 * Math.PI * epochMs / periodMs + phase));
+    }
+
     /** @return CPU ns it has burned in all its life (carried across snapshot and restore). */
     public long burnedNanos()
     {
@@ -73,7 +106,8 @@ public final class PacedBurnerGuest implements Guest
         final long now = System.nanoTime();
         if (lastNanos != 0)
         {
-            allowanceNanos = Math.min(MAX_BACKLOG_NANOS, allowanceNanos + rate * (now - lastNanos));
+            final double wanted = amplitude == 0 ? rate : rateAt(System.currentTimeMillis());
+            allowanceNanos = Math.min(MAX_BACKLOG_NANOS, allowanceNanos + wanted * (now - lastNanos));
         }
         lastNanos = now;
         if (allowanceNanos < 1_000)
@@ -102,7 +136,8 @@ public final class PacedBurnerGuest implements Guest
     @Override
     public byte[] snapshot()
     {
-        return ByteBuffer.allocate(SNAPSHOT_LENGTH).putInt(SNAPSHOT_MAGIC).putDouble(rate).putLong(burnedNanos).array();
+        return ByteBuffer.allocate(SNAPSHOT_LENGTH).putInt(SNAPSHOT_MAGIC).putDouble(rate).putLong(burnedNanos)
+            .putDouble(amplitude).putDouble(periodMs).putDouble(phase).array();
     }
 
     @Override
@@ -115,6 +150,9 @@ public final class PacedBurnerGuest implements Guest
         }
         rate(buffer.getDouble());
         burnedNanos = buffer.getLong();
+        amplitude = buffer.getDouble();
+        periodMs = buffer.getDouble();
+        phase = buffer.getDouble();
         lastNanos = 0;
         allowanceNanos = 0;
     }

@@ -1,0 +1,62 @@
+package io.vmsched.cli;
+
+import io.vmsched.schedule.ScheduleReader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class DispatchDemoCommandTest
+{
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(final String... args)
+    {
+        return VmschedCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    }
+
+    @Test
+    void demoRunsOneHostAndReportsWhatTheDispatcherDid(@TempDir final Path dir)
+    {
+        final int code = run("dispatch-demo", "--duration", "2", "--guests", "5", "--workers", "2", "--data", dir.toString());
+        assertEquals(0, code, err.toString());
+        final String text = out.toString();
+        assertTrue(text.contains("t=1s"), text);
+        assertTrue(text.contains("t=2s"), text);
+        assertTrue(text.contains("suspend vm 104"), text);
+        assertTrue(text.contains("What the dispatcher did"), text);
+        assertTrue(text.contains("0 guest failures"), text);
+        assertTrue(Files.exists(dir.resolve("schedule.dat")));
+        try (ScheduleReader reader = ScheduleReader.open(dir.resolve("schedule.dat")))
+        {
+            assertEquals(5, reader.liveCount(), "the mapped schedule another process can read holds the guests");
+        }
+    }
+
+    @Test
+    void badFlagsGetOneLineWithoutATrace(@TempDir final Path dir)
+    {
+        assertEquals(2, run("dispatch-demo", "--guests", "1", "--data", dir.toString()));
+        final String message = err.toString().trim();
+        assertEquals(1, message.lines().count(), message);
+        assertTrue(message.contains("--guests must be in [3, 1024], got 1"), message);
+
+        err.getBuffer().setLength(0);
+        assertEquals(2, run("dispatch-demo", "--duration", "soon"));
+        assertTrue(err.toString().contains("--duration"), err.toString());
+        assertFalse(err.toString().contains("\tat "), "no stack trace for a user's mistake");
+    }
+
+    @Test
+    void noCommandIsAUsageError()
+    {
+        assertEquals(2, run());
+        assertTrue(err.toString().contains("a command is needed"), err.toString());
+    }
+}
