@@ -163,6 +163,13 @@ public final class Cluster implements AutoCloseable
         }
         final byte[] kind = guest.kind().getBytes(StandardCharsets.UTF_8);
         final byte[] state = guest.snapshot();
+        final int maxMessage = hosts[host].inbox().maxMsgLength();
+        if (14 + kind.length + state.length > maxMessage)
+        {
+            view.owners.remove(vmId, host);
+            throw new IllegalArgumentException("vm " + vmId + ": its state of " + state.length + " bytes does not fit a " +
+                "message to host " + host + " (at most " + maxMessage + " bytes; raise HostConfig.inboxBytes)");
+        }
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[14 + kind.length + state.length]);
         buffer.putLong(0, vmId, ORDER);
         buffer.putInt(8, weight, ORDER);

@@ -38,6 +38,12 @@ public final class HostConfig
     public double memoryBytes = 4e9;
     /** Balancer settings; the runtime default allows one migration in flight per host. */
     public BalanceConfig balance = defaultBalance();
+    /**
+     * The host agent's idle strategy: the default backs off to 1 ms parks (a message may wait that
+     * long); a benchmark or a latency-bound deployment with cores to spare spins or yields instead.
+     */
+    public java.util.function.Supplier<org.agrona.concurrent.IdleStrategy> agentIdleStrategy =
+        () -> new org.agrona.concurrent.BackoffIdleStrategy(100, 10, 1_000, 1_000_000);
     /** Seed of the hosts' random peer choices (each host adds its id). */
     public long seed = 1;
 

@@ -19,7 +19,6 @@ import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
@@ -278,7 +277,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         journal.handOver();
         dispatcher.start();
         view.publishLoad(hostId, 0.0);
-        runner = new AgentRunner(new BackoffIdleStrategy(100, 10, 1_000, 1_000_000),
+        runner = new AgentRunner(config.agentIdleStrategy.get(),
             ex -> view.listener.onError(hostId, ex), null, this);
         AgentRunner.startOnThread(runner);
     }
@@ -702,7 +701,11 @@ public final class HostRuntime implements Agent, AutoCloseable
         out.deadlineNs = now + config.handoffTimeoutNs;
         try
         {
-            send(Faults.Point.SOURCE_SEND_TRANSFER, out.migrationId, out.peer, MSG_TRANSFER, transferBuffer, length);
+            if (!send(Faults.Point.SOURCE_SEND_TRANSFER, out.migrationId, out.peer, MSG_TRANSFER, transferBuffer, length))
+            {
+                abortAtSource(out, "the transfer of " + length + " bytes could not be queued at host " + out.peer +
+                    " (its inbox is full, down, or smaller than 8 x the message)"); // it never left: safe
+            }
         }
         catch (final RuntimeException ex)
         {
@@ -935,7 +938,8 @@ public final class HostRuntime implements Agent, AutoCloseable
     // Helpers.
     // ------------------------------------------------------------------------------------------
 
-    private void send(final Faults.Point point, final long migrationId, final int to, final int type,
+    /** @return false only if the transport refused the message (a fault's drop or delay counts as sent). */
+    private boolean send(final Faults.Point point, final long migrationId, final int to, final int type,
         final UnsafeBuffer buffer, final int length)
     {
         final Faults.Action action = faults.at(point, hostId, migrationId);
@@ -945,16 +949,16 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         if (action == Faults.Action.DROP)
         {
-            return;
+            return true;
         }
         if (action == Faults.Action.DELAY)
         {
             final byte[] copy = new byte[length];
             buffer.getBytes(0, copy);
             delayed.add(new Delayed(System.nanoTime() + 2 * config.handoffTimeoutNs, to, type, copy));
-            return;
+            return true;
         }
-        transport.send(to, type, buffer, 0, length);
+        return transport.send(to, type, buffer, 0, length);
     }
 
     private int sendDelayed(final long now)

@@ -43,7 +43,7 @@ public final class InJvmTransport implements Transport
             return false;
         }
         final RingBuffer inbox = inboxes.get(toHost);
-        return inbox != null && inbox.write(type, buffer, offset, length);
+        return inbox != null && length <= inbox.maxMsgLength() && inbox.write(type, buffer, offset, length);
     }
 
     @Override

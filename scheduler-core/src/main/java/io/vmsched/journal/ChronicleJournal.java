@@ -21,8 +21,9 @@ import java.util.zip.CRC32C;
  * {@code append} returns, so they survive the process being killed; the OS writes them to the
  * device in its own time.
  * <p>
- * Roll cycle: daily (a new file per UTC day); block size 1 MiB: a file grows in 1 MiB steps from
- * about 1 MiB, so an idle host's journal takes a few MiB.
+ * Roll cycle: daily (a new file per UTC day); block size 16 MiB (Chronicle maps a file in blocks and
+ * an excerpt may take at most a quarter of one, which bounds a record at {@link JournalRecord#MAX_PAYLOAD}).
+ * Files are sparse: a journal takes on disk what it holds, plus Chronicle's index.
  * <p>
  * Threading: see {@link Journal}. The appender is Chronicle's, confined to one thread; a replay uses
  * its own tailer and may run while another thread appends.
@@ -30,7 +31,7 @@ import java.util.zip.CRC32C;
 public final class ChronicleJournal implements Journal
 {
     /** Block size of the queue's files. */
-    public static final long BLOCK_SIZE = 1 << 20;
+    public static final long BLOCK_SIZE = 16 << 20;
 
     private final int hostId;
     private final Path dir;

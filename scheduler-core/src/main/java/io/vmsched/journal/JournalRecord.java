@@ -39,8 +39,8 @@ public final class JournalRecord
     public static final int VERSION = 1;
     /** Length of the fixed header. */
     public static final int HEADER_LENGTH = 64;
-    /** The largest payload a record may carry (a guest's state must fit). */
-    public static final int MAX_PAYLOAD = 16 << 20;
+    /** The largest payload a record may carry (a guest's state must fit): a quarter of a journal block, less the header. */
+    public static final int MAX_PAYLOAD = (4 << 20) - 1024;
 
     static final int VERSION_OFFSET = 0;
     static final int TYPE_OFFSET = 1;

@@ -139,6 +139,69 @@ class ClusterTest
             assertThrows(IllegalArgumentException.class, () -> Cluster.start(bad)).getMessage());
     }
 
+    /** A guest whose state outgrows an inbox message once it runs on a host (it was small when admitted). */
+    public static final class BigGuest implements io.vmsched.dispatch.Guest
+    {
+        private boolean restored;
+
+        @Override
+        public void runSlice(final io.vmsched.dispatch.SliceContext context)
+        {
+            context.idle();
+        }
+
+        @Override
+        public byte[] snapshot()
+        {
+            return new byte[restored ? 64 * 1024 : 16];
+        }
+
+        @Override
+        public void restore(final byte[] state)
+        {
+            restored = true;
+        }
+    }
+
+    @Test
+    void aStateTooLargeForTheTargetsInboxAbortsAndTheVmRunsOnAtTheSource(@TempDir final Path dir)
+    {
+        final List<String> reasons = new CopyOnWriteArrayList<>();
+        final ClusterConfig config = config(2, dir); // 64 KiB inboxes: at most 8 KiB a message
+        config.listener = new ClusterListener()
+        {
+            @Override
+            public void onAborted(final long vmId, final int source, final int target, final String reason)
+            {
+                reasons.add(reason);
+            }
+        };
+        try (Cluster cluster = Cluster.start(config))
+        {
+            cluster.admit(0, 3, 1, new BigGuest());
+            Await.until("admission", 10, () -> cluster.host(0).vmCount() == 1);
+            cluster.migrate(3, 1);
+            Await.until("the abort", 10, () -> cluster.migrationsAborted() == 1 && cluster.migrationsInFlight() == 0);
+            assertEquals(Map.of(3L, 0), cluster.placement());
+            assertEquals(1, cluster.host(0).vmCount());
+            assertEquals(0, cluster.host(1).vmCount());
+        }
+        assertEquals(1, reasons.size());
+        assertTrue(reasons.get(0).startsWith("the transfer of 65") && reasons.get(0).contains("could not be queued at host 1"),
+            reasons.get(0));
+        try (Cluster cluster = Cluster.start(config))
+        {
+            assertEquals("vm 4: its state of 65536 bytes does not fit a message to host 1 (at most 8192 bytes; raise " +
+                "HostConfig.inboxBytes)", assertThrows(IllegalArgumentException.class, () ->
+            {
+                final BigGuest big = new BigGuest();
+                big.restore(new byte[0]);
+                cluster.admit(1, 4, 1, big);
+            }).getMessage());
+            assertEquals(Map.of(3L, 0), cluster.placement(), "the refused admission reserved nothing");
+        }
+    }
+
     static boolean containsInOrder(final List<RecordType> types, final RecordType... wanted)
     {
         int next = 0;

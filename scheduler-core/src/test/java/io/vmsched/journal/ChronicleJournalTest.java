@@ -122,6 +122,24 @@ class ChronicleJournalTest
     }
 
     @Test
+    void aMegabyteStateRoundTripsAndAnOversizedOneIsRefused(@TempDir final Path dir)
+    {
+        final byte[] state = new byte[1 << 20];
+        new java.util.Random(3).nextBytes(state);
+        try (ChronicleJournal journal = ChronicleJournal.open(dir, 2))
+        {
+            journal.appendGuest(RecordType.RECEIVED, 9, 4, 1, 1, KIND, state);
+            final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> journal.appendGuest(RecordType.RECEIVED, 10, 4, 1, 1, KIND, new byte[JournalRecord.MAX_PAYLOAD]));
+            assertTrue(e.getMessage().contains("exceeds"), e.getMessage());
+            final List<byte[]> states = new ArrayList<>();
+            journal.replay((index, record) -> states.add(record.guestState()));
+            assertEquals(1, states.size());
+            assertArrayEquals(state, states.get(0));
+        }
+    }
+
+    @Test
     void aMissingDirectoryIsAClearError(@TempDir final Path dir)
     {
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
