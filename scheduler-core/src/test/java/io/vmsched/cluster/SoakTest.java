@@ -22,15 +22,18 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * A soak: 100,000 migrations (vmsched.soak.migrations for more or fewer) among 4 hosts in one run.
  * Heap after GC, direct memory and open file descriptors are measured once the run is warm (at a
- * tenth of the migrations) and at the end; growth must stay within the stated bounds. The journals
- * grow on disk by design (about 0.4 KB a migration); what they take in memory is Chronicle's mapped
- * window, not their size.
+ * tenth of the migrations) and at the end; growth must stay within the stated bounds. The resident pages
+ * of the journals' mappings must stay within three journal blocks (48 MiB) per host whatever the
+ * journal's length. The journals grow on disk by design (their files'
+ * length grows about 0.5-0.8 KB a migration); in memory they take Chronicle's mapped window.
  */
 class SoakTest
 {
     static final long HEAP_GROWTH_BOUND = 32L << 20;
     static final long DIRECT_GROWTH_BOUND = 8L << 20;
     static final long FD_GROWTH_BOUND = 16;
+    /** Chronicle maps a journal through a window of two blocks and their overlap, however long it grows. */
+    static final long MAPPED_BOUND_PER_HOST = 3 * io.vmsched.journal.ChronicleJournal.BLOCK_SIZE;
 
     @AfterEach
     void resetGuests()
@@ -104,15 +107,17 @@ class SoakTest
             final long[] end = footprint();
             final double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf("soak: %,d migrations committed, %d aborted, in %.1f s (%,.0f/s); heap after GC %d -> %d " +
-                "KiB, direct %d -> %d KiB, open fds %d -> %d, journals on disk %,d KiB%n", cluster.migrationsCommitted(),
+                "KiB, direct %d -> %d KiB, open fds %d -> %d, journals mapped and resident %d -> %d MiB, journal files %,d KiB%n", cluster.migrationsCommitted(),
                 cluster.migrationsAborted(), seconds, cluster.migrationsCommitted() / seconds, warm[0] >> 10,
-                end[0] >> 10, warm[1] >> 10, end[1] >> 10, warm[2], end[2], diskUsage(dir) >> 10);
+                end[0] >> 10, warm[1] >> 10, end[1] >> 10, warm[2], end[2], warm[3] >> 20, end[3] >> 20, diskUsage(dir) >> 10);
             assertEquals(0, errors.get(), "no errors");
             assertEquals(0, cluster.migrationsAborted(), "no aborts without faults");
             assertEquals(vms, cluster.placement().size());
             assertTrue(end[0] - warm[0] < HEAP_GROWTH_BOUND, "heap grew " + (end[0] - warm[0]) + " bytes");
             assertTrue(end[1] - warm[1] < DIRECT_GROWTH_BOUND, "direct memory grew " + (end[1] - warm[1]) + " bytes");
             assertTrue(end[2] - warm[2] < FD_GROWTH_BOUND, "open files grew from " + warm[2] + " to " + end[2]);
+            assertTrue(end[3] <= hosts * MAPPED_BOUND_PER_HOST, "journals' resident mappings " + (end[3] >> 20) +
+                " MiB, over " + hosts + " x " + (MAPPED_BOUND_PER_HOST >> 20) + " MiB");
         }
         assertEquals(0, TrackingGuest.OVERLAPS.get(), "no VM ran in two places");
     }
@@ -139,7 +144,21 @@ class SoakTest
         {
             fds = entries.count();
         }
-        return new long[] { heap, direct, fds };
+        // the journals' mapped windows: resident pages of mappings of Chronicle's .cq4 files
+        long mapped = 0;
+        boolean journalMapping = false;
+        for (final String line : Files.readAllLines(Path.of("/proc/self/smaps")))
+        {
+            if (Character.isDigit(line.charAt(0)) || line.charAt(0) >= 'a' && line.charAt(0) <= 'f' && line.contains("-"))
+            {
+                journalMapping = line.endsWith(".cq4");
+            }
+            else if (journalMapping && line.startsWith("Rss:"))
+            {
+                mapped += Long.parseLong(line.replaceAll("[^0-9]", "")) << 10;
+            }
+        }
+        return new long[] { heap, direct, fds, mapped };
     }
 
     static long diskUsage(final Path dir) throws IOException
