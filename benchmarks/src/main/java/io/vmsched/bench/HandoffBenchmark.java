@@ -33,7 +33,8 @@ import java.util.stream.Stream;
  * The handoff's costs, as JMH sample-time distributions (median and p99 in the output):
  * <ul>
  *     <li>{@code journalAppend}: append one handoff record (MIGRATION_INTENT, 64 bytes) to a host's
- *     Chronicle Queue journal;</li>
+ *     Chronicle Queue journal; {@code baselineFileChannelWrite}: the same 64 bytes appended to a plain
+ *     file through a {@code FileChannel}, the standard way without a queue;</li>
  *     <li>{@code handoff}: one whole in-JVM migration between two hosts, from the request to the
  *     source's COMMITTED (intent, stop, snapshot, transfer, received, insert, activated, ack,
  *     committed: five journal records), with an empty and with a 1 MiB guest state. Its inverse is
@@ -69,6 +70,30 @@ public class HandoffBenchmark
         public void close() throws IOException
         {
             journal.close();
+            delete(dir);
+        }
+    }
+
+    /** The baseline: the same 64 bytes written to a plain file with a FileChannel (no index, no CRC). */
+    @State(Scope.Thread)
+    public static class FileState
+    {
+        Path dir;
+        java.nio.channels.FileChannel channel;
+        final java.nio.ByteBuffer record = java.nio.ByteBuffer.allocateDirect(64);
+
+        @Setup(Level.Trial)
+        public void open() throws IOException
+        {
+            dir = Files.createTempDirectory("vmsched-bench-file");
+            channel = java.nio.channels.FileChannel.open(dir.resolve("log"), java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.APPEND);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() throws IOException
+        {
+            channel.close();
             delete(dir);
         }
     }
@@ -148,6 +173,13 @@ public class HandoffBenchmark
     public long journalAppend(final JournalState state)
     {
         return state.journal.append(RecordType.MIGRATION_INTENT, ++state.migrationId, 42, 1, 0, 0.5, 0.25);
+    }
+
+    @Benchmark
+    public int baselineFileChannelWrite(final FileState state) throws IOException
+    {
+        state.record.clear();
+        return state.channel.write(state.record);
     }
 
     @Benchmark
