@@ -29,6 +29,7 @@ import java.util.TreeMap;
 public final class Cluster implements AutoCloseable
 {
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+    private static final int TRANSFER_HEADER = 34;
 
     private final ClusterConfig config;
     private final ClusterView view;
@@ -45,6 +46,7 @@ public final class Cluster implements AutoCloseable
         this.transport = new InJvmTransport(config.hosts);
         this.hosts = new HostRuntime[config.hosts];
         final Journal[] journals = new Journal[config.hosts];
+        checkNoOtherHosts(config);
         try
         {
             final Map<Integer, LongHashSet> activated = new HashMap<>();
@@ -94,9 +96,17 @@ public final class Cluster implements AutoCloseable
     public static Cluster start(final ClusterConfig config)
     {
         final Cluster cluster = new Cluster(config);
-        for (final HostRuntime host : cluster.hosts)
+        try
         {
-            host.start();
+            for (final HostRuntime host : cluster.hosts)
+            {
+                host.start();
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            cluster.close();
+            throw ex;
         }
         return cluster;
     }
@@ -156,6 +166,11 @@ public final class Cluster implements AutoCloseable
     public void admit(final int host, final long vmId, final int weight, final Guest guest)
     {
         checkHost(host);
+        if (weight < 1 || weight > io.vmsched.schedule.Schedule.MAX_WEIGHT)
+        {
+            throw new IllegalArgumentException("vm " + vmId + ": weight must be in [1, " +
+                io.vmsched.schedule.Schedule.MAX_WEIGHT + "], got " + weight);
+        }
         final Integer owner = view.owners.putIfAbsent(vmId, host); // reserves the id
         if (owner != null)
         {
@@ -164,7 +179,12 @@ public final class Cluster implements AutoCloseable
         final byte[] kind = guest.kind().getBytes(StandardCharsets.UTF_8);
         final byte[] state = guest.snapshot();
         final int maxMessage = hosts[host].inbox().maxMsgLength();
-        if (14 + kind.length + state.length > maxMessage)
+        if (kind.length > 0xFFFF)
+        {
+            view.owners.remove(vmId, host);
+            throw new IllegalArgumentException("vm " + vmId + ": guest kind name longer than 65535 bytes");
+        }
+        if (TRANSFER_HEADER + kind.length + state.length > maxMessage) // it must be able to migrate, not only arrive
         {
             view.owners.remove(vmId, host);
             throw new IllegalArgumentException("vm " + vmId + ": its state of " + state.length + " bytes does not fit a " +
@@ -185,7 +205,8 @@ public final class Cluster implements AutoCloseable
 
     /**
      * Remove a VM from the cluster (journaled REMOVED at its host). If it is migrating, it is removed
-     * where the migration leaves it.
+     * where the migration leaves it (until then the request is held in memory only: a crash before
+     * forgets it). A failure at the host is reported to {@link ClusterListener#onError}.
      *
      * @param vmId the VM.
      * @throws IllegalArgumentException if it is not in the cluster.
@@ -357,6 +378,28 @@ public final class Cluster implements AutoCloseable
             host.close();
         }
         transport.close();
+    }
+
+    private static void checkNoOtherHosts(final ClusterConfig config)
+    {
+        final java.nio.file.Path journals = config.dataDir.resolve("journal");
+        if (!java.nio.file.Files.isDirectory(journals))
+        {
+            return;
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> dirs = java.nio.file.Files.list(journals))
+        {
+            dirs.map(d -> d.getFileName().toString()).filter(name -> name.matches("\\d+"))
+                .mapToLong(Long::parseLong).filter(id -> id >= config.hosts).min().ifPresent(id ->
+                {
+                    throw new IllegalArgumentException(journals + " holds the journal of host " + id + ", but the " +
+                        "cluster is started with " + config.hosts + " hosts: its VMs would be lost; start it with all its hosts");
+                });
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new IllegalArgumentException("cannot list " + journals + ": " + ex.getMessage(), ex);
+        }
     }
 
     private int ownerOf(final long vmId)

@@ -235,6 +235,12 @@ public final class HostRuntime implements Agent, AutoCloseable
         migrationSequence = state.maxMigrationSequence();
         for (final JournalState.Pending pending : state.pendingOut())
         {
+            if (pending.peer < 0 || pending.peer >= view.hosts)
+            {
+                throw new IllegalArgumentException("host " + hostId + "'s journal has migration " + pending.migrationId +
+                    " of vm " + pending.vmId + " to host " + pending.peer + " unresolved, but the cluster has " +
+                    view.hosts + " hosts: start it with all its hosts");
+            }
             final boolean committed = commitPoint.activated(pending.peer, pending.migrationId);
             journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, committed ? 1 : 0, 0, 0);
             if (committed)
@@ -254,6 +260,10 @@ public final class HostRuntime implements Agent, AutoCloseable
             journal.appendText(RecordType.ABORTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0,
                 "recovery: received but not activated before the crash");
             outcomes.put(pending.migrationId, REFUSED);
+        }
+        for (final long migrationId : state.refusedHere())
+        {
+            outcomes.put(migrationId, REFUSED);
         }
         for (final long migrationId : state.activatedHere())
         {
@@ -311,15 +321,6 @@ public final class HostRuntime implements Agent, AutoCloseable
         if (!delayed.isEmpty())
         {
             work += sendDelayed(now);
-        }
-        for (int i = pendingResumes.size() - 1; i >= 0; i--)
-        {
-            final Vm vm = pendingResumes.get(i);
-            if (!schedule.isPending(vm.vmId))
-            {
-                schedule.resume(vm.vmId);
-                pendingResumes.remove(i);
-            }
         }
         if (now - nextSampleNs >= 0)
         {
@@ -390,22 +391,30 @@ public final class HostRuntime implements Agent, AutoCloseable
         final String kind = buffer.getStringWithoutLengthUtf8(offset + 14, kindLength);
         final byte[] state = new byte[length - 14 - kindLength];
         buffer.getBytes(offset + 14 + kindLength, state);
-        if (vms.containsKey(vmId))
-        {
-            throw new IllegalArgumentException("vm " + vmId + " is already on host " + hostId);
-        }
-        final Guest guest;
+        boolean inserted = false;
         try
         {
-            guest = registry.create(kind, state);
+            if (vms.containsKey(vmId))
+            {
+                throw new IllegalArgumentException("vm " + vmId + " is already on host " + hostId);
+            }
+            final Guest guest = registry.create(kind, state);
             final Vm vm = new Vm(vmId, weight, kind, guest, config.smoothingWindow);
+            // inserted stopped first: a VM the schedule refuses (full, bad weight) is never journaled,
+            // and one that is journaled does not run before its ADMITTED record is written
+            schedule.insert(vmId, weight, EntryState.SUSPENDED, guest);
+            inserted = true;
             journal.appendGuest(RecordType.ADMITTED, 0, vmId, -1, weight, vm.kindUtf8, state);
-            schedule.insert(vmId, weight, EntryState.RUNNABLE, guest);
+            schedule.resume(vmId);
             vm.arrivedNs = System.nanoTime();
             addVm(vm);
         }
         catch (final RuntimeException ex)
         {
+            if (inserted && !vms.containsKey(vmId))
+            {
+                schedule.delete(vmId);
+            }
             view.owners.remove(vmId, hostId); // the reservation the API made
             throw ex;
         }
@@ -768,18 +777,11 @@ public final class HostRuntime implements Agent, AutoCloseable
         vm.out = null;
         try
         {
-            if (schedule.isPending(vm.vmId))
-            {
-                schedule.reclaim();
-            }
-            if (schedule.isPending(vm.vmId))
-            {
-                pendingResumes.add(vm); // its slice has not ended: resume it once it is MIGRATING_OUT
-            }
-            else
+            // an abort comes before the stop was requested, or after the entry reached MIGRATING_OUT
+            if (schedule.stateOf(vm.vmId) == EntryState.MIGRATING_OUT && !schedule.isPending(vm.vmId))
             {
                 schedule.resume(vm.vmId);
-            }
+            } // else it was never stopped (the failure came first): it is still runnable
         }
         catch (final RuntimeException ex)
         {
@@ -794,7 +796,6 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
     }
 
-    private final List<Vm> pendingResumes = new ArrayList<>();
 
     // ------------------------------------------------------------------------------------------
     // Target side.
@@ -854,7 +855,18 @@ public final class HostRuntime implements Agent, AutoCloseable
             return;
         }
         // the commit point: journaled before the entry may run here
-        journal.append(RecordType.ACTIVATED, migrationId, vmId, source, 0, 0, 0);
+        try
+        {
+            journal.append(RecordType.ACTIVATED, migrationId, vmId, source, 0, 0, 0);
+        }
+        catch (final RuntimeException ex)
+        {
+            schedule.delete(vmId);
+            outcomes.put(migrationId, REFUSED);
+            view.listener.onError(hostId, ex);
+            answer(source, migrationId, vmId, false);
+            return;
+        }
         outcomes.put(migrationId, ACTIVATED);
         view.owners.put(vmId, hostId);
         final long now = System.nanoTime();

@@ -61,6 +61,7 @@ final class JournalState
     private final Map<Long, Pending> pendingOut = new LinkedHashMap<>();
     private final Map<Long, Pending> pendingIn = new LinkedHashMap<>();
     private final List<Long> activatedHere = new ArrayList<>();
+    private final List<Long> refusedHere = new ArrayList<>();
     private long records;
     private long maxSequence;
     static final long SEQUENCE_MASK = (1L << 40) - 1;
@@ -106,6 +107,10 @@ final class JournalState
                 {
                     pendingIn.remove(migrationId);
                 }
+                if ((migrationId >>> 40) != record.host())
+                {
+                    refusedHere.add(migrationId); // a target's refusal stands: a late transfer must not activate
+                }
                 break;
             case RECEIVED:
                 pendingIn.put(migrationId, new Pending(migrationId, vmId, record.peer(), record.aux(),
@@ -148,6 +153,12 @@ final class JournalState
     List<Long> activatedHere()
     {
         return activatedHere;
+    }
+
+    /** @return every migration to this host that this host aborted (refused). */
+    List<Long> refusedHere()
+    {
+        return refusedHere;
     }
 
     /** @return records replayed. */

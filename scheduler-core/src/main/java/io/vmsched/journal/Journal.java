@@ -21,7 +21,8 @@ public interface Journal extends AutoCloseable
     long append(RecordType type, long migrationId, long vmId, int peer, int aux, double a, double b);
 
     /**
-     * Append a record whose payload is a guest: its kind and state. Allocates nothing.
+     * Append a record whose payload is a guest: its kind and state. Allocates nothing unless the
+     * payload is larger than any before it.
      *
      * @param aux      the guest's weight.
      * @param kindUtf8 the guest kind's name as UTF-8.

@@ -17,7 +17,7 @@ import java.util.zip.CRC32C;
  *   1     1    type code ({@link RecordType})
  *   2     2    header length (64): a reader skips header fields it does not know
  *   4     4    payload length
- *   8     4    CRC32C of every byte from offset 12 to the end of the payload
+ *   8     4    CRC32C of bytes 0-7 and of every byte from offset 12 to the end of the payload
  *  12     8    timestamp, ns since the epoch
  *  20     4    host id (the journal's owner)
  *  24     8    migration id (0 if none)
@@ -96,6 +96,7 @@ public final class JournalRecord
         buffer.putDouble(B_OFFSET, b, ORDER);
         final int length = HEADER_LENGTH + payloadLength;
         crc.reset();
+        crc.update(buffer.byteArray(), 0, CRC_OFFSET); // version, type and lengths are covered too
         crc.update(buffer.byteArray(), CRC_OFFSET + 4, length - (CRC_OFFSET + 4));
         buffer.putInt(CRC_OFFSET, (int)crc.getValue(), ORDER);
         return length;
@@ -129,6 +130,7 @@ public final class JournalRecord
             return "lengths do not add up: header " + headerLength + " + payload " + payloadLength + " != " + length;
         }
         crc.reset();
+        crc.update(bytes, 0, CRC_OFFSET);
         crc.update(bytes, CRC_OFFSET + 4, length - (CRC_OFFSET + 4));
         final int stored = buffer.getInt(CRC_OFFSET, ORDER);
         if ((int)crc.getValue() != stored)

@@ -18,7 +18,7 @@ public enum RecordType
     SUSPENDED(5),
     /** Target: the VM's state arrived from {@code peer}; payload = guest kind then state. */
     RECEIVED(6),
-    /** Target: the VM is inserted, restored and runnable here: <b>the commit point</b>. */
+    /** Target: the VM is inserted and restored here, and is made runnable right after: <b>the commit point</b>. */
     ACTIVATED(7),
     /** Source: the target activated the VM; the source's copy is deleted. */
     COMMITTED(8),

@@ -133,6 +133,18 @@ class ClusterTest
                 assertThrows(IllegalArgumentException.class, () -> cluster.remove(6)).getMessage());
             assertEquals("no host 2 (hosts 0-1)",
                 assertThrows(IllegalArgumentException.class, () -> cluster.migrate(5, 2)).getMessage());
+            assertEquals("vm 6: weight must be in [1, 65536], got 0",
+                assertThrows(IllegalArgumentException.class, () -> cluster.admit(1, 6, 0, new TrackingGuest(6))).getMessage());
+            cluster.admit(1, 6, 1, new TrackingGuest(6));
+            Await.until("vm 6 on host 1", 10, () -> cluster.host(1).vmCount() == 1);
+        }
+        final IllegalArgumentException fewer = assertThrows(IllegalArgumentException.class,
+            () -> Cluster.start(config(1, dir)));
+        assertTrue(fewer.getMessage().endsWith("holds the journal of host 1, but the cluster is started with 1 hosts: " +
+            "its VMs would be lost; start it with all its hosts"), fewer.getMessage());
+        try (Cluster cluster = Cluster.start(config(2, dir)))
+        {
+            assertEquals(Map.of(5L, 0, 6L, 1), cluster.placement(), "nothing was lost by the refused start");
         }
         final ClusterConfig bad = config(0, dir);
         assertEquals("hosts must be in [1, 1048576], got 0",

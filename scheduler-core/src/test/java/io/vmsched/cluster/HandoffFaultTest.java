@@ -70,6 +70,18 @@ class HandoffFaultTest
         final ClusterConfig config = ClusterTest.config(2, dir);
         config.faults = (at, host, migrationId) -> at == point && fired.compareAndSet(false, true) ? action :
             Faults.Action.PROCEED;
+        final java.util.List<Throwable> unexpected = new java.util.concurrent.CopyOnWriteArrayList<>();
+        config.listener = new ClusterListener()
+        {
+            @Override
+            public void onError(final int host, final Throwable error)
+            {
+                if (!(error instanceof Faults.InjectedFault))
+                {
+                    unexpected.add(error);
+                }
+            }
+        };
         try (Cluster cluster = Cluster.start(config))
         {
             cluster.admit(0, 7, 1, new TrackingGuest(7));
@@ -95,6 +107,7 @@ class HandoffFaultTest
             }
         }
         assertEquals(0, TrackingGuest.OVERLAPS.get(), "never ran in two places at once");
+        assertEquals(java.util.List.of(), unexpected, "no error but the injected one");
         try (Cluster cluster = Cluster.start(config))
         {
             assertEquals(1, cluster.recoveredVms());

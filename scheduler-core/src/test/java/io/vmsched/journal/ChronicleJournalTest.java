@@ -140,6 +140,32 @@ class ChronicleJournalTest
     }
 
     @Test
+    void aFlippedTypeByteIsDetectedToo(@TempDir final Path dir) throws IOException
+    {
+        final byte[] marker = "TYPE-MARKER-TYPE-MARKER".getBytes(StandardCharsets.UTF_8);
+        try (ChronicleJournal journal = ChronicleJournal.open(dir, 3))
+        {
+            journal.appendGuest(RecordType.ADMITTED, 0, 5, -1, 1, KIND, marker);
+        }
+        final Path file;
+        try (Stream<Path> files = Files.list(dir))
+        {
+            file = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+        }
+        final byte[] bytes = Files.readAllBytes(file);
+        final int header = indexOf(bytes, marker) - 2 - KIND.length - JournalRecord.HEADER_LENGTH;
+        assertEquals(RecordType.ADMITTED.code(), bytes[header + 1], "found the record's type byte");
+        bytes[header + 1] = (byte)RecordType.REMOVED.code(); // ADMITTED -> REMOVED would lose the VM
+        Files.write(file, bytes);
+        try (ChronicleJournal journal = ChronicleJournal.openReadOnly(dir, 3))
+        {
+            final JournalCorruptException e = assertThrows(JournalCorruptException.class,
+                () -> journal.replay((index, record) -> fail("decoded " + record)));
+            assertTrue(e.getMessage().contains("CRC32C mismatch"), e.getMessage());
+        }
+    }
+
+    @Test
     void aMissingDirectoryIsAClearError(@TempDir final Path dir)
     {
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
