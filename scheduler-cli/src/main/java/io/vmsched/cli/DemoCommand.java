@@ -121,7 +121,7 @@ final class DemoCommand implements Runnable
             final long start = System.nanoTime();
             for (int second = 1; second <= durationSeconds; second++)
             {
-                sleepUntil(start + TimeUnit.SECONDS.toNanos(second));
+                Clock.sleepUntil(start + TimeUnit.SECONDS.toNanos(second));
                 final double[] loads = cluster.loads();
                 final double cv = Simulator.cv(loads);
                 if (second == 1)
@@ -159,22 +159,5 @@ final class DemoCommand implements Runnable
             out.println("error: " + error);
         }
         out.flush();
-    }
-
-    private static void sleepUntil(final long deadlineNanos)
-    {
-        long remaining;
-        while ((remaining = deadlineNanos - System.nanoTime()) > 0)
-        {
-            try
-            {
-                TimeUnit.NANOSECONDS.sleep(remaining);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted");
-            }
-        }
     }
 }

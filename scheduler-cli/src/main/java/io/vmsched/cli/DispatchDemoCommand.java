@@ -120,7 +120,7 @@ final class DispatchDemoCommand implements Runnable
                 final long start = System.nanoTime();
                 for (int second = 1; second <= durationSeconds; second++)
                 {
-                    sleepUntil(start + TimeUnit.SECONDS.toNanos(second));
+                    Clock.sleepUntil(start + TimeUnit.SECONDS.toNanos(second));
                     if (second == Math.max(1, durationSeconds / 3))
                     {
                         final Schedule.Transition t = schedule.suspend(suspended.vmId);
@@ -217,23 +217,6 @@ final class DispatchDemoCommand implements Runnable
         }
         out.println("share/weight: a full-time CPU burner's share of the burners' CPU time against its share of " +
             "their weight (the last guest is left out: it was suspended for a third of the run).");
-    }
-
-    private static void sleepUntil(final long deadlineNanos)
-    {
-        long remaining;
-        while ((remaining = deadlineNanos - System.nanoTime()) > 0)
-        {
-            try
-            {
-                TimeUnit.NANOSECONDS.sleep(remaining);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted");
-            }
-        }
     }
 
     private static final class DemoGuest
