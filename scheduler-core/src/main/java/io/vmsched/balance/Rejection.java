@@ -20,5 +20,7 @@ public enum Rejection
     /** Eligible, but another VM was nearer half the difference. */
     NOT_NEAREST,
     /** The host's concurrent-migration limit was reached. */
-    CONCURRENCY
+    CONCURRENCY,
+    /** An external VM (an OS process bound by PID): no driver can move it yet. */
+    PINNED
 }

@@ -204,6 +204,76 @@ public final class Cluster implements AutoCloseable
     }
 
     /**
+     * Admit an external VM: an OS process (a hypervisor's VM process, say) bound by its PID. Its entry
+     * is never dispatched; its load comes from {@link #reportUsage} (a metrics agent samples the
+     * process), and it is not migrated (no driver moves a process yet). Journaled like any admission.
+     *
+     * @param host the host it runs on.
+     * @param vmId the VM's id.
+     * @param name a name for reports.
+     * @param pid  the process id.
+     */
+    public void admitExternal(final int host, final long vmId, final String name, final long pid)
+    {
+        admit(host, vmId, 1, new ExternalVm(name, pid));
+    }
+
+    /**
+     * Report an external VM's measured usage; its host folds it into its load at the next sample.
+     *
+     * @param vmId             the VM.
+     * @param cpuCores         reference cores busy.
+     * @param ioBytesPerSecond storage I/O rate.
+     * @param memoryBytes      resident memory.
+     */
+    public void reportUsage(final long vmId, final double cpuCores, final double ioBytesPerSecond,
+        final double memoryBytes)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[32]);
+        buffer.putLong(0, vmId, ORDER);
+        buffer.putDouble(8, cpuCores, ORDER);
+        buffer.putDouble(16, ioBytesPerSecond, ORDER);
+        buffer.putDouble(24, memoryBytes, ORDER);
+        offer(ownerOf(vmId), HostRuntime.MSG_USAGE, buffer);
+    }
+
+    /** The journaled identity of an external VM: its name and PID. */
+    static final class ExternalVm implements Guest
+    {
+        private final byte[] state;
+
+        ExternalVm(final String name, final long pid)
+        {
+            final byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+            state = java.nio.ByteBuffer.allocate(8 + utf8.length).putLong(pid).put(utf8).array();
+        }
+
+        @Override
+        public void runSlice(final io.vmsched.dispatch.SliceContext context)
+        {
+            throw new IllegalStateException("an external VM is never dispatched");
+        }
+
+        @Override
+        public byte[] snapshot()
+        {
+            return state;
+        }
+
+        @Override
+        public void restore(final byte[] state)
+        {
+            throw new UnsupportedOperationException("an external VM is not restored");
+        }
+
+        @Override
+        public String kind()
+        {
+            return HostRuntime.EXTERNAL_KIND;
+        }
+    }
+
+    /**
      * Remove a VM from the cluster (journaled REMOVED at its host). If it is migrating, it is removed
      * where the migration leaves it (until then the request is held in memory only: a crash before
      * forgets it). A failure at the host is reported to {@link ClusterListener#onError}.

@@ -61,6 +61,10 @@ public final class HostRuntime implements Agent, AutoCloseable
     static final int MSG_REMOVE = 2;
     static final int MSG_PROGRAM = 3;
     static final int MSG_MIGRATE = 4;
+    static final int MSG_USAGE = 5;
+
+    /** The guest kind of an external VM: an OS process bound by PID, measured from outside, never dispatched. */
+    public static final String EXTERNAL_KIND = "external";
     static final int MSG_TRANSFER = 10;
     static final int MSG_ACK = 11;
     static final int MSG_NACK = 12;
@@ -137,6 +141,10 @@ public final class HostRuntime implements Agent, AutoCloseable
         int cameFrom = -1;
         Outgoing out;
         boolean removeRequested;
+        boolean external;
+        double usageCpu;
+        double usageIo;
+        double usageMemory;
         int index;
 
         Vm(final long vmId, final int weight, final String kind, final Guest guest, final double smoothing)
@@ -271,9 +279,11 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         for (final JournalState.Owned owned : state.owned().values())
         {
-            final Guest guest = registry.create(owned.kind, owned.state);
+            final boolean external = EXTERNAL_KIND.equals(owned.kind);
+            final Guest guest = external ? null : registry.create(owned.kind, owned.state);
             final Vm vm = new Vm(owned.vmId, owned.weight, owned.kind, guest, config.smoothingWindow);
-            schedule.insert(owned.vmId, owned.weight, EntryState.RUNNABLE, guest);
+            vm.external = external;
+            schedule.insert(owned.vmId, owned.weight, external ? EntryState.SUSPENDED : EntryState.RUNNABLE, guest);
             addVm(vm);
             view.owners.put(owned.vmId, hostId);
         }
@@ -366,6 +376,7 @@ public final class HostRuntime implements Agent, AutoCloseable
                 case MSG_REMOVE: onRemove(buffer.getLong(offset, ORDER)); break;
                 case MSG_PROGRAM: onProgram(buffer, offset); break;
                 case MSG_MIGRATE: onMigrate(buffer.getLong(offset, ORDER), buffer.getInt(offset + 8, ORDER)); break;
+                case MSG_USAGE: onUsage(buffer, offset); break;
                 case MSG_TRANSFER: onTransfer(buffer, offset, length); break;
                 case MSG_ACK: onAnswer(buffer.getLong(offset, ORDER), true); break;
                 case MSG_NACK: onAnswer(buffer.getLong(offset, ORDER), false); break;
@@ -398,14 +409,19 @@ public final class HostRuntime implements Agent, AutoCloseable
             {
                 throw new IllegalArgumentException("vm " + vmId + " is already on host " + hostId);
             }
-            final Guest guest = registry.create(kind, state);
+            final boolean external = EXTERNAL_KIND.equals(kind);
+            final Guest guest = external ? null : registry.create(kind, state);
             final Vm vm = new Vm(vmId, weight, kind, guest, config.smoothingWindow);
+            vm.external = external;
             // inserted stopped first: a VM the schedule refuses (full, bad weight) is never journaled,
             // and one that is journaled does not run before its ADMITTED record is written
             schedule.insert(vmId, weight, EntryState.SUSPENDED, guest);
             inserted = true;
             journal.appendGuest(RecordType.ADMITTED, 0, vmId, -1, weight, vm.kindUtf8, state);
-            schedule.resume(vmId);
+            if (!external)
+            {
+                schedule.resume(vmId); // an external VM runs outside: its entry is never dispatched
+            }
             vm.arrivedNs = System.nanoTime();
             addVm(vm);
         }
@@ -470,13 +486,25 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
     }
 
+    private void onUsage(final DirectBuffer buffer, final int offset)
+    {
+        final Vm vm = vms.get(buffer.getLong(offset, ORDER));
+        if (vm != null && vm.external)
+        {
+            vm.usageCpu = buffer.getDouble(offset + 8, ORDER);
+            vm.usageIo = buffer.getDouble(offset + 16, ORDER);
+            vm.usageMemory = buffer.getDouble(offset + 24, ORDER);
+        }
+    }
+
     private void onMigrate(final long vmId, final int target)
     {
         final Vm vm = vms.get(vmId);
-        if (vm == null || vm.out != null || target == hostId || target < 0 || target >= view.hosts)
+        if (vm == null || vm.out != null || vm.external || target == hostId || target < 0 || target >= view.hosts)
         {
             throw new IllegalArgumentException("migrate: vm " + vmId + (vm == null ? " is not on host " + hostId :
-                vm.out != null ? " is already migrating" : " cannot go to host " + target));
+                vm.out != null ? " is already migrating" : vm.external ? " is an external process (no driver moves it)" :
+                " cannot go to host " + target));
         }
         final double here = model.load(vm.load.factors(), capacity);
         startMigration(vm, target, here, model.load(vm.load.factors(), view.capacities[target]), System.nanoTime());
@@ -494,6 +522,12 @@ public final class HostRuntime implements Agent, AutoCloseable
         for (int i = 0, n = vmList.size(); i < n; i++)
         {
             final Vm vm = vmList.get(i);
+            if (vm.external)
+            {
+                vm.load.measure(vm.usageCpu, vm.usageIo, vm.usageMemory); // as the metrics agent last reported it
+                total += model.load(vm.load.factors(), capacity);
+                continue;
+            }
             final int slot = schedule.slotOf(vm.vmId);
             if (slot == Schedule.NO_SLOT)
             {
@@ -555,6 +589,10 @@ public final class HostRuntime implements Agent, AutoCloseable
             if (vm.out != null)
             {
                 blocked[i] = Rejection.MIGRATING;
+            }
+            else if (vm.external)
+            {
+                blocked[i] = Rejection.PINNED;
             }
             else if (now - vm.arrivedNs < balance.minResidency * period)
             {
@@ -1067,6 +1105,13 @@ public final class HostRuntime implements Agent, AutoCloseable
     public long decisions()
     {
         return decisions.get();
+    }
+
+    /** @return records this host has appended to its journal (racy). */
+    public long journalRecords()
+    {
+        return journal instanceof io.vmsched.journal.ChronicleJournal ?
+            ((io.vmsched.journal.ChronicleJournal)journal).recordsAppended() : -1;
     }
 
     /** @return slices this host's dispatcher has run. */

@@ -39,6 +39,7 @@ public final class ChronicleJournal implements Journal
     private final EpochNanoClock clock;
     private final CRC32C crc = new CRC32C();
     private ExcerptAppender appender;
+    private final java.util.concurrent.atomic.AtomicLong appended = new java.util.concurrent.atomic.AtomicLong();
     private byte[] scratch = new byte[1024];
     private UnsafeBuffer buffer = new UnsafeBuffer(scratch);
 
@@ -170,6 +171,7 @@ public final class ChronicleJournal implements Journal
         {
             context.wire().bytes().write(scratch, 0, length);
         }
+        appended.lazySet(appended.get() + 1); // single writer: no CAS needed
         return appender.lastIndexAppended();
     }
 
@@ -218,6 +220,12 @@ public final class ChronicleJournal implements Journal
             }
         }
         return count;
+    }
+
+    /** @return records appended through this instance since it was opened (a racy read from any thread). */
+    public long recordsAppended()
+    {
+        return appended.get();
     }
 
     @Override

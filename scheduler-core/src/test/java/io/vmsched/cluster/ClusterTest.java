@@ -214,6 +214,43 @@ class ClusterTest
         }
     }
 
+    @Test
+    void anExternalVmCarriesTheLoadReportedForItStaysPutAndIsRecovered(@TempDir final Path dir)
+    {
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        final ClusterConfig config = config(2, dir);
+        config.host.balancing = true;
+        config.host.balancePeriodNs = 20_000_000L;
+        config.listener = new ClusterListener()
+        {
+            @Override
+            public void onError(final int host, final Throwable error)
+            {
+                errors.add(error);
+            }
+        };
+        try (Cluster cluster = Cluster.start(config))
+        {
+            cluster.admitExternal(0, 50, "qemu-guest", ProcessHandle.current().pid());
+            Await.until("admission", 10, () -> cluster.host(0).vmCount() == 1);
+            cluster.reportUsage(50, 0.8, 0, 0);
+            Await.until("host 0 carries the reported load", 10, () -> cluster.load(0) > 0.6);
+            // host 1 is idle and exchanges every 20 ms, yet the external VM never moves
+            final long decisions = cluster.host(0).decisions();
+            Await.until("a few exchanges", 10, () -> cluster.host(0).decisions() > decisions + 3);
+            assertEquals(0, cluster.migrationsCommitted() + cluster.migrationsAborted());
+            cluster.migrate(50, 1);
+            Await.until("the refusal", 10, () -> !errors.isEmpty());
+            assertEquals("migrate: vm 50 is an external process (no driver moves it)", errors.get(0).getMessage());
+            assertEquals(Map.of(50L, 0), cluster.placement());
+        }
+        try (Cluster cluster = Cluster.start(config))
+        {
+            assertEquals(1, cluster.recoveredVms());
+            assertEquals(Map.of(50L, 0), cluster.placement());
+        }
+    }
+
     static boolean containsInOrder(final List<RecordType> types, final RecordType... wanted)
     {
         int next = 0;
