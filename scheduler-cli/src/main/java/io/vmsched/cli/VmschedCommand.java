@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "vmsched 0.1.0-SNAPSHOT",
     description = "A VM scheduler runtime: off-heap lock-free schedules, random-peer balancing, journaled migration.",
-    subcommands = { DemoCommand.class, DispatchDemoCommand.class, SimulateCommand.class, CommandLine.HelpCommand.class })
+    subcommands = { DemoCommand.class, DispatchDemoCommand.class, SimulateCommand.class, NodeCommand.class, StatCommand.class, CommandLine.HelpCommand.class })
 public final class VmschedCommand implements Runnable
 {
     @CommandLine.Spec

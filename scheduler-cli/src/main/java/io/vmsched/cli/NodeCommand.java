@@ -1,0 +1,160 @@
+package io.vmsched.cli;
+
+import io.vmsched.cluster.Cluster;
+import io.vmsched.cluster.ClusterConfig;
+import io.vmsched.cluster.ClusterListener;
+import io.vmsched.guest.PacedBurnerGuest;
+import io.vmsched.metrics.CountersFile;
+import io.vmsched.metrics.MetricsAgent;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code vmsched node}: one real host on this machine, measured through OSHI, journaling like the
+ * embedded cluster, publishing its figures to {@code <data>/counters.dat} for {@code vmsched stat};
+ * runs until SIGINT or SIGTERM, then shuts down cleanly.
+ */
+@Command(name = "node", mixinStandardHelpOptions = true,
+    description = "Run one host on this machine until SIGINT/SIGTERM; 'vmsched stat' shows its figures.")
+final class NodeCommand implements Runnable
+{
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--data", defaultValue = "vmsched-data",
+        description = "Directory for the journal and the counters file (default: ${DEFAULT-VALUE}).")
+    Path data;
+
+    @Option(names = "--vm-pid", description = "An external VM: NAME=PID of a running process (repeatable).")
+    List<String> vmPids = new ArrayList<>();
+
+    @Option(names = "--guests", defaultValue = "0", description = "In-JVM paced guests to run, 0-1000 (default: ${DEFAULT-VALUE}).")
+    int guests;
+
+    @Option(names = "--workers", defaultValue = "1", description = "Dispatcher workers, 1-256 (default: ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--period-ms", defaultValue = "1000", description = "Metrics sample period, ms, >= 100 (default: ${DEFAULT-VALUE}).")
+    long periodMs;
+
+    @Override
+    public void run()
+    {
+        if (guests < 0 || guests > 1000)
+        {
+            throw new IllegalArgumentException("--guests must be in [0, 1000], got " + guests);
+        }
+        if (workers < 1 || workers > 256)
+        {
+            throw new IllegalArgumentException("--workers must be in [1, 256], got " + workers);
+        }
+        if (periodMs < 100)
+        {
+            throw new IllegalArgumentException("--period-ms must be at least 100, got " + periodMs);
+        }
+        final List<MetricsAgent.Binding> bindings = new ArrayList<>();
+        for (int i = 0; i < vmPids.size(); i++)
+        {
+            final String spec = vmPids.get(i);
+            final int eq = spec.indexOf('=');
+            final long pid;
+            try
+            {
+                pid = eq > 0 ? Long.parseLong(spec.substring(eq + 1)) : -1;
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new IllegalArgumentException("--vm-pid '" + spec + "': expected NAME=PID with a numeric PID");
+            }
+            if (eq <= 0 || pid <= 0)
+            {
+                throw new IllegalArgumentException("--vm-pid '" + spec + "': expected NAME=PID");
+            }
+            if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+            {
+                throw new IllegalArgumentException("--vm-pid '" + spec + "': no running process " + pid);
+            }
+            bindings.add(new MetricsAgent.Binding(1000 + i, spec.substring(0, eq), pid));
+        }
+
+        final PrintWriter out = spec.commandLine().getOut();
+        final ClusterConfig config = ClusterConfig.of(1, data);
+        config.host.workers = workers;
+        config.host.balancing = false; // one host: no peer to exchange with
+        config.listener = new ClusterListener()
+        {
+            @Override
+            public void onError(final int host, final Throwable error)
+            {
+                System.err.println("vmsched node: " + error.getMessage());
+            }
+        };
+        final Cluster cluster = Cluster.start(config);
+        final CountersFile counters;
+        final MetricsAgent metrics;
+        try
+        {
+            final Map<Long, Integer> placement = cluster.placement();
+            for (int i = 1; i <= guests; i++)
+            {
+                if (!placement.containsKey((long)i))
+                {
+                    cluster.admit(0, i, 1, new PacedBurnerGuest(0.02, 0.5, 10_000, i));
+                }
+            }
+            for (final MetricsAgent.Binding binding : bindings)
+            {
+                if (!placement.containsKey(binding.vmId()))
+                {
+                    cluster.admitExternal(0, binding.vmId(), binding.name(), binding.pid());
+                }
+            }
+            final long deadline = System.nanoTime() + 10_000_000_000L;
+            while (cluster.placement().size() < guests + bindings.size() || cluster.host(0).vmCount() < guests + bindings.size())
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    throw new IllegalStateException("admissions did not complete in 10 s");
+                }
+                Thread.onSpinWait();
+            }
+            counters = CountersFile.create(data, 64 + 5 * bindings.size(), periodMs);
+            metrics = new MetricsAgent(cluster, counters, periodMs, bindings,
+                line -> System.err.println("vmsched node: " + line)).start();
+        }
+        catch (final RuntimeException ex)
+        {
+            cluster.close();
+            throw ex;
+        }
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            metrics.close();
+            cluster.close();
+            counters.close();
+            out.println("vmsched node: stopped cleanly (agents stopped, journal and counters file closed)");
+            out.flush();
+            stopped.countDown();
+        }, "vmsched-node-shutdown"));
+        out.printf("vmsched node: pid %d, %d VMs (%d recovered from the journal), %d external; journal %s; counters %s; " +
+            "stop with Ctrl-C or SIGTERM%n", ProcessHandle.current().pid(), cluster.placement().size(),
+            cluster.recoveredVms(), bindings.size(), cluster.journalDirs().get(0), counters.path());
+        out.flush();
+        try
+        {
+            stopped.await();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package io.vmsched.cli;
+
+import io.vmsched.metrics.CountersFile;
+import io.vmsched.metrics.CountersFileReader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code vmsched stat}: reads the counters file of a running node from another process and prints
+ * its figures, refreshing (like AeronStat), or once, or as one JSON object.
+ */
+@Command(name = "stat", mixinStandardHelpOptions = true,
+    description = "Show a running node's live figures from <data>/counters.dat.")
+final class StatCommand implements Runnable
+{
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--data", defaultValue = "vmsched-data", description = "The node's data directory (default: ${DEFAULT-VALUE}).")
+    Path data;
+
+    @Option(names = "--once", description = "Print once and exit.")
+    boolean once;
+
+    @Option(names = "--json", description = "Print one JSON object and exit.")
+    boolean json;
+
+    @Option(names = "--interval-ms", defaultValue = "1000", description = "Refresh period, ms (default: ${DEFAULT-VALUE}).")
+    long intervalMs;
+
+    /** One reading of the file. */
+    static final class Reading
+    {
+        final Map<String, Object> machine = new LinkedHashMap<>();
+        final Map<Integer, Map<String, Object>> hosts = new TreeMap<>();
+        final Map<String, Map<String, Object>> external = new LinkedHashMap<>();
+        String stale;
+        long pid;
+        long heartbeatMs;
+    }
+
+    @Override
+    public void run()
+    {
+        if (intervalMs < 100)
+        {
+            throw new IllegalArgumentException("--interval-ms must be at least 100, got " + intervalMs);
+        }
+        final PrintWriter out = spec.commandLine().getOut();
+        try (CountersFileReader reader = CountersFileReader.open(data))
+        {
+            do
+            {
+                final Reading reading = read(reader);
+                if (json)
+                {
+                    out.println(json(reading));
+                    out.flush();
+                    return;
+                }
+                table(out, reading);
+                out.flush();
+                if (!once)
+                {
+                    Clock.sleepUntil(System.nanoTime() + intervalMs * 1_000_000L);
+                }
+            }
+            while (!once);
+        }
+    }
+
+    static Reading read(final CountersFileReader reader)
+    {
+        final Reading reading = new Reading();
+        reading.pid = reader.pid();
+        reading.heartbeatMs = reader.heartbeatMs();
+        reading.stale = reader.staleness(System.currentTimeMillis());
+        reader.forEach((host, type, label, value) ->
+        {
+            final Object v = type == CountersFile.TYPE_PPM ? value / 1e6 : type == CountersFile.TYPE_MILLI ? value / 1e3 :
+                (Object)value;
+            if (label.startsWith("vm:"))
+            {
+                final String[] parts = label.split(":", 4);
+                final String key = parts[1] + ":" + parts[2];
+                final Map<String, Object> vm = reading.external.computeIfAbsent(key, k ->
+                {
+                    final Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("vm", Long.parseLong(parts[1]));
+                    m.put("name", parts[2]);
+                    m.put("host", host);
+                    return m;
+                });
+                vm.put(parts[3], v);
+            }
+            else if (host < 0)
+            {
+                reading.machine.put(label, v);
+            }
+            else
+            {
+                reading.hosts.computeIfAbsent(host, h -> new LinkedHashMap<>(Map.of("host", h))).put(label, v);
+            }
+        });
+        return reading;
+    }
+
+    private void table(final PrintWriter out, final Reading r)
+    {
+        out.printf(Locale.ROOT, "vmsched stat: %s, pid %d, heartbeat %s%n", data.resolve(CountersFile.FILE_NAME), r.pid,
+            r.heartbeatMs < 0 ? "none (closed)" : String.format(Locale.ROOT, "%.1f s ago",
+            (System.currentTimeMillis() - r.heartbeatMs) / 1e3));
+        if (r.stale != null)
+        {
+            out.println("stale: " + r.stale);
+        }
+        final Map<String, Object> m = r.machine;
+        out.printf(Locale.ROOT, "machine: cpu %.1f%% of %s, memory %s / %s, disk read %s/s write %s/s, network in %s/s " +
+            "out %s/s, load average %.2f%n", 100 * num(m, "cpu"), m.get("processors"), bytes(num(m, "memoryUsed")),
+            bytes(num(m, "memoryTotal")), bytes(num(m, "diskRead")), bytes(num(m, "diskWrite")),
+            bytes(num(m, "networkIn")), bytes(num(m, "networkOut")), num(m, "loadAverage"));
+        out.printf("%-5s %7s %5s %6s %6s %7s %12s %9s %10s%n", "host", "load", "vms", "in", "out", "aborts", "slices",
+            "journal", "decisions");
+        for (final Map<String, Object> h : r.hosts.values())
+        {
+            out.printf(Locale.ROOT, "%-5s %7.3f %5s %6s %6s %7s %12s %9s %10s%n", h.get("host"), num(h, "load"), h.get("vms"),
+                h.get("migrationsIn"), h.get("migrationsOut"), h.get("aborts"), h.get("slices"), h.get("journalRecords"),
+                h.get("decisions"));
+        }
+        for (final Map<String, Object> vm : r.external.values())
+        {
+            out.printf(Locale.ROOT, "external vm %s %s (host %s): %s, cpu %.3f cores, resident %s, read %s/s, write %s/s%n",
+                vm.get("vm"), vm.get("name"), vm.get("host"), num(vm, "alive") == 1 ? "alive" : "gone", num(vm, "cpu"),
+                bytes(num(vm, "resident")), bytes(num(vm, "read")), bytes(num(vm, "write")));
+        }
+        out.println();
+    }
+
+    private static double num(final Map<String, Object> map, final String key)
+    {
+        final Object v = map.get(key);
+        return v instanceof Number ? ((Number)v).doubleValue() : Double.NaN;
+    }
+
+    private static String bytes(final double b)
+    {
+        if (b >= 1 << 30)
+        {
+            return String.format(Locale.ROOT, "%.1f GiB", b / (1 << 30));
+        }
+        if (b >= 1 << 20)
+        {
+            return String.format(Locale.ROOT, "%.1f MiB", b / (1 << 20));
+        }
+        if (b >= 1 << 10)
+        {
+            return String.format(Locale.ROOT, "%.1f KiB", b / (1 << 10));
+        }
+        return String.format(Locale.ROOT, "%.0f B", b);
+    }
+
+    static String json(final Reading r)
+    {
+        final StringBuilder sb = new StringBuilder();
+        sb.append("{\"pid\":").append(r.pid).append(",\"heartbeatMs\":").append(r.heartbeatMs).append(",\"stale\":");
+        sb.append(r.stale == null ? "null" : quote(r.stale)).append(",\"machine\":");
+        object(sb, r.machine);
+        sb.append(",\"hosts\":");
+        array(sb, new ArrayList<>(r.hosts.values()));
+        sb.append(",\"external\":");
+        array(sb, new ArrayList<>(r.external.values()));
+        return sb.append('}').toString();
+    }
+
+    private static void array(final StringBuilder sb, final List<Map<String, Object>> items)
+    {
+        sb.append('[');
+        for (int i = 0; i < items.size(); i++)
+        {
+            if (i > 0)
+            {
+                sb.append(',');
+            }
+            object(sb, items.get(i));
+        }
+        sb.append(']');
+    }
+
+    private static void object(final StringBuilder sb, final Map<String, Object> map)
+    {
+        sb.append('{');
+        boolean first = true;
+        for (final Map.Entry<String, Object> e : map.entrySet())
+        {
+            if (!first)
+            {
+                sb.append(',');
+            }
+            first = false;
+            sb.append(quote(e.getKey())).append(':');
+            final Object v = e.getValue();
+            sb.append(v instanceof String ? quote((String)v) : String.valueOf(v));
+        }
+        sb.append('}');
+    }
+
+    private static String quote(final String s)
+    {
+        final StringBuilder sb = new StringBuilder("\"");
+        for (final char c : s.toCharArray())
+        {
+            if (c == '"' || c == '\\')
+            {
+                sb.append('\\').append(c);
+            }
+            else if (c < 0x20)
+            {
+                sb.append(String.format("\\u%04x", (int)c));
+            }
+            else
+            {
+                sb.append(c);
+            }
+        }
+        return sb.append('"').toString();
+    }
+}
