@@ -4,6 +4,8 @@ import io.vmsched.cluster.Cluster;
 import io.vmsched.cluster.ClusterConfig;
 import io.vmsched.cluster.ClusterListener;
 import io.vmsched.guest.PacedBurnerGuest;
+import io.vmsched.metrics.CountersFile;
+import io.vmsched.metrics.MetricsAgent;
 import io.vmsched.sim.Simulator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -102,7 +105,10 @@ final class DemoCommand implements Runnable
             sum += rates[i];
         }
         final double total = 0.25 * hosts;
-        try (Cluster cluster = Cluster.start(config))
+        try (Cluster cluster = Cluster.start(config);
+            CountersFile counters = CountersFile.create(runDir, 64 + 8 * hosts, 1000);
+            MetricsAgent metrics = new MetricsAgent(cluster, counters, 1000, List.of(),
+                line -> errors.add(line)).start())
         {
             for (int i = 0; i < vms; i++)
             {
@@ -113,7 +119,8 @@ final class DemoCommand implements Runnable
             }
             out.printf(Locale.ROOT, "vmsched demo: %d hosts (1 dispatcher worker each), %d guests wanting %.2f cores " +
                 "in all, swinging ±50%%; all start on hosts 0 and 1%n", hosts, vms, total);
-            out.printf(Locale.ROOT, "journals: %s%n%n", runDir.resolve("journal").toAbsolutePath());
+            out.printf(Locale.ROOT, "journals: %s%nlive figures: vmsched stat --data %s%n%n",
+                runDir.resolve("journal").toAbsolutePath(), runDir.toAbsolutePath());
 
             double initialCv = Double.NaN;
             double lateCvSum = 0;

@@ -44,6 +44,7 @@ class DemoCommandTest
         try (Stream<Path> runs = Files.list(dir))
         {
             final Path run = runs.findFirst().orElseThrow();
+            assertTrue(Files.isRegularFile(run.resolve("counters.dat")), "the live counters file for vmsched stat");
             for (int h = 0; h < 3; h++)
             {
                 assertTrue(Files.isDirectory(run.resolve("journal").resolve(Integer.toString(h))), "journal of host " + h);

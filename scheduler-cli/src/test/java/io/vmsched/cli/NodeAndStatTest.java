@@ -70,7 +70,7 @@ class NodeAndStatTest
                 assertTrue(System.nanoTime() - deadline < 0, "no live figures: " + json);
                 LockSupport.parkNanos(50_000_000);
             }
-            while (!json.contains("\"slices\":") || json.contains("\"slices\":0,"));
+            while (!json.contains("\"slices\":") || json.contains("\"slices\":0,") || !json.contains("\"alive\":1"));
             assertTrue(json.startsWith("{\"pid\":" + node.pid() + ","), json);
             assertTrue(json.contains("\"stale\":null"), json);
             assertTrue(json.contains("\"vms\":3"), json);
