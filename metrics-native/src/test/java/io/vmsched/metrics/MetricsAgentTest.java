@@ -75,11 +75,11 @@ class MetricsAgentTest
 
             final Map<String, Long> vm = read(dir, 1);
             assertEquals(1, vm.get("vm:77:child:alive"));
-            assertTrue(vm.get("vm:77:child:cpu") > 200_000, "the child's CPU share shows: " + vm);
+            assertTrue(vm.get("vm:77:child:cpu") > 50_000, "the child's CPU share shows: " + vm); // 0.8 s over the time the work took
             assertTrue(vm.get("vm:77:child:resident") > 96L << 20, vm.toString());
             assertTrue(vm.get("vm:77:child:write") > 0, vm.toString());
             assertEquals(1, vm.get("vms"));
-            await("host 1's load to carry the child's CPU", () -> cluster.load(1) > 0.2);
+            await("host 1's load to carry the child's CPU", () -> cluster.load(1) > 0.04);
             final Map<String, Long> machine = read(dir, -1);
             assertTrue(machine.get("memoryTotal") > 0 && machine.get("processors") > 0, machine.toString());
 
