@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "vmsched 0.1.0-SNAPSHOT",
     description = "A VM scheduler runtime: off-heap lock-free schedules, random-peer balancing, journaled migration.",
-    subcommands = { DemoCommand.class, DispatchDemoCommand.class, SimulateCommand.class, NodeCommand.class, StatCommand.class, CommandLine.HelpCommand.class })
+    subcommands = { DemoCommand.class, DispatchDemoCommand.class, SimulateCommand.class, NodeCommand.class, StatCommand.class, JournalCommand.class, CommandLine.HelpCommand.class })
 public final class VmschedCommand implements Runnable
 {
     @CommandLine.Spec
@@ -52,9 +52,15 @@ public final class VmschedCommand implements Runnable
         commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
         {
+            if (ex instanceof io.vmsched.journal.JournalCorruptException)
+            {
+                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
+                cmd.getErr().flush();
+                return 1; // what was readable before the bad record has been shown
+            }
             if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException)
             {
-                cmd.getErr().println("vmsched " + cmd.getCommandName() + ": " + ex.getMessage());
+                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
                 cmd.getErr().flush();
                 return 2;
             }

@@ -178,10 +178,51 @@ public final class ChronicleJournal implements Journal
     @Override
     public long replay(final RecordHandler handler)
     {
-        final JournalRecord record = new JournalRecord();
-        byte[] bytes = new byte[1024];
         long count = 0;
-        try (ExcerptTailer tailer = queue.createTailer())
+        try (Cursor cursor = cursor())
+        {
+            while (cursor.next())
+            {
+                handler.onRecord(cursor.index(), cursor.record());
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * A cursor over the records from the start: a pull-style replay, so tools can merge the journals
+     * of several hosts. Allocates nothing per record once its buffer has grown to the largest record.
+     *
+     * @return a cursor; close it when done.
+     */
+    public Cursor cursor()
+    {
+        return new Cursor(queue.createTailer());
+    }
+
+    /**
+     * Reads one journal's records in order. <b>Note:</b> Not threadsafe.
+     */
+    public final class Cursor implements AutoCloseable
+    {
+        private final ExcerptTailer tailer;
+        private final JournalRecord record = new JournalRecord();
+        private byte[] bytes = new byte[1024];
+        private long index = -1;
+
+        private Cursor(final ExcerptTailer tailer)
+        {
+            this.tailer = tailer;
+        }
+
+        /**
+         * Move to the next record.
+         *
+         * @return false at the end of what has been written so far (a later call may find more).
+         * @throws JournalCorruptException if the next record cannot be decoded, naming its index.
+         */
+        public boolean next()
         {
             while (true)
             {
@@ -189,13 +230,13 @@ public final class ChronicleJournal implements Journal
                 {
                     if (!context.isPresent())
                     {
-                        break;
+                        return false;
                     }
-                    final long index = context.index();
                     if (!context.isData())
                     {
                         continue;
                     }
+                    index = context.index();
                     final Bytes<?> in = context.wire().bytes();
                     final long remaining = in.readRemaining();
                     if (remaining > JournalRecord.HEADER_LENGTH + JournalRecord.MAX_PAYLOAD)
@@ -214,12 +255,34 @@ public final class ChronicleJournal implements Journal
                     {
                         throw new JournalCorruptException(dir.toString(), index, problem);
                     }
-                    handler.onRecord(index, record);
-                    count++;
+                    return true;
                 }
             }
         }
-        return count;
+
+        /** @return the current record (valid until the next call to {@link #next()}). */
+        public JournalRecord record()
+        {
+            return record;
+        }
+
+        /** @return the current record's index in its journal. */
+        public long index()
+        {
+            return index;
+        }
+
+        /** @return the journal's directory. */
+        public Path dir()
+        {
+            return dir;
+        }
+
+        @Override
+        public void close()
+        {
+            tailer.close();
+        }
     }
 
     /** @return records appended through this instance since it was opened (a racy read from any thread). */

@@ -1,0 +1,435 @@
+package io.vmsched.tools;
+
+import io.vmsched.journal.JournalRecord;
+import io.vmsched.journal.RecordType;
+import org.HdrHistogram.Histogram;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * What the merged journals say happened, rebuilt record by record: who owns each VM, every handoff
+ * and its steps, each host's load, the balance decisions; and whether the ownership invariant held
+ * at every record (exactly one owner per admitted VM; every handoff committed or aborted; never the
+ * source aborting after the target activated, nor committing without it). A handoff left without
+ * an end record (a crash) is resolved by its commit point, ACTIVATED at the target, exactly as
+ * recovery resolves it, and counted as in doubt.
+ * <p>
+ * <b>Note:</b> Not threadsafe: fed by one {@link JournalSet#forEach} pass.
+ */
+public final class History implements JournalSet.Handler
+{
+    /** Steps of a handoff, in order. */
+    public static final String[] STEPS = { "intent→suspended", "suspended→received", "received→activated",
+        "activated→committed", "intent→committed" };
+
+    /** One handoff. */
+    public static final class Migration
+    {
+        public final long id;
+        public final long vmId;
+        public final int source;
+        public final int target;
+        public long intentNs;
+        public long suspendedNs;
+        public long receivedNs;
+        public long activatedNs;
+        public long committedNs;
+        public long abortedNs;
+        public String abortReason;
+        public boolean resolvedByRecovery;
+        public boolean inDoubt;
+        boolean abortedAtSource;
+
+        Migration(final long id, final long vmId, final int source, final int target, final long intentNs)
+        {
+            this.id = id;
+            this.vmId = vmId;
+            this.source = source;
+            this.target = target;
+            this.intentNs = intentNs;
+        }
+
+        /** @return whether the VM moved (the target activated it). */
+        public boolean committed()
+        {
+            return activatedNs != 0;
+        }
+    }
+
+    /** A host's load at a moment, from its LOAD_SNAPSHOT records. */
+    public record LoadPoint(long timeNs, int host, double load, int vms)
+    {
+    }
+
+    private final Map<Long, Integer> owners = new HashMap<>();
+    private final TreeSet<Long> everAdmitted = new TreeSet<>();
+    private final Map<Long, Migration> migrations = new LinkedHashMap<>();
+    private final Map<Integer, Double> loads = new TreeMap<>();
+    private final List<LoadPoint> loadPoints = new ArrayList<>();
+    private final Map<String, Long> decisions = new TreeMap<>();
+    private final Map<String, Long> abortReasons = new TreeMap<>();
+    private final long stopAt;
+    private String violation;
+    private long violationSeq = -1;
+    private long lost;
+    private long duplicated;
+    private long records;
+    private long firstNs;
+    private long lastNs;
+    private long lastSeq = -1;
+
+    /** A history of every record. */
+    public History()
+    {
+        this(Long.MAX_VALUE);
+    }
+
+    /**
+     * @param stopAt the last record number to apply (replay "at" a point).
+     */
+    public History(final long stopAt)
+    {
+        this.stopAt = stopAt;
+    }
+
+    @Override
+    public boolean onRecord(final long seq, final int host, final long index, final JournalRecord r)
+    {
+        if (seq > stopAt)
+        {
+            return false;
+        }
+        records++;
+        lastSeq = seq;
+        final long t = r.timestampNs();
+        if (firstNs == 0)
+        {
+            firstNs = t;
+        }
+        lastNs = t;
+        final long vm = r.vmId();
+        final RecordType type = r.type();
+        switch (type)
+        {
+            case ADMITTED:
+            {
+                final Integer owner = owners.putIfAbsent(vm, host);
+                everAdmitted.add(vm);
+                if (owner != null)
+                {
+                    violate(seq, host, index, "vm " + vm + " admitted at host " + host + " while host " + owner + " owns it",
+                        false);
+                }
+                break;
+            }
+            case REMOVED:
+                if (!owners.remove(vm, host))
+                {
+                    violate(seq, host, index, "vm " + vm + " removed at host " + host + ", which does not own it", false);
+                }
+                break;
+            case MIGRATION_INTENT:
+            {
+                final Integer owner = owners.get(vm);
+                if (owner == null || owner != host)
+                {
+                    violate(seq, host, index, "host " + host + " starts migrating vm " + vm + " owned by " + owner, false);
+                }
+                migrations.put(r.migrationId(), new Migration(r.migrationId(), vm, host, r.peer(), t));
+                break;
+            }
+            case SUSPENDED:
+                step(r).suspendedNs = t;
+                break;
+            case RECEIVED:
+                step(r).receivedNs = t;
+                break;
+            case ACTIVATED:
+            {
+                final Migration m = step(r);
+                if (m.abortedNs != 0 && m.abortReason != null && m.abortedAtSource)
+                {
+                    violate(seq, host, index, "vm " + vm + " activated at host " + host + " after its source aborted " +
+                        "the migration: it would run in two places", false);
+                }
+                final Integer owner = owners.get(vm);
+                if (owner == null || owner != m.source)
+                {
+                    violate(seq, host, index, "vm " + vm + " activated at host " + host + " but owned by " + owner +
+                        ", not by the migration's source " + m.source, false);
+                }
+                owners.put(vm, host);
+                m.activatedNs = t;
+                break;
+            }
+            case COMMITTED:
+            {
+                final Migration m = step(r);
+                if (m.activatedNs == 0)
+                {
+                    violate(seq, host, index, "host " + host + " committed migration " + hex(m.id) + " of vm " + vm +
+                        " that host " + m.target + " never activated: the vm is lost", true);
+                }
+                m.committedNs = t;
+                break;
+            }
+            case ABORTED:
+            {
+                final Migration m = step(r);
+                if (host == m.source)
+                {
+                    if (m.activatedNs != 0)
+                    {
+                        violate(seq, host, index, "host " + host + " aborted migration " + hex(m.id) + " of vm " + vm +
+                            " after host " + m.target + " activated it: it would run in two places", false);
+                    }
+                    m.abortedAtSource = true;
+                    m.abortedNs = t;
+                    m.abortReason = r.text();
+                    abortReasons.merge(reasonKey(m.abortReason), 1L, Long::sum);
+                }
+                break;
+            }
+            case RESOLVED:
+                step(r).resolvedByRecovery = true;
+                break;
+            case LOAD_SNAPSHOT:
+                loads.put(host, r.a());
+                loadPoints.add(new LoadPoint(t, host, r.a(), r.aux()));
+                break;
+            case DECISION:
+                decisions.merge(r.aux() > 0 ? "moved " + r.aux() + " vm" + (r.aux() > 1 ? "s" : "") : outcome(r.text()),
+                    1L, Long::sum);
+                break;
+            default:
+                break;
+        }
+        return true;
+    }
+
+    private Migration step(final JournalRecord r)
+    {
+        Migration m = migrations.get(r.migrationId());
+        if (m == null)
+        {
+            // the intent is in a journal not read (another host's, or before a truncation): keep what we know
+            final int source = (int)(r.migrationId() >>> 40);
+            m = new Migration(r.migrationId(), r.vmId(), source, r.host() == source ? r.peer() : r.host(),
+                r.timestampNs());
+            migrations.put(r.migrationId(), m);
+        }
+        return m;
+    }
+
+    private static String outcome(final String text)
+    {
+        final int start = text.indexOf("): ");
+        if (start < 0)
+        {
+            return text;
+        }
+        final int end = text.indexOf(';', start);
+        return text.substring(start + 3, end < 0 ? text.length() : end);
+    }
+
+    private static String reasonKey(final String reason)
+    {
+        final int colon = reason.indexOf(':');
+        return colon > 0 && reason.startsWith("recovery") ? reason : colon > 0 ? reason.substring(0, colon) : reason;
+    }
+
+    private void violate(final long seq, final int host, final long index, final String what, final boolean isLost)
+    {
+        if (isLost)
+        {
+            lost++;
+        }
+        else
+        {
+            duplicated++;
+        }
+        if (violation == null)
+        {
+            violation = "record " + seq + " (host " + host + ", index " + index + "): " + what;
+            violationSeq = seq;
+        }
+    }
+
+    /**
+     * Resolve handoffs left without an end record by their commit point, as recovery would.
+     *
+     * @return this.
+     */
+    public History finish()
+    {
+        for (final Migration m : migrations.values())
+        {
+            if (m.committedNs == 0 && m.abortedNs == 0 && m.intentNs != 0)
+            {
+                m.inDoubt = true; // ownership already follows ACTIVATED (or its absence)
+            }
+        }
+        return this;
+    }
+
+    static String hex(final long id)
+    {
+        return "0x" + Long.toHexString(id);
+    }
+
+    /** @return the first violation, or null if the invariant held throughout. */
+    public String violation()
+    {
+        return violation;
+    }
+
+    /** @return records applied. */
+    public long records()
+    {
+        return records;
+    }
+
+    /** @return the last record number applied. */
+    public long lastSeq()
+    {
+        return lastSeq;
+    }
+
+    /** @return VMs ever admitted. */
+    public int vmsAdmitted()
+    {
+        return everAdmitted.size();
+    }
+
+    /** @return handoffs whose VM moved. */
+    public long migrationsCommitted()
+    {
+        return migrations.values().stream().filter(Migration::committed).count();
+    }
+
+    /** @return handoffs that ended with the VM at its source. */
+    public long migrationsAborted()
+    {
+        return migrations.values().stream().filter(m -> !m.committed() && (m.abortedNs != 0 || m.inDoubt)).count();
+    }
+
+    /** @return handoffs left without an end record at the source (resolved by their commit point). */
+    public long inDoubt()
+    {
+        return migrations.values().stream().filter(m -> m.inDoubt).count();
+    }
+
+    /** @return handoffs a recovery resolved. */
+    public long resolvedByRecovery()
+    {
+        return migrations.values().stream().filter(m -> m.resolvedByRecovery).count();
+    }
+
+    /** @return violations counted as a VM lost. */
+    public long lost()
+    {
+        return lost;
+    }
+
+    /** @return violations counted as a VM duplicated (two owners, or running in two places). */
+    public long duplicated()
+    {
+        return duplicated;
+    }
+
+    /** @return each VM's owner now. */
+    public Map<Long, Integer> owners()
+    {
+        return new TreeMap<>(owners);
+    }
+
+    /** @return each host's last journaled load. */
+    public Map<Integer, Double> loads()
+    {
+        return loads;
+    }
+
+    /** @return every load snapshot, in order. */
+    public List<LoadPoint> loadPoints()
+    {
+        return loadPoints;
+    }
+
+    /** @return every handoff, in order of intent. */
+    public List<Migration> migrations()
+    {
+        return new ArrayList<>(migrations.values());
+    }
+
+    /** @return balance decisions by outcome. */
+    public Map<String, Long> decisions()
+    {
+        return decisions;
+    }
+
+    /** @return aborts by reason. */
+    public Map<String, Long> abortReasons()
+    {
+        return abortReasons;
+    }
+
+    /** @return time of the first record, ns since the epoch. */
+    public long firstNs()
+    {
+        return firstNs;
+    }
+
+    /** @return time of the last record applied. */
+    public long lastNs()
+    {
+        return lastNs;
+    }
+
+    /**
+     * Latency of each handoff step over the committed handoffs.
+     *
+     * @return a histogram (µs) per step name of {@link #STEPS}.
+     */
+    public Map<String, Histogram> stepLatencies()
+    {
+        final Map<String, Histogram> steps = new LinkedHashMap<>();
+        for (final String step : STEPS)
+        {
+            steps.put(step, new Histogram(3));
+        }
+        for (final Migration m : migrations.values())
+        {
+            if (m.committedNs == 0 || m.activatedNs == 0)
+            {
+                continue;
+            }
+            record(steps.get(STEPS[0]), m.intentNs, m.suspendedNs);
+            record(steps.get(STEPS[1]), m.suspendedNs, m.receivedNs);
+            record(steps.get(STEPS[2]), m.receivedNs, m.activatedNs);
+            record(steps.get(STEPS[3]), m.activatedNs, m.committedNs);
+            record(steps.get(STEPS[4]), m.intentNs, m.committedNs);
+        }
+        return steps;
+    }
+
+    private static void record(final Histogram histogram, final long from, final long to)
+    {
+        if (from != 0 && to != 0)
+        {
+            histogram.recordValue(Math.max(0, (to - from) / 1000));
+        }
+    }
+
+    /** @return the one-line summary {@code verify} prints. */
+    public String summary()
+    {
+        return "verified: " + records + " records, " + vmsAdmitted() + " vms, " + migrationsCommitted() + " migrations, " +
+            lost + " lost, " + duplicated + " duplicated, " + inDoubt() + " in doubt";
+    }
+}

@@ -1,0 +1,198 @@
+package io.vmsched.tools;
+
+import io.vmsched.journal.ChronicleJournal;
+import io.vmsched.journal.JournalCorruptException;
+import io.vmsched.journal.JournalRecord;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The journals of every host of a cluster, read together: records merged into one sequence ordered by
+ * their timestamps (ties by host), each numbered by its position in that sequence (the "record
+ * number" the tools take and print). Opens read-only; the runtime may be writing meanwhile.
+ * <p>
+ * <b>Note:</b> Not threadsafe.
+ */
+public final class JournalSet implements AutoCloseable
+{
+    /** Receives records in merged order. */
+    @FunctionalInterface
+    public interface Handler
+    {
+        /**
+         * @param seq    the record's number in the merged sequence, from 0.
+         * @param host   the host whose journal holds it.
+         * @param index  its index in that journal.
+         * @param record the record, valid only during the call.
+         * @return false to stop.
+         */
+        boolean onRecord(long seq, int host, long index, JournalRecord record);
+    }
+
+    private final Path root;
+    private final int[] hostIds;
+    private final ChronicleJournal[] journals;
+
+    private JournalSet(final Path root, final int[] hostIds)
+    {
+        this.root = root;
+        this.hostIds = hostIds;
+        this.journals = new ChronicleJournal[hostIds.length];
+        try
+        {
+            for (int i = 0; i < hostIds.length; i++)
+            {
+                journals[i] = ChronicleJournal.openReadOnly(root.resolve(Integer.toString(hostIds[i])), hostIds[i]);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            close();
+            throw new IllegalArgumentException("cannot open the journal of host " + hostIds[journalsOpened()] + " in " +
+                root + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    private int journalsOpened()
+    {
+        int n = 0;
+        while (n < journals.length && journals[n] != null)
+        {
+            n++;
+        }
+        return Math.min(n, journals.length - 1);
+    }
+
+    /**
+     * Open the journals under a directory: a data directory (with {@code journal/<host>/}), a demo run
+     * directory, or the {@code journal} directory itself.
+     *
+     * @param dir the directory.
+     * @return the set.
+     * @throws IllegalArgumentException with a one-line reason if it holds no journals.
+     */
+    public static JournalSet open(final Path dir)
+    {
+        if (!Files.isDirectory(dir))
+        {
+            throw new IllegalArgumentException(dir + " is not a directory");
+        }
+        final Path root = Files.isDirectory(dir.resolve("journal")) ? dir.resolve("journal") : dir;
+        final List<Integer> hosts = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(root))
+        {
+            entries.filter(Files::isDirectory).filter(p -> p.getFileName().toString().matches("\\d{1,7}"))
+                .filter(JournalSet::holdsQueue).forEach(p -> hosts.add(Integer.parseInt(p.getFileName().toString())));
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("cannot list " + root + ": " + ex.getMessage(), ex);
+        }
+        if (hosts.isEmpty())
+        {
+            throw new IllegalArgumentException(dir + " is not a vmsched journal: no journal/<host>/ folders holding " +
+                "Chronicle Queue files (*.cq4)");
+        }
+        hosts.sort(null);
+        return new JournalSet(root, hosts.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    private static boolean holdsQueue(final Path dir)
+    {
+        try (Stream<Path> files = Files.list(dir))
+        {
+            return files.anyMatch(f -> f.getFileName().toString().endsWith(".cq4"));
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
+    }
+
+    /** @return the directory holding the hosts' journals. */
+    public Path root()
+    {
+        return root;
+    }
+
+    /** @return the hosts found, ascending. */
+    public int[] hosts()
+    {
+        return hostIds.clone();
+    }
+
+    /**
+     * Read every record in merged order.
+     *
+     * @param handler receives them; returning false stops the read.
+     * @return records delivered.
+     * @throws JournalCorruptException at the first record that cannot be decoded (every record before
+     *                                 it in merged order has been delivered); its message names the
+     *                                 journal's directory and the record's index.
+     */
+    public long forEach(final Handler handler)
+    {
+        final int n = journals.length;
+        final ChronicleJournal.Cursor[] cursors = new ChronicleJournal.Cursor[n];
+        final boolean[] has = new boolean[n];
+        long seq = 0;
+        try
+        {
+            for (int i = 0; i < n; i++)
+            {
+                cursors[i] = journals[i].cursor();
+                has[i] = cursors[i].next();
+            }
+            while (true)
+            {
+                int best = -1;
+                long bestTime = Long.MAX_VALUE;
+                for (int i = 0; i < n; i++)
+                {
+                    if (has[i] && cursors[i].record().timestampNs() < bestTime)
+                    {
+                        best = i;
+                        bestTime = cursors[i].record().timestampNs();
+                    }
+                }
+                if (best < 0)
+                {
+                    return seq;
+                }
+                final boolean go = handler.onRecord(seq++, hostIds[best], cursors[best].index(), cursors[best].record());
+                if (!go)
+                {
+                    return seq;
+                }
+                has[best] = cursors[best].next();
+            }
+        }
+        finally
+        {
+            for (final ChronicleJournal.Cursor cursor : cursors)
+            {
+                if (cursor != null)
+                {
+                    cursor.close();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        for (final ChronicleJournal journal : journals)
+        {
+            if (journal != null)
+            {
+                journal.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,459 @@
+package io.vmsched.cli;
+
+import io.vmsched.journal.ChronicleJournal;
+import io.vmsched.journal.JournalRecord;
+import io.vmsched.journal.RecordType;
+import io.vmsched.tools.History;
+import io.vmsched.tools.JournalSet;
+import io.vmsched.tools.Report;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code vmsched journal …}: the tools that read what the scheduler journaled (dump, replay,
+ * verify, timeline, stats, report, tail). DIR is a data directory (with {@code journal/<host>/}), a
+ * demo run directory, or the {@code journal} directory itself.
+ */
+@Command(name = "journal", mixinStandardHelpOptions = true,
+    description = "Read the hosts' journals: dump, replay, verify, timeline, stats, report, tail.",
+    subcommands = { JournalCommand.Dump.class, JournalCommand.Replay.class, JournalCommand.Verify.class,
+        JournalCommand.Timeline.class, JournalCommand.Stats.class, JournalCommand.ReportCommand.class,
+        JournalCommand.Tail.class })
+final class JournalCommand implements Runnable
+{
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run()
+    {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a journal command is needed, e.g. 'vmsched journal verify DIR'");
+    }
+
+    static String time(final long ns)
+    {
+        return Instant.ofEpochSecond(0, ns).toString();
+    }
+
+    static String line(final long seq, final int host, final long index, final JournalRecord r)
+    {
+        return String.format(Locale.ROOT, "#%d %s host %d idx %d %s", seq, time(r.timestampNs()), host, index, r);
+    }
+
+    static String json(final long seq, final int host, final long index, final JournalRecord r)
+    {
+        final StringBuilder sb = new StringBuilder(160);
+        sb.append("{\"seq\":").append(seq).append(",\"host\":").append(host).append(",\"index\":").append(index)
+            .append(",\"timeNs\":").append(r.timestampNs()).append(",\"type\":\"").append(r.type()).append('"')
+            .append(",\"migration\":").append(r.migrationId()).append(",\"vm\":").append(r.vmId())
+            .append(",\"peer\":").append(r.peer()).append(",\"aux\":").append(r.aux())
+            .append(",\"a\":").append(r.a()).append(",\"b\":").append(r.b());
+        if (r.type() == RecordType.ABORTED || r.type() == RecordType.DECISION)
+        {
+            sb.append(",\"text\":\"").append(r.text().replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+        }
+        else if (r.type() == RecordType.ADMITTED || r.type() == RecordType.SUSPENDED || r.type() == RecordType.RECEIVED)
+        {
+            sb.append(",\"kind\":\"").append(r.guestKind().replace("\"", "\\\"")).append("\",\"stateBytes\":")
+                .append(r.guestState().length);
+        }
+        return sb.append('}').toString();
+    }
+
+    /** Reads every record into a history, with progress on a terminal. */
+    static History history(final Path dir, final long stopAt)
+    {
+        final History history = new History(stopAt);
+        final boolean progress = System.console() != null;
+        try (JournalSet set = JournalSet.open(dir))
+        {
+            set.forEach((seq, host, index, record) ->
+            {
+                if (progress && seq % 1_000_000 == 0 && seq > 0)
+                {
+                    System.err.print("\rread " + seq + " records…");
+                }
+                return history.onRecord(seq, host, index, record);
+            });
+        }
+        finally
+        {
+            if (progress)
+            {
+                System.err.print("\r                              \r");
+            }
+        }
+        return history.finish();
+    }
+
+    @Command(name = "dump", mixinStandardHelpOptions = true, description = "Decoded records, one per line, in time order.")
+    static final class Dump implements Runnable
+    {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "The journal directory.")
+        Path dir;
+        @Option(names = "--from", defaultValue = "0", description = "First record number (default: 0).")
+        long from;
+        @Option(names = "--to", defaultValue = "" + Long.MAX_VALUE, description = "Last record number.")
+        long to;
+        @Option(names = "--vm", description = "Only this VM's records.")
+        Long vm;
+        @Option(names = "--type", description = "Only records of this type (e.g. ACTIVATED).")
+        String type;
+        @Option(names = "--json", description = "One JSON object per line.")
+        boolean json;
+
+        @Override
+        public void run()
+        {
+            final RecordType only;
+            try
+            {
+                only = type == null ? null : RecordType.valueOf(type.toUpperCase(Locale.ROOT));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("--type '" + type + "': expected one of " + java.util.Arrays.toString(
+                    RecordType.values()));
+            }
+            final PrintWriter out = spec.commandLine().getOut();
+            try (JournalSet set = JournalSet.open(dir))
+            {
+                set.forEach((seq, host, index, r) ->
+                {
+                    if (seq > to)
+                    {
+                        return false;
+                    }
+                    if (seq >= from && (vm == null || r.vmId() == vm) && (only == null || r.type() == only))
+                    {
+                        out.println(json ? JournalCommand.json(seq, host, index, r) : line(seq, host, index, r));
+                    }
+                    return true;
+                });
+            }
+            finally
+            {
+                out.flush();
+            }
+        }
+    }
+
+    @Command(name = "replay", mixinStandardHelpOptions = true,
+        description = "The placement (every host's VMs and load) at a record number or time, rebuilt from all journals.")
+    static final class Replay implements Runnable
+    {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "The journal directory.")
+        Path dir;
+        @Option(names = "--at", description = "A record number, a time (ISO-8601, e.g. 2026-11-25T14:00:01Z), or an " +
+            "offset from the first record (+500ms, +3s). Default: the end.")
+        String at;
+
+        @Override
+        public void run()
+        {
+            final long stopAt = resolve();
+            final History h = history(dir, stopAt);
+            final PrintWriter out = spec.commandLine().getOut();
+            out.printf(Locale.ROOT, "at record %d (%s):%n", h.lastSeq(), h.lastSeq() < 0 ? "before any" : time(h.lastNs()));
+            final Map<Integer, List<Long>> byHost = new TreeMap<>();
+            h.loads().keySet().forEach(host -> byHost.put(host, new ArrayList<>()));
+            h.owners().forEach((vm, host) -> byHost.computeIfAbsent(host, x -> new ArrayList<>()).add(vm));
+            for (final Map.Entry<Integer, List<Long>> e : byHost.entrySet())
+            {
+                final Double load = h.loads().get(e.getKey());
+                out.printf(Locale.ROOT, "host %d: load %s, %d vms %s%n", e.getKey(),
+                    load == null ? "-" : String.format(Locale.ROOT, "%.3f", load), e.getValue().size(), e.getValue());
+            }
+            for (final History.Migration m : h.migrations())
+            {
+                if (m.committedNs == 0 && m.abortedNs == 0)
+                {
+                    out.printf(Locale.ROOT, "in flight: migration %s of vm %d, host %d -> %d%s%n", "0x" +
+                        Long.toHexString(m.id), m.vmId, m.source, m.target, m.committed() ? " (activated at the target)" : "");
+                }
+            }
+            out.flush();
+        }
+
+        private long resolve()
+        {
+            if (at == null)
+            {
+                return Long.MAX_VALUE;
+            }
+            if (at.matches("\\d+"))
+            {
+                return Long.parseLong(at);
+            }
+            final long targetNs;
+            try
+            {
+                if (at.startsWith("+"))
+                {
+                    final long first = firstTimestamp();
+                    final String n = at.substring(1);
+                    targetNs = first + (n.endsWith("ms") ? Long.parseLong(n.substring(0, n.length() - 2)) * 1_000_000L :
+                        n.endsWith("s") ? (long)(Double.parseDouble(n.substring(0, n.length() - 1)) * 1e9) :
+                        Long.parseLong("x"));
+                }
+                else
+                {
+                    final Instant instant = Instant.parse(at);
+                    targetNs = instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                throw new IllegalArgumentException("--at '" + at + "': expected a record number, an ISO-8601 time or " +
+                    "+N ms / +N s");
+            }
+            final long[] last = { -1 };
+            try (JournalSet set = JournalSet.open(dir))
+            {
+                set.forEach((seq, host, index, r) ->
+                {
+                    if (r.timestampNs() > targetNs)
+                    {
+                        return false;
+                    }
+                    last[0] = seq;
+                    return true;
+                });
+            }
+            return last[0];
+        }
+
+        private long firstTimestamp()
+        {
+            final long[] first = { 0 };
+            try (JournalSet set = JournalSet.open(dir))
+            {
+                set.forEach((seq, host, index, r) ->
+                {
+                    first[0] = r.timestampNs();
+                    return false;
+                });
+            }
+            return first[0];
+        }
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+        description = "Check the ownership invariant over the whole history; exit 0 only if it holds.")
+    static final class Verify implements java.util.concurrent.Callable<Integer>
+    {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "The journal directory.")
+        Path dir;
+
+        @Override
+        public Integer call()
+        {
+            final History h = history(dir, Long.MAX_VALUE);
+            final PrintWriter out = spec.commandLine().getOut();
+            if (h.violation() != null)
+            {
+                out.println("violation at " + h.violation());
+            }
+            out.println(h.summary());
+            out.flush();
+            return h.violation() == null ? 0 : 1;
+        }
+    }
+
+    @Command(name = "timeline", mixinStandardHelpOptions = true, description = "One VM's life: admission, every migration with its steps.")
+    static final class Timeline implements Runnable
+    {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "The journal directory.")
+        Path dir;
+        @Option(names = "--vm", required = true, description = "The VM.")
+        long vm;
+
+        @Override
+        public void run()
+        {
+            final PrintWriter out = spec.commandLine().getOut();
+            final long[] count = { 0 };
+            final long[] start = { 0 };
+            try (JournalSet set = JournalSet.open(dir))
+            {
+                set.forEach((seq, host, index, r) ->
+                {
+                    if (r.vmId() != vm || r.type() == RecordType.DECISION)
+                    {
+                        return true;
+                    }
+                    count[0]++;
+                    if (r.type() == RecordType.MIGRATION_INTENT)
+                    {
+                        start[0] = r.timestampNs();
+                        out.printf(Locale.ROOT, "%s  migration 0x%s: host %d -> host %d%n", time(r.timestampNs()),
+                            Long.toHexString(r.migrationId()), host, r.peer());
+                    }
+                    else if (r.migrationId() != 0 && start[0] != 0)
+                    {
+                        out.printf(Locale.ROOT, "%s    %-10s at host %d  +%,d us%s%n", time(r.timestampNs()), r.type(), host,
+                            (r.timestampNs() - start[0]) / 1000, r.type() == RecordType.ABORTED ? ": " + r.text() : "");
+                    }
+                    else
+                    {
+                        out.printf(Locale.ROOT, "%s  %s at host %d%n", time(r.timestampNs()), r.type(), host);
+                    }
+                    return true;
+                });
+            }
+            if (count[0] == 0)
+            {
+                throw new IllegalArgumentException("vm " + vm + " does not appear in " + dir);
+            }
+            out.flush();
+        }
+    }
+
+    @Command(name = "stats", mixinStandardHelpOptions = true,
+        description = "Migrations, aborts, handoff latency percentiles per step, balance decisions by outcome.")
+    static final class Stats implements Runnable
+    {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "The journal directory.")
+        Path dir;
+
+        @Override
+        public void run()
+        {
+            final History h = history(dir, Long.MAX_VALUE);
+            final PrintWriter out = spec.commandLine().getOut();
+            out.printf(Locale.ROOT, "%d records over %.1f s, %d vms; migrations: %d committed, %d aborted, %d in doubt, " +
+                "%d resolved by recovery%n", h.records(), (h.lastNs() - h.firstNs()) / 1e9, h.vmsAdmitted(),
+                h.migrationsCommitted(), h.migrationsAborted(), h.inDoubt(), h.resolvedByRecovery());
+            out.printf("%-22s %8s %9s %9s %9s %9s%n", "handoff step (us)", "count", "p50", "p90", "p99", "max");
+            for (final Map.Entry<String, Histogram> e : h.stepLatencies().entrySet())
+            {
+                final Histogram x = e.getValue();
+                out.printf(Locale.ROOT, "%-22s %8d %9d %9d %9d %9d%n", e.getKey(), x.getTotalCount(),
+                    x.getValueAtPercentile(50), x.getValueAtPercentile(90), x.getValueAtPercentile(99), x.getMaxValue());
+            }
+            out.println("aborts by reason:");
+            h.abortReasons().forEach((reason, n) -> out.printf("  %6d  %s%n", n, reason));
+            out.println("balance decisions by outcome:");
+            h.decisions().forEach((outcome, n) -> out.printf("  %6d  %s%n", n, outcome));
+            out.flush();
+        }
+    }
+
+    @Command(name = "report", mixinStandardHelpOptions = true,
+        description = "One self-contained HTML page: loads, CV and migrations over time, and the stats.")
+    static final class ReportCommand implements Runnable
+    {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "The journal directory.")
+        Path dir;
+        @Option(names = "--out", required = true, description = "The HTML file to write.")
+        Path outFile;
+
+        @Override
+        public void run()
+        {
+            final History h = history(dir, Long.MAX_VALUE);
+            try
+            {
+                Files.writeString(outFile, Report.html(h, dir.toAbsolutePath().toString()), StandardCharsets.UTF_8);
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalArgumentException("--out " + outFile + ": " + ex.getMessage());
+            }
+            spec.commandLine().getOut().println("report written to " + outFile.toAbsolutePath() + " (" + h.summary() + ")");
+        }
+    }
+
+    @Command(name = "tail", mixinStandardHelpOptions = true, description = "Follow live journals, printing records as they are written.")
+    static final class Tail implements Runnable
+    {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "The journal directory.")
+        Path dir;
+        @Option(names = "--count", defaultValue = "0", description = "Stop after this many records (0: never).")
+        long count;
+
+        @Override
+        public void run()
+        {
+            final PrintWriter out = spec.commandLine().getOut();
+            try (JournalSet set = JournalSet.open(dir))
+            {
+                final int[] hosts = set.hosts();
+                final ChronicleJournal[] journals = new ChronicleJournal[hosts.length];
+                final ChronicleJournal.Cursor[] cursors = new ChronicleJournal.Cursor[hosts.length];
+                try
+                {
+                    for (int i = 0; i < hosts.length; i++)
+                    {
+                        journals[i] = ChronicleJournal.openReadOnly(set.root().resolve(Integer.toString(hosts[i])), hosts[i]);
+                        cursors[i] = journals[i].cursor();
+                    }
+                    long printed = 0;
+                    while (count == 0 || printed < count)
+                    {
+                        boolean any = false;
+                        for (int i = 0; i < hosts.length && (count == 0 || printed < count); i++)
+                        {
+                            while ((count == 0 || printed < count) && cursors[i].next())
+                            {
+                                out.printf(Locale.ROOT, "%s host %d idx %d %s%n", time(cursors[i].record().timestampNs()),
+                                    hosts[i], cursors[i].index(), cursors[i].record());
+                                printed++;
+                                any = true;
+                            }
+                        }
+                        out.flush();
+                        if (!any)
+                        {
+                            LockSupport.parkNanos(50_000_000L);
+                        }
+                    }
+                }
+                finally
+                {
+                    for (int i = 0; i < hosts.length; i++)
+                    {
+                        if (cursors[i] != null)
+                        {
+                            cursors[i].close();
+                        }
+                        if (journals[i] != null)
+                        {
+                            journals[i].close();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
