@@ -131,22 +131,24 @@ public final class JournalSet implements AutoCloseable
      *
      * @param handler receives them; returning false stops the read.
      * @return records delivered.
-     * @throws JournalCorruptException at the first record that cannot be decoded (every record before
-     *                                 it in merged order has been delivered); its message names the
-     *                                 journal's directory and the record's index.
+     * @throws JournalCorruptException if a record cannot be decoded: that journal stops there, every
+     *                                 readable record of the others is still delivered, then the first
+     *                                 such error is thrown (naming the journal's directory and the
+     *                                 record's index).
      */
     public long forEach(final Handler handler)
     {
         final int n = journals.length;
         final ChronicleJournal.Cursor[] cursors = new ChronicleJournal.Cursor[n];
         final boolean[] has = new boolean[n];
+        failure = null;
         long seq = 0;
         try
         {
             for (int i = 0; i < n; i++)
             {
                 cursors[i] = journals[i].cursor();
-                has[i] = cursors[i].next();
+                has[i] = advance(cursors[i]);
             }
             while (true)
             {
@@ -162,6 +164,10 @@ public final class JournalSet implements AutoCloseable
                 }
                 if (best < 0)
                 {
+                    if (failure != null)
+                    {
+                        throw failure;
+                    }
                     return seq;
                 }
                 final boolean go = handler.onRecord(seq++, hostIds[best], cursors[best].index(), cursors[best].record());
@@ -169,7 +175,7 @@ public final class JournalSet implements AutoCloseable
                 {
                     return seq;
                 }
-                has[best] = cursors[best].next();
+                has[best] = advance(cursors[best]);
             }
         }
         finally
@@ -181,6 +187,24 @@ public final class JournalSet implements AutoCloseable
                     cursor.close();
                 }
             }
+        }
+    }
+
+    private JournalCorruptException failure;
+
+    private boolean advance(final ChronicleJournal.Cursor cursor)
+    {
+        try
+        {
+            return cursor.next();
+        }
+        catch (final JournalCorruptException ex)
+        {
+            if (failure == null)
+            {
+                failure = ex;
+            }
+            return false; // this journal stops here; the others go on
         }
     }
 

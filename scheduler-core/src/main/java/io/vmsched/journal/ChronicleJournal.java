@@ -224,6 +224,34 @@ public final class ChronicleJournal implements Journal
          */
         public boolean next()
         {
+            try
+            {
+                return next0();
+            }
+            catch (final InternalError ex)
+            {
+                // a read through the mapping past the end of a file cut short faults (SIGBUS)
+                throw new JournalCorruptException(dir + " (" + queueFiles() + ")", index < 0 ? -1 : index + 1,
+                    index < 0 ? "the journal file is truncated: it cannot be read from its start" :
+                    "the journal file is truncated: reading after record " + index + " went past its end");
+            }
+        }
+
+        private String queueFiles()
+        {
+            try (java.util.stream.Stream<Path> files = Files.list(dir))
+            {
+                return String.join(", ", files.map(f -> f.getFileName().toString())
+                    .filter(f -> f.endsWith(".cq4")).sorted().toList());
+            }
+            catch (final java.io.IOException ex)
+            {
+                return "unlistable";
+            }
+        }
+
+        private boolean next0()
+        {
             while (true)
             {
                 try (DocumentContext context = tailer.readingDocument())

@@ -17,7 +17,7 @@ public final class JournalCorruptException extends RuntimeException
      */
     public JournalCorruptException(final String where, final long index, final String reason)
     {
-        super("journal " + where + ": record " + index + ": " + reason);
+        super("journal " + where + ": " + (index < 0 ? "at its first record" : "record " + index) + ": " + reason);
         this.index = index;
     }
 
