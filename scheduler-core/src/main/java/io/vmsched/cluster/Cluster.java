@@ -229,12 +229,7 @@ public final class Cluster implements AutoCloseable
     public void reportUsage(final long vmId, final double cpuCores, final double ioBytesPerSecond,
         final double memoryBytes)
     {
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[32]);
-        buffer.putLong(0, vmId, ORDER);
-        buffer.putDouble(8, cpuCores, ORDER);
-        buffer.putDouble(16, ioBytesPerSecond, ORDER);
-        buffer.putDouble(24, memoryBytes, ORDER);
-        offer(ownerOf(vmId), HostRuntime.MSG_USAGE, buffer);
+        sendUsage(HostRuntime.MSG_USAGE, vmId, cpuCores, ioBytesPerSecond, memoryBytes);
     }
 
     /** The journaled identity of an external VM: its name and PID. */
@@ -319,12 +314,7 @@ public final class Cluster implements AutoCloseable
         {
             throw new IllegalArgumentException("programmed usage must be non-negative");
         }
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[32]);
-        buffer.putLong(0, vmId, ORDER);
-        buffer.putDouble(8, cpuCores, ORDER);
-        buffer.putDouble(16, ioBytesPerSecond, ORDER);
-        buffer.putDouble(24, memoryBytes, ORDER);
-        offer(ownerOf(vmId), HostRuntime.MSG_PROGRAM, buffer);
+        sendUsage(HostRuntime.MSG_PROGRAM, vmId, cpuCores, ioBytesPerSecond, memoryBytes);
     }
 
     /**
@@ -334,10 +324,7 @@ public final class Cluster implements AutoCloseable
      */
     public void clearProgrammedLoad(final long vmId)
     {
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[32]);
-        buffer.putLong(0, vmId, ORDER);
-        buffer.putDouble(8, Double.NaN, ORDER);
-        offer(ownerOf(vmId), HostRuntime.MSG_PROGRAM, buffer);
+        sendUsage(HostRuntime.MSG_PROGRAM, vmId, Double.NaN, 0, 0); // NaN: back to the measured load
     }
 
     /**
@@ -470,6 +457,16 @@ public final class Cluster implements AutoCloseable
         {
             throw new IllegalArgumentException("cannot list " + journals + ": " + ex.getMessage(), ex);
         }
+    }
+
+    private void sendUsage(final int type, final long vmId, final double cpu, final double io, final double memory)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[32]);
+        buffer.putLong(0, vmId, ORDER);
+        buffer.putDouble(8, cpu, ORDER);
+        buffer.putDouble(16, io, ORDER);
+        buffer.putDouble(24, memory, ORDER);
+        offer(ownerOf(vmId), type, buffer);
     }
 
     private int ownerOf(final long vmId)

@@ -251,6 +251,22 @@ class ClusterTest
         }
     }
 
+    @Test
+    void aProgrammedTargetLoadReplacesTheMeasuredOneUntilCleared(@TempDir final Path dir)
+    {
+        try (Cluster cluster = Cluster.start(config(2, dir)))
+        {
+            cluster.admit(0, 9, 1, new io.vmsched.guest.PacedBurnerGuest(0.01));
+            Await.until("admission", 10, () -> cluster.host(0).vmCount() == 1);
+            cluster.programLoad(9, 0.9, 0, 0); // claims 6, 7: the target mode
+            Await.until("host 0 carries the programmed load", 10, () -> cluster.load(0) > 0.8);
+            cluster.clearProgrammedLoad(9);
+            Await.until("back to the measured load", 10, () -> cluster.load(0) < 0.2);
+            assertEquals("programmed usage must be non-negative",
+                assertThrows(IllegalArgumentException.class, () -> cluster.programLoad(9, -1, 0, 0)).getMessage());
+        }
+    }
+
     static boolean containsInOrder(final List<RecordType> types, final RecordType... wanted)
     {
         int next = 0;
