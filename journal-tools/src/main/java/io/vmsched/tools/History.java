@@ -45,6 +45,7 @@ public final class History implements JournalSet.Handler
         public boolean resolvedByRecovery;
         public boolean inDoubt;
         boolean abortedAtSource;
+        boolean intentSeen;
 
         Migration(final long id, final long vmId, final int source, final int target, final long intentNs)
         {
@@ -141,7 +142,16 @@ public final class History implements JournalSet.Handler
                 {
                     violate(seq, host, index, "host " + host + " starts migrating vm " + vm + " owned by " + owner, false);
                 }
-                migrations.put(r.migrationId(), new Migration(r.migrationId(), vm, host, r.peer(), t));
+                final Migration known = migrations.get(r.migrationId());
+                if (known == null)
+                {
+                    migrations.put(r.migrationId(), new Migration(r.migrationId(), vm, host, r.peer(), t));
+                }
+                else
+                {
+                    known.intentNs = t; // a later step sorted first (clocks): keep what it recorded
+                }
+                migrations.get(r.migrationId()).intentSeen = true;
                 break;
             }
             case SUSPENDED:
@@ -153,7 +163,12 @@ public final class History implements JournalSet.Handler
             case ACTIVATED:
             {
                 final Migration m = step(r);
-                if (m.abortedNs != 0 && m.abortReason != null && m.abortedAtSource)
+                if (host != m.target)
+                {
+                    violate(seq, host, index, "migration " + hex(m.id) + " of vm " + vm + " activated at host " + host +
+                        ", not at its target " + m.target, false);
+                }
+                if (m.abortedAtSource)
                 {
                     violate(seq, host, index, "vm " + vm + " activated at host " + host + " after its source aborted " +
                         "the migration: it would run in two places", false);
@@ -171,6 +186,11 @@ public final class History implements JournalSet.Handler
             case COMMITTED:
             {
                 final Migration m = step(r);
+                if (host != m.source)
+                {
+                    violate(seq, host, index, "migration " + hex(m.id) + " of vm " + vm + " committed at host " + host +
+                        ", not at its source " + m.source, false);
+                }
                 if (m.activatedNs == 0)
                 {
                     violate(seq, host, index, "host " + host + " committed migration " + hex(m.id) + " of vm " + vm +
@@ -220,8 +240,7 @@ public final class History implements JournalSet.Handler
         {
             // the intent is in a journal not read (another host's, or before a truncation): keep what we know
             final int source = (int)(r.migrationId() >>> 40);
-            m = new Migration(r.migrationId(), r.vmId(), source, r.host() == source ? r.peer() : r.host(),
-                r.timestampNs());
+            m = new Migration(r.migrationId(), r.vmId(), source, r.host() == source ? r.peer() : r.host(), 0);
             migrations.put(r.migrationId(), m);
         }
         return m;
@@ -270,7 +289,7 @@ public final class History implements JournalSet.Handler
     {
         for (final Migration m : migrations.values())
         {
-            if (m.committedNs == 0 && m.abortedNs == 0 && m.intentNs != 0)
+            if (m.committedNs == 0 && m.abortedNs == 0 && m.intentSeen)
             {
                 m.inDoubt = true; // ownership already follows ACTIVATED (or its absence)
             }
@@ -405,9 +424,9 @@ public final class History implements JournalSet.Handler
         }
         for (final Migration m : migrations.values())
         {
-            if (m.committedNs == 0 || m.activatedNs == 0)
+            if (m.committedNs == 0 || m.activatedNs == 0 || m.resolvedByRecovery)
             {
-                continue;
+                continue; // a handoff a recovery finished would count the downtime as latency
             }
             record(steps.get(STEPS[0]), m.intentNs, m.suspendedNs);
             record(steps.get(STEPS[1]), m.suspendedNs, m.receivedNs);

@@ -14,7 +14,8 @@ import java.util.stream.Stream;
 /**
  * The journals of every host of a cluster, read together: records merged into one sequence ordered by
  * their timestamps (ties by host), each numbered by its position in that sequence (the "record
- * number" the tools take and print). Opens read-only; the runtime may be writing meanwhile.
+ * number" the tools take and print). Opens read-only; the runtime may be writing meanwhile: a read
+ * delivers the records stamped before it began, a consistent cut of every journal.
  * <p>
  * <b>Note:</b> Not threadsafe.
  */
@@ -142,6 +143,9 @@ public final class JournalSet implements AutoCloseable
         final ChronicleJournal.Cursor[] cursors = new ChronicleJournal.Cursor[n];
         final boolean[] has = new boolean[n];
         failure = null;
+        // a consistent cut: only records stamped before the read began (less a margin for appends in
+        // progress), so a host whose journal looked finished cannot hide a record another host follows up
+        cutoffNs = System.currentTimeMillis() * 1_000_000L - CUT_MARGIN_NS;
         long seq = 0;
         try
         {
@@ -156,6 +160,10 @@ public final class JournalSet implements AutoCloseable
                 long bestTime = Long.MAX_VALUE;
                 for (int i = 0; i < n; i++)
                 {
+                    if (has[i] && cursors[i].record().timestampNs() > cutoffNs)
+                    {
+                        has[i] = false; // written after the cut
+                    }
                     if (has[i] && cursors[i].record().timestampNs() < bestTime)
                     {
                         best = i;
@@ -191,6 +199,8 @@ public final class JournalSet implements AutoCloseable
     }
 
     private JournalCorruptException failure;
+    private long cutoffNs;
+    private static final long CUT_MARGIN_NS = 0; // an append stamped just before the cut may still be missed: microseconds
 
     private boolean advance(final ChronicleJournal.Cursor cursor)
     {

@@ -65,7 +65,14 @@ public final class CountersFile implements AutoCloseable
         this.path = path;
         final int valuesLength = maxCounters * CountersReader.COUNTER_LENGTH;
         final int metadataLength = maxCounters * CountersReader.METADATA_LENGTH;
-        mapped = IoUtil.mapNewFile(path.toFile(), HEADER_LENGTH + metadataLength + valuesLength);
+        try
+        {
+            mapped = IoUtil.mapNewFile(path.toFile(), HEADER_LENGTH + metadataLength + valuesLength);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new IllegalArgumentException("cannot create the counters file " + path + ": " + ex.getMessage(), ex);
+        }
         header = new UnsafeBuffer(mapped, 0, HEADER_LENGTH);
         counters = new CountersManager(new UnsafeBuffer(mapped, HEADER_LENGTH, metadataLength),
             new UnsafeBuffer(mapped, HEADER_LENGTH + metadataLength, valuesLength));
@@ -134,9 +141,16 @@ public final class CountersFile implements AutoCloseable
     }
 
     /** Mark the file closed (readers say so) and unmap it. */
+    private boolean closed;
+
     @Override
     public void close()
     {
+        if (closed)
+        {
+            return; // unmapped already: touching it again would crash the JVM
+        }
+        closed = true;
         header.putLongVolatile(HEARTBEAT_OFFSET, -1);
         mapped.force();
         IoUtil.unmap(mapped);

@@ -63,12 +63,25 @@ public final class CountersFileReader implements AutoCloseable
         {
             throw new IllegalArgumentException(file + " is not a vmsched counters file (" + file.length() + " bytes)");
         }
-        final MappedByteBuffer mapped = IoUtil.mapExistingFile(file, "counters");
+        final MappedByteBuffer mapped;
+        try
+        {
+            mapped = IoUtil.mapExistingFile(file, "counters");
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new IllegalArgumentException("cannot read " + file + ": " + ex.getMessage(), ex);
+        }
         final UnsafeBuffer header = new UnsafeBuffer(mapped, 0, CountersFile.HEADER_LENGTH);
         final int magic = header.getIntVolatile(0);
         final int version = header.getInt(4);
         final long needed = CountersFile.HEADER_LENGTH + (long)header.getInt(CountersFile.METADATA_LENGTH_OFFSET) +
             header.getInt(CountersFile.VALUES_LENGTH_OFFSET);
+        if (magic == 0)
+        {
+            IoUtil.unmap(mapped);
+            throw new IllegalArgumentException(file + " is still being created by its node: try again in a moment");
+        }
         if (magic != CountersFile.MAGIC || version != CountersFile.VERSION || needed > file.length())
         {
             IoUtil.unmap(mapped);

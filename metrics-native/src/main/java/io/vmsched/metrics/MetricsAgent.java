@@ -128,7 +128,7 @@ public final class MetricsAgent implements Agent, AutoCloseable
      */
     public MetricsAgent start()
     {
-        runner = new AgentRunner(new SleepingMillisIdleStrategy(5), Throwable::printStackTrace, null, this);
+        runner = new AgentRunner(new SleepingMillisIdleStrategy(5), ex -> log.accept("sampling failed: " + ex), null, this);
         AgentRunner.startOnThread(runner);
         return this;
     }
@@ -142,7 +142,14 @@ public final class MetricsAgent implements Agent, AutoCloseable
             return 0;
         }
         nextNs = now + periodNs;
-        sampleOnce();
+        try
+        {
+            sampleOnce();
+        }
+        finally
+        {
+            counters.heartbeat(); // alive even if a sample failed (the failure is logged)
+        }
         return 1;
     }
 

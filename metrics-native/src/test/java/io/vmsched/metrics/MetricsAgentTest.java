@@ -112,7 +112,9 @@ class MetricsAgentTest
     {
         assertEquals("no counters file at " + dir.resolve("counters.dat") + ": is a vmsched node running with --data " +
             dir + "?", assertThrows(IllegalArgumentException.class, () -> CountersFileReader.open(dir)).getMessage());
-        java.nio.file.Files.write(dir.resolve("counters.dat"), new byte[4096]);
+        final byte[] garbage = new byte[4096];
+        java.util.Arrays.fill(garbage, (byte)0x41);
+        java.nio.file.Files.write(dir.resolve("counters.dat"), garbage);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> CountersFileReader.open(dir)).getMessage()
             .contains("is not a vmsched counters file"));
     }

@@ -63,17 +63,22 @@ final class JournalCommand implements Runnable
             .append(",\"timeNs\":").append(r.timestampNs()).append(",\"type\":\"").append(r.type()).append('"')
             .append(",\"migration\":").append(r.migrationId()).append(",\"vm\":").append(r.vmId())
             .append(",\"peer\":").append(r.peer()).append(",\"aux\":").append(r.aux())
-            .append(",\"a\":").append(r.a()).append(",\"b\":").append(r.b());
+            .append(",\"a\":").append(number(r.a())).append(",\"b\":").append(number(r.b()));
         if (r.type() == RecordType.ABORTED || r.type() == RecordType.DECISION)
         {
-            sb.append(",\"text\":\"").append(r.text().replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+            sb.append(",\"text\":").append(StatCommand.quote(r.text()));
         }
         else if (r.type() == RecordType.ADMITTED || r.type() == RecordType.SUSPENDED || r.type() == RecordType.RECEIVED)
         {
-            sb.append(",\"kind\":\"").append(r.guestKind().replace("\"", "\\\"")).append("\",\"stateBytes\":")
+            sb.append(",\"kind\":").append(StatCommand.quote(r.guestKind())).append(",\"stateBytes\":")
                 .append(r.guestState().length);
         }
         return sb.append('}').toString();
+    }
+
+    private static String number(final double value)
+    {
+        return Double.isFinite(value) ? Double.toString(value) : "null"; // JSON has no NaN or Infinity
     }
 
     /** Reads every record into a history, with progress on a terminal. */

@@ -25,6 +25,9 @@ import java.util.concurrent.CountDownLatch;
     description = "Run one host on this machine until SIGINT/SIGTERM; 'vmsched stat' shows its figures.")
 final class NodeCommand implements Runnable
 {
+    /** External VMs' ids start here, apart from the guests' 1..1000. */
+    static final long EXTERNAL_IDS = 1_000_000;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -81,7 +84,12 @@ final class NodeCommand implements Runnable
             {
                 throw new IllegalArgumentException("--vm-pid '" + spec + "': no running process " + pid);
             }
-            bindings.add(new MetricsAgent.Binding(1000 + i, spec.substring(0, eq), pid));
+            final String name = spec.substring(0, eq);
+            if (!name.matches("[A-Za-z0-9_.-]{1,64}"))
+            {
+                throw new IllegalArgumentException("--vm-pid '" + spec + "': a name is 1-64 letters, digits, '_', '.' or '-'");
+            }
+            bindings.add(new MetricsAgent.Binding(EXTERNAL_IDS + i, name, pid));
         }
 
         final PrintWriter out = spec.commandLine().getOut();
@@ -126,8 +134,16 @@ final class NodeCommand implements Runnable
                 Thread.onSpinWait();
             }
             counters = CountersFile.create(data, 64 + 5 * bindings.size(), periodMs);
-            metrics = new MetricsAgent(cluster, counters, periodMs, bindings,
-                line -> System.err.println("vmsched node: " + line)).start();
+            try
+            {
+                metrics = new MetricsAgent(cluster, counters, periodMs, bindings,
+                    line -> System.err.println("vmsched node: " + line)).start();
+            }
+            catch (final RuntimeException ex)
+            {
+                counters.close();
+                throw ex;
+            }
         }
         catch (final RuntimeException ex)
         {
@@ -137,12 +153,22 @@ final class NodeCommand implements Runnable
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
-            metrics.close();
-            cluster.close();
-            counters.close();
-            out.println("vmsched node: stopped cleanly (agents stopped, journal and counters file closed)");
-            out.flush();
-            stopped.countDown();
+            try
+            {
+                metrics.close();
+                cluster.close();
+                out.println("vmsched node: stopped cleanly (agents stopped, journal and counters file closed)");
+            }
+            catch (final RuntimeException ex)
+            {
+                out.println("vmsched node: stopping failed: " + ex.getMessage());
+            }
+            finally
+            {
+                counters.close();
+                out.flush();
+                stopped.countDown();
+            }
         }, "vmsched-node-shutdown"));
         out.printf("vmsched node: pid %d, %d VMs (%d recovered from the journal), %d external; journal %s; counters %s; " +
             "stop with Ctrl-C or SIGTERM%n", ProcessHandle.current().pid(), cluster.placement().size(),

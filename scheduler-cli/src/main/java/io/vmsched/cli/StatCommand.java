@@ -56,9 +56,10 @@ final class StatCommand implements Runnable
             throw new IllegalArgumentException("--interval-ms must be at least 100, got " + intervalMs);
         }
         final PrintWriter out = spec.commandLine().getOut();
-        try (CountersFileReader reader = CountersFileReader.open(data))
+        do
         {
-            do
+            // opened afresh each time: a node that restarted has made a new file
+            try (CountersFileReader reader = CountersFileReader.open(data))
             {
                 final Reading reading = read(reader);
                 if (json)
@@ -69,13 +70,13 @@ final class StatCommand implements Runnable
                 }
                 table(out, reading);
                 out.flush();
-                if (!once)
-                {
-                    Clock.sleepUntil(System.nanoTime() + intervalMs * 1_000_000L);
-                }
             }
-            while (!once);
+            if (!once)
+            {
+                Clock.sleepUntil(System.nanoTime() + intervalMs * 1_000_000L);
+            }
         }
+        while (!once);
     }
 
     static Reading read(final CountersFileReader reader)
@@ -90,7 +91,15 @@ final class StatCommand implements Runnable
                 (Object)value;
             if (label.startsWith("vm:"))
             {
-                final String[] parts = label.split(":", 4);
+                // vm:<id>:<name>:<metric>; a name may hold ':' (split at the first two and the last)
+                final int second = label.indexOf(':', 3);
+                final int last = label.lastIndexOf(':');
+                if (second < 0 || last <= second)
+                {
+                    return; // a label cut short by Agrona's limit: skip it rather than guess
+                }
+                final String[] parts = { "vm", label.substring(3, second), label.substring(second + 1, last),
+                    label.substring(last + 1) };
                 final String key = parts[1] + ":" + parts[2];
                 final Map<String, Object> vm = reading.external.computeIfAbsent(key, k ->
                 {
@@ -213,7 +222,7 @@ final class StatCommand implements Runnable
         sb.append('}');
     }
 
-    private static String quote(final String s)
+    static String quote(final String s)
     {
         final StringBuilder sb = new StringBuilder("\"");
         for (final char c : s.toCharArray())

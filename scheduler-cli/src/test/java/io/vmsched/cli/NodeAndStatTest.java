@@ -79,7 +79,7 @@ class NodeAndStatTest
             assertEquals(1, json.lines().count(), "one JSON object on one line");
 
             assertEquals(0, run("stat", "--data", dir.toString(), "--once"), err.toString());
-            assertTrue(out.toString().contains("external vm 1000 sleeper (host 0): alive"), out.toString());
+            assertTrue(out.toString().contains("external vm 1000000 sleeper (host 0): alive"), out.toString());
         }
         finally
         {
