@@ -76,6 +76,8 @@ public final class History implements JournalSet.Handler
     private final Map<String, Long> decisions = new TreeMap<>();
     private final Map<String, Long> abortReasons = new TreeMap<>();
     private final long stopAt;
+    private long stopAtNs = Long.MAX_VALUE;
+    private long stopAfterFirstNs = -1;
     private String violation;
     private long violationSeq = -1;
     private long lost;
@@ -99,10 +101,33 @@ public final class History implements JournalSet.Handler
         this.stopAt = stopAt;
     }
 
+    /**
+     * @param epochNs a time, ns since the epoch.
+     * @return a history of the records stamped up to that time.
+     */
+    public static History untilTime(final long epochNs)
+    {
+        final History history = new History();
+        history.stopAtNs = epochNs;
+        return history;
+    }
+
+    /**
+     * @param offsetNs ns after the first record.
+     * @return a history of the records stamped up to that long after the first.
+     */
+    public static History untilOffset(final long offsetNs)
+    {
+        final History history = new History();
+        history.stopAfterFirstNs = offsetNs;
+        return history;
+    }
+
     @Override
     public boolean onRecord(final long seq, final int host, final long index, final JournalRecord r)
     {
-        if (seq > stopAt)
+        final long stamp = r.timestampNs();
+        if (seq > stopAt || stamp > stopAtNs || stopAfterFirstNs >= 0 && firstNs != 0 && stamp > firstNs + stopAfterFirstNs)
         {
             return false;
         }

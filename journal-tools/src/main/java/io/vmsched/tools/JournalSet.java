@@ -128,6 +128,17 @@ public final class JournalSet implements AutoCloseable
     }
 
     /**
+     * A cursor over one host's journal alone (for following it live).
+     *
+     * @param position the host's position in {@link #hosts()}.
+     * @return a cursor from its first record; close it when done.
+     */
+    public ChronicleJournal.Cursor cursor(final int position)
+    {
+        return journals[position].cursor();
+    }
+
+    /**
      * Read every record in merged order.
      *
      * @param handler receives them; returning false stops the read.

@@ -84,7 +84,11 @@ final class JournalCommand implements Runnable
     /** Reads every record into a history, with progress on a terminal. */
     static History history(final Path dir, final long stopAt)
     {
-        final History history = new History(stopAt);
+        return history(dir, new History(stopAt));
+    }
+
+    static History history(final Path dir, final History history)
+    {
         final boolean progress = System.console() != null;
         try (JournalSet set = JournalSet.open(dir))
         {
@@ -176,8 +180,7 @@ final class JournalCommand implements Runnable
         @Override
         public void run()
         {
-            final long stopAt = resolve();
-            final History h = history(dir, stopAt);
+            final History h = history(dir, at());
             final PrintWriter out = spec.commandLine().getOut();
             out.printf(Locale.ROOT, "at record %d (%s):%n", h.lastSeq(), h.lastSeq() < 0 ? "before any" : time(h.lastNs()));
             final Map<Integer, List<Long>> byHost = new TreeMap<>();
@@ -200,66 +203,40 @@ final class JournalCommand implements Runnable
             out.flush();
         }
 
-        private long resolve()
+        /** @return a history that stops where --at says, read in the same single pass. */
+        private History at()
         {
             if (at == null)
             {
-                return Long.MAX_VALUE;
+                return new History();
             }
             if (at.matches("\\d+"))
             {
-                return Long.parseLong(at);
+                return new History(Long.parseLong(at));
             }
-            final long targetNs;
             try
             {
                 if (at.startsWith("+"))
                 {
-                    final long first = firstTimestamp();
                     final String n = at.substring(1);
-                    targetNs = first + (n.endsWith("ms") ? Long.parseLong(n.substring(0, n.length() - 2)) * 1_000_000L :
-                        n.endsWith("s") ? (long)(Double.parseDouble(n.substring(0, n.length() - 1)) * 1e9) :
-                        Long.parseLong("x"));
+                    if (n.endsWith("ms"))
+                    {
+                        return History.untilOffset(Long.parseLong(n.substring(0, n.length() - 2)) * 1_000_000L);
+                    }
+                    if (n.endsWith("s"))
+                    {
+                        return History.untilOffset((long)(Double.parseDouble(n.substring(0, n.length() - 1)) * 1e9));
+                    }
+                    throw new IllegalArgumentException("no unit");
                 }
-                else
-                {
-                    final Instant instant = Instant.parse(at);
-                    targetNs = instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
-                }
+                final Instant instant = Instant.parse(at);
+                return History.untilTime(instant.getEpochSecond() * 1_000_000_000L + instant.getNano());
             }
             catch (final RuntimeException ex)
             {
                 throw new IllegalArgumentException("--at '" + at + "': expected a record number, an ISO-8601 time or " +
                     "+N ms / +N s");
             }
-            final long[] last = { -1 };
-            try (JournalSet set = JournalSet.open(dir))
-            {
-                set.forEach((seq, host, index, r) ->
-                {
-                    if (r.timestampNs() > targetNs)
-                    {
-                        return false;
-                    }
-                    last[0] = seq;
-                    return true;
-                });
-            }
-            return last[0];
-        }
-
-        private long firstTimestamp()
-        {
-            final long[] first = { 0 };
-            try (JournalSet set = JournalSet.open(dir))
-            {
-                set.forEach((seq, host, index, r) ->
-                {
-                    first[0] = r.timestampNs();
-                    return false;
-                });
-            }
-            return first[0];
         }
     }
 
@@ -414,14 +391,12 @@ final class JournalCommand implements Runnable
             try (JournalSet set = JournalSet.open(dir))
             {
                 final int[] hosts = set.hosts();
-                final ChronicleJournal[] journals = new ChronicleJournal[hosts.length];
                 final ChronicleJournal.Cursor[] cursors = new ChronicleJournal.Cursor[hosts.length];
                 try
                 {
                     for (int i = 0; i < hosts.length; i++)
                     {
-                        journals[i] = ChronicleJournal.openReadOnly(set.root().resolve(Integer.toString(hosts[i])), hosts[i]);
-                        cursors[i] = journals[i].cursor();
+                        cursors[i] = set.cursor(i);
                     }
                     long printed = 0;
                     while (count == 0 || printed < count)
@@ -446,15 +421,11 @@ final class JournalCommand implements Runnable
                 }
                 finally
                 {
-                    for (int i = 0; i < hosts.length; i++)
+                    for (final ChronicleJournal.Cursor cursor : cursors)
                     {
-                        if (cursors[i] != null)
+                        if (cursor != null)
                         {
-                            cursors[i].close();
-                        }
-                        if (journals[i] != null)
-                        {
-                            journals[i].close();
+                            cursor.close();
                         }
                     }
                 }

@@ -50,11 +50,13 @@ public final class Cluster implements AutoCloseable
         try
         {
             final Map<Integer, LongHashSet> activated = new HashMap<>();
+            final JournalState[] states = new JournalState[config.hosts];
             for (int h = 0; h < config.hosts; h++)
             {
                 journals[h] = ChronicleJournal.open(config.journalDir(h), h);
+                states[h] = JournalState.replay(journals[h]); // once: recovery below uses the same state
                 final LongHashSet set = new LongHashSet();
-                set.addAll(JournalState.replay(journals[h]).activatedHere());
+                set.addAll(states[h].activatedHere());
                 activated.put(h, set);
             }
             final CommitPoint commitPoint = (target, migrationId) ->
@@ -63,7 +65,7 @@ public final class Cluster implements AutoCloseable
             for (int h = 0; h < config.hosts; h++)
             {
                 hosts[h] = new HostRuntime(h, config.host, view, transport, journals[h], config.guests, config.faults);
-                owned += hosts[h].recover(commitPoint);
+                owned += hosts[h].recover(states[h], commitPoint);
                 transport.attach(h, hosts[h].inbox());
             }
             this.recovered = owned;

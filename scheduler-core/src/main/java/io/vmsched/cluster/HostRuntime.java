@@ -234,12 +234,12 @@ public final class HostRuntime implements Agent, AutoCloseable
      * journaled state; a migration the crash cut short is resolved by its commit point (committed if
      * the target journaled ACTIVATED, otherwise aborted on both sides).
      *
+     * @param state       what this host's journal holds, replayed.
      * @param commitPoint answers whether a target activated a migration.
      * @return number of VMs this host owns after recovery.
      */
-    int recover(final CommitPoint commitPoint)
+    int recover(final JournalState state, final CommitPoint commitPoint)
     {
-        final JournalState state = JournalState.replay(journal);
         migrationSequence = state.maxMigrationSequence();
         for (final JournalState.Pending pending : state.pendingOut())
         {
@@ -1110,8 +1110,7 @@ public final class HostRuntime implements Agent, AutoCloseable
     /** @return records this host has appended to its journal (racy). */
     public long journalRecords()
     {
-        return journal instanceof io.vmsched.journal.ChronicleJournal ?
-            ((io.vmsched.journal.ChronicleJournal)journal).recordsAppended() : -1;
+        return journal.recordsAppended();
     }
 
     /** @return slices this host's dispatcher has run. */

@@ -62,14 +62,13 @@ final class JournalState
     private final Map<Long, Pending> pendingIn = new LinkedHashMap<>();
     private final List<Long> activatedHere = new ArrayList<>();
     private final List<Long> refusedHere = new ArrayList<>();
-    private long records;
     private long maxSequence;
     static final long SEQUENCE_MASK = (1L << 40) - 1;
 
     static JournalState replay(final Journal journal)
     {
         final JournalState state = new JournalState();
-        state.records = journal.replay(state::apply);
+        journal.replay(state::apply);
         return state;
     }
 
@@ -159,12 +158,6 @@ final class JournalState
     List<Long> refusedHere()
     {
         return refusedHere;
-    }
-
-    /** @return records replayed. */
-    long records()
-    {
-        return records;
     }
 
     /** @return the highest sequence number this host gave a migration. */

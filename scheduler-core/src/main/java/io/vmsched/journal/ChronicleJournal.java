@@ -313,7 +313,7 @@ public final class ChronicleJournal implements Journal
         }
     }
 
-    /** @return records appended through this instance since it was opened (a racy read from any thread). */
+    @Override
     public long recordsAppended()
     {
         return appended.get();

@@ -47,6 +47,9 @@ public interface Journal extends AutoCloseable
      */
     long replay(RecordHandler handler);
 
+    /** @return records appended through this instance since it was opened (a racy read from any thread). */
+    long recordsAppended();
+
     /** Let another thread become the appending thread (say, when the host agent starts). */
     void handOver();
 
