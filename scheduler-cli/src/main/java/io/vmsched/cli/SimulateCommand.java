@@ -63,11 +63,14 @@ final class SimulateCommand implements Runnable
     @Option(names = "--exchange-limit", description = "Moves per exchange, 0 = no limit (default: 4; 1 for traces).")
     Integer exchangeLimit;
 
-    @Option(names = "--threshold", description = "Exchange when the difference exceeds this fraction of the mean (default: 0.10; 0.24 for traces).")
+    @Option(names = "--threshold", description = "Exchange when the difference exceeds this fraction of the mean (default: 0.10; 0.25 for traces, scaled by --size-exponent).")
     Double threshold;
 
     @Option(names = "--min-gain", description = "Least lowering of the difference per move, fraction of the mean (default: 0.02; 0.10 for traces).")
     Double minGain;
+
+    @Option(names = "--size-exponent", description = "Threshold and min gain x (hosts / 100) ^ this (default: 0; 0.4 for traces).")
+    Double sizeExponent;
 
     @Option(names = "--smoothing", defaultValue = "1", description = "Samples the observed load is averaged over (default: ${DEFAULT-VALUE}).")
     double smoothing;
@@ -154,6 +157,10 @@ final class SimulateCommand implements Runnable
         {
             balance.minGainFraction = minGain;
         }
+        if (sizeExponent != null)
+        {
+            balance.sizeExponent = sizeExponent;
+        }
         if (exchangeLimit != null)
         {
             balance.maxMovesPerExchange = exchangeLimit;
@@ -182,8 +189,11 @@ final class SimulateCommand implements Runnable
         final boolean bar = !json && System.console() != null;
         if (!json)
         {
-            out.printf(Locale.ROOT, "settings (%s): rounds/step %d, order %s, %s%n", trace != null ? "trace defaults" :
-                "claims' defaults", config.roundsPerStep, config.order.name().toLowerCase(), balance);
+            final BalanceConfig applied = balance.forHosts(config.hosts);
+            out.printf(Locale.ROOT, "settings (%s): rounds/step %d, order %s, %s%s%n", trace != null ? "trace defaults" :
+                "claims' defaults", config.roundsPerStep, config.order.name().toLowerCase(), balance,
+                balance.sizeExponent != 0.0 ? String.format(Locale.ROOT, " (on %d hosts: threshold %.4f, min gain %.4f)",
+                config.hosts, applied.thresholdFraction, applied.minGainFraction) : "");
         }
         final int total = steps > 0 ? steps : workload.steps() > 1 ? workload.steps() : config.maxSteps;
         final SimulationResult result = simulator.run(bar ? step ->

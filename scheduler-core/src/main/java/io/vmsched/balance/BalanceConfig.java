@@ -33,6 +33,15 @@ public final class BalanceConfig
     public double stabilityWeight = 0.0;
     /** Most load a peer may carry after a move (a capacity bound; fraction of its capacity). */
     public double peerLoadCap = Double.POSITIVE_INFINITY;
+    /**
+     * How the threshold and the minimum gain follow the cluster's size: both are multiplied by
+     * {@code (hosts / referenceHosts) ^ sizeExponent} (0 = they stay as set). One migration lowers a
+     * large cluster's CV less than a small one's, so a larger cluster should ask more of each move
+     * and a smaller one less.
+     */
+    public double sizeExponent = 0.0;
+    /** The cluster size at which the threshold and the minimum gain apply as set. */
+    public int referenceHosts = 100;
     /** Record decisions with their reasons instead of moving. */
     public boolean dryRun = false;
 
@@ -54,7 +63,62 @@ public final class BalanceConfig
         check(sourceExcessFraction >= 0 && Double.isFinite(sourceExcessFraction), "source excess", sourceExcessFraction);
         check(stabilityWeight >= 0 && Double.isFinite(stabilityWeight), "stability weight", stabilityWeight);
         check(peerLoadCap > 0, "peer load cap", peerLoadCap);
+        check(sizeExponent >= 0 && sizeExponent <= 2, "size exponent", sizeExponent);
+        check(referenceHosts >= 1, "reference hosts", referenceHosts);
         return this;
+    }
+
+    /**
+     * What the threshold and the minimum gain are multiplied by in a cluster of {@code hosts}.
+     *
+     * @param hosts hosts in the cluster, at least 1.
+     * @return {@code (hosts / referenceHosts) ^ sizeExponent}; 1 when {@link #sizeExponent} is 0.
+     */
+    public double sizeScale(final int hosts)
+    {
+        return sizeExponent == 0.0 ? 1.0 : Math.pow(Math.max(1, hosts) / (double)referenceHosts, sizeExponent);
+    }
+
+    /**
+     * These settings as they apply to a cluster of {@code hosts}: the threshold and the minimum gain
+     * scaled by {@link #sizeScale(int)}, the size exponent then 0. Called when the cluster's size is
+     * known or changes, never per exchange.
+     *
+     * @param hosts hosts in the cluster, at least 1.
+     * @return a new instance; this one is unchanged.
+     */
+    public BalanceConfig forHosts(final int hosts)
+    {
+        final double scale = sizeScale(hosts);
+        final BalanceConfig copy = copy();
+        copy.thresholdFraction = thresholdFraction * scale;
+        copy.minGainFraction = minGainFraction * scale;
+        copy.sizeExponent = 0.0;
+        return copy;
+    }
+
+    /**
+     * @return a new instance with the same settings.
+     */
+    public BalanceConfig copy()
+    {
+        final BalanceConfig copy = new BalanceConfig();
+        copy.thresholdFraction = thresholdFraction;
+        copy.minGainFraction = minGainFraction;
+        copy.maxMovesPerExchange = maxMovesPerExchange;
+        copy.maxConcurrentPerHost = maxConcurrentPerHost;
+        copy.minResidency = minResidency;
+        copy.pingPongGuard = pingPongGuard;
+        copy.peerChoices = peerChoices;
+        copy.shedOnlyAboveMean = shedOnlyAboveMean;
+        copy.sourceExcessFraction = sourceExcessFraction;
+        copy.capAtMean = capAtMean;
+        copy.stabilityWeight = stabilityWeight;
+        copy.peerLoadCap = peerLoadCap;
+        copy.sizeExponent = sizeExponent;
+        copy.referenceHosts = referenceHosts;
+        copy.dryRun = dryRun;
+        return copy;
     }
 
     private static void check(final boolean ok, final String what, final double value)
@@ -71,6 +135,7 @@ public final class BalanceConfig
         return "threshold=" + thresholdFraction + " minGain=" + minGainFraction + " exchangeLimit=" +
             maxMovesPerExchange + " concurrent=" + maxConcurrentPerHost + " residency=" + minResidency +
             " pingPong=" + pingPongGuard + " peerChoices=" + peerChoices + " aboveMean=" + shedOnlyAboveMean + " excess=" + sourceExcessFraction + " capAtMean=" + capAtMean +
-            " stability=" + stabilityWeight + (dryRun ? " dry-run" : "");
+            " stability=" + stabilityWeight + (sizeExponent != 0.0 ? " sizeExponent=" + sizeExponent + " referenceHosts=" +
+            referenceHosts : "") + (dryRun ? " dry-run" : "");
     }
 }

@@ -2,6 +2,7 @@ package io.vmsched.balance;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * One exchange's decision with its reasons: who was compared, the difference, the VMs chosen
@@ -93,6 +94,12 @@ public final class BalanceDecision
         return peerLoad;
     }
 
+    /** @return the difference the pair had to exceed for a move (the scaled threshold times the mean). */
+    public double threshold()
+    {
+        return threshold;
+    }
+
     /** @return source load minus peer load. */
     public double difference()
     {
@@ -121,11 +128,11 @@ public final class BalanceDecision
     public String toString()
     {
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format("host %d -> peer %d: loads %.4f vs %.4f, difference %.4f (threshold %.4f): %s",
+        sb.append(String.format(Locale.ROOT, "host %d -> peer %d: loads %.4f vs %.4f, difference %.4f (threshold %.4f): %s",
             source, peer, sourceLoad, peerLoad, difference(), threshold, outcome));
         for (final Move m : moves)
         {
-            sb.append(String.format("; move vm %d (%.4f here, %.4f there, half the difference %.4f)",
+            sb.append(String.format(Locale.ROOT, "; move vm %d (%.4f here, %.4f there, half the difference %.4f)",
                 m.vmId(), m.loadOnSource(), m.loadOnPeer(), difference() / 2));
         }
         if (!rejected.isEmpty())

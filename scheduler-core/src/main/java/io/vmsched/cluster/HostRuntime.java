@@ -218,7 +218,7 @@ public final class HostRuntime implements Agent, AutoCloseable
             ByteBuffer.allocateDirect(config.inboxBytes + RingBufferDescriptor.TRAILER_LENGTH)));
         this.model = new LoadModel(config.weights);
         this.capacity = config.capacity();
-        this.balance = config.balance;
+        this.balance = config.balance.forHosts(view.hosts); // the cluster's size is fixed at start
         this.peers = new PeerSelector(config.seed * 1_000_003L + hostId);
         this.jitter = new SplittableRandom(config.seed * 7_919L + hostId);
         this.loadsScratch = new double[view.hosts];

@@ -1,6 +1,7 @@
 package io.vmsched.cluster;
 
 import io.vmsched.dispatch.Await;
+import io.vmsched.guest.PacedBurnerGuest;
 import io.vmsched.journal.ChronicleJournal;
 import io.vmsched.journal.RecordType;
 import org.junit.jupiter.api.AfterEach;
@@ -13,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -78,6 +81,54 @@ class ClusterTest
         assertTrue(containsInOrder(source, RecordType.ADMITTED, RecordType.MIGRATION_INTENT, RecordType.SUSPENDED,
             RecordType.COMMITTED), source.toString());
         assertTrue(containsInOrder(target, RecordType.RECEIVED, RecordType.ACTIVATED), target.toString());
+    }
+
+    @Test
+    void theRuntimeScalesTheThresholdWithTheClusterSizeAsTheSimulatorDoes(@TempDir final Path dir)
+    {
+        final ClusterConfig config = config(2, dir);
+        config.host.balancing = true;
+        config.host.balancePeriodNs = 20_000_000L;
+        config.host.balance.dryRun = true; // decisions journaled with their threshold, nothing moves
+        config.host.balance.thresholdFraction = 0.05;
+        config.host.balance.sizeExponent = 1;
+        config.host.balance.referenceHosts = 1; // 2 hosts: twice the threshold
+        final Pattern decision = Pattern.compile("loads ([0-9.]+) vs ([0-9.]+), difference [-0-9.]+ \\(threshold ([0-9.]+)\\)");
+        try (Cluster cluster = Cluster.start(config))
+        {
+            for (long vm = 0; vm < 4; vm++)
+            {
+                cluster.admit(0, vm, 1, new PacedBurnerGuest(0.1)); // a tenth of a core each
+            }
+            Await.until("host 0 decides with a measured load", 20, () ->
+            {
+                final List<String> texts = new ArrayList<>();
+                try (ChronicleJournal journal = ChronicleJournal.openReadOnly(config.journalDir(0), 0))
+                {
+                    journal.replay((index, record) ->
+                    {
+                        if (record.type() == RecordType.DECISION)
+                        {
+                            texts.add(record.text());
+                        }
+                    });
+                }
+                for (final String text : texts)
+                {
+                    final Matcher m = decision.matcher(text);
+                    assertTrue(m.find(), text);
+                    final double mean = (Double.parseDouble(m.group(1)) + Double.parseDouble(m.group(2))) / 2;
+                    if (mean >= 0.05)
+                    {
+                        // printed to 4 decimals: the threshold is 2 x 0.05 x the mean, not 0.05 x the mean
+                        assertEquals(2 * 0.05 * mean, Double.parseDouble(m.group(3)), 2e-4, text);
+                        return true;
+                    }
+                }
+                return false;
+            });
+            assertEquals(0, cluster.migrationsCommitted(), "a dry run moves nothing");
+        }
     }
 
     @Test

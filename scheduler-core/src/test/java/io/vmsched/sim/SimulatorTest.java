@@ -159,6 +159,44 @@ class SimulatorTest
     }
 
     @Test
+    void aLargerClusterAsksMoreOfEachMove(@TempDir final Path dir) throws IOException
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(400, "lognormal", 7);
+        final Simulator.Config plain = config(Simulator.Policy.RANDOM_PAIR, 40);
+        plain.steps = 1;
+        plain.balance.dryRun = true;
+        final Simulator.Config scaled = config(Simulator.Policy.RANDOM_PAIR, 40);
+        scaled.steps = 1;
+        scaled.balance.dryRun = true;
+        scaled.balance.sizeExponent = 1;
+        scaled.balance.referenceHosts = 10; // 40 hosts: four times the threshold
+        final BalanceDecision first = run(plain, workload, "random").decisions().get(0);
+        final BalanceDecision second = run(scaled, workload, "random").decisions().get(0);
+        assertEquals(first.source(), second.source(), "same seed, same exchange");
+        assertEquals(4 * first.threshold(), second.threshold(), 1e-12);
+
+        final Simulator.Config small = config(Simulator.Policy.RANDOM_PAIR, 40);
+        small.steps = 1;
+        small.balance.dryRun = true;
+        small.balance.sizeExponent = 1;
+        small.balance.referenceHosts = 160; // 40 hosts: a quarter of the threshold
+        assertEquals(first.threshold() / 4, run(small, workload, "random").decisions().get(0).threshold(), 1e-12);
+
+        // and on a changing trace the higher bar means fewer migrations
+        final Workload trace = Traces.planetLab(TracesTest.writePlanetLab(dir, 400, 48, 5));
+        final Simulator.Config fixed = Simulator.Config.traces();
+        fixed.hosts = 40;
+        fixed.balance.sizeExponent = 0;
+        final Simulator.Config grows = Simulator.Config.traces();
+        grows.hosts = 40;
+        grows.balance.sizeExponent = 1;
+        grows.balance.referenceHosts = 20;
+        final SimulationResult fixedRun = run(fixed, trace, "random");
+        final SimulationResult growsRun = run(grows, trace, "random");
+        assertTrue(growsRun.migrations() < fixedRun.migrations(), growsRun.toJson() + " vs " + fixedRun.toJson());
+    }
+
+    @Test
     void migrationsThatTakeStepsStillConverge()
     {
         final Workload workload = SyntheticWorkload.staticLoads(2_000, "lognormal", 8);
