@@ -66,7 +66,7 @@ final class SimulateCommand implements Runnable
     @Option(names = "--threshold", description = "Exchange when the difference exceeds this fraction of the mean (default: 0.10; 0.25 for traces, scaled by --size-exponent).")
     Double threshold;
 
-    @Option(names = "--min-gain", description = "Least lowering of the difference per move, fraction of the mean (default: 0.02; 0.10 for traces).")
+    @Option(names = "--min-gain", description = "Least lowering of the difference per move, fraction of the mean (default: 0.02; 0.10 for traces, scaled by --size-exponent).")
     Double minGain;
 
     @Option(names = "--size-exponent", description = "Threshold and min gain x (hosts / 100) ^ this (default: 0; 0.4 for traces).")

@@ -141,7 +141,7 @@ public final class Simulator
          * 128 sampled peers, one VM per exchange, when the pair differs by more than 25 % of the mean
          * and the move gains at least 10 %, both scaled by {@code (hosts / 100) ^ 0.4} (a larger
          * cluster asks more of each move). Chosen against greedy on the PlanetLab day and stand-ins
-         * for the other days of its set (their VM counts, 898 to 1,516), each averaged over five
+         * for the other days of its set (their VM counts, 898 to 1,516), each averaged over ten
          * seeds; the README has the table.
          *
          * @return a new config with these settings (hosts still to set).
