@@ -7,7 +7,7 @@ package io.vmsched.balance;
  * fit a lightly and a heavily loaded cluster. <b>Note:</b> Not threadsafe while being set; treat a
  * configured instance as immutable.
  */
-public final class BalanceConfig
+public final class BalanceConfig implements Cloneable
 {
     /** Exchange only when own load exceeds the peer's by more than this fraction of the mean. */
     public double thresholdFraction = 0.10;
@@ -69,6 +69,24 @@ public final class BalanceConfig
     }
 
     /**
+     * The move limit for one exchange of a source with {@code inFlight} migrations under way, as
+     * {@link VmSelector#select} takes it.
+     *
+     * @param inFlight migrations the source has in flight.
+     * @return {@link #maxMovesPerExchange} capped by the room {@link #maxConcurrentPerHost} leaves
+     *         (0 = no limit), or -1 when there is no room.
+     */
+    public int movesAllowed(final int inFlight)
+    {
+        if (maxConcurrentPerHost == 0)
+        {
+            return maxMovesPerExchange;
+        }
+        final int room = maxConcurrentPerHost - inFlight;
+        return room <= 0 ? -1 : (maxMovesPerExchange == 0 ? room : Math.min(maxMovesPerExchange, room));
+    }
+
+    /**
      * What the threshold and the minimum gain are multiplied by in a cluster of {@code hosts}.
      *
      * @param hosts hosts in the cluster, at least 1.
@@ -102,23 +120,14 @@ public final class BalanceConfig
      */
     public BalanceConfig copy()
     {
-        final BalanceConfig copy = new BalanceConfig();
-        copy.thresholdFraction = thresholdFraction;
-        copy.minGainFraction = minGainFraction;
-        copy.maxMovesPerExchange = maxMovesPerExchange;
-        copy.maxConcurrentPerHost = maxConcurrentPerHost;
-        copy.minResidency = minResidency;
-        copy.pingPongGuard = pingPongGuard;
-        copy.peerChoices = peerChoices;
-        copy.shedOnlyAboveMean = shedOnlyAboveMean;
-        copy.sourceExcessFraction = sourceExcessFraction;
-        copy.capAtMean = capAtMean;
-        copy.stabilityWeight = stabilityWeight;
-        copy.peerLoadCap = peerLoadCap;
-        copy.sizeExponent = sizeExponent;
-        copy.referenceHosts = referenceHosts;
-        copy.dryRun = dryRun;
-        return copy;
+        try
+        {
+            return (BalanceConfig)super.clone(); // every setting is a primitive: a shallow copy is whole
+        }
+        catch (final CloneNotSupportedException ex)
+        {
+            throw new AssertionError(ex);
+        }
     }
 
     private static void check(final boolean ok, final String what, final double value)

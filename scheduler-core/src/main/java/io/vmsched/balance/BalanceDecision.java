@@ -60,12 +60,11 @@ public final class BalanceDecision
     }
 
     /**
-     * Set the decision's outcome in words (the selector sets it; a caller that decides nothing, say
-     * because its migrations are at their limit, sets its own reason).
+     * Set the decision's outcome in words (the selector sets it).
      *
      * @param outcome what was decided.
      */
-    public void outcome(final String outcome)
+    void outcome(final String outcome)
     {
         this.outcome = outcome;
     }

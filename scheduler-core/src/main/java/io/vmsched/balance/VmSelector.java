@@ -33,7 +33,8 @@ public final class VmSelector
      * @param volatility each candidate's load volatility (for {@link BalanceConfig#stabilityWeight}), or null.
      * @param blocked    each candidate's reason not to move, {@link Rejection#NONE} if it may; a chosen
      *                   candidate is marked {@link Rejection#MIGRATING} here.
-     * @param maxMoves   most moves (0 = no limit).
+     * @param maxMoves   most moves (0 = no limit; negative: the source has no room for another
+     *                   migration, so every free candidate is rejected for {@link Rejection#CONCURRENCY}).
      * @param chosen     receives the indices chosen, in order.
      * @param record     receives the reasons, or null.
      * @return number of candidates chosen.
@@ -60,14 +61,22 @@ public final class VmSelector
         double source = sourceLoad;
         double peer = peerLoad;
         int moves = 0;
-
-        while (maxMoves == 0 || moves < maxMoves)
+        final boolean noRoom = maxMoves < 0;
+        if (noRoom)
         {
-            final double difference = source - peer;
-            if (difference <= threshold || (config.shedOnlyAboveMean && source <= excessLine))
+            for (int i = 0; i < count; i++)
+            {
+                blocked[i] = blocked[i] == Rejection.NONE ? Rejection.CONCURRENCY : blocked[i];
+            }
+        }
+
+        while (!noRoom && (maxMoves == 0 || moves < maxMoves))
+        {
+            if (!worthExchanging(config, source, peer, mean))
             {
                 break;
             }
+            final double difference = source - peer;
             double target = difference / 2; // the claims: the VM nearest half the difference
             if (config.capAtMean)
             {
@@ -127,6 +136,10 @@ public final class VmSelector
             {
                 record.outcome("moves " + moves);
             }
+            else if (noRoom)
+            {
+                record.outcome("concurrent migrations at their limit");
+            }
             else if (difference <= threshold)
             {
                 record.outcome("difference within threshold");
@@ -155,6 +168,25 @@ public final class VmSelector
             }
         }
         return moves;
+    }
+
+    /**
+     * The exchange's gate, the same for the runtime and the simulator: whether the source's load
+     * exceeds the peer's by more than the threshold and, with {@link BalanceConfig#shedOnlyAboveMean},
+     * the source is above the mean by its excess fraction. A caller checks it before gathering the
+     * candidates, so an exchange with nothing to do costs no more than the two loads.
+     *
+     * @param config     the balancer's settings.
+     * @param sourceLoad the source's load.
+     * @param peerLoad   the peer's load.
+     * @param mean       the cluster's mean host load as the source estimates it.
+     * @return true if a move may be worth looking for.
+     */
+    public static boolean worthExchanging(final BalanceConfig config, final double sourceLoad, final double peerLoad,
+        final double mean)
+    {
+        return sourceLoad - peerLoad > config.thresholdFraction * mean &&
+            !(config.shedOnlyAboveMean && sourceLoad <= mean * (1 + config.sourceExcessFraction));
     }
 
     private static boolean contains(final int[] values, final int length, final int value)

@@ -19,6 +19,7 @@ import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
@@ -93,6 +94,7 @@ public final class HostRuntime implements Agent, AutoCloseable
     private final BalanceConfig balance;
     private final PeerSelector peers;
     private final SplittableRandom jitter;
+    private final MessageHandler onMessage = this::onMessage; // one handler, not a lambda per duty cycle
 
     private final Long2ObjectHashMap<Vm> vms = new Long2ObjectHashMap<>();
     private final List<Vm> vmList = new ArrayList<>();
@@ -131,8 +133,8 @@ public final class HostRuntime implements Agent, AutoCloseable
     {
         final long vmId;
         final int weight;
-        final String kind;
         final byte[] kindUtf8;
+        final boolean external; // runs outside (bound to a process): never dispatched, never moved
         final VmLoad load;
         Guest guest;
         long lastCpuNs;
@@ -141,7 +143,6 @@ public final class HostRuntime implements Agent, AutoCloseable
         int cameFrom = -1;
         Outgoing out;
         boolean removeRequested;
-        boolean external;
         double usageCpu;
         double usageIo;
         double usageMemory;
@@ -151,8 +152,8 @@ public final class HostRuntime implements Agent, AutoCloseable
         {
             this.vmId = vmId;
             this.weight = weight;
-            this.kind = kind;
             this.kindUtf8 = kind.getBytes(StandardCharsets.UTF_8);
+            this.external = EXTERNAL_KIND.equals(kind);
             this.guest = guest;
             this.load = new VmLoad(smoothing);
         }
@@ -167,7 +168,6 @@ public final class HostRuntime implements Agent, AutoCloseable
         final long startNs;
         int phase = PHASE_STOPPING;
         long deadlineNs;
-        int resolveAttempts;
 
         Outgoing(final long migrationId, final Vm vm, final int peer, final long startNs)
         {
@@ -279,11 +279,8 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         for (final JournalState.Owned owned : state.owned().values())
         {
-            final boolean external = EXTERNAL_KIND.equals(owned.kind);
-            final Guest guest = external ? null : registry.create(owned.kind, owned.state);
-            final Vm vm = new Vm(owned.vmId, owned.weight, owned.kind, guest, config.smoothingWindow);
-            vm.external = external;
-            schedule.insert(owned.vmId, owned.weight, external ? EntryState.SUSPENDED : EntryState.RUNNABLE, guest);
+            final Vm vm = newVm(owned.vmId, owned.weight, owned.kind, owned.state);
+            schedule.insert(owned.vmId, owned.weight, vm.external ? EntryState.SUSPENDED : EntryState.RUNNABLE, vm.guest);
             addVm(vm);
             view.owners.put(owned.vmId, hostId);
         }
@@ -294,8 +291,7 @@ public final class HostRuntime implements Agent, AutoCloseable
     /** Start the dispatcher and the agent. */
     void start()
     {
-        journal.handOver();
-        dispatcher.start();
+        dispatcher.start(); // the journal passes to the agent thread in onStart
         view.publishLoad(hostId, 0.0);
         runner = new AgentRunner(config.agentIdleStrategy.get(),
             ex -> view.listener.onError(hostId, ex), null, this);
@@ -324,7 +320,7 @@ public final class HostRuntime implements Agent, AutoCloseable
     @Override
     public int doWork()
     {
-        int work = inbox.read(this::onMessage, 64);
+        int work = inbox.read(onMessage, 64);
         work += schedule.reclaim();
         final long now = System.nanoTime();
         work += progressOutgoing(now);
@@ -409,16 +405,13 @@ public final class HostRuntime implements Agent, AutoCloseable
             {
                 throw new IllegalArgumentException("vm " + vmId + " is already on host " + hostId);
             }
-            final boolean external = EXTERNAL_KIND.equals(kind);
-            final Guest guest = external ? null : registry.create(kind, state);
-            final Vm vm = new Vm(vmId, weight, kind, guest, config.smoothingWindow);
-            vm.external = external;
+            final Vm vm = newVm(vmId, weight, kind, state);
             // inserted stopped first: a VM the schedule refuses (full, bad weight) is never journaled,
             // and one that is journaled does not run before its ADMITTED record is written
-            schedule.insert(vmId, weight, EntryState.SUSPENDED, guest);
+            schedule.insert(vmId, weight, EntryState.SUSPENDED, vm.guest);
             inserted = true;
             journal.appendGuest(RecordType.ADMITTED, 0, vmId, -1, weight, vm.kindUtf8, state);
-            if (!external)
+            if (!vm.external)
             {
                 schedule.resume(vmId); // an external VM runs outside: its entry is never dispatched
             }
@@ -427,7 +420,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         catch (final RuntimeException ex)
         {
-            if (inserted && !vms.containsKey(vmId))
+            if (inserted) // addVm is the last step, so the VM is not in vms yet
             {
                 schedule.delete(vmId);
             }
@@ -435,6 +428,12 @@ public final class HostRuntime implements Agent, AutoCloseable
             throw ex;
         }
         view.listener.onAdmitted(hostId, vmId);
+    }
+
+    private Vm newVm(final long vmId, final int weight, final String kind, final byte[] state)
+    {
+        final Guest guest = EXTERNAL_KIND.equals(kind) ? null : registry.create(kind, state);
+        return new Vm(vmId, weight, kind, guest, config.smoothingWindow);
     }
 
     private void onRemove(final long vmId)
@@ -576,6 +575,11 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         final double peerLoad = loadsScratch[peer];
         final double mean = Math.max(sum / Math.max(1, live), 1e-9);
+        final int limit = balance.movesAllowed(outgoing.size());
+        if (!balance.dryRun && (limit < 0 || !VmSelector.worthExchanging(balance, load, peerLoad, mean)))
+        {
+            return; // nothing to decide: no record either, or an idle cluster would fill its journals
+        }
         final int count = vmList.size();
         ensureScratch(count);
         final HostCapacity peerCapacity = view.capacities[peer];
@@ -607,29 +611,10 @@ public final class HostRuntime implements Agent, AutoCloseable
                 blocked[i] = Rejection.NONE;
             }
         }
-        int limit = balance.maxMovesPerExchange;
-        if (balance.maxConcurrentPerHost > 0)
-        {
-            final int room = balance.maxConcurrentPerHost - outgoing.size();
-            limit = room <= 0 ? -1 : (limit == 0 ? room : Math.min(limit, room));
-        }
-        final boolean differs = load - peerLoad > balance.thresholdFraction * mean;
-        if (!differs && !balance.dryRun)
-        {
-            return; // nothing to decide: no record either, or an idle cluster would fill its journals
-        }
         final BalanceDecision decision = new BalanceDecision(hostId, peer, load, peerLoad,
             balance.thresholdFraction * mean);
-        int moves = 0;
-        if (limit >= 0)
-        {
-            moves = VmSelector.select(balance, load, peerLoad, mean, count, ids, onSource, onPeer, null, blocked,
-                limit, chosen, decision);
-        }
-        else
-        {
-            decision.outcome("concurrent migrations at their limit");
-        }
+        final int moves = VmSelector.select(balance, load, peerLoad, mean, count, ids, onSource, onPeer, null, blocked,
+            limit, chosen, decision);
         decisions.incrementAndGet();
         journal.appendText(RecordType.DECISION, 0, moves > 0 ? ids[chosen[0]] : -1, peer, moves, load, peerLoad,
             decision.toString());
@@ -701,7 +686,6 @@ public final class HostRuntime implements Agent, AutoCloseable
             {
                 // no answer in time: ask the target to resolve it, never guess
                 out.phase = PHASE_RESOLVING;
-                out.resolveAttempts++;
                 out.deadlineNs = now + config.handoffTimeoutNs;
                 sendBuffer.putLong(0, out.migrationId, ORDER);
                 sendBuffer.putLong(8, out.vm.vmId, ORDER);

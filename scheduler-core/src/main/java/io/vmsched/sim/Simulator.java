@@ -543,29 +543,11 @@ public final class Simulator
         meanEstimate[peer] = averaged;
         final double mean = Math.max(averaged, 1e-12);
 
-        final boolean record = balance.dryRun;
-        if (!record && (observed[source] - observed[peer] <= balance.thresholdFraction * mean ||
-            balance.shedOnlyAboveMean && observed[source] <= mean * (1 + balance.sourceExcessFraction)))
+        final boolean record = balance.dryRun; // a dry run records every exchange, with its reason
+        final int limit = balance.movesAllowed(inFlight[source]);
+        if (!record && (limit < 0 || !VmSelector.worthExchanging(balance, observed[source], observed[peer], mean)))
         {
             return;
-        }
-        int limit = balance.maxMovesPerExchange; // 0 = no limit
-        boolean concurrencyFull = false;
-        if (balance.maxConcurrentPerHost > 0)
-        {
-            final int room = balance.maxConcurrentPerHost - inFlight[source];
-            if (room <= 0)
-            {
-                if (!record)
-                {
-                    return;
-                }
-                concurrencyFull = true; // a dry run still records the decision, with the reason
-            }
-            else
-            {
-                limit = limit == 0 ? room : Math.min(limit, room);
-            }
         }
 
         final int count = hostCount[source];
@@ -589,10 +571,6 @@ public final class Simulator
             else if (leftHost[v] == peer && step - leftAt[v] < balance.pingPongGuard)
             {
                 blocked[i] = Rejection.PING_PONG;
-            }
-            else if (concurrencyFull)
-            {
-                blocked[i] = Rejection.CONCURRENCY;
             }
             else
             {

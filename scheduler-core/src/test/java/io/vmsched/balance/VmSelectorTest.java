@@ -86,6 +86,42 @@ class VmSelectorTest
     }
 
     @Test
+    void aSourceWithNoRoomForAnotherMigrationMovesNothingAndSaysWhy()
+    {
+        final BalanceConfig config = config(4);
+        config.maxConcurrentPerHost = 2;
+        assertEquals(-1, config.movesAllowed(2), "no room");
+        assertEquals(1, config.movesAllowed(1), "the room left caps the exchange limit");
+        assertEquals(2, config.movesAllowed(0), "room 2 caps a limit of 4");
+        config.maxConcurrentPerHost = 0;
+        assertEquals(4, config.movesAllowed(7), "no concurrency limit: the exchange limit");
+        config.maxConcurrentPerHost = 2;
+
+        final double[] loads = { 0.4, 0.38 };
+        final Rejection[] blocked = open(2);
+        blocked[0] = Rejection.PING_PONG;
+        final BalanceDecision record = new BalanceDecision(1, 2, 1.0, 0.2, 0.06);
+        assertEquals(0, VmSelector.select(config, 1.0, 0.2, 0.6, 2, new long[] { 10, 11 }, loads, loads, null, blocked,
+            config.movesAllowed(2), chosen, record));
+        assertEquals("concurrent migrations at their limit", record.outcome());
+        assertTrue(record.rejected().contains(new BalanceDecision.Rejected(10, Rejection.PING_PONG)));
+        assertTrue(record.rejected().contains(new BalanceDecision.Rejected(11, Rejection.CONCURRENCY)));
+    }
+
+    @Test
+    void theExchangeGateIsTheDifferenceAndTheSourceAboveTheMean()
+    {
+        final BalanceConfig config = config(1); // threshold 0.1 of the mean
+        assertTrue(VmSelector.worthExchanging(config, 1.0, 0.8, 1.0));
+        assertFalse(VmSelector.worthExchanging(config, 1.0, 0.9, 1.0), "a difference of exactly the threshold");
+        config.shedOnlyAboveMean = true;
+        assertFalse(VmSelector.worthExchanging(config, 0.95, 0.7, 1.0), "below the mean: does not shed");
+        config.sourceExcessFraction = 0.1;
+        assertFalse(VmSelector.worthExchanging(config, 1.05, 0.7, 1.0), "above the mean but not by the excess");
+        assertTrue(VmSelector.worthExchanging(config, 1.15, 0.7, 1.0));
+    }
+
+    @Test
     void blockedCandidatesAreSkippedAndTheDryRunSaysWhy()
     {
         final double[] loads = { 0.4, 0.38, 0.1 };
