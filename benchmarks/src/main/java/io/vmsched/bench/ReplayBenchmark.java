@@ -1,6 +1,7 @@
 package io.vmsched.bench;
 
 import io.vmsched.journal.ChronicleJournal;
+import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
 import io.vmsched.tools.History;
 import io.vmsched.tools.JournalSet;
@@ -79,7 +80,7 @@ public class ReplayBenchmark
                 final int vm = i % vms;
                 final int source = owner[vm];
                 final int target = (source + 1 + i % (HOSTS - 1)) % HOSTS;
-                final long mig = ((long)source << 40) | ++sequence;
+                final long mig = JournalRecord.migrationId(source, ++sequence);
                 journals[source].append(RecordType.MIGRATION_INTENT, mig, vm, target, 0, 0.5, 0.4);
                 journals[source].appendGuest(RecordType.SUSPENDED, mig, vm, target, 1, kind, state);
                 journals[target].appendGuest(RecordType.RECEIVED, mig, vm, source, 1, kind, state);

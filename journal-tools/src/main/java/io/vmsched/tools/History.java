@@ -264,7 +264,7 @@ public final class History implements JournalSet.Handler
         if (m == null)
         {
             // the intent is in a journal not read (another host's, or before a truncation): keep what we know
-            final int source = (int)(r.migrationId() >>> 40);
+            final int source = JournalRecord.migrationSource(r.migrationId());
             m = new Migration(r.migrationId(), r.vmId(), source, r.host() == source ? r.peer() : r.host(), 0);
             migrations.put(r.migrationId(), m);
         }

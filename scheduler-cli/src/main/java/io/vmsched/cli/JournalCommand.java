@@ -71,7 +71,7 @@ final class JournalCommand implements Runnable
         else if (r.type() == RecordType.ADMITTED || r.type() == RecordType.SUSPENDED || r.type() == RecordType.RECEIVED)
         {
             sb.append(",\"kind\":").append(StatCommand.quote(r.guestKind())).append(",\"stateBytes\":")
-                .append(r.guestState().length);
+                .append(r.guestStateLength());
         }
         return sb.append('}').toString();
     }

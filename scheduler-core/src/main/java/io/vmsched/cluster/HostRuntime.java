@@ -8,6 +8,7 @@ import io.vmsched.balance.VmSelector;
 import io.vmsched.dispatch.Dispatcher;
 import io.vmsched.dispatch.Guest;
 import io.vmsched.journal.Journal;
+import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
 import io.vmsched.load.HostCapacity;
 import io.vmsched.load.LoadModel;
@@ -77,7 +78,6 @@ public final class HostRuntime implements Agent, AutoCloseable
     private static final int PHASE_STOPPING = 1;
     private static final int PHASE_AWAIT_ACK = 2;
     private static final int PHASE_RESOLVING = 3;
-    private static final int MIGRATION_SEQUENCE_BITS = 40;
 
     private final int hostId;
     private final HostConfig config;
@@ -647,7 +647,7 @@ public final class HostRuntime implements Agent, AutoCloseable
     private void startMigration(final Vm vm, final int peer, final double loadHere, final double loadThere,
         final long now)
     {
-        final long migrationId = ((long)hostId << MIGRATION_SEQUENCE_BITS) | ++migrationSequence;
+        final long migrationId = JournalRecord.migrationId(hostId, ++migrationSequence);
         final Outgoing out = new Outgoing(migrationId, vm, peer, now);
         journal.append(RecordType.MIGRATION_INTENT, migrationId, vm.vmId, peer, 0, loadHere, loadThere);
         vm.out = out;
@@ -746,7 +746,7 @@ public final class HostRuntime implements Agent, AutoCloseable
 
     private long watermark()
     {
-        long lowest = ((long)hostId << MIGRATION_SEQUENCE_BITS) | (migrationSequence + 1);
+        long lowest = JournalRecord.migrationId(hostId, migrationSequence + 1);
         for (int i = 0, n = outgoing.size(); i < n; i++)
         {
             lowest = Math.min(lowest, outgoing.get(i).migrationId);
@@ -939,7 +939,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         while (keys.hasNext())
         {
             final long migrationId = keys.nextValue();
-            if ((migrationId >>> MIGRATION_SEQUENCE_BITS) == source && migrationId < watermark)
+            if (JournalRecord.migrationSource(migrationId) == source && migrationId < watermark)
             {
                 keys.remove();
             }

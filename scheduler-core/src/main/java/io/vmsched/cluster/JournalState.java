@@ -63,7 +63,6 @@ final class JournalState
     private final List<Long> activatedHere = new ArrayList<>();
     private final List<Long> refusedHere = new ArrayList<>();
     private long maxSequence;
-    static final long SEQUENCE_MASK = (1L << 40) - 1;
 
     static JournalState replay(final Journal journal)
     {
@@ -86,7 +85,7 @@ final class JournalState
                 break;
             case MIGRATION_INTENT:
                 pendingOut.put(migrationId, new Pending(migrationId, vmId, record.peer(), 0, null, null));
-                maxSequence = Math.max(maxSequence, migrationId & SEQUENCE_MASK);
+                maxSequence = Math.max(maxSequence, JournalRecord.migrationSequence(migrationId));
                 break;
             case SUSPENDED:
             {
@@ -106,7 +105,7 @@ final class JournalState
                 {
                     pendingIn.remove(migrationId);
                 }
-                if ((migrationId >>> 40) != record.host())
+                if (JournalRecord.migrationSource(migrationId) != record.host())
                 {
                     refusedHere.add(migrationId); // a target's refusal stands: a late transfer must not activate
                 }

@@ -20,7 +20,8 @@ import java.util.zip.CRC32C;
  *   8     4    CRC32C of bytes 0-7 and of every byte from offset 12 to the end of the payload
  *  12     8    timestamp, ns since the epoch
  *  20     4    host id (the journal's owner)
- *  24     8    migration id (0 if none)
+ *  24     8    migration id (0 if none): the source host id above the low 40 bits, its own
+ *              sequence number in them ({@link #migrationId(int, long)})
  *  32     8    vm id (-1 if none)
  *  40     4    peer host id (-1 if none)
  *  44     4    aux (a count or flag; its meaning depends on the type)
@@ -37,6 +38,8 @@ public final class JournalRecord
 {
     /** Schema version written by this code. */
     public static final int VERSION = 1;
+    /** Low bits of a migration id that number the source's migrations; the source host id is above them. */
+    public static final int MIGRATION_SEQUENCE_BITS = 40;
     /** Length of the fixed header. */
     public static final int HEADER_LENGTH = 64;
     /** The largest payload a record may carry (a guest's state must fit): a quarter of a journal block, less the header. */
@@ -162,6 +165,34 @@ public final class JournalRecord
         return buffer.getInt(HOST_OFFSET, ORDER);
     }
 
+    /**
+     * @param sourceHost the migration's source host.
+     * @param sequence   the source's own number for it, from 1.
+     * @return the migration id, unique in the cluster.
+     */
+    public static long migrationId(final int sourceHost, final long sequence)
+    {
+        return ((long)sourceHost << MIGRATION_SEQUENCE_BITS) | sequence;
+    }
+
+    /**
+     * @param migrationId a migration id.
+     * @return its source host.
+     */
+    public static int migrationSource(final long migrationId)
+    {
+        return (int)(migrationId >>> MIGRATION_SEQUENCE_BITS);
+    }
+
+    /**
+     * @param migrationId a migration id.
+     * @return the source's sequence number in it.
+     */
+    public static long migrationSequence(final long migrationId)
+    {
+        return migrationId & ((1L << MIGRATION_SEQUENCE_BITS) - 1);
+    }
+
     /** @return the migration's id, 0 if none. */
     public long migrationId()
     {
@@ -226,10 +257,15 @@ public final class JournalRecord
     /** @return a copy of the guest state of a payload that carries a guest. */
     public byte[] guestState()
     {
-        final int kindLength = buffer.getShort(headerLength, ORDER) & 0xFFFF;
-        final byte[] state = new byte[payloadLength - 2 - kindLength];
-        buffer.getBytes(headerLength + 2 + kindLength, state);
+        final byte[] state = new byte[guestStateLength()];
+        buffer.getBytes(headerLength + payloadLength - state.length, state);
         return state;
+    }
+
+    /** @return the length of the guest state of a payload that carries a guest, without copying it. */
+    public int guestStateLength()
+    {
+        return payloadLength - 2 - (buffer.getShort(headerLength, ORDER) & 0xFFFF);
     }
 
     /**
@@ -278,8 +314,7 @@ public final class JournalRecord
         }
         else if (type == RecordType.ADMITTED || type == RecordType.SUSPENDED || type == RecordType.RECEIVED)
         {
-            out.append(" kind=").append(guestKind()).append(" state=").append(payloadLength - 2 -
-                (buffer.getShort(headerLength, ORDER) & 0xFFFF)).append('B');
+            out.append(" kind=").append(guestKind()).append(" state=").append(guestStateLength()).append('B');
         }
         else if (type == RecordType.LOAD_SNAPSHOT)
         {
