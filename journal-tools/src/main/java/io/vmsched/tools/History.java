@@ -44,8 +44,6 @@ public final class History implements JournalSet.Handler
         public String abortReason;
         public boolean resolvedByRecovery;
         public boolean inDoubt;
-        boolean abortedAtSource;
-        boolean intentSeen;
 
         Migration(final long id, final long vmId, final int source, final int target, final long intentNs)
         {
@@ -61,6 +59,12 @@ public final class History implements JournalSet.Handler
         {
             return activatedNs != 0;
         }
+
+        /** @return whether the source journaled no end (committed or aborted) for it yet. */
+        public boolean open()
+        {
+            return committedNs == 0 && abortedNs == 0;
+        }
     }
 
     /** A host's load at a moment, from its LOAD_SNAPSHOT records. */
@@ -71,7 +75,6 @@ public final class History implements JournalSet.Handler
     private final Map<Long, Integer> owners = new HashMap<>();
     private final TreeSet<Long> everAdmitted = new TreeSet<>();
     private final Map<Long, Migration> migrations = new LinkedHashMap<>();
-    private final Map<Integer, Double> loads = new TreeMap<>();
     private final List<LoadPoint> loadPoints = new ArrayList<>();
     private final Map<String, Long> decisions = new TreeMap<>();
     private final Map<String, Long> abortReasons = new TreeMap<>();
@@ -79,10 +82,8 @@ public final class History implements JournalSet.Handler
     private long stopAtNs = Long.MAX_VALUE;
     private long stopAfterFirstNs = -1;
     private String violation;
-    private long violationSeq = -1;
     private long lost;
     private long duplicated;
-    private long records;
     private long firstNs;
     private long lastNs;
     private long lastSeq = -1;
@@ -126,14 +127,12 @@ public final class History implements JournalSet.Handler
     @Override
     public boolean onRecord(final long seq, final int host, final long index, final JournalRecord r)
     {
-        final long stamp = r.timestampNs();
-        if (seq > stopAt || stamp > stopAtNs || stopAfterFirstNs >= 0 && firstNs != 0 && stamp > firstNs + stopAfterFirstNs)
+        final long t = r.timestampNs();
+        if (seq > stopAt || t > stopAtNs || stopAfterFirstNs >= 0 && firstNs != 0 && t > firstNs + stopAfterFirstNs)
         {
             return false;
         }
-        records++;
-        lastSeq = seq;
-        final long t = r.timestampNs();
+        lastSeq = seq; // record numbers run from 0 without gaps: lastSeq + 1 records applied
         if (firstNs == 0)
         {
             firstNs = t;
@@ -167,16 +166,7 @@ public final class History implements JournalSet.Handler
                 {
                     violate(seq, host, index, "host " + host + " starts migrating vm " + vm + " owned by " + owner, false);
                 }
-                final Migration known = migrations.get(r.migrationId());
-                if (known == null)
-                {
-                    migrations.put(r.migrationId(), new Migration(r.migrationId(), vm, host, r.peer(), t));
-                }
-                else
-                {
-                    known.intentNs = t; // a later step sorted first (clocks): keep what it recorded
-                }
-                migrations.get(r.migrationId()).intentSeen = true;
+                step(r).intentNs = t; // step() knows it already if a later step sorted first (clocks)
                 break;
             }
             case SUSPENDED:
@@ -193,7 +183,7 @@ public final class History implements JournalSet.Handler
                     violate(seq, host, index, "migration " + hex(m.id) + " of vm " + vm + " activated at host " + host +
                         ", not at its target " + m.target, false);
                 }
-                if (m.abortedAtSource)
+                if (m.abortedNs != 0)
                 {
                     violate(seq, host, index, "vm " + vm + " activated at host " + host + " after its source aborted " +
                         "the migration: it would run in two places", false);
@@ -234,8 +224,7 @@ public final class History implements JournalSet.Handler
                         violate(seq, host, index, "host " + host + " aborted migration " + hex(m.id) + " of vm " + vm +
                             " after host " + m.target + " activated it: it would run in two places", false);
                     }
-                    m.abortedAtSource = true;
-                    m.abortedNs = t;
+                    m.abortedNs = t; // only the source's abort ends the migration
                     m.abortReason = r.text();
                     abortReasons.merge(reasonKey(m.abortReason), 1L, Long::sum);
                 }
@@ -245,7 +234,6 @@ public final class History implements JournalSet.Handler
                 step(r).resolvedByRecovery = true;
                 break;
             case LOAD_SNAPSHOT:
-                loads.put(host, r.a());
                 loadPoints.add(new LoadPoint(t, host, r.a(), r.aux()));
                 break;
             case DECISION:
@@ -301,7 +289,6 @@ public final class History implements JournalSet.Handler
         if (violation == null)
         {
             violation = "record " + seq + " (host " + host + ", index " + index + "): " + what;
-            violationSeq = seq;
         }
     }
 
@@ -314,7 +301,7 @@ public final class History implements JournalSet.Handler
     {
         for (final Migration m : migrations.values())
         {
-            if (m.committedNs == 0 && m.abortedNs == 0 && m.intentSeen)
+            if (m.open() && m.intentNs != 0)
             {
                 m.inDoubt = true; // ownership already follows ACTIVATED (or its absence)
             }
@@ -322,7 +309,11 @@ public final class History implements JournalSet.Handler
         return this;
     }
 
-    static String hex(final long id)
+    /**
+     * @param id a migration id.
+     * @return it as the tools print it, {@code 0x} and hex digits.
+     */
+    public static String hex(final long id)
     {
         return "0x" + Long.toHexString(id);
     }
@@ -336,7 +327,7 @@ public final class History implements JournalSet.Handler
     /** @return records applied. */
     public long records()
     {
-        return records;
+        return lastSeq + 1;
     }
 
     /** @return the last record number applied. */
@@ -396,6 +387,11 @@ public final class History implements JournalSet.Handler
     /** @return each host's last journaled load. */
     public Map<Integer, Double> loads()
     {
+        final Map<Integer, Double> loads = new TreeMap<>();
+        for (final LoadPoint point : loadPoints)
+        {
+            loads.put(point.host(), point.load());
+        }
         return loads;
     }
 
@@ -473,7 +469,7 @@ public final class History implements JournalSet.Handler
     /** @return the one-line summary {@code verify} prints. */
     public String summary()
     {
-        return "verified: " + records + " records, " + vmsAdmitted() + " vms, " + migrationsCommitted() + " migrations, " +
+        return "verified: " + records() + " records, " + vmsAdmitted() + " vms, " + migrationsCommitted() + " migrations, " +
             lost + " lost, " + duplicated + " duplicated, " + inDoubt() + " in doubt";
     }
 }

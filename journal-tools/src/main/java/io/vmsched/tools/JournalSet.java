@@ -4,6 +4,9 @@ import io.vmsched.journal.ChronicleJournal;
 import io.vmsched.journal.JournalCorruptException;
 import io.vmsched.journal.JournalRecord;
 
+import org.agrona.concurrent.EpochNanoClock;
+import org.agrona.concurrent.SystemEpochNanoClock;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,38 +38,26 @@ public final class JournalSet implements AutoCloseable
         boolean onRecord(long seq, int host, long index, JournalRecord record);
     }
 
-    private final Path root;
     private final int[] hostIds;
     private final ChronicleJournal[] journals;
 
     private JournalSet(final Path root, final int[] hostIds)
     {
-        this.root = root;
         this.hostIds = hostIds;
         this.journals = new ChronicleJournal[hostIds.length];
-        try
+        for (int i = 0; i < hostIds.length; i++)
         {
-            for (int i = 0; i < hostIds.length; i++)
+            try
             {
                 journals[i] = ChronicleJournal.openReadOnly(root.resolve(Integer.toString(hostIds[i])), hostIds[i]);
             }
+            catch (final RuntimeException ex)
+            {
+                close();
+                throw new IllegalArgumentException("cannot open the journal of host " + hostIds[i] + " in " + root + ": " +
+                    ex.getMessage(), ex);
+            }
         }
-        catch (final RuntimeException ex)
-        {
-            close();
-            throw new IllegalArgumentException("cannot open the journal of host " + hostIds[journalsOpened()] + " in " +
-                root + ": " + ex.getMessage(), ex);
-        }
-    }
-
-    private int journalsOpened()
-    {
-        int n = 0;
-        while (n < journals.length && journals[n] != null)
-        {
-            n++;
-        }
-        return Math.min(n, journals.length - 1);
     }
 
     /**
@@ -115,12 +106,6 @@ public final class JournalSet implements AutoCloseable
         }
     }
 
-    /** @return the directory holding the hosts' journals. */
-    public Path root()
-    {
-        return root;
-    }
-
     /** @return the hosts found, ascending. */
     public int[] hosts()
     {
@@ -154,9 +139,9 @@ public final class JournalSet implements AutoCloseable
         final ChronicleJournal.Cursor[] cursors = new ChronicleJournal.Cursor[n];
         final boolean[] has = new boolean[n];
         failure = null;
-        // a consistent cut: only records stamped before the read began (less a margin for appends in
-        // progress), so a host whose journal looked finished cannot hide a record another host follows up
-        cutoffNs = System.currentTimeMillis() * 1_000_000L - CUT_MARGIN_NS;
+        // a consistent cut: only records stamped before the read began (by the journals' own clock), so
+        // a host whose journal looked finished cannot hide a record another host follows up
+        cutoffNs = CLOCK.nanoTime();
         long seq = 0;
         try
         {
@@ -171,10 +156,6 @@ public final class JournalSet implements AutoCloseable
                 long bestTime = Long.MAX_VALUE;
                 for (int i = 0; i < n; i++)
                 {
-                    if (has[i] && cursors[i].record().timestampNs() > cutoffNs)
-                    {
-                        has[i] = false; // written after the cut
-                    }
                     if (has[i] && cursors[i].record().timestampNs() < bestTime)
                     {
                         best = i;
@@ -211,13 +192,13 @@ public final class JournalSet implements AutoCloseable
 
     private JournalCorruptException failure;
     private long cutoffNs;
-    private static final long CUT_MARGIN_NS = 0; // an append stamped just before the cut may still be missed: microseconds
+    private static final EpochNanoClock CLOCK = new SystemEpochNanoClock(); // the clock ChronicleJournal stamps with
 
     private boolean advance(final ChronicleJournal.Cursor cursor)
     {
         try
         {
-            return cursor.next();
+            return cursor.next() && cursor.record().timestampNs() <= cutoffNs; // later: written after the cut
         }
         catch (final JournalCorruptException ex)
         {

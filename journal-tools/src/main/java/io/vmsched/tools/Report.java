@@ -43,17 +43,14 @@ public final class Report
             .append(escape(history.summary())).append("</p>");
 
         final Map<Integer, List<History.LoadPoint>> byHost = new TreeMap<>();
-        for (final History.LoadPoint p : history.loadPoints())
-        {
-            byHost.computeIfAbsent(p.host(), h -> new ArrayList<>()).add(p);
-        }
-        final long t0 = history.firstNs();
-        final double span = Math.max(1e-9, (history.lastNs() - t0) / 1e9);
         double maxLoad = 1e-9;
         for (final History.LoadPoint p : history.loadPoints())
         {
+            byHost.computeIfAbsent(p.host(), h -> new ArrayList<>()).add(p);
             maxLoad = Math.max(maxLoad, p.load());
         }
+        final long t0 = history.firstNs();
+        final double span = Math.max(1e-9, (history.lastNs() - t0) / 1e9);
 
         out.append("<h2>Load of each host</h2><div class=\"legend\">");
         for (final int host : byHost.keySet())
@@ -84,17 +81,26 @@ public final class Report
         out.append("</svg>");
 
         // CV over time: at each snapshot, the CV of every host's latest load
-        final Map<Integer, Double> latest = new TreeMap<>();
+        final Map<Integer, Integer> position = new TreeMap<>();
+        for (final int host : byHost.keySet())
+        {
+            position.put(host, position.size());
+        }
+        final double[] latest = new double[byHost.size()];
+        final boolean[] seen = new boolean[latest.length];
+        int seenCount = 0;
         final StringBuilder cvPoints = new StringBuilder();
         final List<double[]> cvs = new ArrayList<>();
         double maxCv = 1e-9;
         for (final History.LoadPoint p : history.loadPoints())
         {
-            latest.put(p.host(), p.load());
-            if (latest.size() == byHost.size())
+            final int i = position.get(p.host());
+            latest[i] = p.load();
+            seenCount += seen[i] ? 0 : 1;
+            seen[i] = true;
+            if (seenCount == latest.length)
             {
-                final double[] loads = latest.values().stream().mapToDouble(Double::doubleValue).toArray();
-                final double cv = Simulator.cv(loads);
+                final double cv = Simulator.cv(latest);
                 cvs.add(new double[] { x(p.timeNs(), t0, span), cv });
                 maxCv = Math.max(maxCv, cv);
             }

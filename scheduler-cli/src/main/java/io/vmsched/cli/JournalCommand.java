@@ -82,9 +82,9 @@ final class JournalCommand implements Runnable
     }
 
     /** Reads every record into a history, with progress on a terminal. */
-    static History history(final Path dir, final long stopAt)
+    static History history(final Path dir)
     {
-        return history(dir, new History(stopAt));
+        return history(dir, new History());
     }
 
     static History history(final Path dir, final History history)
@@ -184,20 +184,20 @@ final class JournalCommand implements Runnable
             final PrintWriter out = spec.commandLine().getOut();
             out.printf(Locale.ROOT, "at record %d (%s):%n", h.lastSeq(), h.lastSeq() < 0 ? "before any" : time(h.lastNs()));
             final Map<Integer, List<Long>> byHost = new TreeMap<>();
-            h.loads().keySet().forEach(host -> byHost.put(host, new ArrayList<>()));
+            final Map<Integer, Double> loads = h.loads();
+            loads.keySet().forEach(host -> byHost.put(host, new ArrayList<>()));
             h.owners().forEach((vm, host) -> byHost.computeIfAbsent(host, x -> new ArrayList<>()).add(vm));
             for (final Map.Entry<Integer, List<Long>> e : byHost.entrySet())
             {
-                final Double load = h.loads().get(e.getKey());
+                final Double load = loads.get(e.getKey());
                 out.printf(Locale.ROOT, "host %d: load %s, %d vms %s%n", e.getKey(),
                     load == null ? "-" : String.format(Locale.ROOT, "%.3f", load), e.getValue().size(), e.getValue());
             }
             for (final History.Migration m : h.migrations())
             {
-                if (m.committedNs == 0 && m.abortedNs == 0)
+                if (m.open())
                 {
-                    out.printf(Locale.ROOT, "in flight: migration %s of vm %d, host %d -> %d%s%n", "0x" +
-                        Long.toHexString(m.id), m.vmId, m.source, m.target, m.committed() ? " (activated at the target)" : "");
+                    out.printf(Locale.ROOT, "in flight: migration %s of vm %d, host %d -> %d%s%n", History.hex(m.id), m.vmId, m.source, m.target, m.committed() ? " (activated at the target)" : "");
                 }
             }
             out.flush();
@@ -252,7 +252,7 @@ final class JournalCommand implements Runnable
         @Override
         public Integer call()
         {
-            final History h = history(dir, Long.MAX_VALUE);
+            final History h = history(dir);
             final PrintWriter out = spec.commandLine().getOut();
             if (h.violation() != null)
             {
@@ -292,8 +292,8 @@ final class JournalCommand implements Runnable
                     if (r.type() == RecordType.MIGRATION_INTENT)
                     {
                         start[0] = r.timestampNs();
-                        out.printf(Locale.ROOT, "%s  migration 0x%s: host %d -> host %d%n", time(r.timestampNs()),
-                            Long.toHexString(r.migrationId()), host, r.peer());
+                        out.printf(Locale.ROOT, "%s  migration %s: host %d -> host %d%n", time(r.timestampNs()),
+                            History.hex(r.migrationId()), host, r.peer());
                     }
                     else if (r.migrationId() != 0 && start[0] != 0)
                     {
@@ -327,7 +327,7 @@ final class JournalCommand implements Runnable
         @Override
         public void run()
         {
-            final History h = history(dir, Long.MAX_VALUE);
+            final History h = history(dir);
             final PrintWriter out = spec.commandLine().getOut();
             out.printf(Locale.ROOT, "%d records over %.1f s, %d vms; migrations: %d committed, %d aborted, %d in doubt, " +
                 "%d resolved by recovery%n", h.records(), (h.lastNs() - h.firstNs()) / 1e9, h.vmsAdmitted(),
@@ -361,7 +361,7 @@ final class JournalCommand implements Runnable
         @Override
         public void run()
         {
-            final History h = history(dir, Long.MAX_VALUE);
+            final History h = history(dir);
             try
             {
                 Files.writeString(outFile, Report.html(h, dir.toAbsolutePath().toString()), StandardCharsets.UTF_8);

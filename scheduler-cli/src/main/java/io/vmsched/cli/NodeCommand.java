@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * {@code vmsched node}: one real host on this machine, measured through OSHI, journaling like the
@@ -125,13 +126,13 @@ final class NodeCommand implements Runnable
                 }
             }
             final long deadline = System.nanoTime() + 10_000_000_000L;
-            while (cluster.placement().size() < guests + bindings.size() || cluster.host(0).vmCount() < guests + bindings.size())
+            while (cluster.host(0).vmCount() < guests + bindings.size()) // admit reserved each id at once
             {
                 if (System.nanoTime() - deadline > 0)
                 {
                     throw new IllegalStateException("admissions did not complete in 10 s");
                 }
-                Thread.onSpinWait();
+                LockSupport.parkNanos(1_000_000L);
             }
             counters = CountersFile.create(data, 64 + 5 * bindings.size(), periodMs);
             try

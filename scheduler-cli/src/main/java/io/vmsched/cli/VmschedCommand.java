@@ -52,17 +52,12 @@ public final class VmschedCommand implements Runnable
         commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
         {
-            if (ex instanceof io.vmsched.journal.JournalCorruptException)
+            final boolean corrupt = ex instanceof io.vmsched.journal.JournalCorruptException;
+            if (corrupt || ex instanceof IllegalArgumentException || ex instanceof IllegalStateException)
             {
                 cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
                 cmd.getErr().flush();
-                return 1; // what was readable before the bad record has been shown
-            }
-            if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException)
-            {
-                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
-                cmd.getErr().flush();
-                return 2;
+                return corrupt ? 1 : 2; // a broken journal: what was readable before the bad record has been shown
             }
             throw ex;
         });
