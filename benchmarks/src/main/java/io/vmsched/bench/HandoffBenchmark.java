@@ -6,6 +6,7 @@ import io.vmsched.dispatch.Guest;
 import io.vmsched.dispatch.SliceContext;
 import io.vmsched.journal.ChronicleJournal;
 import io.vmsched.journal.RecordType;
+import org.agrona.IoUtil;
 import org.agrona.concurrent.YieldingIdleStrategy;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,10 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 
 /**
  * The handoff's costs, as JMH sample-time distributions (median and p99 in the output):
@@ -152,6 +151,7 @@ public class HandoffBenchmark
             config.host.inboxBytes = 16 << 20; // room for a 1 MiB state (a message may take an eighth)
             config.host.agentIdleStrategy = YieldingIdleStrategy::new;
             config.host.workers = 1;
+            config.guests.register(StateGuest.class.getName(), StateGuest::new); // no reflection in the handoff
             cluster = Cluster.start(config);
             cluster.admit(0, 1, 1, new StateGuest(stateBytes));
             while (cluster.host(0).vmCount() != 1)
@@ -200,11 +200,8 @@ public class HandoffBenchmark
         return before;
     }
 
-    static void delete(final Path dir) throws IOException
+    static void delete(final Path dir)
     {
-        try (Stream<Path> paths = Files.walk(dir))
-        {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        IoUtil.delete(dir.toFile(), false);
     }
 }

@@ -1,5 +1,7 @@
 package io.vmsched.bench;
 
+import io.vmsched.cluster.ClusterConfig;
+import io.vmsched.guest.PacedBurnerGuest;
 import io.vmsched.journal.ChronicleJournal;
 import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
@@ -20,6 +22,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -61,9 +64,9 @@ public class ReplayBenchmark
             final ChronicleJournal[] journals = new ChronicleJournal[HOSTS];
             for (int h = 0; h < HOSTS; h++)
             {
-                journals[h] = ChronicleJournal.open(dir.resolve("journal").resolve(Integer.toString(h)), h);
+                journals[h] = ChronicleJournal.open(ClusterConfig.of(HOSTS, dir).journalDir(h), h);
             }
-            final byte[] kind = "paced-burner".getBytes();
+            final byte[] kind = PacedBurnerGuest.KIND.getBytes(StandardCharsets.UTF_8);
             final byte[] state = new byte[44];
             final int vms = 64;
             final int[] owner = new int[vms];
@@ -139,7 +142,7 @@ public class ReplayBenchmark
         for (int h = 0; h < HOSTS; h++)
         {
             try (net.openhft.chronicle.queue.ChronicleQueue queue = net.openhft.chronicle.queue.impl.single
-                .SingleChronicleQueueBuilder.binary(journals.dir.resolve("journal").resolve(Integer.toString(h)))
+                .SingleChronicleQueueBuilder.binary(ClusterConfig.of(HOSTS, journals.dir).journalDir(h))
                 .readOnly(true).build();
                 net.openhft.chronicle.queue.ExcerptTailer tailer = queue.createTailer())
             {

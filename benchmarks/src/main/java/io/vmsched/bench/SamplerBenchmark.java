@@ -24,6 +24,9 @@ import java.util.concurrent.TimeUnit;
  * {@code hostSample} (CPU ticks, memory, every disk and network interface, load average) and
  * {@code processSample} (one process's CPU time, resident memory, storage bytes: this JVM's own),
  * against {@code baselineOperatingSystemMXBean}, the JDK's own reading of this process's CPU time.
+ * OSHI caches the CPU ticks for 300 ms, so {@code hostSample} in a tight loop mostly reads its cache;
+ * {@code hostSampleCold} waits 350 ms (outside the timing) before each sample, as the agent's
+ * once-a-second sample finds it.
  * Run: {@code java -jar benchmarks/target/benchmarks.jar SamplerBenchmark -prof gc}.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -51,6 +54,35 @@ public class SamplerBenchmark
             process = new ProcessSampler();
             os = (com.sun.management.OperatingSystemMXBean)ManagementFactory.getOperatingSystemMXBean();
         }
+    }
+
+    /** A host sampler whose caches have expired before each sample. */
+    @State(Scope.Thread)
+    public static class ColdHost
+    {
+        HostSampler host;
+        final HostSample hostSample = new HostSample();
+
+        @Setup(Level.Trial)
+        public void create()
+        {
+            host = new HostSampler();
+        }
+
+        @Setup(Level.Invocation)
+        public void letCachesExpire() throws InterruptedException
+        {
+            Thread.sleep(350);
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.SingleShotTime)
+    @Warmup(iterations = 3, batchSize = 1)
+    @Measurement(iterations = 20, batchSize = 1)
+    public HostSample hostSampleCold(final ColdHost s)
+    {
+        return s.host.sample(s.hostSample);
     }
 
     @Benchmark

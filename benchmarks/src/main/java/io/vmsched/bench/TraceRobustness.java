@@ -96,7 +96,7 @@ public final class TraceRobustness
 
     private static int hosts(final Workload workload)
     {
-        return (workload.vms() + 9) / 10;
+        return Traces.defaultHosts(workload.vms());
     }
 
     private static double[] average(final Workload workload, final Simulator.Policy policy, final int seeds)

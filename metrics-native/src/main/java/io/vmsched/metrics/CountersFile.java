@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * memory-mapped file, as Aeron's CnC file, so another process ({@code vmsched stat}) reads every
  * host's figures without touching the runtime. Layout:
  * <pre>
- *  0   int   magic "VMSC"
+ *  0   int   magic "VMCT" (not the schedule file's "VMSC": neither reader accepts the other's file)
  *  4   int   layout version (1)
  *  8   long  pid of the writing process
  *  16  long  start, ms since the epoch
@@ -45,7 +45,7 @@ public final class CountersFile implements AutoCloseable
     /** A figure in thousandths. */
     public static final int TYPE_MILLI = 5;
 
-    static final int MAGIC = 0x56_4D_53_43;
+    static final int MAGIC = 0x56_4D_43_54;
     static final int VERSION = 1;
     static final int PID_OFFSET = 8;
     static final int START_OFFSET = 16;

@@ -6,6 +6,7 @@ import org.agrona.concurrent.status.CountersReader;
 
 import java.io.File;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
 /**
@@ -66,7 +67,7 @@ public final class CountersFileReader implements AutoCloseable
         final MappedByteBuffer mapped;
         try
         {
-            mapped = IoUtil.mapExistingFile(file, "counters");
+            mapped = IoUtil.mapExistingFile(file, FileChannel.MapMode.READ_ONLY, "counters"); // a reader never writes
         }
         catch (final RuntimeException ex)
         {

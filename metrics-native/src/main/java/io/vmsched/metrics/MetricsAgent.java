@@ -66,7 +66,6 @@ public final class MetricsAgent implements Agent, AutoCloseable
     private final int[][] hosts;
     private AgentRunner runner;
     private long nextNs;
-    private volatile long samples;
 
     /**
      * @param cluster  the hosts whose figures to publish.
@@ -142,19 +141,24 @@ public final class MetricsAgent implements Agent, AutoCloseable
             return 0;
         }
         nextNs = now + periodNs;
-        try
-        {
-            sampleOnce();
-        }
-        finally
-        {
-            counters.heartbeat(); // alive even if a sample failed (the failure is logged)
-        }
+        sampleOnce();
         return 1;
     }
 
     /** Take one sample of everything and publish it. Agent thread (or a test's, before start). */
     public void sampleOnce()
+    {
+        try
+        {
+            sampleEverything();
+        }
+        finally
+        {
+            counters.heartbeat(); // alive even if a sample failed (the agent's error handler logs it)
+        }
+    }
+
+    private void sampleEverything()
     {
         final HostSample s = hostSampler.sample(hostSample);
         set(machine[0], (long)(s.cpuUtilisation * 1e6));
@@ -231,19 +235,11 @@ public final class MetricsAgent implements Agent, AutoCloseable
             b.lastWrite = b.sample.bytesWritten;
             b.lastNs = now;
         }
-        counters.heartbeat();
-        samples++;
     }
 
     private void set(final int id, final long value)
     {
         counters.set(id, value);
-    }
-
-    /** @return samples taken. */
-    public long samples()
-    {
-        return samples;
     }
 
     @Override

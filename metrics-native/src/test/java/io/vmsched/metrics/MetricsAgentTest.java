@@ -117,5 +117,13 @@ class MetricsAgentTest
         java.nio.file.Files.write(dir.resolve("counters.dat"), garbage);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> CountersFileReader.open(dir)).getMessage()
             .contains("is not a vmsched counters file"));
+
+        // a schedule file copied in by mistake: same family of headers, not a counters file
+        final java.nio.ByteBuffer schedule = java.nio.ByteBuffer.allocate(4096).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        schedule.putInt(io.vmsched.schedule.ScheduleDescriptor.MAGIC_OFFSET, io.vmsched.schedule.ScheduleDescriptor.MAGIC);
+        schedule.putInt(io.vmsched.schedule.ScheduleDescriptor.VERSION_OFFSET, io.vmsched.schedule.ScheduleDescriptor.LAYOUT_VERSION);
+        java.nio.file.Files.write(dir.resolve("counters.dat"), schedule.array());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CountersFileReader.open(dir)).getMessage()
+            .contains("is not a vmsched counters file"));
     }
 }

@@ -134,7 +134,7 @@ final class SimulateCommand implements Runnable
         // settings for static synthetic loads, the tuned trace settings for traces.
         final Simulator.Config config = trace != null ? Simulator.Config.traces() : Simulator.Config.claims();
         config.policy = Simulator.Policy.parse(policy);
-        config.hosts = hosts > 0 ? hosts : (trace != null ? (workload.vms() + 9) / 10 : 50);
+        config.hosts = hosts > 0 ? hosts : (trace != null ? Traces.defaultHosts(workload.vms()) : 50);
         config.steps = steps;
         if (rounds != null)
         {

@@ -46,6 +46,18 @@ public final class Traces
     }
 
     /**
+     * The cluster a trace runs on when none is given: ten VMs a host, rounded up (as the PlanetLab
+     * studies size it).
+     *
+     * @param vms the trace's VMs.
+     * @return hosts.
+     */
+    public static int defaultHosts(final int vms)
+    {
+        return (vms + 9) / 10;
+    }
+
+    /**
      * Read a PlanetLab directory.
      *
      * @param dir the directory.
@@ -191,7 +203,7 @@ public final class Traces
             provisionedMemory += vmProvisionedMemory;
             peakIo += vmPeakIo;
         }
-        final int hostCount = hosts > 0 ? hosts : (files.size() + 9) / 10;
+        final int hostCount = hosts > 0 ? hosts : defaultHosts(files.size());
         final HostCapacity capacity = new HostCapacity(
             Math.max(provisionedCpu / hostCount, 1e-3), 1, Math.max(peakIo / hostCount, 1), Math.max(provisionedMemory / hostCount, 1));
         return new Workload("bitbrains " + dir, cpu, io, memory, LoadWeights.DEFAULT, capacity);
