@@ -31,7 +31,10 @@ import java.util.concurrent.TimeUnit;
  *     <li>{@code exchange}: one host's decision, peer pick plus the VM nearest half the difference
  *     among its {@code vmsPerHost} candidates (the per-exchange work a host agent does each period);</li>
  *     <li>{@code simulateStep}: one whole simulator step of 10,000 hosts and 200,000 VMs (every host
- *     performs one exchange), in milliseconds.</li>
+ *     performs one exchange), in milliseconds;</li>
+ *     <li>{@code baselineNearestScan}: the same peer pick and one bare scan for the load nearest half
+ *     the difference, with none of the selector's guards, gate or record: the floor the selector's
+ *     cost is measured against.</li>
  * </ul>
  * Run: {@code java -jar benchmarks/target/benchmarks.jar BalanceBenchmark -prof gc}.
  */
@@ -111,6 +114,27 @@ public class BalanceBenchmark
         Arrays.fill(state.blocked, Rejection.NONE);
         return VmSelector.select(state.config, 1.0, state.hostLoads[peer], 0.65, state.vmsPerHost, null,
             state.onSource, state.onPeer, null, state.blocked, 1, state.chosen, null);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public int baselineNearestScan(final Exchange state)
+    {
+        final int peer = state.peers.pick(7, state.hostLoads.length);
+        final double half = (1.0 - state.hostLoads[peer]) / 2;
+        int best = -1;
+        double bestDistance = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < state.vmsPerHost; i++)
+        {
+            final double distance = Math.abs(state.onSource[i] - half);
+            if (distance < bestDistance)
+            {
+                bestDistance = distance;
+                best = i;
+            }
+        }
+        return best;
     }
 
     @Benchmark
