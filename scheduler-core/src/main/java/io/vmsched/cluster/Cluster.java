@@ -4,13 +4,11 @@ import io.vmsched.dispatch.Guest;
 import io.vmsched.journal.ChronicleJournal;
 import io.vmsched.journal.Journal;
 import io.vmsched.sim.Simulator;
-import org.agrona.collections.LongHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -29,7 +27,6 @@ import java.util.TreeMap;
 public final class Cluster implements AutoCloseable
 {
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
-    private static final int TRANSFER_HEADER = 34;
 
     private final ClusterConfig config;
     private final ClusterView view;
@@ -49,18 +46,14 @@ public final class Cluster implements AutoCloseable
         checkNoOtherHosts(config);
         try
         {
-            final Map<Integer, LongHashSet> activated = new HashMap<>();
             final JournalState[] states = new JournalState[config.hosts];
             for (int h = 0; h < config.hosts; h++)
             {
                 journals[h] = ChronicleJournal.open(config.journalDir(h), h);
                 states[h] = JournalState.replay(journals[h]); // once: recovery below uses the same state
-                final LongHashSet set = new LongHashSet();
-                set.addAll(states[h].activatedHere());
-                activated.put(h, set);
             }
             final CommitPoint commitPoint = (target, migrationId) ->
-                activated.containsKey(target) && activated.get(target).contains(migrationId);
+                target >= 0 && target < states.length && states[target].activatedHere().contains(migrationId);
             int owned = 0;
             for (int h = 0; h < config.hosts; h++)
             {
@@ -173,31 +166,29 @@ public final class Cluster implements AutoCloseable
             throw new IllegalArgumentException("vm " + vmId + ": weight must be in [1, " +
                 io.vmsched.schedule.Schedule.MAX_WEIGHT + "], got " + weight);
         }
-        final Integer owner = view.owners.putIfAbsent(vmId, host); // reserves the id
-        if (owner != null)
-        {
-            throw new IllegalArgumentException("vm " + vmId + " is already admitted (host " + owner + ")");
-        }
         final byte[] kind = guest.kind().getBytes(StandardCharsets.UTF_8);
         final byte[] state = guest.snapshot();
         final int maxMessage = hosts[host].inbox().maxMsgLength();
         if (kind.length > 0xFFFF)
         {
-            view.owners.remove(vmId, host);
             throw new IllegalArgumentException("vm " + vmId + ": guest kind name longer than 65535 bytes");
         }
-        if (TRANSFER_HEADER + kind.length + state.length > maxMessage) // it must be able to migrate, not only arrive
+        if (HostRuntime.TRANSFER_HEADER + kind.length + state.length > maxMessage) // it must be able to migrate, not only arrive
         {
-            view.owners.remove(vmId, host);
             throw new IllegalArgumentException("vm " + vmId + ": its state of " + state.length + " bytes does not fit a " +
                 "message to host " + host + " (at most " + maxMessage + " bytes; raise HostConfig.inboxBytes)");
         }
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[14 + kind.length + state.length]);
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostRuntime.ADMIT_HEADER + kind.length + state.length]);
         buffer.putLong(0, vmId, ORDER);
         buffer.putInt(8, weight, ORDER);
         buffer.putShort(12, (short)kind.length, ORDER);
-        buffer.putBytes(14, kind);
-        buffer.putBytes(14 + kind.length, state);
+        buffer.putBytes(HostRuntime.ADMIT_HEADER, kind);
+        buffer.putBytes(HostRuntime.ADMIT_HEADER + kind.length, state);
+        final Integer owner = view.owners.putIfAbsent(vmId, host); // reserves the id; the agent frees it if it refuses
+        if (owner != null)
+        {
+            throw new IllegalArgumentException("vm " + vmId + " is already admitted (host " + owner + ")");
+        }
         if (!hosts[host].offer(HostRuntime.MSG_ADMIT, buffer, 0, buffer.capacity()))
         {
             view.owners.remove(vmId, host);

@@ -59,6 +59,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class HostRuntime implements Agent, AutoCloseable
 {
+    // message layouts: ADMIT = vmId 8, weight 4, kind length 2, kind, state;
+    // TRANSFER = migrationId 8, vmId 8, source 4, weight 4, watermark 8, kind length 2, kind, state
+    static final int ADMIT_HEADER = 14;
+    static final int TRANSFER_HEADER = 34;
     static final int MSG_ADMIT = 1;
     static final int MSG_REMOVE = 2;
     static final int MSG_PROGRAM = 3;
@@ -395,9 +399,9 @@ public final class HostRuntime implements Agent, AutoCloseable
         final long vmId = buffer.getLong(offset, ORDER);
         final int weight = buffer.getInt(offset + 8, ORDER);
         final int kindLength = buffer.getShort(offset + 12, ORDER) & 0xFFFF;
-        final String kind = buffer.getStringWithoutLengthUtf8(offset + 14, kindLength);
-        final byte[] state = new byte[length - 14 - kindLength];
-        buffer.getBytes(offset + 14 + kindLength, state);
+        final String kind = buffer.getStringWithoutLengthUtf8(offset + ADMIT_HEADER, kindLength);
+        final byte[] state = new byte[length - ADMIT_HEADER - kindLength];
+        buffer.getBytes(offset + ADMIT_HEADER + kindLength, state);
         boolean inserted = false;
         try
         {
@@ -707,7 +711,7 @@ public final class HostRuntime implements Agent, AutoCloseable
             final byte[] state = vm.guest.snapshot();
             journal.appendGuest(RecordType.SUSPENDED, out.migrationId, vm.vmId, out.peer, vm.weight, vm.kindUtf8, state);
             fault(Faults.Point.SOURCE_AFTER_SUSPENDED, out.migrationId);
-            length = 34 + vm.kindUtf8.length + state.length;
+            length = TRANSFER_HEADER + vm.kindUtf8.length + state.length;
             if (transferBuffer.capacity() < length)
             {
                 transferBuffer = new UnsafeBuffer(new byte[Math.max(length, transferBuffer.capacity() * 2)]);
@@ -719,8 +723,8 @@ public final class HostRuntime implements Agent, AutoCloseable
             b.putInt(20, vm.weight, ORDER);
             b.putLong(24, watermark(), ORDER);
             b.putShort(32, (short)vm.kindUtf8.length, ORDER);
-            b.putBytes(34, vm.kindUtf8);
-            b.putBytes(34 + vm.kindUtf8.length, state);
+            b.putBytes(TRANSFER_HEADER, vm.kindUtf8);
+            b.putBytes(TRANSFER_HEADER + vm.kindUtf8.length, state);
         }
         catch (final RuntimeException ex)
         {
@@ -842,9 +846,9 @@ public final class HostRuntime implements Agent, AutoCloseable
             return;
         }
         final int kindLength = buffer.getShort(offset + 32, ORDER) & 0xFFFF;
-        final String kind = buffer.getStringWithoutLengthUtf8(offset + 34, kindLength);
-        final byte[] state = new byte[length - 34 - kindLength];
-        buffer.getBytes(offset + 34 + kindLength, state);
+        final String kind = buffer.getStringWithoutLengthUtf8(offset + TRANSFER_HEADER, kindLength);
+        final byte[] state = new byte[length - TRANSFER_HEADER - kindLength];
+        buffer.getBytes(offset + TRANSFER_HEADER + kindLength, state);
 
         boolean inserted = false;
         final Vm vm;

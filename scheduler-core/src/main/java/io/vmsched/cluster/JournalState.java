@@ -3,9 +3,11 @@ package io.vmsched.cluster;
 import io.vmsched.journal.Journal;
 import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
+import org.agrona.collections.LongHashSet;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +62,7 @@ final class JournalState
     private final Map<Long, Owned> owned = new LinkedHashMap<>();
     private final Map<Long, Pending> pendingOut = new LinkedHashMap<>();
     private final Map<Long, Pending> pendingIn = new LinkedHashMap<>();
-    private final List<Long> activatedHere = new ArrayList<>();
+    private final LongHashSet activatedHere = new LongHashSet(); // the commit points: asked per in-doubt migration
     private final List<Long> refusedHere = new ArrayList<>();
     private long maxSequence;
 
@@ -138,17 +140,17 @@ final class JournalState
     /** @return migrations from this host with no end record. */
     Collection<Pending> pendingOut()
     {
-        return new ArrayList<>(pendingOut.values());
+        return Collections.unmodifiableCollection(pendingOut.values());
     }
 
     /** @return migrations to this host received but neither activated nor aborted. */
     Collection<Pending> pendingIn()
     {
-        return new ArrayList<>(pendingIn.values());
+        return Collections.unmodifiableCollection(pendingIn.values());
     }
 
     /** @return every migration this host activated. */
-    List<Long> activatedHere()
+    LongHashSet activatedHere()
     {
         return activatedHere;
     }
