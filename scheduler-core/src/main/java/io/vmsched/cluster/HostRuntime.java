@@ -2,6 +2,7 @@ package io.vmsched.cluster;
 
 import io.vmsched.balance.BalanceConfig;
 import io.vmsched.balance.BalanceDecision;
+import io.vmsched.balance.Candidates;
 import io.vmsched.balance.PeerSelector;
 import io.vmsched.balance.Rejection;
 import io.vmsched.balance.VmSelector;
@@ -111,11 +112,7 @@ public final class HostRuntime implements Agent, AutoCloseable
     private final UnsafeBuffer sendBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(256));
     private UnsafeBuffer transferBuffer = new UnsafeBuffer(new byte[1024]);
     private final double[] loadsScratch;
-    private double[] onSource = new double[64];
-    private double[] onPeer = new double[64];
-    private long[] ids = new long[64];
-    private Rejection[] blocked = new Rejection[64];
-    private int[] chosen = new int[64];
+    private final Candidates candidates = new Candidates(); // one exchange's, reused
 
     private AgentRunner runner;
     private long migrationSequence;
@@ -585,7 +582,12 @@ public final class HostRuntime implements Agent, AutoCloseable
             return; // nothing to decide: no record either, or an idle cluster would fill its journals
         }
         final int count = vmList.size();
-        ensureScratch(count);
+        final Candidates c = candidates.ensure(count);
+        final long[] ids = c.ids;
+        final double[] onSource = c.onSource;
+        final double[] onPeer = c.onPeer;
+        final Rejection[] blocked = c.blocked;
+        final int[] chosen = c.chosen;
         final HostCapacity peerCapacity = view.capacities[peer];
         final long period = config.balancePeriodNs;
         for (int i = 0; i < count; i++)
@@ -629,19 +631,6 @@ public final class HostRuntime implements Agent, AutoCloseable
         for (int i = 0; i < moves; i++)
         {
             startMigration(vms.get(ids[chosen[i]]), peer, onSource[chosen[i]], onPeer[chosen[i]], now);
-        }
-    }
-
-    private void ensureScratch(final int count)
-    {
-        if (onSource.length < count)
-        {
-            final int length = Math.max(count, onSource.length * 2);
-            onSource = new double[length];
-            onPeer = new double[length];
-            ids = new long[length];
-            blocked = new Rejection[length];
-            chosen = new int[length];
         }
     }
 

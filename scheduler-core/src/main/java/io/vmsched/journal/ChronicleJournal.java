@@ -40,8 +40,7 @@ public final class ChronicleJournal implements Journal
     private final CRC32C crc = new CRC32C();
     private ExcerptAppender appender;
     private final java.util.concurrent.atomic.AtomicLong appended = new java.util.concurrent.atomic.AtomicLong();
-    private byte[] scratch = new byte[1024];
-    private UnsafeBuffer buffer = new UnsafeBuffer(scratch);
+    private UnsafeBuffer buffer = new UnsafeBuffer(new byte[1024]); // the record being written
 
     /**
      * Open (or create) the journal of a host.
@@ -151,10 +150,9 @@ public final class ChronicleJournal implements Journal
                 JournalRecord.MAX_PAYLOAD);
         }
         final int needed = JournalRecord.HEADER_LENGTH + payload;
-        if (scratch.length < needed)
+        if (buffer.capacity() < needed)
         {
-            scratch = new byte[Math.max(needed, scratch.length * 2)];
-            buffer = new UnsafeBuffer(scratch);
+            buffer = new UnsafeBuffer(new byte[Math.max(needed, buffer.capacity() * 2)]);
         }
     }
 
@@ -169,7 +167,7 @@ public final class ChronicleJournal implements Journal
         }
         try (DocumentContext context = appender.writingDocument())
         {
-            context.wire().bytes().write(scratch, 0, length);
+            context.wire().bytes().write(buffer.byteArray(), 0, length);
         }
         appended.lazySet(appended.get() + 1); // single writer: no CAS needed
         return appender.lastIndexAppended();

@@ -2,6 +2,7 @@ package io.vmsched.sim;
 
 import io.vmsched.balance.BalanceConfig;
 import io.vmsched.balance.BalanceDecision;
+import io.vmsched.balance.Candidates;
 import io.vmsched.balance.PeerSelector;
 import io.vmsched.balance.Rejection;
 import io.vmsched.balance.VmSelector;
@@ -205,12 +206,7 @@ public final class Simulator
     private final List<Integer> inMigration = new ArrayList<>();
 
     // scratch for one exchange
-    private double[] onSource = new double[64];
-    private double[] onPeer = new double[64];
-    private double[] vol = new double[64];
-    private long[] ids = new long[64];
-    private Rejection[] blocked = new Rejection[64];
-    private int[] chosen = new int[64];
+    private final Candidates candidates = new Candidates(); // one exchange's, reused
 
     private Integer[] turnOrder;
     private java.util.Comparator<Integer> byObservedLoadDescending;
@@ -551,7 +547,13 @@ public final class Simulator
         }
 
         final int count = hostCount[source];
-        ensureScratch(count);
+        final Candidates c = candidates.ensure(count);
+        final long[] ids = c.ids;
+        final double[] onSource = c.onSource;
+        final double[] onPeer = c.onPeer;
+        final Rejection[] blocked = c.blocked;
+        final int[] chosen = c.chosen;
+        final double[] vol = c.volatility;
         final int[] list = hostVms[source];
         for (int i = 0; i < count; i++)
         {
@@ -713,20 +715,6 @@ public final class Simulator
         final int last = hostVms[h][--hostCount[h]];
         hostVms[h][pos] = last;
         vmPos[last] = pos;
-    }
-
-    private void ensureScratch(final int count)
-    {
-        if (onSource.length < count)
-        {
-            final int length = Math.max(count, onSource.length * 2);
-            onSource = new double[length];
-            onPeer = new double[length];
-            vol = new double[length];
-            ids = new long[length];
-            blocked = new Rejection[length];
-            chosen = new int[length];
-        }
     }
 
     /**
