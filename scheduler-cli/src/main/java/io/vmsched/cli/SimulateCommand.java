@@ -51,7 +51,7 @@ final class SimulateCommand implements Runnable
     @Option(names = "--steps", defaultValue = "0", description = "Steps (default: the trace length, or until converged).")
     int steps;
 
-    @Option(names = "--rounds-per-step", description = "Exchange rounds per step (default: 1; 8 for traces).")
+    @Option(names = "--rounds-per-step", description = "Exchange rounds per step (default: 1; 16 for traces).")
     Integer rounds;
 
     @Option(names = "--order", description = "Hosts' turns in a round: random | load, most loaded first (default: random; load for traces).")

@@ -137,7 +137,7 @@ public final class Simulator
 
         /**
          * The defaults for traces, where loads change every step and every move that chases noise is
-         * a migration wasted: 8 exchange rounds per trace interval; the most loaded hosts take their
+         * a migration wasted: 16 exchange rounds per trace interval; the most loaded hosts take their
          * turn first; a host sheds only while it is above the gossiped mean, to the least loaded of
          * 128 sampled peers, one VM per exchange, when the pair differs by more than 25 % of the mean
          * and the move gains at least 10 %, both scaled by {@code (hosts / 100) ^ 0.4} (a larger
@@ -150,7 +150,7 @@ public final class Simulator
         public static Config traces()
         {
             final Config config = new Config();
-            config.roundsPerStep = 8;
+            config.roundsPerStep = 16;
             config.order = Order.LOAD;
             config.balance.shedOnlyAboveMean = true;
             config.balance.sourceExcessFraction = 0.0;
