@@ -24,10 +24,14 @@ import java.util.SplittableRandom;
  * random choice) and prints the ratio of the averages: meanCv / greedy's (target ≤ 1.1) and
  * migrations / greedy's (target ≤ 1).
  * <p>
- * {@code java -cp benchmarks/target/benchmarks.jar io.vmsched.bench.TraceRobustness DIR [SEEDS [DRAW]]}: SEEDS
+ * {@code java -cp benchmarks/target/benchmarks.jar io.vmsched.bench.TraceRobustness DIR [SEEDS [DRAWS]]}: SEEDS
  * runs per stand-in (default 10: greedy's meanCv varies by about ±8 % from seed to seed, and five
- * seeds leave the average noisy by a few per cent), DRAW picks another set of stand-ins (default 100,
- * the set the defaults were chosen on).
+ * seeds leave the average noisy by a few per cent), DRAWS picks other sets of stand-ins, comma
+ * separated (default 100, the set the defaults were chosen on; {@code 100,500,900,1300,1700} are the
+ * five the README reports). After the tables it prints how many held in all draws and the sum of the
+ * two ratios (meanCv ratio + migrations ratio) over the stand-ins: the defaults trade along that
+ * line, and where a stand-in falls on it is set by greedy's result, so the sum is the figure that
+ * compares two settings.
  */
 public final class TraceRobustness
 {
@@ -43,31 +47,98 @@ public final class TraceRobustness
 
     /**
      * @param args the PlanetLab day's directory, then optionally the number of seeds (default 10) and the
-     *             seed of the stand-ins' draw (default 100).
+     *             seeds of the stand-ins' draws, comma separated (default 100).
      */
     public static void main(final String[] args)
     {
         if (args.length < 1)
         {
-            System.err.println("usage: TraceRobustness PLANETLAB_DAY_DIR [SEEDS [DRAW]]");
+            System.err.println("usage: TraceRobustness PLANETLAB_DAY_DIR [SEEDS [DRAW,DRAW...]]");
             System.exit(2);
         }
-        final Workload day = Traces.planetLab(Path.of(args[0]));
-        final int seeds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        final long draw = args.length > 2 ? Long.parseLong(args[2]) : 100;
+        final Workload day;
+        final int seeds;
+        final long[] draws;
+        try
+        {
+            seeds = args.length > 1 ? (int)number("SEEDS must be a whole number", args[1]) : 10;
+            if (seeds < 1)
+            {
+                throw new IllegalArgumentException("SEEDS must be at least 1, got " + seeds);
+            }
+            final String[] drawText = (args.length > 2 ? args[2] : "100").split(",");
+            draws = new long[drawText.length];
+            for (int i = 0; i < draws.length; i++)
+            {
+                draws[i] = number("DRAWS must be whole numbers separated by commas", drawText[i].trim());
+            }
+            day = Traces.planetLab(Path.of(args[0]));
+        }
+        catch (final IllegalArgumentException ex) // a TraceFormatException names the file and line
+        {
+            System.err.println("TraceRobustness: " + ex.getMessage());
+            System.exit(2);
+            return;
+        }
+        final Totals totals = new Totals();
+        for (final long draw : draws)
+        {
+            if (draws.length > 1)
+            {
+                System.out.printf(Locale.ROOT, "%ndraw %d%n%n", draw);
+            }
+            draw(day, seeds, draw, totals);
+        }
+        if (draws.length > 1)
+        {
+            System.out.printf(Locale.ROOT, "%nin all %d draws: target held on %d of %d (the day and stand-ins); " +
+                "outside the set's sizes on %d of %d%n", draws.length, totals.held, totals.total, totals.heldOutside,
+                totals.totalOutside);
+        }
+        final double meanSum = totals.sum / totals.total;
+        System.out.printf(Locale.ROOT, "meanCv ratio + migrations ratio over the day and stand-ins: %.3f ± %.3f " +
+            "(mean ± standard deviation of %d)%n", meanSum,
+            Math.sqrt(Math.max(0, totals.sumSquares / totals.total - meanSum * meanSum)), totals.total);
+    }
 
+    private static long number(final String rule, final String text)
+    {
+        try
+        {
+            return Integer.parseInt(text);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(rule + ", got '" + text + "'");
+        }
+    }
+
+    /** Counts over every draw of a run. */
+    private static final class Totals
+    {
+        int held;
+        int total;
+        int heldOutside;
+        int totalOutside;
+        double sum;
+        double sumSquares;
+    }
+
+    private static void draw(final Workload day, final int seeds, final long draw, final Totals totals)
+    {
         System.out.printf(Locale.ROOT, "| stand-in | VMs | hosts | greedy meanCv | greedy migrations | defaults meanCv | " +
             "defaults migrations | meanCv ratio | migrations ratio |%n|---|---|---|---|---|---|---|---|---|%n");
         int held = 0;
         int total = 0;
-        held += row("the day itself", day, seeds) ? 1 : 0;
+        held += row("the day itself", day, seeds, totals) ? 1 : 0;
         total++;
         long standInSeed = draw;
         for (final boolean aligned : new boolean[] { true, false })
         {
             for (final int vms : OTHER_DAYS)
             {
-                held += row((aligned ? "aligned " : "shifted ") + vms, standIn(day, vms, standInSeed++, aligned), seeds) ? 1 : 0;
+                held += row((aligned ? "aligned " : "shifted ") + vms, standIn(day, vms, standInSeed++, aligned), seeds,
+                    totals) ? 1 : 0;
                 total++;
             }
         }
@@ -76,18 +147,28 @@ public final class TraceRobustness
         int heldOutside = 0;
         for (final int vms : OUTSIDE)
         {
-            heldOutside += row("outside: aligned " + vms, standIn(day, vms, standInSeed++, true), seeds) ? 1 : 0;
+            heldOutside += row("outside: aligned " + vms, standIn(day, vms, standInSeed++, true), seeds, null) ? 1 : 0;
         }
         System.out.printf(Locale.ROOT, "outside the set's sizes: held on %d of %d%n", heldOutside, OUTSIDE.length);
+        totals.held += held;
+        totals.total += total;
+        totals.heldOutside += heldOutside;
+        totals.totalOutside += OUTSIDE.length;
     }
 
-    private static boolean row(final String name, final Workload workload, final int seeds)
+    /** One stand-in's row; {@code totals} (null outside the set's sizes) takes the sum of its two ratios. */
+    private static boolean row(final String name, final Workload workload, final int seeds, final Totals totals)
     {
         final double[] greedy = average(workload, Simulator.Policy.GREEDY, seeds);
         final double[] pair = average(workload, Simulator.Policy.RANDOM_PAIR, seeds);
         final double cvRatio = pair[0] / greedy[0];
         final double migrationRatio = pair[1] / greedy[1];
         final boolean holds = cvRatio <= 1.1 && migrationRatio <= 1.0;
+        if (totals != null)
+        {
+            totals.sum += cvRatio + migrationRatio;
+            totals.sumSquares += (cvRatio + migrationRatio) * (cvRatio + migrationRatio);
+        }
         System.out.printf(Locale.ROOT, "| %s | %d | %d | %.4f | %,.0f | %.4f | %,.0f | %.3f | %.3f%s |%n", name,
             workload.vms(), hosts(workload), greedy[0], greedy[1], pair[0], pair[1], cvRatio, migrationRatio,
             holds ? "" : " (misses)");
