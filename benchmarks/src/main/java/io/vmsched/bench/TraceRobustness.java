@@ -61,11 +61,12 @@ public final class TraceRobustness
         final long[] draws;
         try
         {
-            seeds = args.length > 1 ? (int)number("SEEDS must be a whole number", args[1]) : 10;
-            if (seeds < 1)
+            final long seedCount = args.length > 1 ? number("SEEDS must be a whole number", args[1]) : 10;
+            if (seedCount < 1 || seedCount > 10_000)
             {
-                throw new IllegalArgumentException("SEEDS must be at least 1, got " + seeds);
+                throw new IllegalArgumentException("SEEDS must be 1 to 10000, got " + seedCount);
             }
+            seeds = (int)seedCount;
             final String[] drawText = (args.length > 2 ? args[2] : "100").split(",");
             draws = new long[drawText.length];
             for (int i = 0; i < draws.length; i++)
@@ -93,7 +94,7 @@ public final class TraceRobustness
         {
             System.out.printf(Locale.ROOT, "%nin all %d draws: target held on %d of %d (the day and stand-ins); " +
                 "outside the set's sizes on %d of %d%n", draws.length, totals.held, totals.total, totals.heldOutside,
-                totals.totalOutside);
+                draws.length * OUTSIDE.length);
         }
         final double meanSum = totals.sum / totals.total;
         System.out.printf(Locale.ROOT, "meanCv ratio + migrations ratio over the day and stand-ins: %.3f ± %.3f " +
@@ -105,7 +106,7 @@ public final class TraceRobustness
     {
         try
         {
-            return Integer.parseInt(text);
+            return Long.parseLong(text);
         }
         catch (final NumberFormatException ex)
         {
@@ -119,7 +120,6 @@ public final class TraceRobustness
         int held;
         int total;
         int heldOutside;
-        int totalOutside;
         double sum;
         double sumSquares;
     }
@@ -153,7 +153,6 @@ public final class TraceRobustness
         totals.held += held;
         totals.total += total;
         totals.heldOutside += heldOutside;
-        totals.totalOutside += OUTSIDE.length;
     }
 
     /** One stand-in's row; {@code totals} (null outside the set's sizes) takes the sum of its two ratios. */

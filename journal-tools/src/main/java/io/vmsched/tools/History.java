@@ -178,11 +178,7 @@ public final class History implements JournalSet.Handler
             case ACTIVATED:
             {
                 final Migration m = step(r);
-                if (host != m.target)
-                {
-                    violate(seq, host, index, "migration " + hex(m.id) + " of vm " + vm + " activated at host " + host +
-                        ", not at its target " + m.target, false);
-                }
+                checkSide(seq, host, index, m, vm, "activated", m.target, "target");
                 if (m.abortedNs != 0)
                 {
                     violate(seq, host, index, "vm " + vm + " activated at host " + host + " after its source aborted " +
@@ -201,11 +197,7 @@ public final class History implements JournalSet.Handler
             case COMMITTED:
             {
                 final Migration m = step(r);
-                if (host != m.source)
-                {
-                    violate(seq, host, index, "migration " + hex(m.id) + " of vm " + vm + " committed at host " + host +
-                        ", not at its source " + m.source, false);
-                }
+                checkSide(seq, host, index, m, vm, "committed", m.source, "source");
                 if (m.activatedNs == 0)
                 {
                     violate(seq, host, index, "host " + host + " committed migration " + hex(m.id) + " of vm " + vm +
@@ -274,6 +266,17 @@ public final class History implements JournalSet.Handler
     {
         final int colon = reason.indexOf(':');
         return colon > 0 && reason.startsWith("recovery") ? reason : colon > 0 ? reason.substring(0, colon) : reason;
+    }
+
+    /** A step of migration {@code m} journaled by a host other than the side that owns that step. */
+    private void checkSide(final long seq, final int host, final long index, final Migration m, final long vm,
+        final String step, final int expected, final String side)
+    {
+        if (host != expected)
+        {
+            violate(seq, host, index, "migration " + hex(m.id) + " of vm " + vm + " " + step + " at host " + host +
+                ", not at its " + side + " " + expected, false);
+        }
     }
 
     private void violate(final long seq, final int host, final long index, final String what, final boolean isLost)

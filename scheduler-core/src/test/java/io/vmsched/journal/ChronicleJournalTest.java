@@ -175,18 +175,8 @@ class ChronicleJournalTest
 
     private static int indexOf(final byte[] haystack, final byte[] needle)
     {
-        outer:
-        for (int i = 0; i <= haystack.length - needle.length; i++)
-        {
-            for (int j = 0; j < needle.length; j++)
-            {
-                if (haystack[i + j] != needle[j])
-                {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
+        // ISO-8859-1 maps each byte to one char, so the String search finds byte offsets
+        return new String(haystack, StandardCharsets.ISO_8859_1)
+            .indexOf(new String(needle, StandardCharsets.ISO_8859_1));
     }
 }
