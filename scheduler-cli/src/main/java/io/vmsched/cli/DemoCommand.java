@@ -54,18 +54,9 @@ final class DemoCommand implements Runnable
     @Override
     public void run()
     {
-        if (hosts < 2 || hosts > 64)
-        {
-            throw new IllegalArgumentException("--hosts must be in [2, 64], got " + hosts);
-        }
-        if (vms < 2 || vms > 4096)
-        {
-            throw new IllegalArgumentException("--vms must be in [2, 4096], got " + vms);
-        }
-        if (durationSeconds < 1)
-        {
-            throw new IllegalArgumentException("--duration must be at least 1 second, got " + durationSeconds);
-        }
+        Flags.within("--hosts", hosts, 2, 64);
+        Flags.within("--vms", vms, 2, 4096);
+        Flags.atLeast("--duration", durationSeconds, 1, " second");
         final Path runDir = data.resolve("run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
         try
         {

@@ -52,18 +52,9 @@ final class DispatchDemoCommand implements Runnable
     @Override
     public void run()
     {
-        if (guests < 3 || guests > 1024)
-        {
-            throw new IllegalArgumentException("--guests must be in [3, 1024], got " + guests);
-        }
-        if (durationSeconds < 1)
-        {
-            throw new IllegalArgumentException("--duration must be at least 1 second, got " + durationSeconds);
-        }
-        if (workers < 0)
-        {
-            throw new IllegalArgumentException("--workers must be at least 1, got " + workers);
-        }
+        Flags.within("--guests", guests, 3, 1024);
+        Flags.atLeast("--duration", durationSeconds, 1, " second");
+        Flags.atLeast("--workers", workers, 0, " (0: one per processor)");
         final int workerCount = workers == 0 ? Runtime.getRuntime().availableProcessors() : workers;
         try
         {

@@ -51,18 +51,9 @@ final class NodeCommand implements Runnable
     @Override
     public void run()
     {
-        if (guests < 0 || guests > 1000)
-        {
-            throw new IllegalArgumentException("--guests must be in [0, 1000], got " + guests);
-        }
-        if (workers < 1 || workers > 256)
-        {
-            throw new IllegalArgumentException("--workers must be in [1, 256], got " + workers);
-        }
-        if (periodMs < 100)
-        {
-            throw new IllegalArgumentException("--period-ms must be at least 100, got " + periodMs);
-        }
+        Flags.within("--guests", guests, 0, 1000);
+        Flags.within("--workers", workers, 1, 256);
+        Flags.atLeast("--period-ms", periodMs, 100, "");
         final List<MetricsAgent.Binding> bindings = new ArrayList<>();
         for (int i = 0; i < vmPids.size(); i++)
         {

@@ -51,10 +51,7 @@ final class StatCommand implements Runnable
     @Override
     public void run()
     {
-        if (intervalMs < 100)
-        {
-            throw new IllegalArgumentException("--interval-ms must be at least 100, got " + intervalMs);
-        }
+        Flags.atLeast("--interval-ms", intervalMs, 100, "");
         final PrintWriter out = spec.commandLine().getOut();
         do
         {
