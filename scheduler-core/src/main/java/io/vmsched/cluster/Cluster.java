@@ -20,9 +20,23 @@ import java.util.TreeMap;
  * crash cut short is resolved by its commit point.
  * <p>
  * Threading: {@link #start}, {@link #close} and the requests ({@link #admit}, {@link #remove},
- * {@link #migrate}, {@link #programLoad}) may be called from any thread; requests are queued to the
- * host agents and take effect asynchronously (watch {@link #placement()} or a
- * {@link ClusterListener}). Getters are racy snapshots.
+ * {@link #migrate}, {@link #programLoad}, {@link #reportUsage}) may be called from any thread;
+ * requests are queued to the host agents and take effect asynchronously (watch {@link #placement()}
+ * or a {@link ClusterListener}). Getters are racy snapshots.
+ * <p>
+ * <b>What an accepted request means.</b> A request call that returns normally has been accepted: it
+ * then either takes effect (the admission, removal or migration is journaled and its listener
+ * callback runs; a load is applied) or is reported failed, exactly once, to
+ * {@link ClusterListener#onRequestFailed}; none is dropped, including requests a host passes on to
+ * another (the VM moved) or holds until a migration's outcome. When {@link #close()} returns, every
+ * accepted request has done one or the other. After a crash (SIGKILL), every admission and removal
+ * whose listener callback had run survives, and nothing refused appears. A call that throws was not
+ * accepted. Back-pressure: a call waits up to {@link HostConfig#requestTimeoutNs} for room in a full
+ * inbox, then throws {@link IllegalStateException} (a call from a listener callback does not wait).
+ * <p>
+ * After {@link #close()} begins, every method throws {@link IllegalStateException} except
+ * {@code close()} itself and the final figures: {@link #hostCount()}, {@link #recoveredVms()},
+ * {@link #migrationsCommitted()}, {@link #migrationsAborted()}, {@link #journalDirs()}.
  */
 public final class Cluster implements AutoCloseable
 {
@@ -33,6 +47,8 @@ public final class Cluster implements AutoCloseable
     private final InJvmTransport transport;
     private final HostRuntime[] hosts;
     private final int recovered;
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
 
     private Cluster(final ClusterConfig config)
@@ -54,10 +70,14 @@ public final class Cluster implements AutoCloseable
             }
             final CommitPoint commitPoint = (target, migrationId) ->
                 target >= 0 && target < states.length && states[target].activatedHere().contains(migrationId);
-            int owned = 0;
             for (int h = 0; h < config.hosts; h++)
             {
                 hosts[h] = new HostRuntime(h, config.host, view, transport, journals[h], config.guests, config.faults);
+                hosts[h].checkRecoverable(states[h], commitPoint); // all hosts before any writes: a refusal changes nothing
+            }
+            int owned = 0;
+            for (int h = 0; h < config.hosts; h++)
+            {
                 owned += hosts[h].recover(states[h], commitPoint);
                 transport.attach(h, hosts[h].inbox());
             }
@@ -124,24 +144,41 @@ public final class Cluster implements AutoCloseable
      */
     public HostRuntime host(final int id)
     {
+        checkOpen();
+        checkHost(id);
         return hosts[id];
     }
 
     /**
-     * Admit a VM on the least loaded host.
+     * Admit a VM on the least loaded host that has room in its schedule (counting admissions still
+     * queued to it; between equal loads, the one with fewest VMs).
      *
      * @see #admit(int, long, int, Guest)
      * @return the host chosen.
+     * @throws IllegalStateException if every host's schedule is full.
      */
     public int admit(final long vmId, final int weight, final Guest guest)
     {
-        int best = 0;
-        for (int h = 1; h < hosts.length; h++)
+        checkOpen();
+        int best = -1;
+        int bestCount = 0;
+        for (int h = 0; h < hosts.length; h++)
         {
-            if (load(h) < load(best) || load(h) == load(best) && hosts[h].vmCount() < hosts[best].vmCount())
+            final int count = hosts[h].vmCount() + view.admitsQueued.get(h);
+            if (count >= config.host.scheduleCapacity)
+            {
+                continue;
+            }
+            if (best < 0 || load(h) < load(best) || load(h) == load(best) && count < bestCount)
             {
                 best = h;
+                bestCount = count;
             }
+        }
+        if (best < 0)
+        {
+            throw new IllegalStateException("vm " + vmId + " not admitted: every host's schedule is full (" +
+                config.host.scheduleCapacity + " slots each)");
         }
         admit(best, vmId, weight, guest);
         return best;
@@ -160,7 +197,29 @@ public final class Cluster implements AutoCloseable
      */
     public void admit(final int host, final long vmId, final int weight, final Guest guest)
     {
+        enter();
+        try
+        {
+            admit0(host, vmId, weight, guest);
+        }
+        finally
+        {
+            calls.decrementAndGet();
+        }
+    }
+
+    private void admit0(final int host, final long vmId, final int weight, final Guest guest)
+    {
         checkHost(host);
+        if (guest == null)
+        {
+            throw new IllegalArgumentException("vm " + vmId + ": the guest is null");
+        }
+        if (guest.kind() == null || guest.kind().isEmpty())
+        {
+            throw new IllegalArgumentException("vm " + vmId + ": the guest " + guest.getClass().getName() +
+                " has no kind (Guest.kind() is null or empty), so it could not be re-created after a migration");
+        }
         if (weight < 1 || weight > io.vmsched.schedule.Schedule.MAX_WEIGHT)
         {
             throw new IllegalArgumentException("vm " + vmId + ": weight must be in [1, " +
@@ -189,10 +248,16 @@ public final class Cluster implements AutoCloseable
         {
             throw new IllegalArgumentException("vm " + vmId + " is already admitted (host " + owner + ")");
         }
-        if (!hosts[host].offer(HostRuntime.MSG_ADMIT, buffer, 0, buffer.capacity()))
+        view.admitsQueued.incrementAndGet(host);
+        try
         {
+            send(host, Request.ADMIT, vmId, buffer);
+        }
+        catch (final IllegalStateException ex)
+        {
+            view.admitsQueued.decrementAndGet(host);
             view.owners.remove(vmId, host);
-            throw new IllegalStateException("host " + host + ": inbox full, vm " + vmId + " not admitted");
+            throw ex;
         }
     }
 
@@ -222,7 +287,7 @@ public final class Cluster implements AutoCloseable
     public void reportUsage(final long vmId, final double cpuCores, final double ioBytesPerSecond,
         final double memoryBytes)
     {
-        sendUsage(HostRuntime.MSG_USAGE, vmId, cpuCores, ioBytesPerSecond, memoryBytes);
+        sendUsage(Request.REPORT_USAGE, vmId, cpuCores, ioBytesPerSecond, memoryBytes);
     }
 
     /** The journaled identity of an external VM: its name and PID. */
@@ -271,9 +336,17 @@ public final class Cluster implements AutoCloseable
      */
     public void remove(final long vmId)
     {
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[8]);
-        buffer.putLong(0, vmId, ORDER);
-        offer(ownerOf(vmId), HostRuntime.MSG_REMOVE, buffer);
+        enter();
+        try
+        {
+            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[8]);
+            buffer.putLong(0, vmId, ORDER);
+            send(ownerOf(vmId), Request.REMOVE, vmId, buffer);
+        }
+        finally
+        {
+            calls.decrementAndGet();
+        }
     }
 
     /**
@@ -284,11 +357,19 @@ public final class Cluster implements AutoCloseable
      */
     public void migrate(final long vmId, final int target)
     {
-        checkHost(target);
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[12]);
-        buffer.putLong(0, vmId, ORDER);
-        buffer.putInt(8, target, ORDER);
-        offer(ownerOf(vmId), HostRuntime.MSG_MIGRATE, buffer);
+        enter();
+        try
+        {
+            checkHost(target);
+            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[12]);
+            buffer.putLong(0, vmId, ORDER);
+            buffer.putInt(8, target, ORDER);
+            send(ownerOf(vmId), Request.MIGRATE, vmId, buffer);
+        }
+        finally
+        {
+            calls.decrementAndGet();
+        }
     }
 
     /**
@@ -307,7 +388,7 @@ public final class Cluster implements AutoCloseable
         {
             throw new IllegalArgumentException("programmed usage must be non-negative");
         }
-        sendUsage(HostRuntime.MSG_PROGRAM, vmId, cpuCores, ioBytesPerSecond, memoryBytes);
+        sendUsage(Request.PROGRAM_LOAD, vmId, cpuCores, ioBytesPerSecond, memoryBytes);
     }
 
     /**
@@ -317,7 +398,7 @@ public final class Cluster implements AutoCloseable
      */
     public void clearProgrammedLoad(final long vmId)
     {
-        sendUsage(HostRuntime.MSG_PROGRAM, vmId, Double.NaN, 0, 0); // NaN: back to the measured load
+        sendUsage(Request.PROGRAM_LOAD, vmId, Double.NaN, 0, 0); // NaN: back to the measured load
     }
 
     /**
@@ -326,6 +407,12 @@ public final class Cluster implements AutoCloseable
      * @param on whether hosts exchange with peers.
      */
     public void balancing(final boolean on)
+    {
+        checkOpen();
+        setBalancing(on);
+    }
+
+    private void setBalancing(final boolean on)
     {
         for (final HostRuntime host : hosts)
         {
@@ -339,12 +426,15 @@ public final class Cluster implements AutoCloseable
      */
     public double load(final int host)
     {
+        checkOpen();
+        checkHost(host);
         return view.load(host);
     }
 
     /** @return every host's last published load. */
     public double[] loads()
     {
+        checkOpen();
         final double[] loads = new double[hosts.length];
         for (int h = 0; h < hosts.length; h++)
         {
@@ -362,6 +452,7 @@ public final class Cluster implements AutoCloseable
     /** @return which host owns each VM (from ACTIVATED on, a migrated VM belongs to its target). */
     public Map<Long, Integer> placement()
     {
+        checkOpen();
         return new TreeMap<>(view.owners);
     }
 
@@ -379,6 +470,12 @@ public final class Cluster implements AutoCloseable
 
     /** @return migrations in flight (sources that have not learned the outcome yet). */
     public int migrationsInFlight()
+    {
+        checkOpen();
+        return inFlight();
+    }
+
+    private int inFlight()
     {
         int total = 0;
         for (final HostRuntime host : hosts)
@@ -400,23 +497,45 @@ public final class Cluster implements AutoCloseable
     }
 
     /**
-     * Stop balancing, let migrations in flight finish (up to a few handoff timeouts; one still in
-     * flight then stays in the journal for recovery to resolve), then stop every thread and close
-     * every journal. Idempotent.
+     * Refuse new calls, stop balancing, let every accepted request and every migration in flight
+     * finish (while the hosts make progress; a host stalled for a few handoff timeouts reports what it
+     * still holds as failed, and a migration still in flight stays in the journal for recovery to
+     * resolve), then stop every thread and close every journal. Idempotent; a second, concurrent
+     * call returns at once.
      */
     @Override
     public void close()
     {
-        if (closed)
+        if (!closing.compareAndSet(false, true))
         {
             return;
         }
-        closed = true;
-        balancing(false);
-        final long deadline = System.nanoTime() + 4 * config.host.handoffTimeoutNs;
-        while (migrationsInFlight() > 0 && System.nanoTime() - deadline < 0)
+        closed = true; // from here every call throws; then wait for the calls already past the check
+        while (calls.get() > 0)
         {
-            Thread.onSpinWait();
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
+        setBalancing(false);
+        // settle what was accepted: wait while the hosts make progress on it
+        final long stallLimit = Math.max(4 * config.host.handoffTimeoutNs, 2_000_000_000L);
+        long lastPending = -1;
+        int lastInFlight = -1;
+        long progressNs = System.nanoTime();
+        while (true)
+        {
+            final long pending = view.pending.get();
+            final int inFlight = inFlight();
+            final long now = System.nanoTime();
+            if (pending <= 0 && inFlight == 0 || now - progressNs > stallLimit)
+            {
+                break; // a host that stalled reports what it still holds as failed when it closes
+            }
+            if (pending != lastPending || inFlight != lastInFlight)
+            {
+                lastPending = pending;
+                lastInFlight = inFlight;
+                progressNs = now;
+            }
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
         for (final HostRuntime host : hosts)
@@ -452,14 +571,47 @@ public final class Cluster implements AutoCloseable
         }
     }
 
-    private void sendUsage(final int type, final long vmId, final double cpu, final double io, final double memory)
+    private void sendUsage(final Request request, final long vmId, final double cpu, final double io,
+        final double memory)
     {
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[32]);
-        buffer.putLong(0, vmId, ORDER);
-        buffer.putDouble(8, cpu, ORDER);
-        buffer.putDouble(16, io, ORDER);
-        buffer.putDouble(24, memory, ORDER);
-        offer(ownerOf(vmId), type, buffer);
+        enter();
+        try
+        {
+            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[32]);
+            buffer.putLong(0, vmId, ORDER);
+            buffer.putDouble(8, cpu, ORDER);
+            buffer.putDouble(16, io, ORDER);
+            buffer.putDouble(24, memory, ORDER);
+            send(ownerOf(vmId), request, vmId, buffer);
+        }
+        finally
+        {
+            calls.decrementAndGet();
+        }
+    }
+
+    /*
+     * The gate between requests and close(). Invariant: close() sets closed, then waits for calls
+     * to reach 0; a request increments calls, then reads closed. Both are volatile, so either the
+     * request sees closed and throws, or close() waits until the request has queued its message,
+     * counted in view.pending, which close() then waits to be settled.
+     */
+    private void enter()
+    {
+        calls.incrementAndGet();
+        if (closed)
+        {
+            calls.decrementAndGet();
+            throw new IllegalStateException("the cluster is closed");
+        }
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("the cluster is closed");
+        }
     }
 
     private int ownerOf(final long vmId)
@@ -472,12 +624,48 @@ public final class Cluster implements AutoCloseable
         return owner;
     }
 
-    private void offer(final int host, final int type, final UnsafeBuffer buffer)
+    /**
+     * Queue a request to a host, counted as pending until the host settles it. Back-pressure: while the
+     * inbox is full the call waits, up to {@link HostConfig#requestTimeoutNs}, then throws (at once on
+     * an agent's own thread, which would otherwise wait for itself).
+     */
+    private void send(final int host, final Request request, final long vmId, final UnsafeBuffer buffer)
     {
-        if (!hosts[host].offer(type, buffer, 0, buffer.capacity()))
+        final HostRuntime runtime = hosts[host];
+        view.pending.incrementAndGet();
+        if (runtime.offer(request.messageType, buffer, 0, buffer.capacity()))
         {
-            throw new IllegalStateException("host " + host + ": inbox full");
+            return;
         }
+        if (!onAnAgentThread())
+        {
+            final long deadline = System.nanoTime() + config.host.requestTimeoutNs;
+            long parkNs = 10_000;
+            while (System.nanoTime() - deadline < 0)
+            {
+                java.util.concurrent.locks.LockSupport.parkNanos(parkNs);
+                parkNs = Math.min(parkNs * 2, 1_000_000);
+                if (runtime.offer(request.messageType, buffer, 0, buffer.capacity()))
+                {
+                    return;
+                }
+            }
+        }
+        view.settled();
+        throw new IllegalStateException("host " + host + ": inbox full for " + config.host.requestTimeoutNs / 1_000_000 +
+            " ms, " + request.name().toLowerCase(java.util.Locale.ROOT) + " of vm " + vmId + " refused");
+    }
+
+    private boolean onAnAgentThread()
+    {
+        for (final HostRuntime host : hosts)
+        {
+            if (host.isAgentThread())
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void checkHost(final int host)

@@ -53,6 +53,23 @@ public interface ClusterListener
     }
 
     /**
+     * A request whose call had returned normally failed at a host (the VM was gone, the schedule was
+     * full, the cluster closed before the host reached it, …): nothing it asked for was done. Every
+     * accepted request ends either in its effect (an admission, a removal, a started migration, a
+     * load applied) or in exactly one call of this method. The default passes a
+     * {@link RequestFailedException} to {@link #onError}.
+     *
+     * @param host    the host that gave up on it.
+     * @param request what was asked.
+     * @param vmId    of which VM.
+     * @param reason  why it failed, one line.
+     */
+    default void onRequestFailed(final int host, final Request request, final long vmId, final String reason)
+    {
+        onError(host, new RequestFailedException(request, vmId, reason));
+    }
+
+    /**
      * Something went wrong on a host that did not stop it (a guest failed, a request was refused).
      *
      * @param host  the host.

@@ -20,6 +20,10 @@ final class ClusterView
     final ConcurrentHashMap<Long, Integer> owners = new ConcurrentHashMap<>();
     final AtomicLong committed = new AtomicLong();
     final AtomicLong aborted = new AtomicLong();
+    /** Requests accepted by the API and not yet settled (done, or reported failed) by a host. */
+    final AtomicLong pending = new AtomicLong();
+    /** Admissions queued to each host and not yet handled by its agent (so placement sees them). */
+    final java.util.concurrent.atomic.AtomicIntegerArray admitsQueued;
     final ClusterListener listener;
 
     ClusterView(final int hosts, final HostCapacity capacity, final ClusterListener listener)
@@ -28,6 +32,7 @@ final class ClusterView
         this.capacities = new HostCapacity[hosts];
         java.util.Arrays.fill(capacities, capacity);
         this.loadBits = new AtomicLongArray(hosts);
+        this.admitsQueued = new java.util.concurrent.atomic.AtomicIntegerArray(hosts);
         for (int h = 0; h < hosts; h++)
         {
             loadBits.set(h, Double.doubleToRawLongBits(Double.NaN)); // NaN: not up (yet)
@@ -38,6 +43,11 @@ final class ClusterView
     double load(final int host)
     {
         return Double.longBitsToDouble(loadBits.get(host));
+    }
+
+    void settled()
+    {
+        pending.decrementAndGet();
     }
 
     void publishLoad(final int host, final double load)

@@ -28,6 +28,11 @@ public final class HostConfig
     public long handoffTimeoutNs = 500_000_000L;
     /** How often a host journals a snapshot of its load. */
     public long loadSnapshotPeriodNs = 1_000_000_000L;
+    /**
+     * How long a {@link Cluster} request waits for room in a full inbox before its call throws
+     * (back-pressure: the call blocks, then refuses; a listener callback never waits).
+     */
+    public long requestTimeoutNs = 1_000_000_000L;
     /** Bytes of each host's inbox ring (a power of two, plus Agrona's trailer is added). */
     public int inboxBytes = 1 << 20;
     /** Load weights of CPU, I/O and memory. */
@@ -72,8 +77,8 @@ public final class HostConfig
     {
         check(workers >= 1, "workers must be at least 1, got " + workers);
         check(scheduleCapacity >= 2, "schedule capacity must be at least 2, got " + scheduleCapacity);
-        check(samplePeriodNs > 0 && balancePeriodNs > 0 && handoffTimeoutNs > 0 && loadSnapshotPeriodNs > 0,
-            "periods and the handoff timeout must be positive");
+        check(samplePeriodNs > 0 && balancePeriodNs > 0 && handoffTimeoutNs > 0 && loadSnapshotPeriodNs > 0 &&
+            requestTimeoutNs >= 0, "periods and the handoff timeout must be positive, the request timeout not negative");
         check(Integer.bitCount(inboxBytes) == 1 && inboxBytes >= 4096, "inbox bytes must be a power of two >= 4096, got " +
             inboxBytes);
         balance.validate();

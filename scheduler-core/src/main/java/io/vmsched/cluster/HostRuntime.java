@@ -108,6 +108,14 @@ public final class HostRuntime implements Agent, AutoCloseable
     private final Long2LongHashMap outcomes = new Long2LongHashMap(0);
     private final Long2LongHashMap watermarks = new Long2LongHashMap(0);
     private final List<Delayed> delayed = new ArrayList<>();
+    private final Long2ObjectHashMap<Vm> recovering = new Long2ObjectHashMap<>(); // checked, not yet recovered
+    // requests bound for another host whose inbox was full: sent in order, retried each duty cycle
+    private final java.util.ArrayDeque<Delayed> forwards = new java.util.ArrayDeque<>();
+    private DirectBuffer currentMessage; // the message being handled, so a handler can forward it whole
+    private int currentOffset;
+    private int currentLength;
+    private boolean kept; // set by a request's handler that passes the request on (forwarded or held)
+    private volatile Thread agentThread;
 
     private final UnsafeBuffer sendBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(256));
     private UnsafeBuffer transferBuffer = new UnsafeBuffer(new byte[1024]);
@@ -143,7 +151,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         long arrivedNs;
         int cameFrom = -1;
         Outgoing out;
-        boolean removeRequested;
+        int heldRemoves; // remove requests that wait for this VM's migration outcome
         double usageCpu;
         double usageIo;
         double usageMemory;
@@ -235,6 +243,8 @@ public final class HostRuntime implements Agent, AutoCloseable
      * journaled state; a migration the crash cut short is resolved by its commit point (committed if
      * the target journaled ACTIVATED, otherwise aborted on both sides).
      *
+     * Call {@link #checkRecoverable} on every host first: it makes the guests this uses.
+     *
      * @param state       what this host's journal holds, replayed.
      * @param commitPoint answers whether a target activated a migration.
      * @return number of VMs this host owns after recovery.
@@ -244,12 +254,6 @@ public final class HostRuntime implements Agent, AutoCloseable
         migrationSequence = state.maxMigrationSequence();
         for (final JournalState.Pending pending : state.pendingOut())
         {
-            if (pending.peer < 0 || pending.peer >= view.hosts)
-            {
-                throw new IllegalArgumentException("host " + hostId + "'s journal has migration " + pending.migrationId +
-                    " of vm " + pending.vmId + " to host " + pending.peer + " unresolved, but the cluster has " +
-                    view.hosts + " hosts: start it with all its hosts");
-            }
             final boolean committed = commitPoint.activated(pending.peer, pending.migrationId);
             journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, committed ? 1 : 0, 0, 0);
             if (committed)
@@ -280,13 +284,68 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         for (final JournalState.Owned owned : state.owned().values())
         {
-            final Vm vm = newVm(owned.vmId, owned.weight, owned.kind, owned.state);
+            final Vm vm = recovering.get(owned.vmId); // made by checkRecoverable
             schedule.insert(owned.vmId, owned.weight, vm.external ? EntryState.SUSPENDED : EntryState.RUNNABLE, vm.guest);
             addVm(vm);
             view.owners.put(owned.vmId, hostId);
         }
+        recovering.clear();
         journal.append(RecordType.HOST_STARTED, 0, -1, -1, vmList.size(), 0, 0);
         return vmList.size();
+    }
+
+    /**
+     * Check, before anything is written, that {@link #recover} can rebuild this host from its journal:
+     * every unresolved migration's peer exists, every VM's guest can be made, and they fit the
+     * schedule. Changes nothing, so a cluster that cannot start leaves every journal as it was.
+     *
+     * @param state       what this host's journal holds, replayed.
+     * @param commitPoint answers whether a target activated a migration.
+     * @throws IllegalArgumentException naming the host and what stops it.
+     */
+    void checkRecoverable(final JournalState state, final CommitPoint commitPoint)
+    {
+        final org.agrona.collections.LongHashSet leaving = new org.agrona.collections.LongHashSet();
+        for (final JournalState.Pending pending : state.pendingOut())
+        {
+            if (pending.peer < 0 || pending.peer >= view.hosts)
+            {
+                throw new IllegalArgumentException("host " + hostId + "'s journal has migration " + pending.migrationId +
+                    " of vm " + pending.vmId + " to host " + pending.peer + " unresolved, but the cluster has " +
+                    view.hosts + " hosts: start it with all its hosts");
+            }
+            if (commitPoint.activated(pending.peer, pending.migrationId))
+            {
+                leaving.add(pending.vmId);
+            }
+        }
+        int owned = 0;
+        for (final long vmId : state.owned().keySet())
+        {
+            owned += leaving.contains(vmId) ? 0 : 1;
+        }
+        if (owned > schedule.capacity())
+        {
+            throw new IllegalArgumentException("host " + hostId + "'s journal holds " + owned + " VMs, more than its " +
+                "schedule's " + schedule.capacity() + " slots: start it with HostConfig.scheduleCapacity >= " + owned);
+        }
+        recovering.clear();
+        for (final JournalState.Owned vm : state.owned().values())
+        {
+            if (leaving.contains(vm.vmId))
+            {
+                continue;
+            }
+            try
+            {
+                recovering.put(vm.vmId, newVm(vm.vmId, vm.weight, vm.kind, vm.state));
+            }
+            catch (final RuntimeException ex)
+            {
+                throw new IllegalArgumentException("host " + hostId + ": vm " + vm.vmId + " of kind '" + vm.kind +
+                    "' cannot be re-created from its journaled state: " + ex.getMessage(), ex);
+            }
+        }
     }
 
     /** Start the dispatcher and the agent. */
@@ -306,6 +365,7 @@ public final class HostRuntime implements Agent, AutoCloseable
     @Override
     public void onStart()
     {
+        agentThread = Thread.currentThread();
         journal.handOver();
         final long now = System.nanoTime();
         lastSampleNs = now;
@@ -328,6 +388,10 @@ public final class HostRuntime implements Agent, AutoCloseable
         if (!delayed.isEmpty())
         {
             work += sendDelayed(now);
+        }
+        if (!forwards.isEmpty())
+        {
+            work += retryForwards();
         }
         if (now - nextSampleNs >= 0)
         {
@@ -363,8 +427,19 @@ public final class HostRuntime implements Agent, AutoCloseable
         return (long)(period * (0.75 + 0.5 * jitter.nextDouble()));
     }
 
+    /*
+     * Invariant: every request message (Request.of(type) != null) that reaches an agent is settled
+     * exactly once cluster-wide: by its effect, or by one onRequestFailed, on the host that last holds
+     * it; a host that passes it on (forward, held remove) does not settle it. view.pending counts the
+     * unsettled ones, so close() knows when everything it accepted is done.
+     */
     private void onMessage(final int type, final DirectBuffer buffer, final int offset, final int length)
     {
+        final Request request = Request.of(type);
+        kept = false;
+        currentMessage = buffer;
+        currentOffset = offset;
+        currentLength = length;
         try
         {
             switch (type)
@@ -383,8 +458,34 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         catch (final RuntimeException ex)
         {
+            if (request != null)
+            {
+                failed(request, buffer.getLong(offset, ORDER), ex.getMessage());
+            }
+            else
+            {
+                view.listener.onError(hostId, ex);
+            }
+            return;
+        }
+        if (request != null && !kept)
+        {
+            view.settled();
+        }
+    }
+
+    /** A request failed here: tell the listener, then settle it (close() waits for the callback). */
+    private void failed(final Request request, final long vmId, final String reason)
+    {
+        try
+        {
+            view.listener.onRequestFailed(hostId, request, vmId, reason);
+        }
+        catch (final RuntimeException ex)
+        {
             view.listener.onError(hostId, ex);
         }
+        view.settled();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -393,6 +494,7 @@ public final class HostRuntime implements Agent, AutoCloseable
 
     private void onAdmit(final DirectBuffer buffer, final int offset, final int length)
     {
+        view.admitsQueued.decrementAndGet(hostId);
         final long vmId = buffer.getLong(offset, ORDER);
         final int weight = buffer.getInt(offset + 8, ORDER);
         final int kindLength = buffer.getShort(offset + 12, ORDER) & 0xFFFF;
@@ -428,7 +530,14 @@ public final class HostRuntime implements Agent, AutoCloseable
             view.owners.remove(vmId, hostId); // the reservation the API made
             throw ex;
         }
-        view.listener.onAdmitted(hostId, vmId);
+        try
+        {
+            view.listener.onAdmitted(hostId, vmId);
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex); // the admission stands: a listener's failure is not the request's
+        }
     }
 
     private Vm newVm(final long vmId, final int weight, final String kind, final byte[] state)
@@ -442,24 +551,115 @@ public final class HostRuntime implements Agent, AutoCloseable
         final Vm vm = vms.get(vmId);
         if (vm == null)
         {
-            final Integer owner = view.owners.get(vmId);
-            if (owner != null && owner != hostId)
+            if (!forwardToOwner(MSG_REMOVE, vmId))
             {
-                sendRemove(owner, vmId); // it moved on: follow it
-                return;
+                throw new IllegalArgumentException("vm " + vmId + " is not in the cluster");
             }
-            throw new IllegalArgumentException("remove: vm " + vmId + " is not in the cluster");
+            return;
         }
         if (vm.out != null)
         {
-            vm.removeRequested = true; // done when the migration's outcome is known
+            vm.heldRemoves++; // done when the migration's outcome is known (held in memory: a crash forgets it)
+            kept = true;
             return;
         }
-        journal.append(RecordType.REMOVED, 0, vmId, -1, 0, 0, 0);
-        schedule.delete(vmId);
+        removeNow(vm);
+    }
+
+    private void removeNow(final Vm vm)
+    {
+        journal.append(RecordType.REMOVED, 0, vm.vmId, -1, 0, 0, 0);
+        schedule.delete(vm.vmId);
         dropVm(vm);
-        view.owners.remove(vmId, hostId);
-        view.listener.onRemoved(hostId, vmId);
+        view.owners.remove(vm.vmId, hostId);
+        try
+        {
+            view.listener.onRemoved(hostId, vm.vmId);
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex);
+        }
+    }
+
+    /** Settle the removes held while the VM was migrating: it stayed here (aborted). */
+    private void removeHeld(final Vm vm)
+    {
+        final int held = vm.heldRemoves;
+        vm.heldRemoves = 0;
+        for (int i = 0; i < held; i++)
+        {
+            if (i > 0)
+            {
+                failed(Request.REMOVE, vm.vmId, "vm " + vm.vmId + " was removed by an earlier request");
+                continue;
+            }
+            try
+            {
+                removeNow(vm);
+            }
+            catch (final RuntimeException ex)
+            {
+                failed(Request.REMOVE, vm.vmId, ex.getMessage());
+                continue;
+            }
+            view.settled();
+        }
+    }
+
+    /**
+     * Pass a request for a VM that is not here on to the host that owns it now (it moved on).
+     *
+     * @return false if no other host owns it.
+     */
+    private boolean forwardToOwner(final int type, final long vmId)
+    {
+        final Integer owner = view.owners.get(vmId);
+        if (owner == null || owner == hostId)
+        {
+            return false;
+        }
+        forward(owner, type, currentMessage, currentOffset, currentLength);
+        return true;
+    }
+
+    /** Send a request on to another host, in order; if its inbox is full, keep it and retry (never drop it). */
+    private void forward(final int to, final int type, final DirectBuffer buffer, final int offset, final int length)
+    {
+        kept = true;
+        sendOrQueue(to, type, buffer, offset, length);
+    }
+
+    /**
+     * Send now, or if the host's inbox is full (or everything queued before has not gone yet) keep a
+     * copy and send it, in order, from a later duty cycle: a requests or an answer is never dropped
+     * for want of room.
+     */
+    private void sendOrQueue(final int to, final int type, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (forwards.isEmpty() && transport.send(to, type, buffer, offset, length))
+        {
+            return;
+        }
+        final byte[] copy = new byte[length];
+        buffer.getBytes(offset, copy);
+        forwards.add(new Delayed(0, to, type, copy));
+    }
+
+    private int retryForwards()
+    {
+        int sent = 0;
+        while (!forwards.isEmpty())
+        {
+            final Delayed f = forwards.peekFirst();
+            if (!transport.send(f.toHost, f.type, new UnsafeBuffer(f.bytes), 0, f.bytes.length))
+            {
+                break; // still full: keep the order, try again next duty cycle
+            }
+            forwards.pollFirst();
+            sent++;
+        }
+        return sent;
     }
 
     private void onProgram(final DirectBuffer buffer, final int offset)
@@ -468,10 +668,9 @@ public final class HostRuntime implements Agent, AutoCloseable
         final Vm vm = vms.get(vmId);
         if (vm == null)
         {
-            final Integer owner = view.owners.get(vmId);
-            if (owner != null && owner != hostId)
+            if (!forwardToOwner(MSG_PROGRAM, vmId))
             {
-                transport.send(owner, MSG_PROGRAM, buffer, offset, 32);
+                throw new IllegalArgumentException("vm " + vmId + " is not in the cluster");
             }
             return;
         }
@@ -488,8 +687,21 @@ public final class HostRuntime implements Agent, AutoCloseable
 
     private void onUsage(final DirectBuffer buffer, final int offset)
     {
-        final Vm vm = vms.get(buffer.getLong(offset, ORDER));
-        if (vm != null && vm.external)
+        final long vmId = buffer.getLong(offset, ORDER);
+        final Vm vm = vms.get(vmId);
+        if (vm == null)
+        {
+            if (!forwardToOwner(MSG_USAGE, vmId))
+            {
+                throw new IllegalArgumentException("vm " + vmId + " is not in the cluster");
+            }
+            return;
+        }
+        if (!vm.external)
+        {
+            throw new IllegalArgumentException("vm " + vmId + " is a guest: its usage is measured, not reported");
+        }
+        else
         {
             vm.usageCpu = buffer.getDouble(offset + 8, ORDER);
             vm.usageIo = buffer.getDouble(offset + 16, ORDER);
@@ -500,9 +712,14 @@ public final class HostRuntime implements Agent, AutoCloseable
     private void onMigrate(final long vmId, final int target)
     {
         final Vm vm = vms.get(vmId);
+        if (vm == null && view.owners.get(vmId) != null && view.owners.get(vmId) != target &&
+            forwardToOwner(MSG_MIGRATE, vmId))
+        {
+            return; // it moved on since the call: the host that has it now starts the migration
+        }
         if (vm == null || vm.out != null || vm.external || target == hostId || target < 0 || target >= view.hosts)
         {
-            throw new IllegalArgumentException("migrate: vm " + vmId + (vm == null ? " is not on host " + hostId :
+            throw new IllegalArgumentException("vm " + vmId + (vm == null ? " is not on host " + hostId :
                 vm.out != null ? " is already migrating" : vm.external ? " is an external process (no driver moves it)" :
                 " cannot go to host " + target));
         }
@@ -777,10 +994,12 @@ public final class HostRuntime implements Agent, AutoCloseable
         migrationsOut.incrementAndGet();
         view.committed.incrementAndGet();
         view.listener.onMigrated(vm.vmId, hostId, out.peer, System.nanoTime() - out.startNs);
-        if (vm.removeRequested)
+        for (int i = vm.heldRemoves; i > 0; i--) // they follow the VM; the target settles them
         {
-            sendRemove(out.peer, vm.vmId);
+            sendBuffer.putLong(0, vm.vmId, ORDER);
+            forward(out.peer, MSG_REMOVE, sendBuffer, 0, 8);
         }
+        vm.heldRemoves = 0;
     }
 
     private void abortAtSource(final Outgoing out, final String reason)
@@ -805,9 +1024,9 @@ public final class HostRuntime implements Agent, AutoCloseable
         aborts.incrementAndGet();
         view.aborted.incrementAndGet();
         view.listener.onAborted(vm.vmId, hostId, out.peer, reason);
-        if (vm.removeRequested)
+        if (vm.heldRemoves > 0)
         {
-            onRemove(vm.vmId);
+            removeHeld(vm);
         }
     }
 
@@ -948,7 +1167,10 @@ public final class HostRuntime implements Agent, AutoCloseable
         {
             try
             {
-                send(Faults.Point.TARGET_SEND_ACK, migrationId, source, MSG_ACK, sendBuffer, 20);
+                if (!send(Faults.Point.TARGET_SEND_ACK, migrationId, source, MSG_ACK, sendBuffer, 20))
+                {
+                    sendOrQueue(source, MSG_ACK, sendBuffer, 0, 20); // the source's inbox is full: retried
+                }
             }
             catch (final RuntimeException ex)
             {
@@ -957,7 +1179,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         else
         {
-            transport.send(source, MSG_NACK, sendBuffer, 0, 20);
+            sendOrQueue(source, MSG_NACK, sendBuffer, 0, 20);
         }
     }
 
@@ -1010,12 +1232,6 @@ public final class HostRuntime implements Agent, AutoCloseable
         {
             throw new Faults.InjectedFault(point);
         }
-    }
-
-    private void sendRemove(final int host, final long vmId)
-    {
-        sendBuffer.putLong(0, vmId, ORDER);
-        transport.send(host, MSG_REMOVE, sendBuffer, 0, 8);
     }
 
     private void addVm(final Vm vm)
@@ -1131,9 +1347,55 @@ public final class HostRuntime implements Agent, AutoCloseable
 
     private volatile int outgoingVolatile;
 
+    /** @return whether the caller is this host's agent (a listener callback): it must not wait for its own inbox. */
+    boolean isAgentThread()
+    {
+        return Thread.currentThread() == agentThread;
+    }
+
+    /**
+     * The agent's last act: every request it still holds (in its inbox, waiting to be forwarded, or
+     * held for a migration's outcome) is reported failed, so none is silently dropped. Messages
+     * between hosts are left to the handoff's own timeouts and to recovery.
+     */
     @Override
     public void onClose()
     {
+        final String reason = "host " + hostId + " closed before it took effect";
+        while (inbox.read((type, buffer, offset, length) ->
+        {
+            final Request request = Request.of(type);
+            if (request == Request.ADMIT)
+            {
+                view.admitsQueued.decrementAndGet(hostId);
+                view.owners.remove(buffer.getLong(offset, ORDER), hostId); // the reservation the API made
+            }
+            if (request != null)
+            {
+                failed(request, buffer.getLong(offset, ORDER), reason);
+            }
+        }) > 0)
+        {
+            // drain it all
+        }
+        for (final Delayed f : forwards)
+        {
+            if (Request.of(f.type) == null)
+            {
+                continue; // an answer between hosts: the handoff's timeouts and recovery cover it
+            }
+            failed(Request.of(f.type), new UnsafeBuffer(f.bytes).getLong(0, ORDER),
+                "host " + hostId + " closed before it could pass it on to host " + f.toHost);
+        }
+        forwards.clear();
+        for (final Vm vm : vmList)
+        {
+            for (int i = 0; i < vm.heldRemoves; i++)
+            {
+                failed(Request.REMOVE, vm.vmId, "host " + hostId + " closed while the vm was migrating");
+            }
+            vm.heldRemoves = 0;
+        }
     }
 
     /** Stop the agent and the dispatcher, and close the journal. */

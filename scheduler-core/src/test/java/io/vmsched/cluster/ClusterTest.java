@@ -292,7 +292,10 @@ class ClusterTest
             assertEquals(0, cluster.migrationsCommitted() + cluster.migrationsAborted());
             cluster.migrate(50, 1);
             Await.until("the refusal", 10, () -> !errors.isEmpty());
-            assertEquals("migrate: vm 50 is an external process (no driver moves it)", errors.get(0).getMessage());
+            final RequestFailedException refused = assertInstanceOf(RequestFailedException.class, errors.get(0));
+            assertEquals(Request.MIGRATE, refused.request());
+            assertEquals(50, refused.vmId());
+            assertEquals("migrate of vm 50 failed: vm 50 is an external process (no driver moves it)", refused.getMessage());
             assertEquals(Map.of(50L, 0), cluster.placement());
         }
         try (Cluster cluster = Cluster.start(config))
