@@ -47,6 +47,7 @@ public final class Cluster implements AutoCloseable
     private final InJvmTransport transport;
     private final HostRuntime[] hosts;
     private final int recovered;
+    private final DataDirectory dataDirectory;
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
@@ -59,9 +60,11 @@ public final class Cluster implements AutoCloseable
         this.transport = new InJvmTransport(config.hosts);
         this.hosts = new HostRuntime[config.hosts];
         final Journal[] journals = new Journal[config.hosts];
-        checkNoOtherHosts(config);
+        this.dataDirectory = DataDirectory.acquire(config.dataDir); // one owner: a second start is refused here
         try
         {
+            dataDirectory.checkHosts(config.hosts, config::journalDir);
+            checkNoOtherHosts(config);
             final JournalState[] states = new JournalState[config.hosts];
             for (int h = 0; h < config.hosts; h++)
             {
@@ -82,6 +85,7 @@ public final class Cluster implements AutoCloseable
                 transport.attach(h, hosts[h].inbox());
             }
             this.recovered = owned;
+            dataDirectory.recordHosts(config.hosts);
         }
         catch (final RuntimeException ex)
         {
@@ -96,6 +100,7 @@ public final class Cluster implements AutoCloseable
                     journals[h].close();
                 }
             }
+            dataDirectory.close();
             throw ex;
         }
     }
@@ -105,8 +110,12 @@ public final class Cluster implements AutoCloseable
      *
      * @param config the cluster's settings.
      * @return the running cluster.
-     * @throws IllegalArgumentException if a setting is bad.
-     * @throws io.vmsched.journal.JournalCorruptException if a journal has a record that cannot be decoded.
+     * @throws IllegalArgumentException if a setting is bad, or the data directory cannot be recovered
+     *                                  (a host's journal directory missing, fewer hosts than it has).
+     * @throws IllegalStateException    if another cluster or process holds the data directory (its pid is named).
+     * @throws io.vmsched.journal.JournalCorruptException if a journal file is damaged, missing or cut short
+     *                                  (a record torn at the very tail by a crash is not damage: it is recovered).
+     *                                  A refused start changes nothing on disk.
      */
     public static Cluster start(final ClusterConfig config)
     {
@@ -547,6 +556,7 @@ public final class Cluster implements AutoCloseable
             host.close();
         }
         transport.close();
+        dataDirectory.close();
     }
 
     private static void checkNoOtherHosts(final ClusterConfig config)
