@@ -3,6 +3,8 @@ package io.vmsched.cluster;
 import io.vmsched.dispatch.Guest;
 import io.vmsched.journal.ChronicleJournal;
 import io.vmsched.journal.Journal;
+import io.vmsched.journal.JournalCheck;
+import io.vmsched.journal.JournalCorruptException;
 import io.vmsched.sim.Simulator;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -65,6 +67,16 @@ public final class Cluster implements AutoCloseable
         {
             dataDirectory.checkHosts(config.hosts, config::journalDir);
             checkNoOtherHosts(config);
+            for (int h = 0; h < config.hosts; h++) // every journal verified before any is opened for writing
+            {
+                final long records = JournalCheck.verify(config.journalDir(h));
+                if (records == 0 && h < dataDirectory.knownHosts())
+                {
+                    throw JournalCorruptException.file(config.journalDir(h), "holds no journal, but " +
+                        dataDirectory.dir().resolve(DataDirectory.MANIFEST_FILE) + " records host " + h +
+                        " as started: its files are missing; restore them");
+                }
+            }
             final JournalState[] states = new JournalState[config.hosts];
             for (int h = 0; h < config.hosts; h++)
             {

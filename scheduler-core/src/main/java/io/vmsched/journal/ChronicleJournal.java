@@ -32,6 +32,7 @@ public final class ChronicleJournal implements Journal
 {
     /** Block size of the queue's files. */
     public static final long BLOCK_SIZE = 16 << 20;
+    private static final long READ_ONLY_TIMEOUT_MS = 1000;
 
     private final int hostId;
     private final Path dir;
@@ -70,11 +71,15 @@ public final class ChronicleJournal implements Journal
         {
             throw new IllegalArgumentException("cannot create journal directory " + dir + ": " + ex.getMessage(), ex);
         }
-        this.queue = SingleChronicleQueueBuilder.binary(dir)
+        final SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir)
             .rollCycle(RollCycles.FAST_DAILY)
             .blockSize(BLOCK_SIZE)
-            .readOnly(readOnly)
-            .build();
+            .readOnly(readOnly);
+        if (readOnly)
+        {
+            builder.timeoutMS(READ_ONLY_TIMEOUT_MS); // a reader never waits long on a header no one will finish
+        }
+        this.queue = builder.build();
     }
 
     /**
@@ -101,6 +106,12 @@ public final class ChronicleJournal implements Journal
     public static ChronicleJournal open(final Path dir, final int hostId)
     {
         return new ChronicleJournal(dir, hostId, new SystemEpochNanoClock());
+    }
+
+    /** The queue (for {@link JournalCheck}). */
+    SingleChronicleQueue queue()
+    {
+        return queue;
     }
 
     /** @return the queue's directory. */
