@@ -1,6 +1,8 @@
 package io.vmsched.tools;
 
 import io.vmsched.journal.ChronicleJournal;
+import io.vmsched.cluster.DataDirectory;
+import io.vmsched.journal.JournalCheck;
 import io.vmsched.journal.JournalCorruptException;
 import io.vmsched.journal.JournalRecord;
 
@@ -67,6 +69,9 @@ public final class JournalSet implements AutoCloseable
      * @param dir the directory.
      * @return the set.
      * @throws IllegalArgumentException with a one-line reason if it holds no journals.
+     * @throws JournalCorruptException  naming the file if a host's journal file is damaged, cut short of its
+     *                                  header or of records it is known to hold, or missing (a host directory
+     *                                  left empty, or one the data directory's manifest records).
      */
     public static JournalSet open(final Path dir)
     {
@@ -78,8 +83,18 @@ public final class JournalSet implements AutoCloseable
         final List<Integer> hosts = new ArrayList<>();
         try (Stream<Path> entries = Files.list(root))
         {
-            entries.filter(Files::isDirectory).filter(p -> p.getFileName().toString().matches("\\d{1,7}"))
-                .filter(JournalSet::holdsQueue).forEach(p -> hosts.add(Integer.parseInt(p.getFileName().toString())));
+            for (final Path entry : entries.filter(p -> p.getFileName().toString().matches("\\d{1,7}")).toList())
+            {
+                // a host's journal that is damaged, cut short or emptied is named, never read as an empty host
+                if (JournalCheck.verifyFiles(entry))
+                {
+                    hosts.add(Integer.parseInt(entry.getFileName().toString()));
+                }
+                else
+                {
+                    throw JournalCorruptException.file(entry, "holds no journal files (*.cq4): they are missing");
+                }
+            }
         }
         catch (final IOException ex)
         {
@@ -90,20 +105,19 @@ public final class JournalSet implements AutoCloseable
             throw new IllegalArgumentException(dir + " is not a vmsched journal: no journal/<host>/ folders holding " +
                 "Chronicle Queue files (*.cq4)");
         }
+        final Path dataDir = root.getFileName().toString().equals("journal") ? root.getParent() : null;
+        final int known = dataDir == null ? 0 : DataDirectory.knownHosts(dataDir);
+        for (int h = 0; h < known; h++)
+        {
+            if (!hosts.contains(h))
+            {
+                throw JournalCorruptException.file(root.resolve(Integer.toString(h)), "missing, but " +
+                    dataDir.resolve(DataDirectory.MANIFEST_FILE) + " records " + known + " hosts: its VMs cannot be " +
+                    "accounted for");
+            }
+        }
         hosts.sort(null);
         return new JournalSet(root, hosts.stream().mapToInt(Integer::intValue).toArray());
-    }
-
-    private static boolean holdsQueue(final Path dir)
-    {
-        try (Stream<Path> files = Files.list(dir))
-        {
-            return files.anyMatch(f -> f.getFileName().toString().endsWith(".cq4"));
-        }
-        catch (final IOException ex)
-        {
-            return false;
-        }
     }
 
     /** @return the hosts found, ascending. */

@@ -52,7 +52,9 @@ public final class VmschedCommand implements Runnable
         commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
         {
-            final boolean corrupt = ex instanceof io.vmsched.journal.JournalCorruptException;
+            // a damaged journal or a directory in use is a failure (1), not a usage error (2)
+            final boolean corrupt = ex instanceof io.vmsched.journal.JournalCorruptException ||
+                ex instanceof io.vmsched.cluster.DataDirectory.InUseException;
             if (corrupt || ex instanceof IllegalArgumentException || ex instanceof IllegalStateException)
             {
                 cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + ex.getMessage());

@@ -34,6 +34,17 @@ public final class DataDirectory implements AutoCloseable
     private final FileLock lock;
     private int knownHosts;
 
+    /** The data directory is held by another owner (the message names its pid). */
+    public static final class InUseException extends IllegalStateException
+    {
+        private static final long serialVersionUID = 1L;
+
+        InUseException(final String message)
+        {
+            super(message);
+        }
+    }
+
     private DataDirectory(final Path dir, final FileChannel channel, final FileLock lock, final int knownHosts)
     {
         this.dir = dir;
@@ -47,7 +58,7 @@ public final class DataDirectory implements AutoCloseable
      *
      * @param dir the data directory.
      * @return the held directory; close it to let another owner in.
-     * @throws IllegalStateException    if another process (or another cluster in this JVM) holds it,
+     * @throws InUseException           if another process (or another cluster in this JVM) holds it,
      *                                  naming its pid.
      * @throws IllegalArgumentException if the directory cannot be created or its manifest is unreadable.
      */
@@ -85,7 +96,7 @@ public final class DataDirectory implements AutoCloseable
             }
             if (lock == null)
             {
-                throw new IllegalStateException("data directory " + dir + " is in use by process " + owner(channel) +
+                throw new InUseException("data directory " + dir + " is in use by process " + owner(channel) +
                     " (lock " + lockFile + "); stop it first, or use another directory");
             }
             final byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
@@ -145,6 +156,18 @@ public final class DataDirectory implements AutoCloseable
                 " (format=" + format + ", hosts=" + hosts + "); restore it or move the directory aside");
         }
         return Integer.parseInt(hosts);
+    }
+
+    /**
+     * Read a data directory's manifest without taking the directory (tools reading its journals).
+     *
+     * @param dir a data directory.
+     * @return the number of hosts its manifest records, 0 if it has no manifest.
+     * @throws IllegalArgumentException if the manifest is unreadable.
+     */
+    public static int knownHosts(final Path dir)
+    {
+        return readManifest(dir);
     }
 
     /** @return the number of hosts the manifest records (0 for a directory that has none yet). */

@@ -70,13 +70,31 @@ public final class JournalCheck
     }
 
     /**
-     * Verify a journal directory.
+     * Verify a journal directory: its files, then every record.
      *
      * @param dir a host's journal directory (as {@link ChronicleJournal} writes it).
      * @return the number of records it holds (0 for a directory that does not exist or holds no journal yet).
      * @throws JournalCorruptException naming the file and what is wrong with it.
      */
     public static long verify(final Path dir)
+    {
+        return check(dir, true);
+    }
+
+    /**
+     * Verify a journal directory's files only (checks 1-3, not the records): cheap, for tools that read
+     * the records anyway and report a bad one by its index. Safe while a writer appends.
+     *
+     * @param dir a host's journal directory.
+     * @return whether it holds a journal (false for a directory that does not exist or is empty).
+     * @throws JournalCorruptException naming the file and what is wrong with it.
+     */
+    public static boolean verifyFiles(final Path dir)
+    {
+        return check(dir, false) > 0;
+    }
+
+    private static long check(final Path dir, final boolean records)
     {
         if (!Files.exists(dir))
         {
@@ -104,7 +122,7 @@ public final class JournalCheck
         try (ChronicleJournal journal = ChronicleJournal.openReadOnly(dir, -1))
         {
             checkListedCyclesExist(journal, dir);
-            return readAll(journal, headers);
+            return records ? readAll(journal, headers) : Math.max(1, files.size());
         }
         catch (final JournalCorruptException ex)
         {
