@@ -283,9 +283,11 @@ public final class Traces
         return fields;
     }
 
+    /** What a message quotes of a line: 40 characters, control characters as '?' (a binary file's would garble the terminal). */
     private static String abbreviate(final String text)
     {
-        return text.length() > 40 ? text.substring(0, 40) + "…" : text;
+        final String shown = text.length() > 40 ? text.substring(0, 40) + "…" : text;
+        return shown.replaceAll("[\\p{Cntrl}]", "?");
     }
 
     private static List<String> lines(final Path file)

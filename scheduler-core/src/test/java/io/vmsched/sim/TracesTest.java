@@ -97,6 +97,10 @@ class TracesTest
         ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir));
         assertEquals(dir.resolve("b") + ":2: CPU percentage 170 is outside 0-100", ex.getMessage());
 
+        Files.writeString(dir.resolve("b"), "5\nx\u0000\u001b[2J\r\n");
+        ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir));
+        assertEquals(dir.resolve("b") + ":2: expected an integer CPU percentage, found 'x??[2J'", ex.getMessage());
+
         Files.writeString(dir.resolve("b"), "\n\n");
         ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir));
         assertTrue(ex.getMessage().endsWith("b: no samples"), ex.getMessage());
