@@ -90,6 +90,15 @@ class CountersFileReaderTest
     }
 
     @Test
+    void aWriterRefusesADirectoryInItsPlaceInOneLine(@TempDir final Path dir) throws IOException
+    {
+        Files.createDirectories(dir.resolve(CountersFile.FILE_NAME).resolve("something"));
+        assertEquals("cannot create " + dir.resolve(CountersFile.FILE_NAME) + ": a directory that is not empty is in its " +
+            "place", assertThrows(IllegalArgumentException.class, () -> CountersFile.create(dir, COUNTERS, 1000))
+            .getMessage());
+    }
+
+    @Test
     void aDamagedHeaderOrLabelIsNamedNotThrownFromAgrona(@TempDir final Path dir) throws IOException
     {
         final Path file = writeFile(dir);
