@@ -101,6 +101,17 @@ public final class CountersFile implements AutoCloseable
             Files.createDirectories(dataDir);
             Files.deleteIfExists(dataDir.resolve(FILE_NAME));
         }
+        catch (final java.nio.file.DirectoryNotEmptyException ex)
+        {
+            throw new IllegalArgumentException("cannot create " + dataDir.resolve(FILE_NAME) + ": a directory that is not " +
+                "empty is in its place", ex);
+        }
+        catch (final java.nio.file.FileSystemException ex)
+        {
+            // the message of most is only the path; the reason says what went wrong
+            throw new IllegalArgumentException("cannot create " + dataDir.resolve(FILE_NAME) + ": " +
+                (ex.getReason() != null ? ex.getReason() : ex.getClass().getSimpleName()), ex);
+        }
         catch (final java.io.IOException ex)
         {
             throw new IllegalArgumentException("cannot create " + dataDir.resolve(FILE_NAME) + ": " + ex.getMessage(), ex);

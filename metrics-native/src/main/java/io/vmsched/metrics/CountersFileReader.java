@@ -1,13 +1,18 @@
 package io.vmsched.metrics;
 
 import org.agrona.IoUtil;
+import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersReader;
 
 import java.io.File;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Reads a live counters file written by another process (see {@link CountersFile} for its layout).
@@ -50,19 +55,25 @@ public final class CountersFileReader implements AutoCloseable
      *
      * @param dataDir the data directory a node was started with.
      * @return the reader.
-     * @throws IllegalArgumentException with a one-line reason if there is no valid file.
+     * @throws IllegalArgumentException with a one-line reason if there is no valid file: missing, a
+     *                                  directory, empty, not ours, truncated or with a damaged header.
      */
     public static CountersFileReader open(final Path dataDir)
     {
         final File file = CountersFile.file(dataDir);
+        if (file.isDirectory())
+        {
+            throw new IllegalArgumentException(file + " is a directory, not a counters file");
+        }
         if (!file.isFile())
         {
-            throw new IllegalArgumentException("no counters file at " + file + ": is a vmsched node running with --data " +
-                dataDir + "?");
+            throw new IllegalArgumentException((file.exists() ? file + " is not a regular file" : "no counters file at " +
+                file) + ": is a vmsched node running with --data " + dataDir + "?");
         }
-        if (file.length() < CountersFile.HEADER_LENGTH)
+        final long length = file.length();
+        if (length < CountersFile.HEADER_LENGTH)
         {
-            throw new IllegalArgumentException(file + " is not a vmsched counters file (" + file.length() + " bytes)");
+            throw new IllegalArgumentException(shortFile(file, length));
         }
         final MappedByteBuffer mapped;
         try
@@ -73,23 +84,73 @@ public final class CountersFileReader implements AutoCloseable
         {
             throw new IllegalArgumentException("cannot read " + file + ": " + ex.getMessage(), ex);
         }
-        final UnsafeBuffer header = new UnsafeBuffer(mapped, 0, CountersFile.HEADER_LENGTH);
-        final int magic = header.getIntVolatile(0);
-        final int version = header.getInt(4);
-        final long needed = CountersFile.HEADER_LENGTH + (long)header.getInt(CountersFile.METADATA_LENGTH_OFFSET) +
-            header.getInt(CountersFile.VALUES_LENGTH_OFFSET);
-        if (magic == 0)
+        final String problem = headerProblem(file, new UnsafeBuffer(mapped, 0, CountersFile.HEADER_LENGTH), length);
+        if (problem != null)
         {
             IoUtil.unmap(mapped);
-            throw new IllegalArgumentException(file + " is still being created by its node: try again in a moment");
-        }
-        if (magic != CountersFile.MAGIC || version != CountersFile.VERSION || needed > file.length())
-        {
-            IoUtil.unmap(mapped);
-            throw new IllegalArgumentException(file + " is not a vmsched counters file of layout " + CountersFile.VERSION +
-                " (magic " + Integer.toHexString(magic) + ", version " + version + ")");
+            throw new IllegalArgumentException(problem);
         }
         return new CountersFileReader(file.toPath(), mapped);
+    }
+
+    /** Why a file shorter than the header is not readable: being created, truncated, or not ours. */
+    private static String shortFile(final File file, final long length)
+    {
+        final ByteBuffer start = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel channel = FileChannel.open(file.toPath(), StandardOpenOption.READ))
+        {
+            while (start.hasRemaining() && channel.read(start) >= 0)
+            {
+                // read what there is of the magic and version
+            }
+        }
+        catch (final IOException ex)
+        {
+            return "cannot read " + file + ": " + ex.getMessage();
+        }
+        final int magic = start.position() >= 4 ? start.getInt(0) : 0;
+        if (length == 0 || magic == 0)
+        {
+            return file + " is empty (" + length + " bytes): a node may be creating it (try again in a moment), or " +
+                "it is not a counters file";
+        }
+        if (magic == CountersFile.MAGIC)
+        {
+            return file + " is truncated: expected at least the " + CountersFile.HEADER_LENGTH + "-byte header, has " +
+                length + " bytes";
+        }
+        return file + " is not a vmsched counters file (" + length + " bytes, magic " + Integer.toHexString(magic) + ")";
+    }
+
+    /** @return why a mapped file cannot be read as a counters file, or null if it can. */
+    private static String headerProblem(final File file, final UnsafeBuffer header, final long length)
+    {
+        final int magic = header.getIntVolatile(0);
+        final int version = header.getInt(4);
+        if (magic == 0)
+        {
+            return file + " is still being created by its node: try again in a moment";
+        }
+        if (magic != CountersFile.MAGIC || version != CountersFile.VERSION)
+        {
+            return file + " is not a vmsched counters file of layout " + CountersFile.VERSION + " (magic " +
+                Integer.toHexString(magic) + ", version " + version + ")";
+        }
+        final int metadataLength = header.getInt(CountersFile.METADATA_LENGTH_OFFSET);
+        final int valuesLength = header.getInt(CountersFile.VALUES_LENGTH_OFFSET);
+        if (metadataLength < 0 || valuesLength < 0 ||
+            metadataLength % CountersReader.METADATA_LENGTH != 0 || valuesLength % CountersReader.COUNTER_LENGTH != 0 ||
+            metadataLength / CountersReader.METADATA_LENGTH != valuesLength / CountersReader.COUNTER_LENGTH)
+        {
+            return file + " is damaged: its header gives " + metadataLength + " bytes of counter metadata and " +
+                valuesLength + " of values, which no writer of layout " + CountersFile.VERSION + " makes";
+        }
+        final long expected = CountersFile.HEADER_LENGTH + (long)metadataLength + valuesLength;
+        if (expected > length)
+        {
+            return file + " is truncated: expected " + expected + " bytes, has " + length;
+        }
+        return null;
     }
 
     /** @return the writer's pid. */
@@ -138,11 +199,33 @@ public final class CountersFileReader implements AutoCloseable
 
     /**
      * @param consumer receives every counter, in allocation order.
+     * @throws IllegalArgumentException naming the file and counter if a counter's metadata is damaged.
      */
     public void forEach(final Consumer consumer)
     {
-        counters.forEach((counterId, typeId, keyBuffer, label) ->
-            consumer.accept(keyBuffer.getInt(0), typeId, label, counters.getCounterValue(counterId)));
+        // Agrona's own forEach trusts each label's length; a damaged file would throw from inside it
+        final AtomicBuffer metadata = counters.metaDataBuffer();
+        for (int id = 0, max = counters.maxCounterId(); id <= max; id++)
+        {
+            final int offset = CountersReader.metaDataOffset(id);
+            final int state = metadata.getIntVolatile(offset);
+            if (state == CountersReader.RECORD_UNUSED)
+            {
+                break;
+            }
+            if (state != CountersReader.RECORD_ALLOCATED)
+            {
+                continue;
+            }
+            final int labelLength = metadata.getInt(offset + CountersReader.LABEL_OFFSET);
+            if (labelLength < 0 || labelLength > CountersReader.MAX_LABEL_LENGTH)
+            {
+                throw new IllegalArgumentException(path + " is damaged: counter " + id + " has a label of " + labelLength +
+                    " bytes (at most " + CountersReader.MAX_LABEL_LENGTH + ")");
+            }
+            consumer.accept(metadata.getInt(offset + CountersReader.KEY_OFFSET), counters.getCounterTypeId(id),
+                counters.getCounterLabel(id), counters.getCounterValue(id));
+        }
     }
 
     @Override

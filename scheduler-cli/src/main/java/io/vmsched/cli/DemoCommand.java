@@ -57,14 +57,17 @@ final class DemoCommand implements Runnable
         Flags.within("--hosts", hosts, 2, 64);
         Flags.within("--vms", vms, 2, 4096);
         Flags.atLeast("--duration", durationSeconds, 1, " second");
+        Flags.directoryOrAbsent("--data", data);
         final Path runDir = data.resolve("run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
         try
         {
-            Files.createDirectories(runDir);
+            Files.createDirectories(data);
+            Files.createDirectory(runDir); // never a run started in the same millisecond: its journals are its own
         }
         catch (final IOException ex)
         {
-            throw new IllegalArgumentException("--data " + data + ": cannot create " + runDir + " (" + ex.getMessage() + ")");
+            throw new IllegalArgumentException("--data " + data + ": cannot create " + runDir + " (" +
+                VmschedCommand.reason(ex) + ")");
         }
 
         final PrintWriter out = spec.commandLine().getOut();

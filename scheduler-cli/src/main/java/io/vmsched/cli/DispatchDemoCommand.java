@@ -15,6 +15,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -29,14 +31,20 @@ import java.util.concurrent.TimeUnit;
     description = "Run one host's dispatcher over a handful of guests and print what it did.")
 final class DispatchDemoCommand implements Runnable
 {
+    /**
+     * The most worker threads: past a few per core, threads that spin for work only take turns with
+     * each other, and starting and stopping hundreds of them alone outlasts a short --duration.
+     */
+    static final int MAX_WORKERS = 64;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--guests", defaultValue = "6", description = "Guests to run, at least 3 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--guests", defaultValue = "6", description = "Guests to run, 3-1024 (default: ${DEFAULT-VALUE}).")
     int guests;
 
     @Option(names = "--workers", defaultValue = "0",
-        description = "Dispatcher worker threads, the host's CPUs (default: the number of processors).")
+        description = "Dispatcher worker threads, the host's CPUs, 0-" + MAX_WORKERS + " (default: 0, one per processor).")
     int workers;
 
     @Option(names = "--duration", defaultValue = "6", description = "Seconds to run (default: ${DEFAULT-VALUE}).")
@@ -46,7 +54,8 @@ final class DispatchDemoCommand implements Runnable
     long seed;
 
     @Option(names = "--data", defaultValue = "vmsched-data",
-        description = "Directory for the mapped schedule and the I/O guest's file (default: ${DEFAULT-VALUE}).")
+        description = "Directory for the run's mapped schedule and I/O guest's file, in a new dispatch-<time> folder " +
+            "(default: ${DEFAULT-VALUE}).")
     Path data;
 
     @Override
@@ -54,21 +63,28 @@ final class DispatchDemoCommand implements Runnable
     {
         Flags.within("--guests", guests, 3, 1024);
         Flags.atLeast("--duration", durationSeconds, 1, " second");
-        Flags.atLeast("--workers", workers, 0, " (0: one per processor)");
-        final int workerCount = workers == 0 ? Runtime.getRuntime().availableProcessors() : workers;
+        Flags.directoryOrAbsent("--data", data);
+        Flags.within("--workers", workers, 0, MAX_WORKERS);
+        final int workerCount = workers == 0 ? Math.min(MAX_WORKERS, Runtime.getRuntime().availableProcessors()) : workers;
+        // a new folder each run, as demo's run-<time>: a second run on the same --data neither fails on the
+        // first one's schedule file nor maps over it while a ScheduleReader may still be reading it
+        final Path runDir = data.resolve("dispatch-" + LocalDateTime.now().format(
+            DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
         try
         {
             Files.createDirectories(data);
+            Files.createDirectory(runDir);
         }
         catch (final IOException ex)
         {
-            throw new IllegalArgumentException("--data " + data + ": cannot create the directory (" + ex.getMessage() + ")");
+            throw new IllegalArgumentException("--data " + data + ": cannot create " + runDir + " (" +
+                VmschedCommand.reason(ex) + ")");
         }
 
         final PrintWriter out = spec.commandLine().getOut();
         final Random random = new Random(seed);
         final int capacity = Integer.highestOneBit(Math.max(4, guests) * 2 - 1) * 2;
-        final Path scheduleFile = data.resolve("schedule.dat");
+        final Path scheduleFile = runDir.resolve("schedule.dat");
         final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         final List<DemoGuest> all = new ArrayList<>();
 
@@ -82,7 +98,7 @@ final class DispatchDemoCommand implements Runnable
                 if (i == 0)
                 {
                     g = new DemoGuest(vmId, "io-writer 4 KiB/slice", 1,
-                        new IoWriterGuest(data.resolve("io-guest.bin"), 4 * 1024, 16L * 1024 * 1024));
+                        new IoWriterGuest(runDir.resolve("io-guest.bin"), 4 * 1024, 16L * 1024 * 1024));
                 }
                 else if (i == 1)
                 {

@@ -132,6 +132,12 @@ final class JournalCommand implements Runnable
         @Override
         public void run()
         {
+            Flags.atLeast("--from", from, 0, "");
+            Flags.atLeast("--to", to, from, " (--from)");
+            if (vm != null)
+            {
+                Flags.atLeast("--vm", vm, 0, "");
+            }
             final RecordType only;
             try
             {
@@ -169,6 +175,9 @@ final class JournalCommand implements Runnable
         description = "The placement (every host's VMs and load) at a record number or time, rebuilt from all journals.")
     static final class Replay implements Runnable
     {
+        /** An offset: digits, an optional fraction, then ms or s; no sign, so "+-5s" or "+NaNs" are refused. */
+        private static final java.util.regex.Pattern OFFSET = java.util.regex.Pattern.compile("\\+(\\d+(?:\\.\\d+)?)(ms|s)");
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
         @Parameters(index = "0", description = "The journal directory.")
@@ -210,32 +219,31 @@ final class JournalCommand implements Runnable
             {
                 return new History();
             }
-            if (at.matches("\\d+"))
-            {
-                return new History(Long.parseLong(at));
-            }
+            final String problem = "--at '" + at + "': expected a record number, an ISO-8601 time (e.g. " +
+                "2026-11-25T14:00:01Z) or an offset from the first record, +N ms or +N s";
+            final java.util.regex.Matcher offset = OFFSET.matcher(at);
             try
             {
-                if (at.startsWith("+"))
+                if (at.matches("\\d+"))
                 {
-                    final String n = at.substring(1);
-                    if (n.endsWith("ms"))
+                    return new History(Long.parseLong(at));
+                }
+                if (offset.matches())
+                {
+                    final double nanos = Double.parseDouble(offset.group(1)) * ("ms".equals(offset.group(2)) ? 1e6 : 1e9);
+                    if (nanos >= Long.MAX_VALUE)
                     {
-                        return History.untilOffset(Long.parseLong(n.substring(0, n.length() - 2)) * 1_000_000L);
+                        throw new IllegalArgumentException(problem + " (that offset is beyond any journal)");
                     }
-                    if (n.endsWith("s"))
-                    {
-                        return History.untilOffset((long)(Double.parseDouble(n.substring(0, n.length() - 1)) * 1e9));
-                    }
-                    throw new IllegalArgumentException("no unit");
+                    return History.untilOffset((long)nanos);
                 }
                 final Instant instant = Instant.parse(at);
                 return History.untilTime(instant.getEpochSecond() * 1_000_000_000L + instant.getNano());
             }
-            catch (final RuntimeException ex)
+            catch (final NumberFormatException | java.time.format.DateTimeParseException | ArithmeticException ex)
             {
-                throw new IllegalArgumentException("--at '" + at + "': expected a record number, an ISO-8601 time or " +
-                    "+N ms / +N s");
+                // a record number or time past what a long holds, or a malformed time
+                throw new IllegalArgumentException(problem);
             }
         }
     }
@@ -277,6 +285,7 @@ final class JournalCommand implements Runnable
         @Override
         public void run()
         {
+            Flags.atLeast("--vm", vm, 0, "");
             final PrintWriter out = spec.commandLine().getOut();
             final long[] count = { 0 };
             final long[] start = { 0 };
@@ -361,6 +370,16 @@ final class JournalCommand implements Runnable
         @Override
         public void run()
         {
+            // before the journals are read, which can take long
+            final Path parent = outFile.toAbsolutePath().getParent();
+            if (Files.isDirectory(outFile))
+            {
+                throw new IllegalArgumentException("--out " + outFile + " is a directory: give the HTML file's name");
+            }
+            if (parent != null && !Files.isDirectory(parent))
+            {
+                throw new IllegalArgumentException("--out " + outFile + ": no directory " + parent + " to write it in");
+            }
             final History h = history(dir);
             try
             {
@@ -368,7 +387,7 @@ final class JournalCommand implements Runnable
             }
             catch (final IOException ex)
             {
-                throw new IllegalArgumentException("--out " + outFile + ": " + ex.getMessage());
+                throw new IllegalArgumentException("--out " + outFile + ": cannot write it (" + VmschedCommand.reason(ex) + ")");
             }
             spec.commandLine().getOut().println("report written to " + outFile.toAbsolutePath() + " (" + h.summary() + ")");
         }
@@ -387,6 +406,7 @@ final class JournalCommand implements Runnable
         @Override
         public void run()
         {
+            Flags.atLeast("--count", count, 0, " (0: never stop)");
             final PrintWriter out = spec.commandLine().getOut();
             try (JournalSet set = JournalSet.open(dir))
             {

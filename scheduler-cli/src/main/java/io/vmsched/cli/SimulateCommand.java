@@ -108,13 +108,146 @@ final class SimulateCommand implements Runnable
     @Option(names = "--json", description = "End with one JSON line of the summary.")
     boolean json;
 
+    /** Heap the simulator takes per VM (its workload, placement and state), bytes: 140 measured, with room. */
+    static final long BYTES_PER_VM = 160;
+    /** Heap per host (its VM list, loads and turn), bytes: 145 measured, with room. */
+    static final long BYTES_PER_HOST = 160;
+    /** Heap per step (the CV by step and its copy in the result), bytes. */
+    static final long BYTES_PER_STEP = 16;
+    /** Share of the free heap a run may plan to take: the rest is the JVM's, the output's and the error's margin. */
+    static final double HEAP_SHARE = 0.8;
+
+    /** Every numeric flag's range, in one place, before anything is read or allocated. */
+    private void checkFlags()
+    {
+        if (!"planetlab".equals(format) && !"bitbrains".equals(format))
+        {
+            throw new IllegalArgumentException("--format must be planetlab or bitbrains, got '" + format + "'");
+        }
+        Flags.atLeast("--vms", vms, 1, "");
+        if (hosts != 0) // 0: the default
+        {
+            Flags.atLeast("--hosts", hosts, 1, "");
+        }
+        Flags.atLeast("--steps", steps, 0, " (0: the default)");
+        if (rounds != null)
+        {
+            Flags.atLeast("--rounds-per-step", rounds, 1, "");
+        }
+        if (peerChoices != null)
+        {
+            Flags.atLeast("--peer-choices", peerChoices, 1, "");
+        }
+        if (exchangeLimit != null)
+        {
+            Flags.atLeast("--exchange-limit", exchangeLimit, 0, " (0: no limit)");
+        }
+        if (threshold != null)
+        {
+            Flags.atLeast("--threshold", threshold, 0);
+        }
+        if (minGain != null)
+        {
+            Flags.atLeast("--min-gain", minGain, 0);
+        }
+        if (sizeExponent != null)
+        {
+            Flags.within("--size-exponent", sizeExponent, 0, 2);
+        }
+        if (sourceExcess != null)
+        {
+            Flags.atLeast("--source-excess", sourceExcess, 0);
+        }
+        Flags.atLeast("--smoothing", smoothing, 1);
+        Flags.atLeast("--stability", stability, 0);
+        Flags.atLeast("--ping-pong", pingPong, 0, "");
+        Flags.atLeast("--residency", residency, 0, "");
+        Flags.atLeast("--migration-steps", migrationSteps, 0, " (0: instant)");
+        Flags.atLeast("--concurrent", concurrent, 0, " (0: no limit)");
+    }
+
+    /**
+     * Refuse a run the heap cannot hold, before allocating it: one line naming the flag that asks
+     * for the most and how far it may go with the others as given.
+     */
+    private static void checkHeap(final long vmCount, final String vmsFlag, final long hostCount, final long stepCount)
+    {
+        final Runtime runtime = Runtime.getRuntime();
+        final long free = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
+        checkHeap(vmCount, vmsFlag, hostCount, stepCount, (long)(free * HEAP_SHARE));
+    }
+
+    /**
+     * @param vmCount   VMs to simulate.
+     * @param vmsFlag   the flag that set them ({@code --vms}), or null if a trace did.
+     * @param hostCount hosts.
+     * @param stepCount steps.
+     * @param budget    heap bytes the run may take.
+     * @throws IllegalArgumentException naming the largest consumer's flag and its limit if over budget.
+     */
+    static void checkHeap(final long vmCount, final String vmsFlag, final long hostCount, final long stepCount,
+        final long budget)
+    {
+        final long vmBytes = vmCount * BYTES_PER_VM;
+        final long hostBytes = hostCount * BYTES_PER_HOST;
+        final long stepBytes = stepCount * BYTES_PER_STEP;
+        final long needed = vmBytes + hostBytes + stepBytes;
+        if (needed <= budget)
+        {
+            return;
+        }
+        final String flag;
+        final long value;
+        final long limit;
+        if (vmBytes >= hostBytes && vmBytes >= stepBytes)
+        {
+            if (vmsFlag == null)
+            {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "the trace's %,d VMs need about %s of heap, " +
+                    "more than the %s this JVM has free (raise -Xmx)", vmCount, mib(needed), mib(budget)));
+            }
+            flag = vmsFlag;
+            value = vmCount;
+            limit = Math.max(0, budget - hostBytes - stepBytes) / BYTES_PER_VM;
+        }
+        else if (hostBytes >= stepBytes)
+        {
+            flag = "--hosts";
+            value = hostCount;
+            limit = Math.max(0, budget - vmBytes - stepBytes) / BYTES_PER_HOST;
+        }
+        else
+        {
+            flag = "--steps";
+            value = stepCount;
+            limit = Math.max(0, budget - vmBytes - hostBytes) / BYTES_PER_STEP;
+        }
+        throw new IllegalArgumentException(String.format(Locale.ROOT, "%s %d needs about %s of heap, more than the %s " +
+            "this JVM has free: at most %,d with the other settings as given (or raise -Xmx)", flag, value, mib(needed),
+            mib(budget), limit));
+    }
+
+    private static String mib(final long bytes)
+    {
+        return bytes >= 10L << 30 ? String.format(Locale.ROOT, "%.0f GiB", bytes / (double)(1L << 30)) :
+            String.format(Locale.ROOT, "%,d MiB", bytes >> 20);
+    }
+
     @Override
     public void run()
     {
         final PrintWriter out = spec.commandLine().getOut();
-        if (hosts < 0)
+        checkFlags();
+        final Simulator.Policy parsedPolicy = Simulator.Policy.parse(policy);
+        if (parsedPolicy != Simulator.Policy.NONE && hosts == 1)
         {
-            throw new IllegalArgumentException("--hosts must be at least 1, got " + hosts);
+            throw new IllegalArgumentException("--hosts must be at least 2 to balance (1 host runs only with --policy none), " +
+                "got 1");
+        }
+        if (trace == null)
+        {
+            // before the workload is made: a synthetic run's size is all in the flags
+            checkHeap(vms, "--vms", hosts > 0 ? hosts : 50, steps > 0 ? steps : Simulator.Config.claims().maxSteps);
         }
         final Workload workload;
         if (trace != null)
@@ -125,6 +258,8 @@ final class SimulateCommand implements Runnable
                 case "bitbrains": workload = Traces.bitbrains(trace, hosts); break;
                 default: throw new IllegalArgumentException("--format must be planetlab or bitbrains, got '" + format + "'");
             }
+            checkHeap(workload.vms(), null, hosts > 0 ? hosts : Traces.defaultHosts(workload.vms()),
+                steps > 0 ? steps : workload.steps());
         }
         else
         {
@@ -133,7 +268,7 @@ final class SimulateCommand implements Runnable
         // Each tunable not given on the command line takes its profile's default: the claims' plain
         // settings for static synthetic loads, the tuned trace settings for traces.
         final Simulator.Config config = trace != null ? Simulator.Config.traces() : Simulator.Config.claims();
-        config.policy = Simulator.Policy.parse(policy);
+        config.policy = parsedPolicy;
         config.hosts = hosts > 0 ? hosts : (trace != null ? Traces.defaultHosts(workload.vms()) : 50);
         config.steps = steps;
         if (rounds != null)

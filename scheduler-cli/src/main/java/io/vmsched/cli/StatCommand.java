@@ -34,8 +34,11 @@ final class StatCommand implements Runnable
     @Option(names = "--json", description = "Print one JSON object and exit.")
     boolean json;
 
-    @Option(names = "--interval-ms", defaultValue = "1000", description = "Refresh period, ms (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--interval-ms", defaultValue = "1000", description = "Refresh period, ms, 100-3600000 (default: ${DEFAULT-VALUE}).")
     long intervalMs;
+
+    /** The longest refresh period: an hour. */
+    static final long MAX_INTERVAL_MS = 3_600_000;
 
     /** One reading of the file. */
     static final class Reading
@@ -51,7 +54,8 @@ final class StatCommand implements Runnable
     @Override
     public void run()
     {
-        Flags.atLeast("--interval-ms", intervalMs, 100, "");
+        Flags.within("--interval-ms", intervalMs, 100, MAX_INTERVAL_MS);
+        Flags.directoryOrAbsent("--data", data);
         final PrintWriter out = spec.commandLine().getOut();
         do
         {
@@ -97,6 +101,10 @@ final class StatCommand implements Runnable
                 }
                 final String[] parts = { "vm", label.substring(3, second), label.substring(second + 1, last),
                     label.substring(last + 1) };
+                if (!parts[1].matches("\\d{1,18}"))
+                {
+                    return; // not a label our writer makes: skip it rather than guess
+                }
                 final String key = parts[1] + ":" + parts[2];
                 final Map<String, Object> vm = reading.external.computeIfAbsent(key, k ->
                 {

@@ -22,7 +22,7 @@ class DispatchDemoCommandTest
     }
 
     @Test
-    void demoRunsOneHostAndReportsWhatTheDispatcherDid(@TempDir final Path dir)
+    void demoRunsOneHostAndReportsWhatTheDispatcherDid(@TempDir final Path dir) throws java.io.IOException
     {
         final int code = run("dispatch-demo", "--duration", "2", "--guests", "5", "--workers", "2", "--data", dir.toString());
         assertEquals(0, code, err.toString());
@@ -32,8 +32,16 @@ class DispatchDemoCommandTest
         assertTrue(text.contains("suspend vm 104"), text);
         assertTrue(text.contains("What the dispatcher did"), text);
         assertTrue(text.contains("0 guest failures"), text);
-        assertTrue(Files.exists(dir.resolve("schedule.dat")));
-        try (ScheduleReader reader = ScheduleReader.open(dir.resolve("schedule.dat")))
+        final Path schedule;
+        try (java.util.stream.Stream<Path> runs = Files.list(dir))
+        {
+            final java.util.List<Path> found = runs.collect(java.util.stream.Collectors.toList());
+            assertEquals(1, found.size(), found.toString());
+            assertTrue(found.get(0).getFileName().toString().startsWith("dispatch-"), found.toString());
+            schedule = found.get(0).resolve("schedule.dat");
+        }
+        assertTrue(text.contains("live schedule mapped at " + schedule.toAbsolutePath()), text);
+        try (ScheduleReader reader = ScheduleReader.open(schedule))
         {
             assertEquals(5, reader.liveCount(), "the mapped schedule another process can read holds the guests");
         }

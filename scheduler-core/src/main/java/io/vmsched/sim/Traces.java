@@ -17,14 +17,17 @@ import java.util.stream.Stream;
  * <ul>
  *     <li>PlanetLab / CoMon: a directory with one text file per VM, one integer CPU utilisation
  *     percentage (0-100) per line, every line one fixed interval. CPU only; a VM is one reference
- *     core, a host ten.</li>
+ *     core, a host ten. Every file covers the same period (a day: 288 five-minute samples), so all
+ *     must have as many samples: a file with fewer or more than most have is refused, naming it, the
+ *     line and the length expected, rather than cutting the whole run to it.</li>
  *     <li>Bitbrains (GWA-T-12): a directory with one {@code .csv} per VM, {@code ;}-separated (tabs or
  *     spaces around fields allowed) under the header {@code Timestamp [ms];CPU cores;CPU capacity
  *     provisioned [MHZ];CPU usage [MHZ];CPU usage [%];Memory capacity provisioned [KB];Memory usage
  *     [KB];Disk read throughput [KB/s];Disk write throughput [KB/s];Network received throughput
  *     [KB/s];Network transmitted throughput [KB/s]}. CPU (in 1 GHz reference cores), memory and I/O
  *     (disk plus network) all feed the load; a host's capacity is the VMs' provisioned CPU and
- *     memory, and their peak I/O, divided among {@code hosts}.</li>
+ *     memory, and their peak I/O, divided among {@code hosts}. The set's files differ by a few samples
+ *     (8,250 to 8,263 in the rnd sample), so a run takes the shortest file's length.</li>
  * </ul>
  * Files are read in name order. A malformed file gets a {@link TraceFormatException} naming the
  * file and line.
@@ -68,6 +71,7 @@ public final class Traces
     {
         final List<Path> files = files(dir, null);
         final float[][] cpu = new float[files.size()][];
+        final int[] lastLine = new int[files.size()];
         for (int v = 0; v < files.size(); v++)
         {
             final Path file = files.get(v);
@@ -96,6 +100,7 @@ public final class Traces
                     throw new TraceFormatException(file, i + 1, "CPU percentage " + percent + " is outside 0-100");
                 }
                 series[count++] = percent / 100f;
+                lastLine[v] = i + 1;
             }
             if (count == 0)
             {
@@ -103,6 +108,7 @@ public final class Traces
             }
             cpu[v] = java.util.Arrays.copyOf(series, count);
         }
+        checkSameLength(files, cpu, lastLine);
         return new Workload("planetlab " + dir, cpu, null, null, LoadWeights.CPU_ONLY,
             new HostCapacity(PLANETLAB_HOST_CORES, 1, 1, 1));
     }
@@ -209,6 +215,64 @@ public final class Traces
         return new Workload("bitbrains " + dir, cpu, io, memory, LoadWeights.DEFAULT, capacity);
     }
 
+    /**
+     * Every PlanetLab file covers the same period: the length most files have is the expected one
+     * (the longer if two lengths tie), and the first file in name order with another is refused.
+     */
+    private static void checkSameLength(final List<Path> files, final float[][] cpu, final int[] lastLine)
+    {
+        final java.util.Map<Integer, Integer> filesByLength = new java.util.TreeMap<>();
+        for (final float[] series : cpu)
+        {
+            filesByLength.merge(series.length, 1, Integer::sum);
+        }
+        if (filesByLength.size() == 1)
+        {
+            return;
+        }
+        int expected = 0;
+        int most = 0;
+        for (final java.util.Map.Entry<Integer, Integer> e : filesByLength.entrySet()) // ascending: a tie goes to the longer
+        {
+            if (e.getValue() >= most)
+            {
+                most = e.getValue();
+                expected = e.getKey();
+            }
+        }
+        for (int v = 0; v < cpu.length; v++)
+        {
+            final int length = cpu[v].length;
+            if (length < expected)
+            {
+                throw new TraceFormatException(files.get(v), lastLine[v] + 1, "the file ends after " + length +
+                    " samples; expected " + expected + ", as " + most + " of the " + files.size() +
+                    " files have");
+            }
+            if (length > expected)
+            {
+                throw new TraceFormatException(files.get(v), lineOfSample(files.get(v), expected + 1), "sample " +
+                    (expected + 1) + " is past the " + expected + " that " + most + " of the " + files.size() +
+                    " files have");
+            }
+        }
+    }
+
+    /** @return the 1-based line of a PlanetLab file's n-th sample (blank lines are not samples). */
+    private static int lineOfSample(final Path file, final int n)
+    {
+        final List<String> lines = lines(file);
+        int count = 0;
+        for (int i = 0; i < lines.size(); i++)
+        {
+            if (!lines.get(i).trim().isEmpty() && ++count == n)
+            {
+                return i + 1;
+            }
+        }
+        return 0;
+    }
+
     private static String[] split(final String line)
     {
         final String[] fields = line.split(";", -1);
@@ -219,9 +283,11 @@ public final class Traces
         return fields;
     }
 
+    /** What a message quotes of a line: 40 characters, control characters as '?' (a binary file's would garble the terminal). */
     private static String abbreviate(final String text)
     {
-        return text.length() > 40 ? text.substring(0, 40) + "…" : text;
+        final String shown = text.length() > 40 ? text.substring(0, 40) + "…" : text;
+        return shown.replaceAll("[\\p{Cntrl}]", "?");
     }
 
     private static List<String> lines(final Path file)

@@ -97,12 +97,48 @@ class TracesTest
         ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir));
         assertEquals(dir.resolve("b") + ":2: CPU percentage 170 is outside 0-100", ex.getMessage());
 
+        Files.writeString(dir.resolve("b"), "5\nx\u0000\u001b[2J\r\n");
+        ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir));
+        assertEquals(dir.resolve("b") + ":2: expected an integer CPU percentage, found 'x??[2J'", ex.getMessage());
+
         Files.writeString(dir.resolve("b"), "\n\n");
         ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir));
         assertTrue(ex.getMessage().endsWith("b: no samples"), ex.getMessage());
 
         ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir.resolve("missing")));
         assertTrue(ex.getMessage().contains("not a directory"), ex.getMessage());
+    }
+
+    @Test
+    void aPlanetLabFileOfAnotherLengthIsRefusedNotCutToSilently(@TempDir final Path dir) throws IOException
+    {
+        writePlanetLab(dir, 5, 48, 3);
+        final Path shortFile = dir.resolve("vm-0002");
+        final List<String> lines = Files.readAllLines(shortFile);
+        Files.write(shortFile, lines.subList(0, 40));
+        TraceFormatException ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir));
+        assertEquals(shortFile + ":41: the file ends after 40 samples; expected 48, as 4 of the 5 files have",
+            ex.getMessage());
+
+        // one sample too many, after a blank line: the line named is the extra sample's
+        final List<String> longer = new ArrayList<>(lines);
+        longer.add("");
+        longer.add("7");
+        Files.write(shortFile, longer);
+        ex = assertThrows(TraceFormatException.class, () -> Traces.planetLab(dir));
+        assertEquals(shortFile + ":50: sample 49 is past the 48 that 4 of the 5 files have", ex.getMessage());
+
+        Files.write(shortFile, lines);
+        assertEquals(48, Traces.planetLab(dir).steps(), "whole again, it reads");
+    }
+
+    @Test
+    void bitbrainsFilesOfDifferentLengthsRunForTheShortest(@TempDir final Path dir) throws IOException
+    {
+        writeBitbrains(dir, 3, 40, 4);
+        final List<String> lines = Files.readAllLines(dir.resolve("2.csv"));
+        Files.write(dir.resolve("2.csv"), lines.subList(0, 1 + 37)); // the header and 37 samples
+        assertEquals(37, Traces.bitbrains(dir, 1).steps());
     }
 
     @Test
