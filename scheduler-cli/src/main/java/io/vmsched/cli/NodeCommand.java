@@ -53,7 +53,14 @@ final class NodeCommand implements Runnable
     {
         Flags.within("--guests", guests, 0, 1000);
         Flags.within("--workers", workers, 1, 256);
-        Flags.atLeast("--period-ms", periodMs, 100, "");
+        Flags.within("--period-ms", periodMs, 100, 3_600_000);
+        final java.nio.file.Path countersFile = data.resolve(CountersFile.FILE_NAME);
+        if (java.nio.file.Files.exists(countersFile) && !java.nio.file.Files.isRegularFile(countersFile))
+        {
+            // checked before the journal is touched: a refused start changes nothing on disk
+            throw new IllegalArgumentException("cannot create " + countersFile + ": something that is not a file is " +
+                "in its place; move it aside");
+        }
         final List<MetricsAgent.Binding> bindings = new ArrayList<>();
         for (int i = 0; i < vmPids.size(); i++)
         {
