@@ -1,6 +1,5 @@
 package io.vmsched.tools;
 
-import io.vmsched.sim.Simulator;
 import org.HdrHistogram.Histogram;
 
 import java.util.ArrayList;
@@ -100,7 +99,7 @@ public final class Report
             seen[i] = true;
             if (seenCount == latest.length)
             {
-                final double cv = Simulator.cv(latest);
+                final double cv = io.vmsched.load.ClusterStats.cv(latest);
                 cvs.add(new double[] { x(p.timeNs(), t0, span), cv });
                 maxCv = Math.max(maxCv, cv);
             }

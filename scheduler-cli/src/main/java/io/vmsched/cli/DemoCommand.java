@@ -6,7 +6,6 @@ import io.vmsched.cluster.ClusterListener;
 import io.vmsched.guest.PacedBurnerGuest;
 import io.vmsched.metrics.CountersFile;
 import io.vmsched.metrics.MetricsAgent;
-import io.vmsched.sim.Simulator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -124,7 +123,7 @@ final class DemoCommand implements Runnable
             {
                 Clock.sleepUntil(start + TimeUnit.SECONDS.toNanos(second));
                 final double[] loads = cluster.loads();
-                final double cv = Simulator.cv(loads);
+                final double cv = io.vmsched.load.ClusterStats.cv(loads);
                 if (second == 1)
                 {
                     initialCv = cv;

@@ -5,7 +5,6 @@ import io.vmsched.journal.ChronicleJournal;
 import io.vmsched.journal.Journal;
 import io.vmsched.journal.JournalCheck;
 import io.vmsched.journal.JournalCorruptException;
-import io.vmsched.sim.Simulator;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
@@ -467,7 +466,7 @@ public final class Cluster implements AutoCloseable
     /** @return coefficient of variation of the hosts' loads. */
     public double cv()
     {
-        return Simulator.cv(loads());
+        return io.vmsched.load.ClusterStats.cv(loads());
     }
 
     /** @return which host owns each VM (from ACTIVATED on, a migrated VM belongs to its target). */

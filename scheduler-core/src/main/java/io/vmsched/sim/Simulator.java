@@ -6,6 +6,7 @@ import io.vmsched.balance.Candidates;
 import io.vmsched.balance.PeerSelector;
 import io.vmsched.balance.Rejection;
 import io.vmsched.balance.VmSelector;
+import io.vmsched.load.ClusterStats;
 import io.vmsched.load.HostCapacity;
 import io.vmsched.load.LoadModel;
 
@@ -356,9 +357,9 @@ public final class Simulator
             recomputeHostLoads();
             if (step == 0)
             {
-                initialCv = cv(actual);
-                initialMaxOverMean = maxOverMean(actual);
-                lowerBound = lowerBound(actual);
+                initialCv = ClusterStats.cv(actual);
+                initialMaxOverMean = ClusterStats.maxOverMean(actual);
+                lowerBound = ClusterStats.lowerBound(actual, CONVERGED_CV);
                 // The hosts have gossiped before the run starts: every estimate begins at the true mean.
                 double total = 0;
                 for (int h = 0; h < hosts; h++)
@@ -368,7 +369,7 @@ public final class Simulator
                 Arrays.fill(meanEstimate, total / hosts);
             }
             balance();
-            cvs[step] = cv(actual);
+            cvs[step] = ClusterStats.cv(actual);
             ran = step + 1;
             if (converged < 0 && cvs[step] <= CONVERGED_CV)
             {
@@ -400,7 +401,7 @@ public final class Simulator
         }
         meanCv /= ran;
         return new SimulationResult(hosts, vms, ran, config.policy.toString(), migrations, displaced, initialCv,
-            cvs[ran - 1], meanCv, initialMaxOverMean, maxOverMean(actual), converged < 0 ? null : converged,
+            cvs[ran - 1], meanCv, initialMaxOverMean, ClusterStats.maxOverMean(actual), converged < 0 ? null : converged,
             lowerBound, exchanges, (System.nanoTime() - start) / 1_000_000, Arrays.copyOf(cvs, ran),
             decisionsRecorded, List.copyOf(decisions));
     }
@@ -716,74 +717,4 @@ public final class Simulator
         hostVms[h][pos] = last;
         vmPos[last] = pos;
     }
-
-    /**
-     * Coefficient of variation: population standard deviation over mean (0 for a zero mean).
-     *
-     * @param values the values.
-     * @return stddev / mean.
-     */
-    public static double cv(final double[] values)
-    {
-        double sum = 0;
-        for (final double v : values)
-        {
-            sum += v;
-        }
-        final double mean = sum / values.length;
-        if (mean <= 0)
-        {
-            return 0;
-        }
-        double squares = 0;
-        for (final double v : values)
-        {
-            squares += (v - mean) * (v - mean);
-        }
-        return Math.sqrt(squares / values.length) / mean;
-    }
-
-    private static double maxOverMean(final double[] values)
-    {
-        double sum = 0;
-        double max = 0;
-        for (final double v : values)
-        {
-            sum += v;
-            max = Math.max(max, v);
-        }
-        return sum == 0 ? 0 : max / (sum / values.length);
-    }
-
-    /**
-     * Fewest migrations that can balance the loads: every move changes one source and one target, so
-     * at least max(hosts above (1+ε)·mean, hosts below (1−ε)·mean), with ε = {@link #CONVERGED_CV}.
-     *
-     * @param loads host loads.
-     * @return the bound.
-     */
-    public static long lowerBound(final double[] loads)
-    {
-        double sum = 0;
-        for (final double v : loads)
-        {
-            sum += v;
-        }
-        final double mean = sum / loads.length;
-        long above = 0;
-        long below = 0;
-        for (final double v : loads)
-        {
-            if (v > (1 + CONVERGED_CV) * mean)
-            {
-                above++;
-            }
-            else if (v < (1 - CONVERGED_CV) * mean)
-            {
-                below++;
-            }
-        }
-        return Math.max(above, below);
-    }
-
 }
