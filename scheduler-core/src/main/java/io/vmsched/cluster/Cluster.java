@@ -1,13 +1,13 @@
 package io.vmsched.cluster;
 
 import io.vmsched.dispatch.Guest;
+import io.vmsched.handoff.HostMessages;
 import io.vmsched.journal.ChronicleJournal;
 import io.vmsched.journal.Journal;
 import io.vmsched.journal.JournalCheck;
 import io.vmsched.journal.JournalCorruptException;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +41,6 @@ import java.util.TreeMap;
  */
 public final class Cluster implements AutoCloseable
 {
-    private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
     private final ClusterConfig config;
     private final ClusterView view;
@@ -252,17 +251,13 @@ public final class Cluster implements AutoCloseable
         {
             throw new IllegalArgumentException("vm " + vmId + ": guest kind name longer than 65535 bytes");
         }
-        if (HostRuntime.TRANSFER_HEADER + kind.length + state.length > maxMessage) // it must be able to migrate, not only arrive
+        if (HostMessages.Transfer.HEADER_LENGTH + kind.length + state.length > maxMessage) // it must be able to migrate, not only arrive
         {
             throw new IllegalArgumentException("vm " + vmId + ": its state of " + state.length + " bytes does not fit a " +
                 "message to host " + host + " (at most " + maxMessage + " bytes; raise HostConfig.inboxBytes)");
         }
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostRuntime.ADMIT_HEADER + kind.length + state.length]);
-        buffer.putLong(0, vmId, ORDER);
-        buffer.putInt(8, weight, ORDER);
-        buffer.putShort(12, (short)kind.length, ORDER);
-        buffer.putBytes(HostRuntime.ADMIT_HEADER, kind);
-        buffer.putBytes(HostRuntime.ADMIT_HEADER + kind.length, state);
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostMessages.Admit.HEADER_LENGTH + kind.length + state.length]);
+        new HostMessages.Admit().wrap(buffer, 0).vmId(vmId).weight(weight).guest(kind, state);
         final Integer owner = view.owners.putIfAbsent(vmId, host); // reserves the id; the agent frees it if it refuses
         if (owner != null)
         {
@@ -359,8 +354,8 @@ public final class Cluster implements AutoCloseable
         enter();
         try
         {
-            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[8]);
-            buffer.putLong(0, vmId, ORDER);
+            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostMessages.Remove.LENGTH]);
+            new HostMessages.Remove().wrap(buffer, 0).vmId(vmId);
             send(ownerOf(vmId), Request.REMOVE, vmId, buffer);
         }
         finally
@@ -381,9 +376,8 @@ public final class Cluster implements AutoCloseable
         try
         {
             checkHost(target);
-            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[12]);
-            buffer.putLong(0, vmId, ORDER);
-            buffer.putInt(8, target, ORDER);
+            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostMessages.Migrate.LENGTH]);
+            new HostMessages.Migrate().wrap(buffer, 0).set(vmId, target);
             send(ownerOf(vmId), Request.MIGRATE, vmId, buffer);
         }
         finally
@@ -598,11 +592,8 @@ public final class Cluster implements AutoCloseable
         enter();
         try
         {
-            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[32]);
-            buffer.putLong(0, vmId, ORDER);
-            buffer.putDouble(8, cpu, ORDER);
-            buffer.putDouble(16, io, ORDER);
-            buffer.putDouble(24, memory, ORDER);
+            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostMessages.Usage.LENGTH]);
+            new HostMessages.Usage().wrap(buffer, 0).set(vmId, cpu, io, memory);
             send(ownerOf(vmId), request, vmId, buffer);
         }
         finally

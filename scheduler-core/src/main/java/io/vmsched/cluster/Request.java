@@ -1,5 +1,7 @@
 package io.vmsched.cluster;
 
+import io.vmsched.handoff.HostMessages;
+
 /**
  * The requests an embedding program makes of a {@link Cluster}, each carried to a host's agent as
  * one inbox message. A request whose call returned normally either takes effect or is reported to
@@ -8,17 +10,17 @@ package io.vmsched.cluster;
 public enum Request
 {
     /** {@link Cluster#admit}. */
-    ADMIT(HostRuntime.MSG_ADMIT),
+    ADMIT(HostMessages.ADMIT),
     /** {@link Cluster#remove}. */
-    REMOVE(HostRuntime.MSG_REMOVE),
+    REMOVE(HostMessages.REMOVE),
     /** {@link Cluster#programLoad} and {@link Cluster#clearProgrammedLoad}. */
-    PROGRAM_LOAD(HostRuntime.MSG_PROGRAM),
+    PROGRAM_LOAD(HostMessages.PROGRAM),
     /** {@link Cluster#migrate}. */
-    MIGRATE(HostRuntime.MSG_MIGRATE),
+    MIGRATE(HostMessages.MIGRATE),
     /** {@link Cluster#reportUsage}. */
-    REPORT_USAGE(HostRuntime.MSG_USAGE);
+    REPORT_USAGE(HostMessages.USAGE);
 
-    private static final Request[] BY_TYPE = new Request[HostRuntime.MSG_USAGE + 1];
+    private static final Request[] BY_TYPE = new Request[HostMessages.USAGE + 1];
 
     static
     {

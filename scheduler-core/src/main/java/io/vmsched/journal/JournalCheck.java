@@ -193,36 +193,58 @@ public final class JournalCheck
             }
             final long writePosition = header.getLong(array + 17);
             final long pair = header.getLong(array + 25);
-            if (writePosition == 0)
+            final long pairPosition = pair >>> 32;
+            if (writePosition == 0 && pair == 0)
             {
                 return new FileHeader(file, cycle, 0, -1); // no record written yet
             }
-            if (writePosition < 0 || pair >>> 32 != writePosition)
+            if (writePosition <= 0 || pairPosition <= 0)
             {
                 throw JournalCorruptException.file(file, "its header is damaged (write position " + writePosition +
-                    " does not match " + (pair >>> 32) + ")");
+                    ", last record at " + pairPosition + ")");
             }
-            if (writePosition + 4 > length)
+            // The two are stored one after the other: a crash between the stores leaves the pair one
+            // record behind. Anything else is damage.
+            final long first = Math.min(writePosition, pairPosition);
+            final long last = Math.max(writePosition, pairPosition);
+            final long firstEnd = completeRecordEnd(channel, file, first, length);
+            if (first != last && firstEnd != last && ((firstEnd + 3) & ~3L) != last)
             {
-                throw JournalCorruptException.file(file, "cut short: " + length + " bytes, but its header says records " +
-                    "reach at least byte " + (writePosition + 4));
+                throw JournalCorruptException.file(file, "its header is damaged (write position " + writePosition +
+                    " does not follow the last record at " + pairPosition + ")");
             }
-            final ByteBuffer last = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, last, writePosition);
-            final int lastWord = last.getInt(0);
-            final long end = writePosition + 4 + (lastWord & LENGTH_MASK);
-            if ((lastWord & NOT_COMPLETE) != 0 || (lastWord & LENGTH_MASK) == 0 || end > length)
+            if (first != last)
             {
-                throw JournalCorruptException.file(file, "cut short or damaged: its last complete record (at byte " +
-                    writePosition + ") " + (end > length ? "ends at byte " + end + ", past the file's " + length +
-                    " bytes" : String.format("has a broken header word %08x", lastWord)));
+                completeRecordEnd(channel, file, last, length);
             }
-            return new FileHeader(file, cycle, writePosition, pair & 0xFFFF_FFFFL);
+            return new FileHeader(file, cycle, last, pair & 0xFFFF_FFFFL);
         }
         catch (final IOException ex)
         {
             throw JournalCorruptException.file(file, "cannot be read: " + oneLine(ex));
         }
+    }
+
+    /** @return the end of the complete record at {@code position}, which must lie inside the file. */
+    private static long completeRecordEnd(final FileChannel channel, final Path file, final long position,
+        final long length) throws IOException
+    {
+        if (position + 4 > length)
+        {
+            throw JournalCorruptException.file(file, "cut short: " + length + " bytes, but its header says records " +
+                "reach at least byte " + (position + 4));
+        }
+        final ByteBuffer word = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(channel, word, position);
+        final int header = word.getInt(0);
+        final long end = position + 4 + (header & LENGTH_MASK);
+        if ((header & NOT_COMPLETE) != 0 || (header & LENGTH_MASK) == 0 || end > length)
+        {
+            throw JournalCorruptException.file(file, "cut short or damaged: its last complete record (at byte " +
+                position + ") " + (end > length ? "ends at byte " + end + ", past the file's " + length +
+                " bytes" : String.format("has a broken header word %08x", header)));
+        }
+        return end;
     }
 
     private static void checkListedCyclesExist(final ChronicleJournal journal, final Path dir)

@@ -167,7 +167,11 @@ class AcceptedRequestsTest
                         }
                         catch (final IllegalStateException ex)
                         {
-                            assertTrue(ex.getMessage().contains("inbox full"), ex.getMessage());
+                            if (!ex.getMessage().contains("inbox full"))
+                            {
+                                unexpected.add(ex); // e.g. every schedule full: a leak
+                                return;
+                            }
                             refused.incrementAndGet(); // not accepted: the ledger ignores it
                         }
                         catch (final IllegalArgumentException ex)

@@ -1,0 +1,291 @@
+package io.vmsched.cluster;
+
+import io.vmsched.handoff.HostMessages;
+import io.vmsched.journal.Journal;
+import io.vmsched.journal.JournalRecord;
+import io.vmsched.journal.RecordType;
+import io.vmsched.schedule.EntryState;
+import io.vmsched.schedule.Schedule;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The source side of the journaled handoff (seed VM claim 13; REL claims 5, 6, 13):
+ * MIGRATION_INTENT is journaled, the entry is stopped (a running slice ends first), the guest's
+ * snapshot is journaled as SUSPENDED and sent. On the target's ack: COMMITTED, the entry deleted and
+ * the source's copy dropped. Before the transfer leaves, any failure aborts here alone; after it, the
+ * source does not decide alone: with no answer within the timeout it asks the target to resolve the
+ * migration (the target answers from its journal), never guessing.
+ * <p>
+ * Invariant: the VM is owned by this host until the target journals ACTIVATED; its entry here is
+ * MIGRATING_OUT (never dispatched) from the stop until the outcome, so it runs on at most one host.
+ * <p>
+ * <b>Note:</b> Not threadsafe: the host's agent only.
+ */
+final class HandoffSource
+{
+    static final int PHASE_STOPPING = 1;
+    static final int PHASE_AWAIT_ACK = 2;
+    static final int PHASE_RESOLVING = 3;
+
+    /** A migration away from this host, until its outcome. */
+    static final class Outgoing
+    {
+        final long migrationId;
+        final HostVm vm;
+        final int peer;
+        final long startNs;
+        int phase = PHASE_STOPPING;
+        long deadlineNs;
+
+        Outgoing(final long migrationId, final HostVm vm, final int peer, final long startNs)
+        {
+            this.migrationId = migrationId;
+            this.vm = vm;
+            this.peer = peer;
+            this.startNs = startNs;
+        }
+    }
+
+    private final int hostId;
+    private final HostConfig config;
+    private final ClusterView view;
+    private final Journal journal;
+    private final Schedule schedule;
+    private final VmTable vms;
+    private final Transport transport;
+    private final Faults faults;
+    private final Requests requests;
+    private final List<Outgoing> outgoing = new ArrayList<>();
+    private final HostMessages.Transfer transfer = new HostMessages.Transfer();
+    private final HostMessages.Resolve resolve = new HostMessages.Resolve();
+    private final UnsafeBuffer resolveBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.Resolve.LENGTH));
+    private UnsafeBuffer transferBuffer = new UnsafeBuffer(new byte[1024]);
+    private long migrationSequence;
+    private volatile int inFlight;
+
+    final AtomicLong committed = new AtomicLong();
+    final AtomicLong aborts = new AtomicLong();
+
+    HandoffSource(final int hostId, final HostConfig config, final ClusterView view, final Journal journal,
+        final Schedule schedule, final VmTable vms, final Transport transport, final Faults faults,
+        final Requests requests)
+    {
+        this.hostId = hostId;
+        this.config = config;
+        this.view = view;
+        this.journal = journal;
+        this.schedule = schedule;
+        this.vms = vms;
+        this.transport = transport;
+        this.faults = faults;
+        this.requests = requests;
+    }
+
+    /** Recovery: numbering goes on after the highest migration the journal holds. */
+    void migrationSequence(final long sequence)
+    {
+        migrationSequence = sequence;
+    }
+
+    /** @return migrations in flight (agent thread). */
+    int size()
+    {
+        return outgoing.size();
+    }
+
+    /** @return migrations in flight, a racy snapshot for any thread. */
+    int inFlight()
+    {
+        return inFlight;
+    }
+
+    /**
+     * Start moving a VM to a peer.
+     *
+     * @param vm        the VM.
+     * @param peer      the target host.
+     * @param loadHere  its load on this host (journaled with the intent).
+     * @param loadThere its load on the target.
+     * @param now       the agent's clock.
+     */
+    void start(final HostVm vm, final int peer, final double loadHere, final double loadThere, final long now)
+    {
+        final long migrationId = JournalRecord.migrationId(hostId, ++migrationSequence);
+        final Outgoing out = new Outgoing(migrationId, vm, peer, now);
+        journal.append(RecordType.MIGRATION_INTENT, migrationId, vm.vmId, peer, 0, loadHere, loadThere);
+        vm.out = out;
+        outgoing.add(out);
+        inFlight = outgoing.size();
+        try
+        {
+            fault(Faults.Point.SOURCE_AFTER_INTENT, migrationId);
+            schedule.stopForMigration(vm.vmId);
+        }
+        catch (final RuntimeException ex)
+        {
+            abort(out, "source failed to stop it: " + ex.getMessage());
+        }
+    }
+
+    /** Each duty cycle: send the transfer of stopped VMs, ask targets that stay silent to resolve. */
+    int progress(final long now)
+    {
+        int work = 0;
+        for (int i = outgoing.size() - 1; i >= 0; i--)
+        {
+            if (i >= outgoing.size())
+            {
+                continue;
+            }
+            final Outgoing out = outgoing.get(i);
+            if (out.phase == PHASE_STOPPING)
+            {
+                if (schedule.stateOf(out.vm.vmId) == EntryState.MIGRATING_OUT && !schedule.isPending(out.vm.vmId))
+                {
+                    sendTransfer(out, now);
+                    work++;
+                }
+            }
+            else if (now - out.deadlineNs >= 0)
+            {
+                // no answer in time: ask the target to resolve it, never guess
+                out.phase = PHASE_RESOLVING;
+                out.deadlineNs = now + config.handoffTimeoutNs;
+                resolve.wrap(resolveBuffer, 0).set(out.migrationId, out.vm.vmId, hostId, watermark());
+                transport.send(out.peer, HostMessages.RESOLVE, resolveBuffer, 0, HostMessages.Resolve.LENGTH);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    private void sendTransfer(final Outgoing out, final long now)
+    {
+        final HostVm vm = out.vm;
+        final int length;
+        try
+        {
+            final byte[] state = vm.guest.snapshot();
+            journal.appendGuest(RecordType.SUSPENDED, out.migrationId, vm.vmId, out.peer, vm.weight, vm.kindUtf8, state);
+            fault(Faults.Point.SOURCE_AFTER_SUSPENDED, out.migrationId);
+            final int needed = HostMessages.Transfer.HEADER_LENGTH + vm.kindUtf8.length + state.length;
+            if (transferBuffer.capacity() < needed)
+            {
+                transferBuffer = new UnsafeBuffer(new byte[Math.max(needed, transferBuffer.capacity() * 2)]);
+            }
+            length = transfer.wrap(transferBuffer, 0).set(out.migrationId, vm.vmId, hostId, vm.weight, watermark())
+                .guest(vm.kindUtf8, state);
+        }
+        catch (final RuntimeException ex)
+        {
+            abort(out, "source failed before the transfer: " + ex.getMessage());
+            return;
+        }
+        // from here the target may activate it: the source no longer decides alone
+        out.phase = PHASE_AWAIT_ACK;
+        out.deadlineNs = now + config.handoffTimeoutNs;
+        try
+        {
+            if (!transport.send(out.peer, HostMessages.TRANSFER, transferBuffer, 0, length))
+            {
+                abort(out, "the transfer of " + length + " bytes could not be queued at host " + out.peer +
+                    " (its inbox is full, down, or smaller than 8 x the message)"); // it never left: safe
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            abort(out, "the transfer could not be sent: " + ex.getMessage()); // it never left: safe
+        }
+    }
+
+    /** @return this source's oldest unsettled migration id: targets may forget outcomes below it. */
+    long watermark()
+    {
+        long lowest = JournalRecord.migrationId(hostId, migrationSequence + 1);
+        for (int i = 0, n = outgoing.size(); i < n; i++)
+        {
+            lowest = Math.min(lowest, outgoing.get(i).migrationId);
+        }
+        return lowest;
+    }
+
+    /**
+     * The target's answer: activated (commit here) or not (abort here).
+     *
+     * @param migrationId the migration.
+     * @param activated   whether the target journaled ACTIVATED.
+     */
+    void onAnswer(final long migrationId, final boolean activated)
+    {
+        Outgoing out = null;
+        for (int i = 0, n = outgoing.size(); i < n; i++)
+        {
+            if (outgoing.get(i).migrationId == migrationId)
+            {
+                out = outgoing.get(i);
+                break;
+            }
+        }
+        if (out == null || out.phase == PHASE_STOPPING)
+        {
+            return; // a duplicate answer (to a resolve) for a migration already settled
+        }
+        if (!activated)
+        {
+            abort(out, "the target did not activate it");
+            return;
+        }
+        fault(Faults.Point.SOURCE_ON_ACK, migrationId); // a throw here loses the ack: the resolve asks again
+        final HostVm vm = out.vm;
+        journal.append(RecordType.COMMITTED, migrationId, vm.vmId, out.peer, 0, 0, 0);
+        outgoing.remove(out);
+        inFlight = outgoing.size();
+        schedule.delete(vm.vmId);
+        vms.drop(vm);
+        committed.incrementAndGet();
+        view.committed.incrementAndGet();
+        view.listener.onMigrated(vm.vmId, hostId, out.peer, System.nanoTime() - out.startNs);
+        requests.forwardHeld(vm, out.peer);
+    }
+
+    private void abort(final Outgoing out, final String reason)
+    {
+        final HostVm vm = out.vm;
+        journal.appendText(RecordType.ABORTED, out.migrationId, vm.vmId, out.peer, 0, 0, 0, reason);
+        outgoing.remove(out);
+        inFlight = outgoing.size();
+        vm.out = null;
+        try
+        {
+            // an abort comes before the stop was requested, or after the entry reached MIGRATING_OUT
+            if (schedule.stateOf(vm.vmId) == EntryState.MIGRATING_OUT && !schedule.isPending(vm.vmId))
+            {
+                schedule.resume(vm.vmId);
+            } // else it was never stopped (the failure came first): it is still runnable
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex);
+        }
+        aborts.incrementAndGet();
+        view.aborted.incrementAndGet();
+        view.listener.onAborted(vm.vmId, hostId, out.peer, reason);
+        if (vm.heldRemoves > 0)
+        {
+            requests.removeHeld(vm);
+        }
+    }
+
+    private void fault(final Faults.Point point, final long migrationId)
+    {
+        if (faults.at(point, hostId, migrationId) == Faults.Action.THROW)
+        {
+            throw new Faults.InjectedFault(point);
+        }
+    }
+}

@@ -1,0 +1,220 @@
+package io.vmsched.cluster;
+
+import io.vmsched.handoff.HostMessages;
+import io.vmsched.journal.Journal;
+import io.vmsched.journal.JournalRecord;
+import io.vmsched.journal.RecordType;
+import io.vmsched.schedule.EntryState;
+import io.vmsched.schedule.Schedule;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The target side of the journaled handoff: RECEIVED is journaled, the guest is made from its kind
+ * and restored, inserted MIGRATING_IN, ACTIVATED is journaled (<b>the commit point</b>) and only then
+ * is the entry made runnable, so the VM never runs here before the commit point; then the ack. Any
+ * failure before ACTIVATED is journaled ABORTED and answered with a nack.
+ * <p>
+ * Invariant: the answer to a migration never changes. What became of each migration a source sent
+ * here is kept (activated or refused) until that source's watermark passes it, and a resolve for a
+ * migration that never arrived refuses it for good, so a late transfer cannot activate it.
+ * <p>
+ * <b>Note:</b> Not threadsafe: the host's agent only.
+ */
+final class HandoffTarget
+{
+    static final long ACTIVATED = 1;
+    static final long REFUSED = 2;
+
+    private final int hostId;
+    private final ClusterView view;
+    private final Journal journal;
+    private final Schedule schedule;
+    private final VmTable vms;
+    private final Requests requests;
+    private final Forwarder forwarder;
+    private final Faults faults;
+    // what became of each migration a source sent here, until the source's watermark passes it
+    private final Long2LongHashMap outcomes = new Long2LongHashMap(0);
+    private final Long2LongHashMap watermarks = new Long2LongHashMap(0);
+    private final HostMessages.Transfer transfer = new HostMessages.Transfer();
+    private final HostMessages.Resolve resolve = new HostMessages.Resolve();
+    private final HostMessages.Answer answer = new HostMessages.Answer();
+    private final UnsafeBuffer answerBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.Answer.LENGTH));
+
+    final AtomicLong activated = new AtomicLong();
+    final AtomicLong aborts = new AtomicLong();
+
+    HandoffTarget(final int hostId, final ClusterView view, final Journal journal, final Schedule schedule,
+        final VmTable vms, final Requests requests, final Forwarder forwarder, final Faults faults)
+    {
+        this.hostId = hostId;
+        this.view = view;
+        this.journal = journal;
+        this.schedule = schedule;
+        this.vms = vms;
+        this.requests = requests;
+        this.forwarder = forwarder;
+        this.faults = faults;
+    }
+
+    /**
+     * Recovery: a migration's outcome as journaled here.
+     *
+     * @param migrationId the migration.
+     * @param activated   whether this host activated it (else it refused it).
+     */
+    void outcome(final long migrationId, final boolean activated)
+    {
+        outcomes.put(migrationId, activated ? ACTIVATED : REFUSED);
+    }
+
+    void onTransfer(final DirectBuffer buffer, final int offset, final int length)
+    {
+        transfer.wrapRead(buffer, offset);
+        final long migrationId = transfer.migrationId();
+        final long vmId = transfer.vmId();
+        final int source = transfer.source();
+        final int weight = transfer.weight();
+        advanceWatermark(source, transfer.watermark());
+        final long known = outcomes.get(migrationId);
+        if (known != 0)
+        {
+            answer(source, migrationId, vmId, known == ACTIVATED);
+            return;
+        }
+        if (migrationId < watermarks.get(source))
+        {
+            answer(source, migrationId, vmId, false); // stale: the source settled it long ago
+            return;
+        }
+        final String kind = transfer.kind();
+        final byte[] state = transfer.state(length);
+
+        boolean inserted = false;
+        final HostVm vm;
+        try
+        {
+            fault(Faults.Point.TARGET_ON_TRANSFER, migrationId);
+            if (vms.contains(vmId))
+            {
+                throw new IllegalStateException("vm " + vmId + " is already on host " + hostId);
+            }
+            journal.appendGuest(RecordType.RECEIVED, migrationId, vmId, source, weight,
+                kind.getBytes(java.nio.charset.StandardCharsets.UTF_8), state);
+            fault(Faults.Point.TARGET_AFTER_RECEIVED, migrationId);
+            vm = requests.newVm(vmId, weight, kind, state);
+            schedule.insert(vmId, weight, EntryState.MIGRATING_IN, vm.guest);
+            inserted = true;
+            fault(Faults.Point.TARGET_AFTER_INSERT, migrationId);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (inserted)
+            {
+                schedule.delete(vmId); // MIGRATING_IN is never dispatched: freed at once
+            }
+            journal.appendText(RecordType.ABORTED, migrationId, vmId, source, 0, 0, 0,
+                "target failed before activating: " + ex.getMessage());
+            outcomes.put(migrationId, REFUSED);
+            aborts.incrementAndGet();
+            answer(source, migrationId, vmId, false);
+            return;
+        }
+        // the commit point: journaled before the entry may run here
+        try
+        {
+            journal.append(RecordType.ACTIVATED, migrationId, vmId, source, 0, 0, 0);
+        }
+        catch (final RuntimeException ex)
+        {
+            schedule.delete(vmId);
+            outcomes.put(migrationId, REFUSED);
+            view.listener.onError(hostId, ex);
+            answer(source, migrationId, vmId, false);
+            return;
+        }
+        outcomes.put(migrationId, ACTIVATED);
+        view.owners.put(vmId, hostId);
+        vm.arrivedNs = System.nanoTime();
+        vm.cameFrom = source;
+        vms.add(vm);
+        schedule.resume(vmId);
+        activated.incrementAndGet();
+        try
+        {
+            fault(Faults.Point.TARGET_AFTER_ACTIVATED, migrationId);
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex); // past the commit point: the VM is ours; the source will ask
+            return;
+        }
+        answer(source, migrationId, vmId, true);
+    }
+
+    void onResolve(final DirectBuffer buffer, final int offset)
+    {
+        resolve.wrapRead(buffer, offset);
+        final long migrationId = resolve.migrationId();
+        final long vmId = resolve.vmId();
+        final int source = resolve.source();
+        advanceWatermark(source, resolve.watermark());
+        long known = outcomes.get(migrationId);
+        if (known == 0)
+        {
+            // never arrived (or not yet): refuse it for good, so a late transfer cannot activate it
+            journal.appendText(RecordType.ABORTED, migrationId, vmId, source, 0, 0, 0,
+                "target: resolved before the transfer arrived");
+            outcomes.put(migrationId, REFUSED);
+            known = REFUSED;
+        }
+        answer(source, migrationId, vmId, known == ACTIVATED);
+    }
+
+    private void advanceWatermark(final int source, final long watermark)
+    {
+        if (watermark <= watermarks.get(source))
+        {
+            return;
+        }
+        watermarks.put(source, watermark);
+        // forget outcomes the source will never ask about again
+        final Long2LongHashMap.KeyIterator keys = outcomes.keySet().iterator();
+        while (keys.hasNext())
+        {
+            final long migrationId = keys.nextValue();
+            if (JournalRecord.migrationSource(migrationId) == source && migrationId < watermark)
+            {
+                keys.remove();
+            }
+        }
+    }
+
+    private void answer(final int source, final long migrationId, final long vmId, final boolean activated)
+    {
+        answer.wrap(answerBuffer, 0).set(migrationId, vmId, hostId);
+        final int type = activated ? HostMessages.ACK : HostMessages.NACK;
+        try
+        {
+            // a full source inbox keeps the answer for a later duty cycle; a lost one, the source asks again
+            forwarder.send(source, type, answerBuffer, 0, HostMessages.Answer.LENGTH);
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex); // the source will ask again
+        }
+    }
+
+    private void fault(final Faults.Point point, final long migrationId)
+    {
+        if (faults.at(point, hostId, migrationId) == Faults.Action.THROW)
+        {
+            throw new Faults.InjectedFault(point);
+        }
+    }
+}

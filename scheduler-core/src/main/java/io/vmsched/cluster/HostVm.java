@@ -1,0 +1,41 @@
+package io.vmsched.cluster;
+
+import io.vmsched.dispatch.Guest;
+import io.vmsched.load.VmLoad;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One VM on a host, as its agent keeps it: identity, guest, load, and where it is in a migration.
+ * <p>
+ * <b>Note:</b> Not threadsafe: owned by the host's agent.
+ */
+final class HostVm
+{
+    final long vmId;
+    final int weight;
+    final byte[] kindUtf8;
+    final boolean external; // runs outside (bound to a process): never dispatched, never moved
+    final VmLoad load;
+    Guest guest;
+    long lastCpuNs;
+    long lastIoBytes;
+    long arrivedNs;
+    int cameFrom = -1;
+    HandoffSource.Outgoing out; // non-null while it migrates away
+    int heldRemoves; // remove requests that wait for this VM's migration outcome
+    double usageCpu;
+    double usageIo;
+    double usageMemory;
+    int index;
+
+    HostVm(final long vmId, final int weight, final String kind, final Guest guest, final double smoothing)
+    {
+        this.vmId = vmId;
+        this.weight = weight;
+        this.kindUtf8 = kind.getBytes(StandardCharsets.UTF_8);
+        this.external = HostRuntime.EXTERNAL_KIND.equals(kind);
+        this.guest = guest;
+        this.load = new VmLoad(smoothing);
+    }
+}

@@ -1,0 +1,72 @@
+package io.vmsched.cluster;
+
+import io.vmsched.handoff.HostMessages;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.MessageHandler;
+
+/**
+ * Decodes a host's inbox: requests from the embedding API go to {@link Requests}, the handoff's
+ * messages to the source or target side. A message of an unknown type is reported, never fatal.
+ * <p>
+ * <b>Note:</b> Not threadsafe: the host's agent only.
+ */
+final class InboxAdapter implements MessageHandler
+{
+    private final int hostId;
+    private final ClusterView view;
+    private final Requests requests;
+    private final HandoffSource source;
+    private final HandoffTarget target;
+    private final HostMessages.Answer answer = new HostMessages.Answer();
+
+    InboxAdapter(final int hostId, final ClusterView view, final Requests requests, final HandoffSource source,
+        final HandoffTarget target)
+    {
+        this.hostId = hostId;
+        this.view = view;
+        this.requests = requests;
+        this.source = source;
+        this.target = target;
+    }
+
+    @Override
+    public void onMessage(final int type, final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        final Request request = Request.of(type);
+        if (request != null)
+        {
+            requests.onRequest(request, type, buffer, offset, length);
+            return;
+        }
+        try
+        {
+            switch (type)
+            {
+                case HostMessages.TRANSFER: target.onTransfer(buffer, offset, length); break;
+                case HostMessages.ACK: source.onAnswer(answer.wrapRead(buffer, offset).migrationId(), true); break;
+                case HostMessages.NACK: source.onAnswer(answer.wrapRead(buffer, offset).migrationId(), false); break;
+                case HostMessages.RESOLVE: target.onResolve(buffer, offset); break;
+                default: view.listener.onError(hostId, new IllegalStateException("unknown message type " + type));
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex);
+        }
+    }
+
+    /** At close: every request still in the inbox is reported failed (the rest is the handoff's to settle). */
+    void failRequest(final int type, final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        final Request request = Request.of(type);
+        if (request == null)
+        {
+            return;
+        }
+        if (request == Request.ADMIT)
+        {
+            view.admitsQueued.decrementAndGet(hostId); // it never reached its admission
+        }
+        requests.failed(request, HostMessages.requestVmId(buffer, offset), "host " + hostId + " closed before it took effect");
+    }
+}

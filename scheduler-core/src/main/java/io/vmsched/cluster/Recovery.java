@@ -1,0 +1,145 @@
+package io.vmsched.cluster;
+
+import io.vmsched.journal.Journal;
+import io.vmsched.journal.RecordType;
+import io.vmsched.schedule.EntryState;
+import io.vmsched.schedule.Schedule;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.LongHashSet;
+
+/**
+ * Rebuilds a host from its journal before it starts: the VMs it owns run again from their last
+ * journaled state; a migration a crash cut short is resolved by its commit point (committed if the
+ * target journaled ACTIVATED, otherwise aborted on both sides); the target's outcomes are restored so a
+ * refused transfer can never activate later. {@link #check} runs on every host before any
+ * {@link #recover} writes, so a cluster that cannot start leaves every journal as it was.
+ * <p>
+ * <b>Note:</b> Not threadsafe: the constructing thread, before the agent starts.
+ */
+final class Recovery
+{
+    private final int hostId;
+    private final ClusterView view;
+    private final Journal journal;
+    private final Schedule schedule;
+    private final VmTable vms;
+    private final Requests requests;
+    private final HandoffSource source;
+    private final HandoffTarget target;
+    private final Long2ObjectHashMap<HostVm> checked = new Long2ObjectHashMap<>(); // made by check, used by recover
+
+    Recovery(final int hostId, final ClusterView view, final Journal journal, final Schedule schedule,
+        final VmTable vms, final Requests requests, final HandoffSource source, final HandoffTarget target)
+    {
+        this.hostId = hostId;
+        this.view = view;
+        this.journal = journal;
+        this.schedule = schedule;
+        this.vms = vms;
+        this.requests = requests;
+        this.source = source;
+        this.target = target;
+    }
+
+    /**
+     * Check, before anything is written, that {@link #recover} can rebuild this host: every
+     * unresolved migration's peer exists, every VM's guest can be made, and they fit the schedule.
+     * Changes nothing on disk.
+     *
+     * @throws IllegalArgumentException naming the host and what stops it.
+     */
+    void check(final JournalState state, final CommitPoint commitPoint)
+    {
+        final LongHashSet leaving = new LongHashSet();
+        for (final JournalState.Pending pending : state.pendingOut())
+        {
+            if (pending.peer < 0 || pending.peer >= view.hosts)
+            {
+                throw new IllegalArgumentException("host " + hostId + "'s journal has migration " + pending.migrationId +
+                    " of vm " + pending.vmId + " to host " + pending.peer + " unresolved, but the cluster has " +
+                    view.hosts + " hosts: start it with all its hosts");
+            }
+            if (commitPoint.activated(pending.peer, pending.migrationId))
+            {
+                leaving.add(pending.vmId);
+            }
+        }
+        int owned = 0;
+        for (final long vmId : state.owned().keySet())
+        {
+            owned += leaving.contains(vmId) ? 0 : 1;
+        }
+        if (owned > schedule.capacity())
+        {
+            throw new IllegalArgumentException("host " + hostId + "'s journal holds " + owned + " VMs, more than its " +
+                "schedule's " + schedule.capacity() + " slots: start it with HostConfig.scheduleCapacity >= " + owned);
+        }
+        checked.clear();
+        for (final JournalState.Owned vm : state.owned().values())
+        {
+            if (leaving.contains(vm.vmId))
+            {
+                continue;
+            }
+            try
+            {
+                checked.put(vm.vmId, requests.newVm(vm.vmId, vm.weight, vm.kind, vm.state));
+            }
+            catch (final RuntimeException ex)
+            {
+                throw new IllegalArgumentException("host " + hostId + ": vm " + vm.vmId + " of kind '" + vm.kind +
+                    "' cannot be re-created from its journaled state: " + ex.getMessage(), ex);
+            }
+        }
+    }
+
+    /**
+     * Rebuild the host ({@link #check} first, on every host).
+     *
+     * @return number of VMs this host owns after recovery.
+     */
+    int recover(final JournalState state, final CommitPoint commitPoint)
+    {
+        source.migrationSequence(state.maxMigrationSequence());
+        for (final JournalState.Pending pending : state.pendingOut())
+        {
+            final boolean committed = commitPoint.activated(pending.peer, pending.migrationId);
+            journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, committed ? 1 : 0, 0, 0);
+            if (committed)
+            {
+                journal.append(RecordType.COMMITTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0);
+                state.owned().remove(pending.vmId);
+            }
+            else
+            {
+                journal.appendText(RecordType.ABORTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0,
+                    "recovery: the target never activated it");
+            }
+        }
+        for (final JournalState.Pending pending : state.pendingIn())
+        {
+            journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0);
+            journal.appendText(RecordType.ABORTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0,
+                "recovery: received but not activated before the crash");
+            target.outcome(pending.migrationId, false);
+        }
+        for (final long migrationId : state.refusedHere())
+        {
+            target.outcome(migrationId, false);
+        }
+        for (final long migrationId : state.activatedHere())
+        {
+            target.outcome(migrationId, true);
+        }
+        for (final JournalState.Owned owned : state.owned().values())
+        {
+            final HostVm vm = checked.get(owned.vmId);
+            schedule.insert(owned.vmId, owned.weight, vm.external ? EntryState.SUSPENDED : EntryState.RUNNABLE, vm.guest);
+            vms.add(vm);
+            view.owners.put(owned.vmId, hostId);
+        }
+        checked.clear();
+        journal.append(RecordType.HOST_STARTED, 0, -1, -1, vms.size(), 0, 0);
+        return vms.size();
+    }
+}

@@ -1,0 +1,346 @@
+package io.vmsched.cluster;
+
+import io.vmsched.dispatch.Guest;
+import io.vmsched.handoff.HostMessages;
+import io.vmsched.journal.Journal;
+import io.vmsched.journal.RecordType;
+import io.vmsched.load.HostCapacity;
+import io.vmsched.load.LoadModel;
+import io.vmsched.schedule.EntryState;
+import io.vmsched.schedule.Schedule;
+import org.agrona.DirectBuffer;
+
+/**
+ * A host's side of the embedding API's requests: admission, removal, programmed loads, an external
+ * VM's usage, and explicit migration. A request for a VM that has moved on is passed to its new owner;
+ * a remove of a migrating VM is held until the migration's outcome.
+ * <p>
+ * Invariant: every request message that reaches an agent is settled exactly once cluster-wide, by its
+ * effect or by one {@link ClusterListener#onRequestFailed}, on the host that last holds it; a host
+ * that passes it on (forward, held remove) does not settle it. {@code view.pending} counts the
+ * unsettled ones, so {@link Cluster#close()} knows when everything it accepted is done.
+ * <p>
+ * <b>Note:</b> Not threadsafe: the host's agent only.
+ */
+final class Requests
+{
+    private final int hostId;
+    private final HostConfig config;
+    private final ClusterView view;
+    private final Journal journal;
+    private final GuestRegistry registry;
+    private final Schedule schedule;
+    private final VmTable vms;
+    private final Forwarder forwarder;
+    private final LoadModel model;
+    private final HostCapacity capacity;
+    private final HostMessages.Admit admit = new HostMessages.Admit();
+    private final HostMessages.Usage usage = new HostMessages.Usage();
+    private final HostMessages.Migrate migrate = new HostMessages.Migrate();
+    private final org.agrona.concurrent.UnsafeBuffer removeBuffer =
+        new org.agrona.concurrent.UnsafeBuffer(new byte[HostMessages.Remove.LENGTH]);
+    private HandoffSource source;
+
+    private DirectBuffer current; // the request being handled, so a handler can pass it on whole
+    private int currentOffset;
+    private int currentLength;
+    private boolean kept;
+
+    Requests(final int hostId, final HostConfig config, final ClusterView view, final Journal journal,
+        final GuestRegistry registry, final Schedule schedule, final VmTable vms, final Forwarder forwarder,
+        final LoadModel model, final HostCapacity capacity)
+    {
+        this.hostId = hostId;
+        this.config = config;
+        this.view = view;
+        this.journal = journal;
+        this.registry = registry;
+        this.schedule = schedule;
+        this.vms = vms;
+        this.forwarder = forwarder;
+        this.model = model;
+        this.capacity = capacity;
+    }
+
+    void source(final HandoffSource source)
+    {
+        this.source = source;
+    }
+
+    /**
+     * Handle one request message and settle it unless it was passed on.
+     *
+     * @param request what it asks.
+     * @param type    its message type.
+     */
+    void onRequest(final Request request, final int type, final DirectBuffer buffer, final int offset, final int length)
+    {
+        kept = false;
+        current = buffer;
+        currentOffset = offset;
+        currentLength = length;
+        try
+        {
+            switch (type)
+            {
+                case HostMessages.ADMIT: onAdmit(buffer, offset, length); break;
+                case HostMessages.REMOVE: onRemove(HostMessages.requestVmId(buffer, offset)); break;
+                case HostMessages.PROGRAM: onProgram(buffer, offset); break;
+                case HostMessages.MIGRATE: onMigrate(buffer, offset); break;
+                default: onUsage(buffer, offset); break;
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            failed(request, HostMessages.requestVmId(buffer, offset), ex.getMessage());
+            return;
+        }
+        if (!kept)
+        {
+            view.settled();
+        }
+    }
+
+    /** A request failed here: tell the listener, then settle it (close() waits for the callback). */
+    void failed(final Request request, final long vmId, final String reason)
+    {
+        if (request == Request.ADMIT && !vms.contains(vmId))
+        {
+            view.owners.remove(vmId, hostId); // the reservation the API made
+        }
+        try
+        {
+            view.listener.onRequestFailed(hostId, request, vmId, reason);
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex);
+        }
+        view.settled();
+    }
+
+    private void onAdmit(final DirectBuffer buffer, final int offset, final int length)
+    {
+        view.admitsQueued.decrementAndGet(hostId);
+        admit.wrapRead(buffer, offset);
+        final long vmId = admit.vmId();
+        final int weight = admit.weight();
+        final String kind = admit.kind();
+        final byte[] state = admit.state(length);
+        boolean inserted = false;
+        final HostVm vm;
+        try
+        {
+            if (vms.contains(vmId))
+            {
+                throw new IllegalArgumentException("vm " + vmId + " is already on host " + hostId);
+            }
+            vm = newVm(vmId, weight, kind, state);
+            // inserted stopped first: a VM the schedule refuses (full, bad weight) is never journaled,
+            // and one that is journaled does not run before its ADMITTED record is written
+            schedule.insert(vmId, weight, EntryState.SUSPENDED, vm.guest);
+            inserted = true;
+            journal.appendGuest(RecordType.ADMITTED, 0, vmId, -1, weight, vm.kindUtf8, state);
+            if (!vm.external)
+            {
+                schedule.resume(vmId); // an external VM runs outside: its entry is never dispatched
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            if (inserted) // the VM is not in the table yet
+            {
+                schedule.delete(vmId);
+            }
+            throw ex;
+        }
+        vm.arrivedNs = System.nanoTime();
+        vms.add(vm);
+        try
+        {
+            view.listener.onAdmitted(hostId, vmId);
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex); // the admission stands: a listener's failure is not the request's
+        }
+    }
+
+    /**
+     * @return a VM made from its journaled or transferred kind and state (an external VM has no guest).
+     */
+    HostVm newVm(final long vmId, final int weight, final String kind, final byte[] state)
+    {
+        final Guest guest = HostRuntime.EXTERNAL_KIND.equals(kind) ? null : registry.create(kind, state);
+        return new HostVm(vmId, weight, kind, guest, config.smoothingWindow);
+    }
+
+    private void onRemove(final long vmId)
+    {
+        final HostVm vm = vms.get(vmId);
+        if (vm == null)
+        {
+            if (!forwardToOwner(HostMessages.REMOVE, vmId))
+            {
+                throw new IllegalArgumentException("vm " + vmId + " is not in the cluster");
+            }
+            return;
+        }
+        if (vm.out != null)
+        {
+            vm.heldRemoves++; // done when the migration's outcome is known (held in memory: a crash forgets it)
+            kept = true;
+            return;
+        }
+        removeNow(vm);
+    }
+
+    private void removeNow(final HostVm vm)
+    {
+        journal.append(RecordType.REMOVED, 0, vm.vmId, -1, 0, 0, 0);
+        schedule.delete(vm.vmId);
+        vms.drop(vm);
+        view.owners.remove(vm.vmId, hostId);
+        try
+        {
+            view.listener.onRemoved(hostId, vm.vmId);
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex);
+        }
+    }
+
+    /** The VM's migration aborted: it stayed here, so the removes held for it are done here now. */
+    void removeHeld(final HostVm vm)
+    {
+        final int held = vm.heldRemoves;
+        vm.heldRemoves = 0;
+        for (int i = 0; i < held; i++)
+        {
+            if (i > 0)
+            {
+                failed(Request.REMOVE, vm.vmId, "vm " + vm.vmId + " was removed by an earlier request");
+                continue;
+            }
+            try
+            {
+                removeNow(vm);
+            }
+            catch (final RuntimeException ex)
+            {
+                failed(Request.REMOVE, vm.vmId, ex.getMessage());
+                continue;
+            }
+            view.settled();
+        }
+    }
+
+    /** The VM's migration committed: the removes held for it follow it; the target settles them. */
+    void forwardHeld(final HostVm vm, final int target)
+    {
+        for (int i = vm.heldRemoves; i > 0; i--)
+        {
+            new HostMessages.Remove().wrap(removeBuffer, 0).vmId(vm.vmId);
+            forwarder.send(target, HostMessages.REMOVE, removeBuffer, 0, HostMessages.Remove.LENGTH);
+        }
+        vm.heldRemoves = 0;
+    }
+
+    /** At close: the removes still held for migrations in flight are reported failed. */
+    void failHeld()
+    {
+        for (int i = 0, n = vms.size(); i < n; i++)
+        {
+            final HostVm vm = vms.at(i);
+            for (int r = 0; r < vm.heldRemoves; r++)
+            {
+                failed(Request.REMOVE, vm.vmId, "host " + hostId + " closed while the vm was migrating");
+            }
+            vm.heldRemoves = 0;
+        }
+    }
+
+    /**
+     * Pass the current request for a VM that is not here on to the host that owns it now.
+     *
+     * @return false if no other host owns it.
+     */
+    private boolean forwardToOwner(final int type, final long vmId)
+    {
+        final Integer owner = view.owners.get(vmId);
+        if (owner == null || owner == hostId)
+        {
+            return false;
+        }
+        kept = true;
+        forwarder.send(owner, type, current, currentOffset, currentLength);
+        return true;
+    }
+
+    private void onProgram(final DirectBuffer buffer, final int offset)
+    {
+        usage.wrapRead(buffer, offset);
+        final long vmId = usage.vmId();
+        final HostVm vm = vms.get(vmId);
+        if (vm == null)
+        {
+            if (!forwardToOwner(HostMessages.PROGRAM, vmId))
+            {
+                throw new IllegalArgumentException("vm " + vmId + " is not in the cluster");
+            }
+            return;
+        }
+        if (Double.isNaN(usage.cpu()))
+        {
+            vm.load.clearTarget();
+        }
+        else
+        {
+            vm.load.program(usage.cpu(), usage.io(), usage.memory());
+        }
+    }
+
+    private void onUsage(final DirectBuffer buffer, final int offset)
+    {
+        usage.wrapRead(buffer, offset);
+        final long vmId = usage.vmId();
+        final HostVm vm = vms.get(vmId);
+        if (vm == null)
+        {
+            if (!forwardToOwner(HostMessages.USAGE, vmId))
+            {
+                throw new IllegalArgumentException("vm " + vmId + " is not in the cluster");
+            }
+            return;
+        }
+        if (!vm.external)
+        {
+            throw new IllegalArgumentException("vm " + vmId + " is a guest: its usage is measured, not reported");
+        }
+        vm.usageCpu = usage.cpu();
+        vm.usageIo = usage.io();
+        vm.usageMemory = usage.memory();
+    }
+
+    private void onMigrate(final DirectBuffer buffer, final int offset)
+    {
+        migrate.wrapRead(buffer, offset);
+        final long vmId = migrate.vmId();
+        final int target = migrate.target();
+        final HostVm vm = vms.get(vmId);
+        final Integer owner = view.owners.get(vmId);
+        if (vm == null && owner != null && owner != target && forwardToOwner(HostMessages.MIGRATE, vmId))
+        {
+            return; // it moved on since the call: the host that has it now starts the migration
+        }
+        if (vm == null || vm.out != null || vm.external || target == hostId || target < 0 || target >= view.hosts)
+        {
+            throw new IllegalArgumentException("vm " + vmId + (vm == null ? " is not on host " + hostId :
+                vm.out != null ? " is already migrating" : vm.external ? " is an external process (no driver moves it)" :
+                " cannot go to host " + target));
+        }
+        final double here = model.load(vm.load.factors(), capacity);
+        source.start(vm, target, here, model.load(vm.load.factors(), view.capacities[target]), System.nanoTime());
+    }
+}

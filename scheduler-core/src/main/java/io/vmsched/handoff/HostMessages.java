@@ -1,0 +1,491 @@
+package io.vmsched.handoff;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * The one descriptor of the messages a host's inbox carries: requests from the embedding API and
+ * the handoff between hosts. Writers (the API, a peer) and the reader (the host's agent) use the same
+ * flyweights, so a layout is defined once. All fields are little-endian.
+ * <pre>
+ *  type      layout (offset size field)
+ *  ADMIT     0 8 vmId | 8 4 weight | 12 2 kind length | 14 n kind (UTF-8) | 14+n m guest state
+ *  REMOVE    0 8 vmId
+ *  PROGRAM   0 8 vmId | 8 8 cpu cores (NaN: back to measured) | 16 8 I/O bytes/s | 24 8 memory bytes
+ *  MIGRATE   0 8 vmId | 8 4 target host
+ *  USAGE     as PROGRAM: an external VM's measured usage
+ *  TRANSFER  0 8 migrationId | 8 8 vmId | 16 4 source | 20 4 weight | 24 8 watermark |
+ *            32 2 kind length | 34 n kind | 34+n m guest state
+ *  ACK, NACK 0 8 migrationId | 8 8 vmId | 16 4 answering host
+ *  RESOLVE   0 8 migrationId | 8 8 vmId | 16 4 source | 20 8 watermark
+ * </pre>
+ * Every request (types 1-5) starts with the vmId, so a host can name the VM of any request it
+ * refuses. A watermark is the source's oldest unsettled migration id: the target may forget the
+ * outcomes of that source's migrations below it.
+ * <p>
+ * <b>Note:</b> Flyweights are not threadsafe: each writer or reader has its own.
+ */
+public final class HostMessages
+{
+    /** Admit a VM (request). */
+    public static final int ADMIT = 1;
+    /** Remove a VM (request). */
+    public static final int REMOVE = 2;
+    /** Program a VM's target load, or clear it (request). */
+    public static final int PROGRAM = 3;
+    /** Migrate a VM to a host (request). */
+    public static final int MIGRATE = 4;
+    /** An external VM's measured usage (request). */
+    public static final int USAGE = 5;
+    /** Source to target: the VM's state. */
+    public static final int TRANSFER = 10;
+    /** Target to source: activated. */
+    public static final int ACK = 11;
+    /** Target to source: not activated, and never will be. */
+    public static final int NACK = 12;
+    /** Source to target: what became of this migration? */
+    public static final int RESOLVE = 13;
+
+    /** Byte order of every field. */
+    public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+
+    private HostMessages()
+    {
+    }
+
+    /**
+     * @param type a message type.
+     * @return whether it is a request from the embedding API (its first field is the vmId).
+     */
+    public static boolean isRequest(final int type)
+    {
+        return type >= ADMIT && type <= USAGE;
+    }
+
+    /**
+     * @param buffer  a request message.
+     * @param offset  where it starts.
+     * @return the VM it is about.
+     */
+    public static long requestVmId(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getLong(offset, ORDER);
+    }
+
+    /** Base of the flyweights: a window on a buffer at an offset. */
+    abstract static class Flyweight
+    {
+        MutableDirectBuffer buffer;
+        DirectBuffer readBuffer;
+        int offset;
+
+        void wrapForWrite(final MutableDirectBuffer buffer, final int offset)
+        {
+            this.buffer = buffer;
+            this.readBuffer = buffer;
+            this.offset = offset;
+        }
+
+        void wrapForRead(final DirectBuffer buffer, final int offset)
+        {
+            this.buffer = null;
+            this.readBuffer = buffer;
+            this.offset = offset;
+        }
+    }
+
+    /** A guest-carrying message's tail: kind length, kind, state. */
+    abstract static class GuestMessage extends Flyweight
+    {
+        abstract int headerLength();
+
+        /** @return the kind's UTF-8 length. */
+        public int kindLength()
+        {
+            return readBuffer.getShort(offset + headerLength() - 2, ORDER) & 0xFFFF;
+        }
+
+        /** @return the guest's kind. */
+        public String kind()
+        {
+            return readBuffer.getStringWithoutLengthUtf8(offset + headerLength(), kindLength());
+        }
+
+        /**
+         * @param messageLength the whole message's length.
+         * @return the guest's state, copied.
+         */
+        public byte[] state(final int messageLength)
+        {
+            final byte[] state = new byte[messageLength - headerLength() - kindLength()];
+            readBuffer.getBytes(offset + headerLength() + kindLength(), state);
+            return state;
+        }
+
+        /**
+         * Write the kind and the state after the header.
+         *
+         * @param kindUtf8 the kind, UTF-8 (at most 65,535 bytes).
+         * @param state    the state.
+         * @return the whole message's length.
+         */
+        public int guest(final byte[] kindUtf8, final byte[] state)
+        {
+            buffer.putShort(offset + headerLength() - 2, (short)kindUtf8.length, ORDER);
+            buffer.putBytes(offset + headerLength(), kindUtf8);
+            buffer.putBytes(offset + headerLength() + kindUtf8.length, state);
+            return headerLength() + kindUtf8.length + state.length;
+        }
+    }
+
+    /** ADMIT. */
+    public static final class Admit extends GuestMessage
+    {
+        /** Bytes before the kind. */
+        public static final int HEADER_LENGTH = 14;
+
+        @Override
+        int headerLength()
+        {
+            return HEADER_LENGTH;
+        }
+
+        /** @param b the buffer. @param o the offset. @return this, for writing. */
+        public Admit wrap(final MutableDirectBuffer b, final int o)
+        {
+            wrapForWrite(b, o);
+            return this;
+        }
+
+        /** @param b the buffer. @param o the offset. @return this, for reading. */
+        public Admit wrapRead(final DirectBuffer b, final int o)
+        {
+            wrapForRead(b, o);
+            return this;
+        }
+
+        /** @return the VM. */
+        public long vmId()
+        {
+            return readBuffer.getLong(offset, ORDER);
+        }
+
+        /** @param v the VM. @return this. */
+        public Admit vmId(final long v)
+        {
+            buffer.putLong(offset, v, ORDER);
+            return this;
+        }
+
+        /** @return its weight. */
+        public int weight()
+        {
+            return readBuffer.getInt(offset + 8, ORDER);
+        }
+
+        /** @param v its weight. @return this. */
+        public Admit weight(final int v)
+        {
+            buffer.putInt(offset + 8, v, ORDER);
+            return this;
+        }
+    }
+
+    /** REMOVE. */
+    public static final class Remove extends Flyweight
+    {
+        /** Its length. */
+        public static final int LENGTH = 8;
+
+        /** @param b the buffer. @param o the offset. @return this, for writing. */
+        public Remove wrap(final MutableDirectBuffer b, final int o)
+        {
+            wrapForWrite(b, o);
+            return this;
+        }
+
+        /** @param v the VM. @return this. */
+        public Remove vmId(final long v)
+        {
+            buffer.putLong(offset, v, ORDER);
+            return this;
+        }
+    }
+
+    /** PROGRAM and USAGE: a VM's usage. */
+    public static final class Usage extends Flyweight
+    {
+        /** Its length. */
+        public static final int LENGTH = 32;
+
+        /** @param b the buffer. @param o the offset. @return this, for writing. */
+        public Usage wrap(final MutableDirectBuffer b, final int o)
+        {
+            wrapForWrite(b, o);
+            return this;
+        }
+
+        /** @param b the buffer. @param o the offset. @return this, for reading. */
+        public Usage wrapRead(final DirectBuffer b, final int o)
+        {
+            wrapForRead(b, o);
+            return this;
+        }
+
+        /** @return the VM. */
+        public long vmId()
+        {
+            return readBuffer.getLong(offset, ORDER);
+        }
+
+        /** @return reference cores (NaN in PROGRAM: back to the measured load). */
+        public double cpu()
+        {
+            return readBuffer.getDouble(offset + 8, ORDER);
+        }
+
+        /** @return I/O bytes per second. */
+        public double io()
+        {
+            return readBuffer.getDouble(offset + 16, ORDER);
+        }
+
+        /** @return memory bytes. */
+        public double memory()
+        {
+            return readBuffer.getDouble(offset + 24, ORDER);
+        }
+
+        /**
+         * @param vmId   the VM.
+         * @param cpu    reference cores.
+         * @param io     I/O bytes per second.
+         * @param memory memory bytes.
+         * @return this.
+         */
+        public Usage set(final long vmId, final double cpu, final double io, final double memory)
+        {
+            buffer.putLong(offset, vmId, ORDER);
+            buffer.putDouble(offset + 8, cpu, ORDER);
+            buffer.putDouble(offset + 16, io, ORDER);
+            buffer.putDouble(offset + 24, memory, ORDER);
+            return this;
+        }
+    }
+
+    /** MIGRATE. */
+    public static final class Migrate extends Flyweight
+    {
+        /** Its length. */
+        public static final int LENGTH = 12;
+
+        /** @param b the buffer. @param o the offset. @return this, for writing. */
+        public Migrate wrap(final MutableDirectBuffer b, final int o)
+        {
+            wrapForWrite(b, o);
+            return this;
+        }
+
+        /** @param b the buffer. @param o the offset. @return this, for reading. */
+        public Migrate wrapRead(final DirectBuffer b, final int o)
+        {
+            wrapForRead(b, o);
+            return this;
+        }
+
+        /** @return the VM. */
+        public long vmId()
+        {
+            return readBuffer.getLong(offset, ORDER);
+        }
+
+        /** @return the host to move it to. */
+        public int target()
+        {
+            return readBuffer.getInt(offset + 8, ORDER);
+        }
+
+        /** @param vmId the VM. @param target the host to move it to. @return this. */
+        public Migrate set(final long vmId, final int target)
+        {
+            buffer.putLong(offset, vmId, ORDER);
+            buffer.putInt(offset + 8, target, ORDER);
+            return this;
+        }
+    }
+
+    /** TRANSFER. */
+    public static final class Transfer extends GuestMessage
+    {
+        /** Bytes before the kind. */
+        public static final int HEADER_LENGTH = 34;
+
+        @Override
+        int headerLength()
+        {
+            return HEADER_LENGTH;
+        }
+
+        /** @param b the buffer. @param o the offset. @return this, for writing. */
+        public Transfer wrap(final MutableDirectBuffer b, final int o)
+        {
+            wrapForWrite(b, o);
+            return this;
+        }
+
+        /** @param b the buffer. @param o the offset. @return this, for reading. */
+        public Transfer wrapRead(final DirectBuffer b, final int o)
+        {
+            wrapForRead(b, o);
+            return this;
+        }
+
+        /** @return the migration. */
+        public long migrationId()
+        {
+            return readBuffer.getLong(offset, ORDER);
+        }
+
+        /** @return the VM. */
+        public long vmId()
+        {
+            return readBuffer.getLong(offset + 8, ORDER);
+        }
+
+        /** @return the source host. */
+        public int source()
+        {
+            return readBuffer.getInt(offset + 16, ORDER);
+        }
+
+        /** @return the VM's weight. */
+        public int weight()
+        {
+            return readBuffer.getInt(offset + 20, ORDER);
+        }
+
+        /** @return the source's watermark. */
+        public long watermark()
+        {
+            return readBuffer.getLong(offset + 24, ORDER);
+        }
+
+        /**
+         * @param migrationId the migration.
+         * @param vmId        the VM.
+         * @param source      the source host.
+         * @param weight      the VM's weight.
+         * @param watermark   the source's watermark.
+         * @return this; then write the guest with {@link #guest}.
+         */
+        public Transfer set(final long migrationId, final long vmId, final int source, final int weight,
+            final long watermark)
+        {
+            buffer.putLong(offset, migrationId, ORDER);
+            buffer.putLong(offset + 8, vmId, ORDER);
+            buffer.putInt(offset + 16, source, ORDER);
+            buffer.putInt(offset + 20, weight, ORDER);
+            buffer.putLong(offset + 24, watermark, ORDER);
+            return this;
+        }
+    }
+
+    /** ACK and NACK: a target's answer. */
+    public static final class Answer extends Flyweight
+    {
+        /** Its length. */
+        public static final int LENGTH = 20;
+
+        /** @param b the buffer. @param o the offset. @return this, for writing. */
+        public Answer wrap(final MutableDirectBuffer b, final int o)
+        {
+            wrapForWrite(b, o);
+            return this;
+        }
+
+        /** @param b the buffer. @param o the offset. @return this, for reading. */
+        public Answer wrapRead(final DirectBuffer b, final int o)
+        {
+            wrapForRead(b, o);
+            return this;
+        }
+
+        /** @return the migration. */
+        public long migrationId()
+        {
+            return readBuffer.getLong(offset, ORDER);
+        }
+
+        /** @param migrationId the migration. @param vmId the VM. @param host the answering host. @return this. */
+        public Answer set(final long migrationId, final long vmId, final int host)
+        {
+            buffer.putLong(offset, migrationId, ORDER);
+            buffer.putLong(offset + 8, vmId, ORDER);
+            buffer.putInt(offset + 16, host, ORDER);
+            return this;
+        }
+    }
+
+    /** RESOLVE. */
+    public static final class Resolve extends Flyweight
+    {
+        /** Its length. */
+        public static final int LENGTH = 28;
+
+        /** @param b the buffer. @param o the offset. @return this, for writing. */
+        public Resolve wrap(final MutableDirectBuffer b, final int o)
+        {
+            wrapForWrite(b, o);
+            return this;
+        }
+
+        /** @param b the buffer. @param o the offset. @return this, for reading. */
+        public Resolve wrapRead(final DirectBuffer b, final int o)
+        {
+            wrapForRead(b, o);
+            return this;
+        }
+
+        /** @return the migration. */
+        public long migrationId()
+        {
+            return readBuffer.getLong(offset, ORDER);
+        }
+
+        /** @return the VM. */
+        public long vmId()
+        {
+            return readBuffer.getLong(offset + 8, ORDER);
+        }
+
+        /** @return the source host. */
+        public int source()
+        {
+            return readBuffer.getInt(offset + 16, ORDER);
+        }
+
+        /** @return the source's watermark. */
+        public long watermark()
+        {
+            return readBuffer.getLong(offset + 20, ORDER);
+        }
+
+        /**
+         * @param migrationId the migration.
+         * @param vmId        the VM.
+         * @param source      the source host.
+         * @param watermark   the source's watermark.
+         * @return this.
+         */
+        public Resolve set(final long migrationId, final long vmId, final int source, final long watermark)
+        {
+            buffer.putLong(offset, migrationId, ORDER);
+            buffer.putLong(offset + 8, vmId, ORDER);
+            buffer.putInt(offset + 16, source, ORDER);
+            buffer.putLong(offset + 20, watermark, ORDER);
+            return this;
+        }
+    }
+}
