@@ -2,10 +2,6 @@ package io.vmsched.cluster;
 
 import io.vmsched.dispatch.Guest;
 import io.vmsched.handoff.HostMessages;
-import io.vmsched.journal.ChronicleJournal;
-import io.vmsched.journal.Journal;
-import io.vmsched.journal.JournalCheck;
-import io.vmsched.journal.JournalCorruptException;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.charset.StandardCharsets;
@@ -49,8 +45,7 @@ public final class Cluster implements AutoCloseable
     private final int recovered;
     private final DataDirectory dataDirectory;
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
-    private final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-    private volatile boolean closed;
+    private final RequestGate gate = new RequestGate();
 
     private Cluster(final ClusterConfig config)
     {
@@ -59,57 +54,13 @@ public final class Cluster implements AutoCloseable
         this.view = new ClusterView(config.hosts, config.host.capacity(), config.listener);
         this.transport = new InJvmTransport(config.hosts);
         this.hosts = new HostRuntime[config.hosts];
-        final Journal[] journals = new Journal[config.hosts];
         this.dataDirectory = DataDirectory.acquire(config.dataDir); // one owner: a second start is refused here
         try
         {
-            dataDirectory.checkHosts(config.hosts, config::journalDir);
-            checkNoOtherHosts(config);
-            for (int h = 0; h < config.hosts; h++) // every journal verified before any is opened for writing
-            {
-                final long records = JournalCheck.verify(config.journalDir(h));
-                if (records == 0 && h < dataDirectory.knownHosts())
-                {
-                    throw JournalCorruptException.file(config.journalDir(h), "holds no journal, but " +
-                        dataDirectory.dir().resolve(DataDirectory.MANIFEST_FILE) + " records host " + h +
-                        " as started: its files are missing; restore them");
-                }
-            }
-            final JournalState[] states = new JournalState[config.hosts];
-            for (int h = 0; h < config.hosts; h++)
-            {
-                journals[h] = ChronicleJournal.open(config.journalDir(h), h);
-                states[h] = JournalState.replay(journals[h]); // once: recovery below uses the same state
-            }
-            final CommitPoint commitPoint = (target, migrationId) ->
-                target >= 0 && target < states.length && states[target].activatedHere().contains(migrationId);
-            for (int h = 0; h < config.hosts; h++)
-            {
-                hosts[h] = new HostRuntime(h, config.host, view, transport, journals[h], config.guests, config.faults);
-                hosts[h].checkRecoverable(states[h], commitPoint); // all hosts before any writes: a refusal changes nothing
-            }
-            int owned = 0;
-            for (int h = 0; h < config.hosts; h++)
-            {
-                owned += hosts[h].recover(states[h], commitPoint);
-                transport.attach(h, hosts[h].inbox());
-            }
-            this.recovered = owned;
-            dataDirectory.recordHosts(config.hosts);
+            this.recovered = ClusterRecovery.recover(config, view, transport, dataDirectory, hosts);
         }
         catch (final RuntimeException ex)
         {
-            for (int h = 0; h < config.hosts; h++)
-            {
-                if (hosts[h] != null)
-                {
-                    hosts[h].close();
-                }
-                else if (journals[h] != null)
-                {
-                    journals[h].close();
-                }
-            }
             dataDirectory.close();
             throw ex;
         }
@@ -163,7 +114,7 @@ public final class Cluster implements AutoCloseable
      */
     public HostRuntime host(final int id)
     {
-        checkOpen();
+        gate.checkOpen();
         checkHost(id);
         return hosts[id];
     }
@@ -178,7 +129,7 @@ public final class Cluster implements AutoCloseable
      */
     public int admit(final long vmId, final int weight, final Guest guest)
     {
-        checkOpen();
+        gate.checkOpen();
         int best = -1;
         int bestCount = 0;
         for (int h = 0; h < hosts.length; h++)
@@ -216,14 +167,14 @@ public final class Cluster implements AutoCloseable
      */
     public void admit(final int host, final long vmId, final int weight, final Guest guest)
     {
-        enter();
+        gate.enter();
         try
         {
             admit0(host, vmId, weight, guest);
         }
         finally
         {
-            calls.decrementAndGet();
+            gate.exit();
         }
     }
 
@@ -305,42 +256,6 @@ public final class Cluster implements AutoCloseable
         sendUsage(Request.REPORT_USAGE, vmId, cpuCores, ioBytesPerSecond, memoryBytes);
     }
 
-    /** The journaled identity of an external VM: its name and PID. */
-    static final class ExternalVm implements Guest
-    {
-        private final byte[] state;
-
-        ExternalVm(final String name, final long pid)
-        {
-            final byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
-            state = java.nio.ByteBuffer.allocate(8 + utf8.length).putLong(pid).put(utf8).array();
-        }
-
-        @Override
-        public void runSlice(final io.vmsched.dispatch.SliceContext context)
-        {
-            throw new IllegalStateException("an external VM is never dispatched");
-        }
-
-        @Override
-        public byte[] snapshot()
-        {
-            return state;
-        }
-
-        @Override
-        public void restore(final byte[] state)
-        {
-            throw new UnsupportedOperationException("an external VM is not restored");
-        }
-
-        @Override
-        public String kind()
-        {
-            return HostRuntime.EXTERNAL_KIND;
-        }
-    }
-
     /**
      * Remove a VM from the cluster (journaled REMOVED at its host). If it is migrating, it is removed
      * where the migration leaves it (until then the request is held in memory only: a crash before
@@ -351,7 +266,7 @@ public final class Cluster implements AutoCloseable
      */
     public void remove(final long vmId)
     {
-        enter();
+        gate.enter();
         try
         {
             final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostMessages.Remove.LENGTH]);
@@ -360,7 +275,7 @@ public final class Cluster implements AutoCloseable
         }
         finally
         {
-            calls.decrementAndGet();
+            gate.exit();
         }
     }
 
@@ -372,7 +287,7 @@ public final class Cluster implements AutoCloseable
      */
     public void migrate(final long vmId, final int target)
     {
-        enter();
+        gate.enter();
         try
         {
             checkHost(target);
@@ -382,7 +297,7 @@ public final class Cluster implements AutoCloseable
         }
         finally
         {
-            calls.decrementAndGet();
+            gate.exit();
         }
     }
 
@@ -422,7 +337,7 @@ public final class Cluster implements AutoCloseable
      */
     public void balancing(final boolean on)
     {
-        checkOpen();
+        gate.checkOpen();
         setBalancing(on);
     }
 
@@ -440,7 +355,7 @@ public final class Cluster implements AutoCloseable
      */
     public double load(final int host)
     {
-        checkOpen();
+        gate.checkOpen();
         checkHost(host);
         return view.load(host);
     }
@@ -448,7 +363,7 @@ public final class Cluster implements AutoCloseable
     /** @return every host's last published load. */
     public double[] loads()
     {
-        checkOpen();
+        gate.checkOpen();
         final double[] loads = new double[hosts.length];
         for (int h = 0; h < hosts.length; h++)
         {
@@ -466,7 +381,7 @@ public final class Cluster implements AutoCloseable
     /** @return which host owns each VM (from ACTIVATED on, a migrated VM belongs to its target). */
     public Map<Long, Integer> placement()
     {
-        checkOpen();
+        gate.checkOpen();
         return new TreeMap<>(view.owners);
     }
 
@@ -485,7 +400,7 @@ public final class Cluster implements AutoCloseable
     /** @return migrations in flight (sources that have not learned the outcome yet). */
     public int migrationsInFlight()
     {
-        checkOpen();
+        gate.checkOpen();
         return inFlight();
     }
 
@@ -524,11 +439,7 @@ public final class Cluster implements AutoCloseable
         {
             return;
         }
-        closed = true; // from here every call throws; then wait for the calls already past the check
-        while (calls.get() > 0)
-        {
-            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
-        }
+        gate.closeAndWait(); // from here every call throws; the calls already past the gate have queued
         setBalancing(false);
         // settle what was accepted: wait while the hosts make progress on it
         final long stallLimit = Math.max(4 * config.host.handoffTimeoutNs, 2_000_000_000L);
@@ -564,32 +475,10 @@ public final class Cluster implements AutoCloseable
         dataDirectory.close();
     }
 
-    private static void checkNoOtherHosts(final ClusterConfig config)
-    {
-        final java.nio.file.Path journals = config.dataDir.resolve("journal");
-        if (!java.nio.file.Files.isDirectory(journals))
-        {
-            return;
-        }
-        try (java.util.stream.Stream<java.nio.file.Path> dirs = java.nio.file.Files.list(journals))
-        {
-            dirs.map(d -> d.getFileName().toString()).filter(name -> name.matches("\\d+"))
-                .mapToLong(Long::parseLong).filter(id -> id >= config.hosts).min().ifPresent(id ->
-                {
-                    throw new IllegalArgumentException(journals + " holds the journal of host " + id + ", but the " +
-                        "cluster is started with " + config.hosts + " hosts: its VMs would be lost; start it with all its hosts");
-                });
-        }
-        catch (final java.io.IOException ex)
-        {
-            throw new IllegalArgumentException("cannot list " + journals + ": " + ex.getMessage(), ex);
-        }
-    }
-
     private void sendUsage(final Request request, final long vmId, final double cpu, final double io,
         final double memory)
     {
-        enter();
+        gate.enter();
         try
         {
             final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostMessages.Usage.LENGTH]);
@@ -598,31 +487,7 @@ public final class Cluster implements AutoCloseable
         }
         finally
         {
-            calls.decrementAndGet();
-        }
-    }
-
-    /*
-     * The gate between requests and close(). Invariant: close() sets closed, then waits for calls
-     * to reach 0; a request increments calls, then reads closed. Both are volatile, so either the
-     * request sees closed and throws, or close() waits until the request has queued its message,
-     * counted in view.pending, which close() then waits to be settled.
-     */
-    private void enter()
-    {
-        calls.incrementAndGet();
-        if (closed)
-        {
-            calls.decrementAndGet();
-            throw new IllegalStateException("the cluster is closed");
-        }
-    }
-
-    private void checkOpen()
-    {
-        if (closed)
-        {
-            throw new IllegalStateException("the cluster is closed");
+            gate.exit();
         }
     }
 

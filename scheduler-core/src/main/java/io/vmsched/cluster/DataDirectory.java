@@ -210,6 +210,35 @@ public final class DataDirectory implements AutoCloseable
     }
 
     /**
+     * Check that no journal directory belongs to a host beyond {@code hosts} (one the manifest may not
+     * know of, in a directory older than the manifest).
+     *
+     * @param hosts    the hosts the cluster starts with.
+     * @param journals the directory holding {@code <host>/} journal directories.
+     * @throws IllegalArgumentException naming the extra host.
+     */
+    public void checkNoOtherJournals(final int hosts, final Path journals)
+    {
+        if (!Files.isDirectory(journals))
+        {
+            return;
+        }
+        try (java.util.stream.Stream<Path> dirs = Files.list(journals))
+        {
+            dirs.map(d -> d.getFileName().toString()).filter(name -> name.matches("\\d{1,9}"))
+                .mapToLong(Long::parseLong).filter(id -> id >= hosts).min().ifPresent(id ->
+                {
+                    throw new IllegalArgumentException(journals + " holds the journal of host " + id + ", but the " +
+                        "cluster is started with " + hosts + " hosts: its VMs would be lost; start it with all its hosts");
+                });
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("cannot list " + journals + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
      * Record that the directory's journals belong to {@code hosts} hosts (written atomically).
      *
      * @param hosts the number of hosts.

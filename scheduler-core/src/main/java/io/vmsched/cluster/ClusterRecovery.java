@@ -1,0 +1,82 @@
+package io.vmsched.cluster;
+
+import io.vmsched.journal.ChronicleJournal;
+import io.vmsched.journal.Journal;
+import io.vmsched.journal.JournalCheck;
+import io.vmsched.journal.JournalCorruptException;
+
+/**
+ * Builds an embedded cluster's hosts from its data directory: the manifest and every journal are
+ * checked read-only first, then each journal is replayed once, every host checks that it can recover,
+ * and only then does any host write (recovery records, HOST_STARTED). A refusal at any step closes
+ * what was opened and leaves the directory as it was.
+ * <p>
+ * <b>Note:</b> Not threadsafe: the thread starting the cluster.
+ */
+final class ClusterRecovery
+{
+    private ClusterRecovery()
+    {
+    }
+
+    /**
+     * @param hosts filled with the recovered hosts (not started).
+     * @return VMs the hosts own after recovery.
+     */
+    static int recover(final ClusterConfig config, final ClusterView view, final InJvmTransport transport,
+        final DataDirectory dataDirectory, final HostRuntime[] hosts)
+    {
+        final Journal[] journals = new Journal[config.hosts];
+        try
+        {
+            dataDirectory.checkHosts(config.hosts, config::journalDir);
+            dataDirectory.checkNoOtherJournals(config.hosts, config.dataDir.resolve("journal"));
+            for (int h = 0; h < config.hosts; h++) // every journal verified before any is opened for writing
+            {
+                final long records = JournalCheck.verify(config.journalDir(h));
+                if (records == 0 && h < dataDirectory.knownHosts())
+                {
+                    throw JournalCorruptException.file(config.journalDir(h), "holds no journal, but " +
+                        dataDirectory.dir().resolve(DataDirectory.MANIFEST_FILE) + " records host " + h +
+                        " as started: its files are missing; restore them");
+                }
+            }
+            final JournalState[] states = new JournalState[config.hosts];
+            for (int h = 0; h < config.hosts; h++)
+            {
+                journals[h] = ChronicleJournal.open(config.journalDir(h), h);
+                states[h] = JournalState.replay(journals[h]); // once: recovery below uses the same state
+            }
+            final CommitPoint commitPoint = (target, migrationId) ->
+                target >= 0 && target < states.length && states[target].activatedHere().contains(migrationId);
+            for (int h = 0; h < config.hosts; h++)
+            {
+                hosts[h] = new HostRuntime(h, config.host, view, transport, journals[h], config.guests, config.faults);
+                hosts[h].checkRecoverable(states[h], commitPoint); // all hosts before any writes: a refusal changes nothing
+            }
+            int owned = 0;
+            for (int h = 0; h < config.hosts; h++)
+            {
+                owned += hosts[h].recover(states[h], commitPoint);
+                transport.attach(h, hosts[h].inbox());
+            }
+            dataDirectory.recordHosts(config.hosts);
+            return owned;
+        }
+        catch (final RuntimeException ex)
+        {
+            for (int h = 0; h < config.hosts; h++)
+            {
+                if (hosts[h] != null)
+                {
+                    hosts[h].close();
+                }
+                else if (journals[h] != null)
+                {
+                    journals[h].close();
+                }
+            }
+            throw ex;
+        }
+    }
+}
