@@ -74,30 +74,56 @@ public final class HostMessages
         return buffer.getLong(offset, ORDER);
     }
 
-    /** Base of the flyweights: a window on a buffer at an offset. */
-    abstract static class Flyweight
+    /**
+     * Base of the flyweights: a window on a buffer at an offset.
+     *
+     * @param <T> the flyweight's own type, returned by the wrap methods for chaining.
+     */
+    public abstract static class Flyweight<T extends Flyweight<T>>
     {
         MutableDirectBuffer buffer;
         DirectBuffer readBuffer;
         int offset;
 
-        void wrapForWrite(final MutableDirectBuffer buffer, final int offset)
+        /**
+         * Wrap a buffer to write a message.
+         *
+         * @param buffer the buffer.
+         * @param offset where the message starts.
+         * @return this.
+         */
+        @SuppressWarnings("unchecked")
+        public T wrap(final MutableDirectBuffer buffer, final int offset)
         {
             this.buffer = buffer;
             this.readBuffer = buffer;
             this.offset = offset;
+            return (T)this;
         }
 
-        void wrapForRead(final DirectBuffer buffer, final int offset)
+        /**
+         * Wrap a buffer to read a message.
+         *
+         * @param buffer the buffer.
+         * @param offset where the message starts.
+         * @return this.
+         */
+        @SuppressWarnings("unchecked")
+        public T wrapRead(final DirectBuffer buffer, final int offset)
         {
             this.buffer = null;
             this.readBuffer = buffer;
             this.offset = offset;
+            return (T)this;
         }
     }
 
-    /** A guest-carrying message's tail: kind length, kind, state. */
-    abstract static class GuestMessage extends Flyweight
+    /**
+     * A guest-carrying message's tail: kind length, kind, state.
+     *
+     * @param <T> the message's own type.
+     */
+    public abstract static class GuestMessage<T extends GuestMessage<T>> extends Flyweight<T>
     {
         abstract int headerLength();
 
@@ -141,7 +167,7 @@ public final class HostMessages
     }
 
     /** ADMIT. */
-    public static final class Admit extends GuestMessage
+    public static final class Admit extends GuestMessage<Admit>
     {
         /** Bytes before the kind. */
         public static final int HEADER_LENGTH = 14;
@@ -150,20 +176,6 @@ public final class HostMessages
         int headerLength()
         {
             return HEADER_LENGTH;
-        }
-
-        /** @param b the buffer. @param o the offset. @return this, for writing. */
-        public Admit wrap(final MutableDirectBuffer b, final int o)
-        {
-            wrapForWrite(b, o);
-            return this;
-        }
-
-        /** @param b the buffer. @param o the offset. @return this, for reading. */
-        public Admit wrapRead(final DirectBuffer b, final int o)
-        {
-            wrapForRead(b, o);
-            return this;
         }
 
         /** @return the VM. */
@@ -194,17 +206,10 @@ public final class HostMessages
     }
 
     /** REMOVE. */
-    public static final class Remove extends Flyweight
+    public static final class Remove extends Flyweight<Remove>
     {
         /** Its length. */
         public static final int LENGTH = 8;
-
-        /** @param b the buffer. @param o the offset. @return this, for writing. */
-        public Remove wrap(final MutableDirectBuffer b, final int o)
-        {
-            wrapForWrite(b, o);
-            return this;
-        }
 
         /** @param v the VM. @return this. */
         public Remove vmId(final long v)
@@ -215,24 +220,10 @@ public final class HostMessages
     }
 
     /** PROGRAM and USAGE: a VM's usage. */
-    public static final class Usage extends Flyweight
+    public static final class Usage extends Flyweight<Usage>
     {
         /** Its length. */
         public static final int LENGTH = 32;
-
-        /** @param b the buffer. @param o the offset. @return this, for writing. */
-        public Usage wrap(final MutableDirectBuffer b, final int o)
-        {
-            wrapForWrite(b, o);
-            return this;
-        }
-
-        /** @param b the buffer. @param o the offset. @return this, for reading. */
-        public Usage wrapRead(final DirectBuffer b, final int o)
-        {
-            wrapForRead(b, o);
-            return this;
-        }
 
         /** @return the VM. */
         public long vmId()
@@ -276,24 +267,10 @@ public final class HostMessages
     }
 
     /** MIGRATE. */
-    public static final class Migrate extends Flyweight
+    public static final class Migrate extends Flyweight<Migrate>
     {
         /** Its length. */
         public static final int LENGTH = 12;
-
-        /** @param b the buffer. @param o the offset. @return this, for writing. */
-        public Migrate wrap(final MutableDirectBuffer b, final int o)
-        {
-            wrapForWrite(b, o);
-            return this;
-        }
-
-        /** @param b the buffer. @param o the offset. @return this, for reading. */
-        public Migrate wrapRead(final DirectBuffer b, final int o)
-        {
-            wrapForRead(b, o);
-            return this;
-        }
 
         /** @return the VM. */
         public long vmId()
@@ -317,7 +294,7 @@ public final class HostMessages
     }
 
     /** TRANSFER. */
-    public static final class Transfer extends GuestMessage
+    public static final class Transfer extends GuestMessage<Transfer>
     {
         /** Bytes before the kind. */
         public static final int HEADER_LENGTH = 34;
@@ -326,20 +303,6 @@ public final class HostMessages
         int headerLength()
         {
             return HEADER_LENGTH;
-        }
-
-        /** @param b the buffer. @param o the offset. @return this, for writing. */
-        public Transfer wrap(final MutableDirectBuffer b, final int o)
-        {
-            wrapForWrite(b, o);
-            return this;
-        }
-
-        /** @param b the buffer. @param o the offset. @return this, for reading. */
-        public Transfer wrapRead(final DirectBuffer b, final int o)
-        {
-            wrapForRead(b, o);
-            return this;
         }
 
         /** @return the migration. */
@@ -393,24 +356,10 @@ public final class HostMessages
     }
 
     /** ACK and NACK: a target's answer. */
-    public static final class Answer extends Flyweight
+    public static final class Answer extends Flyweight<Answer>
     {
         /** Its length. */
         public static final int LENGTH = 20;
-
-        /** @param b the buffer. @param o the offset. @return this, for writing. */
-        public Answer wrap(final MutableDirectBuffer b, final int o)
-        {
-            wrapForWrite(b, o);
-            return this;
-        }
-
-        /** @param b the buffer. @param o the offset. @return this, for reading. */
-        public Answer wrapRead(final DirectBuffer b, final int o)
-        {
-            wrapForRead(b, o);
-            return this;
-        }
 
         /** @return the migration. */
         public long migrationId()
@@ -429,24 +378,10 @@ public final class HostMessages
     }
 
     /** RESOLVE. */
-    public static final class Resolve extends Flyweight
+    public static final class Resolve extends Flyweight<Resolve>
     {
         /** Its length. */
         public static final int LENGTH = 28;
-
-        /** @param b the buffer. @param o the offset. @return this, for writing. */
-        public Resolve wrap(final MutableDirectBuffer b, final int o)
-        {
-            wrapForWrite(b, o);
-            return this;
-        }
-
-        /** @param b the buffer. @param o the offset. @return this, for reading. */
-        public Resolve wrapRead(final DirectBuffer b, final int o)
-        {
-            wrapForRead(b, o);
-            return this;
-        }
 
         /** @return the migration. */
         public long migrationId()

@@ -96,27 +96,8 @@ class CrashRecoveryTest
 
     private static Process startChild(final Path data, final long seed) throws IOException
     {
-        final List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmFlags());
-        command.add("-cp");
-        command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
-        command.add(CrashChild.class.getName());
-        command.add(data.toString());
-        command.add(Integer.toString(HOSTS));
-        command.add(Integer.toString(VMS));
-        command.add(Long.toString(seed));
-        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    }
-
-    private static List<String> jvmFlags() throws IOException
-    {
-        try (InputStream in = CrashRecoveryTest.class.getResourceAsStream("/META-INF/vmsched/jvm.options"))
-        {
-            assertNotNull(in, "jvm.options on the classpath");
-            final String text = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
-            return Arrays.asList(text.split("\\s+"));
-        }
+        return ChildJvm.start(CrashChild.class, data.toString(), Integer.toString(HOSTS), Integer.toString(VMS),
+            Long.toString(seed));
     }
 
     private static long awaitProgress(final Process child, final int killAfter, final int trial) throws IOException

@@ -116,19 +116,6 @@ class DataDirectoryTest
 
     private static Process startChild(final Path data) throws Exception
     {
-        final List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        try (InputStream in = DataDirectoryTest.class.getResourceAsStream("/META-INF/vmsched/jvm.options"))
-        {
-            assertNotNull(in, "jvm.options on the classpath");
-            command.addAll(Arrays.asList(new String(in.readAllBytes(), StandardCharsets.UTF_8).trim().split("\\s+")));
-        }
-        command.add("-cp");
-        command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
-        command.add(AcknowledgedChild.class.getName());
-        command.add(data.toString());
-        command.add("3");
-        command.add("1");
-        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        return ChildJvm.start(AcknowledgedChild.class, data.toString(), "3", "1");
     }
 }
