@@ -15,8 +15,10 @@ import java.time.format.DateTimeFormatter;
 
 /**
  * The options several commands share, as picocli mixins ({@code @Mixin}): each flag is declared and
- * range-checked once. Where a command says more in its help about what a shared flag means to it, the
- * wording is in {@link HelpTexts}, keyed by the command; a mixin's own description is the rest's.
+ * range-checked once, and a command's default (picocli takes a mixin's initial values as defaults)
+ * is given to the mixin's constructor. Where a command's help says more about what a shared flag means
+ * to it, that wording is in {@link HelpTexts}, keyed by the command; the other commands show the
+ * mixin's own description.
  * <p>
  * Threading: picocli fills a mixin on the thread that parses; the command reads it on the same one.
  */
