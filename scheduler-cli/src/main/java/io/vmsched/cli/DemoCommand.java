@@ -7,14 +7,11 @@ import io.vmsched.guest.PacedBurnerGuest;
 import io.vmsched.metrics.CountersFile;
 import io.vmsched.metrics.MetricsAgent;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -40,39 +37,21 @@ final class DemoCommand implements Runnable
     @Option(names = "--vms", defaultValue = "32", description = "Guests, 2-4096 (default: ${DEFAULT-VALUE}).")
     int vms;
 
-    @Option(names = "--duration", defaultValue = "20", description = "Seconds to run (default: ${DEFAULT-VALUE}).")
-    int durationSeconds;
-
-    @Option(names = "--seed", defaultValue = "1", description = "Seed for loads and peer choices (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--data", defaultValue = "vmsched-data",
-        description = "Directory for the run's journals, in a new run-<time> folder (default: ${DEFAULT-VALUE}).")
-    Path data;
+    @Mixin
+    final Mixins.Run run = new Mixins.Run(20);
 
     @Override
     public void run()
     {
         Flags.within("--hosts", hosts, 2, 64);
         Flags.within("--vms", vms, 2, 4096);
-        Flags.atLeast("--duration", durationSeconds, 1, " second");
-        Flags.directoryOrAbsent("--data", data);
-        final Path runDir = data.resolve("run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
-        try
-        {
-            Files.createDirectories(data);
-            Files.createDirectory(runDir); // never a run started in the same millisecond: its journals are its own
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalArgumentException("--data " + data + ": cannot create " + runDir + " (" +
-                VmschedCommand.reason(ex) + ")");
-        }
+        final int durationSeconds = run.duration.seconds();
+        final Path runDir = run.data.newRun("run-");
 
         final PrintWriter out = spec.commandLine().getOut();
         final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
         final ClusterConfig config = ClusterConfig.of(hosts, runDir);
-        config.host.seed = seed;
+        config.host.seed = run.seed.value();
         config.host.balancePeriodNs = TimeUnit.MILLISECONDS.toNanos(400);
         config.host.samplePeriodNs = TimeUnit.MILLISECONDS.toNanos(100);
         config.host.smoothingWindow = 5;
@@ -89,7 +68,7 @@ final class DemoCommand implements Runnable
         };
 
         // Skewed demand: lognormal means summing to a quarter of a core per host, each swinging as a wave.
-        final Random random = new Random(seed);
+        final Random random = new Random(run.seed.value());
         final double[] rates = new double[vms];
         double sum = 0;
         for (int i = 0; i < vms; i++)

@@ -9,14 +9,11 @@ import io.vmsched.guest.MemoryHolderGuest;
 import io.vmsched.schedule.EntryState;
 import io.vmsched.schedule.Schedule;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -47,42 +44,23 @@ final class DispatchDemoCommand implements Runnable
         description = "Dispatcher worker threads, the host's CPUs, 0-" + MAX_WORKERS + " (default: 0, one per processor).")
     int workers;
 
-    @Option(names = "--duration", defaultValue = "6", description = "Seconds to run (default: ${DEFAULT-VALUE}).")
-    int durationSeconds;
-
-    @Option(names = "--seed", defaultValue = "1", description = "Seed for the guests' weights (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--data", defaultValue = "vmsched-data",
-        description = "Directory for the run's mapped schedule and I/O guest's file, in a new dispatch-<time> folder " +
-            "(default: ${DEFAULT-VALUE}).")
-    Path data;
+    @Mixin
+    final Mixins.Run run = new Mixins.Run(6);
 
     @Override
     public void run()
     {
         Flags.within("--guests", guests, 3, 1024);
-        Flags.atLeast("--duration", durationSeconds, 1, " second");
-        Flags.directoryOrAbsent("--data", data);
+        final int durationSeconds = run.duration.seconds();
+        run.data.checked();
         Flags.within("--workers", workers, 0, MAX_WORKERS);
         final int workerCount = workers == 0 ? Math.min(MAX_WORKERS, Runtime.getRuntime().availableProcessors()) : workers;
         // a new folder each run, as demo's run-<time>: a second run on the same --data neither fails on the
         // first one's schedule file nor maps over it while a ScheduleReader may still be reading it
-        final Path runDir = data.resolve("dispatch-" + LocalDateTime.now().format(
-            DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
-        try
-        {
-            Files.createDirectories(data);
-            Files.createDirectory(runDir);
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalArgumentException("--data " + data + ": cannot create " + runDir + " (" +
-                VmschedCommand.reason(ex) + ")");
-        }
+        final Path runDir = run.data.newRun("dispatch-");
 
         final PrintWriter out = spec.commandLine().getOut();
-        final Random random = new Random(seed);
+        final Random random = new Random(run.seed.value());
         final int capacity = Integer.highestOneBit(Math.max(4, guests) * 2 - 1) * 2;
         final Path scheduleFile = runDir.resolve("schedule.dat");
         final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();

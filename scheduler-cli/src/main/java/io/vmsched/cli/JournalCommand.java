@@ -1,16 +1,18 @@
 package io.vmsched.cli;
 
-import io.vmsched.journal.ChronicleJournal;
 import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
 import io.vmsched.tools.History;
 import io.vmsched.tools.JournalSet;
+import io.vmsched.tools.JsonRecords;
+import io.vmsched.tools.RecordFilter;
 import io.vmsched.tools.Report;
+import io.vmsched.tools.Tail;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -23,7 +25,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * {@code vmsched journal …}: the tools that read what the scheduler journaled (dump, replay,
@@ -34,7 +35,7 @@ import java.util.concurrent.locks.LockSupport;
     description = "Read the hosts' journals: dump, replay, verify, timeline, stats, report, tail.",
     subcommands = { JournalCommand.Dump.class, JournalCommand.Replay.class, JournalCommand.Verify.class,
         JournalCommand.Timeline.class, JournalCommand.Stats.class, JournalCommand.ReportCommand.class,
-        JournalCommand.Tail.class })
+        JournalCommand.TailCommand.class })
 final class JournalCommand implements Runnable
 {
     @CommandLine.Spec
@@ -54,31 +55,6 @@ final class JournalCommand implements Runnable
     static String line(final long seq, final int host, final long index, final JournalRecord r)
     {
         return String.format(Locale.ROOT, "#%d %s host %d idx %d %s", seq, time(r.timestampNs()), host, index, r);
-    }
-
-    static String json(final long seq, final int host, final long index, final JournalRecord r)
-    {
-        final StringBuilder sb = new StringBuilder(160);
-        sb.append("{\"seq\":").append(seq).append(",\"host\":").append(host).append(",\"index\":").append(index)
-            .append(",\"timeNs\":").append(r.timestampNs()).append(",\"type\":\"").append(r.type()).append('"')
-            .append(",\"migration\":").append(r.migrationId()).append(",\"vm\":").append(r.vmId())
-            .append(",\"peer\":").append(r.peer()).append(",\"aux\":").append(r.aux())
-            .append(",\"a\":").append(number(r.a())).append(",\"b\":").append(number(r.b()));
-        if (r.type() == RecordType.ABORTED || r.type() == RecordType.DECISION)
-        {
-            sb.append(",\"text\":").append(StatCommand.quote(r.text()));
-        }
-        else if (r.type() == RecordType.ADMITTED || r.type() == RecordType.SUSPENDED || r.type() == RecordType.RECEIVED)
-        {
-            sb.append(",\"kind\":").append(StatCommand.quote(r.guestKind())).append(",\"stateBytes\":")
-                .append(r.guestStateLength());
-        }
-        return sb.append('}').toString();
-    }
-
-    private static String number(final double value)
-    {
-        return Double.isFinite(value) ? Double.toString(value) : "null"; // JSON has no NaN or Infinity
     }
 
     /** Reads every record into a history, with progress on a terminal. */
@@ -114,10 +90,8 @@ final class JournalCommand implements Runnable
     @Command(name = "dump", mixinStandardHelpOptions = true, description = "Decoded records, one per line, in time order.")
     static final class Dump implements Runnable
     {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", description = "The journal directory.")
-        Path dir;
+        @Mixin
+        final Mixins.JournalDir journal = new Mixins.JournalDir();
         @Option(names = "--from", defaultValue = "0", description = "First record number (default: 0).")
         long from;
         @Option(names = "--to", defaultValue = "" + Long.MAX_VALUE, description = "Last record number.")
@@ -126,8 +100,8 @@ final class JournalCommand implements Runnable
         Long vm;
         @Option(names = "--type", description = "Only records of this type (e.g. ACTIVATED).")
         String type;
-        @Option(names = "--json", description = "One JSON object per line.")
-        boolean json;
+        @Mixin
+        final Mixins.JsonOutput json = new Mixins.JsonOutput();
 
         @Override
         public void run()
@@ -148,25 +122,20 @@ final class JournalCommand implements Runnable
                 throw new IllegalArgumentException("--type '" + type + "': expected one of " + java.util.Arrays.toString(
                     RecordType.values()));
             }
-            final PrintWriter out = spec.commandLine().getOut();
-            try (JournalSet set = JournalSet.open(dir))
+            final PrintWriter out = journal.out();
+            try (JournalSet set = JournalSet.open(journal.dir);
+                JsonRecords records = json.wanted() ? new JsonRecords(out) : null) // closing it flushes its lines to out
             {
-                set.forEach((seq, host, index, r) ->
+                final JournalSet.Handler print = records != null ? records : (seq, host, index, r) ->
                 {
-                    if (seq > to)
-                    {
-                        return false;
-                    }
-                    if (seq >= from && (vm == null || r.vmId() == vm) && (only == null || r.type() == only))
-                    {
-                        out.println(json ? JournalCommand.json(seq, host, index, r) : line(seq, host, index, r));
-                    }
+                    out.println(line(seq, host, index, r));
                     return true;
-                });
+                };
+                set.forEach(new RecordFilter(from, to, vm == null ? RecordFilter.ANY_VM : vm, only, print));
             }
             finally
             {
-                out.flush();
+                out.flush(); // what was read before a damaged record, then its one line on stderr
             }
         }
     }
@@ -178,10 +147,8 @@ final class JournalCommand implements Runnable
         /** An offset: digits, an optional fraction, then ms or s; no sign, so "+-5s" or "+NaNs" are refused. */
         private static final java.util.regex.Pattern OFFSET = java.util.regex.Pattern.compile("\\+(\\d+(?:\\.\\d+)?)(ms|s)");
 
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", description = "The journal directory.")
-        Path dir;
+        @Mixin
+        final Mixins.JournalDir journal = new Mixins.JournalDir();
         @Option(names = "--at", description = "A record number, a time (ISO-8601, e.g. 2026-11-25T14:00:01Z), or an " +
             "offset from the first record (+500ms, +3s). Default: the end.")
         String at;
@@ -189,8 +156,8 @@ final class JournalCommand implements Runnable
         @Override
         public void run()
         {
-            final History h = history(dir, at());
-            final PrintWriter out = spec.commandLine().getOut();
+            final History h = history(journal.dir, at());
+            final PrintWriter out = journal.out();
             out.printf(Locale.ROOT, "at record %d (%s):%n", h.lastSeq(), h.lastSeq() < 0 ? "before any" : time(h.lastNs()));
             final Map<Integer, List<Long>> byHost = new TreeMap<>();
             final Map<Integer, Double> loads = h.loads();
@@ -252,16 +219,14 @@ final class JournalCommand implements Runnable
         description = "Check the ownership invariant over the whole history; exit 0 only if it holds.")
     static final class Verify implements java.util.concurrent.Callable<Integer>
     {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", description = "The journal directory.")
-        Path dir;
+        @Mixin
+        final Mixins.JournalDir journal = new Mixins.JournalDir();
 
         @Override
         public Integer call()
         {
-            final History h = history(dir);
-            final PrintWriter out = spec.commandLine().getOut();
+            final History h = history(journal.dir);
+            final PrintWriter out = journal.out();
             if (h.violation() != null)
             {
                 out.println("violation at " + h.violation());
@@ -275,10 +240,8 @@ final class JournalCommand implements Runnable
     @Command(name = "timeline", mixinStandardHelpOptions = true, description = "One VM's life: admission, every migration with its steps.")
     static final class Timeline implements Runnable
     {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", description = "The journal directory.")
-        Path dir;
+        @Mixin
+        final Mixins.JournalDir journal = new Mixins.JournalDir();
         @Option(names = "--vm", required = true, description = "The VM.")
         long vm;
 
@@ -286,10 +249,10 @@ final class JournalCommand implements Runnable
         public void run()
         {
             Flags.atLeast("--vm", vm, 0, "");
-            final PrintWriter out = spec.commandLine().getOut();
+            final PrintWriter out = journal.out();
             final long[] count = { 0 };
             final long[] start = { 0 };
-            try (JournalSet set = JournalSet.open(dir))
+            try (JournalSet set = JournalSet.open(journal.dir))
             {
                 set.forEach((seq, host, index, r) ->
                 {
@@ -318,7 +281,7 @@ final class JournalCommand implements Runnable
             }
             if (count[0] == 0)
             {
-                throw new IllegalArgumentException("vm " + vm + " does not appear in " + dir);
+                throw new IllegalArgumentException("vm " + vm + " does not appear in " + journal.dir);
             }
             out.flush();
         }
@@ -328,16 +291,14 @@ final class JournalCommand implements Runnable
         description = "Migrations, aborts, handoff latency percentiles per step, balance decisions by outcome.")
     static final class Stats implements Runnable
     {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", description = "The journal directory.")
-        Path dir;
+        @Mixin
+        final Mixins.JournalDir journal = new Mixins.JournalDir();
 
         @Override
         public void run()
         {
-            final History h = history(dir);
-            final PrintWriter out = spec.commandLine().getOut();
+            final History h = history(journal.dir);
+            final PrintWriter out = journal.out();
             out.printf(Locale.ROOT, "%d records over %.1f s, %d vms; migrations: %d committed, %d aborted, %d in doubt, " +
                 "%d resolved by recovery%n", h.records(), (h.lastNs() - h.firstNs()) / 1e9, h.vmsAdmitted(),
                 h.migrationsCommitted(), h.migrationsAborted(), h.inDoubt(), h.resolvedByRecovery());
@@ -360,10 +321,8 @@ final class JournalCommand implements Runnable
         description = "One self-contained HTML page: loads, CV and migrations over time, and the stats.")
     static final class ReportCommand implements Runnable
     {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", description = "The journal directory.")
-        Path dir;
+        @Mixin
+        final Mixins.JournalDir journal = new Mixins.JournalDir();
         @Option(names = "--out", required = true, description = "The HTML file to write.")
         Path outFile;
 
@@ -380,26 +339,24 @@ final class JournalCommand implements Runnable
             {
                 throw new IllegalArgumentException("--out " + outFile + ": no directory " + parent + " to write it in");
             }
-            final History h = history(dir);
+            final History h = history(journal.dir);
             try
             {
-                Files.writeString(outFile, Report.html(h, dir.toAbsolutePath().toString()), StandardCharsets.UTF_8);
+                Files.writeString(outFile, Report.html(h, journal.dir.toAbsolutePath().toString()), StandardCharsets.UTF_8);
             }
             catch (final IOException ex)
             {
                 throw new IllegalArgumentException("--out " + outFile + ": cannot write it (" + VmschedCommand.reason(ex) + ")");
             }
-            spec.commandLine().getOut().println("report written to " + outFile.toAbsolutePath() + " (" + h.summary() + ")");
+            journal.out().println("report written to " + outFile.toAbsolutePath() + " (" + h.summary() + ")");
         }
     }
 
     @Command(name = "tail", mixinStandardHelpOptions = true, description = "Follow live journals, printing records as they are written.")
-    static final class Tail implements Runnable
+    static final class TailCommand implements Runnable
     {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", description = "The journal directory.")
-        Path dir;
+        @Mixin
+        final Mixins.JournalDir journal = new Mixins.JournalDir();
         @Option(names = "--count", defaultValue = "0", description = "Stop after this many records (0: never).")
         long count;
 
@@ -407,48 +364,27 @@ final class JournalCommand implements Runnable
         public void run()
         {
             Flags.atLeast("--count", count, 0, " (0: never stop)");
-            final PrintWriter out = spec.commandLine().getOut();
-            try (JournalSet set = JournalSet.open(dir))
+            final PrintWriter out = journal.out();
+            try (Tail tail = Tail.open(journal.dir))
             {
-                final int[] hosts = set.hosts();
-                final ChronicleJournal.Cursor[] cursors = new ChronicleJournal.Cursor[hosts.length];
-                try
+                tail.follow(new Tail.Handler()
                 {
-                    for (int i = 0; i < hosts.length; i++)
+                    @Override
+                    public void onRecord(final int host, final long index, final JournalRecord record)
                     {
-                        cursors[i] = set.cursor(i);
+                        out.printf(Locale.ROOT, "%s host %d idx %d %s%n", time(record.timestampNs()), host, index, record);
                     }
-                    long printed = 0;
-                    while (count == 0 || printed < count)
+
+                    @Override
+                    public void onIdle()
                     {
-                        boolean any = false;
-                        for (int i = 0; i < hosts.length && (count == 0 || printed < count); i++)
-                        {
-                            while ((count == 0 || printed < count) && cursors[i].next())
-                            {
-                                out.printf(Locale.ROOT, "%s host %d idx %d %s%n", time(cursors[i].record().timestampNs()),
-                                    hosts[i], cursors[i].index(), cursors[i].record());
-                                printed++;
-                                any = true;
-                            }
-                        }
-                        out.flush();
-                        if (!any)
-                        {
-                            LockSupport.parkNanos(50_000_000L);
-                        }
+                        out.flush(); // caught up: show what came before waiting for more
                     }
-                }
-                finally
-                {
-                    for (final ChronicleJournal.Cursor cursor : cursors)
-                    {
-                        if (cursor != null)
-                        {
-                            cursor.close();
-                        }
-                    }
-                }
+                }, count);
+            }
+            finally
+            {
+                out.flush();
             }
         }
     }

@@ -7,6 +7,7 @@ import io.vmsched.guest.PacedBurnerGuest;
 import io.vmsched.metrics.CountersFile;
 import io.vmsched.metrics.MetricsAgent;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
@@ -32,9 +33,8 @@ final class NodeCommand implements Runnable
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--data", defaultValue = "vmsched-data",
-        description = "Directory for the journal and the counters file (default: ${DEFAULT-VALUE}).")
-    Path data;
+    @Mixin
+    final Mixins.DataDir dataDir = new Mixins.DataDir();
 
     @Option(names = "--vm-pid", description = "An external VM: NAME=PID of a running process (repeatable).")
     List<String> vmPids = new ArrayList<>();
@@ -54,6 +54,7 @@ final class NodeCommand implements Runnable
         Flags.within("--guests", guests, 0, 1000);
         Flags.within("--workers", workers, 1, 256);
         Flags.within("--period-ms", periodMs, 100, 3_600_000);
+        final Path data = dataDir.checked(); // a file in its place: the same line as the other commands'
         final java.nio.file.Path countersFile = data.resolve(CountersFile.FILE_NAME);
         if (java.nio.file.Files.exists(countersFile) && !java.nio.file.Files.isRegularFile(countersFile))
         {

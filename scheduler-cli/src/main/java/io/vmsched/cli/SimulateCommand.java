@@ -1,5 +1,6 @@
 package io.vmsched.cli;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.vmsched.balance.BalanceConfig;
 import io.vmsched.balance.BalanceDecision;
 import io.vmsched.sim.SimulationResult;
@@ -7,10 +8,14 @@ import io.vmsched.sim.Simulator;
 import io.vmsched.sim.SyntheticWorkload;
 import io.vmsched.sim.Traces;
 import io.vmsched.sim.Workload;
+import io.vmsched.tools.Json;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -45,8 +50,8 @@ final class SimulateCommand implements Runnable
     @Option(names = "--initial", defaultValue = "random", description = "all-on-one | random | round-robin (default: ${DEFAULT-VALUE}).")
     String initial;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin
+    final Mixins.Seed seed = new Mixins.Seed();
 
     @Option(names = "--steps", defaultValue = "0", description = "Steps (default: the trace length, or until converged).")
     int steps;
@@ -105,8 +110,8 @@ final class SimulateCommand implements Runnable
     @Option(names = "--dry-run", description = "Record decisions with their reasons instead of moving.")
     boolean dryRun;
 
-    @Option(names = "--json", description = "End with one JSON line of the summary.")
-    boolean json;
+    @Mixin
+    final Mixins.JsonOutput json = new Mixins.JsonOutput();
 
     /** Heap the simulator takes per VM (its workload, placement and state), bytes: 140 measured, with room. */
     static final long BYTES_PER_VM = 160;
@@ -263,7 +268,7 @@ final class SimulateCommand implements Runnable
         }
         else
         {
-            workload = SyntheticWorkload.staticLoads(vms, loadDist, seed);
+            workload = SyntheticWorkload.staticLoads(vms, loadDist, seed.value());
         }
         // Each tunable not given on the command line takes its profile's default: the claims' plain
         // settings for static synthetic loads, the tuned trace settings for traces.
@@ -281,7 +286,7 @@ final class SimulateCommand implements Runnable
         }
         config.migrationSteps = migrationSteps;
         config.smoothingWindow = smoothing;
-        config.seed = seed;
+        config.seed = seed.value();
         config.hostScales = heterogeneous ? new double[] { 1.0, 2.0 } : new double[] { 1.0 };
         final BalanceConfig balance = config.balance;
         if (threshold != null)
@@ -319,10 +324,10 @@ final class SimulateCommand implements Runnable
         }
         balance.dryRun = dryRun;
 
-        final int[] placement = Simulator.placement(initial, workload.vms(), config.hosts, seed);
+        final int[] placement = Simulator.placement(initial, workload.vms(), config.hosts, seed.value());
         final Simulator simulator = new Simulator(config, workload, placement);
-        final boolean bar = !json && System.console() != null;
-        if (!json)
+        final boolean bar = !json.wanted() && System.console() != null;
+        if (!json.wanted())
         {
             final BalanceConfig applied = balance.forHosts(config.hosts);
             out.printf(Locale.ROOT, "settings (%s): rounds/step %d, order %s, %s%s%n", trace != null ? "trace defaults" :
@@ -345,7 +350,7 @@ final class SimulateCommand implements Runnable
             System.err.print("\r" + " ".repeat(70) + "\r");
         }
 
-        if (!json)
+        if (!json.wanted())
         {
             out.printf(Locale.ROOT, "%s: %d VMs on %d hosts, policy %s, %d steps%n", workload.name(), result.vms(),
                 result.hosts(), result.policy(), result.steps());
@@ -378,8 +383,63 @@ final class SimulateCommand implements Runnable
         }
         else
         {
-            out.println(result.toJson());
+            json(out, result);
         }
         out.flush();
+    }
+
+    /**
+     * The summary as one JSON line: the fields and order of {@link SimulationResult#toJson()}, through
+     * Jackson (a policy's name escaped, a CV that is not a number written as null, not as NaN).
+     */
+    static void json(final PrintWriter out, final SimulationResult r)
+    {
+        try (JsonGenerator g = Json.lines(out))
+        {
+            g.writeStartObject();
+            g.writeNumberField("hosts", r.hosts());
+            g.writeNumberField("vms", r.vms());
+            g.writeNumberField("steps", r.steps());
+            g.writeStringField("policy", r.policy());
+            g.writeNumberField("migrations", r.migrations());
+            g.writeNumberField("displacedVms", r.displacedVms());
+            sixDigits(g, "initialCv", r.initialCv());
+            sixDigits(g, "finalCv", r.finalCv());
+            sixDigits(g, "meanCv", r.meanCv());
+            sixDigits(g, "maxOverMean", r.maxOverMean());
+            g.writeFieldName("stepsToConverge");
+            if (r.stepsToConverge() == null)
+            {
+                g.writeNull();
+            }
+            else
+            {
+                g.writeNumber(r.stepsToConverge());
+            }
+            g.writeNumberField("lowerBoundMigrations", r.lowerBoundMigrations());
+            g.writeNumberField("exchanges", r.exchanges());
+            g.writeNumberField("dryRunDecisions", r.decisionsRecorded());
+            g.writeNumberField("wallMillis", r.wallMillis());
+            g.writeEndObject();
+            Json.endLine(g);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** A ratio rounded to 6 decimals, as the summary has always printed them; null if not finite. */
+    private static void sixDigits(final JsonGenerator g, final String name, final double value) throws IOException
+    {
+        if (Double.isFinite(value))
+        {
+            g.writeFieldName(name);
+            g.writeNumber(String.format(Locale.ROOT, "%.6f", value)); // written as given: a number's text
+        }
+        else
+        {
+            Json.number(g, name, value);
+        }
     }
 }

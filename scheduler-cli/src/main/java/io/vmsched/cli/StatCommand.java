@@ -1,15 +1,19 @@
 package io.vmsched.cli;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.vmsched.metrics.CountersFile;
 import io.vmsched.metrics.CountersFileReader;
+import io.vmsched.tools.Json;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -25,14 +29,14 @@ final class StatCommand implements Runnable
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--data", defaultValue = "vmsched-data", description = "The node's data directory (default: ${DEFAULT-VALUE}).")
-    Path data;
+    @Mixin
+    final Mixins.DataDir dataDir = new Mixins.DataDir();
 
     @Option(names = "--once", description = "Print once and exit.")
     boolean once;
 
-    @Option(names = "--json", description = "Print one JSON object and exit.")
-    boolean json;
+    @Mixin
+    final Mixins.JsonOutput json = new Mixins.JsonOutput();
 
     @Option(names = "--interval-ms", defaultValue = "1000", description = "Refresh period, ms, 100-3600000 (default: ${DEFAULT-VALUE}).")
     long intervalMs;
@@ -55,7 +59,7 @@ final class StatCommand implements Runnable
     public void run()
     {
         Flags.within("--interval-ms", intervalMs, 100, MAX_INTERVAL_MS);
-        Flags.directoryOrAbsent("--data", data);
+        final Path data = dataDir.checked();
         final PrintWriter out = spec.commandLine().getOut();
         do
         {
@@ -63,13 +67,13 @@ final class StatCommand implements Runnable
             try (CountersFileReader reader = CountersFileReader.open(data))
             {
                 final Reading reading = read(reader);
-                if (json)
+                if (json.wanted())
                 {
-                    out.println(json(reading));
+                    json(out, reading);
                     out.flush();
                     return;
                 }
-                table(out, reading);
+                table(out, data, reading);
                 out.flush();
             }
             if (!once)
@@ -128,7 +132,7 @@ final class StatCommand implements Runnable
         return reading;
     }
 
-    private void table(final PrintWriter out, final Reading r)
+    private static void table(final PrintWriter out, final Path data, final Reading r)
     {
         out.printf(Locale.ROOT, "vmsched stat: %s, pid %d, heartbeat %s%n", data.resolve(CountersFile.FILE_NAME), r.pid,
             r.heartbeatMs < 0 ? "none (closed)" : String.format(Locale.ROOT, "%.1f s ago",
@@ -182,69 +186,61 @@ final class StatCommand implements Runnable
         return String.format(Locale.ROOT, "%.0f B", b);
     }
 
-    static String json(final Reading r)
+    /**
+     * The reading as one JSON line: {@code pid, heartbeatMs, stale, machine, hosts, external}, each
+     * figure under its counter's label.
+     */
+    static void json(final PrintWriter out, final Reading r)
     {
-        final StringBuilder sb = new StringBuilder();
-        sb.append("{\"pid\":").append(r.pid).append(",\"heartbeatMs\":").append(r.heartbeatMs).append(",\"stale\":");
-        sb.append(r.stale == null ? "null" : quote(r.stale)).append(",\"machine\":");
-        object(sb, r.machine);
-        sb.append(",\"hosts\":");
-        array(sb, new ArrayList<>(r.hosts.values()));
-        sb.append(",\"external\":");
-        array(sb, new ArrayList<>(r.external.values()));
-        return sb.append('}').toString();
-    }
-
-    private static void array(final StringBuilder sb, final List<Map<String, Object>> items)
-    {
-        sb.append('[');
-        for (int i = 0; i < items.size(); i++)
+        try (JsonGenerator g = Json.lines(out))
         {
-            if (i > 0)
-            {
-                sb.append(',');
-            }
-            object(sb, items.get(i));
+            g.writeStartObject();
+            g.writeNumberField("pid", r.pid);
+            g.writeNumberField("heartbeatMs", r.heartbeatMs);
+            g.writeStringField("stale", r.stale); // null when fresh
+            g.writeFieldName("machine");
+            object(g, r.machine);
+            array(g, "hosts", r.hosts.values());
+            array(g, "external", r.external.values());
+            g.writeEndObject();
+            Json.endLine(g);
         }
-        sb.append(']');
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
     }
 
-    private static void object(final StringBuilder sb, final Map<String, Object> map)
+    private static void array(final JsonGenerator g, final String name, final Collection<Map<String, Object>> items)
+        throws IOException
     {
-        sb.append('{');
-        boolean first = true;
+        g.writeArrayFieldStart(name);
+        for (final Map<String, Object> item : items)
+        {
+            object(g, item);
+        }
+        g.writeEndArray();
+    }
+
+    private static void object(final JsonGenerator g, final Map<String, Object> map) throws IOException
+    {
+        g.writeStartObject();
         for (final Map.Entry<String, Object> e : map.entrySet())
         {
-            if (!first)
-            {
-                sb.append(',');
-            }
-            first = false;
-            sb.append(quote(e.getKey())).append(':');
             final Object v = e.getValue();
-            sb.append(v instanceof String ? quote((String)v) : String.valueOf(v));
-        }
-        sb.append('}');
-    }
-
-    static String quote(final String s)
-    {
-        final StringBuilder sb = new StringBuilder("\"");
-        for (final char c : s.toCharArray())
-        {
-            if (c == '"' || c == '\\')
+            if (v instanceof Double)
             {
-                sb.append('\\').append(c);
+                Json.number(g, e.getKey(), (Double)v);
             }
-            else if (c < 0x20)
+            else if (v instanceof Number)
             {
-                sb.append(String.format("\\u%04x", (int)c));
+                g.writeNumberField(e.getKey(), ((Number)v).longValue()); // a count, a host, a vm id
             }
             else
             {
-                sb.append(c);
+                g.writeStringField(e.getKey(), String.valueOf(v));
             }
         }
-        return sb.append('"').toString();
+        g.writeEndObject();
     }
 }

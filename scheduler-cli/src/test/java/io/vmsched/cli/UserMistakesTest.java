@@ -272,6 +272,7 @@ class UserMistakesTest
         refused("--data " + file + " is a file, not a directory", "demo", "--duration", "1", "--data", file.toString());
         refused("--data " + file + " is a file, not a directory", "dispatch-demo", "--data", file.toString());
         refused("--data " + file + " is a file, not a directory", "stat", "--data", file.toString());
+        refused("--data " + file + " is a file, not a directory", "node", "--data", file.toString());
         assertEquals(before, tree(dir), "nothing on disk changed");
     }
 }

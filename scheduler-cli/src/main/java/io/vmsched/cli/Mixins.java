@@ -1,0 +1,167 @@
+package io.vmsched.cli;
+
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * The options several commands share, as picocli mixins ({@code @Mixin}): each flag is declared and
+ * range-checked once, and a command's default (picocli takes a mixin's initial values as defaults)
+ * is given to the mixin's constructor. Where a command's help says more about what a shared flag means
+ * to it, that wording is in {@link HelpTexts}, keyed by the command; the other commands show the
+ * mixin's own description.
+ * <p>
+ * Threading: picocli fills a mixin on the thread that parses; the command reads it on the same one.
+ */
+final class Mixins
+{
+    private static final DateTimeFormatter RUN_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS");
+
+    private Mixins()
+    {
+    }
+
+    /** {@code --data}: the data directory, which must be a directory or not exist yet. */
+    static final class DataDir
+    {
+        @Option(names = "--data", defaultValue = "vmsched-data",
+            description = "The data directory (default: ${DEFAULT-VALUE}).")
+        Path data;
+
+        /**
+         * @return the directory given.
+         * @throws IllegalArgumentException if a file is in its place.
+         */
+        Path checked()
+        {
+            Flags.directoryOrAbsent("--data", data);
+            return data;
+        }
+
+        /**
+         * Make a new folder for one run in the directory (which is made too if need be), named by
+         * the time to the millisecond: a second run on the same directory never meets the first one's
+         * files, nor maps over them while a reader may still have them open.
+         *
+         * @param prefix the folder's name before the time, e.g. {@code run-}.
+         * @return the folder.
+         * @throws IllegalArgumentException if a file is in the directory's place, or the folder cannot
+         *                                  be made (one made in the same millisecond is never shared).
+         */
+        Path newRun(final String prefix)
+        {
+            final Path dir = checked();
+            final Path run = dir.resolve(prefix + LocalDateTime.now().format(RUN_TIME));
+            try
+            {
+                Files.createDirectories(dir);
+                Files.createDirectory(run);
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalArgumentException("--data " + dir + ": cannot create " + run + " (" +
+                    VmschedCommand.reason(ex) + ")");
+            }
+            return run;
+        }
+    }
+
+    /** The demos' shared options: how long, which seed, and where each run's folder goes. */
+    static final class Run
+    {
+        @Mixin
+        final Duration duration;
+        @Mixin
+        final Seed seed = new Seed();
+        @Mixin
+        final DataDir data = new DataDir();
+
+        /**
+         * @param defaultSeconds the command's default {@code --duration}.
+         */
+        Run(final int defaultSeconds)
+        {
+            this.duration = new Duration(defaultSeconds);
+        }
+    }
+
+    /** {@code --duration}: seconds a demo runs, at least 1; each command has its own default. */
+    static final class Duration
+    {
+        @Option(names = "--duration", description = "Seconds to run (default: ${DEFAULT-VALUE}).")
+        int durationSeconds; // the field's name is the help's <durationSeconds>
+
+        /**
+         * @param defaultSeconds the default, shown in the help (picocli takes a mixin's initial values
+         *                       as its defaults, and restores them before each parse).
+         */
+        Duration(final int defaultSeconds)
+        {
+            this.durationSeconds = defaultSeconds;
+        }
+
+        /**
+         * @return the seconds given.
+         * @throws IllegalArgumentException if below 1.
+         */
+        int seconds()
+        {
+            Flags.atLeast("--duration", durationSeconds, 1, " second");
+            return durationSeconds;
+        }
+    }
+
+    /** {@code --seed}: the seed of a run's random choices. */
+    static final class Seed
+    {
+        @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        /** @return the seed given. */
+        long value()
+        {
+            return seed;
+        }
+    }
+
+    /** {@code --json}: JSON instead of the text output. */
+    static final class JsonOutput
+    {
+        @Option(names = "--json", description = "One JSON object per line.")
+        boolean json;
+
+        /** @return true if JSON was asked for. */
+        boolean wanted()
+        {
+            return json;
+        }
+    }
+
+    /**
+     * The journal commands' {@code <dir>}: a data directory, a demo run directory or a {@code journal}
+     * directory; and where the command prints.
+     */
+    static final class JournalDir
+    {
+        @Spec(Spec.Target.MIXEE)
+        CommandSpec mixee;
+
+        @Parameters(index = "0", description = "The journal directory.")
+        Path dir; // the field's name is the help's and the errors' <dir>
+
+        /** @return the command's standard output. */
+        PrintWriter out()
+        {
+            return mixee.commandLine().getOut();
+        }
+    }
+}
