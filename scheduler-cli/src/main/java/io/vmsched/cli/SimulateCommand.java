@@ -389,7 +389,7 @@ final class SimulateCommand implements Runnable
     }
 
     /**
-     * The summary as one JSON line: the fields and order of {@link SimulationResult#toJson()}, through
+     * The summary as one JSON line: the summary's fields, through
      * Jackson (a policy's name escaped, a CV that is not a number written as null, not as NaN).
      */
     static void json(final PrintWriter out, final SimulationResult r)

@@ -3,7 +3,6 @@ package io.vmsched.sim;
 import io.vmsched.balance.BalanceDecision;
 
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The summary of one simulation run.
@@ -47,17 +46,4 @@ public record SimulationResult(
     long decisionsRecorded,
     List<BalanceDecision> decisions)
 {
-    /**
-     * @return the summary as one line of JSON.
-     */
-    public String toJson()
-    {
-        return String.format(Locale.ROOT,
-            "{\"hosts\":%d,\"vms\":%d,\"steps\":%d,\"policy\":\"%s\",\"migrations\":%d,\"displacedVms\":%d," +
-            "\"initialCv\":%.6f,\"finalCv\":%.6f,\"meanCv\":%.6f,\"maxOverMean\":%.6f,\"stepsToConverge\":%s," +
-            "\"lowerBoundMigrations\":%d,\"exchanges\":%d,\"dryRunDecisions\":%d,\"wallMillis\":%d}",
-            hosts, vms, steps, policy, migrations, displacedVms, initialCv, finalCv, meanCv, maxOverMean,
-            stepsToConverge == null ? "null" : stepsToConverge.toString(), lowerBoundMigrations, exchanges,
-            decisionsRecorded, wallMillis);
-    }
 }

@@ -31,11 +31,11 @@ class SimulatorTest
         // A fast version of the everyday target (the README's run uses 1,000 hosts and 20,000 VMs).
         final Workload workload = SyntheticWorkload.staticLoads(4_000, "lognormal", 3);
         final SimulationResult result = run(config(Simulator.Policy.RANDOM_PAIR, 200), workload, "random");
-        assertNotNull(result.stepsToConverge(), result.toJson());
-        assertTrue(result.stepsToConverge() <= 8, result.toJson());
-        assertTrue(result.finalCv() <= Simulator.CONVERGED_CV, result.toJson());
-        assertTrue(result.migrations() <= 1.25 * result.displacedVms(), result.toJson());
-        assertTrue(result.migrations() >= result.lowerBoundMigrations(), result.toJson());
+        assertNotNull(result.stepsToConverge(), result.toString());
+        assertTrue(result.stepsToConverge() <= 8, result.toString());
+        assertTrue(result.finalCv() <= Simulator.CONVERGED_CV, result.toString());
+        assertTrue(result.migrations() <= 1.25 * result.displacedVms(), result.toString());
+        assertTrue(result.migrations() >= result.lowerBoundMigrations(), result.toString());
     }
 
     @Test
@@ -46,7 +46,7 @@ class SimulatorTest
         config.balance.maxMovesPerExchange = 0;
         config.balance.peerChoices = 2;
         final SimulationResult result = run(config, workload, "all-on-one");
-        assertNotNull(result.stepsToConverge(), result.toJson());
+        assertNotNull(result.stepsToConverge(), result.toString());
         assertTrue(result.initialCv() > 7, "all on one host of 64: CV is sqrt(63)");
     }
 
@@ -77,8 +77,8 @@ class SimulatorTest
         final SimulationResult randomPair = run(pair, workload, "round-robin");
         assertEquals(0, none.migrations());
         assertEquals(60, none.steps(), "a trace runs its whole length");
-        assertTrue(greedy.meanCv() < none.meanCv() / 2, greedy.toJson() + " vs " + none.toJson());
-        assertTrue(randomPair.meanCv() < none.meanCv() / 2, randomPair.toJson() + " vs " + none.toJson());
+        assertTrue(greedy.meanCv() < none.meanCv() / 2, greedy.toString() + " vs " + none.toString());
+        assertTrue(randomPair.meanCv() < none.meanCv() / 2, randomPair.toString() + " vs " + none.toString());
     }
 
     @Test
@@ -90,10 +90,10 @@ class SimulatorTest
         final Simulator.Config traces = Simulator.Config.traces();
         traces.hosts = 40;
         final SimulationResult pair = run(traces, workload, "random");
-        System.out.println("generated trace: none " + none.toJson() + "\n greedy " + greedy.toJson() +
-            "\n random-pair (trace defaults) " + pair.toJson());
-        assertTrue(pair.meanCv() < none.meanCv() / 3, pair.toJson() + " vs " + none.toJson());
-        assertTrue(pair.migrations() < greedy.migrations(), pair.toJson() + " vs " + greedy.toJson());
+        System.out.println("generated trace: none " + none.toString() + "\n greedy " + greedy.toString() +
+            "\n random-pair (trace defaults) " + pair.toString());
+        assertTrue(pair.meanCv() < none.meanCv() / 3, pair.toString() + " vs " + none.toString());
+        assertTrue(pair.migrations() < greedy.migrations(), pair.toString() + " vs " + greedy.toString());
     }
 
     @Test
@@ -125,7 +125,7 @@ class SimulatorTest
         final Workload workload = Traces.bitbrains(TracesTest.writeBitbrains(dir, 40, 50, 9), 8);
         final SimulationResult none = run(config(Simulator.Policy.NONE, 8), workload, "round-robin");
         final SimulationResult pair = run(config(Simulator.Policy.RANDOM_PAIR, 8), workload, "round-robin");
-        assertTrue(pair.meanCv() < none.meanCv(), pair.toJson() + " vs " + none.toJson());
+        assertTrue(pair.meanCv() < none.meanCv(), pair.toString() + " vs " + none.toString());
     }
 
     @Test
@@ -137,8 +137,8 @@ class SimulatorTest
         final SimulationResult result = run(config, workload, "round-robin");
         // loads are fractions of each host's own capacity: balanced loads mean twice the VMs' usage
         // on the big hosts, which round-robin placement (equal usage) starts far from
-        assertTrue(result.initialCv() > 0.25, result.toJson());
-        assertTrue(result.finalCv() <= Simulator.CONVERGED_CV, result.toJson());
+        assertTrue(result.initialCv() > 0.25, result.toString());
+        assertTrue(result.finalCv() <= Simulator.CONVERGED_CV, result.toString());
     }
 
     @Test
@@ -193,7 +193,7 @@ class SimulatorTest
         grows.balance.referenceHosts = 20;
         final SimulationResult fixedRun = run(fixed, trace, "random");
         final SimulationResult growsRun = run(grows, trace, "random");
-        assertTrue(growsRun.migrations() < fixedRun.migrations(), growsRun.toJson() + " vs " + fixedRun.toJson());
+        assertTrue(growsRun.migrations() < fixedRun.migrations(), growsRun.toString() + " vs " + fixedRun.toString());
     }
 
     @Test
@@ -205,7 +205,7 @@ class SimulatorTest
         config.balance.maxConcurrentPerHost = 2;
         config.steps = 60;
         final SimulationResult result = run(config, workload, "random");
-        assertTrue(result.finalCv() < result.initialCv() / 3, result.toJson());
+        assertTrue(result.finalCv() < result.initialCv() / 3, result.toString());
         assertTrue(result.migrations() > 0);
     }
 
