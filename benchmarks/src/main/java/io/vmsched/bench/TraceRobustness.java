@@ -28,7 +28,7 @@ import java.util.SplittableRandom;
  * runs per stand-in (default 10: greedy's meanCv varies by about ±8 % from seed to seed, and five
  * seeds leave the average noisy by a few per cent), DRAWS picks other sets of stand-ins, comma
  * separated (default 100, the set the defaults were chosen on; {@code 100,500,900,1300,1700} are the
- * five the README reports). After the tables it prints how many held in all draws and the sum of the
+ * five docs/balancing.md reports). After the tables it prints how many held in all draws and the sum of the
  * two ratios (meanCv ratio + migrations ratio) over the stand-ins: the defaults trade along that
  * line, and where a stand-in falls on it is set by greedy's result, so the sum is the figure that
  * compares two settings.
