@@ -226,7 +226,7 @@ class JournalCommandTest
         final Path file = queueFile(version.resolve("journal").resolve("2"));
         final byte[] v = Files.readAllBytes(file);
         final int kind = indexOf(v, "paced-burner".getBytes(StandardCharsets.UTF_8));
-        v[kind - 2 - 64] = 2; // the first ADMITTED record's schema version
+        v[kind - 2 - io.vmsched.journal.JournalRecord.HEADER_LENGTH] = 2; // the first ADMITTED record's schema version
         Files.write(file, v);
         assertEquals(1, run("journal", "dump", version.toString()));
         assertTrue(err.toString().contains("schema version 2 (this reader knows 1)"), err.toString());

@@ -8,6 +8,7 @@ import io.vmsched.balance.Rejection;
 import io.vmsched.balance.VmSelector;
 import io.vmsched.dispatch.Dispatcher;
 import io.vmsched.dispatch.Guest;
+import io.vmsched.journal.AbortReason;
 import io.vmsched.journal.Journal;
 import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
@@ -264,13 +265,14 @@ public final class HostRuntime implements Agent, AutoCloseable
             else
             {
                 journal.appendText(RecordType.ABORTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0,
-                    "recovery: the target never activated it");
+                    AbortReason.RECOVERY_TARGET_NEVER_ACTIVATED.code(), "recovery: the target never activated it");
             }
         }
         for (final JournalState.Pending pending : state.pendingIn())
         {
             journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0);
             journal.appendText(RecordType.ABORTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0,
+                AbortReason.RECOVERY_RECEIVED_NOT_ACTIVATED.code(),
                 "recovery: received but not activated before the crash");
             outcomes.put(pending.migrationId, REFUSED);
         }
@@ -840,7 +842,7 @@ public final class HostRuntime implements Agent, AutoCloseable
             limit, chosen, decision);
         decisions.incrementAndGet();
         journal.appendText(RecordType.DECISION, 0, moves > 0 ? ids[chosen[0]] : -1, peer, moves, load, peerLoad,
-            decision.toString());
+            decision.decisionOutcome().code(), decision.toString());
         if (balance.dryRun)
         {
             return;
@@ -870,7 +872,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         catch (final RuntimeException ex)
         {
-            abortAtSource(out, "source failed to stop it: " + ex.getMessage());
+            abortAtSource(out, AbortReason.SOURCE_FAILED_TO_STOP, "source failed to stop it: " + ex.getMessage());
         }
     }
 
@@ -934,7 +936,8 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         catch (final RuntimeException ex)
         {
-            abortAtSource(out, "source failed before the transfer: " + ex.getMessage());
+            abortAtSource(out, AbortReason.SOURCE_FAILED_BEFORE_TRANSFER,
+                "source failed before the transfer: " + ex.getMessage());
             return;
         }
         // from here the target may activate it: the source no longer decides alone
@@ -944,13 +947,15 @@ public final class HostRuntime implements Agent, AutoCloseable
         {
             if (!send(Faults.Point.SOURCE_SEND_TRANSFER, out.migrationId, out.peer, MSG_TRANSFER, transferBuffer, length))
             {
-                abortAtSource(out, "the transfer of " + length + " bytes could not be queued at host " + out.peer +
+                abortAtSource(out, AbortReason.TRANSFER_NOT_QUEUED, "the transfer of " + length +
+                    " bytes could not be queued at host " + out.peer +
                     " (its inbox is full, down, or smaller than 8 x the message)"); // it never left: safe
             }
         }
         catch (final RuntimeException ex)
         {
-            abortAtSource(out, "the transfer could not be sent: " + ex.getMessage()); // it never left: safe
+            abortAtSource(out, AbortReason.TRANSFER_NOT_SENT,
+                "the transfer could not be sent: " + ex.getMessage()); // it never left: safe
         }
     }
 
@@ -981,7 +986,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         if (!activated)
         {
-            abortAtSource(out, "the target did not activate it");
+            abortAtSource(out, AbortReason.TARGET_DID_NOT_ACTIVATE, "the target did not activate it");
             return;
         }
         fault(Faults.Point.SOURCE_ON_ACK, migrationId); // a throw here loses the ack: the resolve asks again
@@ -1002,10 +1007,10 @@ public final class HostRuntime implements Agent, AutoCloseable
         vm.heldRemoves = 0;
     }
 
-    private void abortAtSource(final Outgoing out, final String reason)
+    private void abortAtSource(final Outgoing out, final AbortReason code, final String reason)
     {
         final Vm vm = out.vm;
-        journal.appendText(RecordType.ABORTED, out.migrationId, vm.vmId, out.peer, 0, 0, 0, reason);
+        journal.appendText(RecordType.ABORTED, out.migrationId, vm.vmId, out.peer, 0, 0, 0, code.code(), reason);
         outgoing.remove(out);
         outgoingVolatile = outgoing.size();
         vm.out = null;
@@ -1082,6 +1087,7 @@ public final class HostRuntime implements Agent, AutoCloseable
                 schedule.delete(vmId); // MIGRATING_IN is never dispatched: freed at once
             }
             journal.appendText(RecordType.ABORTED, migrationId, vmId, source, 0, 0, 0,
+                AbortReason.TARGET_FAILED_BEFORE_ACTIVATING.code(),
                 "target failed before activating: " + ex.getMessage());
             outcomes.put(migrationId, REFUSED);
             aborts.incrementAndGet();
@@ -1132,7 +1138,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         {
             // never arrived (or not yet): refuse it for good, so a late transfer cannot activate it
             journal.appendText(RecordType.ABORTED, migrationId, vmId, source, 0, 0, 0,
-                "target: resolved before the transfer arrived");
+                AbortReason.RESOLVED_BEFORE_TRANSFER.code(), "target: resolved before the transfer arrived");
             outcomes.put(migrationId, REFUSED);
             known = REFUSED;
         }
