@@ -1,11 +1,12 @@
 package io.vmsched.tools;
 
+import io.vmsched.journal.AbortReason;
+import io.vmsched.journal.HostJournalState;
 import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
 import org.HdrHistogram.Histogram;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,13 @@ import java.util.TreeSet;
  * source aborting after the target activated, nor committing without it). A handoff left without
  * an end record (a crash) is resolved by its commit point, ACTIVATED at the target, exactly as
  * recovery resolves it, and counted as in doubt.
+ * <p>
+ * Each host's records mean what recovery takes them to mean: they are applied to a
+ * {@link HostJournalState} per host, the same replay recovery starts from; this class adds what only
+ * the merged journals show: the owner across hosts (a host's VM whose migration out its target has
+ * activated is the target's), the checks of the invariant, the handoffs' timings, loads and decisions.
+ * Aborts are counted by {@link AbortReason}, decisions by {@link io.vmsched.balance.DecisionOutcome},
+ * by their labels.
  * <p>
  * <b>Note:</b> Not threadsafe: fed by one {@link JournalSet#forEach} pass.
  */
@@ -42,6 +50,7 @@ public final class History implements JournalSet.Handler
         public long committedNs;
         public long abortedNs;
         public String abortReason;
+        public AbortReason abortCode;
         public boolean resolvedByRecovery;
         public boolean inDoubt;
 
@@ -72,7 +81,7 @@ public final class History implements JournalSet.Handler
     {
     }
 
-    private final Map<Long, Integer> owners = new HashMap<>();
+    private final Map<Integer, HostJournalState> hosts = new TreeMap<>();
     private final TreeSet<Long> everAdmitted = new TreeSet<>();
     private final Map<Long, Migration> migrations = new LinkedHashMap<>();
     private final List<LoadPoint> loadPoints = new ArrayList<>();
@@ -144,7 +153,7 @@ public final class History implements JournalSet.Handler
         {
             case ADMITTED:
             {
-                final Integer owner = owners.putIfAbsent(vm, host);
+                final Integer owner = ownerOf(vm);
                 everAdmitted.add(vm);
                 if (owner != null)
                 {
@@ -154,14 +163,17 @@ public final class History implements JournalSet.Handler
                 break;
             }
             case REMOVED:
-                if (!owners.remove(vm, host))
+            {
+                final Integer owner = ownerOf(vm);
+                if (owner == null || owner != host)
                 {
                     violate(seq, host, index, "vm " + vm + " removed at host " + host + ", which does not own it", false);
                 }
                 break;
+            }
             case MIGRATION_INTENT:
             {
-                final Integer owner = owners.get(vm);
+                final Integer owner = ownerOf(vm);
                 if (owner == null || owner != host)
                 {
                     violate(seq, host, index, "host " + host + " starts migrating vm " + vm + " owned by " + owner, false);
@@ -184,14 +196,13 @@ public final class History implements JournalSet.Handler
                     violate(seq, host, index, "vm " + vm + " activated at host " + host + " after its source aborted " +
                         "the migration: it would run in two places", false);
                 }
-                final Integer owner = owners.get(vm);
+                final Integer owner = ownerOf(vm);
                 if (owner == null || owner != m.source)
                 {
                     violate(seq, host, index, "vm " + vm + " activated at host " + host + " but owned by " + owner +
                         ", not by the migration's source " + m.source, false);
                 }
-                owners.put(vm, host);
-                m.activatedNs = t;
+                m.activatedNs = t; // from here the vm is the target's: its host state owns it, the source's is given away
                 break;
             }
             case COMMITTED:
@@ -218,7 +229,8 @@ public final class History implements JournalSet.Handler
                     }
                     m.abortedNs = t; // only the source's abort ends the migration
                     m.abortReason = r.text();
-                    abortReasons.merge(reasonKey(m.abortReason), 1L, Long::sum);
+                    m.abortCode = r.abortReason();
+                    abortReasons.merge(m.abortCode.label(), 1L, Long::sum);
                 }
                 break;
             }
@@ -229,13 +241,43 @@ public final class History implements JournalSet.Handler
                 loadPoints.add(new LoadPoint(t, host, r.a(), r.aux()));
                 break;
             case DECISION:
-                decisions.merge(r.aux() > 0 ? "moved " + r.aux() + " vm" + (r.aux() > 1 ? "s" : "") : outcome(r.text()),
-                    1L, Long::sum);
+                decisions.merge(r.decisionOutcome().label(), 1L, Long::sum);
                 break;
             default:
                 break;
         }
+        hosts.computeIfAbsent(host, h -> new HostJournalState(false)).apply(r); // after the checks: they see the state before
         return true;
+    }
+
+    /**
+     * The owner of a VM across hosts, by the commit point: a host whose journal owns it, unless the
+     * VM's migration out of that host is activated at its target (then it is the target's, which owns
+     * it too from ACTIVATED on).
+     *
+     * @return the owner, the lowest host id if (against the invariant) several own it, or null.
+     */
+    private Integer ownerOf(final long vm)
+    {
+        for (final Map.Entry<Integer, HostJournalState> e : hosts.entrySet())
+        {
+            if (ownsNow(e.getValue(), vm))
+            {
+                return e.getKey();
+            }
+        }
+        return null;
+    }
+
+    private boolean ownsNow(final HostJournalState state, final long vm)
+    {
+        if (!state.owns(vm))
+        {
+            return false;
+        }
+        final HostJournalState.Pending out = state.pendingOutOf(vm);
+        final HostJournalState target = out == null ? null : hosts.get(out.peer);
+        return target == null || !target.activated(out.migrationId);
     }
 
     private Migration step(final JournalRecord r)
@@ -249,23 +291,6 @@ public final class History implements JournalSet.Handler
             migrations.put(r.migrationId(), m);
         }
         return m;
-    }
-
-    private static String outcome(final String text)
-    {
-        final int start = text.indexOf("): ");
-        if (start < 0)
-        {
-            return text;
-        }
-        final int end = text.indexOf(';', start);
-        return text.substring(start + 3, end < 0 ? text.length() : end);
-    }
-
-    private static String reasonKey(final String reason)
-    {
-        final int colon = reason.indexOf(':');
-        return colon > 0 && reason.startsWith("recovery") ? reason : colon > 0 ? reason.substring(0, colon) : reason;
     }
 
     /** A step of migration {@code m} journaled by a host other than the side that owns that step. */
@@ -304,7 +329,8 @@ public final class History implements JournalSet.Handler
     {
         for (final Migration m : migrations.values())
         {
-            if (m.open() && m.intentNs != 0)
+            final HostJournalState source = hosts.get(m.source);
+            if (source != null && source.pendingOut(m.id) != null)
             {
                 m.inDoubt = true; // ownership already follows ACTIVATED (or its absence)
             }
@@ -381,10 +407,30 @@ public final class History implements JournalSet.Handler
         return duplicated;
     }
 
-    /** @return each VM's owner now. */
+    /** @return each VM's owner now, by the commit point: a VM its target activated is the target's. */
     public Map<Long, Integer> owners()
     {
-        return new TreeMap<>(owners);
+        final Map<Long, Integer> owners = new TreeMap<>();
+        for (final Map.Entry<Integer, HostJournalState> e : hosts.entrySet())
+        {
+            for (final long vm : e.getValue().owned().keySet())
+            {
+                if (ownsNow(e.getValue(), vm))
+                {
+                    owners.putIfAbsent(vm, e.getKey());
+                }
+            }
+        }
+        return owners;
+    }
+
+    /**
+     * @param host a host.
+     * @return what its journal says so far (null if none of its records was applied), as recovery reads it.
+     */
+    public HostJournalState host(final int host)
+    {
+        return hosts.get(host);
     }
 
     /** @return each host's last journaled load. */
@@ -410,13 +456,13 @@ public final class History implements JournalSet.Handler
         return new ArrayList<>(migrations.values());
     }
 
-    /** @return balance decisions by outcome. */
+    /** @return balance decisions by outcome: {@link io.vmsched.balance.DecisionOutcome#label()}s. */
     public Map<String, Long> decisions()
     {
         return decisions;
     }
 
-    /** @return aborts by reason. */
+    /** @return aborts at the source by reason: {@link AbortReason#label()}s ("unknown" for records from before codes). */
     public Map<String, Long> abortReasons()
     {
         return abortReasons;

@@ -10,7 +10,8 @@ import java.io.Writer;
 
 /**
  * Journal records as JSON lines, one object per record: {@code seq, host, index, timeNs, type,
- * migration, vm, peer, aux, a, b}, then {@code text} for ABORTED and DECISION, or {@code kind} and
+ * migration, vm, peer, aux, a, b}, then {@code code} (the AbortReason's or DecisionOutcome's label) and
+ * {@code text} for ABORTED and DECISION, or {@code kind} and
  * {@code stateBytes} for the records that carry a guest (ADMITTED, SUSPENDED, RECEIVED). A non-finite
  * {@code a} or {@code b} is written as null. A {@link JournalSet.Handler}, so a read can feed it:
  * {@code set.forEach(records)}.
@@ -67,6 +68,8 @@ public final class JsonRecords implements JournalSet.Handler, AutoCloseable
         Json.number(generator, "b", r.b());
         if (type == RecordType.ABORTED || type == RecordType.DECISION)
         {
+            generator.writeStringField("code", type == RecordType.ABORTED ? r.abortReason().label() :
+                r.decisionOutcome().label());
             generator.writeStringField("text", r.text());
         }
         else if (type == RecordType.ADMITTED || type == RecordType.SUSPENDED || type == RecordType.RECEIVED)

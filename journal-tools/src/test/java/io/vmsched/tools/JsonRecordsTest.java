@@ -41,8 +41,8 @@ class JsonRecordsTest
         {
             host0.appendGuest(RecordType.ADMITTED, 0, 7, -1, 0, KIND.getBytes(StandardCharsets.UTF_8), new byte[5]);
             host0.append(RecordType.MIGRATION_INTENT, MIGRATION, 7, 1, 0, 0.25, 0.125);
-            host1.appendText(RecordType.ABORTED, MIGRATION, 7, 0, 0, 0, 0, AWKWARD);
-            host0.appendText(RecordType.DECISION, 0, -1, 1, 0, Double.NaN, Double.POSITIVE_INFINITY, "");
+            host1.appendText(RecordType.ABORTED, MIGRATION, 7, 0, 0, 0, 0, io.vmsched.journal.AbortReason.TARGET_DID_NOT_ACTIVATE.code(), AWKWARD);
+            host0.appendText(RecordType.DECISION, 0, -1, 1, 0, Double.NaN, Double.POSITIVE_INFINITY, 0, "");
         }
     }
 
@@ -113,7 +113,8 @@ class JsonRecordsTest
         assertEquals(0.125, intent.get("b"));
 
         final Map<String, Object> aborted = records.get(2);
-        assertEquals(concat(common, "text"), List.copyOf(aborted.keySet()));
+        assertEquals(concat(common, "code", "text"), List.copyOf(aborted.keySet()));
+        assertEquals("target-did-not-activate", aborted.get("code"));
         assertEquals(1L, aborted.get("host"));
         assertEquals(AWKWARD, aborted.get("text"), "quotes, control characters and non-ASCII round-trip");
         assertTrue(lines.get(2).contains("café, naïve, 日本語, 😀"), "non-ASCII written as it is: " + lines.get(2));
@@ -123,6 +124,7 @@ class JsonRecordsTest
         assertTrue(decision.containsKey("b") && decision.get("b") == null, "Infinity as null: " + lines.get(3));
         assertEquals(-1L, decision.get("vm"));
         assertEquals("", decision.get("text"));
+        assertEquals("unknown", decision.get("code"));
     }
 
     @Test

@@ -30,6 +30,7 @@ public final class BalanceDecision
     private final double threshold;
     private final List<Move> moves = new ArrayList<>();
     private final List<Rejected> rejected = new ArrayList<>();
+    private DecisionOutcome decisionOutcome = DecisionOutcome.UNKNOWN;
     private String outcome = "no move";
 
     /**
@@ -60,12 +61,14 @@ public final class BalanceDecision
     }
 
     /**
-     * Set the decision's outcome in words (the selector sets it).
+     * Set the decision's outcome (the selector sets it, where it decides).
      *
-     * @param outcome what was decided.
+     * @param decisionOutcome what was decided.
+     * @param outcome         the same in words, with figures (the journaled text's).
      */
-    void outcome(final String outcome)
+    void outcome(final DecisionOutcome decisionOutcome, final String outcome)
     {
+        this.decisionOutcome = decisionOutcome;
         this.outcome = outcome;
     }
 
@@ -117,10 +120,16 @@ public final class BalanceDecision
         return rejected;
     }
 
-    /** @return a short word for what happened. */
+    /** @return what happened in words, e.g. "moves 2" (part of {@link #toString()}). */
     public String outcome()
     {
         return outcome;
+    }
+
+    /** @return what was decided ({@link DecisionOutcome#UNKNOWN} until the selector decides): the journaled code. */
+    public DecisionOutcome decisionOutcome()
+    {
+        return decisionOutcome;
     }
 
     @Override

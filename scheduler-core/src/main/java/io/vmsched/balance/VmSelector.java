@@ -61,6 +61,7 @@ public final class VmSelector
         double source = sourceLoad;
         double peer = peerLoad;
         int moves = 0;
+        boolean cappedAtMean = false;
         final boolean noRoom = maxMoves < 0;
         if (noRoom)
         {
@@ -84,6 +85,7 @@ public final class VmSelector
                 target = Math.min(target, Math.min(source - mean, mean - peer));
                 if (target <= 0)
                 {
+                    cappedAtMean = moves == 0;
                     break;
                 }
             }
@@ -134,23 +136,35 @@ public final class VmSelector
             final double difference = sourceLoad - peerLoad;
             if (moves > 0)
             {
-                record.outcome("moves " + moves);
+                record.outcome(config.dryRun ? DecisionOutcome.DRY_RUN : DecisionOutcome.MOVED, "moves " + moves);
             }
             else if (noRoom)
             {
-                record.outcome("concurrent migrations at their limit");
+                record.outcome(DecisionOutcome.CONCURRENCY_LIMIT, "concurrent migrations at their limit");
             }
             else if (difference <= threshold)
             {
-                record.outcome("difference within threshold");
+                record.outcome(DecisionOutcome.WITHIN_THRESHOLD, "difference within threshold");
             }
             else if (config.shedOnlyAboveMean && sourceLoad <= excessLine)
             {
-                record.outcome("source not above the mean");
+                record.outcome(DecisionOutcome.SOURCE_NOT_ABOVE_MEAN, "source not above the mean");
+            }
+            else if (count == 0)
+            {
+                record.outcome(DecisionOutcome.NO_CANDIDATE, "no VM to move");
+            }
+            else if (cappedAtMean)
+            {
+                record.outcome(DecisionOutcome.CAPPED_AT_MEAN, "capped at the mean");
+            }
+            else if (allBlocked(blocked, count))
+            {
+                record.outcome(DecisionOutcome.ALL_BLOCKED, "every VM blocked");
             }
             else
             {
-                record.outcome("no VM lowers the difference");
+                record.outcome(DecisionOutcome.NO_GAIN, "no VM lowers the difference");
             }
             for (int i = 0; i < count; i++)
             {
@@ -187,6 +201,18 @@ public final class VmSelector
     {
         return sourceLoad - peerLoad > config.thresholdFraction * mean &&
             !(config.shedOnlyAboveMean && sourceLoad <= mean * (1 + config.sourceExcessFraction));
+    }
+
+    private static boolean allBlocked(final Rejection[] blocked, final int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (blocked[i] == Rejection.NONE)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean contains(final int[] values, final int length, final int value)

@@ -1,6 +1,7 @@
 package io.vmsched.cluster;
 
 import io.vmsched.handoff.HostMessages;
+import io.vmsched.journal.AbortReason;
 import io.vmsched.journal.Journal;
 import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
@@ -128,7 +129,7 @@ final class HandoffSource
         }
         catch (final RuntimeException ex)
         {
-            abort(out, "source failed to stop it: " + ex.getMessage());
+            abort(out, AbortReason.SOURCE_FAILED_TO_STOP, "source failed to stop it: " + ex.getMessage());
         }
     }
 
@@ -183,7 +184,7 @@ final class HandoffSource
         }
         catch (final RuntimeException ex)
         {
-            abort(out, "source failed before the transfer: " + ex.getMessage());
+            abort(out, AbortReason.SOURCE_FAILED_BEFORE_TRANSFER, "source failed before the transfer: " + ex.getMessage());
             return;
         }
         // from here the target may activate it: the source no longer decides alone
@@ -193,13 +194,14 @@ final class HandoffSource
         {
             if (!transport.send(out.peer, HostMessages.TRANSFER, transferBuffer, 0, length))
             {
-                abort(out, "the transfer of " + length + " bytes could not be queued at host " + out.peer +
+                abort(out, AbortReason.TRANSFER_NOT_QUEUED, "the transfer of " + length + " bytes could not be queued at host " +
+                    out.peer +
                     " (its inbox is full, down, or smaller than 8 x the message)"); // it never left: safe
             }
         }
         catch (final RuntimeException ex)
         {
-            abort(out, "the transfer could not be sent: " + ex.getMessage()); // it never left: safe
+            abort(out, AbortReason.TRANSFER_NOT_SENT, "the transfer could not be sent: " + ex.getMessage()); // it never left: safe
         }
     }
 
@@ -237,7 +239,7 @@ final class HandoffSource
         }
         if (!activated)
         {
-            abort(out, "the target did not activate it");
+            abort(out, AbortReason.TARGET_DID_NOT_ACTIVATE, "the target did not activate it");
             return;
         }
         fault(Faults.Point.SOURCE_ON_ACK, migrationId); // a throw here loses the ack: the resolve asks again
@@ -253,10 +255,10 @@ final class HandoffSource
         requests.forwardHeld(vm, out.peer);
     }
 
-    private void abort(final Outgoing out, final String reason)
+    private void abort(final Outgoing out, final AbortReason code, final String reason)
     {
         final HostVm vm = out.vm;
-        journal.appendText(RecordType.ABORTED, out.migrationId, vm.vmId, out.peer, 0, 0, 0, reason);
+        journal.appendText(RecordType.ABORTED, out.migrationId, vm.vmId, out.peer, 0, 0, 0, code.code(), reason);
         outgoing.remove(out);
         inFlight = outgoing.size();
         vm.out = null;

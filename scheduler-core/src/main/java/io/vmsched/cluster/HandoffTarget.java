@@ -1,6 +1,7 @@
 package io.vmsched.cluster;
 
 import io.vmsched.handoff.HostMessages;
+import io.vmsched.journal.AbortReason;
 import io.vmsched.journal.Journal;
 import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
@@ -119,7 +120,7 @@ final class HandoffTarget
                 schedule.delete(vmId); // MIGRATING_IN is never dispatched: freed at once
             }
             journal.appendText(RecordType.ABORTED, migrationId, vmId, source, 0, 0, 0,
-                "target failed before activating: " + ex.getMessage());
+                AbortReason.TARGET_FAILED_BEFORE_ACTIVATING.code(), "target failed before activating: " + ex.getMessage());
             outcomes.put(migrationId, REFUSED);
             aborts.incrementAndGet();
             answer(source, migrationId, vmId, false);
@@ -169,7 +170,7 @@ final class HandoffTarget
         {
             // never arrived (or not yet): refuse it for good, so a late transfer cannot activate it
             journal.appendText(RecordType.ABORTED, migrationId, vmId, source, 0, 0, 0,
-                "target: resolved before the transfer arrived");
+                AbortReason.RESOLVED_BEFORE_TRANSFER.code(), "target: resolved before the transfer arrived");
             outcomes.put(migrationId, REFUSED);
             known = REFUSED;
         }

@@ -134,7 +134,7 @@ final class HostBalancer
             limit, chosen, decision);
         decisions.incrementAndGet();
         journal.appendText(RecordType.DECISION, 0, moves > 0 ? ids[chosen[0]] : -1, peer, moves, load, peerLoad,
-            decision.toString());
+            decision.decisionOutcome().code(), decision.toString());
         if (balance.dryRun)
         {
             return;

@@ -1,5 +1,6 @@
 package io.vmsched.cluster;
 
+import io.vmsched.journal.AbortReason;
 import io.vmsched.journal.Journal;
 import io.vmsched.journal.RecordType;
 import io.vmsched.schedule.EntryState;
@@ -113,14 +114,14 @@ final class Recovery
             else
             {
                 journal.appendText(RecordType.ABORTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0,
-                    "recovery: the target never activated it");
+                    AbortReason.RECOVERY_TARGET_NEVER_ACTIVATED.code(), "recovery: the target never activated it");
             }
         }
         for (final JournalState.Pending pending : state.pendingIn())
         {
             journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0);
             journal.appendText(RecordType.ABORTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0,
-                "recovery: received but not activated before the crash");
+                AbortReason.RECOVERY_RECEIVED_NOT_ACTIVATED.code(), "recovery: received but not activated before the crash");
             target.outcome(pending.migrationId, false);
         }
         for (final long migrationId : state.refusedHere())

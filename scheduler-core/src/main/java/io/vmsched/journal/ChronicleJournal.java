@@ -22,7 +22,7 @@ import java.util.zip.CRC32C;
  * device in its own time.
  * <p>
  * Roll cycle: daily (a new file per UTC day); block size 16 MiB (Chronicle maps a file in blocks and
- * an excerpt may take at most a quarter of one, which bounds a record at {@link JournalRecord#MAX_PAYLOAD}).
+ * an excerpt may take at most a quarter of one, which bounds a record at {@link JournalRecord#MAX_RECORD_LENGTH}).
  * Files are sparse: a journal takes on disk what it holds, plus Chronicle's index.
  * <p>
  * Threading: see {@link Journal}. The appender is Chronicle's, confined to one thread; a replay uses
@@ -130,7 +130,7 @@ public final class ChronicleJournal implements Journal
     public long append(final RecordType type, final long migrationId, final long vmId, final int peer, final int aux,
         final double a, final double b)
     {
-        return write(type, migrationId, vmId, peer, aux, a, b, 0);
+        return write(type, migrationId, vmId, peer, aux, a, b, 0, 0);
     }
 
     @Override
@@ -140,17 +140,17 @@ public final class ChronicleJournal implements Journal
         final int payload = 2 + kindUtf8.length + state.length;
         ensure(payload);
         JournalRecord.putGuest(buffer, JournalRecord.HEADER_LENGTH, kindUtf8, state);
-        return write(type, migrationId, vmId, peer, aux, 0, 0, payload);
+        return write(type, migrationId, vmId, peer, aux, 0, 0, 0, payload);
     }
 
     @Override
     public long appendText(final RecordType type, final long migrationId, final long vmId, final int peer,
-        final int aux, final double a, final double b, final String text)
+        final int aux, final double a, final double b, final int code, final String text)
     {
         final byte[] utf8 = JournalRecord.utf8(text);
         ensure(utf8.length);
         buffer.putBytes(JournalRecord.HEADER_LENGTH, utf8);
-        return write(type, migrationId, vmId, peer, aux, a, b, utf8.length);
+        return write(type, migrationId, vmId, peer, aux, a, b, code, utf8.length);
     }
 
     private void ensure(final int payload)
@@ -168,10 +168,10 @@ public final class ChronicleJournal implements Journal
     }
 
     private long write(final RecordType type, final long migrationId, final long vmId, final int peer, final int aux,
-        final double a, final double b, final int payload)
+        final double a, final double b, final int code, final int payload)
     {
         final int length = JournalRecord.encodeHeader(buffer, crc, type, clock.nanoTime(), hostId, migrationId, vmId,
-            peer, aux, a, b, payload);
+            peer, aux, a, b, code, payload);
         if (appender == null)
         {
             appender = queue.createAppender();
@@ -276,7 +276,7 @@ public final class ChronicleJournal implements Journal
                     index = context.index();
                     final Bytes<?> in = context.wire().bytes();
                     final long remaining = in.readRemaining();
-                    if (remaining > JournalRecord.HEADER_LENGTH + JournalRecord.MAX_PAYLOAD)
+                    if (remaining > JournalRecord.MAX_RECORD_LENGTH)
                     {
                         throw new JournalCorruptException(dir.toString(), index, "record of " + remaining +
                             " bytes is larger than any this schema writes");

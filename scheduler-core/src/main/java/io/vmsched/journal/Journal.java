@@ -32,11 +32,15 @@ public interface Journal extends AutoCloseable
     long appendGuest(RecordType type, long migrationId, long vmId, int peer, int aux, byte[] kindUtf8, byte[] state);
 
     /**
-     * Append a record whose payload is text (ABORTED reasons, DECISION summaries).
+     * Append a record whose payload is text: the detail of its code (ABORTED reasons, DECISION summaries).
      *
+     * @param code the record's code: {@link AbortReason#code()} for ABORTED, a
+     *             {@link io.vmsched.balance.DecisionOutcome#code()} for DECISION, 0 for none.
+     * @param text the detail, stored as UTF-8.
      * @return the record's index.
      */
-    long appendText(RecordType type, long migrationId, long vmId, int peer, int aux, double a, double b, String text);
+    long appendText(RecordType type, long migrationId, long vmId, int peer, int aux, double a, double b, int code,
+        String text);
 
     /**
      * Read every record from the start, in order.

@@ -1,5 +1,6 @@
 package io.vmsched.journal;
 
+import io.vmsched.balance.DecisionOutcome;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -10,12 +11,12 @@ import java.util.zip.CRC32C;
 
 /**
  * The on-disk schema of one journal record, version 1, and a flyweight to read one. Every record is
- * a 64-byte header, little-endian, then a payload:
+ * a 72-byte header, little-endian, then a payload:
  * <pre>
  *  offset size field
  *   0     1    schema version (1)
  *   1     1    type code ({@link RecordType})
- *   2     2    header length (64): a reader skips header fields it does not know
+ *   2     2    header length (72): a reader skips header fields it does not know
  *   4     4    payload length
  *   8     4    CRC32C of bytes 0-7 and of every byte from offset 12 to the end of the payload
  *  12     8    timestamp, ns since the epoch
@@ -27,10 +28,21 @@ import java.util.zip.CRC32C;
  *  44     4    aux (a count or flag; its meaning depends on the type)
  *  48     8    a (double: a load)
  *  56     8    b (double: a peer's load)
- *  64     n    payload: bytes whose meaning depends on the type
+ *  64     4    code (0 if none): an {@link AbortReason} in ABORTED, a {@link DecisionOutcome} in DECISION
+ *  68     4    reserved, 0: keeps the payload 8-byte aligned
+ *  72     n    payload: bytes whose meaning depends on the type
  * </pre>
  * Payloads that carry a guest are a length-prefixed UTF-8 kind name (2-byte length) followed by the
- * guest's state bytes; {@code ABORTED} and {@code DECISION} carry UTF-8 text.
+ * guest's state bytes; {@code ABORTED} and {@code DECISION} carry UTF-8 text, the detail of their code.
+ * <p>
+ * The code came after the first records were written, whose header is 64 bytes and ends at {@code b}.
+ * It was added without a new schema version, because version 1 already provides for it: every
+ * version-1 reader finds the payload at the stored header length, so an older reader reads a 72-byte
+ * header correctly and only misses the code, and this reader reads a 64-byte header as code 0
+ * ({@link AbortReason#UNKNOWN}, {@link DecisionOutcome#UNKNOWN}). A version bump would have made
+ * every older reader refuse every new record for a field it can do without; it is kept for a change
+ * an older reader would misread. For the same reason a record is never longer than the longest a
+ * 64-byte header allowed ({@link #MAX_RECORD_LENGTH}).
  * <p>
  * <b>Note:</b> Not threadsafe: a flyweight belongs to one reader.
  */
@@ -40,10 +52,17 @@ public final class JournalRecord
     public static final int VERSION = 1;
     /** Low bits of a migration id that number the source's migrations; the source host id is above them. */
     public static final int MIGRATION_SEQUENCE_BITS = 40;
-    /** Length of the fixed header. */
-    public static final int HEADER_LENGTH = 64;
-    /** The largest payload a record may carry (a guest's state must fit): a quarter of a journal block, less the header. */
-    public static final int MAX_PAYLOAD = (4 << 20) - 1024;
+    /** Length of the header this code writes. */
+    public static final int HEADER_LENGTH = 72;
+    /** Length of the header of records written before the code field: the shortest a reader accepts. */
+    public static final int MIN_HEADER_LENGTH = 64;
+    /**
+     * The longest record: a quarter of a journal block, less room for Chronicle's own header. Fixed
+     * when the header was 64 bytes, so that readers of that time accept every record written since.
+     */
+    public static final int MAX_RECORD_LENGTH = MIN_HEADER_LENGTH + (4 << 20) - 1024;
+    /** The largest payload a record may carry (a guest's state must fit). */
+    public static final int MAX_PAYLOAD = MAX_RECORD_LENGTH - HEADER_LENGTH;
 
     static final int VERSION_OFFSET = 0;
     static final int TYPE_OFFSET = 1;
@@ -58,6 +77,8 @@ public final class JournalRecord
     static final int AUX_OFFSET = 44;
     static final int A_OFFSET = 48;
     static final int B_OFFSET = 56;
+    static final int CODE_OFFSET = 64;
+    static final int RESERVED_OFFSET = 68;
     static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
     private final UnsafeBuffer buffer = new UnsafeBuffer(0, 0);
@@ -83,6 +104,7 @@ public final class JournalRecord
         final int aux,
         final double a,
         final double b,
+        final int code,
         final int payloadLength)
     {
         buffer.putByte(VERSION_OFFSET, (byte)VERSION);
@@ -97,6 +119,8 @@ public final class JournalRecord
         buffer.putInt(AUX_OFFSET, aux, ORDER);
         buffer.putDouble(A_OFFSET, a, ORDER);
         buffer.putDouble(B_OFFSET, b, ORDER);
+        buffer.putInt(CODE_OFFSET, code, ORDER);
+        buffer.putInt(RESERVED_OFFSET, 0, ORDER);
         final int length = HEADER_LENGTH + payloadLength;
         crc.reset();
         crc.update(buffer.byteArray(), 0, CRC_OFFSET); // version, type and lengths are covered too
@@ -117,9 +141,9 @@ public final class JournalRecord
         buffer.wrap(bytes, 0, Math.max(length, 0));
         headerLength = 0;
         payloadLength = 0;
-        if (length < HEADER_LENGTH)
+        if (length < MIN_HEADER_LENGTH)
         {
-            return "record of " + length + " bytes is shorter than the " + HEADER_LENGTH + "-byte header";
+            return "record of " + length + " bytes is shorter than the " + MIN_HEADER_LENGTH + "-byte header";
         }
         final int version = buffer.getByte(VERSION_OFFSET) & 0xFF;
         if (version != VERSION)
@@ -128,7 +152,7 @@ public final class JournalRecord
         }
         headerLength = buffer.getShort(HEADER_LENGTH_OFFSET, ORDER) & 0xFFFF;
         payloadLength = buffer.getInt(PAYLOAD_LENGTH_OFFSET, ORDER);
-        if (headerLength < HEADER_LENGTH || payloadLength < 0 || headerLength + payloadLength != length)
+        if (headerLength < MIN_HEADER_LENGTH || payloadLength < 0 || headerLength + payloadLength != length)
         {
             return "lengths do not add up: header " + headerLength + " + payload " + payloadLength + " != " + length;
         }
@@ -229,6 +253,27 @@ public final class JournalRecord
         return buffer.getDouble(B_OFFSET, ORDER);
     }
 
+    /**
+     * @return the record's code: an {@link AbortReason}'s in ABORTED, a {@link DecisionOutcome}'s in
+     * DECISION, otherwise 0; 0 too in a record written before the header had the field.
+     */
+    public int code()
+    {
+        return headerLength >= CODE_OFFSET + 4 ? buffer.getInt(CODE_OFFSET, ORDER) : 0;
+    }
+
+    /** @return why an ABORTED record's migration aborted ({@link AbortReason#UNKNOWN} in other types, or old records). */
+    public AbortReason abortReason()
+    {
+        return type() == RecordType.ABORTED ? AbortReason.of(code()) : AbortReason.UNKNOWN;
+    }
+
+    /** @return what a DECISION record's exchange decided ({@link DecisionOutcome#UNKNOWN} in other types, or old records). */
+    public DecisionOutcome decisionOutcome()
+    {
+        return type() == RecordType.DECISION ? DecisionOutcome.of(code()) : DecisionOutcome.UNKNOWN;
+    }
+
     /** @return the payload's length. */
     public int payloadLength()
     {
@@ -308,9 +353,13 @@ public final class JournalRecord
         {
             out.append(" peer=").append(peer());
         }
-        if (type == RecordType.ABORTED || type == RecordType.DECISION)
+        if (type == RecordType.ABORTED)
         {
-            out.append(" \"").append(text()).append('"');
+            out.append(' ').append(abortReason().label()).append(" \"").append(text()).append('"');
+        }
+        else if (type == RecordType.DECISION)
+        {
+            out.append(' ').append(decisionOutcome().label()).append(" \"").append(text()).append('"');
         }
         else if (type == RecordType.ADMITTED || type == RecordType.SUSPENDED || type == RecordType.RECEIVED)
         {

@@ -174,6 +174,44 @@ class VmSelectorTest
     }
 
     @Test
+    void theOutcomeIsDecidedWhereTheSelectorDecides()
+    {
+        assertEquals(DecisionOutcome.MOVED, outcome(config(1), 1.0, 0.2, 0.6, new double[] { 0.35 }, open(1), 1));
+        final BalanceConfig dry = config(1);
+        dry.dryRun = true;
+        assertEquals(DecisionOutcome.DRY_RUN, outcome(dry, 1.0, 0.2, 0.6, new double[] { 0.35 }, open(1), 1));
+        assertEquals(DecisionOutcome.CONCURRENCY_LIMIT, outcome(config(1), 1.0, 0.2, 0.6, new double[] { 0.35 },
+            open(1), -1));
+        assertEquals(DecisionOutcome.WITHIN_THRESHOLD, outcome(config(1), 0.625, 0.575, 0.6, new double[] { 0.02 },
+            open(1), 1));
+        final BalanceConfig aboveMean = config(1);
+        aboveMean.shedOnlyAboveMean = true;
+        assertEquals(DecisionOutcome.SOURCE_NOT_ABOVE_MEAN, outcome(aboveMean, 0.9, 0.2, 1.0, new double[] { 0.3 },
+            open(1), 1));
+        assertEquals(DecisionOutcome.NO_CANDIDATE, outcome(config(1), 1.0, 0.2, 0.6, new double[0], open(0), 1));
+        final BalanceConfig capped = config(1);
+        capped.capAtMean = true;
+        assertEquals(DecisionOutcome.CAPPED_AT_MEAN, outcome(capped, 1.0, 0.7, 0.6, new double[] { 0.1 }, open(1), 1),
+            "the peer is above the mean: nothing may go to it");
+        final Rejection[] pinned = open(2);
+        pinned[0] = Rejection.PINNED;
+        pinned[1] = Rejection.RESIDENCY;
+        assertEquals(DecisionOutcome.ALL_BLOCKED, outcome(config(1), 1.0, 0.2, 0.6, new double[] { 0.35, 0.3 }, pinned,
+            1));
+        assertEquals(DecisionOutcome.NO_GAIN, outcome(config(1), 1.0, 0.5, 0.75, new double[] { 0.75 }, open(1), 1));
+        assertEquals(DecisionOutcome.UNKNOWN, new BalanceDecision(0, 1, 0, 0, 0).decisionOutcome(), "not decided yet");
+    }
+
+    private DecisionOutcome outcome(final BalanceConfig config, final double source, final double peer,
+        final double mean, final double[] loads, final Rejection[] blocked, final int maxMoves)
+    {
+        final BalanceDecision record = new BalanceDecision(0, 1, source, peer, config.thresholdFraction * mean);
+        VmSelector.select(config, source, peer, mean, loads.length, null, loads, loads, null, blocked, maxMoves, chosen,
+            record);
+        return record.decisionOutcome();
+    }
+
+    @Test
     void badSettingsAreNamed()
     {
         final BalanceConfig config = new BalanceConfig();

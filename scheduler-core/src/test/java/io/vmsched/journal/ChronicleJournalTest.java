@@ -1,5 +1,9 @@
 package io.vmsched.journal;
 
+import io.vmsched.balance.DecisionOutcome;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -8,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -25,7 +31,8 @@ class ChronicleJournalTest
         {
             journal.appendGuest(RecordType.ADMITTED, 0, 42, -1, 3, KIND, state);
             journal.append(RecordType.MIGRATION_INTENT, 99, 42, 2, 0, 0.5, 0.25);
-            journal.appendText(RecordType.ABORTED, 99, 42, 2, 0, 0, 0, "target refused: täst");
+            journal.appendText(RecordType.ABORTED, 99, 42, 2, 0, 0, 0, AbortReason.TARGET_DID_NOT_ACTIVATE.code(),
+                "target refused: täst");
             journal.append(RecordType.LOAD_SNAPSHOT, 0, -1, -1, 5, 0.75, 0);
         }
         final List<String> seen = new ArrayList<>();
@@ -52,9 +59,11 @@ class ChronicleJournalTest
                         break;
                     case ABORTED:
                         assertEquals("target refused: täst", record.text());
+                        assertEquals(AbortReason.TARGET_DID_NOT_ACTIVATE, record.abortReason());
                         break;
                     case LOAD_SNAPSHOT:
                         assertEquals(5, record.aux());
+                        assertEquals(0, record.code(), "no code");
                         break;
                     default:
                         fail("unexpected " + record);
@@ -162,6 +171,92 @@ class ChronicleJournalTest
             final JournalCorruptException e = assertThrows(JournalCorruptException.class,
                 () -> journal.replay((index, record) -> fail("decoded " + record)));
             assertTrue(e.getMessage().contains("CRC32C mismatch"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aCodeRoundTripsWithItsTextAndTheCrcCoversIt(@TempDir final Path dir) throws IOException
+    {
+        final String detail = "CODE-DETAIL-CODE-DETAIL";
+        try (ChronicleJournal journal = ChronicleJournal.open(dir, 4))
+        {
+            journal.appendText(RecordType.DECISION, 0, 8, 1, 1, 0.9, 0.3, DecisionOutcome.DRY_RUN.code(), detail);
+            journal.appendText(RecordType.ABORTED, 12, 8, 1, 0, 0, 0, AbortReason.RESOLVED_BEFORE_TRANSFER.code(), "x");
+            final List<String> seen = new ArrayList<>();
+            journal.replay((index, record) -> seen.add(record.type() + " " + record.code() + " " + record.decisionOutcome() +
+                " " + record.abortReason() + " " + record.text()));
+            assertEquals(List.of("DECISION 2 DRY_RUN UNKNOWN " + detail, "ABORTED 7 UNKNOWN RESOLVED_BEFORE_TRANSFER x"),
+                seen, "each helper answers only for its type");
+        }
+        final Path file;
+        try (Stream<Path> files = Files.list(dir))
+        {
+            file = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+        }
+        final byte[] bytes = Files.readAllBytes(file);
+        final int header = indexOf(bytes, detail.getBytes(StandardCharsets.UTF_8)) - JournalRecord.HEADER_LENGTH;
+        assertEquals(JournalRecord.HEADER_LENGTH, bytes[header + 2], "found the record's header");
+        assertEquals(DecisionOutcome.DRY_RUN.code(), bytes[header + 64], "the code is at offset 64");
+        bytes[header + 64] = (byte)DecisionOutcome.MOVED.code(); // a dry run read as a move
+        Files.write(file, bytes);
+        try (ChronicleJournal journal = ChronicleJournal.openReadOnly(dir, 4))
+        {
+            final JournalCorruptException e = assertThrows(JournalCorruptException.class,
+                () -> journal.replay((index, record) -> fail("decoded " + record)));
+            assertTrue(e.getMessage().contains("CRC32C mismatch"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aRecordWithTheOldSixtyFourByteHeaderStillDecodes(@TempDir final Path dir)
+    {
+        try (ChronicleJournal journal = ChronicleJournal.open(dir, 6))
+        {
+            writeOldLayout(journal, RecordType.ABORTED, 77, "the target did not activate it".getBytes(StandardCharsets.UTF_8));
+            final byte[] guest = new byte[2 + KIND.length + 3];
+            new UnsafeBuffer(guest).putShort(0, (short)KIND.length, JournalRecord.ORDER);
+            System.arraycopy(KIND, 0, guest, 2, KIND.length);
+            guest[guest.length - 1] = 9;
+            writeOldLayout(journal, RecordType.ADMITTED, 0, guest);
+            journal.appendText(RecordType.ABORTED, 78, 5, 2, 0, 0, 0, AbortReason.TRANSFER_NOT_SENT.code(), "new");
+            final List<String> seen = new ArrayList<>();
+            journal.replay((index, record) ->
+            {
+                assertEquals(6, record.host());
+                assertEquals(5, record.vmId());
+                seen.add(record.type() == RecordType.ADMITTED ?
+                    "ADMITTED " + record.code() + " " + record.guestKind() + " " + Arrays.toString(record.guestState()) :
+                    record.type() + " " + record.migrationId() + " " + record.abortReason() + " " + record.text());
+            });
+            assertEquals(List.of("ABORTED 77 UNKNOWN the target did not activate it", "ADMITTED 0 test-kind [0, 0, 9]",
+                "ABORTED 78 TRANSFER_NOT_SENT new"), seen);
+        }
+    }
+
+    /** A record as this schema was written before the code: a 64-byte header, the payload right after it. */
+    private static void writeOldLayout(final ChronicleJournal journal, final RecordType type, final long migrationId,
+        final byte[] payload)
+    {
+        final int headerLength = 64;
+        final UnsafeBuffer b = new UnsafeBuffer(new byte[headerLength + payload.length]);
+        b.putByte(JournalRecord.VERSION_OFFSET, (byte)1);
+        b.putByte(JournalRecord.TYPE_OFFSET, (byte)type.code());
+        b.putShort(JournalRecord.HEADER_LENGTH_OFFSET, (short)headerLength, JournalRecord.ORDER);
+        b.putInt(JournalRecord.PAYLOAD_LENGTH_OFFSET, payload.length, JournalRecord.ORDER);
+        b.putLong(JournalRecord.TIMESTAMP_OFFSET, System.currentTimeMillis() * 1_000_000L, JournalRecord.ORDER);
+        b.putInt(JournalRecord.HOST_OFFSET, 6, JournalRecord.ORDER);
+        b.putLong(JournalRecord.MIGRATION_OFFSET, migrationId, JournalRecord.ORDER);
+        b.putLong(JournalRecord.VM_OFFSET, 5, JournalRecord.ORDER);
+        b.putInt(JournalRecord.PEER_OFFSET, 2, JournalRecord.ORDER);
+        b.putBytes(headerLength, payload);
+        final CRC32C crc = new CRC32C();
+        crc.update(b.byteArray(), 0, JournalRecord.CRC_OFFSET);
+        crc.update(b.byteArray(), JournalRecord.CRC_OFFSET + 4, b.capacity() - (JournalRecord.CRC_OFFSET + 4));
+        b.putInt(JournalRecord.CRC_OFFSET, (int)crc.getValue(), JournalRecord.ORDER);
+        try (ExcerptAppender appender = journal.queue().createAppender();
+            DocumentContext context = appender.writingDocument())
+        {
+            context.wire().bytes().write(b.byteArray(), 0, b.capacity());
         }
     }
 

@@ -1,0 +1,266 @@
+package io.vmsched.journal;
+
+import org.agrona.collections.LongHashSet;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one host's journal says, record by record: the VMs it owns, the migrations it left without an
+ * end record, the migrations it activated (its commit points) and refused. The one reading of a
+ * host's records: recovery starts from it, and the journal tools apply each host's records to one
+ * to follow ownership across hosts.
+ * <p>
+ * The rules: ADMITTED owns a VM, REMOVED drops it; MIGRATION_INTENT opens a migration out, COMMITTED
+ * ends it and drops the VM, ABORTED ends it and keeps the VM; RECEIVED opens a migration in, ACTIVATED
+ * ends it and owns the VM, ABORTED ends it. A VM whose migration out is still open is owned here until
+ * COMMITTED, although from its target's ACTIVATED on it is the target's: whether it has gone is a
+ * question for the target ({@link #activated(long)} there), as recovery and the tools ask it.
+ * <p>
+ * Pure bookkeeping: no schedule, no guests, no clock. Non-final only so the runtime's recovery can
+ * keep its own editable copy of what is owned; extend it for nothing else.
+ * <p>
+ * <b>Note:</b> Not threadsafe: one thread applies the records and then reads.
+ */
+public class HostJournalState
+{
+    /** A VM the host owns, with the last state journaled for it (null when guests are not kept). */
+    public static final class Owned
+    {
+        /** The VM's id. */
+        public final long vmId;
+        /** Its scheduling weight. */
+        public final int weight;
+        /** Its guest kind, or null when guests are not kept. */
+        public final String kind;
+        /** Its last journaled state, or null when guests are not kept. */
+        public final byte[] state;
+
+        Owned(final long vmId, final int weight, final String kind, final byte[] state)
+        {
+            this.vmId = vmId;
+            this.weight = weight;
+            this.kind = kind;
+            this.state = state;
+        }
+    }
+
+    /** A migration with no end record in this journal. */
+    public static final class Pending
+    {
+        /** The migration's id. */
+        public final long migrationId;
+        /** The VM moving. */
+        public final long vmId;
+        /** The other host: the target of a migration out, the source of one in. */
+        public final int peer;
+        /** The VM's weight (migrations in; 0 out). */
+        public final int weight;
+        /** The guest kind received (migrations in, when guests are kept), else null. */
+        public final String kind;
+        /** The state received (migrations in, when guests are kept), else null. */
+        public final byte[] state;
+
+        Pending(final long migrationId, final long vmId, final int peer, final int weight, final String kind,
+            final byte[] state)
+        {
+            this.migrationId = migrationId;
+            this.vmId = vmId;
+            this.peer = peer;
+            this.weight = weight;
+            this.kind = kind;
+            this.state = state;
+        }
+    }
+
+    private final boolean keepGuests;
+    private final Map<Long, Owned> owned = new LinkedHashMap<>();
+    private final Map<Long, Owned> ownedView = Collections.unmodifiableMap(owned);
+    private final Map<Long, Pending> pendingOut = new LinkedHashMap<>();
+    private final Map<Long, Pending> pendingIn = new LinkedHashMap<>();
+    private final LongHashSet activatedHere = new LongHashSet(); // the commit points: asked per in-doubt migration
+    private final List<Long> refusedHere = new ArrayList<>();
+    private long maxSequence;
+
+    /**
+     * @param keepGuests whether to keep each owned VM's kind and last state (recovery needs them; the
+     *                   tools do not, and skip copying every state the journal holds).
+     */
+    public HostJournalState(final boolean keepGuests)
+    {
+        this.keepGuests = keepGuests;
+    }
+
+    /**
+     * Replay a whole journal into a new state.
+     *
+     * @param journal    the host's journal.
+     * @param keepGuests see {@link #HostJournalState(boolean)}.
+     * @return the state its records leave.
+     * @throws JournalCorruptException at the first record that cannot be decoded.
+     */
+    public static HostJournalState replay(final Journal journal, final boolean keepGuests)
+    {
+        final HostJournalState state = new HostJournalState(keepGuests);
+        journal.replay((index, record) -> state.apply(record));
+        return state;
+    }
+
+    /**
+     * Apply the host's next record. Records must come in the journal's order; a record of a type that
+     * does not bear on ownership or migrations is ignored.
+     *
+     * @param record a decoded record of this host's journal.
+     */
+    public void apply(final JournalRecord record)
+    {
+        final long vmId = record.vmId();
+        final long migrationId = record.migrationId();
+        switch (record.type())
+        {
+            case ADMITTED:
+                owned.put(vmId, new Owned(vmId, record.aux(), kind(record), state(record)));
+                break;
+            case REMOVED:
+                owned.remove(vmId);
+                break;
+            case MIGRATION_INTENT:
+                pendingOut.put(migrationId, new Pending(migrationId, vmId, record.peer(), 0, null, null));
+                maxSequence = Math.max(maxSequence, JournalRecord.migrationSequence(migrationId));
+                break;
+            case SUSPENDED:
+            {
+                final Owned vm = owned.get(vmId);
+                if (vm != null && keepGuests)
+                {
+                    // the freshest state of the VM this journal holds
+                    owned.put(vmId, new Owned(vmId, vm.weight, vm.kind, record.guestState()));
+                }
+                break;
+            }
+            case COMMITTED:
+                pendingOut.remove(migrationId);
+                owned.remove(vmId);
+                break;
+            case ABORTED:
+                if (pendingOut.remove(migrationId) == null)
+                {
+                    pendingIn.remove(migrationId);
+                }
+                if (JournalRecord.migrationSource(migrationId) != record.host())
+                {
+                    refusedHere.add(migrationId); // a target's refusal stands: a late transfer must not activate
+                }
+                break;
+            case RECEIVED:
+                pendingIn.put(migrationId, new Pending(migrationId, vmId, record.peer(), record.aux(), kind(record),
+                    state(record)));
+                break;
+            case ACTIVATED:
+            {
+                final Pending in = pendingIn.remove(migrationId);
+                if (in != null)
+                {
+                    owned.put(vmId, new Owned(vmId, in.weight, in.kind, in.state));
+                }
+                activatedHere.add(migrationId);
+                break;
+            }
+            default:
+                break;
+        }
+    }
+
+    private String kind(final JournalRecord record)
+    {
+        return keepGuests ? record.guestKind() : null;
+    }
+
+    private byte[] state(final JournalRecord record)
+    {
+        return keepGuests ? record.guestState() : null;
+    }
+
+    /** @return VMs owned, by id, in the order they came (a read-only view). */
+    public Map<Long, Owned> owned()
+    {
+        return ownedView;
+    }
+
+    /**
+     * @param vmId a VM.
+     * @return whether this journal owns it (it may have gone to a target that activated it: see the class).
+     */
+    public boolean owns(final long vmId)
+    {
+        return owned.containsKey(vmId);
+    }
+
+    /** @return migrations from this host with no end record, in order of intent. */
+    public Collection<Pending> pendingOut()
+    {
+        return Collections.unmodifiableCollection(pendingOut.values());
+    }
+
+    /**
+     * @param migrationId a migration.
+     * @return it if it is from this host and has no end record here, else null.
+     */
+    public Pending pendingOut(final long migrationId)
+    {
+        return pendingOut.get(migrationId);
+    }
+
+    /**
+     * @param vmId a VM.
+     * @return the migration of that VM from this host with no end record, or null.
+     */
+    public Pending pendingOutOf(final long vmId)
+    {
+        for (final Pending pending : pendingOut.values()) // a few at most: the concurrency limit bounds them
+        {
+            if (pending.vmId == vmId)
+            {
+                return pending;
+            }
+        }
+        return null;
+    }
+
+    /** @return migrations to this host received but neither activated nor aborted, in order. */
+    public Collection<Pending> pendingIn()
+    {
+        return Collections.unmodifiableCollection(pendingIn.values());
+    }
+
+    /**
+     * @param migrationId a migration.
+     * @return whether this host journaled ACTIVATED for it: the commit point.
+     */
+    public boolean activated(final long migrationId)
+    {
+        return activatedHere.contains(migrationId);
+    }
+
+    /** @return every migration this host activated (do not modify). */
+    public LongHashSet activatedHere()
+    {
+        return activatedHere;
+    }
+
+    /** @return every migration to this host that this host aborted (refused), in order. */
+    public List<Long> refusedHere()
+    {
+        return Collections.unmodifiableList(refusedHere);
+    }
+
+    /** @return the highest sequence number this host gave a migration. */
+    public long maxMigrationSequence()
+    {
+        return maxSequence;
+    }
+}
