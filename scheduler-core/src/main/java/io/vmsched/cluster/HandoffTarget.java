@@ -105,10 +105,10 @@ final class HandoffTarget
             {
                 throw new IllegalStateException("vm " + vmId + " is already on host " + hostId);
             }
-            journal.appendGuest(RecordType.RECEIVED, migrationId, vmId, source, weight,
-                kind.getBytes(java.nio.charset.StandardCharsets.UTF_8), state);
+            vm = requests.shell(vmId, weight, kind);
+            journal.appendGuest(RecordType.RECEIVED, migrationId, vmId, source, weight, vm.kindUtf8, state);
             fault(Faults.Point.TARGET_AFTER_RECEIVED, migrationId);
-            vm = requests.newVm(vmId, weight, kind, state);
+            vm.guest = requests.guest(kind, state);
             schedule.insert(vmId, weight, EntryState.MIGRATING_IN, vm.guest);
             inserted = true;
             fault(Faults.Point.TARGET_AFTER_INSERT, migrationId);

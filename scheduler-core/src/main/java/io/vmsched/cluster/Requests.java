@@ -171,8 +171,21 @@ final class Requests
      */
     HostVm newVm(final long vmId, final int weight, final String kind, final byte[] state)
     {
-        final Guest guest = HostRuntime.EXTERNAL_KIND.equals(kind) ? null : registry.create(kind, state);
-        return new HostVm(vmId, weight, kind, guest, config.smoothingWindow);
+        final HostVm vm = new HostVm(vmId, weight, kind, null, config.smoothingWindow);
+        vm.guest = guest(kind, state);
+        return vm;
+    }
+
+    /** @return a guest of this kind restored from its state (null for an external VM: it runs outside). */
+    Guest guest(final String kind, final byte[] state)
+    {
+        return HostRuntime.EXTERNAL_KIND.equals(kind) ? null : registry.create(kind, state);
+    }
+
+    /** @return a VM without its guest yet (a transfer journals RECEIVED before it makes the guest). */
+    HostVm shell(final long vmId, final int weight, final String kind)
+    {
+        return new HostVm(vmId, weight, kind, null, config.smoothingWindow);
     }
 
     private void onRemove(final long vmId)
