@@ -48,10 +48,10 @@ import static io.vmsched.schedule.ScheduleDescriptor.*;
  * <p>
  * Invariant, per entry: credit = quanta granted − CPU charged, except where a bound cuts it: a slice
  * that uses less than a quantum raises credit to at most {@link #MAX_CATCH_UP_TURNS} − 1 quanta (an
- * entry that does not use its share does not bank it), debt is carried to at most as many quanta,
- * and credit owed for missed turns to at most {@link #MAX_OWED_NANOS}. Within those bounds the CPU
- * charged to entries that use their budgets is proportional to weight, whatever the OS does to the
- * workers: what a stalled worker's entry missed is paid back in later turns.
+ * entry that does not use its share does not bank it), and credit (owed for missed turns) and debt
+ * (for overruns) are bounded by {@link #MAX_CREDIT_NANOS}. Within those bounds the CPU charged to
+ * entries that use their budgets is proportional to weight, whatever the OS does to the workers:
+ * what a stalled worker's entry missed is paid back in later turns, and so is what an overrun took.
  * <p>
  * <b>Note:</b> Instances are threadsafe for claim and release, not for insert, delete or the other
  * structural changes, which belong to the host agent.
@@ -72,13 +72,13 @@ public final class Schedule implements AutoCloseable
     /** Largest weight x quantum: the credit of {@link #MAX_CATCH_UP_TURNS} of them must fit an int. */
     public static final int MAX_SLICE_NANOS = Integer.MAX_VALUE / (2 * MAX_CATCH_UP_TURNS);
     /**
-     * Most CPU nanoseconds an entry can be owed for turns it missed while RUNNING (or
-     * {@link #MAX_CATCH_UP_TURNS} − 1 quanta, if more). The OS may deschedule the worker holding an
-     * entry for milliseconds (up to 100 ms seen on a busy 2-core host) while the other workers serve
-     * many turns; the entry is paid that back in later turns, so that share holds over a window of
-     * about a second. Fits an int with room for a quantum.
+     * Most CPU nanoseconds an entry can be owed for turns it missed while RUNNING, or owe for slices
+     * that overran (or {@link #MAX_CATCH_UP_TURNS} − 1 quanta, if more). The OS may deschedule the
+     * worker holding an entry for milliseconds (up to 100 ms seen on a busy 2-core host) while the
+     * other workers serve many turns; the entry is paid that back in later turns, so that share holds
+     * over a window of about a second. Fits an int with room for a quantum.
      */
-    public static final int MAX_OWED_NANOS = 250_000_000;
+    public static final int MAX_CREDIT_NANOS = 250_000_000;
     /** Default number of ring positions a worker takes from the shared cursor at once. */
     public static final int DEFAULT_CLAIM_BATCH = 16;
 
@@ -707,12 +707,12 @@ public final class Schedule implements AutoCloseable
         // neither costs share; budgetNanos spreads a large credit over several slices.
         final long quantum = (long)UnsafeApi.getInt(null, address + WEIGHT_OFFSET) * quantumNanos;
         final long credit = UnsafeApi.getInt(null, address + CREDIT_OFFSET) + missed * quantum;
-        UnsafeApi.putInt(null, address + CREDIT_OFFSET, (int)Math.min(credit, maxOwed(quantum)));
+        UnsafeApi.putInt(null, address + CREDIT_OFFSET, (int)Math.min(credit, maxCredit(quantum)));
     }
 
-    private static long maxOwed(final long quantum)
+    private static long maxCredit(final long quantum)
     {
-        return Math.max(MAX_OWED_NANOS, (MAX_CATCH_UP_TURNS - 1) * quantum);
+        return Math.max(MAX_CREDIT_NANOS, (MAX_CATCH_UP_TURNS - 1) * quantum);
     }
 
     /**
@@ -773,22 +773,22 @@ public final class Schedule implements AutoCloseable
         final long quantum = (long)UnsafeApi.getInt(null, address + WEIGHT_OFFSET) * quantumNanos;
         final long carried = UnsafeApi.getInt(null, address + CREDIT_OFFSET);
         // Deficit round robin: this turn's quantum less what the slice used; a slice cut short by the
-        // OS descheduling its worker keeps what it did not get. Debt is carried, not forgiven: thread
-        // CPU time read around one slice is off by tens of microseconds (more after the worker was
-        // descheduled; the error evens out over the following readings), which is more than half of a
-        // small quantum, and forgiving overruns past half a quantum gave weight 1 some 7 % more than
-        // its share. A slice raises credit to at most MAX_CATCH_UP_TURNS - 1 quanta, so an idle entry
-        // banks no more (credit owed for missed turns, above that, is only spent); debt is bounded
-        // by as many quanta, so a runaway slice is paid for over at most 30 turns.
+        // OS descheduling its worker keeps what it did not get. A slice raises credit to at most
+        // MAX_CATCH_UP_TURNS - 1 quanta, so an idle entry banks no more (credit owed for missed turns,
+        // above that, is only spent). Debt is carried, not forgiven: thread CPU time read around one
+        // slice is off by tens of microseconds, and after the worker was descheduled by up to a
+        // millisecond (the error evens out over the following readings), more than half of a small
+        // quantum; forgiving overruns past half a quantum gave weight 1 some 7 % more than its share.
+        // An entry in debt still runs every turn, on half a quantum (see budgetNanos).
         final long bankBound = (MAX_CATCH_UP_TURNS - 1) * quantum;
         long credit = carried + quantum - cpuNanos;
         if (credit > bankBound)
         {
             credit = Math.max(bankBound, Math.min(credit, carried));
         }
-        else if (credit < -bankBound)
+        else if (credit < -maxCredit(quantum))
         {
-            credit = -bankBound;
+            credit = -maxCredit(quantum);
         }
         UnsafeApi.putInt(null, address + CREDIT_OFFSET, (int)credit);
         UnsafeApi.putLong(null, address + CPU_NANOS_OFFSET, UnsafeApi.getLong(null, address + CPU_NANOS_OFFSET) + cpuNanos);
