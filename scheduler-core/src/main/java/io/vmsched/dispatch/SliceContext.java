@@ -42,7 +42,8 @@ public final class SliceContext
 
     /**
      * @return the entry's fair share of one turn: weight x quantum. The budget can be larger (credit
-     * carried from slices that used less) or smaller (an overrun being paid back).
+     * carried from slices that used less, or owed for turns missed while the entry ran) or smaller
+     * (an overrun being paid back).
      */
     public long shareNanos()
     {

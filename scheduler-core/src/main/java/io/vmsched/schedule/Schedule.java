@@ -39,9 +39,19 @@ import static io.vmsched.schedule.ScheduleDescriptor.*;
  * </ul>
  * Dispatch is lock-free and allocates nothing: a worker claims a RUNNABLE slot by CAS
  * (RUNNABLE → RUNNING), and owns the slot's payload until it stores the next state with a release
- * store. Share is proportional to weight by deficit round robin: each offer grants
- * {@code weight × quantum} plus the credit the entry carried from its last slice (positive if it used
- * less, negative if it overran), and each entry is offered at most once per turn of the ring.
+ * store. Share is proportional to weight by deficit round robin: each turn of the ring grants an
+ * entry {@code weight × quantum} of credit, and each slice is charged the CPU time it used. An entry
+ * is offered at most once per turn; a turn whose offer it missed because it was still RUNNING (a long
+ * slice, or its worker descheduled by the OS) is granted at its next claim. A slice's budget is the
+ * turn's quantum plus the credit carried, kept within [half a quantum, {@link #MAX_CATCH_UP_TURNS}
+ * quanta].
+ * <p>
+ * Invariant, per entry: credit = quanta granted − CPU charged, except where a bound cuts it: a slice
+ * that uses less than a quantum raises credit to at most {@link #MAX_CATCH_UP_TURNS} − 1 quanta (an
+ * entry that does not use its share does not bank it), and credit (owed for missed turns) and debt
+ * (for overruns) are bounded by {@link #MAX_CREDIT_NANOS}. Within those bounds the CPU charged to
+ * entries that use their budgets is proportional to weight, whatever the OS does to the workers:
+ * what a stalled worker's entry missed is paid back in later turns, and so is what an overrun took.
  * <p>
  * <b>Note:</b> Instances are threadsafe for claim and release, not for insert, delete or the other
  * structural changes, which belong to the host agent.
@@ -54,10 +64,21 @@ public final class Schedule implements AutoCloseable
     public static final int MAX_WEIGHT = 1 << 16;
     /** Default nanoseconds of CPU granted per weight unit each turn. */
     public static final int DEFAULT_QUANTUM_NANOS = 50_000;
-    /** Most turns of quanta an entry can be granted in one slice after missing offers while it ran. */
+    /**
+     * Most turns of quanta one slice is granted; credit beyond it (owed for offers missed while the
+     * entry ran) is spent in later turns. Also the bound, in quanta, of idle banking and of debt.
+     */
     public static final int MAX_CATCH_UP_TURNS = 16;
     /** Largest weight x quantum: the credit of {@link #MAX_CATCH_UP_TURNS} of them must fit an int. */
     public static final int MAX_SLICE_NANOS = Integer.MAX_VALUE / (2 * MAX_CATCH_UP_TURNS);
+    /**
+     * Most CPU nanoseconds an entry can be owed for turns it missed while RUNNING, or owe for slices
+     * that overran (or {@link #MAX_CATCH_UP_TURNS} − 1 quanta, if more). The OS may deschedule the
+     * worker holding an entry for milliseconds (up to 100 ms seen on a busy 2-core host) while the
+     * other workers serve many turns; the entry is paid that back in later turns, so that share holds
+     * over a window of about a second. Fits an int with room for a quantum.
+     */
+    public static final int MAX_CREDIT_NANOS = 250_000_000;
     /** Default number of ring positions a worker takes from the shared cursor at once. */
     public static final int DEFAULT_CLAIM_BATCH = 16;
 
@@ -406,6 +427,12 @@ public final class Schedule implements AutoCloseable
             throw new ScheduleException("vm " + vmId + ": cannot resume from " + EntryState.name(state));
         }
         buffer.putInt(offset + SERVED_TURN_OFFSET, currentTurn() - 1); // turns spent stopped earn no catch-up
+        // Nor does credit owed from before the stop outlast it beyond what an idle entry may bank.
+        final long bankBound = (MAX_CATCH_UP_TURNS - 1) * (long)buffer.getInt(offset + WEIGHT_OFFSET) * quantumNanos;
+        if (buffer.getInt(offset + CREDIT_OFFSET) > bankBound)
+        {
+            buffer.putInt(offset + CREDIT_OFFSET, (int)bankBound);
+        }
         buffer.putIntRelease(offset + STATE_OFFSET, RUNNABLE);
     }
 
@@ -674,26 +701,35 @@ public final class Schedule implements AutoCloseable
 
     private void catchUp(final long address, final int missed)
     {
-        // An entry whose position came round while it was still RUNNING lost that turn's offer; give
-        // it the turns' quanta now (up to MAX_CATCH_UP_TURNS) so long slices do not cost share.
+        // An entry whose position came round while it was still RUNNING lost that turn's offer: a long
+        // slice, or a worker the OS descheduled while it held the slot (the other workers go on serving
+        // turns meanwhile, for milliseconds under load). Grant every missed turn's quantum, so that
+        // neither costs share; budgetNanos spreads a large credit over several slices.
         final long quantum = (long)UnsafeApi.getInt(null, address + WEIGHT_OFFSET) * quantumNanos;
-        final long credit = UnsafeApi.getInt(null, address + CREDIT_OFFSET) +
-            Math.min(missed, MAX_CATCH_UP_TURNS - 1) * quantum;
-        UnsafeApi.putInt(null, address + CREDIT_OFFSET, (int)Math.min(credit, (MAX_CATCH_UP_TURNS - 1) * quantum));
+        final long credit = UnsafeApi.getInt(null, address + CREDIT_OFFSET) + missed * quantum;
+        UnsafeApi.putInt(null, address + CREDIT_OFFSET, (int)Math.min(credit, maxCredit(quantum)));
+    }
+
+    private static long maxCredit(final long quantum)
+    {
+        return Math.max(MAX_CREDIT_NANOS, (MAX_CATCH_UP_TURNS - 1) * quantum);
     }
 
     /**
      * CPU nanoseconds the claimed slot may run for in this slice: its weight times the quantum plus
-     * the credit it carried. Only the claiming worker calls this.
+     * the credit it carried, at least half that quantum (an entry in debt still runs every turn and
+     * pays back half a quantum a turn) and at most {@link #MAX_CATCH_UP_TURNS} quanta (credit beyond
+     * that waits for later turns). Only the claiming worker calls this.
      *
      * @param slot the claimed slot.
-     * @return the slice's budget, at least half the weight's quantum.
+     * @return the slice's budget.
      */
     public long budgetNanos(final int slot)
     {
         final long address = slotAddress(slot);
-        return (long)UnsafeApi.getInt(null, address + WEIGHT_OFFSET) * quantumNanos +
-            UnsafeApi.getInt(null, address + CREDIT_OFFSET);
+        final long quantum = (long)UnsafeApi.getInt(null, address + WEIGHT_OFFSET) * quantumNanos;
+        final long budget = quantum + UnsafeApi.getInt(null, address + CREDIT_OFFSET);
+        return Math.max(quantum >> 1, Math.min(budget, MAX_CATCH_UP_TURNS * quantum));
     }
 
     /**
@@ -735,18 +771,24 @@ public final class Schedule implements AutoCloseable
     private void account(final long address, final long cpuNanos, final long ioBytes, final long memBytes)
     {
         final long quantum = (long)UnsafeApi.getInt(null, address + WEIGHT_OFFSET) * quantumNanos;
-        // Deficit round robin: carry what the slice under- or over-ran (a slice cut short by the OS
-        // descheduling its worker keeps what it did not get), bounded so an idle entry banks at most
-        // the catch-up turns' quanta and a long overrun is forgiven past half a quantum.
-        long credit = UnsafeApi.getInt(null, address + CREDIT_OFFSET) + quantum - cpuNanos;
-        final long maxCredit = (MAX_CATCH_UP_TURNS - 1) * quantum;
-        if (credit > maxCredit)
+        final long carried = UnsafeApi.getInt(null, address + CREDIT_OFFSET);
+        // Deficit round robin: this turn's quantum less what the slice used; a slice cut short by the
+        // OS descheduling its worker keeps what it did not get. A slice raises credit to at most
+        // MAX_CATCH_UP_TURNS - 1 quanta, so an idle entry banks no more (credit owed for missed turns,
+        // above that, is only spent). Debt is carried, not forgiven: thread CPU time read around one
+        // slice is off by tens of microseconds, and after the worker was descheduled by up to a
+        // millisecond (the error evens out over the following readings), more than half of a small
+        // quantum; forgiving overruns past half a quantum gave weight 1 some 7 % more than its share.
+        // An entry in debt still runs every turn, on half a quantum (see budgetNanos).
+        final long bankBound = (MAX_CATCH_UP_TURNS - 1) * quantum;
+        long credit = carried + quantum - cpuNanos;
+        if (credit > bankBound)
         {
-            credit = maxCredit;
+            credit = Math.max(bankBound, Math.min(credit, carried));
         }
-        else if (credit < -(quantum >> 1))
+        else if (credit < -maxCredit(quantum))
         {
-            credit = -(quantum >> 1);
+            credit = -maxCredit(quantum);
         }
         UnsafeApi.putInt(null, address + CREDIT_OFFSET, (int)credit);
         UnsafeApi.putLong(null, address + CPU_NANOS_OFFSET, UnsafeApi.getLong(null, address + CPU_NANOS_OFFSET) + cpuNanos);
