@@ -431,10 +431,17 @@ public final class Cluster implements AutoCloseable
      * still holds as failed, and a migration still in flight stays in the journal for recovery to
      * resolve), then stop every thread and close every journal. Idempotent; a second, concurrent
      * call returns at once.
+     *
+     * @throws IllegalStateException if called from a listener callback (it would wait for itself).
      */
     @Override
     public void close()
     {
+        if (onAnAgentThread())
+        {
+            // it would wait for the very agent it runs on: refuse rather than hang
+            throw new IllegalStateException("close() cannot be called from a listener callback (a host's agent thread)");
+        }
         if (!closing.compareAndSet(false, true))
         {
             return;

@@ -328,6 +328,39 @@ class AcceptedRequestsTest
     }
 
     @Test
+    void closeFromAListenerCallbackIsRefusedInsteadOfHanging(@TempDir final Path dir)
+    {
+        final ClusterConfig config = ClusterTest.config(2, dir);
+        final java.util.concurrent.atomic.AtomicReference<Cluster> cluster = new java.util.concurrent.atomic.AtomicReference<>();
+        final java.util.concurrent.CompletableFuture<Throwable> refusal = new java.util.concurrent.CompletableFuture<>();
+        config.listener = new ClusterListener()
+        {
+            @Override
+            public void onAdmitted(final int host, final long vmId)
+            {
+                try
+                {
+                    cluster.get().close();
+                    refusal.complete(null);
+                }
+                catch (final RuntimeException ex)
+                {
+                    refusal.complete(ex);
+                }
+            }
+        };
+        try (Cluster c = Cluster.start(config))
+        {
+            cluster.set(c);
+            c.admit(0, 1, 1, new TrackingGuest(1));
+            final Throwable thrown = refusal.orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join();
+            assertInstanceOf(IllegalStateException.class, thrown);
+            assertTrue(thrown.getMessage().startsWith("close() cannot be called from a listener callback"));
+            assertEquals(Map.of(1L, 0), c.placement(), "the cluster runs on");
+        }
+    }
+
+    @Test
     void aNullGuestOrKindIsRefusedInOneLine(@TempDir final Path dir)
     {
         try (Cluster cluster = Cluster.start(ClusterTest.config(2, dir)))
