@@ -9,9 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -25,21 +23,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * an empty host and inventing losses; a second node on a directory in use is refused with the
  * owner's pid.
  */
-class DamagedDataCommandTest
+class DamagedDataCommandTest extends CommandTest
 {
     @TempDir
     static Path base;
     static Path data;
-
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(final String... args)
-    {
-        out.getBuffer().setLength(0);
-        err.getBuffer().setLength(0);
-        return VmschedCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    }
 
     @BeforeAll
     static void writeJournals()

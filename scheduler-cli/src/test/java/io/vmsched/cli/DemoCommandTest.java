@@ -4,8 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -14,16 +12,8 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class DemoCommandTest
+class DemoCommandTest extends CommandTest
 {
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(final String... args)
-    {
-        return VmschedCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    }
-
     @Test
     void theClusterDemoBalancesAndJournalsEveryHost(@TempDir final Path dir) throws IOException
     {

@@ -4,23 +4,13 @@ import io.vmsched.schedule.ScheduleReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class DispatchDemoCommandTest
+class DispatchDemoCommandTest extends CommandTest
 {
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(final String... args)
-    {
-        return VmschedCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    }
-
     @Test
     void demoRunsOneHostAndReportsWhatTheDispatcherDid(@TempDir final Path dir) throws java.io.IOException
     {

@@ -9,8 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,22 +27,12 @@ import static org.junit.jupiter.api.Assertions.*;
  * aborted by a fault at the target, one left in doubt (its acks lost, the cluster closed before it
  * resolved, as a crash leaves it), one removal; then corrupt, truncated and foreign copies.
  */
-class JournalCommandTest
+class JournalCommandTest extends CommandTest
 {
     @TempDir
     static Path base;
     static Path data;
     static long records;
-
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(final String... args)
-    {
-        out.getBuffer().setLength(0);
-        err.getBuffer().setLength(0);
-        return VmschedCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    }
 
     static void await(final String what, final BooleanSupplier condition)
     {

@@ -6,8 +6,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,18 +20,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * A real node in its own JVM, read by {@code vmsched stat} from this one; then SIGTERM and a clean stop.
  */
-class NodeAndStatTest
+class NodeAndStatTest extends CommandTest
 {
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(final String... args)
-    {
-        out.getBuffer().setLength(0);
-        err.getBuffer().setLength(0);
-        return VmschedCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    }
-
     private static List<String> java() throws Exception
     {
         final List<String> command = new ArrayList<>();

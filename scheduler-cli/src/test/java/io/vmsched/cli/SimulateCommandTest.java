@@ -4,24 +4,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class SimulateCommandTest
+class SimulateCommandTest extends CommandTest
 {
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(final String... args)
-    {
-        return VmschedCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    }
-
     private String lastLine()
     {
         final List<String> lines = out.toString().lines().toList();

@@ -5,8 +5,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,18 +21,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * The bad-input sweep, from the user's side: every mistake gets one line on stderr naming the flag
  * or file, the documented status (2 for a usage error), no stack trace, and nothing on disk changed.
  */
-class UserMistakesTest
+class UserMistakesTest extends CommandTest
 {
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(final String... args)
-    {
-        out.getBuffer().setLength(0);
-        err.getBuffer().setLength(0);
-        return VmschedCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    }
-
     /**
      * Run a command that must be refused as a usage error.
      *
