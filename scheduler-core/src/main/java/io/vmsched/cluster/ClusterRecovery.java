@@ -31,9 +31,13 @@ final class ClusterRecovery
         {
             dataDirectory.checkHosts(config.hosts, config::journalDir);
             dataDirectory.checkNoOtherJournals(config.hosts, config.dataDir.resolve("journal"));
+            final JournalState[] states = new JournalState[config.hosts];
             for (int h = 0; h < config.hosts; h++) // every journal verified before any is opened for writing
             {
-                final long records = JournalCheck.verify(config.journalDir(h));
+                final JournalState state = JournalState.empty();
+                states[h] = state;
+                // one read of each journal both checks it and replays it for recovery
+                final long records = JournalCheck.verify(config.journalDir(h), (index, record) -> state.apply(record));
                 if (records == 0 && h < dataDirectory.knownHosts())
                 {
                     throw JournalCorruptException.file(config.journalDir(h), "holds no journal, but " +
@@ -41,11 +45,9 @@ final class ClusterRecovery
                         " as started: its files are missing; restore them");
                 }
             }
-            final JournalState[] states = new JournalState[config.hosts];
             for (int h = 0; h < config.hosts; h++)
             {
                 journals[h] = ChronicleJournal.open(config.journalDir(h), h);
-                states[h] = JournalState.replay(journals[h]); // once: recovery below uses the same state
             }
             final CommitPoint commitPoint = (target, migrationId) ->
                 target >= 0 && target < states.length && states[target].activatedHere().contains(migrationId);

@@ -37,6 +37,7 @@ final class Requests
     private final HostMessages.Admit admit = new HostMessages.Admit();
     private final HostMessages.Usage usage = new HostMessages.Usage();
     private final HostMessages.Migrate migrate = new HostMessages.Migrate();
+    private final HostMessages.Remove remove = new HostMessages.Remove();
     private final org.agrona.concurrent.UnsafeBuffer removeBuffer =
         new org.agrona.concurrent.UnsafeBuffer(new byte[HostMessages.Remove.LENGTH]);
     private HandoffSource source;
@@ -254,7 +255,7 @@ final class Requests
     {
         for (int i = vm.heldRemoves; i > 0; i--)
         {
-            new HostMessages.Remove().wrap(removeBuffer, 0).vmId(vm.vmId);
+            remove.wrap(removeBuffer, 0).vmId(vm.vmId);
             forwarder.send(target, HostMessages.REMOVE, removeBuffer, 0, HostMessages.Remove.LENGTH);
         }
         vm.heldRemoves = 0;

@@ -78,7 +78,24 @@ public final class JournalCheck
      */
     public static long verify(final Path dir)
     {
-        return check(dir, true);
+        return check(dir, (index, record) ->
+        {
+        });
+    }
+
+    /**
+     * Verify a journal directory and hand every record to {@code handler} as it is checked, so a caller
+     * that replays the journal (recovery) reads it once.
+     *
+     * @param dir     a host's journal directory.
+     * @param handler receives each record in order (valid only during the call); if the check then
+     *                fails, what it built must be thrown away.
+     * @return the number of records it holds.
+     * @throws JournalCorruptException naming the file and what is wrong with it.
+     */
+    public static long verify(final Path dir, final RecordHandler handler)
+    {
+        return check(dir, handler);
     }
 
     /**
@@ -91,10 +108,10 @@ public final class JournalCheck
      */
     public static boolean verifyFiles(final Path dir)
     {
-        return check(dir, false) > 0;
+        return check(dir, null) > 0;
     }
 
-    private static long check(final Path dir, final boolean records)
+    private static long check(final Path dir, final RecordHandler records)
     {
         if (!Files.exists(dir))
         {
@@ -122,7 +139,7 @@ public final class JournalCheck
         try (ChronicleJournal journal = ChronicleJournal.openReadOnly(dir, -1))
         {
             checkListedCyclesExist(journal, dir);
-            return records ? readAll(journal, headers) : Math.max(1, files.size());
+            return records != null ? readAll(journal, headers, records) : Math.max(1, files.size());
         }
         catch (final JournalCorruptException ex)
         {
@@ -266,7 +283,8 @@ public final class JournalCheck
         }
     }
 
-    private static long readAll(final ChronicleJournal journal, final List<FileHeader> headers)
+    private static long readAll(final ChronicleJournal journal, final List<FileHeader> headers,
+        final RecordHandler handler)
     {
         final TreeMap<Integer, Long> lastSequence = new TreeMap<>();
         long records = 0;
@@ -276,6 +294,7 @@ public final class JournalCheck
             {
                 final long index = cursor.index();
                 lastSequence.put(ROLL_CYCLE.toCycle(index), ROLL_CYCLE.toSequenceNumber(index));
+                handler.onRecord(index, cursor.record());
                 records++;
             }
         }
