@@ -176,6 +176,17 @@ class DispatcherTest
     @Test
     void cpuTimeIsProportionalToWeightWithinFivePercent()
     {
+        // Each run asserts the share and the turn bound on the waits it could check; on a machine so busy
+        // that a run leaves fewer than 20 waits of an entry clear of worker stalls, it runs again.
+        for (int run = 1; !shareAndTurnsInOneSecond(); run++)
+        {
+            assertTrue(run < 5, "in 5 one-second runs some weight never had 20 waits clear of worker stalls");
+        }
+    }
+
+    /** @return whether every weight had at least 20 waits clear of worker stalls to check. */
+    private boolean shareAndTurnsInOneSecond()
+    {
         final int[] weights = { 1, 2, 3, 4 };
         final Schedule schedule = Schedule.allocate(16, 20_000, 4);
         final List<RecordingGuest> guests = new ArrayList<>();
@@ -254,17 +265,17 @@ class DispatcherTest
         // STALL_NANOS between two slices on one worker: waits through one are left out (as are those
         // of the warm-up, when the gaps are slow too), and every other wait must be within one turn
         // per worker.
+        boolean enough = true;
         for (int i = 0; i < weights.length; i++)
         {
-            // Some must be checked (on a machine loaded past 5 busy threads per core, a few hundred were).
-            assertTrue(checked[i] >= 20, "weight " + weights[i] + ": only " + checked[i] + " waits clear of " +
-                "stalls\n" + report);
+            enough &= checked[i] >= 20; // most runs check hundreds; a very busy machine can stall nearly all
             for (int k = 0; k < waits[i].length; k++)
             {
                 assertTrue(!clear[i][k] || waits[i][k] <= 2, "weight " + weights[i] + ": wait " + k + " saw another " +
                     "entry start " + waits[i][k] + " times, and no worker stalled during it\n" + report);
             }
         }
+        return enough;
     }
 
     @Test
