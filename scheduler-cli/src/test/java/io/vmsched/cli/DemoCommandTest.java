@@ -30,7 +30,9 @@ class DemoCommandTest extends CommandTest
         assertTrue(cv.find(), text);
         final double first = Double.parseDouble(cv.group(1));
         final double late = Double.parseDouble(cv.group(2));
-        assertTrue(late < first / 2, "visibly balanced: " + first + " -> " + late + "\n" + text);
+        // Balanced: the CV at least halved from the first second, or, when the empty host already filled
+        // within that second, at most the demo's threshold (15 % of the mean), below which no host acts.
+        assertTrue(late < first / 2 || late <= 0.15, "visibly balanced: " + first + " -> " + late + "\n" + text);
         try (Stream<Path> runs = Files.list(dir))
         {
             final Path run = runs.findFirst().orElseThrow();
