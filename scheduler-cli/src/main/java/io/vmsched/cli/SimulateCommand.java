@@ -59,8 +59,8 @@ final class SimulateCommand implements Runnable
     @Option(names = "--rounds-per-step", description = "Exchange rounds per step (default: 1; 16 for traces).")
     Integer rounds;
 
-    @Option(names = "--order", description = "Hosts' turns in a round: random | load, most loaded first (default: random; load for traces).")
-    String order;
+    @Option(names = "--turns", description = "When a host takes its turn in each balance period: random | load, the most loaded first (default: random; load for traces).")
+    String turns;
 
     @Option(names = "--peer-choices", description = "Random peers sampled per exchange (default: 1; 128 for traces).")
     Integer peerChoices;
@@ -165,6 +165,10 @@ final class SimulateCommand implements Runnable
         }
         Flags.atLeast("--smoothing", smoothing, 1);
         Flags.atLeast("--stability", stability, 0);
+        if (turns != null && !turns.equals("random") && !turns.equals("load"))
+        {
+            throw new IllegalArgumentException("unknown --turns '" + turns + "': expected random or load");
+        }
         Flags.atLeast("--ping-pong", pingPong, 0, "");
         Flags.atLeast("--residency", residency, 0, "");
         Flags.atLeast("--migration-steps", migrationSteps, 0, " (0: instant)");
@@ -280,10 +284,6 @@ final class SimulateCommand implements Runnable
         {
             config.roundsPerStep = rounds;
         }
-        if (order != null)
-        {
-            config.order = Simulator.Order.parse(order);
-        }
         config.migrationSteps = migrationSteps;
         config.smoothingWindow = smoothing;
         config.seed = seed.value();
@@ -317,6 +317,10 @@ final class SimulateCommand implements Runnable
             balance.shedOnlyAboveMean = aboveMean;
         }
         balance.stabilityWeight = stability;
+        if (turns != null)
+        {
+            balance.loadOrderedTurns = turns.equals("load");
+        }
         balance.capAtMean = capAtMean;
         if (sourceExcess != null)
         {
@@ -330,8 +334,8 @@ final class SimulateCommand implements Runnable
         if (!json.wanted())
         {
             final BalanceConfig applied = balance.forHosts(config.hosts);
-            out.printf(Locale.ROOT, "settings (%s): rounds/step %d, order %s, %s%s%n", trace != null ? "trace defaults" :
-                "claims' defaults", config.roundsPerStep, config.order.name().toLowerCase(), balance,
+            out.printf(Locale.ROOT, "settings (%s): rounds/step %d, %s%s%n", trace != null ? "trace defaults" :
+                "claims' defaults", config.roundsPerStep, balance,
                 balance.sizeExponent != 0.0 ? String.format(Locale.ROOT, " (on %d hosts: threshold %.4f, min gain %.4f)",
                 config.hosts, applied.thresholdFraction, applied.minGainFraction) : "");
         }

@@ -31,6 +31,12 @@ public final class BalanceConfig implements Cloneable
     public boolean capAtMean = false;
     /** Penalty per unit of a VM's load volatility when choosing among candidates (0 = plain nearest half). */
     public double stabilityWeight = 0.0;
+    /**
+     * When in each balance period a host takes its turn: false, at a random moment; true, earlier the
+     * more loaded it is (at {@code 1 / (1 + load / mean)} of the period), so within a period the most
+     * loaded hosts exchange first and take the least loaded peers before hosts nearer the mean do.
+     */
+    public boolean loadOrderedTurns = false;
     /** Most load a peer may carry after a move (a capacity bound; fraction of its capacity). */
     public double peerLoadCap = Double.POSITIVE_INFINITY;
     /**
@@ -144,7 +150,7 @@ public final class BalanceConfig implements Cloneable
         return "threshold=" + thresholdFraction + " minGain=" + minGainFraction + " exchangeLimit=" +
             maxMovesPerExchange + " concurrent=" + maxConcurrentPerHost + " residency=" + minResidency +
             " pingPong=" + pingPongGuard + " peerChoices=" + peerChoices + " aboveMean=" + shedOnlyAboveMean + " excess=" + sourceExcessFraction + " capAtMean=" + capAtMean +
-            " stability=" + stabilityWeight + (sizeExponent != 0.0 ? " sizeExponent=" + sizeExponent + " referenceHosts=" +
+            " stability=" + stabilityWeight + (loadOrderedTurns ? " loadOrderedTurns" : "") + (sizeExponent != 0.0 ? " sizeExponent=" + sizeExponent + " referenceHosts=" +
             referenceHosts : "") + (dryRun ? " dry-run" : "");
     }
 }

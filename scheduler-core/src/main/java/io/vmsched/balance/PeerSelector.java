@@ -39,26 +39,35 @@ public final class PeerSelector
     }
 
     /**
-     * The least loaded of {@code choices} uniform picks other than {@code self}.
+     * The least loaded of {@code choices} uniform picks other than the view's own host, as the host
+     * learns their loads; a peer that is down (NaN) is taken only if every pick is down.
      *
-     * @param self    the choosing host's index.
-     * @param hosts   number of hosts, at least 2.
+     * @param view    the choosing host.
      * @param choices picks to sample, at least 1.
-     * @param loads   load of each host, as the chooser sees it.
      * @return the peer's index.
      */
-    public int pickLeastLoaded(final int self, final int hosts, final int choices, final double[] loads)
+    public int pickLeastLoaded(final HostView view, final int choices)
     {
+        final int self = view.hostId();
+        final int hosts = view.hosts();
         int best = pick(self, hosts);
+        double bestLoad = orInfinity(view.peerLoad(best));
         for (int i = 1; i < choices; i++)
         {
             final int candidate = pick(self, hosts);
-            if (loads[candidate] < loads[best])
+            final double load = orInfinity(view.peerLoad(candidate));
+            if (load < bestLoad)
             {
                 best = candidate;
+                bestLoad = load;
             }
         }
         return best;
+    }
+
+    private static double orInfinity(final double load)
+    {
+        return Double.isNaN(load) ? Double.POSITIVE_INFINITY : load;
     }
 
     /**

@@ -22,5 +22,7 @@ public enum Rejection
     /** The host's concurrent-migration limit was reached. */
     CONCURRENCY,
     /** An external VM (an OS process bound by PID): no driver can move it yet. */
-    PINNED
+    PINNED,
+    /** A placement rule forbids the peer (the {@link PlacementRule} of the exchange). */
+    RULE
 }

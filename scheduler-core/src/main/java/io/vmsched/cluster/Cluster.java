@@ -51,7 +51,7 @@ public final class Cluster implements AutoCloseable
     {
         config.validate();
         this.config = config;
-        this.view = new ClusterView(config.hosts, config.host.capacity(), config.listener);
+        this.view = new ClusterView(config.hosts, capacities(config), config.listener);
         this.transport = new InJvmTransport(config.hosts);
         this.hosts = new HostRuntime[config.hosts];
         this.dataDirectory = DataDirectory.acquire(config.dataDir); // one owner: a second start is refused here
@@ -64,6 +64,16 @@ public final class Cluster implements AutoCloseable
             dataDirectory.close();
             throw ex;
         }
+    }
+
+    private static io.vmsched.load.HostCapacity[] capacities(final ClusterConfig config)
+    {
+        final io.vmsched.load.HostCapacity[] capacities = new io.vmsched.load.HostCapacity[config.hosts];
+        for (int h = 0; h < capacities.length; h++)
+        {
+            capacities[h] = config.hostConfig(h).capacity();
+        }
+        return capacities;
     }
 
     /**
@@ -135,7 +145,7 @@ public final class Cluster implements AutoCloseable
         for (int h = 0; h < hosts.length; h++)
         {
             final int count = hosts[h].vmCount() + view.admitsQueued.get(h);
-            if (count >= config.host.scheduleCapacity)
+            if (count >= config.hostConfig(h).scheduleCapacity)
             {
                 continue;
             }
@@ -147,8 +157,7 @@ public final class Cluster implements AutoCloseable
         }
         if (best < 0)
         {
-            throw new IllegalStateException("vm " + vmId + " not admitted: every host's schedule is full (" +
-                config.host.scheduleCapacity + " slots each)");
+            throw new IllegalStateException("vm " + vmId + " not admitted: every host's schedule is full");
         }
         admit(best, vmId, weight, guest);
         return best;
@@ -523,7 +532,7 @@ public final class Cluster implements AutoCloseable
         }
         if (!onAnAgentThread())
         {
-            final long deadline = System.nanoTime() + config.host.requestTimeoutNs;
+            final long deadline = System.nanoTime() + config.hostConfig(host).requestTimeoutNs;
             long parkNs = 10_000;
             while (System.nanoTime() - deadline < 0)
             {
@@ -536,7 +545,7 @@ public final class Cluster implements AutoCloseable
             }
         }
         view.settled();
-        throw new IllegalStateException("host " + host + ": inbox full for " + config.host.requestTimeoutNs / 1_000_000 +
+        throw new IllegalStateException("host " + host + ": inbox full for " + config.hostConfig(host).requestTimeoutNs / 1_000_000 +
             " ms, " + request.name().toLowerCase(java.util.Locale.ROOT) + " of vm " + vmId + " refused");
     }
 

@@ -14,8 +14,9 @@ public final class ClusterConfig
     public int hosts = 4;
     /** Data directory: host {@code h} journals to {@code <dataDir>/journal/<h>/}. */
     public Path dataDir;
-    /** Settings every host shares. */
+    /** Settings every host shares, unless {@link #configureHost} gave it its own. */
     public HostConfig host = new HostConfig();
+    private final java.util.Map<Integer, HostConfig> ownConfigs = new java.util.TreeMap<>();
     /** Makes guests for VMs that arrive or are recovered. */
     public GuestRegistry guests = GuestRegistry.withDefaults();
     /** Told of admissions, migrations, aborts, removals and errors. */
@@ -39,6 +40,29 @@ public final class ClusterConfig
     }
 
     /**
+     * Give one host its own settings (a heterogeneous cluster: more workers, faster cores, more I/O or
+     * memory; seed VM claims 8, 20, 31). Its peers compute a VM's load on it from its capacity.
+     *
+     * @param hostId the host.
+     * @param config its settings.
+     * @return this.
+     */
+    public ClusterConfig configureHost(final int hostId, final HostConfig config)
+    {
+        ownConfigs.put(hostId, java.util.Objects.requireNonNull(config, "config"));
+        return this;
+    }
+
+    /**
+     * @param hostId a host.
+     * @return its settings: its own if {@link #configureHost} gave it some, else {@link #host}.
+     */
+    public HostConfig hostConfig(final int hostId)
+    {
+        return ownConfigs.getOrDefault(hostId, host);
+    }
+
+    /**
      * @param hostId a host.
      * @return its journal directory.
      */
@@ -58,5 +82,21 @@ public final class ClusterConfig
             throw new IllegalArgumentException("a cluster needs a data directory for its journals");
         }
         host.validate();
+        for (final java.util.Map.Entry<Integer, HostConfig> own : ownConfigs.entrySet())
+        {
+            if (own.getKey() < 0 || own.getKey() >= hosts)
+            {
+                throw new IllegalArgumentException("settings given to host " + own.getKey() + ", but the hosts are 0.." +
+                    (hosts - 1));
+            }
+            try
+            {
+                own.getValue().validate();
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("host " + own.getKey() + ": " + ex.getMessage(), ex);
+            }
+        }
     }
 }

@@ -53,7 +53,7 @@ final class ClusterRecovery
                 target >= 0 && target < states.length && states[target].activatedHere().contains(migrationId);
             for (int h = 0; h < config.hosts; h++)
             {
-                hosts[h] = new HostRuntime(h, config.host, view, transport, journals[h], config.guests, config.faults);
+                hosts[h] = new HostRuntime(h, config.hostConfig(h), view, transport, journals[h], config.guests, config.faults);
                 hosts[h].checkRecoverable(states[h], commitPoint); // all hosts before any writes: a refusal changes nothing
             }
             int owned = 0;

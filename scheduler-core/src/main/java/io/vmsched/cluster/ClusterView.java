@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * What the hosts of an embedded cluster share: each host's published load (the load summaries a
- * network transport would gossip), capacities, which host owns each VM, and counters.
+ * What the hosts of an embedded cluster share: each host's published load and mean estimate (the
+ * summaries a peer reads when it contacts the host; a network transport would carry them), capacities, which host owns each VM, and counters.
  * <p>
  * Threadsafe: each host writes its own load; the owner map is concurrent.
  */
@@ -17,6 +17,7 @@ final class ClusterView
     final int hosts;
     final HostCapacity[] capacities;
     final AtomicLongArray loadBits;
+    final AtomicLongArray meanBits; // each host's estimate of the mean load, read by the peers that contact it
     final ConcurrentHashMap<Long, Integer> owners = new ConcurrentHashMap<>();
     final AtomicLong committed = new AtomicLong();
     final AtomicLong aborted = new AtomicLong();
@@ -26,16 +27,17 @@ final class ClusterView
     final java.util.concurrent.atomic.AtomicIntegerArray admitsQueued;
     final ClusterListener listener;
 
-    ClusterView(final int hosts, final HostCapacity capacity, final ClusterListener listener)
+    ClusterView(final int hosts, final HostCapacity[] capacities, final ClusterListener listener)
     {
         this.hosts = hosts;
-        this.capacities = new HostCapacity[hosts];
-        java.util.Arrays.fill(capacities, capacity);
+        this.capacities = capacities.clone();
         this.loadBits = new AtomicLongArray(hosts);
+        this.meanBits = new AtomicLongArray(hosts);
         this.admitsQueued = new java.util.concurrent.atomic.AtomicIntegerArray(hosts);
         for (int h = 0; h < hosts; h++)
         {
             loadBits.set(h, Double.doubleToRawLongBits(Double.NaN)); // NaN: not up (yet)
+            meanBits.set(h, Double.doubleToRawLongBits(Double.NaN)); // NaN: no estimate yet
         }
         this.listener = listener;
     }
@@ -43,6 +45,16 @@ final class ClusterView
     double load(final int host)
     {
         return Double.longBitsToDouble(loadBits.get(host));
+    }
+
+    double mean(final int host)
+    {
+        return Double.longBitsToDouble(meanBits.get(host));
+    }
+
+    void publishMean(final int host, final double mean)
+    {
+        meanBits.lazySet(host, Double.doubleToRawLongBits(mean));
     }
 
     void settled()

@@ -1,57 +1,64 @@
 package io.vmsched.cluster;
 
-import io.vmsched.balance.BalanceConfig;
 import io.vmsched.balance.BalanceDecision;
-import io.vmsched.balance.Candidates;
-import io.vmsched.balance.PeerSelector;
-import io.vmsched.balance.Rejection;
-import io.vmsched.balance.VmSelector;
+import io.vmsched.balance.Exchange;
+import io.vmsched.balance.HostView;
+import io.vmsched.handoff.HostMessages;
 import io.vmsched.journal.Journal;
 import io.vmsched.journal.RecordType;
 import io.vmsched.load.HostCapacity;
 import io.vmsched.load.LoadModel;
+import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One host's balance exchange with a random peer (seed VM claims 1-8, 14-20, 23-31), through the
- * simulator's {@link PeerSelector} and {@link VmSelector}: compare loads, and if the difference is
- * worth it, hand the peer the VM whose load is nearest half the difference (its load on the peer
- * computed from its load factors and the peer's capacity). Allocation-free below the gate.
+ * The runtime's side of a host's balance {@link Exchange} (the one the simulator runs too): the host
+ * seen as a {@link HostView} (its VM table, the loads its peers publish, the capacities that turn a
+ * VM's load factors into its load on a peer) and the exchange's acts (a share of the mean estimate
+ * sent to the peer, a handoff started, the decision journaled).
+ * <p>
+ * Residency and ping-pong count in balance periods from a VM's arrival by migration; a VM admitted
+ * or recovered here is never held by them.
  * <p>
  * <b>Note:</b> Not threadsafe: the host's agent only.
  */
-final class HostBalancer
+final class HostBalancer implements HostView, Exchange.Actions
 {
     private final int hostId;
-    private final HostConfig config;
     private final ClusterView view;
     private final Journal journal;
     private final VmTable vms;
     private final HandoffSource source;
+    private final Forwarder forwarder;
     private final LoadModel model;
     private final HostCapacity capacity;
-    private final BalanceConfig balance;
-    private final PeerSelector peers;
-    private final double[] loadsScratch;
-    private final Candidates candidates = new Candidates(); // one exchange's, reused
+    private final Exchange exchange;
+    private final HostMessages.MeanShare share = new HostMessages.MeanShare();
+    private final UnsafeBuffer shareBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.MeanShare.LENGTH));
+    private final long period;
+    private double load;
+    private long now;
 
     final AtomicLong decisions = new AtomicLong();
 
     HostBalancer(final int hostId, final HostConfig config, final ClusterView view, final Journal journal,
-        final VmTable vms, final HandoffSource source, final LoadModel model, final HostCapacity capacity)
+        final VmTable vms, final HandoffSource source, final Forwarder forwarder, final LoadModel model,
+        final HostCapacity capacity)
     {
         this.hostId = hostId;
-        this.config = config;
         this.view = view;
         this.journal = journal;
         this.vms = vms;
         this.source = source;
+        this.forwarder = forwarder;
         this.model = model;
         this.capacity = capacity;
-        this.balance = config.balance.forHosts(view.hosts); // the cluster's size is fixed at start
-        this.peers = new PeerSelector(config.seed * 1_000_003L + hostId);
-        this.loadsScratch = new double[view.hosts];
+        this.period = config.balancePeriodNs;
+        this.exchange = new Exchange(config.balance.forHosts(view.hosts), config.balancePeriodNs,
+            Exchange.seedFor(config.seed, hostId), true); // the cluster's size is fixed at start
+        share.wrap(shareBuffer, 0);
     }
 
     /**
@@ -62,86 +69,164 @@ final class HostBalancer
      */
     void exchange(final double load, final long now)
     {
-        final int hosts = view.hosts;
-        if (hosts < 2)
-        {
-            return;
-        }
-        double sum = 0;
-        int live = 0;
-        for (int h = 0; h < hosts; h++)
-        {
-            final double l = view.load(h);
-            loadsScratch[h] = Double.isNaN(l) ? Double.POSITIVE_INFINITY : l; // a host that is down is never chosen
-            if (!Double.isNaN(l))
-            {
-                sum += l;
-                live++;
-            }
-        }
-        final int peer = balance.peerChoices > 1 ? peers.pickLeastLoaded(hostId, hosts, balance.peerChoices, loadsScratch) :
-            peers.pick(hostId, hosts);
-        if (loadsScratch[peer] == Double.POSITIVE_INFINITY)
-        {
-            return;
-        }
-        final double peerLoad = loadsScratch[peer];
-        final double mean = Math.max(sum / Math.max(1, live), 1e-9);
-        final int limit = balance.movesAllowed(source.size());
-        if (!balance.dryRun && (limit < 0 || !VmSelector.worthExchanging(balance, load, peerLoad, mean)))
-        {
-            return; // nothing to decide: no record either, or an idle cluster would fill its journals
-        }
-        final int count = vms.size();
-        final Candidates c = candidates.ensure(count);
-        final long[] ids = c.ids;
-        final double[] onSource = c.onSource;
-        final double[] onPeer = c.onPeer;
-        final Rejection[] blocked = c.blocked;
-        final int[] chosen = c.chosen;
-        final HostCapacity peerCapacity = view.capacities[peer];
-        final long period = config.balancePeriodNs;
-        for (int i = 0; i < count; i++)
-        {
-            final HostVm vm = vms.at(i);
-            ids[i] = vm.vmId;
-            onSource[i] = model.load(vm.load.factors(), capacity);
-            onPeer[i] = model.load(vm.load.factors(), peerCapacity); // what the peer computes from the load factors
-            if (vm.out != null)
-            {
-                blocked[i] = Rejection.MIGRATING;
-            }
-            else if (vm.external)
-            {
-                blocked[i] = Rejection.PINNED;
-            }
-            else if (now - vm.arrivedNs < balance.minResidency * period)
-            {
-                blocked[i] = Rejection.RESIDENCY;
-            }
-            else if (vm.cameFrom == peer && now - vm.arrivedNs < balance.pingPongGuard * period)
-            {
-                blocked[i] = Rejection.PING_PONG;
-            }
-            else
-            {
-                blocked[i] = Rejection.NONE;
-            }
-        }
-        final BalanceDecision decision = new BalanceDecision(hostId, peer, load, peerLoad,
-            balance.thresholdFraction * mean);
-        final int moves = VmSelector.select(balance, load, peerLoad, mean, count, ids, onSource, onPeer, null, blocked,
-            limit, chosen, decision);
+        this.load = load;
+        this.now = now;
+        exchange.run(this, now, this);
+    }
+
+    /**
+     * @param now a time on the agents' shared clock.
+     * @return the start of the balance period after the one {@code now} is in (periods are aligned
+     *         on the shared clock, so a period means the same moment to every host).
+     */
+    long nextPeriodNs(final long now)
+    {
+        return (Math.floorDiv(now, period) + 1) * period;
+    }
+
+    /**
+     * When, in the period that starts at {@code periodStart}, this host takes its turn: drawn from
+     * its load as the period starts ({@link Exchange#turnPhase}).
+     *
+     * @param periodStart the period's start.
+     * @param load        this host's load now.
+     * @return the clock's time of its exchange.
+     */
+    long turnNs(final long periodStart, final double load)
+    {
+        return periodStart + (long)(period * exchange.turnPhase(load));
+    }
+
+    /** A peer's share of the mean estimate arrived. */
+    void onMeanShare(final HostMessages.MeanShare message)
+    {
+        exchange.mean().average(message.estimate());
+        view.publishMean(hostId, exchange.mean().estimate());
+    }
+
+    /** @return this host's estimate of the cluster's mean load. */
+    double meanEstimate()
+    {
+        return exchange.mean().estimate();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The host as the exchange sees it.
+    // ------------------------------------------------------------------------------------------
+
+    @Override
+    public int hostId()
+    {
+        return hostId;
+    }
+
+    @Override
+    public int hosts()
+    {
+        return view.hosts;
+    }
+
+    @Override
+    public double load()
+    {
+        return load;
+    }
+
+    @Override
+    public double peerLoad(final int host)
+    {
+        return view.load(host);
+    }
+
+    @Override
+    public double peerMean(final int host)
+    {
+        return view.mean(host);
+    }
+
+    @Override
+    public int inFlight()
+    {
+        return source.size();
+    }
+
+    @Override
+    public int vmCount()
+    {
+        return vms.size();
+    }
+
+    @Override
+    public long vmId(final int vm)
+    {
+        return vms.at(vm).vmId;
+    }
+
+    @Override
+    public double vmLoad(final int vm)
+    {
+        return model.load(vms.at(vm).load.factors(), capacity);
+    }
+
+    @Override
+    public double vmLoadOn(final int vm, final int host)
+    {
+        return model.load(vms.at(vm).load.factors(), view.capacities[host]); // what the peer computes from the factors
+    }
+
+    @Override
+    public double volatility(final int vm)
+    {
+        return vms.at(vm).volatility.value();
+    }
+
+    @Override
+    public boolean migrating(final int vm)
+    {
+        return vms.at(vm).out != null;
+    }
+
+    @Override
+    public boolean pinned(final int vm)
+    {
+        return vms.at(vm).external;
+    }
+
+    @Override
+    public long arrivedAt(final int vm)
+    {
+        return vms.at(vm).arrivedNs;
+    }
+
+    @Override
+    public int cameFrom(final int vm)
+    {
+        return vms.at(vm).cameFrom;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // What the exchange does here.
+    // ------------------------------------------------------------------------------------------
+
+    @Override
+    public void shareMean(final int peer, final double estimate)
+    {
+        view.publishMean(hostId, exchange.mean().estimate());
+        share.set(estimate, hostId);
+        forwarder.send(peer, HostMessages.MEAN_SHARE, shareBuffer, 0, HostMessages.MeanShare.LENGTH); // kept if the inbox is full
+    }
+
+    @Override
+    public void migrate(final long vmId, final int vm, final int peer, final double onSource, final double onPeer)
+    {
+        source.start(vms.get(vmId), peer, onSource, onPeer, now);
+    }
+
+    @Override
+    public void decided(final BalanceDecision decision, final int moves, final long firstVm)
+    {
         decisions.incrementAndGet();
-        journal.appendText(RecordType.DECISION, 0, moves > 0 ? ids[chosen[0]] : -1, peer, moves, load, peerLoad,
-            decision.decisionOutcome().code(), decision.toString());
-        if (balance.dryRun)
-        {
-            return;
-        }
-        for (int i = 0; i < moves; i++)
-        {
-            source.start(vms.get(ids[chosen[i]]), peer, onSource[chosen[i]], onPeer[chosen[i]], now);
-        }
+        journal.appendText(RecordType.DECISION, 0, firstVm, decision.peer(), moves, decision.sourceLoad(),
+            decision.peerLoad(), decision.decisionOutcome().code(), decision.toString());
     }
 }

@@ -20,7 +20,7 @@ public final class HostConfig
     public long samplePeriodNs = 100_000_000L;
     /** Samples a VM's actual load is smoothed over (1 = the last sample). */
     public double smoothingWindow = 5;
-    /** How often each host runs an exchange with a random peer (jittered by ±25 %). */
+    /** Each host runs one exchange with a random peer every this often, at a moment of the period its {@link BalanceConfig#loadOrderedTurns} chooses. */
     public long balancePeriodNs = 1_000_000_000L;
     /** Whether hosts balance at all (off: placement stays as admitted, handoffs only on request). */
     public boolean balancing = true;
@@ -37,7 +37,13 @@ public final class HostConfig
     public int inboxBytes = 1 << 20;
     /** Load weights of CPU, I/O and memory. */
     public LoadWeights weights = LoadWeights.CPU_ONLY;
-    /** I/O bandwidth and memory of a host (its CPU capacity is {@link #workers} reference cores). */
+    /**
+     * Speed of a host's cores relative to the reference core that usage is counted in (its CPU
+     * capacity is {@link #workers} x this): a VM that keeps one of its cores busy uses this many
+     * reference cores, so it is a smaller load on a faster host.
+     */
+    public double coreSpeed = 1.0;
+    /** I/O bandwidth of a host, bytes per second. */
     public double ioBytesPerSecond = 200e6;
     /** Memory of a host, bytes. */
     public double memoryBytes = 4e9;
@@ -65,7 +71,7 @@ public final class HostConfig
     /** @return the capacity of one host under these settings. */
     public HostCapacity capacity()
     {
-        return new HostCapacity(workers, 1, ioBytesPerSecond, memoryBytes);
+        return new HostCapacity(workers, coreSpeed, ioBytesPerSecond, memoryBytes);
     }
 
     /**
@@ -76,6 +82,9 @@ public final class HostConfig
     public void validate()
     {
         check(workers >= 1, "workers must be at least 1, got " + workers);
+        check(coreSpeed > 0 && Double.isFinite(coreSpeed), "core speed must be finite and above 0, got " + coreSpeed);
+        check(ioBytesPerSecond > 0 && Double.isFinite(ioBytesPerSecond) && memoryBytes > 0 && Double.isFinite(memoryBytes),
+            "I/O bandwidth and memory must be finite and above 0");
         check(scheduleCapacity >= 2, "schedule capacity must be at least 2, got " + scheduleCapacity);
         check(samplePeriodNs > 0 && balancePeriodNs > 0 && handoffTimeoutNs > 0 && loadSnapshotPeriodNs > 0 &&
             requestTimeoutNs >= 0, "periods and the handoff timeout must be positive, the request timeout not negative");

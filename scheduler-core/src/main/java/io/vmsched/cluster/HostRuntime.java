@@ -14,7 +14,6 @@ import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.nio.ByteBuffer;
-import java.util.SplittableRandom;
 
 /**
  * One host: its schedule, its dispatcher workers, and its agent, the single writer. The agent's duty
@@ -47,7 +46,6 @@ public final class HostRuntime implements Agent, AutoCloseable
     private final ManyToOneRingBuffer inbox;
     private final LoadModel model;
     private final HostCapacity capacity;
-    private final SplittableRandom jitter;
     private final VmTable vms = new VmTable();
     private final FaultInjectingTransport transport;
     private final Forwarder forwarder;
@@ -60,6 +58,7 @@ public final class HostRuntime implements Agent, AutoCloseable
 
     private AgentRunner runner;
     private long nextSampleNs;
+    private long nextPeriodNs;
     private long nextBalanceNs;
     private long nextSnapshotNs;
     private long lastSampleNs;
@@ -87,7 +86,6 @@ public final class HostRuntime implements Agent, AutoCloseable
             ByteBuffer.allocateDirect(config.inboxBytes + RingBufferDescriptor.TRAILER_LENGTH)));
         this.model = new LoadModel(config.weights);
         this.capacity = config.capacity();
-        this.jitter = new SplittableRandom(config.seed * 7_919L + hostId);
         this.balancing = config.balancing;
         this.transport = new FaultInjectingTransport(transport, faults, hostId, 2 * config.handoffTimeoutNs);
         this.forwarder = new Forwarder(hostId, view.hosts, this.transport);
@@ -95,9 +93,9 @@ public final class HostRuntime implements Agent, AutoCloseable
         this.source = new HandoffSource(hostId, config, view, journal, schedule, vms, this.transport, faults, requests);
         this.requests.source(source);
         this.target = new HandoffTarget(hostId, view, journal, schedule, vms, requests, forwarder, faults);
-        this.balancer = new HostBalancer(hostId, config, view, journal, vms, source, model, capacity);
+        this.balancer = new HostBalancer(hostId, config, view, journal, vms, source, forwarder, model, capacity);
         this.recovery = new Recovery(hostId, view, journal, schedule, vms, requests, source, target);
-        this.adapter = new InboxAdapter(hostId, view, requests, source, target);
+        this.adapter = new InboxAdapter(hostId, view, requests, source, target, balancer);
     }
 
     /**
@@ -146,12 +144,9 @@ public final class HostRuntime implements Agent, AutoCloseable
         final long now = System.nanoTime();
         lastSampleNs = now;
         nextSampleNs = now + config.samplePeriodNs;
-        nextBalanceNs = now + jittered(config.balancePeriodNs);
+        nextPeriodNs = balancer.nextPeriodNs(now);
+        nextBalanceNs = Long.MAX_VALUE;
         nextSnapshotNs = now + config.loadSnapshotPeriodNs;
-        for (int i = 0, n = vms.size(); i < n; i++)
-        {
-            vms.at(i).arrivedNs = now;
-        }
     }
 
     @Override
@@ -172,9 +167,14 @@ public final class HostRuntime implements Agent, AutoCloseable
             nextSampleNs = now + config.samplePeriodNs;
             work++;
         }
-        if (now - nextBalanceNs >= 0)
+        if (now - nextPeriodNs >= 0)
         {
-            nextBalanceNs = now + jittered(config.balancePeriodNs);
+            nextBalanceNs = balancer.turnNs(nextPeriodNs, load); // one turn each period, drawn as it starts
+            nextPeriodNs = balancer.nextPeriodNs(now);
+        }
+        if (nextBalanceNs != Long.MAX_VALUE && now - nextBalanceNs >= 0)
+        {
+            nextBalanceNs = Long.MAX_VALUE;
             if (balancing)
             {
                 balancer.exchange(load, now);
@@ -195,11 +195,6 @@ public final class HostRuntime implements Agent, AutoCloseable
         return "vmsched-host-" + hostId;
     }
 
-    private long jittered(final long period)
-    {
-        return (long)(period * (0.75 + 0.5 * jitter.nextDouble()));
-    }
-
     // ------------------------------------------------------------------------------------------
     // Load: measured from the schedule's counters, published for the peers.
     // ------------------------------------------------------------------------------------------
@@ -214,7 +209,7 @@ public final class HostRuntime implements Agent, AutoCloseable
             final HostVm vm = vms.at(i);
             if (vm.external)
             {
-                vm.load.measure(vm.usageCpu, vm.usageIo, vm.usageMemory); // as the metrics agent last reported it
+                measure(vm, vm.usageCpu, vm.usageIo, vm.usageMemory); // as the metrics agent last reported it
                 total += model.load(vm.load.factors(), capacity);
                 continue;
             }
@@ -225,14 +220,21 @@ public final class HostRuntime implements Agent, AutoCloseable
             }
             final long cpu = schedule.cpuNanos(slot);
             final long io = schedule.ioBytes(slot);
-            vm.load.measure(Math.max(0, cpu - vm.lastCpuNs) / 1e9 / seconds, Math.max(0, io - vm.lastIoBytes) / seconds,
-                schedule.memBytes(slot));
+            // a second of this host's CPU does coreSpeed seconds of the reference core's work
+            measure(vm, Math.max(0, cpu - vm.lastCpuNs) / 1e9 / seconds * capacity.coreSpeed(),
+                Math.max(0, io - vm.lastIoBytes) / seconds, schedule.memBytes(slot));
             vm.lastCpuNs = cpu;
             vm.lastIoBytes = io;
             total += model.load(vm.load.factors(), capacity);
         }
         load = total;
         view.publishLoad(hostId, total);
+    }
+
+    private void measure(final HostVm vm, final double cpuCores, final double ioBytesPerSecond, final double memoryBytes)
+    {
+        vm.load.measure(cpuCores, ioBytesPerSecond, memoryBytes);
+        vm.volatility.update(model.load(cpuCores, ioBytesPerSecond, memoryBytes, capacity));
     }
 
     // ------------------------------------------------------------------------------------------

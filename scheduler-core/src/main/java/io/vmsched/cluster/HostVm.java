@@ -1,6 +1,7 @@
 package io.vmsched.cluster;
 
 import io.vmsched.dispatch.Guest;
+import io.vmsched.load.LoadModel;
 import io.vmsched.load.VmLoad;
 
 import java.nio.charset.StandardCharsets;
@@ -17,10 +18,11 @@ final class HostVm
     final byte[] kindUtf8;
     final boolean external; // runs outside (bound to a process): never dispatched, never moved
     final VmLoad load;
+    final LoadModel.Volatility volatility = new LoadModel.Volatility();
     Guest guest;
     long lastCpuNs;
     long lastIoBytes;
-    long arrivedNs;
+    long arrivedNs = io.vmsched.balance.HostView.NEVER; // by migration: admitted and recovered VMs are exempt from residency
     int cameFrom = -1;
     HandoffSource.Outgoing out; // non-null while it migrates away
     int heldRemoves; // remove requests that wait for this VM's migration outcome

@@ -6,7 +6,7 @@ import org.agrona.concurrent.MessageHandler;
 
 /**
  * Decodes a host's inbox: requests from the embedding API go to {@link Requests}, the handoff's
- * messages to the source or target side. A message of an unknown type is reported, never fatal.
+ * messages to the source or target side, peers' shares of the mean estimate to the {@link HostBalancer}. A message of an unknown type is reported, never fatal.
  * <p>
  * <b>Note:</b> Not threadsafe: the host's agent only.
  */
@@ -17,11 +17,14 @@ final class InboxAdapter implements MessageHandler
     private final Requests requests;
     private final HandoffSource source;
     private final HandoffTarget target;
+    private final HostBalancer balancer;
     private final HostMessages.Answer answer = new HostMessages.Answer();
+    private final HostMessages.MeanShare share = new HostMessages.MeanShare();
 
     InboxAdapter(final int hostId, final ClusterView view, final Requests requests, final HandoffSource source,
-        final HandoffTarget target)
+        final HandoffTarget target, final HostBalancer balancer)
     {
+        this.balancer = balancer;
         this.hostId = hostId;
         this.view = view;
         this.requests = requests;
@@ -46,6 +49,7 @@ final class InboxAdapter implements MessageHandler
                 case HostMessages.ACK: source.onAnswer(answer.wrapRead(buffer, offset).migrationId(), true); break;
                 case HostMessages.NACK: source.onAnswer(answer.wrapRead(buffer, offset).migrationId(), false); break;
                 case HostMessages.RESOLVE: target.onResolve(buffer, offset); break;
+                case HostMessages.MEAN_SHARE: balancer.onMeanShare(share.wrapRead(buffer, offset)); break;
                 default: view.listener.onError(hostId, new IllegalStateException("unknown message type " + type));
             }
         }

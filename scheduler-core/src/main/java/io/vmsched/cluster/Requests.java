@@ -155,7 +155,6 @@ final class Requests
             }
             throw ex;
         }
-        vm.arrivedNs = System.nanoTime();
         vms.add(vm);
         try
         {

@@ -20,6 +20,7 @@ import java.nio.ByteOrder;
  *            32 2 kind length | 34 n kind | 34+n m guest state
  *  ACK, NACK 0 8 migrationId | 8 8 vmId | 16 4 answering host
  *  RESOLVE   0 8 migrationId | 8 8 vmId | 16 4 source | 20 8 watermark
+ *  MEAN_SHARE 0 8 mean estimate | 8 4 sending host: for the receiver to average its own with
  * </pre>
  * Every request (types 1-5) starts with the vmId, so a host can name the VM of any request it
  * refuses. A watermark is the source's oldest unsettled migration id: the target may forget the
@@ -47,6 +48,8 @@ public final class HostMessages
     public static final int NACK = 12;
     /** Source to target: what became of this migration? */
     public static final int RESOLVE = 13;
+    /** Source to peer, at each exchange: the source's mean load estimate (averaging gossip). */
+    public static final int MEAN_SHARE = 14;
 
     /** Byte order of every field. */
     public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
@@ -420,6 +423,33 @@ public final class HostMessages
             buffer.putLong(offset + 8, vmId, ORDER);
             buffer.putInt(offset + 16, source, ORDER);
             buffer.putLong(offset + 20, watermark, ORDER);
+            return this;
+        }
+    }
+
+    /** MEAN_SHARE. */
+    public static final class MeanShare extends Flyweight<MeanShare>
+    {
+        /** Its length. */
+        public static final int LENGTH = 12;
+
+        /** @return the sender's estimate. */
+        public double estimate()
+        {
+            return readBuffer.getDouble(offset, ORDER);
+        }
+
+        /** @return the sending host. */
+        public int from()
+        {
+            return readBuffer.getInt(offset + 8, ORDER);
+        }
+
+        /** @param estimate the sender's estimate. @param from the sending host. @return this. */
+        public MeanShare set(final double estimate, final int from)
+        {
+            buffer.putDouble(offset, estimate, ORDER);
+            buffer.putInt(offset + 8, from, ORDER);
             return this;
         }
     }

@@ -129,4 +129,44 @@ public final class LoadModel
             return value;
         }
     }
+
+    /**
+     * A load's volatility: an exponentially weighted moving average (weight {@link #ALPHA}) of its
+     * change from one sample to the next, which {@link io.vmsched.balance.BalanceConfig#stabilityWeight}
+     * weighs against a candidate. 0 until a second sample.
+     * <p>
+     * <b>Note:</b> Not threadsafe.
+     */
+    public static final class Volatility
+    {
+        /** Weight of each new change. */
+        public static final double ALPHA = 0.1;
+
+        private double value;
+        private double last;
+        private boolean primed;
+
+        /**
+         * Add a sample of the load.
+         *
+         * @param load the load now.
+         * @return the volatility.
+         */
+        public double update(final double load)
+        {
+            if (primed)
+            {
+                value += ALPHA * (Math.abs(load - last) - value);
+            }
+            last = load;
+            primed = true;
+            return value;
+        }
+
+        /** @return the volatility (0 before a second sample). */
+        public double value()
+        {
+            return value;
+        }
+    }
 }

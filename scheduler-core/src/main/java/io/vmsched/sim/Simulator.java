@@ -2,10 +2,7 @@ package io.vmsched.sim;
 
 import io.vmsched.balance.BalanceConfig;
 import io.vmsched.balance.BalanceDecision;
-import io.vmsched.balance.Candidates;
-import io.vmsched.balance.PeerSelector;
-import io.vmsched.balance.Rejection;
-import io.vmsched.balance.VmSelector;
+import io.vmsched.balance.Exchange;
 import io.vmsched.load.ClusterStats;
 import io.vmsched.load.HostCapacity;
 import io.vmsched.load.LoadModel;
@@ -17,16 +14,16 @@ import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 
 /**
- * A deterministic discrete-time simulator of a cluster balanced by the same decision code as the
- * runtime ({@link VmSelector}, {@link PeerSelector}). Each step: every VM takes its usage for the
- * step, its observed (smoothed) usage is updated, then {@code roundsPerStep} rounds run in which
- * every host, in a random order, performs one exchange; at the end of the step the coefficient of
- * variation of the hosts' actual loads is recorded.
+ * A deterministic discrete-time simulator of a cluster balanced by the runtime's own exchange
+ * ({@link Exchange}, one per host with the runtime's per-host random stream, over the
+ * {@link SimulatedHosts} view). Each step: every VM takes its usage for the step, its observed
+ * (smoothed, by the runtime's {@link io.vmsched.load.VmLoad}) usage is updated, then
+ * {@code roundsPerStep} rounds run in which every host performs one exchange; at the end of the step
+ * the coefficient of variation of the hosts' actual loads is recorded.
  * <p>
- * The hosts also average an estimate of the cluster's mean load with each peer they meet (push-sum
- * gossip: each host's own load changes are added to its estimate, so the estimates always sum to
- * the total load and pairwise averaging draws each towards the mean); the threshold and minimum
- * gain are fractions of that estimate.
+ * Each host estimates the cluster's mean load by the exchange's averaging gossip
+ * ({@link io.vmsched.balance.MeanEstimate}), both sides of a pair averaging at once; the threshold
+ * and minimum gain are fractions of that estimate.
  * <p>
  * <b>Note:</b> Not threadsafe: one simulation per instance, run once.
  */
@@ -68,32 +65,6 @@ public final class Simulator
         }
     }
 
-    /** In which order the hosts of a round take their turn. */
-    public enum Order
-    {
-        /** A seeded random order each round: every host's period has the same length, with jitter. */
-        RANDOM,
-        /**
-         * Most loaded first: the discrete form of a period that shortens with the host's excess load
-         * (an overloaded host exchanges sooner than one near the mean).
-         */
-        LOAD;
-
-        /**
-         * @param text {@code random} or {@code load}.
-         * @return the order.
-         */
-        public static Order parse(final String text)
-        {
-            switch (text)
-            {
-                case "random": return RANDOM;
-                case "load": return LOAD;
-                default: throw new IllegalArgumentException("unknown --order '" + text + "': expected random or load");
-            }
-        }
-    }
-
     /** Coefficient of variation at or below which the cluster counts as balanced. */
     public static final double CONVERGED_CV = 0.05;
 
@@ -108,10 +79,8 @@ public final class Simulator
         public int steps;
         /** Cap on steps when running until converged. */
         public int maxSteps = 200;
-        /** Exchange rounds per step. */
+        /** Exchanges per step of a host at the base balance period (its period is 1 / this of a step). */
         public int roundsPerStep = 1;
-        /** Order of the hosts' turns within a round. */
-        public Order order = Order.RANDOM;
         /** Steps a migration takes (0 = instant). */
         public int migrationSteps = 0;
         /** Samples the observed (smoothed) usage spans (1 = no smoothing). */
@@ -152,7 +121,7 @@ public final class Simulator
         {
             final Config config = new Config();
             config.roundsPerStep = 16;
-            config.order = Order.LOAD;
+            config.balance.loadOrderedTurns = true;
             config.balance.shedOnlyAboveMean = true;
             config.balance.sourceExcessFraction = 0.0;
             config.balance.thresholdFraction = 0.25;
@@ -170,51 +139,27 @@ public final class Simulator
     private final int[] initialHost;
     private final int hosts;
     private final int vms;
-    private final LoadModel model;
-    private final BalanceConfig balance; // as it applies to this cluster's size
-    private final PeerSelector peers;
-    private final SplittableRandom random;
-
-    // placement
-    private final int[] vmHost;
-    private final int[][] hostVms;
-    private final int[] hostCount;
-    private final int[] vmPos;
-    // per-VM usage: raw this step, observed (smoothed), volatility
-    private final double[] cpu;
-    private final double[] io;
-    private final double[] mem;
-    private final double[] sCpu;
-    private final double[] sIo;
-    private final double[] sMem;
-    private final double[] volatility;
-    private final double[] lastLoad;
-    private static final double VOLATILITY_ALPHA = 0.1;
-    // per-host weighted inverse capacities: load of usage on host h = cpu*wc[h] + io*wi[h] + mem*wm[h]
-    private final double[] wc;
-    private final double[] wi;
-    private final double[] wm;
-    private final double[] actual;
-    private final double[] observed;
-    private final double[] meanEstimate;
-    private final int[] inFlight;
-    // migration guards
-    private final int[] arrivedAt;
-    private final int[] leftHost;
-    private final int[] leftAt;
-    private final int[] migratingTo;
+    private final SimulatedHosts state;
+    private final Exchange[] exchanges;
+    private final Exchange.Actions actions = new SimActions();
+    private final SimulatedHosts.Means means = new SimulatedHosts.Means()
+    {
+        @Override
+        public double of(final int host)
+        {
+            return exchanges[host].mean().estimate();
+        }
+    };
     private final int[] migrationDoneAt;
     private final List<Integer> inMigration = new ArrayList<>();
 
-    // scratch for one exchange
-    private final Candidates candidates = new Candidates(); // one exchange's, reused
-
-    private Integer[] turnOrder;
-    private java.util.Comparator<Integer> byObservedLoadDescending;
+    // one period's turns, in steps: a binary min-heap of host ids ordered by nextTurn
+    private final double[] nextTurn;
+    private final int[] turns;
 
     private int step;
     private long migrations;
-    private long exchanges;
+    private long greedyExchanges;
     private final List<BalanceDecision> decisions = new ArrayList<>();
     private long decisionsRecorded;
 
@@ -251,57 +196,29 @@ public final class Simulator
         this.initialHost = initialHost.clone();
         this.hosts = config.hosts;
         this.vms = workload.vms();
-        this.model = new LoadModel(workload.weights());
-        this.balance = config.balance.forHosts(config.hosts);
-        this.peers = new PeerSelector(config.seed);
-        this.random = new SplittableRandom(config.seed ^ 0x5DEECE66DL);
-
-        vmHost = new int[vms];
-        hostVms = new int[hosts][];
-        hostCount = new int[hosts];
-        vmPos = new int[vms];
-        cpu = new double[vms];
-        io = new double[vms];
-        mem = new double[vms];
-        sCpu = new double[vms];
-        sIo = new double[vms];
-        sMem = new double[vms];
-        volatility = new double[vms];
-        lastLoad = new double[vms];
-        wc = new double[hosts];
-        wi = new double[hosts];
-        wm = new double[hosts];
-        actual = new double[hosts];
-        observed = new double[hosts];
-        meanEstimate = new double[hosts];
-        inFlight = new int[hosts];
-        arrivedAt = new int[vms];
-        leftHost = new int[vms];
-        leftAt = new int[vms];
-        migratingTo = new int[vms];
-        migrationDoneAt = new int[vms];
+        this.migrationDoneAt = new int[vms];
+        this.nextTurn = new double[hosts];
+        this.turns = new int[hosts];
 
         final HostCapacity reference = workload.hostCapacity();
+        final HostCapacity[] capacities = new HostCapacity[hosts];
         for (int h = 0; h < hosts; h++)
         {
             final double scale = config.hostScales[h % config.hostScales.length];
-            final HostCapacity capacity = new HostCapacity(reference.cores(), reference.coreSpeed() * scale,
+            capacities[h] = new HostCapacity(reference.cores(), reference.coreSpeed() * scale,
                 reference.ioBytesPerSecond() * scale, reference.memoryBytes() * scale);
-            wc[h] = model.cpuWeight() / capacity.cpuCapacity();
-            wi[h] = model.ioWeight() / capacity.ioBytesPerSecond();
-            wm[h] = model.memoryWeight() / capacity.memoryBytes();
-            hostVms[h] = new int[8];
         }
-        Arrays.fill(leftHost, -1);
-        Arrays.fill(migratingTo, -1);
+        this.state = new SimulatedHosts(new LoadModel(workload.weights()), capacities, vms, config.smoothingWindow);
+        this.state.means(means);
+        final BalanceConfig balance = config.balance.forHosts(config.hosts);
+        this.exchanges = new Exchange[hosts];
+        for (int h = 0; h < hosts; h++)
+        {
+            exchanges[h] = new Exchange(balance, 1, Exchange.seedFor(config.seed, h), false); // clock: steps
+        }
         for (int v = 0; v < vms; v++)
         {
-            final int h = initialHost[v];
-            if (h < 0 || h >= hosts)
-            {
-                throw new IllegalArgumentException("vm " + v + " placed on host " + h + " of " + hosts);
-            }
-            add(v, h);
+            state.place(v, initialHost[v]);
         }
     }
 
@@ -344,6 +261,7 @@ public final class Simulator
         final boolean untilConverged = config.steps == 0 && workload.steps() == 1;
         final int steps = config.steps > 0 ? config.steps : (untilConverged ? config.maxSteps : workload.steps());
         final double[] cvs = new double[steps];
+        final double[] actual = state.actualLoads();
         double initialCv = 0;
         double initialMaxOverMean = 0;
         long lowerBound = 0;
@@ -354,19 +272,23 @@ public final class Simulator
         {
             sample();
             completeMigrations();
-            recomputeHostLoads();
+            state.recomputeLoads();
             if (step == 0)
             {
                 initialCv = ClusterStats.cv(actual);
                 initialMaxOverMean = ClusterStats.maxOverMean(actual);
                 lowerBound = ClusterStats.lowerBound(actual, CONVERGED_CV);
                 // The hosts have gossiped before the run starts: every estimate begins at the true mean.
+                final double[] observed = state.observedLoads();
                 double total = 0;
                 for (int h = 0; h < hosts; h++)
                 {
                     total += observed[h];
                 }
-                Arrays.fill(meanEstimate, total / hosts);
+                for (int h = 0; h < hosts; h++)
+                {
+                    exchanges[h].mean().start(observed[h], total / hosts);
+                }
             }
             balance();
             cvs[step] = ClusterStats.cv(actual);
@@ -388,7 +310,7 @@ public final class Simulator
         long displaced = 0;
         for (int v = 0; v < vms; v++)
         {
-            final int host = migratingTo[v] >= 0 ? migratingTo[v] : vmHost[v];
+            final int host = state.migratingTo(v) >= 0 ? state.migratingTo(v) : state.hostOf(v);
             if (host != initialHost[v])
             {
                 displaced++;
@@ -400,77 +322,26 @@ public final class Simulator
             meanCv += cvs[i];
         }
         meanCv /= ran;
+        long exchanged = greedyExchanges;
+        for (final Exchange exchange : exchanges)
+        {
+            exchanged += exchange.exchanges();
+        }
         return new SimulationResult(hosts, vms, ran, config.policy.toString(), migrations, displaced, initialCv,
             cvs[ran - 1], meanCv, initialMaxOverMean, ClusterStats.maxOverMean(actual), converged < 0 ? null : converged,
-            lowerBound, exchanges, (System.nanoTime() - start) / 1_000_000, Arrays.copyOf(cvs, ran),
+            lowerBound, exchanged, (System.nanoTime() - start) / 1_000_000, Arrays.copyOf(cvs, ran),
             decisionsRecorded, List.copyOf(decisions));
     }
 
     private void sample()
     {
-        final double alpha = LoadModel.Smoother.alpha(config.smoothingWindow);
-        final boolean dynamic = workload.steps() > 1 || step == 0;
-        if (!dynamic)
+        if (workload.steps() <= 1 && step > 0)
         {
-            return;
+            return; // static loads: measured once
         }
         for (int v = 0; v < vms; v++)
         {
-            cpu[v] = workload.cpu(v, step);
-            io[v] = workload.io(v, step);
-            mem[v] = workload.memory(v, step);
-            if (step == 0)
-            {
-                sCpu[v] = cpu[v];
-                sIo[v] = io[v];
-                sMem[v] = mem[v];
-            }
-            else
-            {
-                sCpu[v] += alpha * (cpu[v] - sCpu[v]);
-                sIo[v] += alpha * (io[v] - sIo[v]);
-                sMem[v] += alpha * (mem[v] - sMem[v]);
-            }
-            // volatility on the reference host: a moving average of the step-to-step change of its load
-            final double now = load(cpu[v], io[v], mem[v], 0);
-            volatility[v] = step == 0 ? 0 : volatility[v] + VOLATILITY_ALPHA * (Math.abs(now - lastLoad[v]) - volatility[v]);
-            lastLoad[v] = now;
-        }
-    }
-
-    private double load(final double c, final double i, final double m, final int host)
-    {
-        return c * wc[host] + i * wi[host] + m * wm[host];
-    }
-
-    private double actualLoad(final int v, final int host)
-    {
-        return load(cpu[v], io[v], mem[v], host);
-    }
-
-    private double observedLoad(final int v, final int host)
-    {
-        return load(sCpu[v], sIo[v], sMem[v], host);
-    }
-
-    private void recomputeHostLoads()
-    {
-        for (int h = 0; h < hosts; h++)
-        {
-            double a = 0;
-            double o = 0;
-            final int[] list = hostVms[h];
-            for (int i = 0; i < hostCount[h]; i++)
-            {
-                a += actualLoad(list[i], h);
-                o += observedLoad(list[i], h);
-            }
-            actual[h] = a;
-            if (step > 0)
-            {
-                meanEstimate[h] += o - observed[h]; // push-sum: each host adds its own change
-            }
-            observed[h] = o;
+            state.measure(v, workload.cpu(v, step), workload.io(v, step), workload.memory(v, step));
         }
     }
 
@@ -485,128 +356,97 @@ public final class Simulator
                 return;
             case RANDOM_PAIR:
             default:
-                final int[] order = new int[hosts];
-                for (int round = 0; round < config.roundsPerStep; round++)
-                {
-                    for (int h = 0; h < hosts; h++)
-                    {
-                        order[h] = h;
-                    }
-                    for (int i = hosts - 1; i > 0; i--)
-                    {
-                        final int j = random.nextInt(i + 1);
-                        final int t = order[i];
-                        order[i] = order[j];
-                        order[j] = t;
-                    }
-                    if (config.order == Order.LOAD)
-                    {
-                        sortByObservedLoadDescending(order);
-                    }
-                    for (final int h : order)
-                    {
-                        exchange(h);
-                    }
-                }
+                takeTurns();
         }
     }
 
-    private void sortByObservedLoadDescending(final int[] order)
+    /**
+     * Each host exchanges when its turn comes, as in the runtime: once each balance period (1 /
+     * roundsPerStep of a step), at the {@link Exchange#turnPhase} it draws from its load when the
+     * period starts. Within a period the turns run in the order of their phases.
+     */
+    private void takeTurns()
     {
-        // stable sort: ties keep the shuffled order, so equal hosts still take turns at random
-        if (turnOrder == null)
+        final double period = 1.0 / config.roundsPerStep;
+        final double[] observed = state.observedLoads();
+        for (int k = 0; k < config.roundsPerStep; k++)
         {
-            turnOrder = new Integer[hosts];
-            byObservedLoadDescending = (a, b) -> Double.compare(observed[b], observed[a]);
-        }
-        for (int i = 0; i < hosts; i++)
-        {
-            turnOrder[i] = order[i]; // host ids below 128 are cached boxes; the rest box once a round
-        }
-        Arrays.sort(turnOrder, byObservedLoadDescending);
-        for (int i = 0; i < hosts; i++)
-        {
-            order[i] = turnOrder[i];
+            final double start = step + k * period;
+            for (int h = 0; h < hosts; h++)
+            {
+                nextTurn[h] = start + period * exchanges[h].turnPhase(observed[h]);
+                turns[h] = h;
+            }
+            for (int i = hosts / 2 - 1; i >= 0; i--)
+            {
+                siftDown(i);
+            }
+            for (int n = 0; n < hosts; n++)
+            {
+                final int h = turns[0];
+                nextTurn[h] = Double.POSITIVE_INFINITY; // taken: sinks below every turn still due
+                siftDown(0);
+                exchanges[h].run(state.as(h), step, actions);
+            }
         }
     }
 
-    private void exchange(final int source)
+    private void siftDown(final int from)
     {
-        final int peer = balance.peerChoices > 1 ?
-            peers.pickLeastLoaded(source, hosts, balance.peerChoices, observed) : peers.pick(source, hosts);
-        exchanges++;
-        final double averaged = (meanEstimate[source] + meanEstimate[peer]) * 0.5;
-        meanEstimate[source] = averaged;
-        meanEstimate[peer] = averaged;
-        final double mean = Math.max(averaged, 1e-12);
-
-        final boolean record = balance.dryRun; // a dry run records every exchange, with its reason
-        final int limit = balance.movesAllowed(inFlight[source]);
-        if (!record && (limit < 0 || !VmSelector.worthExchanging(balance, observed[source], observed[peer], mean)))
+        int i = from;
+        final int host = turns[i];
+        final double key = nextTurn[host];
+        while (true)
         {
-            return;
+            int child = 2 * i + 1;
+            if (child >= hosts)
+            {
+                break;
+            }
+            if (child + 1 < hosts && nextTurn[turns[child + 1]] < nextTurn[turns[child]])
+            {
+                child++;
+            }
+            if (nextTurn[turns[child]] >= key)
+            {
+                break;
+            }
+            turns[i] = turns[child];
+            i = child;
+        }
+        turns[i] = host;
+    }
+
+    /** What an exchange does in the simulation: shares arrive at once, migrations take their steps. */
+    private final class SimActions implements Exchange.Actions
+    {
+        @Override
+        public void shareMean(final int peer, final double estimate)
+        {
+            exchanges[peer].mean().average(estimate);
         }
 
-        final int count = hostCount[source];
-        final Candidates c = candidates.ensure(count);
-        final long[] ids = c.ids;
-        final double[] onSource = c.onSource;
-        final double[] onPeer = c.onPeer;
-        final Rejection[] blocked = c.blocked;
-        final int[] chosen = c.chosen;
-        final double[] vol = c.volatility;
-        final int[] list = hostVms[source];
-        for (int i = 0; i < count; i++)
+        @Override
+        public void migrate(final long vmId, final int vm, final int peer, final double onSource, final double onPeer)
         {
-            final int v = list[i];
-            ids[i] = v;
-            onSource[i] = observedLoad(v, source);
-            onPeer[i] = observedLoad(v, peer);
-            vol[i] = volatility[v];
-            if (migratingTo[v] >= 0)
-            {
-                blocked[i] = Rejection.MIGRATING;
-            }
-            else if (step - arrivedAt[v] < balance.minResidency && arrivedAt[v] > 0)
-            {
-                blocked[i] = Rejection.RESIDENCY;
-            }
-            else if (leftHost[v] == peer && step - leftAt[v] < balance.pingPongGuard)
-            {
-                blocked[i] = Rejection.PING_PONG;
-            }
-            else
-            {
-                blocked[i] = Rejection.NONE;
-            }
+            Simulator.this.migrate((int)vmId, peer);
         }
-        final BalanceDecision decision = record ?
-            new BalanceDecision(source, peer, observed[source], observed[peer], balance.thresholdFraction * mean) : null;
-        final int moves = VmSelector.select(balance, observed[source], observed[peer], mean, count, ids, onSource,
-            onPeer, vol, blocked, limit, chosen, decision);
-        if (record)
+
+        @Override
+        public void decided(final BalanceDecision decision, final int moves, final long firstVm)
         {
             decisionsRecorded++;
             if (decisions.size() < config.keepDecisions && (moves > 0 || decisions.size() < config.keepDecisions / 2))
             {
                 decisions.add(decision);
             }
-            return;
-        }
-        // indices refer to the list as it was: resolve VM ids before the list changes
-        for (int i = 0; i < moves; i++)
-        {
-            chosen[i] = (int)ids[chosen[i]];
-        }
-        for (int i = 0; i < moves; i++)
-        {
-            migrate(chosen[i], source, peer);
         }
     }
 
     private void greedy()
     {
         // All-pairs prior art: always the global maximum and minimum, as long as a move lowers their gap.
+        final double[] observed = state.observedLoads();
         final long cap = Math.max(vms, 1);
         for (long moves = 0; moves < cap; moves++)
         {
@@ -626,15 +466,14 @@ public final class Simulator
             final double difference = observed[max] - observed[min];
             int best = -1;
             double bestAfter = difference;
-            final int[] list = hostVms[max];
-            for (int i = 0; i < hostCount[max]; i++)
+            for (int i = 0, n = state.count(max); i < n; i++)
             {
-                final int v = list[i];
-                if (migratingTo[v] >= 0)
+                final int v = state.vmAt(max, i);
+                if (state.migratingTo(v) >= 0)
                 {
                     continue;
                 }
-                final double after = Math.abs(difference - observedLoad(v, max) - observedLoad(v, min));
+                final double after = Math.abs(difference - state.observedLoad(v, max) - state.observedLoad(v, min));
                 if (after < bestAfter)
                 {
                     bestAfter = after;
@@ -645,25 +484,22 @@ public final class Simulator
             {
                 return;
             }
-            exchanges++;
-            migrate(best, max, min);
+            greedyExchanges++;
+            migrate(best, min);
         }
     }
 
-    private void migrate(final int v, final int source, final int peer)
+    private void migrate(final int v, final int peer)
     {
         migrations++;
-        leftHost[v] = source;
-        leftAt[v] = step;
         if (config.migrationSteps == 0)
         {
-            move(v, source, peer);
+            state.arrive(v, peer, step);
         }
         else
         {
-            migratingTo[v] = peer;
+            state.depart(v, peer);
             migrationDoneAt[v] = step + config.migrationSteps;
-            inFlight[source]++;
             inMigration.add(v);
         }
     }
@@ -675,46 +511,9 @@ public final class Simulator
             final int v = inMigration.get(i);
             if (migrationDoneAt[v] <= step)
             {
-                final int source = vmHost[v];
-                inFlight[source]--;
-                move(v, source, migratingTo[v]);
-                migratingTo[v] = -1;
+                state.arrive(v, state.migratingTo(v), step);
                 inMigration.remove(i);
             }
         }
-    }
-
-    private void move(final int v, final int source, final int peer)
-    {
-        final double observedOut = observedLoad(v, source);
-        final double observedIn = observedLoad(v, peer);
-        remove(v, source);
-        add(v, peer);
-        actual[source] -= actualLoad(v, source);
-        actual[peer] += actualLoad(v, peer);
-        observed[source] -= observedOut;
-        observed[peer] += observedIn;
-        meanEstimate[source] -= observedOut;
-        meanEstimate[peer] += observedIn;
-        arrivedAt[v] = step;
-    }
-
-    private void add(final int v, final int h)
-    {
-        if (hostCount[h] == hostVms[h].length)
-        {
-            hostVms[h] = Arrays.copyOf(hostVms[h], hostVms[h].length * 2);
-        }
-        vmPos[v] = hostCount[h];
-        hostVms[h][hostCount[h]++] = v;
-        vmHost[v] = h;
-    }
-
-    private void remove(final int v, final int h)
-    {
-        final int pos = vmPos[v];
-        final int last = hostVms[h][--hostCount[h]];
-        hostVms[h][pos] = last;
-        vmPos[last] = pos;
     }
 }

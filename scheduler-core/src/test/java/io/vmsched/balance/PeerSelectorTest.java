@@ -42,10 +42,11 @@ class PeerSelectorTest
     {
         final double[] loads = { 5, 4, 3, 2, 1, 0.5 };
         final PeerSelector selector = new PeerSelector(1);
+        final ArrayHostView view = new ArrayHostView(0, loads);
         int leastSeen = 0;
         for (int i = 0; i < 1000; i++)
         {
-            final int peer = selector.pickLeastLoaded(0, loads.length, loads.length * 4, loads);
+            final int peer = selector.pickLeastLoaded(view, loads.length * 4);
             assertNotEquals(0, peer);
             if (peer == 5)
             {
@@ -54,5 +55,17 @@ class PeerSelectorTest
         }
         assertTrue(leastSeen > 950, "with 24 samples of 5 peers the least loaded is nearly always found: " + leastSeen);
         assertThrows(IllegalArgumentException.class, () -> selector.pick(0, 1));
+    }
+
+    @Test
+    void aPeerThatIsDownIsNotChosenWhileAnotherIsUp()
+    {
+        final double[] loads = { 5, Double.NaN, Double.NaN, 3 };
+        final PeerSelector selector = new PeerSelector(3);
+        final ArrayHostView view = new ArrayHostView(0, loads);
+        for (int i = 0; i < 200; i++)
+        {
+            assertEquals(3, selector.pickLeastLoaded(view, 64), "64 picks of 3 peers all but surely include host 3 ((2/3)^64 ~ 5e-12)");
+        }
     }
 }

@@ -127,7 +127,7 @@ class HandoffSidesTest
         TrackingGuest.reset();
         config = new HostConfig();
         config.handoffTimeoutNs = 1_000;
-        view = new ClusterView(2, config.capacity(), new ClusterListener()
+        view = new ClusterView(2, new HostCapacity[] { config.capacity(), config.capacity() }, new ClusterListener()
         {
             @Override
             public void onAborted(final long vmId, final int source, final int target, final String reason)

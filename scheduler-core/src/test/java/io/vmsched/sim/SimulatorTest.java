@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -45,9 +46,22 @@ class SimulatorTest
         final Simulator.Config config = config(Simulator.Policy.RANDOM_PAIR, 64);
         config.balance.maxMovesPerExchange = 0;
         config.balance.peerChoices = 2;
-        final SimulationResult result = run(config, workload, "all-on-one");
-        assertNotNull(result.stepsToConverge(), result.toString());
-        assertTrue(result.initialCv() > 7, "all on one host of 64: CV is sqrt(63)");
+        int converged = 0;
+        for (long seed = 1; seed <= 10; seed++)
+        {
+            config.seed = seed;
+            final SimulationResult result = run(config, workload, "all-on-one");
+            assertTrue(result.initialCv() > 7, "all on one host of 64: CV is sqrt(63)");
+            final double[] cvs = result.cvByStep(); // a run stops once converged
+            assertTrue(cvs[Math.min(19, cvs.length - 1)] <= 0.15, "seed " + seed + ": " + result);
+            if (result.stepsToConverge() != null && result.stepsToConverge() <= 15)
+            {
+                converged++;
+            }
+        }
+        // Not every seed converges: the pile-up host sheds its largest VMs first, and may be left with
+        // only VMs smaller than half the minimum gain, which no single move may shed (seed 1, at CV 0.12).
+        assertTrue(converged >= 8, "seeds converged within 15 steps: " + converged + " of 10");
     }
 
     @Test
@@ -97,7 +111,7 @@ class SimulatorTest
     }
 
     @Test
-    void mostLoadedFirstOrderGivesTheLoadedHostsTheFirstTurns()
+    void loadOrderedTurnsGiveTheLoadedHostsTheFirstTurnsOfAPeriod()
     {
         final Workload workload = SyntheticWorkload.staticLoads(400, "uniform", 12);
         final int[] placement = new int[400];
@@ -105,18 +119,34 @@ class SimulatorTest
         {
             placement[v] = v < 200 ? v % 2 : 2 + v % 38; // hosts 0 and 1 carry half the load
         }
-        final Simulator.Config byLoad = config(Simulator.Policy.RANDOM_PAIR, 40);
-        byLoad.steps = 1;
-        byLoad.order = Simulator.Order.LOAD;
-        byLoad.balance.dryRun = true; // records every exchange in turn order
-        final SimulationResult result = new Simulator(byLoad, workload, placement).run(null);
-        final int first = result.decisions().get(0).source();
-        final int second = result.decisions().get(1).source();
+        final List<BalanceDecision> ordered = turns(workload, placement, true);
+        final int first = ordered.get(0).source();
+        final int second = ordered.get(1).source();
         assertTrue((first == 0 || first == 1) && (second == 0 || second == 1) && first != second,
             "the two loaded hosts go first: " + first + ", " + second);
-        assertTrue(result.decisions().get(0).sourceLoad() >= result.decisions().get(2).sourceLoad());
-        assertEquals(Simulator.Order.LOAD, Simulator.Order.parse("load"));
-        assertThrows(IllegalArgumentException.class, () -> Simulator.Order.parse("alphabetical"));
+        for (int i = 3; i < ordered.size(); i++)
+        {
+            assertTrue(ordered.get(i - 1).sourceLoad() >= ordered.get(i).sourceLoad(), "most loaded first, turn " + i);
+        }
+        for (final boolean byLoad : new boolean[] { true, false })
+        {
+            final int[] turns = new int[40];
+            turns(workload, placement, byLoad).forEach(decision -> turns[decision.source()]++);
+            for (int h = 0; h < 40; h++)
+            {
+                assertEquals(1, turns[h], "one turn per period, host " + h + (byLoad ? " (by load)" : " (random)"));
+            }
+        }
+    }
+
+    private static List<BalanceDecision> turns(final Workload workload, final int[] placement, final boolean byLoad)
+    {
+        final Simulator.Config config = config(Simulator.Policy.RANDOM_PAIR, 40);
+        config.steps = 1;
+        config.balance.loadOrderedTurns = byLoad;
+        config.balance.dryRun = true; // records every exchange in turn order, moves nothing
+        config.keepDecisions = 1_000;
+        return new Simulator(config, workload, placement).run(null).decisions();
     }
 
     @Test

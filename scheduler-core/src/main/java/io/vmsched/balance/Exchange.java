@@ -1,0 +1,240 @@
+package io.vmsched.balance;
+
+/**
+ * One host's balance exchange, the same in the runtime and the simulator (seed VM claims 1-8, 14-20,
+ * 23-31): pick a random peer ({@link PeerSelector}), share the mean estimate with it
+ * ({@link MeanEstimate}), and if the pair's difference is worth it ({@link VmSelector#worthExchanging}),
+ * gather the candidates with their guards (migrating, pinned, residency, ping-pong, the placement
+ * rule) and hand the peer the VM nearest half the difference ({@link VmSelector#select}).
+ * <p>
+ * The host is read through a {@link HostView} and acts through {@link Actions}; one instance per host
+ * holds that host's random stream (seeded by {@link #seedFor}), its mean estimate and its scratch, so
+ * an exchange past its gate allocates nothing unless it records its decision.
+ * <p>
+ * <b>Note:</b> Not threadsafe: the host's own thread.
+ */
+public final class Exchange
+{
+    /** What an exchange does to its host. */
+    public interface Actions
+    {
+        /**
+         * Send the peer this host's mean estimate as it was before averaging, for the peer to average
+         * with (a lost one only slows the estimates' mixing).
+         *
+         * @param peer     the peer.
+         * @param estimate the figure.
+         */
+        void shareMean(int peer, double estimate);
+
+        /**
+         * Start migrating a VM to the peer.
+         *
+         * @param vmId     the VM.
+         * @param vm       its candidate index in the view (good until this call returns).
+         * @param peer     the peer.
+         * @param onSource its load here.
+         * @param onPeer   its load on the peer.
+         */
+        void migrate(long vmId, int vm, int peer, double onSource, double onPeer);
+
+        /**
+         * A decision was recorded (every one past the gate when the exchange records all, else dry runs only).
+         *
+         * @param decision the decision with its reasons.
+         * @param moves    VMs it moves (or would, in a dry run).
+         * @param firstVm  the first VM chosen, -1 if none.
+         */
+        void decided(BalanceDecision decision, int moves, long firstVm);
+    }
+
+    private final BalanceConfig config;
+    private final long period;
+    private final boolean recordAll;
+    private final PeerSelector peers;
+    private final MeanEstimate mean = new MeanEstimate();
+    private final Candidates candidates = new Candidates();
+    private PlacementRule rule = PlacementRule.NONE;
+    private long exchanges;
+
+    /**
+     * @param config    the settings as they apply to this cluster's size ({@link BalanceConfig#forHosts}).
+     * @param period    the balance period in the view's clock unit (residency and ping-pong count in periods).
+     * @param seed      this host's seed ({@link #seedFor}).
+     * @param recordAll record every decision past the gate (the runtime journals them), not only dry runs.
+     */
+    public Exchange(final BalanceConfig config, final long period, final long seed, final boolean recordAll)
+    {
+        if (period <= 0)
+        {
+            throw new IllegalArgumentException("balance period must be positive, got " + period);
+        }
+        this.config = config;
+        this.period = period;
+        this.recordAll = recordAll;
+        this.peers = new PeerSelector(seed);
+    }
+
+    /**
+     * The seed of host {@code hostId}'s random stream in a cluster seeded {@code seed}: the same in the
+     * runtime and the simulator, so a seed means the same peers in each.
+     *
+     * @param seed   the cluster's seed.
+     * @param hostId the host.
+     * @return the host's seed.
+     */
+    public static long seedFor(final long seed, final int hostId)
+    {
+        return seed * 1_000_003L + hostId;
+    }
+
+    /**
+     * @param rule the placement rule candidates must pass (default: none).
+     * @return this.
+     */
+    public Exchange rule(final PlacementRule rule)
+    {
+        this.rule = rule;
+        return this;
+    }
+
+    /** @return this host's mean estimate (average it with a peer's figure when one arrives). */
+    public MeanEstimate mean()
+    {
+        return mean;
+    }
+
+    /** @return exchanges run (a peer was up to contact). */
+    public long exchanges()
+    {
+        return exchanges;
+    }
+
+    /**
+     * When, within a balance period, this host takes its turn ({@link BalanceConfig#loadOrderedTurns}):
+     * at a random moment drawn from this host's stream, or, with load-ordered turns, at
+     * {@code 1 / (1 + load / mean)} of the period (its mean estimate's), the most loaded first, ties
+     * broken at random. The runtime and the simulator both schedule their turns by it: each host
+     * exchanges once a period, at the start of the period plus this fraction of it.
+     *
+     * @param load this host's load now.
+     * @return the fraction of the period, in [0, 1).
+     */
+    public double turnPhase(final double load)
+    {
+        final double random = peers.random().nextDouble();
+        if (!config.loadOrderedTurns)
+        {
+            return random;
+        }
+        final double estimate = mean.estimate();
+        final double relative = estimate > 0 ? Math.max(0.0, load) / estimate : 0.0;
+        return (1.0 - 1e-6) / (1.0 + relative) + 1e-6 * random * (1.0 - 1e-6);
+    }
+
+    /**
+     * Run one exchange.
+     *
+     * @param view    the host.
+     * @param now     the view's clock.
+     * @param actions what the exchange does.
+     * @return VMs chosen to move (0 in a dry run, which only records), or -1 if no peer was up.
+     */
+    public int run(final HostView view, final long now, final Actions actions)
+    {
+        final int hosts = view.hosts();
+        final int self = view.hostId();
+        if (hosts < 2)
+        {
+            return -1;
+        }
+        final int peer = config.peerChoices > 1 ? peers.pickLeastLoaded(view, config.peerChoices) : peers.pick(self, hosts);
+        final double peerLoad = peer < 0 ? Double.NaN : view.peerLoad(peer);
+        if (Double.isNaN(peerLoad))
+        {
+            return -1; // a host that is down is never chosen, and gets no share
+        }
+        exchanges++;
+        final double load = view.load();
+        mean.observe(load);
+        final double before = mean.estimate();
+        mean.average(view.peerMean(peer));
+        actions.shareMean(peer, before);
+        final double estimate = Math.max(mean.estimate(), 1e-12);
+
+        final boolean dryRun = config.dryRun;
+        final int limit = config.movesAllowed(view.inFlight());
+        if (!dryRun && (limit < 0 || !VmSelector.worthExchanging(config, load, peerLoad, estimate)))
+        {
+            return 0; // nothing to decide: no record either, or an idle cluster would fill its journals
+        }
+        final int count = view.vmCount();
+        final Candidates c = candidates.ensure(count);
+        final long[] ids = c.ids;
+        final double[] onSource = c.onSource;
+        final double[] onPeer = c.onPeer;
+        final double[] volatility = c.volatility;
+        final Rejection[] blocked = c.blocked;
+        final int[] chosen = c.chosen;
+        final long residency = config.minResidency * period;
+        final long pingPong = config.pingPongGuard * period;
+        for (int i = 0; i < count; i++)
+        {
+            ids[i] = view.vmId(i);
+            onSource[i] = view.vmLoad(i);
+            onPeer[i] = view.vmLoadOn(i, peer);
+            volatility[i] = view.volatility(i);
+            blocked[i] = guard(view, i, peer, now, residency, pingPong);
+        }
+        final boolean record = dryRun || recordAll;
+        final BalanceDecision decision = record ?
+            new BalanceDecision(self, peer, load, peerLoad, config.thresholdFraction * estimate) : null;
+        final int moves = VmSelector.select(config, load, peerLoad, estimate, count, ids, onSource, onPeer,
+            config.stabilityWeight == 0.0 ? null : volatility, blocked, limit, chosen, decision);
+        if (record)
+        {
+            actions.decided(decision, moves, moves > 0 ? ids[chosen[0]] : -1);
+        }
+        if (dryRun)
+        {
+            return 0;
+        }
+        for (int i = 0; i < moves; i++)
+        {
+            final int vm = chosen[i];
+            actions.migrate(ids[vm], vm, peer, onSource[vm], onPeer[vm]);
+        }
+        return moves;
+    }
+
+    private Rejection guard(final HostView view, final int vm, final int peer, final long now, final long residency,
+        final long pingPong)
+    {
+        if (view.migrating(vm))
+        {
+            return Rejection.MIGRATING;
+        }
+        if (view.pinned(vm))
+        {
+            return Rejection.PINNED;
+        }
+        final long arrived = view.arrivedAt(vm);
+        if (arrived != HostView.NEVER)
+        {
+            final long stayed = now - arrived;
+            if (stayed < residency)
+            {
+                return Rejection.RESIDENCY;
+            }
+            if (stayed < pingPong && view.cameFrom(vm) == peer)
+            {
+                return Rejection.PING_PONG;
+            }
+        }
+        if (!rule.allows(view, vm, peer))
+        {
+            return Rejection.RULE;
+        }
+        return Rejection.NONE;
+    }
+}
