@@ -28,6 +28,7 @@ public final class BalanceDecision
     private final double sourceLoad;
     private final double peerLoad;
     private final double threshold;
+    private final double meanEstimate;
     private final List<Move> moves = new ArrayList<>();
     private final List<Rejected> rejected = new ArrayList<>();
     private DecisionOutcome decisionOutcome = DecisionOutcome.UNKNOWN;
@@ -39,10 +40,12 @@ public final class BalanceDecision
      * @param sourceLoad the source's load.
      * @param peerLoad   the peer's load.
      * @param threshold  the difference below which no move is made.
+     * @param meanEstimate the source's estimate of the cluster's mean load (what the threshold is a fraction of).
      */
     public BalanceDecision(final int source, final int peer, final double sourceLoad, final double peerLoad,
-        final double threshold)
+        final double threshold, final double meanEstimate)
     {
+        this.meanEstimate = meanEstimate;
         this.source = source;
         this.peer = peer;
         this.sourceLoad = sourceLoad;
@@ -102,6 +105,12 @@ public final class BalanceDecision
         return threshold;
     }
 
+    /** @return the source's estimate of the cluster's mean load when it decided. */
+    public double meanEstimate()
+    {
+        return meanEstimate;
+    }
+
     /** @return source load minus peer load. */
     public double difference()
     {
@@ -136,8 +145,8 @@ public final class BalanceDecision
     public String toString()
     {
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "host %d -> peer %d: loads %.4f vs %.4f, difference %.4f (threshold %.4f): %s",
-            source, peer, sourceLoad, peerLoad, difference(), threshold, outcome));
+        sb.append(String.format(Locale.ROOT, "host %d -> peer %d: loads %.4f vs %.4f, difference %.4f (threshold %.4f, mean %.4f): %s",
+            source, peer, sourceLoad, peerLoad, difference(), threshold, meanEstimate, outcome));
         for (final Move m : moves)
         {
             sb.append(String.format(Locale.ROOT, "; move vm %d (%.4f here, %.4f there, half the difference %.4f)",

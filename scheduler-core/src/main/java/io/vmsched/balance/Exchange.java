@@ -188,7 +188,7 @@ public final class Exchange
         }
         final boolean record = dryRun || recordAll;
         final BalanceDecision decision = record ?
-            new BalanceDecision(self, peer, load, peerLoad, config.thresholdFraction * estimate) : null;
+            new BalanceDecision(self, peer, load, peerLoad, config.thresholdFraction * estimate, estimate) : null;
         final int moves = VmSelector.select(config, load, peerLoad, estimate, count, ids, onSource, onPeer,
             config.stabilityWeight == 0.0 ? null : volatility, blocked, limit, chosen, decision);
         if (record)

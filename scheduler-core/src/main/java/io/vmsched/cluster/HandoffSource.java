@@ -5,6 +5,8 @@ import io.vmsched.journal.AbortReason;
 import io.vmsched.journal.Journal;
 import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
+import io.vmsched.load.LoadFactors;
+import io.vmsched.load.VmLoad;
 import io.vmsched.schedule.EntryState;
 import io.vmsched.schedule.Schedule;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -179,7 +181,9 @@ final class HandoffSource
             {
                 transferBuffer = new UnsafeBuffer(new byte[Math.max(needed, transferBuffer.capacity() * 2)]);
             }
+            final LoadFactors usage = vm.load.factors();
             length = transfer.wrap(transferBuffer, 0).set(out.migrationId, vm.vmId, hostId, vm.weight, watermark())
+                .usage(usage.cpuCores, usage.ioBytesPerSecond, usage.memoryBytes, vm.load.mode() == VmLoad.Mode.TARGET)
                 .guest(vm.kindUtf8, state);
         }
         catch (final RuntimeException ex)

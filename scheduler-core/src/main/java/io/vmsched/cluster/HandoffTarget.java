@@ -95,6 +95,10 @@ final class HandoffTarget
         }
         final String kind = transfer.kind();
         final byte[] state = transfer.state(length);
+        final double cpu = transfer.cpuCores();
+        final double io = transfer.ioBytesPerSecond();
+        final double memory = transfer.memoryBytes();
+        final boolean programmed = transfer.programmed();
 
         boolean inserted = false;
         final HostVm vm;
@@ -106,6 +110,14 @@ final class HandoffTarget
                 throw new IllegalStateException("vm " + vmId + " is already on host " + hostId);
             }
             vm = requests.shell(vmId, weight, kind);
+            if (programmed)
+            {
+                vm.load.program(cpu, io, memory); // an operator's target goes where the VM goes
+            }
+            else
+            {
+                vm.load.measure(cpu, io, memory); // the source's smoothed figure: measurements here go on from it
+            }
             journal.appendGuest(RecordType.RECEIVED, migrationId, vmId, source, weight, vm.kindUtf8, state);
             fault(Faults.Point.TARGET_AFTER_RECEIVED, migrationId);
             vm.guest = requests.guest(kind, state);

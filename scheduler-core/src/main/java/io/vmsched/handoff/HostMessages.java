@@ -17,7 +17,8 @@ import java.nio.ByteOrder;
  *  MIGRATE   0 8 vmId | 8 4 target host
  *  USAGE     as PROGRAM: an external VM's measured usage
  *  TRANSFER  0 8 migrationId | 8 8 vmId | 16 4 source | 20 4 weight | 24 8 watermark |
- *            32 2 kind length | 34 n kind | 34+n m guest state
+ *            32 8 cpu cores | 40 8 I/O bytes/s | 48 8 memory bytes | 56 1 programmed (1) or measured (0) |
+ *            57 2 kind length | 59 n kind | 59+n m guest state
  *  ACK, NACK 0 8 migrationId | 8 8 vmId | 16 4 answering host
  *  RESOLVE   0 8 migrationId | 8 8 vmId | 16 4 source | 20 8 watermark
  *  MEAN_SHARE 0 8 mean estimate | 8 4 sending host: for the receiver to average its own with
@@ -296,11 +297,11 @@ public final class HostMessages
         }
     }
 
-    /** TRANSFER. */
+    /** TRANSFER: the VM's guest, and its load factors (programmed, or measured and smoothed) for the target to go on from. */
     public static final class Transfer extends GuestMessage<Transfer>
     {
         /** Bytes before the kind. */
-        public static final int HEADER_LENGTH = 34;
+        public static final int HEADER_LENGTH = 59;
 
         @Override
         int headerLength()
@@ -338,13 +339,37 @@ public final class HostMessages
             return readBuffer.getLong(offset + 24, ORDER);
         }
 
+        /** @return the VM's CPU usage, reference cores. */
+        public double cpuCores()
+        {
+            return readBuffer.getDouble(offset + 32, ORDER);
+        }
+
+        /** @return the VM's I/O rate, bytes per second. */
+        public double ioBytesPerSecond()
+        {
+            return readBuffer.getDouble(offset + 40, ORDER);
+        }
+
+        /** @return the VM's memory, bytes. */
+        public double memoryBytes()
+        {
+            return readBuffer.getDouble(offset + 48, ORDER);
+        }
+
+        /** @return whether the usage is a programmed target (else the smoothed measurement). */
+        public boolean programmed()
+        {
+            return readBuffer.getByte(offset + 56) != 0;
+        }
+
         /**
          * @param migrationId the migration.
          * @param vmId        the VM.
          * @param source      the source host.
          * @param weight      the VM's weight.
          * @param watermark   the source's watermark.
-         * @return this; then write the guest with {@link #guest}.
+         * @return this; then write the usage with {@link #usage} and the guest with {@link #guest}.
          */
         public Transfer set(final long migrationId, final long vmId, final int source, final int weight,
             final long watermark)
@@ -354,6 +379,23 @@ public final class HostMessages
             buffer.putInt(offset + 16, source, ORDER);
             buffer.putInt(offset + 20, weight, ORDER);
             buffer.putLong(offset + 24, watermark, ORDER);
+            return this;
+        }
+
+        /**
+         * @param cpuCores         CPU usage, reference cores.
+         * @param ioBytesPerSecond I/O rate.
+         * @param memoryBytes      memory.
+         * @param programmed       whether it is a programmed target.
+         * @return this.
+         */
+        public Transfer usage(final double cpuCores, final double ioBytesPerSecond, final double memoryBytes,
+            final boolean programmed)
+        {
+            buffer.putDouble(offset + 32, cpuCores, ORDER);
+            buffer.putDouble(offset + 40, ioBytesPerSecond, ORDER);
+            buffer.putDouble(offset + 48, memoryBytes, ORDER);
+            buffer.putByte(offset + 56, (byte)(programmed ? 1 : 0));
             return this;
         }
     }

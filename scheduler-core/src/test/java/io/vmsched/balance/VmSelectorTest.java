@@ -100,7 +100,7 @@ class VmSelectorTest
         final double[] loads = { 0.4, 0.38 };
         final Rejection[] blocked = open(2);
         blocked[0] = Rejection.PING_PONG;
-        final BalanceDecision record = new BalanceDecision(1, 2, 1.0, 0.2, 0.06);
+        final BalanceDecision record = new BalanceDecision(1, 2, 1.0, 0.2, 0.06, 0.6);
         assertEquals(0, VmSelector.select(config, 1.0, 0.2, 0.6, 2, new long[] { 10, 11 }, loads, loads, null, blocked,
             config.movesAllowed(2), chosen, record));
         assertEquals("concurrent migrations at their limit", record.outcome());
@@ -127,7 +127,7 @@ class VmSelectorTest
         final double[] loads = { 0.4, 0.38, 0.1 };
         final Rejection[] blocked = open(3);
         blocked[0] = Rejection.PING_PONG;
-        final BalanceDecision record = new BalanceDecision(3, 7, 1.0, 0.2, 0.06);
+        final BalanceDecision record = new BalanceDecision(3, 7, 1.0, 0.2, 0.06, 0.6);
         final int moves = VmSelector.select(config(1), 1.0, 0.2, 0.6, 3, new long[] { 10, 11, 12 }, loads, loads,
             null, blocked, 1, chosen, record);
         assertEquals(1, moves);
@@ -167,7 +167,7 @@ class VmSelectorTest
         final BalanceConfig config = config(1);
         config.minGainFraction = 0.1;
         final double[] loads = { 0.01 };
-        final BalanceDecision record = new BalanceDecision(0, 1, 1.0, 0.5, 0.075);
+        final BalanceDecision record = new BalanceDecision(0, 1, 1.0, 0.5, 0.075, 0.75);
         assertEquals(0, VmSelector.select(config, 1.0, 0.5, 0.75, 1, new long[] { 5 }, loads, loads, null, open(1), 1,
             chosen, record));
         assertEquals(new BalanceDecision.Rejected(5, Rejection.NO_GAIN), record.rejected().get(0));
@@ -199,13 +199,13 @@ class VmSelectorTest
         assertEquals(DecisionOutcome.ALL_BLOCKED, outcome(config(1), 1.0, 0.2, 0.6, new double[] { 0.35, 0.3 }, pinned,
             1));
         assertEquals(DecisionOutcome.NO_GAIN, outcome(config(1), 1.0, 0.5, 0.75, new double[] { 0.75 }, open(1), 1));
-        assertEquals(DecisionOutcome.UNKNOWN, new BalanceDecision(0, 1, 0, 0, 0).decisionOutcome(), "not decided yet");
+        assertEquals(DecisionOutcome.UNKNOWN, new BalanceDecision(0, 1, 0, 0, 0, 0).decisionOutcome(), "not decided yet");
     }
 
     private DecisionOutcome outcome(final BalanceConfig config, final double source, final double peer,
         final double mean, final double[] loads, final Rejection[] blocked, final int maxMoves)
     {
-        final BalanceDecision record = new BalanceDecision(0, 1, source, peer, config.thresholdFraction * mean);
+        final BalanceDecision record = new BalanceDecision(0, 1, source, peer, config.thresholdFraction * mean, mean);
         VmSelector.select(config, source, peer, mean, loads.length, null, loads, loads, null, blocked, maxMoves, chosen,
             record);
         return record.decisionOutcome();

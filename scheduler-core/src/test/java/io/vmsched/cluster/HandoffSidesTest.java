@@ -149,6 +149,7 @@ class HandoffSidesTest
         try (Host a = new Host(0, dir, view, wire, config); Host b = new Host(1, dir, view, wire, config))
         {
             final HostVm vm = a.place(7);
+            vm.load.program(0.25, 1e6, 2e8); // an operator's target: it travels with the VM
             view.owners.put(7L, 0);
             a.source.start(vm, 1, 0.1, 0.1, 0);
             assertEquals(EntryState.MIGRATING_OUT, a.schedule.stateOf(7), "stopped (no worker ran it)");
@@ -159,6 +160,12 @@ class HandoffSidesTest
             b.target.onTransfer(transfer.bytes(), 0, transfer.length());
             assertEquals(EntryState.RUNNABLE, b.schedule.stateOf(7), "runnable at the target after ACTIVATED");
             assertEquals(1, view.owners.get(7L), "owned by the target from ACTIVATED on");
+            final HostVm arrived = b.vms.get(7);
+            assertEquals(io.vmsched.load.VmLoad.Mode.TARGET, arrived.load.mode(), "the programmed load came with it");
+            assertEquals(0.25, arrived.load.factors().cpuCores);
+            assertEquals(1e6, arrived.load.factors().ioBytesPerSecond);
+            assertEquals(2e8, arrived.load.factors().memoryBytes);
+            assertEquals(0, arrived.cameFrom, "it arrived from host 0: the ping-pong guard's clock starts");
             final Captured.Message ack = wire.next(HostMessages.ACK);
             assertEquals(0, ack.to());
 
