@@ -1,9 +1,10 @@
 package io.vmsched.bench;
 
 import io.vmsched.balance.BalanceConfig;
+import io.vmsched.balance.BalanceDecision;
+import io.vmsched.balance.Exchange;
+import io.vmsched.balance.HostView;
 import io.vmsched.balance.PeerSelector;
-import io.vmsched.balance.Rejection;
-import io.vmsched.balance.VmSelector;
 import io.vmsched.sim.SimulationResult;
 import io.vmsched.sim.Simulator;
 import io.vmsched.sim.SyntheticWorkload;
@@ -21,15 +22,15 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The balancer's cost:
  * <ul>
- *     <li>{@code exchange}: one host's decision, peer pick plus the VM nearest half the difference
- *     among its {@code vmsPerHost} candidates (the per-exchange work a host agent does each period);</li>
+ *     <li>{@code exchange}: one host's {@link Exchange}, as the runtime's agent and the simulator run it:
+ *     peer pick, the mean estimate's averaging, the gate, every candidate's guards, and the VM nearest
+ *     half the difference among its {@code vmsPerHost} candidates (what a host does each period);</li>
  *     <li>{@code simulateStep}: one whole simulator step of 10,000 hosts and 200,000 VMs (every host
  *     performs one exchange), in milliseconds;</li>
  *     <li>{@code baselineNearestScan}: the same peer pick and one bare scan for the load nearest half
@@ -43,20 +44,18 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 10, time = 1)
 public class BalanceBenchmark
 {
-    /** One host's candidates and a cluster's loads. */
+    /** One host of a 10,000-host cluster, as the exchange sees it. */
     @State(Scope.Thread)
-    public static class Exchange
+    public static class Host implements HostView, Exchange.Actions
     {
         @Param({ "20", "200" })
         int vmsPerHost;
 
-        final BalanceConfig config = new BalanceConfig();
         final PeerSelector peers = new PeerSelector(1);
+        Exchange exchange;
         double[] hostLoads;
         double[] onSource;
-        double[] onPeer;
-        Rejection[] blocked;
-        int[] chosen;
+        int moves;
 
         @Setup(Level.Trial)
         public void setup()
@@ -67,16 +66,121 @@ public class BalanceBenchmark
             {
                 hostLoads[i] = 0.5 + 0.3 * random.nextDouble();
             }
+            hostLoads[7] = 1.0; // the exchanging host: above every peer, so every exchange passes its gate
             onSource = new double[vmsPerHost];
-            onPeer = new double[vmsPerHost];
             for (int i = 0; i < vmsPerHost; i++)
             {
                 onSource[i] = 1.0 / vmsPerHost * 2 * random.nextDouble();
-                onPeer[i] = onSource[i];
             }
-            blocked = new Rejection[vmsPerHost];
-            chosen = new int[vmsPerHost];
+            final BalanceConfig config = new BalanceConfig();
             config.maxMovesPerExchange = 1;
+            exchange = new Exchange(config.forHosts(hostLoads.length), 1, Exchange.seedFor(1, 7), false);
+        }
+
+        @Override
+        public int hostId()
+        {
+            return 7;
+        }
+
+        @Override
+        public int hosts()
+        {
+            return hostLoads.length;
+        }
+
+        @Override
+        public double load()
+        {
+            return 1.0;
+        }
+
+        @Override
+        public double peerLoad(final int host)
+        {
+            return hostLoads[host];
+        }
+
+        @Override
+        public double peerMean(final int host)
+        {
+            return 0.65;
+        }
+
+        @Override
+        public int inFlight()
+        {
+            return 0;
+        }
+
+        @Override
+        public int vmCount()
+        {
+            return vmsPerHost;
+        }
+
+        @Override
+        public long vmId(final int vm)
+        {
+            return vm;
+        }
+
+        @Override
+        public double vmLoad(final int vm)
+        {
+            return onSource[vm];
+        }
+
+        @Override
+        public double vmLoadOn(final int vm, final int host)
+        {
+            return onSource[vm];
+        }
+
+        @Override
+        public double volatility(final int vm)
+        {
+            return 0;
+        }
+
+        @Override
+        public boolean migrating(final int vm)
+        {
+            return false;
+        }
+
+        @Override
+        public boolean pinned(final int vm)
+        {
+            return false;
+        }
+
+        @Override
+        public long arrivedAt(final int vm)
+        {
+            return NEVER;
+        }
+
+        @Override
+        public int cameFrom(final int vm)
+        {
+            return -1;
+        }
+
+        @Override
+        public void shareMean(final int peer, final double estimate)
+        {
+        }
+
+        @Override
+        public void migrate(final long vmId, final int vm, final int peer, final double onSource, final double onPeer)
+        {
+            moves++; // the benchmark keeps the host as it is: every exchange decides from the same state
+        }
+
+        @Override
+        public void decided(final BalanceDecision decision, final int moves, final long firstVm)
+        {
         }
     }
 
@@ -108,18 +212,15 @@ public class BalanceBenchmark
     @Benchmark
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
-    public int exchange(final Exchange state)
+    public int exchange(final Host host)
     {
-        final int peer = state.peers.pick(7, state.hostLoads.length);
-        Arrays.fill(state.blocked, Rejection.NONE);
-        return VmSelector.select(state.config, 1.0, state.hostLoads[peer], 0.65, state.vmsPerHost, null,
-            state.onSource, state.onPeer, null, state.blocked, 1, state.chosen, null);
+        return host.exchange.run(host, 1_000, host);
     }
 
     @Benchmark
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
-    public int baselineNearestScan(final Exchange state)
+    public int baselineNearestScan(final Host state)
     {
         final int peer = state.peers.pick(7, state.hostLoads.length);
         final double half = (1.0 - state.hostLoads[peer]) / 2;
