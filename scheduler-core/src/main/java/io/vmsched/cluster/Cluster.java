@@ -1,10 +1,7 @@
 package io.vmsched.cluster;
 
 import io.vmsched.dispatch.Guest;
-import io.vmsched.handoff.HostMessages;
-import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +43,7 @@ public final class Cluster implements AutoCloseable
     private final DataDirectory dataDirectory;
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private final RequestGate gate = new RequestGate();
+    private final RequestSender requests;
 
     private Cluster(final ClusterConfig config)
     {
@@ -58,6 +56,7 @@ public final class Cluster implements AutoCloseable
         try
         {
             this.recovered = ClusterRecovery.recover(config, view, transport, dataDirectory, hosts);
+            this.requests = new RequestSender(config, view, hosts);
         }
         catch (final RuntimeException ex)
         {
@@ -125,7 +124,7 @@ public final class Cluster implements AutoCloseable
     public HostRuntime host(final int id)
     {
         gate.checkOpen();
-        checkHost(id);
+        requests.checkHost(id);
         return hosts[id];
     }
 
@@ -179,60 +178,11 @@ public final class Cluster implements AutoCloseable
         gate.enter();
         try
         {
-            admit0(host, vmId, weight, guest);
+            requests.admit(host, vmId, weight, guest);
         }
         finally
         {
             gate.exit();
-        }
-    }
-
-    private void admit0(final int host, final long vmId, final int weight, final Guest guest)
-    {
-        checkHost(host);
-        if (guest == null)
-        {
-            throw new IllegalArgumentException("vm " + vmId + ": the guest is null");
-        }
-        if (guest.kind() == null || guest.kind().isEmpty())
-        {
-            throw new IllegalArgumentException("vm " + vmId + ": the guest " + guest.getClass().getName() +
-                " has no kind (Guest.kind() is null or empty), so it could not be re-created after a migration");
-        }
-        if (weight < 1 || weight > io.vmsched.schedule.Schedule.MAX_WEIGHT)
-        {
-            throw new IllegalArgumentException("vm " + vmId + ": weight must be in [1, " +
-                io.vmsched.schedule.Schedule.MAX_WEIGHT + "], got " + weight);
-        }
-        final byte[] kind = guest.kind().getBytes(StandardCharsets.UTF_8);
-        final byte[] state = guest.snapshot();
-        final int maxMessage = hosts[host].inbox().maxMsgLength();
-        if (kind.length > 0xFFFF)
-        {
-            throw new IllegalArgumentException("vm " + vmId + ": guest kind name longer than 65535 bytes");
-        }
-        if (HostMessages.Transfer.HEADER_LENGTH + kind.length + state.length > maxMessage) // it must be able to migrate, not only arrive
-        {
-            throw new IllegalArgumentException("vm " + vmId + ": its state of " + state.length + " bytes does not fit a " +
-                "message to host " + host + " (at most " + maxMessage + " bytes; raise HostConfig.inboxBytes)");
-        }
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostMessages.Admit.HEADER_LENGTH + kind.length + state.length]);
-        new HostMessages.Admit().wrap(buffer, 0).vmId(vmId).weight(weight).guest(kind, state);
-        final Integer owner = view.owners.putIfAbsent(vmId, host); // reserves the id; the agent frees it if it refuses
-        if (owner != null)
-        {
-            throw new IllegalArgumentException("vm " + vmId + " is already admitted (host " + owner + ")");
-        }
-        view.admitsQueued.incrementAndGet(host);
-        try
-        {
-            send(host, Request.ADMIT, vmId, buffer);
-        }
-        catch (final IllegalStateException ex)
-        {
-            view.admitsQueued.decrementAndGet(host);
-            view.owners.remove(vmId, host);
-            throw ex;
         }
     }
 
@@ -262,7 +212,7 @@ public final class Cluster implements AutoCloseable
     public void reportUsage(final long vmId, final double cpuCores, final double ioBytesPerSecond,
         final double memoryBytes)
     {
-        sendUsage(Request.REPORT_USAGE, vmId, cpuCores, ioBytesPerSecond, memoryBytes);
+        usage(Request.REPORT_USAGE, vmId, cpuCores, ioBytesPerSecond, memoryBytes);
     }
 
     /**
@@ -278,9 +228,7 @@ public final class Cluster implements AutoCloseable
         gate.enter();
         try
         {
-            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostMessages.Remove.LENGTH]);
-            new HostMessages.Remove().wrap(buffer, 0).vmId(vmId);
-            send(ownerOf(vmId), Request.REMOVE, vmId, buffer);
+            requests.remove(vmId);
         }
         finally
         {
@@ -299,10 +247,7 @@ public final class Cluster implements AutoCloseable
         gate.enter();
         try
         {
-            checkHost(target);
-            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostMessages.Migrate.LENGTH]);
-            new HostMessages.Migrate().wrap(buffer, 0).set(vmId, target);
-            send(ownerOf(vmId), Request.MIGRATE, vmId, buffer);
+            requests.migrate(vmId, target);
         }
         finally
         {
@@ -326,7 +271,7 @@ public final class Cluster implements AutoCloseable
         {
             throw new IllegalArgumentException("programmed usage must be non-negative");
         }
-        sendUsage(Request.PROGRAM_LOAD, vmId, cpuCores, ioBytesPerSecond, memoryBytes);
+        usage(Request.PROGRAM_LOAD, vmId, cpuCores, ioBytesPerSecond, memoryBytes);
     }
 
     /**
@@ -336,7 +281,7 @@ public final class Cluster implements AutoCloseable
      */
     public void clearProgrammedLoad(final long vmId)
     {
-        sendUsage(Request.PROGRAM_LOAD, vmId, Double.NaN, 0, 0); // NaN: back to the measured load
+        usage(Request.PROGRAM_LOAD, vmId, Double.NaN, 0, 0); // NaN: back to the measured load
     }
 
     /**
@@ -365,7 +310,7 @@ public final class Cluster implements AutoCloseable
     public double load(final int host)
     {
         gate.checkOpen();
-        checkHost(host);
+        requests.checkHost(host);
         return view.load(host);
     }
 
@@ -446,7 +391,7 @@ public final class Cluster implements AutoCloseable
     @Override
     public void close()
     {
-        if (onAnAgentThread())
+        if (requests.onAnAgentThread())
         {
             // it would wait for the very agent it runs on: refuse rather than hang
             throw new IllegalStateException("close() cannot be called from a listener callback (a host's agent thread)");
@@ -491,81 +436,16 @@ public final class Cluster implements AutoCloseable
         dataDirectory.close();
     }
 
-    private void sendUsage(final Request request, final long vmId, final double cpu, final double io,
-        final double memory)
+    private void usage(final Request request, final long vmId, final double cpu, final double io, final double memory)
     {
         gate.enter();
         try
         {
-            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostMessages.Usage.LENGTH]);
-            new HostMessages.Usage().wrap(buffer, 0).set(vmId, cpu, io, memory);
-            send(ownerOf(vmId), request, vmId, buffer);
+            requests.usage(request, vmId, cpu, io, memory);
         }
         finally
         {
             gate.exit();
-        }
-    }
-
-    private int ownerOf(final long vmId)
-    {
-        final Integer owner = view.owners.get(vmId);
-        if (owner == null)
-        {
-            throw new IllegalArgumentException("vm " + vmId + " is not in the cluster");
-        }
-        return owner;
-    }
-
-    /**
-     * Queue a request to a host, counted as pending until the host settles it. Back-pressure: while the
-     * inbox is full the call waits, up to {@link HostConfig#requestTimeoutNs}, then throws (at once on
-     * an agent's own thread, which would otherwise wait for itself).
-     */
-    private void send(final int host, final Request request, final long vmId, final UnsafeBuffer buffer)
-    {
-        final HostRuntime runtime = hosts[host];
-        view.pending.incrementAndGet();
-        if (runtime.offer(request.messageType, buffer, 0, buffer.capacity()))
-        {
-            return;
-        }
-        if (!onAnAgentThread())
-        {
-            final long deadline = System.nanoTime() + config.hostConfig(host).requestTimeoutNs;
-            long parkNs = 10_000;
-            while (System.nanoTime() - deadline < 0)
-            {
-                java.util.concurrent.locks.LockSupport.parkNanos(parkNs);
-                parkNs = Math.min(parkNs * 2, 1_000_000);
-                if (runtime.offer(request.messageType, buffer, 0, buffer.capacity()))
-                {
-                    return;
-                }
-            }
-        }
-        view.settled();
-        throw new IllegalStateException("host " + host + ": inbox full for " + config.hostConfig(host).requestTimeoutNs / 1_000_000 +
-            " ms, " + request.name().toLowerCase(java.util.Locale.ROOT) + " of vm " + vmId + " refused");
-    }
-
-    private boolean onAnAgentThread()
-    {
-        for (final HostRuntime host : hosts)
-        {
-            if (host.isAgentThread())
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void checkHost(final int host)
-    {
-        if (host < 0 || host >= hosts.length)
-        {
-            throw new IllegalArgumentException("no host " + host + " (hosts 0-" + (hosts.length - 1) + ")");
         }
     }
 }

@@ -67,7 +67,9 @@ class ClusterTest
             cluster.admit(0, 1, 1, new TrackingGuest(1));
             Await.until("vm 1 running on host 0", 10, () -> TrackingGuest.slices(1) > 10);
             cluster.migrate(1, 1);
-            Await.until("the migration", 10, () -> cluster.migrationsCommitted() == 1 && cluster.migrationsInFlight() == 0);
+            // the listener runs on the source's agent just after the counters move: wait for both
+            Await.until("the migration", 10, () -> cluster.migrationsCommitted() == 1 && cluster.migrationsInFlight() == 0 &&
+                !events.isEmpty());
             assertEquals(Map.of(1L, 1), cluster.placement());
             assertEquals(0, cluster.host(0).vmCount());
             assertEquals(1, cluster.host(1).vmCount());
