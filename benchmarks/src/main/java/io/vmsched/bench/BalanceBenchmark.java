@@ -5,6 +5,8 @@ import io.vmsched.balance.BalanceDecision;
 import io.vmsched.balance.Exchange;
 import io.vmsched.balance.HostView;
 import io.vmsched.balance.PeerSelector;
+import io.vmsched.balance.Rejection;
+import io.vmsched.balance.VmSelector;
 import io.vmsched.sim.SimulationResult;
 import io.vmsched.sim.Simulator;
 import io.vmsched.sim.SyntheticWorkload;
@@ -22,6 +24,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -31,6 +34,8 @@ import java.util.concurrent.TimeUnit;
  *     <li>{@code exchange}: one host's {@link Exchange}, as the runtime's agent and the simulator run it:
  *     peer pick, the mean estimate's averaging, the gate, every candidate's guards, and the VM nearest
  *     half the difference among its {@code vmsPerHost} candidates (what a host does each period);</li>
+ *     <li>{@code select}: the selection alone ({@link VmSelector#select} over candidates already
+ *     gathered), as this benchmark measured {@code exchange} before the exchange was one class;</li>
  *     <li>{@code simulateStep}: one whole simulator step of 10,000 hosts and 200,000 VMs (every host
  *     performs one exchange), in milliseconds;</li>
  *     <li>{@code baselineNearestScan}: the same peer pick and one bare scan for the load nearest half
@@ -53,8 +58,11 @@ public class BalanceBenchmark
 
         final PeerSelector peers = new PeerSelector(1);
         Exchange exchange;
+        BalanceConfig config;
         double[] hostLoads;
         double[] onSource;
+        Rejection[] blocked;
+        int[] chosen;
         int moves;
 
         @Setup(Level.Trial)
@@ -72,7 +80,9 @@ public class BalanceBenchmark
             {
                 onSource[i] = 1.0 / vmsPerHost * 2 * random.nextDouble();
             }
-            final BalanceConfig config = new BalanceConfig();
+            blocked = new Rejection[vmsPerHost];
+            chosen = new int[vmsPerHost];
+            config = new BalanceConfig();
             config.maxMovesPerExchange = 1;
             exchange = new Exchange(config.forHosts(hostLoads.length), 1, Exchange.seedFor(1, 7), false);
         }
@@ -215,6 +225,17 @@ public class BalanceBenchmark
     public int exchange(final Host host)
     {
         return host.exchange.run(host, 1_000, host);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public int select(final Host state)
+    {
+        final int peer = state.peers.pick(7, state.hostLoads.length);
+        Arrays.fill(state.blocked, Rejection.NONE);
+        return VmSelector.select(state.config, 1.0, state.hostLoads[peer], 0.65, state.vmsPerHost, null,
+            state.onSource, state.onSource, null, state.blocked, 1, state.chosen, null);
     }
 
     @Benchmark
