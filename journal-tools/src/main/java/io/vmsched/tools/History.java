@@ -5,13 +5,16 @@ import io.vmsched.journal.HostJournalState;
 import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
 import org.HdrHistogram.Histogram;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.LongHashSet;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * What the merged journals say happened, rebuilt record by record: who owns each VM, every handoff
@@ -81,9 +84,16 @@ public final class History implements JournalSet.Handler
     {
     }
 
-    private final Map<Integer, HostJournalState> hosts = new TreeMap<>();
-    private final TreeSet<Long> everAdmitted = new TreeSet<>();
-    private final Map<Long, Migration> migrations = new LinkedHashMap<>();
+    // onRecord runs per record: primitive maps, so no id is boxed and no map node made
+    private final Int2ObjectHashMap<HostJournalState> hosts = new Int2ObjectHashMap<>();
+    private int[] hostIds = new int[0]; // ascending, with their states: ownerOf answers the lowest owning host
+    private HostJournalState[] hostStates = new HostJournalState[0];
+    private final LongHashSet everAdmitted = new LongHashSet();
+    private final Long2ObjectHashMap<Migration> migrations = new Long2ObjectHashMap<>();
+    private final List<Migration> migrationsInOrder = new ArrayList<>();
+    // a handoff's steps come close together: most find theirs here, not in the big map, whose hashing
+    // scatters consecutive ids (a cache miss per lookup)
+    private final Migration[] recent = new Migration[64];
     private final List<LoadPoint> loadPoints = new ArrayList<>();
     private final Map<String, Long> decisions = new TreeMap<>();
     private final Map<String, Long> abortReasons = new TreeMap<>();
@@ -153,9 +163,9 @@ public final class History implements JournalSet.Handler
         {
             case ADMITTED:
             {
-                final Integer owner = ownerOf(vm);
+                final int owner = ownerOf(vm);
                 everAdmitted.add(vm);
-                if (owner != null)
+                if (owner >= 0)
                 {
                     violate(seq, host, index, "vm " + vm + " admitted at host " + host + " while host " + owner + " owns it",
                         false);
@@ -164,8 +174,7 @@ public final class History implements JournalSet.Handler
             }
             case REMOVED:
             {
-                final Integer owner = ownerOf(vm);
-                if (owner == null || owner != host)
+                if (ownerOf(vm) != host)
                 {
                     violate(seq, host, index, "vm " + vm + " removed at host " + host + ", which does not own it", false);
                 }
@@ -173,10 +182,11 @@ public final class History implements JournalSet.Handler
             }
             case MIGRATION_INTENT:
             {
-                final Integer owner = ownerOf(vm);
-                if (owner == null || owner != host)
+                final int owner = ownerOf(vm);
+                if (owner != host)
                 {
-                    violate(seq, host, index, "host " + host + " starts migrating vm " + vm + " owned by " + owner, false);
+                    violate(seq, host, index, "host " + host + " starts migrating vm " + vm + " owned by " + name(owner),
+                        false);
                 }
                 step(r).intentNs = t; // step() knows it already if a later step sorted first (clocks)
                 break;
@@ -196,10 +206,10 @@ public final class History implements JournalSet.Handler
                     violate(seq, host, index, "vm " + vm + " activated at host " + host + " after its source aborted " +
                         "the migration: it would run in two places", false);
                 }
-                final Integer owner = ownerOf(vm);
-                if (owner == null || owner != m.source)
+                final int owner = ownerOf(vm);
+                if (owner != m.source)
                 {
-                    violate(seq, host, index, "vm " + vm + " activated at host " + host + " but owned by " + owner +
+                    violate(seq, host, index, "vm " + vm + " activated at host " + host + " but owned by " + name(owner) +
                         ", not by the migration's source " + m.source, false);
                 }
                 m.activatedNs = t; // from here the vm is the target's: its host state owns it, the source's is given away
@@ -246,8 +256,31 @@ public final class History implements JournalSet.Handler
             default:
                 break;
         }
-        hosts.computeIfAbsent(host, h -> new HostJournalState(false)).apply(r); // after the checks: they see the state before
+        HostJournalState state = hosts.get(host);
+        if (state == null)
+        {
+            state = addHost(host);
+        }
+        state.apply(r); // after the checks: they see the state before
         return true;
+    }
+
+    private HostJournalState addHost(final int host)
+    {
+        final HostJournalState state = new HostJournalState(false);
+        hosts.put(host, state);
+        final int at = -Arrays.binarySearch(hostIds, host) - 1; // not there yet: its insertion point
+        final int[] ids = new int[hostIds.length + 1];
+        final HostJournalState[] states = new HostJournalState[ids.length];
+        System.arraycopy(hostIds, 0, ids, 0, at);
+        System.arraycopy(hostStates, 0, states, 0, at);
+        ids[at] = host;
+        states[at] = state;
+        System.arraycopy(hostIds, at, ids, at + 1, hostIds.length - at);
+        System.arraycopy(hostStates, at, states, at + 1, hostStates.length - at);
+        hostIds = ids;
+        hostStates = states;
+        return state;
     }
 
     /**
@@ -255,18 +288,23 @@ public final class History implements JournalSet.Handler
      * VM's migration out of that host is activated at its target (then it is the target's, which owns
      * it too from ACTIVATED on).
      *
-     * @return the owner, the lowest host id if (against the invariant) several own it, or null.
+     * @return the owner, the lowest host id if (against the invariant) several own it, or -1.
      */
-    private Integer ownerOf(final long vm)
+    private int ownerOf(final long vm)
     {
-        for (final Map.Entry<Integer, HostJournalState> e : hosts.entrySet())
+        for (int i = 0; i < hostIds.length; i++)
         {
-            if (ownsNow(e.getValue(), vm))
+            if (ownsNow(hostStates[i], vm))
             {
-                return e.getKey();
+                return hostIds[i];
             }
         }
-        return null;
+        return -1;
+    }
+
+    private static String name(final int owner)
+    {
+        return owner >= 0 ? Integer.toString(owner) : "null";
     }
 
     private boolean ownsNow(final HostJournalState state, final long vm)
@@ -282,14 +320,23 @@ public final class History implements JournalSet.Handler
 
     private Migration step(final JournalRecord r)
     {
-        Migration m = migrations.get(r.migrationId());
+        final long id = r.migrationId();
+        final int slot = (int)(id ^ id >>> JournalRecord.MIGRATION_SEQUENCE_BITS) & (recent.length - 1);
+        Migration m = recent[slot];
+        if (m != null && m.id == id)
+        {
+            return m;
+        }
+        m = migrations.get(id);
         if (m == null)
         {
             // the intent is in a journal not read (another host's, or before a truncation): keep what we know
-            final int source = JournalRecord.migrationSource(r.migrationId());
-            m = new Migration(r.migrationId(), r.vmId(), source, r.host() == source ? r.peer() : r.host(), 0);
-            migrations.put(r.migrationId(), m);
+            final int source = JournalRecord.migrationSource(id);
+            m = new Migration(id, r.vmId(), source, r.host() == source ? r.peer() : r.host(), 0);
+            migrations.put(id, m);
+            migrationsInOrder.add(m);
         }
+        recent[slot] = m;
         return m;
     }
 
@@ -327,7 +374,7 @@ public final class History implements JournalSet.Handler
      */
     public History finish()
     {
-        for (final Migration m : migrations.values())
+        for (final Migration m : migrationsInOrder)
         {
             final HostJournalState source = hosts.get(m.source);
             if (source != null && source.pendingOut(m.id) != null)
@@ -374,25 +421,25 @@ public final class History implements JournalSet.Handler
     /** @return handoffs whose VM moved. */
     public long migrationsCommitted()
     {
-        return migrations.values().stream().filter(Migration::committed).count();
+        return migrationsInOrder.stream().filter(Migration::committed).count();
     }
 
     /** @return handoffs that ended with the VM at its source. */
     public long migrationsAborted()
     {
-        return migrations.values().stream().filter(m -> !m.committed() && (m.abortedNs != 0 || m.inDoubt)).count();
+        return migrationsInOrder.stream().filter(m -> !m.committed() && (m.abortedNs != 0 || m.inDoubt)).count();
     }
 
     /** @return handoffs left without an end record at the source (resolved by their commit point). */
     public long inDoubt()
     {
-        return migrations.values().stream().filter(m -> m.inDoubt).count();
+        return migrationsInOrder.stream().filter(m -> m.inDoubt).count();
     }
 
     /** @return handoffs a recovery resolved. */
     public long resolvedByRecovery()
     {
-        return migrations.values().stream().filter(m -> m.resolvedByRecovery).count();
+        return migrationsInOrder.stream().filter(m -> m.resolvedByRecovery).count();
     }
 
     /** @return violations counted as a VM lost. */
@@ -411,13 +458,13 @@ public final class History implements JournalSet.Handler
     public Map<Long, Integer> owners()
     {
         final Map<Long, Integer> owners = new TreeMap<>();
-        for (final Map.Entry<Integer, HostJournalState> e : hosts.entrySet())
+        for (int i = 0; i < hostIds.length; i++)
         {
-            for (final long vm : e.getValue().owned().keySet())
+            for (final long vm : hostStates[i].owned().keySet())
             {
-                if (ownsNow(e.getValue(), vm))
+                if (ownsNow(hostStates[i], vm))
                 {
-                    owners.putIfAbsent(vm, e.getKey());
+                    owners.putIfAbsent(vm, hostIds[i]);
                 }
             }
         }
@@ -453,7 +500,7 @@ public final class History implements JournalSet.Handler
     /** @return every handoff, in order of intent. */
     public List<Migration> migrations()
     {
-        return new ArrayList<>(migrations.values());
+        return new ArrayList<>(migrationsInOrder);
     }
 
     /** @return balance decisions by outcome: {@link io.vmsched.balance.DecisionOutcome#label()}s. */
@@ -492,7 +539,7 @@ public final class History implements JournalSet.Handler
         {
             steps.put(step, new Histogram(3));
         }
-        for (final Migration m : migrations.values())
+        for (final Migration m : migrationsInOrder)
         {
             if (m.committedNs == 0 || m.activatedNs == 0 || m.resolvedByRecovery)
             {

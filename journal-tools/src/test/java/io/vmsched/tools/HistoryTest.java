@@ -85,4 +85,41 @@ class HistoryTest
         assertEquals(Map.of("target-did-not-activate", 1L), history.abortReasons());
         assertEquals(Map.of("moved", 1L, "within-threshold", 1L, "unknown", 1L), history.decisions());
     }
+
+    @Test
+    void handoffsOpenAtOnceBeyondTheRecentOnesAreEachFoundAgain(@TempDir final Path dir)
+    {
+        // 100 intents before any other step: the later steps of most are no longer among the recent ones
+        final int vms = 100;
+        try (ChronicleJournal source = ChronicleJournal.open(dir.resolve("0"), 0);
+            ChronicleJournal target = ChronicleJournal.open(dir.resolve("1"), 1))
+        {
+            for (int vm = 0; vm < vms; vm++)
+            {
+                source.append(RecordType.ADMITTED, 0, 1000 + vm, -1, 1, 0, 0);
+            }
+            for (int vm = 0; vm < vms; vm++)
+            {
+                source.append(RecordType.MIGRATION_INTENT, JournalRecord.migrationId(0, 1 + vm), 1000 + vm, 1, 0, 0, 0);
+            }
+            for (int vm = 0; vm < vms; vm++)
+            {
+                final long id = JournalRecord.migrationId(0, 1 + vm);
+                target.append(RecordType.RECEIVED, id, 1000 + vm, 0, 1, 0, 0);
+                target.append(RecordType.ACTIVATED, id, 1000 + vm, 0, 0, 0, 0);
+            }
+            for (int vm = vms - 1; vm >= 0; vm--)
+            {
+                source.append(RecordType.COMMITTED, JournalRecord.migrationId(0, 1 + vm), 1000 + vm, 1, 0, 0, 0);
+            }
+        }
+        final History history = CrashJournalTest.verify(dir);
+        assertNull(history.violation(), history.violation());
+        assertEquals(vms, history.migrations().size(), "one handoff each, none made twice");
+        assertEquals(vms, history.migrationsCommitted());
+        assertEquals(0, history.inDoubt());
+        assertEquals(JournalRecord.migrationId(0, 1), history.migrations().get(0).id, "in order of intent");
+        assertTrue(history.migrations().stream().allMatch(m -> m.intentNs != 0 && m.committedNs != 0));
+        assertTrue(history.owners().values().stream().allMatch(host -> host == 1));
+    }
 }

@@ -1,13 +1,20 @@
 package io.vmsched.journal;
 
+import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.collections.LongHashSet;
 
+import java.util.AbstractCollection;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.LinkedHashMap;
+import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What one host's journal says, record by record: the VMs it owns, the migrations it left without an
@@ -39,6 +46,7 @@ public class HostJournalState
         public final String kind;
         /** Its last journaled state, or null when guests are not kept. */
         public final byte[] state;
+        private long order;
 
         Owned(final long vmId, final int weight, final String kind, final byte[] state)
         {
@@ -64,6 +72,7 @@ public class HostJournalState
         public final String kind;
         /** The state received (migrations in, when guests are kept), else null. */
         public final byte[] state;
+        private long order;
 
         Pending(final long migrationId, final long vmId, final int peer, final int weight, final String kind,
             final byte[] state)
@@ -77,14 +86,22 @@ public class HostJournalState
         }
     }
 
+    private static final Comparator<Owned> OWNED_ORDER = Comparator.comparingLong(vm -> vm.order);
+    private static final Comparator<Pending> PENDING_ORDER = Comparator.comparingLong(pending -> pending.order);
+
+    // apply runs for every record of every journal read: primitive maps, so it boxes no id and makes no map node.
+    // Each entry carries its arrival number instead, for the views' order.
     private final boolean keepGuests;
-    private final Map<Long, Owned> owned = new LinkedHashMap<>();
-    private final Map<Long, Owned> ownedView = Collections.unmodifiableMap(owned);
-    private final Map<Long, Pending> pendingOut = new LinkedHashMap<>();
-    private final Map<Long, Pending> pendingIn = new LinkedHashMap<>();
+    private final Long2ObjectHashMap<Owned> owned = new Long2ObjectHashMap<>();
+    private final Map<Long, Owned> ownedView = Collections.unmodifiableMap(new OwnedView());
+    private final Long2ObjectHashMap<Pending> pendingOut = new Long2ObjectHashMap<>();
+    private final Collection<Pending> pendingOutView = Collections.unmodifiableCollection(new PendingView(pendingOut));
+    private final Long2ObjectHashMap<Pending> pendingIn = new Long2ObjectHashMap<>();
+    private final Collection<Pending> pendingInView = Collections.unmodifiableCollection(new PendingView(pendingIn));
     private final LongHashSet activatedHere = new LongHashSet(); // the commit points: asked per in-doubt migration
     private final List<Long> refusedHere = new ArrayList<>();
     private long maxSequence;
+    private long arrivals;
 
     /**
      * @param keepGuests whether to keep each owned VM's kind and last state (recovery needs them; the
@@ -123,13 +140,13 @@ public class HostJournalState
         switch (record.type())
         {
             case ADMITTED:
-                owned.put(vmId, new Owned(vmId, record.aux(), kind(record), state(record)));
+                own(new Owned(vmId, record.aux(), kind(record), state(record)));
                 break;
             case REMOVED:
                 owned.remove(vmId);
                 break;
             case MIGRATION_INTENT:
-                pendingOut.put(migrationId, new Pending(migrationId, vmId, record.peer(), 0, null, null));
+                open(pendingOut, new Pending(migrationId, vmId, record.peer(), 0, null, null));
                 maxSequence = Math.max(maxSequence, JournalRecord.migrationSequence(migrationId));
                 break;
             case SUSPENDED:
@@ -138,7 +155,7 @@ public class HostJournalState
                 if (vm != null && keepGuests)
                 {
                     // the freshest state of the VM this journal holds
-                    owned.put(vmId, new Owned(vmId, vm.weight, vm.kind, record.guestState()));
+                    own(new Owned(vmId, vm.weight, vm.kind, record.guestState()));
                 }
                 break;
             }
@@ -157,15 +174,14 @@ public class HostJournalState
                 }
                 break;
             case RECEIVED:
-                pendingIn.put(migrationId, new Pending(migrationId, vmId, record.peer(), record.aux(), kind(record),
-                    state(record)));
+                open(pendingIn, new Pending(migrationId, vmId, record.peer(), record.aux(), kind(record), state(record)));
                 break;
             case ACTIVATED:
             {
                 final Pending in = pendingIn.remove(migrationId);
                 if (in != null)
                 {
-                    owned.put(vmId, new Owned(vmId, in.weight, in.kind, in.state));
+                    own(new Owned(vmId, in.weight, in.kind, in.state));
                 }
                 activatedHere.add(migrationId);
                 break;
@@ -173,6 +189,19 @@ public class HostJournalState
             default:
                 break;
         }
+    }
+
+    /** Own a VM: one owned already keeps its place (a newer state), as a LinkedHashMap keeps a key's. */
+    private void own(final Owned vm)
+    {
+        final Owned before = owned.put(vm.vmId, vm);
+        vm.order = before != null ? before.order : ++arrivals;
+    }
+
+    private void open(final Long2ObjectHashMap<Pending> pending, final Pending migration)
+    {
+        final Pending before = pending.put(migration.migrationId, migration);
+        migration.order = before != null ? before.order : ++arrivals;
     }
 
     private String kind(final JournalRecord record)
@@ -203,7 +232,7 @@ public class HostJournalState
     /** @return migrations from this host with no end record, in order of intent. */
     public Collection<Pending> pendingOut()
     {
-        return Collections.unmodifiableCollection(pendingOut.values());
+        return pendingOutView;
     }
 
     /**
@@ -221,20 +250,21 @@ public class HostJournalState
      */
     public Pending pendingOutOf(final long vmId)
     {
+        Pending first = null;
         for (final Pending pending : pendingOut.values()) // a few at most: the concurrency limit bounds them
         {
-            if (pending.vmId == vmId)
+            if (pending.vmId == vmId && (first == null || pending.order < first.order))
             {
-                return pending;
+                first = pending; // the earliest intent, if (against the rules) several are open
             }
         }
-        return null;
+        return first;
     }
 
     /** @return migrations to this host received but neither activated nor aborted, in order. */
     public Collection<Pending> pendingIn()
     {
-        return Collections.unmodifiableCollection(pendingIn.values());
+        return pendingInView;
     }
 
     /**
@@ -262,5 +292,75 @@ public class HostJournalState
     public long maxMigrationSequence()
     {
         return maxSequence;
+    }
+
+    /** The owned VMs as a map by id, in the order they came: sorted when iterated (read once, after the replay). */
+    private final class OwnedView extends AbstractMap<Long, Owned>
+    {
+        private final Set<Map.Entry<Long, Owned>> entries = new AbstractSet<>()
+        {
+            @Override
+            public Iterator<Map.Entry<Long, Owned>> iterator()
+            {
+                final Owned[] vms = owned.values().toArray(new Owned[0]);
+                Arrays.sort(vms, OWNED_ORDER);
+                return Arrays.stream(vms).map(vm -> Map.entry(vm.vmId, vm)).iterator();
+            }
+
+            @Override
+            public int size()
+            {
+                return owned.size();
+            }
+        };
+
+        @Override
+        public Set<Map.Entry<Long, Owned>> entrySet()
+        {
+            return entries;
+        }
+
+        @Override
+        public Owned get(final Object vmId)
+        {
+            return vmId instanceof Long ? owned.get((long)(Long)vmId) : null; // Agrona's get(Object) would cast
+        }
+
+        @Override
+        public boolean containsKey(final Object vmId)
+        {
+            return vmId instanceof Long && owned.containsKey((long)(Long)vmId);
+        }
+
+        @Override
+        public int size()
+        {
+            return owned.size();
+        }
+    }
+
+    /** Open migrations in the order they came: sorted when iterated. */
+    private static final class PendingView extends AbstractCollection<Pending>
+    {
+        private final Long2ObjectHashMap<Pending> pending;
+
+        PendingView(final Long2ObjectHashMap<Pending> pending)
+        {
+            this.pending = pending;
+        }
+
+        @Override
+        public Iterator<Pending> iterator()
+        {
+            final Pending[] migrations = pending.values().toArray(new Pending[0]);
+            Arrays.sort(migrations, PENDING_ORDER);
+            return Arrays.asList(migrations).iterator();
+        }
+
+        @Override
+        public int size()
+        {
+            return pending.size();
+        }
     }
 }

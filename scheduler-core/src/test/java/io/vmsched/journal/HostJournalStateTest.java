@@ -133,4 +133,34 @@ class HostJournalStateTest
             assertTrue(state.owns(7));
         }
     }
+
+    @Test
+    void theViewsKeepTheOrderTheRecordsCameIn(@TempDir final Path dir)
+    {
+        // the state is kept in hash maps: the views must still read in journal order, as recovery restarts them
+        final long first = JournalRecord.migrationId(1, 8);
+        final long second = JournalRecord.migrationId(1, 9);
+        try (ChronicleJournal journal = ChronicleJournal.open(dir, 1))
+        {
+            for (final long vm : new long[]{ 40, 5, 1000, 3 })
+            {
+                journal.appendGuest(RecordType.ADMITTED, 0, vm, -1, 1, KIND, bytes("s" + vm));
+            }
+            journal.append(RecordType.MIGRATION_INTENT, second, 1000, 2, 0, 0, 0); // ids need not come in order
+            journal.appendGuest(RecordType.SUSPENDED, second, 1000, 2, 1, KIND, bytes("s1000'"));
+            journal.append(RecordType.MIGRATION_INTENT, first, 40, 2, 0, 0, 0);
+            journal.append(RecordType.REMOVED, 0, 5, -1, 0, 0, 0);
+            journal.appendGuest(RecordType.ADMITTED, 0, 5, -1, 1, KIND, bytes("s5 again"));
+            final HostJournalState state = HostJournalState.replay(journal, true);
+
+            assertEquals(List.of(40L, 1000L, 3L, 5L), List.copyOf(state.owned().keySet()),
+                "a newer state keeps a VM's place; one owned again comes last");
+            assertArrayEquals(bytes("s1000'"), state.owned().get(1000L).state);
+            assertEquals(List.of(second, first), state.pendingOut().stream().map(p -> p.migrationId).toList(),
+                "in order of intent");
+            assertNull(state.owned().get(40), "an Integer key finds nothing, as in any Map<Long, ?>");
+            assertFalse(state.owned().containsKey(40));
+            assertThrows(UnsupportedOperationException.class, () -> state.pendingOut().clear(), "a read-only view");
+        }
+    }
 }
