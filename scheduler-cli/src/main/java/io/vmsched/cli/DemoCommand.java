@@ -82,9 +82,11 @@ final class DemoCommand implements Runnable
             MetricsAgent metrics = new MetricsAgent(cluster, counters, 1000, List.of(),
                 line -> errors.add(line)).start())
         {
+            final double[] placedDemand = new double[hosts]; // each host's mean demand as admitted, in cores
             for (int i = 0; i < vms; i++)
             {
                 final double rate = Math.min(0.2, rates[i] * total / sum);
+                placedDemand[i < vms * 3 / 4 ? 0 : 1] += rate;
                 final PacedBurnerGuest guest = new PacedBurnerGuest(rate, 0.5, 4_000 + random.nextInt(8_000),
                     random.nextDouble() * 2 * Math.PI);
                 cluster.admit(i < vms * 3 / 4 ? 0 : 1, i, 1, guest); // piled on two hosts
@@ -128,8 +130,9 @@ final class DemoCommand implements Runnable
             out.printf(Locale.ROOT, "%nSummary: %d migrations committed, %d aborted; %d of %d VMs placed, per host %s%n",
                 cluster.migrationsCommitted(), cluster.migrationsAborted(), placement.size(), vms,
                 java.util.Arrays.toString(perHost));
-            out.printf(Locale.ROOT, "CV of host loads: first second %.2f, last %d s on average %.2f, final %.2f%n",
-                initialCv, lateCvCount, lateCvSum / Math.max(1, lateCvCount), finalCv);
+            out.printf(Locale.ROOT, "CV of host loads: as placed %.2f (the guests' mean demand), first second %.2f, " +
+                "last %d s on average %.2f, final %.2f%n", io.vmsched.load.ClusterStats.cv(placedDemand), initialCv,
+                lateCvCount, lateCvSum / Math.max(1, lateCvCount), finalCv);
             out.printf(Locale.ROOT, "Every step of every handoff is journaled under %s (one Chronicle Queue per host).%n",
                 runDir.resolve("journal").toAbsolutePath());
         }
