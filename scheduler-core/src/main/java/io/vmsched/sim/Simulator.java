@@ -158,6 +158,7 @@ public final class Simulator
     private final int[] turns;
 
     private int step;
+    private long clock; // the exchanges' clock: balance periods since the start (roundsPerStep a step)
     private long migrations;
     private long greedyExchanges;
     private final List<BalanceDecision> decisions = new ArrayList<>();
@@ -214,7 +215,8 @@ public final class Simulator
         this.exchanges = new Exchange[hosts];
         for (int h = 0; h < hosts; h++)
         {
-            exchanges[h] = new Exchange(balance, 1, Exchange.seedFor(config.seed, h), false); // clock: steps
+            // clock: balance periods; a guard of n steps is n x roundsPerStep of them
+            exchanges[h] = new Exchange(balance, config.roundsPerStep, Exchange.seedFor(config.seed, h), false);
         }
         for (int v = 0; v < vms; v++)
         {
@@ -270,6 +272,7 @@ public final class Simulator
 
         for (step = 0; step < steps; step++)
         {
+            clock = (long)step * config.roundsPerStep;
             sample();
             completeMigrations();
             state.recomputeLoads();
@@ -371,6 +374,7 @@ public final class Simulator
         final double[] observed = state.observedLoads();
         for (int k = 0; k < config.roundsPerStep; k++)
         {
+            clock = (long)step * config.roundsPerStep + k;
             final double start = step + k * period;
             for (int h = 0; h < hosts; h++)
             {
@@ -386,7 +390,7 @@ public final class Simulator
                 final int h = turns[0];
                 nextTurn[h] = Double.POSITIVE_INFINITY; // taken: sinks below every turn still due
                 siftDown(0);
-                exchanges[h].run(state.as(h), step, actions);
+                exchanges[h].run(state.as(h), clock, actions);
             }
         }
     }
@@ -494,7 +498,7 @@ public final class Simulator
         migrations++;
         if (config.migrationSteps == 0)
         {
-            state.arrive(v, peer, step);
+            state.arrive(v, peer, clock);
         }
         else
         {
@@ -511,7 +515,7 @@ public final class Simulator
             final int v = inMigration.get(i);
             if (migrationDoneAt[v] <= step)
             {
-                state.arrive(v, state.migratingTo(v), step);
+                state.arrive(v, state.migratingTo(v), clock);
                 inMigration.remove(i);
             }
         }
