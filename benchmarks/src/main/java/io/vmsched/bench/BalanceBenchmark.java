@@ -216,6 +216,7 @@ public class BalanceBenchmark
         {
             // built outside the measurement: the benchmark times the step, not the set-up
             simulator = new Simulator(config, workload, Simulator.placement("random", workload.vms(), config.hosts, 1));
+            System.gc(); // collect the last invocation's simulator here, not during the timed step
         }
     }
 

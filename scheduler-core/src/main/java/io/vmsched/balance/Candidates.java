@@ -4,22 +4,24 @@ package io.vmsched.balance;
  * One exchange's candidates, laid out as {@link VmSelector#select} reads them, kept from exchange to
  * exchange so that gathering them allocates nothing once the arrays have grown to the host's VM count.
  * <p>
+ * They start small (a simulation keeps one per host, 10,000 of them) and grow to the host's VM count.
+ * <p>
  * <b>Note:</b> Not threadsafe: one per host agent (or simulator).
  */
 public final class Candidates
 {
     /** Each candidate's VM id. */
-    public long[] ids = new long[64];
+    public long[] ids = new long[8];
     /** Each candidate's load on the source. */
-    public double[] onSource = new double[64];
+    public double[] onSource = new double[8];
     /** Each candidate's load on the peer, as the peer computes it. */
-    public double[] onPeer = new double[64];
+    public double[] onPeer = new double[8];
     /** Each candidate's load volatility (left at 0 where it is not measured). */
-    public double[] volatility = new double[64];
+    public double[] volatility = new double[8];
     /** Each candidate's reason not to move, {@link Rejection#NONE} if it may. */
-    public Rejection[] blocked = new Rejection[64];
+    public Rejection[] blocked = new Rejection[8];
     /** The selector's choices, as indices into the arrays above. */
-    public int[] chosen = new int[64];
+    public int[] chosen = new int[8];
 
     /**
      * Make room for {@code count} candidates (the contents are not kept when the arrays grow).

@@ -142,14 +142,6 @@ public final class Simulator
     private final SimulatedHosts state;
     private final Exchange[] exchanges;
     private final Exchange.Actions actions = new SimActions();
-    private final SimulatedHosts.Means means = new SimulatedHosts.Means()
-    {
-        @Override
-        public double of(final int host)
-        {
-            return exchanges[host].mean().estimate();
-        }
-    };
     private final int[] migrationDoneAt;
     private final List<Integer> inMigration = new ArrayList<>();
 
@@ -210,7 +202,7 @@ public final class Simulator
                 reference.ioBytesPerSecond() * scale, reference.memoryBytes() * scale);
         }
         this.state = new SimulatedHosts(new LoadModel(workload.weights()), capacities, vms, config.smoothingWindow);
-        this.state.means(means);
+        this.state.means(host -> exchanges[host].mean().estimate()); // what a contacted peer tells
         final BalanceConfig balance = config.balance.forHosts(config.hosts);
         this.exchanges = new Exchange[hosts];
         for (int h = 0; h < hosts; h++)
