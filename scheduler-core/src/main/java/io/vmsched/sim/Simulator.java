@@ -202,9 +202,10 @@ public final class Simulator
                 reference.ioBytesPerSecond() * scale, reference.memoryBytes() * scale);
         }
         this.state = new SimulatedHosts(new LoadModel(workload.weights()), capacities, vms, config.smoothingWindow);
-        this.state.means(host -> exchanges[host].mean().estimate()); // what a contacted peer tells
         final BalanceConfig balance = config.balance.forHosts(config.hosts);
         this.exchanges = new Exchange[hosts];
+        final Exchange[] byHost = exchanges;
+        this.state.means(host -> byHost[host].mean().estimate()); // what a contacted peer tells
         for (int h = 0; h < hosts; h++)
         {
             // clock: balance periods; a guard of n steps is n x roundsPerStep of them
