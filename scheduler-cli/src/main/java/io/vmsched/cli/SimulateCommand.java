@@ -62,8 +62,11 @@ final class SimulateCommand implements Runnable
     @Option(names = "--turns", description = "When a host takes its turn in each balance period: random | load, the most loaded first (default: random; load for traces).")
     String turns;
 
-    @Option(names = "--peer-choices", description = "Random peers sampled per exchange (default: 1; 128 for traces).")
+    @Option(names = "--peer-choices", description = "Random peers contacted per exchange, at most 8 (default: 1; 8 for traces).")
     Integer peerChoices;
+
+    @Option(names = "--view", description = "What a host knows of its peers: contacts (the loads of the peers it contacts) | global (every host's exact load, a comparison only; --peer-choices then unused) (default: contacts).")
+    String view;
 
     @Option(names = "--exchange-limit", description = "Moves per exchange, 0 = no limit (default: 4; 1 for traces).")
     Integer exchangeLimit;
@@ -165,6 +168,15 @@ final class SimulateCommand implements Runnable
         }
         Flags.atLeast("--smoothing", smoothing, 1);
         Flags.atLeast("--stability", stability, 0);
+        if (view != null && !view.equals("contacts") && !view.equals("global"))
+        {
+            throw new IllegalArgumentException("unknown --view '" + view + "': expected contacts or global");
+        }
+        if (peerChoices != null && peerChoices > BalanceConfig.MAX_CONTACTS && !"global".equals(view))
+        {
+            throw new IllegalArgumentException("--peer-choices must be at most " + BalanceConfig.MAX_CONTACTS +
+                ", got " + peerChoices + " (a host contacts at most " + BalanceConfig.MAX_CONTACTS + " peers per exchange)");
+        }
         if (turns != null && !turns.equals("random") && !turns.equals("load"))
         {
             throw new IllegalArgumentException("unknown --turns '" + turns + "': expected random or load");
@@ -317,6 +329,10 @@ final class SimulateCommand implements Runnable
             balance.shedOnlyAboveMean = aboveMean;
         }
         balance.stabilityWeight = stability;
+        if (view != null)
+        {
+            balance.view = BalanceConfig.PeerView.parse(view);
+        }
         if (turns != null)
         {
             balance.loadOrderedTurns = turns.equals("load");

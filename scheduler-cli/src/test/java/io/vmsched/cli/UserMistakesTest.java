@@ -203,6 +203,9 @@ class UserMistakesTest extends CommandTest
         refused("--ping-pong must be at least 0, got -1", "simulate", "--ping-pong", "-1");
         refused("--steps must be at least 0 (0: the default), got -1", "simulate", "--steps", "-1");
         refused("--peer-choices must be at least 1, got 0", "simulate", "--peer-choices", "0");
+        refused("--peer-choices must be at most 8, got 128 (a host contacts at most 8 peers per exchange)", "simulate",
+            "--peer-choices", "128");
+        refused("unknown --view 'gossip': expected contacts or global", "simulate", "--view", "gossip");
         refused("--hosts must be at least 2 to balance", "simulate", "--hosts", "1");
         refused("--interval-ms must be in [100, 3600000], got 99999999999", "stat", "--data", journal, "--interval-ms",
             "99999999999");

@@ -9,6 +9,39 @@ package io.vmsched.balance;
  */
 public final class BalanceConfig implements Cloneable
 {
+    /** Most peers a host contacts in one exchange (each contact one message pair) in the {@link PeerView#CONTACTS} view. */
+    public static final int MAX_CONTACTS = 8;
+
+    /** What a host knows of its peers' loads when it picks the peer of an exchange. */
+    public enum PeerView
+    {
+        /**
+         * What a host can know: the loads of the peers it contacts in this exchange (at most
+         * {@link #MAX_CONTACTS}), fresh as they answer. The default, in the runtime and the simulator.
+         */
+        CONTACTS,
+        /**
+         * Every host's exact load at the moment of the exchange, so the peer is the least loaded host of
+         * the cluster. No host of a real cluster has that figure: a labelled comparison only.
+         */
+        GLOBAL;
+
+        /**
+         * @param text {@code contacts} or {@code global}.
+         * @return the view.
+         * @throws IllegalArgumentException naming the text if it is neither.
+         */
+        public static PeerView parse(final String text)
+        {
+            switch (text)
+            {
+                case "contacts": return CONTACTS;
+                case "global": return GLOBAL;
+                default: throw new IllegalArgumentException("unknown view '" + text + "': expected contacts or global");
+            }
+        }
+    }
+
     /** Exchange only when own load exceeds the peer's by more than this fraction of the mean. */
     public double thresholdFraction = 0.10;
     /** A move must lower the pair's difference by at least this fraction of the mean. */
@@ -21,8 +54,13 @@ public final class BalanceConfig implements Cloneable
     public int minResidency = 0;
     /** Steps during which a VM may not go back to the host it just left. */
     public int pingPongGuard = 8;
-    /** Random peers sampled per exchange; the least loaded is paired (1 = the plain random peer). */
+    /**
+     * Random peers contacted per exchange; the least loaded is paired (1 = the plain random peer). At
+     * most {@link #MAX_CONTACTS} in the {@link PeerView#CONTACTS} view; ignored in the global view.
+     */
     public int peerChoices = 1;
+    /** What a host knows of its peers' loads (default: only its contacts'). */
+    public PeerView view = PeerView.CONTACTS;
     /** Shed only while own load is above the estimated cluster mean. */
     public boolean shedOnlyAboveMean = false;
     /** With {@link #shedOnlyAboveMean}: shed only while own load exceeds the mean by this fraction of it. */
@@ -66,6 +104,15 @@ public final class BalanceConfig implements Cloneable
         check(minResidency >= 0, "min residency", minResidency);
         check(pingPongGuard >= 0, "ping-pong guard", pingPongGuard);
         check(peerChoices >= 1, "peer choices", peerChoices);
+        if (view == null)
+        {
+            throw new IllegalArgumentException("balancer view missing: expected contacts or global");
+        }
+        if (view == PeerView.CONTACTS && peerChoices > MAX_CONTACTS)
+        {
+            throw new IllegalArgumentException("balancer peer choices out of range: " + peerChoices + " (a host contacts at most " +
+                MAX_CONTACTS + " peers per exchange; the global view, a comparison only, has no such bound)");
+        }
         check(sourceExcessFraction >= 0 && Double.isFinite(sourceExcessFraction), "source excess", sourceExcessFraction);
         check(stabilityWeight >= 0 && Double.isFinite(stabilityWeight), "stability weight", stabilityWeight);
         check(peerLoadCap > 0, "peer load cap", peerLoadCap);
@@ -149,7 +196,7 @@ public final class BalanceConfig implements Cloneable
     {
         return "threshold=" + thresholdFraction + " minGain=" + minGainFraction + " exchangeLimit=" +
             maxMovesPerExchange + " concurrent=" + maxConcurrentPerHost + " residency=" + minResidency +
-            " pingPong=" + pingPongGuard + " peerChoices=" + peerChoices + " aboveMean=" + shedOnlyAboveMean + " excess=" + sourceExcessFraction + " capAtMean=" + capAtMean +
+            " pingPong=" + pingPongGuard + (view == PeerView.GLOBAL ? " view=global" : " peerChoices=" + peerChoices) + " aboveMean=" + shedOnlyAboveMean + " excess=" + sourceExcessFraction + " capAtMean=" + capAtMean +
             " stability=" + stabilityWeight + (loadOrderedTurns ? " loadOrderedTurns" : "") + (sizeExponent != 0.0 ? " sizeExponent=" + sizeExponent + " referenceHosts=" +
             referenceHosts : "") + (dryRun ? " dry-run" : "");
     }

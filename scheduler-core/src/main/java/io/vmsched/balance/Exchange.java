@@ -148,7 +148,8 @@ public final class Exchange
         {
             return -1;
         }
-        final int peer = config.peerChoices > 1 ? peers.pickLeastLoaded(view, config.peerChoices) : peers.pick(self, hosts);
+        final int peer = config.view == BalanceConfig.PeerView.GLOBAL ? peers.pickGlobalLeast(view) :
+            config.peerChoices > 1 ? peers.pickLeastLoaded(view, config.peerChoices) : peers.pick(self, hosts);
         final double peerLoad = peer < 0 ? Double.NaN : view.peerLoad(peer);
         if (Double.isNaN(peerLoad))
         {

@@ -65,6 +65,37 @@ public final class PeerSelector
         return best;
     }
 
+    /**
+     * The least loaded of every other host, as the global view reads them (a comparison only: no host
+     * of a real cluster knows every load at once); ties go to the first found from a random start.
+     *
+     * @param view the choosing host.
+     * @return the peer's index, or -1 if every other host is down.
+     */
+    public int pickGlobalLeast(final HostView view)
+    {
+        final int self = view.hostId();
+        final int hosts = view.hosts();
+        final int start = random.nextInt(hosts);
+        int best = -1;
+        double bestLoad = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < hosts; i++)
+        {
+            final int candidate = start + i < hosts ? start + i : start + i - hosts;
+            if (candidate == self)
+            {
+                continue;
+            }
+            final double load = orInfinity(view.peerLoad(candidate));
+            if (load < bestLoad)
+            {
+                best = candidate;
+                bestLoad = load;
+            }
+        }
+        return best;
+    }
+
     private static double orInfinity(final double load)
     {
         return Double.isNaN(load) ? Double.POSITIVE_INFINITY : load;

@@ -128,7 +128,7 @@ public final class Simulator
             config.balance.minGainFraction = 0.10;
             config.balance.sizeExponent = 0.4;
             config.balance.referenceHosts = 100;
-            config.balance.peerChoices = 128;
+            config.balance.view = BalanceConfig.PeerView.GLOBAL; // until defaults within 8 contacts are found (issue 15)
             config.balance.maxMovesPerExchange = 1;
             return config;
         }

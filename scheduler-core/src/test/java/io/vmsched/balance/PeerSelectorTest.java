@@ -2,6 +2,8 @@ package io.vmsched.balance;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 class PeerSelectorTest
@@ -67,5 +69,24 @@ class PeerSelectorTest
         {
             assertEquals(3, selector.pickLeastLoaded(view, 64), "64 picks of 3 peers all but surely include host 3 ((2/3)^64 ~ 5e-12)");
         }
+    }
+
+    @Test
+    void theGlobalViewPairsWithTheLeastLoadedOtherHostAndSkipsDownHosts()
+    {
+        final double[] loads = { 0.1, 4, Double.NaN, 2, 2.5, 0.7 };
+        final PeerSelector selector = new PeerSelector(5);
+        for (int i = 0; i < 100; i++)
+        {
+            assertEquals(5, selector.pickGlobalLeast(new ArrayHostView(0, loads)), "never itself, though it is lighter");
+            assertEquals(0, selector.pickGlobalLeast(new ArrayHostView(3, loads)));
+        }
+        assertEquals(-1, selector.pickGlobalLeast(new ArrayHostView(0, 1.0, Double.NaN)), "no host up");
+        final int[] seen = new int[3];
+        for (int i = 0; i < 300; i++)
+        {
+            seen[selector.pickGlobalLeast(new ArrayHostView(0, 5.0, 1.0, 1.0))]++;
+        }
+        assertTrue(seen[1] > 50 && seen[2] > 50, "ties go either way (not evenly: the first found from a random start): " + Arrays.toString(seen));
     }
 }

@@ -219,4 +219,19 @@ class VmSelectorTest
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, config::validate);
         assertTrue(ex.getMessage().contains("peer choices"), ex.getMessage());
     }
+
+    @Test
+    void aHostContactsAtMostEightPeersUnlessTheViewIsGlobal()
+    {
+        final BalanceConfig config = new BalanceConfig();
+        config.peerChoices = BalanceConfig.MAX_CONTACTS;
+        config.validate();
+        config.peerChoices = BalanceConfig.MAX_CONTACTS + 1;
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, config::validate);
+        assertTrue(ex.getMessage().contains("peer choices out of range: 9 (a host contacts at most 8"), ex.getMessage());
+        config.view = BalanceConfig.PeerView.GLOBAL;
+        config.validate();
+        assertEquals(BalanceConfig.PeerView.GLOBAL, BalanceConfig.PeerView.parse("global"));
+        assertThrows(IllegalArgumentException.class, () -> BalanceConfig.PeerView.parse("gossip"));
+    }
 }
