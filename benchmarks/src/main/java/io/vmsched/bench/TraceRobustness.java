@@ -19,7 +19,7 @@ import java.util.Locale;
  * built from one day to imitate others would tune the defaults to the stand-ins.
  * <p>
  * {@code java -cp benchmarks/target/benchmarks.jar io.vmsched.bench.TraceRobustness [--seeds N]
- * [--view contacts|global] [--peer-choices N] [--threshold F] [--min-gain F] DAY_DIR...}: the options
+ * [--view contacts|global] [--peer-choices N] [--threshold F] [--min-gain F] [--size-exponent F] DAY_DIR...}: the options
  * change the defaults for a comparison (the table's title says how); {@code --seeds} defaults to 5.
  * At the end it prints on how many days the target held and the mean sum of the two ratios, the
  * figure that compares two settings along their trade-off.
@@ -40,6 +40,7 @@ public final class TraceRobustness
         Integer peerChoices;
         Double threshold;
         Double minGain;
+        Double sizeExponent;
 
         Simulator.Config config(final Simulator.Policy policy)
         {
@@ -52,6 +53,7 @@ public final class TraceRobustness
             if (peerChoices != null)
             {
                 config.balance.peerChoices = peerChoices;
+                config.balance.view = view != null ? view : BalanceConfig.PeerView.CONTACTS; // contacts mean that view
             }
             if (threshold != null)
             {
@@ -60,6 +62,10 @@ public final class TraceRobustness
             if (minGain != null)
             {
                 config.balance.minGainFraction = minGain;
+            }
+            if (sizeExponent != null)
+            {
+                config.balance.sizeExponent = sizeExponent;
             }
             return config;
         }
@@ -142,16 +148,19 @@ public final class TraceRobustness
                 case "--min-gain":
                     options.minGain = fraction(arg, value);
                     break;
+                case "--size-exponent":
+                    options.sizeExponent = fraction(arg, value);
+                    break;
                 default:
                     throw new IllegalArgumentException("unknown option " + arg +
-                        ": expected --seeds, --view, --peer-choices, --threshold or --min-gain");
+                        ": expected --seeds, --view, --peer-choices, --threshold, --min-gain or --size-exponent");
             }
             options.changes.add(arg + " " + value);
         }
         if (options.days.isEmpty())
         {
             throw new IllegalArgumentException("usage: TraceRobustness [--seeds N] [--view contacts|global] " +
-                "[--peer-choices N] [--threshold F] [--min-gain F] PLANETLAB_DAY_DIR...");
+                "[--peer-choices N] [--threshold F] [--min-gain F] [--size-exponent F] PLANETLAB_DAY_DIR...");
         }
         return options;
     }

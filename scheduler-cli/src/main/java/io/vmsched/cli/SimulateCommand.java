@@ -333,6 +333,10 @@ final class SimulateCommand implements Runnable
         {
             balance.view = BalanceConfig.PeerView.parse(view);
         }
+        else if (peerChoices != null)
+        {
+            balance.view = BalanceConfig.PeerView.CONTACTS; // peers contacted mean the contacts view, whatever the profile's
+        }
         if (turns != null)
         {
             balance.loadOrderedTurns = turns.equals("load");
