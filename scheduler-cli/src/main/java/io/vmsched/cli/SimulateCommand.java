@@ -101,6 +101,12 @@ final class SimulateCommand implements Runnable
     @Option(names = "--cap-at-mean", defaultValue = "false", description = "Aim no further than the gossiped mean on either side.")
     boolean capAtMean;
 
+    @Option(names = "--peer-ceiling", description = "A move may leave the peer at most this many thresholds above the mean (default: no ceiling).")
+    Double peerCeiling;
+
+    @Option(names = "--scatter", negatable = true, description = "Shed to every contacted peer worth it, the least loaded first, not only to the least loaded (default: off).")
+    Boolean scatter;
+
     @Option(names = "--migration-steps", defaultValue = "0", description = "Steps a migration takes, 0 = instant (default: ${DEFAULT-VALUE}).")
     int migrationSteps;
 
@@ -165,6 +171,10 @@ final class SimulateCommand implements Runnable
         if (sourceExcess != null)
         {
             Flags.atLeast("--source-excess", sourceExcess, 0);
+        }
+        if (peerCeiling != null)
+        {
+            Flags.atLeast("--peer-ceiling", peerCeiling, 0);
         }
         Flags.atLeast("--smoothing", smoothing, 1);
         Flags.atLeast("--stability", stability, 0);
@@ -342,6 +352,14 @@ final class SimulateCommand implements Runnable
             balance.loadOrderedTurns = turns.equals("load");
         }
         balance.capAtMean = capAtMean;
+        if (peerCeiling != null)
+        {
+            balance.peerCeilingFraction = peerCeiling;
+        }
+        if (scatter != null)
+        {
+            balance.scatter = scatter;
+        }
         if (sourceExcess != null)
         {
             balance.sourceExcessFraction = sourceExcess;

@@ -75,6 +75,18 @@ public final class BalanceConfig implements Cloneable
      * loaded hosts exchange first and take the least loaded peers before hosts nearer the mean do.
      */
     public boolean loadOrderedTurns = false;
+    /**
+     * How far above the estimated mean a move may leave the peer, in thresholds: a peer left more than
+     * a threshold above the mean must shed in turn, so a pile-up's VMs would cascade from host to
+     * host. Infinite (the default): no ceiling.
+     */
+    public double peerCeilingFraction = Double.POSITIVE_INFINITY;
+    /**
+     * Shed to every contacted peer the exchange finds worth it, the least loaded first (each as its
+     * own pair, on the source's load after the moves before), instead of only to the least loaded:
+     * a host far above the mean fills several light peers in one turn.
+     */
+    public boolean scatter = false;
     /** Most load a peer may carry after a move (a capacity bound; fraction of its capacity). */
     public double peerLoadCap = Double.POSITIVE_INFINITY;
     /**
@@ -116,6 +128,7 @@ public final class BalanceConfig implements Cloneable
         check(sourceExcessFraction >= 0 && Double.isFinite(sourceExcessFraction), "source excess", sourceExcessFraction);
         check(stabilityWeight >= 0 && Double.isFinite(stabilityWeight), "stability weight", stabilityWeight);
         check(peerLoadCap > 0, "peer load cap", peerLoadCap);
+        check(peerCeilingFraction >= 0, "peer ceiling", peerCeilingFraction);
         check(sizeExponent >= 0 && sizeExponent <= 2, "size exponent", sizeExponent);
         check(referenceHosts >= 1, "reference hosts", referenceHosts);
         return this;
@@ -197,7 +210,8 @@ public final class BalanceConfig implements Cloneable
         return "threshold=" + thresholdFraction + " minGain=" + minGainFraction + " exchangeLimit=" +
             maxMovesPerExchange + " concurrent=" + maxConcurrentPerHost + " residency=" + minResidency +
             " pingPong=" + pingPongGuard + (view == PeerView.GLOBAL ? " view=global" : " peerChoices=" + peerChoices) + " aboveMean=" + shedOnlyAboveMean + " excess=" + sourceExcessFraction + " capAtMean=" + capAtMean +
-            " stability=" + stabilityWeight + (loadOrderedTurns ? " loadOrderedTurns" : "") + (sizeExponent != 0.0 ? " sizeExponent=" + sizeExponent + " referenceHosts=" +
+            " stability=" + stabilityWeight + (peerCeilingFraction != Double.POSITIVE_INFINITY ? " peerCeiling=" + peerCeilingFraction : "") +
+            (scatter ? " scatter" : "") + (loadOrderedTurns ? " loadOrderedTurns" : "") + (sizeExponent != 0.0 ? " sizeExponent=" + sizeExponent + " referenceHosts=" +
             referenceHosts : "") + (dryRun ? " dry-run" : "");
     }
 }

@@ -52,6 +52,8 @@ public final class Exchange
     private final long period;
     private final boolean recordAll;
     private final PeerSelector peers;
+    private final int[] contactIds;
+    private final double[] contactLoads;
     private final MeanEstimate mean = new MeanEstimate();
     private final Candidates candidates = new Candidates();
     private PlacementRule rule = PlacementRule.NONE;
@@ -73,6 +75,8 @@ public final class Exchange
         this.period = period;
         this.recordAll = recordAll;
         this.peers = new PeerSelector(seed);
+        this.contactIds = new int[Math.max(1, config.peerChoices)];
+        this.contactLoads = new double[Math.max(1, config.peerChoices)];
     }
 
     /**
@@ -133,7 +137,10 @@ public final class Exchange
     }
 
     /**
-     * Run one exchange.
+     * Run one exchange: contact the peers ({@link BalanceConfig#peerChoices}, or the least loaded host
+     * of all in the global view), share the mean estimate with the least loaded, and shed to it; with
+     * {@link BalanceConfig#scatter}, then to the next contacts in the order of their loads, each on the
+     * source's load after the moves before, until one is not worth it.
      *
      * @param view    the host.
      * @param now     the view's clock.
@@ -143,15 +150,12 @@ public final class Exchange
     public int run(final HostView view, final long now, final Actions actions)
     {
         final int hosts = view.hosts();
-        final int self = view.hostId();
         if (hosts < 2)
         {
             return -1;
         }
-        final int peer = config.view == BalanceConfig.PeerView.GLOBAL ? peers.pickGlobalLeast(view) :
-            config.peerChoices > 1 ? peers.pickLeastLoaded(view, config.peerChoices) : peers.pick(self, hosts);
-        final double peerLoad = peer < 0 ? Double.NaN : view.peerLoad(peer);
-        if (Double.isNaN(peerLoad))
+        final int contacts = contact(view);
+        if (contacts == 0)
         {
             return -1; // a host that is down is never chosen, and gets no share
         }
@@ -159,10 +163,58 @@ public final class Exchange
         final double load = view.load();
         mean.observe(load);
         final double before = mean.estimate();
-        mean.average(view.peerMean(peer));
-        actions.shareMean(peer, before);
+        mean.average(view.peerMean(contactIds[0]));
+        actions.shareMean(contactIds[0], before);
         final double estimate = Math.max(mean.estimate(), 1e-12);
 
+        final int pairs = config.scatter && !config.dryRun ? contacts : 1;
+        double source = load;
+        int total = 0;
+        for (int j = 0; j < pairs; j++)
+        {
+            final int moves = shed(view, now, actions, source, contactIds[j], contactLoads[j], estimate);
+            if (moves <= 0)
+            {
+                break; // the contacts are sorted: the next ones differ from the source less
+            }
+            total += moves;
+            for (int i = 0; i < moves; i++)
+            {
+                source -= candidates.onSource[candidates.chosen[i]];
+            }
+        }
+        return total;
+    }
+
+    /** The contacts of this exchange into contactIds / contactLoads, least loaded first; how many. */
+    private int contact(final HostView view)
+    {
+        if (config.view == BalanceConfig.PeerView.GLOBAL)
+        {
+            final int peer = peers.pickGlobalLeast(view);
+            if (peer < 0)
+            {
+                return 0;
+            }
+            contactIds[0] = peer;
+            contactLoads[0] = view.peerLoad(peer);
+            return 1;
+        }
+        if (config.peerChoices == 1)
+        {
+            final int peer = peers.pick(view.hostId(), view.hosts());
+            final double peerLoad = view.peerLoad(peer);
+            contactIds[0] = peer;
+            contactLoads[0] = peerLoad;
+            return Double.isNaN(peerLoad) ? 0 : 1;
+        }
+        return peers.contacts(view, config.peerChoices, contactIds, contactLoads);
+    }
+
+    /** One pair: the source (its load now {@code load}) sheds to {@code peer}; moves made, 0 if none. */
+    private int shed(final HostView view, final long now, final Actions actions, final double load, final int peer,
+        final double peerLoad, final double estimate)
+    {
         final boolean dryRun = config.dryRun;
         final int limit = config.movesAllowed(view.inFlight());
         if (!dryRun && (limit < 0 || !VmSelector.worthExchanging(config, load, peerLoad, estimate)))
@@ -189,7 +241,7 @@ public final class Exchange
         }
         final boolean record = dryRun || recordAll;
         final BalanceDecision decision = record ?
-            new BalanceDecision(self, peer, load, peerLoad, config.thresholdFraction * estimate, estimate) : null;
+            new BalanceDecision(view.hostId(), peer, load, peerLoad, config.thresholdFraction * estimate, estimate) : null;
         final int moves = VmSelector.select(config, load, peerLoad, estimate, count, ids, onSource, onPeer,
             config.stabilityWeight == 0.0 ? null : volatility, blocked, limit, chosen, decision);
         if (record)

@@ -48,6 +48,21 @@ public final class MeanEstimate
     }
 
     /**
+     * This host's load changed by {@code delta} through a migration, not through its workload: the
+     * estimate keeps it out (a migration moves load, the cluster's mean stays). Without this, a host
+     * that sheds a pile-up would count every VM it sends as a fall of the mean, far below zero.
+     *
+     * @param delta the VM's load on this host: negative when it left, positive when it arrived.
+     */
+    public void moved(final double delta)
+    {
+        if (primed)
+        {
+            observed += delta;
+        }
+    }
+
+    /**
      * Average with a peer's estimate.
      *
      * @param peerEstimate the peer's figure.

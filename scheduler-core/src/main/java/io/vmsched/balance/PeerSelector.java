@@ -66,6 +66,57 @@ public final class PeerSelector
     }
 
     /**
+     * The peers of one exchange: {@code choices} uniform picks other than the view's own host, as
+     * {@link #pickLeastLoaded} draws them, without repeats and without hosts that are down, sorted by
+     * the load the host learns at contact, the least loaded first (ties in the order drawn, so the
+     * first is the peer {@link #pickLeastLoaded} would pick).
+     *
+     * @param view    the choosing host.
+     * @param choices picks to sample, at least 1.
+     * @param out     receives the contacts (length at least {@code choices}).
+     * @param loads   receives their loads (length at least {@code choices}).
+     * @return number of contacts written (0 if every pick was down).
+     */
+    public int contacts(final HostView view, final int choices, final int[] out, final double[] loads)
+    {
+        final int self = view.hostId();
+        final int hosts = view.hosts();
+        int n = 0;
+        for (int i = 0; i < choices; i++)
+        {
+            final int candidate = pick(self, hosts);
+            final double load = view.peerLoad(candidate);
+            if (Double.isNaN(load) || contains(out, n, candidate))
+            {
+                continue;
+            }
+            int at = n; // insertion by load, ties kept in draw order
+            while (at > 0 && loads[at - 1] > load)
+            {
+                out[at] = out[at - 1];
+                loads[at] = loads[at - 1];
+                at--;
+            }
+            out[at] = candidate;
+            loads[at] = load;
+            n++;
+        }
+        return n;
+    }
+
+    private static boolean contains(final int[] values, final int length, final int value)
+    {
+        for (int i = 0; i < length; i++)
+        {
+            if (values[i] == value)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * The least loaded of every other host, as the global view reads them (a comparison only: no host
      * of a real cluster knows every load at once); ties go to the first found from a random start.
      *

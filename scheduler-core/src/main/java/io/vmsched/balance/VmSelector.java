@@ -3,8 +3,11 @@ package io.vmsched.balance;
 /**
  * Chooses the VMs one exchange moves (seed VM claims 5, 19, 28): while the source's load exceeds
  * the peer's by more than the threshold, the candidate whose load is nearest half the difference,
- * provided the move strictly lowers the pair's difference by at least the minimum gain; then the
- * same on the remaining difference, up to the exchange's limit ("at least a first VM").
+ * provided the move strictly lowers the pair's difference; then the same on the remaining
+ * difference, up to the exchange's limit ("at least a first VM"). The moves together must lower the
+ * difference by at least the minimum gain, or none is made: one VM of a trace's ten a host must be
+ * worth its move, and a hundred small VMs of a pile-up are worth theirs together. A move never
+ * leaves the peer further above the mean than the peer ceiling allows.
  * <p>
  * On heterogeneous hosts a VM has one load on the source ({@code onSource}) and another on the
  * peer ({@code onPeer}, which the peer computed from the VM's load factors); moving it changes the
@@ -56,6 +59,8 @@ public final class VmSelector
     {
         final double threshold = config.thresholdFraction * mean;
         final double minGain = config.minGainFraction * mean;
+        final double ceiling = config.peerCeilingFraction == Double.POSITIVE_INFINITY ? Double.POSITIVE_INFINITY :
+            mean + config.peerCeilingFraction * threshold;
         final double excessLine = mean * (1 + config.sourceExcessFraction);
         final double stability = volatility == null ? 0.0 : config.stabilityWeight;
         double source = sourceLoad;
@@ -103,11 +108,15 @@ public final class VmSelector
                     blocked[i] = Rejection.CAPACITY;
                     continue;
                 }
+                if (peer + toPeer > ceiling)
+                {
+                    continue; // would make the peer a host that must shed in turn
+                }
                 final double moved = onSource[i] + toPeer;
                 final double after = Math.abs(difference - moved);
-                if (after > difference - minGain || after >= difference)
+                if (after >= difference)
                 {
-                    continue; // does not lower the difference by the minimum gain
+                    continue; // does not lower the difference
                 }
                 final double nearness = Math.abs(moved - 2 * target); // |mean of both figures - target| x 2
                 final double score = stability == 0.0 ? nearness : nearness + stability * volatility[i];
@@ -125,9 +134,23 @@ public final class VmSelector
             blocked[best] = Rejection.MIGRATING;
             source -= onSource[best];
             peer += onPeer[best];
-            if (record != null)
+        }
+        if (moves > 0 && (sourceLoad - peerLoad) - Math.abs(source - peer) < minGain)
+        {
+            // together the moves do not lower the difference by the minimum gain: none is made
+            for (int m = 0; m < moves; m++)
             {
-                record.addMove(vmIds == null ? best : vmIds[best], onSource[best], onPeer[best]);
+                blocked[chosen[m]] = Rejection.NONE;
+            }
+            moves = 0;
+            source = sourceLoad;
+            peer = peerLoad;
+        }
+        if (record != null)
+        {
+            for (int m = 0; m < moves; m++)
+            {
+                record.addMove(vmIds == null ? chosen[m] : vmIds[chosen[m]], onSource[chosen[m]], onPeer[chosen[m]]);
             }
         }
 
@@ -164,7 +187,7 @@ public final class VmSelector
             }
             else
             {
-                record.outcome(DecisionOutcome.NO_GAIN, "no VM lowers the difference");
+                record.outcome(DecisionOutcome.NO_GAIN, "no VMs lower the difference by the minimum gain");
             }
             for (int i = 0; i < count; i++)
             {

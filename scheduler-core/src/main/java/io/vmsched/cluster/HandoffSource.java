@@ -63,6 +63,8 @@ final class HandoffSource
     private final Transport transport;
     private final Faults faults;
     private final Requests requests;
+    /** Told of each VM this side moves (agent thread): the balancer keeps a migration out of its mean. */
+    private java.util.function.Consumer<HostVm> moved = vm -> { };
     private final List<Outgoing> outgoing = new ArrayList<>();
     private final HostMessages.Transfer transfer = new HostMessages.Transfer();
     private final HostMessages.Resolve resolve = new HostMessages.Resolve();
@@ -252,6 +254,7 @@ final class HandoffSource
         outgoing.remove(out);
         inFlight = outgoing.size();
         schedule.delete(vm.vmId);
+        moved.accept(vm); // before it leaves the table: the balancer reads its load
         vms.drop(vm);
         committed.incrementAndGet();
         view.committed.incrementAndGet();
@@ -293,5 +296,14 @@ final class HandoffSource
         {
             throw new Faults.InjectedFault(point);
         }
+    }
+
+    /**
+     * @param moved told of each VM that leaves (source) or arrives (target) by a committed migration,
+     *              on the agent thread.
+     */
+    void onMoved(final java.util.function.Consumer<HostVm> moved)
+    {
+        this.moved = moved;
     }
 }

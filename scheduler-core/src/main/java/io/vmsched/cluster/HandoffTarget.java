@@ -37,6 +37,8 @@ final class HandoffTarget
     private final Schedule schedule;
     private final VmTable vms;
     private final Requests requests;
+    /** Told of each VM this side moves (agent thread): the balancer keeps a migration out of its mean. */
+    private java.util.function.Consumer<HostVm> moved = vm -> { };
     private final Forwarder forwarder;
     private final Faults faults;
     // what became of each migration a source sent here, until the source's watermark passes it
@@ -157,6 +159,7 @@ final class HandoffTarget
         vm.cameFrom = source;
         vms.add(vm);
         schedule.resume(vmId);
+        moved.accept(vm);
         activated.incrementAndGet();
         try
         {
@@ -229,5 +232,14 @@ final class HandoffTarget
         {
             throw new Faults.InjectedFault(point);
         }
+    }
+
+    /**
+     * @param moved told of each VM that leaves (source) or arrives (target) by a committed migration,
+     *              on the agent thread.
+     */
+    void onMoved(final java.util.function.Consumer<HostVm> moved)
+    {
+        this.moved = moved;
     }
 }

@@ -97,6 +97,18 @@ final class HostBalancer implements HostView, Exchange.Actions
         return periodStart + (long)(period * exchange.turnPhase(load));
     }
 
+    /** A VM left this host by a committed migration: a move of load, no change of the mean (agent thread). */
+    void left(final HostVm vm)
+    {
+        exchange.mean().moved(-model.load(vm.load.factors(), capacity));
+    }
+
+    /** A VM arrived by a committed migration: a move of load, no change of the mean (agent thread). */
+    void arrived(final HostVm vm)
+    {
+        exchange.mean().moved(model.load(vm.load.factors(), capacity));
+    }
+
     /** A peer's share of the mean estimate arrived. */
     void onMeanShare(final HostMessages.MeanShare message)
     {

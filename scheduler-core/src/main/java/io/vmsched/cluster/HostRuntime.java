@@ -94,6 +94,8 @@ public final class HostRuntime implements Agent, AutoCloseable
         this.requests.source(source);
         this.target = new HandoffTarget(hostId, view, journal, schedule, vms, requests, forwarder, faults);
         this.balancer = new HostBalancer(hostId, config, view, journal, vms, source, forwarder, model, capacity);
+        this.source.onMoved(balancer::left);
+        this.target.onMoved(balancer::arrived);
         this.recovery = new Recovery(hostId, view, journal, schedule, vms, requests, source, target);
         this.adapter = new InboxAdapter(hostId, view, requests, source, target, balancer);
     }

@@ -129,7 +129,9 @@ public final class Simulator
             config.balance.sizeExponent = 0.4;
             config.balance.referenceHosts = 100;
             config.balance.view = BalanceConfig.PeerView.GLOBAL; // until defaults within 8 contacts are found (issue 15)
-            config.balance.maxMovesPerExchange = 1;
+            config.balance.maxMovesPerExchange = 0;
+            config.balance.peerCeilingFraction = 1.0;
+            config.balance.scatter = true;
             return config;
         }
     }
@@ -486,12 +488,23 @@ public final class Simulator
         }
     }
 
+    /** A VM lands: both hosts' mean estimates keep the move out (a migration does not change the mean). */
+    private void arrive(final int v, final int to)
+    {
+        final int from = state.hostOf(v);
+        final double out = state.observedLoad(v, from);
+        final double in = state.observedLoad(v, to);
+        state.arrive(v, to, clock);
+        exchanges[from].mean().moved(-out);
+        exchanges[to].mean().moved(in);
+    }
+
     private void migrate(final int v, final int peer)
     {
         migrations++;
         if (config.migrationSteps == 0)
         {
-            state.arrive(v, peer, clock);
+            arrive(v, peer);
         }
         else
         {
@@ -508,7 +521,7 @@ public final class Simulator
             final int v = inMigration.get(i);
             if (migrationDoneAt[v] <= step)
             {
-                state.arrive(v, state.migratingTo(v), clock);
+                arrive(v, state.migratingTo(v));
                 inMigration.remove(i);
             }
         }

@@ -58,6 +58,10 @@ class BalanceConfigTest
             {
                 field.setBoolean(config, !field.getBoolean(defaults));
             }
+            else if (field.getType() == BalanceConfig.PeerView.class)
+            {
+                field.set(config, BalanceConfig.PeerView.GLOBAL);
+            }
             else
             {
                 fail("a setting of a type this test does not know: " + field);

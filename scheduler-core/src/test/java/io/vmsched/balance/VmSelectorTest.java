@@ -234,4 +234,34 @@ class VmSelectorTest
         assertEquals(BalanceConfig.PeerView.GLOBAL, BalanceConfig.PeerView.parse("global"));
         assertThrows(IllegalArgumentException.class, () -> BalanceConfig.PeerView.parse("gossip"));
     }
+
+    @Test
+    void smallVmsWorthTheirMovesTogetherMoveTogether()
+    {
+        final double[] loads = new double[20];
+        Arrays.fill(loads, 0.01);
+        final BalanceConfig config = config(0);
+        config.minGainFraction = 0.2; // 0.1 of the mean 0.5: one VM lowers the difference by 0.02
+        final int[] many = new int[20];
+        final int moves = VmSelector.select(config, 1.0, 0.0, 0.5, 20, null, loads, loads, null, open(20), 0, many, null);
+        assertEquals(20, moves, "all twenty lower the difference from 1.0 to 0.6, by more than the minimum gain");
+        config.maxMovesPerExchange = 1;
+        assertEquals(0, VmSelector.select(config, 1.0, 0.0, 0.5, 20, null, loads, loads, null, open(20), 1, many, null),
+            "one alone is not worth its move");
+        assertEquals(0, VmSelector.select(config, 1.0, 0.0, 0.5, 3, null, loads, loads, null, open(3), 0, many, null),
+            "three together are not either (0.06 < 0.1): none is made");
+    }
+
+    @Test
+    void theCeilingKeepsThePeerFromBecomingAHostThatMustShed()
+    {
+        final double[] loads = { 0.3, 0.08 };
+        final BalanceConfig config = config(1);
+        config.peerCeilingFraction = 1.0; // the peer may end at most mean + threshold = 0.5 + 0.05
+        assertEquals(1, VmSelector.select(config, 1.0, 0.4, 0.5, 2, null, loads, loads, null, open(2), 1, chosen, null));
+        assertEquals(1, chosen[0], "0.3 is nearest half the difference but would leave the peer at 0.7");
+        config.peerCeilingFraction = Double.POSITIVE_INFINITY;
+        assertEquals(1, VmSelector.select(config, 1.0, 0.4, 0.5, 2, null, loads, loads, null, open(2), 1, chosen, null));
+        assertEquals(0, chosen[0], "without a ceiling, the VM nearest half");
+    }
 }

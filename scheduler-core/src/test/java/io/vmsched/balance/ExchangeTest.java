@@ -1,0 +1,93 @@
+package io.vmsched.balance;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ExchangeTest
+{
+    /** Host 0 carries 30 VMs of 0.1, hosts 1 to 8 nothing: a pile-up. */
+    private static ArrayHostView pileUp()
+    {
+        final ArrayHostView view = new ArrayHostView(0, 3.0, 0, 0, 0, 0, 0, 0, 0, 0);
+        for (int v = 0; v < 30; v++)
+        {
+            view.vm(v, 0.1);
+        }
+        return view;
+    }
+
+    private static BalanceConfig pileUpSettings(final boolean scatter)
+    {
+        final BalanceConfig config = new BalanceConfig();
+        config.peerChoices = BalanceConfig.MAX_CONTACTS;
+        config.maxMovesPerExchange = 0;
+        config.thresholdFraction = 0.25;
+        config.minGainFraction = 0.10;
+        config.shedOnlyAboveMean = true;
+        config.peerCeilingFraction = 1.0;
+        config.scatter = scatter;
+        return config.validate();
+    }
+
+    /** Load sent to each peer by one exchange of host 0. */
+    private static Map<Integer, Double> run(final BalanceConfig config, final long seed)
+    {
+        final Map<Integer, Double> sent = new HashMap<>();
+        final Exchange exchange = new Exchange(config, 1, seed, false);
+        exchange.mean().start(3.0, 3.0 / 9);
+        exchange.run(pileUp(), 100, new Exchange.Actions()
+        {
+            @Override
+            public void shareMean(final int peer, final double estimate)
+            {
+            }
+
+            @Override
+            public void migrate(final long vmId, final int vm, final int peer, final double onSource, final double onPeer)
+            {
+                sent.merge(peer, onPeer, Double::sum);
+            }
+
+            @Override
+            public void decided(final BalanceDecision decision, final int moves, final long firstVm)
+            {
+            }
+        });
+        return sent;
+    }
+
+    @Test
+    void aPiledUpHostFillsSeveralPeersInOneTurnEachNoFurtherThanTheCeiling()
+    {
+        final double ceiling = 3.0 / 9 * (1 + 0.25) + 1e-9; // mean + one threshold
+        for (long seed = 1; seed <= 20; seed++)
+        {
+            final Map<Integer, Double> scattered = run(pileUpSettings(true), seed);
+            assertTrue(scattered.size() >= 2, "seed " + seed + ": 8 picks of 8 empty hosts reach several: " + scattered);
+            scattered.forEach((peer, load) -> assertTrue(load <= ceiling, "peer " + peer + " got " + load));
+            final Map<Integer, Double> single = run(pileUpSettings(false), seed);
+            assertEquals(1, single.size(), "without scatter, only the least loaded contact: " + single);
+            assertTrue(single.values().iterator().next() <= ceiling);
+        }
+    }
+
+    @Test
+    void aMigrationIsNotAChangeOfTheMean()
+    {
+        final MeanEstimate estimate = new MeanEstimate();
+        estimate.start(3.0, 1.0);
+        estimate.moved(-1.0); // a VM of 1.0 left
+        estimate.observe(2.0);
+        assertEquals(1.0, estimate.estimate(), 1e-12, "the load fell by what left: the mean stays");
+        estimate.observe(2.5); // the workload grew
+        assertEquals(1.5, estimate.estimate(), 1e-12);
+        final MeanEstimate counted = new MeanEstimate();
+        counted.start(3.0, 1.0);
+        counted.observe(2.0);
+        assertEquals(0.0, counted.estimate(), 1e-12, "told nothing, a host takes the fall for a change of the mean");
+    }
+}
