@@ -17,6 +17,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -101,6 +103,9 @@ final class SimulateCommand implements Runnable
     @Option(names = "--cap-at-mean", defaultValue = "false", description = "Aim no further than the gossiped mean on either side.")
     boolean capAtMean;
 
+    @Option(names = "--add-hosts", paramLabel = "N@STEP", description = "Add N empty hosts as step STEP starts (repeatable): scale-out; prints the periods until they are within 10 %% of the mean.")
+    List<String> addHosts = new ArrayList<>();
+
     @Option(names = "--peer-ceiling", description = "A move may leave the peer at most this many thresholds above the mean (default: no ceiling).")
     Double peerCeiling;
 
@@ -144,6 +149,7 @@ final class SimulateCommand implements Runnable
             Flags.atLeast("--hosts", hosts, 1, "");
         }
         Flags.atLeast("--steps", steps, 0, " (0: the default)");
+        addHostsParsed(); // a bad --add-hosts is named before any work
         if (rounds != null)
         {
             Flags.atLeast("--rounds-per-step", rounds, 1, "");
@@ -302,6 +308,7 @@ final class SimulateCommand implements Runnable
         config.policy = parsedPolicy;
         config.hosts = hosts > 0 ? hosts : (trace != null ? Traces.defaultHosts(workload.vms()) : 50);
         config.steps = steps;
+        config.addHosts = addHostsParsed();
         if (rounds != null)
         {
             config.roundsPerStep = rounds;
@@ -405,6 +412,11 @@ final class SimulateCommand implements Runnable
             out.printf(Locale.ROOT, "%-22s %,12d%n", "migrations", result.migrations());
             out.printf(Locale.ROOT, "%-22s %,12d%n", "displaced VMs", result.displacedVms());
             out.printf(Locale.ROOT, "%-22s %,12d%n", "lower bound", result.lowerBoundMigrations());
+            if (result.addedHosts() != null)
+            {
+                out.printf(Locale.ROOT, "%-22s %12s%n", "added hosts full", result.addedFilledAfter() == null ? "never" :
+                    String.format(Locale.ROOT, "%d periods", result.addedFilledAfter()));
+            }
             out.printf(Locale.ROOT, "%-22s %,12d%n", "wall ms", result.wallMillis());
             final StringBuilder cvs = new StringBuilder();
             final double[] byStep = result.cvByStep();
@@ -428,6 +440,34 @@ final class SimulateCommand implements Runnable
             json(out, result);
         }
         out.flush();
+    }
+
+    /** {@code --add-hosts N@STEP} values as {count, step} pairs; a bad one named in one line. */
+    int[][] addHostsParsed()
+    {
+        final int[][] parsed = new int[addHosts.size()][];
+        for (int i = 0; i < parsed.length; i++)
+        {
+            final String text = addHosts.get(i);
+            final int at = text.indexOf('@');
+            try
+            {
+                final int count = Integer.parseInt(text.substring(0, Math.max(0, at)));
+                final int step = Integer.parseInt(text.substring(at + 1));
+                if (at > 0 && count >= 1 && step >= 1)
+                {
+                    parsed[i] = new int[] { count, step };
+                    continue;
+                }
+            }
+            catch (final NumberFormatException ignored)
+            {
+                // named below
+            }
+            throw new IllegalArgumentException("--add-hosts expects N@STEP (N >= 1 hosts joining as step STEP >= 1 starts), got '" +
+                text + "'");
+        }
+        return parsed;
     }
 
     /**
@@ -462,6 +502,19 @@ final class SimulateCommand implements Runnable
             g.writeNumberField("exchanges", r.exchanges());
             g.writeNumberField("dryRunDecisions", r.decisionsRecorded());
             g.writeNumberField("wallMillis", r.wallMillis());
+            if (r.addedHosts() != null)
+            {
+                g.writeNumberField("addedHosts", r.addedHosts());
+                g.writeFieldName("addedFilledAfterPeriods"); // null: never within 10 % of the mean
+                if (r.addedFilledAfter() == null)
+                {
+                    g.writeNull();
+                }
+                else
+                {
+                    g.writeNumber(r.addedFilledAfter());
+                }
+            }
             g.writeEndObject();
             Json.endLine(g);
         }

@@ -27,6 +27,7 @@ public final class SimulatedHosts implements HostView
     private final int vms;
     private final int[] vmHost;
     private final int[][] hostVms;
+    private int active; // hosts [0, active) are in the cluster; the others are machines not yet added
     private final int[] hostCount;
     private final int[] vmPos;
     private final VmLoad[] usage;
@@ -75,6 +76,7 @@ public final class SimulatedHosts implements HostView
         this.vms = vms;
         vmHost = new int[vms];
         hostVms = new int[hosts][];
+        active = hosts;
         hostCount = new int[hosts];
         vmPos = new int[vms];
         usage = new VmLoad[vms];
@@ -323,7 +325,17 @@ public final class SimulatedHosts implements HostView
     @Override
     public double peerLoad(final int host)
     {
-        return observed[host];
+        return host < active ? observed[host] : Double.NaN; // a machine not yet added answers as one that is down
+    }
+
+    /**
+     * Hosts {@code [0, active)} are in the cluster; the others, not yet added, answer no contact.
+     *
+     * @param active hosts in the cluster now.
+     */
+    public void active(final int active)
+    {
+        this.active = active;
     }
 
     @Override

@@ -25,6 +25,9 @@ import java.util.List;
  * @param cvByStep             CV at the end of each step.
  * @param decisionsRecorded    dry-run decisions recorded.
  * @param decisions            the first dry-run decisions, with their reasons.
+ * @param addedHosts           hosts of the last addition ({@code --add-hosts}), or null if none.
+ * @param addedFilledAfter     balance periods from that addition until every host it added was within
+ *                             10 % of the cluster's mean load, or null (none added, or never).
  */
 public record SimulationResult(
     int hosts,
@@ -44,6 +47,8 @@ public record SimulationResult(
     long wallMillis,
     double[] cvByStep,
     long decisionsRecorded,
-    List<BalanceDecision> decisions)
+    List<BalanceDecision> decisions,
+    Integer addedHosts,
+    Integer addedFilledAfter)
 {
 }

@@ -73,8 +73,14 @@ public final class Simulator
     {
         /** Policy. */
         public Policy policy = Policy.RANDOM_PAIR;
-        /** Number of hosts, at least 2 for a balancing policy. */
+        /** Number of hosts at the start, at least 2 for a balancing policy. */
         public int hosts;
+        /**
+         * Empty hosts added during the run (scale-out, or the new machines of a replacement): each
+         * entry {count, step}, the hosts joining as that step starts. The threshold's size scaling
+         * stays that of {@link #hosts}.
+         */
+        public int[][] addHosts = {};
         /** Steps to run; 0 = the workload's length, or until converged (up to {@link #maxSteps}) if static. */
         public int steps;
         /** Cap on steps when running until converged. */
@@ -139,7 +145,11 @@ public final class Simulator
     private final Config config;
     private final Workload workload;
     private final int[] initialHost;
-    private final int hosts;
+    private final int hosts; // every host the run will have, those added later included
+    private int active; // hosts [0, active) are in the cluster now
+    private int addedFrom = -1; // first host of the last addition, while its fill is being timed
+    private int periodsSinceAdded;
+    private Integer addedFilledAfter;
     private final int vms;
     private final SimulatedHosts state;
     private final Exchange[] exchanges;
@@ -189,7 +199,17 @@ public final class Simulator
         this.config = config;
         this.workload = workload;
         this.initialHost = initialHost.clone();
-        this.hosts = config.hosts;
+        int total = config.hosts;
+        for (final int[] add : config.addHosts)
+        {
+            if (add.length != 2 || add[0] < 1 || add[1] < 1)
+            {
+                throw new IllegalArgumentException("--add-hosts needs N >= 1 hosts at STEP >= 1, got " + Arrays.toString(add));
+            }
+            total += add[0];
+        }
+        this.hosts = total;
+        this.active = config.hosts;
         this.vms = workload.vms();
         this.migrationDoneAt = new int[vms];
         this.nextTurn = new double[hosts];
@@ -204,6 +224,7 @@ public final class Simulator
                 reference.ioBytesPerSecond() * scale, reference.memoryBytes() * scale);
         }
         this.state = new SimulatedHosts(new LoadModel(workload.weights()), capacities, vms, config.smoothingWindow);
+        this.state.active(active);
         final BalanceConfig balance = config.balance.forHosts(config.hosts);
         this.exchanges = new Exchange[hosts];
         final Exchange[] byHost = exchanges;
@@ -268,28 +289,29 @@ public final class Simulator
         for (step = 0; step < steps; step++)
         {
             clock = (long)step * config.roundsPerStep;
+            addHosts();
             sample();
             completeMigrations();
             state.recomputeLoads();
             if (step == 0)
             {
-                initialCv = ClusterStats.cv(actual);
-                initialMaxOverMean = ClusterStats.maxOverMean(actual);
-                lowerBound = ClusterStats.lowerBound(actual, CONVERGED_CV);
+                initialCv = ClusterStats.cv(inCluster(actual));
+                initialMaxOverMean = ClusterStats.maxOverMean(inCluster(actual));
+                lowerBound = ClusterStats.lowerBound(inCluster(actual), CONVERGED_CV);
                 // The hosts have gossiped before the run starts: every estimate begins at the true mean.
                 final double[] observed = state.observedLoads();
                 double total = 0;
-                for (int h = 0; h < hosts; h++)
+                for (int h = 0; h < active; h++)
                 {
                     total += observed[h];
                 }
-                for (int h = 0; h < hosts; h++)
+                for (int h = 0; h < active; h++)
                 {
-                    exchanges[h].mean().start(observed[h], total / hosts);
+                    exchanges[h].mean().start(observed[h], total / active);
                 }
             }
             balance();
-            cvs[step] = ClusterStats.cv(actual);
+            cvs[step] = ClusterStats.cv(inCluster(actual));
             ran = step + 1;
             if (converged < 0 && cvs[step] <= CONVERGED_CV)
             {
@@ -299,7 +321,9 @@ public final class Simulator
             {
                 progress.accept(step + 1);
             }
-            if (untilConverged && converged > 0)
+            // with hosts still to add (or filling), a converged run goes on until they are in and full
+            if (untilConverged && converged > 0 && step >= lastAddStep() && (addedFrom < 0 || addedFilledAfter != null) &&
+                cvs[step] <= CONVERGED_CV)
             {
                 break;
             }
@@ -325,10 +349,67 @@ public final class Simulator
         {
             exchanged += exchange.exchanges();
         }
-        return new SimulationResult(hosts, vms, ran, config.policy.toString(), migrations, displaced, initialCv,
-            cvs[ran - 1], meanCv, initialMaxOverMean, ClusterStats.maxOverMean(actual), converged < 0 ? null : converged,
+        return new SimulationResult(active, vms, ran, config.policy.toString(), migrations, displaced, initialCv,
+            cvs[ran - 1], meanCv, initialMaxOverMean, ClusterStats.maxOverMean(inCluster(actual)), converged < 0 ? null : converged,
             lowerBound, exchanged, (System.nanoTime() - start) / 1_000_000, Arrays.copyOf(cvs, ran),
-            decisionsRecorded, List.copyOf(decisions));
+            decisionsRecorded, List.copyOf(decisions), addedFrom < 0 ? null : active - addedFrom, addedFilledAfter);
+    }
+
+    /** The loads of the hosts in the cluster now (the array itself when every host is). */
+    private double[] inCluster(final double[] loads)
+    {
+        return active == hosts ? loads : Arrays.copyOf(loads, active);
+    }
+
+    private int lastAddStep()
+    {
+        int last = 0;
+        for (final int[] add : config.addHosts)
+        {
+            last = Math.max(last, add[1]);
+        }
+        return last;
+    }
+
+    /** Hosts due at this step join, empty; the fill of the last of them is timed from now, in periods. */
+    private void addHosts()
+    {
+        for (final int[] add : config.addHosts)
+        {
+            if (add[1] == step)
+            {
+                addedFrom = active;
+                active += add[0];
+                periodsSinceAdded = 0;
+                addedFilledAfter = null;
+            }
+        }
+        state.active(active);
+    }
+
+    /** After a period: are the hosts added last within 10 % of the cluster's mean yet? */
+    private void timeFill(final int periods)
+    {
+        if (addedFrom < 0 || addedFilledAfter != null)
+        {
+            return;
+        }
+        periodsSinceAdded += periods;
+        final double[] loads = state.actualLoads();
+        double total = 0;
+        for (int h = 0; h < active; h++)
+        {
+            total += loads[h];
+        }
+        final double mean = total / active;
+        for (int h = addedFrom; h < active; h++)
+        {
+            if (Math.abs(loads[h] - mean) > 0.10 * mean)
+            {
+                return;
+            }
+        }
+        addedFilledAfter = periodsSinceAdded;
     }
 
     private void sample()
@@ -348,9 +429,11 @@ public final class Simulator
         switch (config.policy)
         {
             case NONE:
+                timeFill(config.roundsPerStep);
                 return;
             case GREEDY:
                 greedy();
+                timeFill(config.roundsPerStep); // greedy's step counts as a step's periods
                 return;
             case RANDOM_PAIR:
             default:
@@ -371,22 +454,23 @@ public final class Simulator
         {
             clock = (long)step * config.roundsPerStep + k;
             final double start = step + k * period;
-            for (int h = 0; h < hosts; h++)
+            for (int h = 0; h < active; h++)
             {
                 nextTurn[h] = start + period * exchanges[h].turnPhase(observed[h]);
                 turns[h] = h;
             }
-            for (int i = hosts / 2 - 1; i >= 0; i--)
+            for (int i = active / 2 - 1; i >= 0; i--)
             {
                 siftDown(i);
             }
-            for (int n = 0; n < hosts; n++)
+            for (int n = 0; n < active; n++)
             {
                 final int h = turns[0];
                 nextTurn[h] = Double.POSITIVE_INFINITY; // taken: sinks below every turn still due
                 siftDown(0);
                 exchanges[h].run(state.as(h), clock, actions);
             }
+            timeFill(1);
         }
     }
 
@@ -398,11 +482,11 @@ public final class Simulator
         while (true)
         {
             int child = 2 * i + 1;
-            if (child >= hosts)
+            if (child >= active)
             {
                 break;
             }
-            if (child + 1 < hosts && nextTurn[turns[child + 1]] < nextTurn[turns[child]])
+            if (child + 1 < active && nextTurn[turns[child + 1]] < nextTurn[turns[child]])
             {
                 child++;
             }
@@ -451,7 +535,7 @@ public final class Simulator
         {
             int max = 0;
             int min = 0;
-            for (int h = 1; h < hosts; h++)
+            for (int h = 1; h < active; h++)
             {
                 if (observed[h] > observed[max])
                 {
