@@ -109,6 +109,9 @@ final class SimulateCommand implements Runnable
     @Option(names = "--peer-ceiling", description = "A move may leave the peer at most this many thresholds above the mean (default: no ceiling).")
     Double peerCeiling;
 
+    @Option(names = "--pull", description = "Light hosts pull from a host they heard is this many thresholds above the mean, 0 = never (default: 0).")
+    Double pull;
+
     @Option(names = "--scatter", negatable = true, description = "Shed to every contacted peer worth it, the least loaded first, not only to the least loaded (default: off).")
     Boolean scatter;
 
@@ -181,6 +184,10 @@ final class SimulateCommand implements Runnable
         if (peerCeiling != null)
         {
             Flags.atLeast("--peer-ceiling", peerCeiling, 0);
+        }
+        if (pull != null)
+        {
+            Flags.atLeast("--pull", pull, 0);
         }
         Flags.atLeast("--smoothing", smoothing, 1);
         Flags.atLeast("--stability", stability, 0);
@@ -366,6 +373,10 @@ final class SimulateCommand implements Runnable
         if (scatter != null)
         {
             balance.scatter = scatter;
+        }
+        if (pull != null)
+        {
+            balance.pullFactor = pull;
         }
         if (sourceExcess != null)
         {

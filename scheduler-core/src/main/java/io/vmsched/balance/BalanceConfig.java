@@ -87,6 +87,14 @@ public final class BalanceConfig implements Cloneable
      * a host far above the mean fills several light peers in one turn.
      */
     public boolean scatter = false;
+    /**
+     * Light hosts pull from heavy ones: a host at least a threshold below the mean that has heard of a
+     * host at least this many thresholds above it (the heaviest host its contacts told of, a figure
+     * at least one period old) contacts that host as one of its peers and, if it is still heavy, asks
+     * it to shed to it. 0 = never. What empties a pile-up on one host within a few periods: every
+     * light host pulls from it at once, where pushing from it alone fills its few contacts per turn.
+     */
+    public double pullFactor = 0.0;
     /** Most load a peer may carry after a move (a capacity bound; fraction of its capacity). */
     public double peerLoadCap = Double.POSITIVE_INFINITY;
     /**
@@ -129,6 +137,7 @@ public final class BalanceConfig implements Cloneable
         check(stabilityWeight >= 0 && Double.isFinite(stabilityWeight), "stability weight", stabilityWeight);
         check(peerLoadCap > 0, "peer load cap", peerLoadCap);
         check(peerCeilingFraction >= 0, "peer ceiling", peerCeilingFraction);
+        check(pullFactor >= 0 && Double.isFinite(pullFactor), "pull factor", pullFactor);
         check(sizeExponent >= 0 && sizeExponent <= 2, "size exponent", sizeExponent);
         check(referenceHosts >= 1, "reference hosts", referenceHosts);
         return this;
@@ -211,7 +220,7 @@ public final class BalanceConfig implements Cloneable
             maxMovesPerExchange + " concurrent=" + maxConcurrentPerHost + " residency=" + minResidency +
             " pingPong=" + pingPongGuard + (view == PeerView.GLOBAL ? " view=global" : " peerChoices=" + peerChoices) + " aboveMean=" + shedOnlyAboveMean + " excess=" + sourceExcessFraction + " capAtMean=" + capAtMean +
             " stability=" + stabilityWeight + (peerCeilingFraction != Double.POSITIVE_INFINITY ? " peerCeiling=" + peerCeilingFraction : "") +
-            (scatter ? " scatter" : "") + (loadOrderedTurns ? " loadOrderedTurns" : "") + (sizeExponent != 0.0 ? " sizeExponent=" + sizeExponent + " referenceHosts=" +
+            (scatter ? " scatter" : "") + (pullFactor > 0 ? " pull=" + pullFactor : "") + (loadOrderedTurns ? " loadOrderedTurns" : "") + (sizeExponent != 0.0 ? " sizeExponent=" + sizeExponent + " referenceHosts=" +
             referenceHosts : "") + (dryRun ? " dry-run" : "");
     }
 }

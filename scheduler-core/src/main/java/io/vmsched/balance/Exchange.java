@@ -39,6 +39,18 @@ public final class Exchange
         void migrate(long vmId, int vm, int peer, double onSource, double onPeer);
 
         /**
+         * Ask a heavy host to shed to this one ({@link BalanceConfig#pullFactor}): it runs
+         * {@link Exchange#pulled} on its own thread, with this host as the peer. The exchange reads its
+         * view no more after this call.
+         *
+         * @param heavy    the heavy host.
+         * @param ownLoad  this host's load, for the heavy host to pair with.
+         */
+        default void pull(final int heavy, final double ownLoad)
+        {
+        }
+
+        /**
          * A decision was recorded (every one past the gate when the exchange records all, else dry runs only).
          *
          * @param decision the decision with its reasons.
@@ -53,6 +65,12 @@ public final class Exchange
     private final boolean recordAll;
     private final PeerSelector peers;
     private final int[] contactIds;
+    // the heaviest host heard of: from contacts (fresh then) and the hints they pass on, with its time
+    private int heavyHost = -1;
+    private double heavyLoad = Double.NaN;
+    private long heavyAt;
+    /** Periods after which a hint of a heavy host is forgotten unless heard again. */
+    static final int HINT_PERIODS = 16;
     private final double[] contactLoads;
     private final MeanEstimate mean = new MeanEstimate();
     private final Candidates candidates = new Candidates();
@@ -108,6 +126,24 @@ public final class Exchange
         return mean;
     }
 
+    /** @return the heaviest host this host has heard of (what it tells contacts), -1 if none. */
+    public int heavyHost()
+    {
+        return heavyHost;
+    }
+
+    /** @return that host's load when the figure was taken. */
+    public double heavyLoad()
+    {
+        return heavyLoad;
+    }
+
+    /** @return when that figure was taken, on the view's clock. */
+    public long heavyAt()
+    {
+        return heavyAt;
+    }
+
     /** @return exchanges run (a peer was up to contact). */
     public long exchanges()
     {
@@ -154,18 +190,33 @@ public final class Exchange
         {
             return -1;
         }
-        final int contacts = contact(view);
+        final double load = view.load();
+        final boolean pulling = pullDue(view, load, now);
+        final int contacts = contact(view, pulling ? config.peerChoices - 1 : config.peerChoices);
         if (contacts == 0)
         {
             return -1; // a host that is down is never chosen, and gets no share
         }
         exchanges++;
-        final double load = view.load();
         mean.observe(load);
         final double before = mean.estimate();
         mean.average(view.peerMean(contactIds[0]));
         actions.shareMean(contactIds[0], before);
         final double estimate = Math.max(mean.estimate(), 1e-12);
+        if (config.pullFactor > 0)
+        {
+            hear(view, contacts, now);
+            if (pulling)
+            {
+                final double heavy = view.peerLoad(heavyHost); // the contact that replaced a random one
+                if (!Double.isNaN(heavy) && VmSelector.worthExchanging(config, heavy, load, estimate))
+                {
+                    actions.pull(heavyHost, load);
+                    return 0;
+                }
+                heavyHost = -1; // no longer heavy, or down: forget it
+            }
+        }
 
         final int pairs = config.scatter && !config.dryRun ? contacts : 1;
         double source = load;
@@ -186,8 +237,75 @@ public final class Exchange
         return total;
     }
 
+    /**
+     * A heavy host asked by {@code puller} (its load {@code pullerLoad} when it asked) to shed to it:
+     * run on this, the heavy host's, thread, the same pair as a push to that peer.
+     *
+     * @param view       this host.
+     * @param now        the view's clock.
+     * @param actions    what the exchange does.
+     * @param puller     the light host.
+     * @param pullerLoad its load.
+     * @return VMs chosen to move.
+     */
+    public int pulled(final HostView view, final long now, final Actions actions, final int puller, final double pullerLoad)
+    {
+        final double load = view.load();
+        mean.observe(load);
+        return shed(view, now, actions, load, puller, pullerLoad, Math.max(mean.estimate(), 1e-12));
+    }
+
+    /**
+     * Whether this turn pulls: this host a threshold or more below its mean estimate, and it heard, at
+     * least a period ago and at most {@link #HINT_PERIODS} ago, of a host that many thresholds above.
+     */
+    private boolean pullDue(final HostView view, final double load, final long now)
+    {
+        if (config.pullFactor <= 0 || heavyHost < 0 || config.view == BalanceConfig.PeerView.GLOBAL)
+        {
+            return false;
+        }
+        final long age = now - heavyAt;
+        if (age > HINT_PERIODS * period)
+        {
+            heavyHost = -1;
+            return false;
+        }
+        final double estimate = mean.estimate();
+        final double threshold = config.thresholdFraction * estimate;
+        return age >= period && load < estimate - threshold && heavyLoad > estimate + config.pullFactor * threshold &&
+            config.peerChoices > 1;
+    }
+
+    /** Keep the heaviest figure among the contacts (fresh) and the hints they pass on. */
+    private void hear(final HostView view, final int contacts, final long now)
+    {
+        final int self = view.hostId();
+        for (int j = 0; j < contacts; j++)
+        {
+            final int peer = contactIds[j];
+            consider(self, peer, contactLoads[j], now, now);
+            consider(self, view.peerHeavyHost(peer), view.peerHeavyLoad(peer), view.peerHeavyAt(peer), now);
+        }
+    }
+
+    private void consider(final int self, final int host, final double load, final long at, final long now)
+    {
+        if (host < 0 || host == self || Double.isNaN(load) || now - at > HINT_PERIODS * period)
+        {
+            return;
+        }
+        if (heavyHost < 0 || now - heavyAt > HINT_PERIODS * period || load > heavyLoad ||
+            (host == heavyHost && at > heavyAt))
+        {
+            heavyHost = host;
+            heavyLoad = load;
+            heavyAt = at;
+        }
+    }
+
     /** The contacts of this exchange into contactIds / contactLoads, least loaded first; how many. */
-    private int contact(final HostView view)
+    private int contact(final HostView view, final int choices)
     {
         if (config.view == BalanceConfig.PeerView.GLOBAL)
         {
@@ -200,7 +318,7 @@ public final class Exchange
             contactLoads[0] = view.peerLoad(peer);
             return 1;
         }
-        if (config.peerChoices == 1)
+        if (choices == 1)
         {
             final int peer = peers.pick(view.hostId(), view.hosts());
             final double peerLoad = view.peerLoad(peer);
@@ -208,7 +326,7 @@ public final class Exchange
             contactLoads[0] = peerLoad;
             return Double.isNaN(peerLoad) ? 0 : 1;
         }
-        return peers.contacts(view, config.peerChoices, contactIds, contactLoads);
+        return peers.contacts(view, choices, contactIds, contactLoads);
     }
 
     /** One pair: the source (its load now {@code load}) sheds to {@code peer}; moves made, 0 if none. */

@@ -38,6 +38,34 @@ public interface HostView
      */
     double peerMean(int host);
 
+    /**
+     * @param host a peer.
+     * @return the heaviest host that peer has heard of ({@link Exchange#heavyHost()}), learned with its
+     *         load; -1 if none (the default: a view that carries no such hint).
+     */
+    default int peerHeavyHost(final int host)
+    {
+        return -1;
+    }
+
+    /**
+     * @param host a peer.
+     * @return the load of {@link #peerHeavyHost(int)} as that peer heard it.
+     */
+    default double peerHeavyLoad(final int host)
+    {
+        return Double.NaN;
+    }
+
+    /**
+     * @param host a peer.
+     * @return when that figure was taken, on this view's clock (its age is now minus this).
+     */
+    default long peerHeavyAt(final int host)
+    {
+        return 0;
+    }
+
     /** @return migrations this host has in flight as the source. */
     int inFlight();
 

@@ -108,9 +108,11 @@ public final class VmSelector
                     blocked[i] = Rejection.CAPACITY;
                     continue;
                 }
-                if (peer + toPeer > ceiling)
+                if (peer + toPeer > ceiling && (moves > 0 || peerLoad > mean))
                 {
-                    continue; // would make the peer a host that must shed in turn
+                    // would make the peer a host that must shed in turn; but a peer at or below the mean
+                    // may take one VM however large (a VM larger than the room is placed only alone)
+                    continue;
                 }
                 final double moved = onSource[i] + toPeer;
                 final double after = Math.abs(difference - moved);

@@ -44,6 +44,7 @@ public final class SimulatedHosts implements HostView
     private final double[] observed;
     private int current;
     private Means means = host -> Double.NaN;
+    private io.vmsched.balance.Exchange[] exchanges; // where a contacted peer's hint of a heavy host is read
 
     /** Where the hosts' mean estimates are kept (the simulator's exchanges). */
     @FunctionalInterface
@@ -59,6 +60,15 @@ public final class SimulatedHosts implements HostView
     public void means(final Means means)
     {
         this.means = means;
+    }
+
+    /**
+     * @param exchanges each host's exchange, where what a contacted peer tells of the heaviest host it
+     *                  heard of is read ({@link io.vmsched.balance.Exchange#heavyHost()}).
+     */
+    public void exchanges(final io.vmsched.balance.Exchange[] exchanges)
+    {
+        this.exchanges = exchanges;
     }
 
     /**
@@ -342,6 +352,24 @@ public final class SimulatedHosts implements HostView
     public double peerMean(final int host)
     {
         return means.of(host);
+    }
+
+    @Override
+    public int peerHeavyHost(final int host)
+    {
+        return exchanges == null ? -1 : exchanges[host].heavyHost();
+    }
+
+    @Override
+    public double peerHeavyLoad(final int host)
+    {
+        return exchanges == null ? Double.NaN : exchanges[host].heavyLoad();
+    }
+
+    @Override
+    public long peerHeavyAt(final int host)
+    {
+        return exchanges == null ? 0 : exchanges[host].heavyAt();
     }
 
     @Override

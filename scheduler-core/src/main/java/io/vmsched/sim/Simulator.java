@@ -165,6 +165,8 @@ public final class Simulator
     private long clock; // the exchanges' clock: balance periods since the start (roundsPerStep a step)
     private long migrations;
     private long greedyExchanges;
+    private int pullFrom = -1; // a pull asked for in the exchange under way
+    private double pullerLoad;
     private final List<BalanceDecision> decisions = new ArrayList<>();
     private long decisionsRecorded;
 
@@ -229,6 +231,7 @@ public final class Simulator
         this.exchanges = new Exchange[hosts];
         final Exchange[] byHost = exchanges;
         this.state.means(host -> byHost[host].mean().estimate()); // what a contacted peer tells
+        this.state.exchanges(byHost);
         for (int h = 0; h < hosts; h++)
         {
             // clock: balance periods; a guard of n steps is n x roundsPerStep of them
@@ -469,6 +472,13 @@ public final class Simulator
                 nextTurn[h] = Double.POSITIVE_INFINITY; // taken: sinks below every turn still due
                 siftDown(0);
                 exchanges[h].run(state.as(h), clock, actions);
+                if (pullFrom >= 0)
+                {
+                    // the heavy host sheds to the light one that asked, once the asker's exchange is over
+                    final int heavy = pullFrom;
+                    pullFrom = -1;
+                    exchanges[heavy].pulled(state.as(heavy), clock, actions, h, pullerLoad);
+                }
             }
             timeFill(1);
         }
@@ -513,6 +523,13 @@ public final class Simulator
         public void migrate(final long vmId, final int vm, final int peer, final double onSource, final double onPeer)
         {
             Simulator.this.migrate((int)vmId, peer);
+        }
+
+        @Override
+        public void pull(final int heavy, final double ownLoad)
+        {
+            pullFrom = heavy;
+            pullerLoad = ownLoad;
         }
 
         @Override

@@ -255,13 +255,25 @@ class VmSelectorTest
     @Test
     void theCeilingKeepsThePeerFromBecomingAHostThatMustShed()
     {
-        final double[] loads = { 0.3, 0.08 };
+        final double[] loads = { 0.3, 0.02 };
         final BalanceConfig config = config(1);
         config.peerCeilingFraction = 1.0; // the peer may end at most mean + threshold = 0.5 + 0.05
-        assertEquals(1, VmSelector.select(config, 1.0, 0.4, 0.5, 2, null, loads, loads, null, open(2), 1, chosen, null));
-        assertEquals(1, chosen[0], "0.3 is nearest half the difference but would leave the peer at 0.7");
+        assertEquals(1, VmSelector.select(config, 1.2, 0.52, 0.5, 2, null, loads, loads, null, open(2), 1, chosen, null));
+        assertEquals(1, chosen[0], "0.3 is nearest half the difference but would leave the peer at 0.82");
         config.peerCeilingFraction = Double.POSITIVE_INFINITY;
-        assertEquals(1, VmSelector.select(config, 1.0, 0.4, 0.5, 2, null, loads, loads, null, open(2), 1, chosen, null));
+        assertEquals(1, VmSelector.select(config, 1.2, 0.52, 0.5, 2, null, loads, loads, null, open(2), 1, chosen, null));
         assertEquals(0, chosen[0], "without a ceiling, the VM nearest half");
+    }
+
+    @Test
+    void aPeerAtOrBelowTheMeanTakesOneVmOverTheCeilingButNoMore()
+    {
+        final double[] loads = { 0.9, 0.3, 0.3 };
+        final BalanceConfig config = config(0);
+        config.peerCeilingFraction = 1.0;
+        // a VM larger than the room is placed only alone: it goes to a peer at the mean, and nothing after it
+        final int moves = VmSelector.select(config, 3.0, 0.5, 0.5, 3, null, loads, loads, null, open(3), 0, chosen, null);
+        assertEquals(1, moves);
+        assertEquals(0, chosen[0]);
     }
 }
