@@ -18,6 +18,11 @@ final class ClusterView
     final HostCapacity[] capacities;
     final AtomicLongArray loadBits;
     final AtomicLongArray meanBits; // each host's estimate of the mean load, read by the peers that contact it
+    // each host's hint of the heaviest host it heard of: three fields, each written by that host alone;
+    // a reader may see them from two different writes, which costs a pull that the fresh contact refuses
+    final java.util.concurrent.atomic.AtomicIntegerArray heavyHost;
+    final AtomicLongArray heavyLoadBits;
+    final AtomicLongArray heavyAt;
     final ConcurrentHashMap<Long, Integer> owners = new ConcurrentHashMap<>();
     final AtomicLong committed = new AtomicLong();
     final AtomicLong aborted = new AtomicLong();
@@ -34,10 +39,14 @@ final class ClusterView
         this.loadBits = new AtomicLongArray(hosts);
         this.meanBits = new AtomicLongArray(hosts);
         this.admitsQueued = new java.util.concurrent.atomic.AtomicIntegerArray(hosts);
+        this.heavyHost = new java.util.concurrent.atomic.AtomicIntegerArray(hosts);
+        this.heavyLoadBits = new AtomicLongArray(hosts);
+        this.heavyAt = new AtomicLongArray(hosts);
         for (int h = 0; h < hosts; h++)
         {
             loadBits.set(h, Double.doubleToRawLongBits(Double.NaN)); // NaN: not up (yet)
             meanBits.set(h, Double.doubleToRawLongBits(Double.NaN)); // NaN: no estimate yet
+            heavyHost.set(h, -1); // no hint yet
         }
         this.listener = listener;
     }
@@ -55,6 +64,13 @@ final class ClusterView
     void publishMean(final int host, final double mean)
     {
         meanBits.lazySet(host, Double.doubleToRawLongBits(mean));
+    }
+
+    void publishHeavy(final int host, final int heavy, final double load, final long at)
+    {
+        heavyLoadBits.lazySet(host, Double.doubleToRawLongBits(load));
+        heavyAt.lazySet(host, at);
+        heavyHost.lazySet(host, heavy);
     }
 
     void settled()

@@ -36,6 +36,8 @@ final class HostBalancer implements HostView, Exchange.Actions
     private final HostCapacity capacity;
     private final Exchange exchange;
     private final HostMessages.MeanShare share = new HostMessages.MeanShare();
+    private final HostMessages.Pull pull = new HostMessages.Pull();
+    private final UnsafeBuffer pullBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.Pull.LENGTH));
     private final UnsafeBuffer shareBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.MeanShare.LENGTH));
     private final long period;
     private double load;
@@ -59,6 +61,7 @@ final class HostBalancer implements HostView, Exchange.Actions
         this.exchange = new Exchange(config.balance.forHosts(view.hosts), config.balancePeriodNs,
             Exchange.seedFor(config.seed, hostId), true); // the cluster's size is fixed at start
         share.wrap(shareBuffer, 0);
+        pull.wrap(pullBuffer, 0);
     }
 
     /**
@@ -72,6 +75,28 @@ final class HostBalancer implements HostView, Exchange.Actions
         this.load = load;
         this.now = now;
         exchange.run(this, now, this);
+        view.publishHeavy(hostId, exchange.heavyHost(), exchange.heavyLoad(), exchange.heavyAt());
+    }
+
+    /**
+     * This host's load was sampled (what a pull that arrives before the next exchange pairs with).
+     *
+     * @param load the load.
+     * @param now  the agent's clock.
+     */
+    void sampled(final double load, final long now)
+    {
+        this.load = load;
+        this.now = now;
+    }
+
+    /** A light host asked this one to shed to it (agent thread): the same pair as a push to it. */
+    void onPull(final HostMessages.Pull message, final boolean balancing)
+    {
+        if (balancing) // a host whose balancing is off sheds to no one
+        {
+            exchange.pulled(this, now, this, message.from(), message.load());
+        }
     }
 
     /**
@@ -226,6 +251,31 @@ final class HostBalancer implements HostView, Exchange.Actions
         view.publishMean(hostId, exchange.mean().estimate());
         share.set(estimate, hostId);
         forwarder.send(peer, HostMessages.MEAN_SHARE, shareBuffer, 0, HostMessages.MeanShare.LENGTH); // kept if the inbox is full
+    }
+
+    @Override
+    public void pull(final int heavy, final double ownLoad)
+    {
+        pull.set(ownLoad, hostId);
+        forwarder.send(heavy, HostMessages.PULL, pullBuffer, 0, HostMessages.Pull.LENGTH); // kept if the inbox is full
+    }
+
+    @Override
+    public int peerHeavyHost(final int host)
+    {
+        return view.heavyHost.get(host);
+    }
+
+    @Override
+    public double peerHeavyLoad(final int host)
+    {
+        return Double.longBitsToDouble(view.heavyLoadBits.get(host));
+    }
+
+    @Override
+    public long peerHeavyAt(final int host)
+    {
+        return view.heavyAt.get(host);
     }
 
     @Override

@@ -97,7 +97,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         this.source.onMoved(balancer::left);
         this.target.onMoved(balancer::arrived);
         this.recovery = new Recovery(hostId, view, journal, schedule, vms, requests, source, target);
-        this.adapter = new InboxAdapter(hostId, view, requests, source, target, balancer);
+        this.adapter = new InboxAdapter(hostId, view, requests, source, target, balancer, this::balancingOn);
     }
 
     /**
@@ -166,6 +166,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         if (now - nextSampleNs >= 0)
         {
             sample(now);
+            balancer.sampled(load, now);
             nextSampleNs = now + config.samplePeriodNs;
             work++;
         }
@@ -317,6 +318,11 @@ public final class HostRuntime implements Agent, AutoCloseable
     ManyToOneRingBuffer inbox()
     {
         return inbox;
+    }
+
+    private boolean balancingOn()
+    {
+        return balancing;
     }
 
     void balancing(final boolean on)

@@ -20,11 +20,14 @@ final class InboxAdapter implements MessageHandler
     private final HostBalancer balancer;
     private final HostMessages.Answer answer = new HostMessages.Answer();
     private final HostMessages.MeanShare share = new HostMessages.MeanShare();
+    private final HostMessages.Pull pull = new HostMessages.Pull();
+    private final java.util.function.BooleanSupplier balancing;
 
     InboxAdapter(final int hostId, final ClusterView view, final Requests requests, final HandoffSource source,
-        final HandoffTarget target, final HostBalancer balancer)
+        final HandoffTarget target, final HostBalancer balancer, final java.util.function.BooleanSupplier balancing)
     {
         this.balancer = balancer;
+        this.balancing = balancing;
         this.hostId = hostId;
         this.view = view;
         this.requests = requests;
@@ -50,6 +53,7 @@ final class InboxAdapter implements MessageHandler
                 case HostMessages.NACK: source.onAnswer(answer.wrapRead(buffer, offset).migrationId(), false); break;
                 case HostMessages.RESOLVE: target.onResolve(buffer, offset); break;
                 case HostMessages.MEAN_SHARE: balancer.onMeanShare(share.wrapRead(buffer, offset)); break;
+                case HostMessages.PULL: balancer.onPull(pull.wrapRead(buffer, offset), balancing.getAsBoolean()); break;
                 default: view.listener.onError(hostId, new IllegalStateException("unknown message type " + type));
             }
         }

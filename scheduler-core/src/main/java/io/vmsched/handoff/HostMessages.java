@@ -22,6 +22,7 @@ import java.nio.ByteOrder;
  *  ACK, NACK 0 8 migrationId | 8 8 vmId | 16 4 answering host
  *  RESOLVE   0 8 migrationId | 8 8 vmId | 16 4 source | 20 8 watermark
  *  MEAN_SHARE 0 8 mean estimate | 8 4 sending host: for the receiver to average its own with
+ *  PULL      0 8 the sender's load | 8 4 sending host: a light host asks a heavy one to shed to it
  * </pre>
  * Every request (types 1-5) starts with the vmId, so a host can name the VM of any request it
  * refuses. A watermark is the source's oldest unsettled migration id: the target may forget the
@@ -51,6 +52,8 @@ public final class HostMessages
     public static final int RESOLVE = 13;
     /** Source to peer, at each exchange: the source's mean load estimate (averaging gossip). */
     public static final int MEAN_SHARE = 14;
+    /** A light host to a heavy one it heard of: shed to me ({@code BalanceConfig.pullFactor}). */
+    public static final int PULL = 15;
 
     /** Byte order of every field. */
     public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
@@ -465,6 +468,33 @@ public final class HostMessages
             buffer.putLong(offset + 8, vmId, ORDER);
             buffer.putInt(offset + 16, source, ORDER);
             buffer.putLong(offset + 20, watermark, ORDER);
+            return this;
+        }
+    }
+
+    /** PULL. */
+    public static final class Pull extends Flyweight<Pull>
+    {
+        /** Its length. */
+        public static final int LENGTH = 12;
+
+        /** @return the light host's load when it asked. */
+        public double load()
+        {
+            return readBuffer.getDouble(offset, ORDER);
+        }
+
+        /** @return the light host. */
+        public int from()
+        {
+            return readBuffer.getInt(offset + 8, ORDER);
+        }
+
+        /** @param load the light host's load. @param from the light host. @return this. */
+        public Pull set(final double load, final int from)
+        {
+            buffer.putDouble(offset, load, ORDER);
+            buffer.putInt(offset + 8, from, ORDER);
             return this;
         }
     }
