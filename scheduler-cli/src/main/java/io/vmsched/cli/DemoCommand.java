@@ -37,6 +37,9 @@ final class DemoCommand implements Runnable
     @Option(names = "--vms", defaultValue = "32", description = "Guests, 2-4096 (default: ${DEFAULT-VALUE}).")
     int vms;
 
+    @Option(names = "--demand", description = "The guests' mean demand in all, in cores (default: a quarter core a host).")
+    Double demand;
+
     @Mixin
     final Mixins.Run run = new Mixins.Run(20);
 
@@ -45,6 +48,10 @@ final class DemoCommand implements Runnable
     {
         Flags.within("--hosts", hosts, 2, 64);
         Flags.within("--vms", vms, 2, 4096);
+        if (demand != null)
+        {
+            Flags.within("--demand", demand, 0.001, 1024);
+        }
         final int durationSeconds = run.duration.seconds();
         final Path runDir = run.data.newRun("run-");
 
@@ -56,8 +63,18 @@ final class DemoCommand implements Runnable
         config.host.samplePeriodNs = TimeUnit.MILLISECONDS.toNanos(100);
         config.host.smoothingWindow = 5;
         config.host.scheduleCapacity = Integer.highestOneBit(Math.max(8, vms) * 2 - 1) * 2;
-        config.host.balance.thresholdFraction = 0.15;
-        config.host.balance.minGainFraction = 0.03;
+        config.host.balance.thresholdFraction = Double.parseDouble(System.getProperty("demo.t", "0.15"));
+        config.host.balance.minGainFraction = Double.parseDouble(System.getProperty("demo.g", "0.03"));
+        if (Boolean.getBoolean("demo.new"))
+        {
+            config.host.balance.peerChoices = 8;
+            config.host.balance.scatter = true;
+            config.host.balance.peerCeilingFraction = 1;
+            config.host.balance.maxMovesPerExchange = 0;
+            config.host.balance.pullFactor = 2;
+            config.host.balance.maxConcurrentPerHost = Integer.getInteger("demo.c", 64);
+            config.host.balance.minResidency = 0;
+        }
         config.listener = new ClusterListener()
         {
             @Override
@@ -76,7 +93,7 @@ final class DemoCommand implements Runnable
             rates[i] = Math.exp(0.9 * random.nextGaussian());
             sum += rates[i];
         }
-        final double total = 0.25 * hosts;
+        final double total = demand != null ? demand : 0.25 * hosts;
         try (Cluster cluster = Cluster.start(config);
             CountersFile counters = CountersFile.create(runDir, 64 + 8 * hosts, 1000);
             MetricsAgent metrics = new MetricsAgent(cluster, counters, 1000, List.of(),
@@ -86,13 +103,15 @@ final class DemoCommand implements Runnable
             for (int i = 0; i < vms; i++)
             {
                 final double rate = Math.min(0.2, rates[i] * total / sum);
+                rates[i] = rate;
                 placedDemand[i < vms * 3 / 4 ? 0 : 1] += rate;
                 final PacedBurnerGuest guest = new PacedBurnerGuest(rate, 0.5, 4_000 + random.nextInt(8_000),
                     random.nextDouble() * 2 * Math.PI);
                 cluster.admit(i < vms * 3 / 4 ? 0 : 1, i, 1, guest); // piled on two hosts
             }
             out.printf(Locale.ROOT, "vmsched demo: %d hosts (1 dispatcher worker each), %d guests wanting %.2f cores " +
-                "in all, swinging ±50%%; all start on hosts 0 and 1%n", hosts, vms, total);
+                "in all (this machine has %d), swinging ±50%%; all start on hosts 0 and 1%n", hosts, vms, total,
+                Runtime.getRuntime().availableProcessors());
             out.printf(Locale.ROOT, "journals: %s%nlive figures: vmsched stat --data %s%n%n",
                 runDir.resolve("journal").toAbsolutePath(), runDir.toAbsolutePath());
 
@@ -127,12 +146,15 @@ final class DemoCommand implements Runnable
             final Map<Long, Integer> placement = cluster.placement();
             final int[] perHost = new int[hosts];
             placement.values().forEach(h -> perHost[h]++);
+            final double[] demandNow = new double[hosts]; // each host's mean demand where the guests are now
+            placement.forEach((vm, h) -> demandNow[h] += rates[(int)(long)vm]);
             out.printf(Locale.ROOT, "%nSummary: %d migrations committed, %d aborted; %d of %d VMs placed, per host %s%n",
                 cluster.migrationsCommitted(), cluster.migrationsAborted(), placement.size(), vms,
                 java.util.Arrays.toString(perHost));
             out.printf(Locale.ROOT, "CV of host loads: as placed %.2f (the guests' mean demand), first second %.2f, " +
-                "last %d s on average %.2f, final %.2f%n", io.vmsched.load.ClusterStats.cv(placedDemand), initialCv,
-                lateCvCount, lateCvSum / Math.max(1, lateCvCount), finalCv);
+                "last %d s on average %.2f, final %.2f; of the guests' mean demand where they are now %.2f%n",
+                io.vmsched.load.ClusterStats.cv(placedDemand), initialCv, lateCvCount, lateCvSum / Math.max(1, lateCvCount),
+                finalCv, io.vmsched.load.ClusterStats.cv(demandNow));
             out.printf(Locale.ROOT, "Every step of every handoff is journaled under %s (one Chronicle Queue per host).%n",
                 runDir.resolve("journal").toAbsolutePath());
         }

@@ -106,6 +106,9 @@ final class SimulateCommand implements Runnable
     @Option(names = "--add-hosts", paramLabel = "N@STEP", description = "Add N empty hosts as step STEP starts (repeatable): scale-out; prints the periods until they are within 10 %% of the mean.")
     List<String> addHosts = new ArrayList<>();
 
+    @Option(names = "--profile", description = "Defaults the other options start from: static (synthetic loads) | traces | claims (the claims' plain settings, for comparison) (default: traces with --trace, else static).")
+    String profile;
+
     @Option(names = "--peer-ceiling", description = "A move may leave the peer at most this many thresholds above the mean (default: no ceiling).")
     Double peerCeiling;
 
@@ -191,6 +194,10 @@ final class SimulateCommand implements Runnable
         }
         Flags.atLeast("--smoothing", smoothing, 1);
         Flags.atLeast("--stability", stability, 0);
+        if (profile != null && !profile.equals("static") && !profile.equals("traces") && !profile.equals("claims"))
+        {
+            throw new IllegalArgumentException("unknown --profile '" + profile + "': expected static, traces or claims");
+        }
         if (view != null && !view.equals("contacts") && !view.equals("global"))
         {
             throw new IllegalArgumentException("unknown --view '" + view + "': expected contacts or global");
@@ -311,7 +318,9 @@ final class SimulateCommand implements Runnable
         }
         // Each tunable not given on the command line takes its profile's default: the claims' plain
         // settings for static synthetic loads, the tuned trace settings for traces.
-        final Simulator.Config config = trace != null ? Simulator.Config.traces() : Simulator.Config.claims();
+        final String chosen = chosenProfile();
+        final Simulator.Config config = chosen.equals("traces") ? Simulator.Config.traces() :
+            chosen.equals("claims") ? Simulator.Config.claims() : Simulator.Config.staticLoads();
         config.policy = parsedPolicy;
         config.hosts = hosts > 0 ? hosts : (trace != null ? Traces.defaultHosts(workload.vms()) : 50);
         config.steps = steps;
@@ -390,8 +399,7 @@ final class SimulateCommand implements Runnable
         if (!json.wanted())
         {
             final BalanceConfig applied = balance.forHosts(config.hosts);
-            out.printf(Locale.ROOT, "settings (%s): rounds/step %d, %s%s%n", trace != null ? "trace defaults" :
-                "claims' defaults", config.roundsPerStep, balance,
+            out.printf(Locale.ROOT, "settings (%s profile): rounds/step %d, %s%s%n", chosenProfile(), config.roundsPerStep, balance,
                 balance.sizeExponent != 0.0 ? String.format(Locale.ROOT, " (on %d hosts: threshold %.4f, min gain %.4f)",
                 config.hosts, applied.thresholdFraction, applied.minGainFraction) : "");
         }
@@ -451,6 +459,11 @@ final class SimulateCommand implements Runnable
             json(out, result);
         }
         out.flush();
+    }
+
+    private String chosenProfile()
+    {
+        return profile != null ? profile : (trace != null ? "traces" : "static");
     }
 
     /** {@code --add-hosts N@STEP} values as {count, step} pairs; a bad one named in one line. */

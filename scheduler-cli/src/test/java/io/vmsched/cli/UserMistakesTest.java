@@ -206,6 +206,11 @@ class UserMistakesTest extends CommandTest
         refused("--peer-choices must be at most 8, got 128 (a host contacts at most 8 peers per exchange)", "simulate",
             "--peer-choices", "128");
         refused("unknown --view 'gossip': expected contacts or global", "simulate", "--view", "gossip");
+        refused("unknown --profile 'fast': expected static, traces or claims", "simulate", "--profile", "fast");
+        refused("--add-hosts expects N@STEP (N >= 1 hosts joining as step STEP >= 1 starts), got '32'", "simulate",
+            "--add-hosts", "32");
+        refused("--add-hosts expects N@STEP (N >= 1 hosts joining as step STEP >= 1 starts), got '4@0'", "simulate",
+            "--add-hosts", "4@0");
         refused("--hosts must be at least 2 to balance", "simulate", "--hosts", "1");
         refused("--interval-ms must be in [100, 3600000], got 99999999999", "stat", "--data", journal, "--interval-ms",
             "99999999999");

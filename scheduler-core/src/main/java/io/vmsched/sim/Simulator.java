@@ -102,13 +102,36 @@ public final class Simulator
 
         /**
          * The plain settings of the claims: one round per step, one random peer, threshold 10 % and
-         * minimum gain 2 % of the mean, up to 4 moves per exchange. The defaults for static loads.
+         * minimum gain 2 % of the mean, up to 4 moves per exchange ({@code --profile claims}: a
+         * comparison; {@link #staticLoads()} are the defaults for static loads).
          *
          * @return a new config with these settings (hosts still to set).
          */
         public static Config claims()
         {
             return new Config();
+        }
+
+        /**
+         * The defaults for static loads (synthetic runs): the claims' exchange, one round per step,
+         * threshold 10 % and minimum gain 2 % of the mean, but each host contacts 8 peers, sheds to
+         * every one worth it in the same turn ({@link BalanceConfig#scatter}) with no limit on moves,
+         * never leaves a peer more than a threshold above the mean ({@link BalanceConfig#peerCeilingFraction}),
+         * and light hosts pull from a host they heard is two thresholds above it
+         * ({@link BalanceConfig#pullFactor}): a pile-up on one host empties in a few steps, each VM
+         * moving about once.
+         *
+         * @return a new config with these settings (hosts still to set).
+         */
+        public static Config staticLoads()
+        {
+            final Config config = new Config();
+            config.balance.peerChoices = BalanceConfig.MAX_CONTACTS;
+            config.balance.scatter = true;
+            config.balance.maxMovesPerExchange = 0;
+            config.balance.peerCeilingFraction = 1.0;
+            config.balance.pullFactor = 2.0;
+            return config;
         }
 
         /**
@@ -138,6 +161,7 @@ public final class Simulator
             config.balance.maxMovesPerExchange = 0;
             config.balance.peerCeilingFraction = 1.0;
             config.balance.scatter = true;
+            config.balance.pullFactor = 2.0;
             return config;
         }
     }

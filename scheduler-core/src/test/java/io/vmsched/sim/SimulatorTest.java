@@ -248,4 +248,56 @@ class SimulatorTest
         assertThrows(IllegalArgumentException.class, () -> SyntheticWorkload.staticLoads(10, "pareto", 1));
         assertThrows(IllegalArgumentException.class, () -> Simulator.Policy.parse("best"));
     }
+
+    private static int firstStepAtOrBelow(final SimulationResult result, final double cv)
+    {
+        final double[] byStep = result.cvByStep();
+        for (int i = 0; i < byStep.length; i++)
+        {
+            if (byStep[i] <= cv)
+            {
+                return i + 1;
+            }
+        }
+        return Integer.MAX_VALUE;
+    }
+
+    @Test
+    void aPileUpOnOneHostEmptiesInAFewStepsEachVmMovingAboutOnce()
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(4096, "lognormal", 1);
+        final Simulator.Config config = Simulator.Config.staticLoads();
+        config.hosts = 64;
+        config.steps = 20;
+        final SimulationResult result = run(config, workload, "all-on-one");
+        final int step = firstStepAtOrBelow(result, 0.10);
+        assertTrue(step <= 20, "CV <= 0.10 within 20 steps: " + java.util.Arrays.toString(result.cvByStep()));
+        assertTrue(result.migrations() <= 1.5 * result.displacedVms(), result.toString());
+
+        final Simulator.Config noPull = Simulator.Config.staticLoads();
+        noPull.hosts = 64;
+        noPull.steps = 20;
+        noPull.balance.pullFactor = 0;
+        final int pushOnly = firstStepAtOrBelow(run(noPull, workload, "all-on-one"), 0.10);
+        assertTrue(step * 2 <= pushOnly, "light hosts pulling empty it faster than the loaded host pushing alone: " + step +
+            " steps against " + pushOnly);
+    }
+
+    @Test
+    void emptyHostsAddedToABalancedClusterFillWithinAFewPeriods()
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(2048, "lognormal", 3);
+        final Simulator.Config config = Simulator.Config.staticLoads();
+        config.hosts = 32;
+        config.steps = 8;
+        config.addHosts = new int[][] { { 32, 3 } };
+        final SimulationResult result = run(config, workload, "random");
+        assertEquals(64, result.hosts());
+        assertEquals(32, result.addedHosts());
+        assertNotNull(result.addedFilledAfter(), result.toString());
+        assertTrue(result.addedFilledAfter() <= 15, "the added hosts within 10 % of the mean after " +
+            result.addedFilledAfter() + " periods");
+        assertTrue(result.cvByStep()[3] > 2 * result.cvByStep()[2], "their arrival unbalanced the cluster, as measured: " +
+            java.util.Arrays.toString(result.cvByStep()));
+    }
 }
