@@ -112,12 +112,6 @@ public class BalanceBenchmark
         }
 
         @Override
-        public double peerMean(final int host)
-        {
-            return 0.65;
-        }
-
-        @Override
         public int inFlight()
         {
             return 0;
@@ -178,8 +172,9 @@ public class BalanceBenchmark
         }
 
         @Override
-        public void shareMean(final int peer, final double estimate)
+        public double shareMean(final int peer, final double estimate)
         {
+            return Double.NaN;
         }
 
         @Override

@@ -61,20 +61,11 @@ final class DemoCommand implements Runnable
         config.host.seed = run.seed.value();
         config.host.balancePeriodNs = TimeUnit.MILLISECONDS.toNanos(400);
         config.host.samplePeriodNs = TimeUnit.MILLISECONDS.toNanos(100);
-        config.host.smoothingWindow = 5;
         config.host.scheduleCapacity = Integer.highestOneBit(Math.max(8, vms) * 2 - 1) * 2;
-        config.host.balance.thresholdFraction = Double.parseDouble(System.getProperty("demo.t", "0.15"));
-        config.host.balance.minGainFraction = Double.parseDouble(System.getProperty("demo.g", "0.03"));
-        if (Boolean.getBoolean("demo.new"))
-        {
-            config.host.balance.peerChoices = 8;
-            config.host.balance.scatter = true;
-            config.host.balance.peerCeilingFraction = 1;
-            config.host.balance.maxMovesPerExchange = 0;
-            config.host.balance.pullFactor = 2;
-            config.host.balance.maxConcurrentPerHost = Integer.getInteger("demo.c", 64);
-            config.host.balance.minResidency = 0;
-        }
+        // a guest's usage over 2 s: many small guests burn in bursts, so a shorter window measures the bursts
+        config.host.smoothingWindow = 20;
+        config.host.balance.thresholdFraction = 0.15;
+        config.host.balance.minGainFraction = 0.03;
         config.listener = new ClusterListener()
         {
             @Override

@@ -19,13 +19,14 @@ public final class Exchange
     public interface Actions
     {
         /**
-         * Send the peer this host's mean estimate as it was before averaging, for the peer to average
-         * with (a lost one only slows the estimates' mixing).
+         * Send the peer this host's mean estimate, for the peer to average with ({@link MeanEstimate#receive})
+         * and answer the change this host's estimate takes ({@link MeanEstimate#adjust}).
          *
          * @param peer     the peer.
          * @param estimate the figure.
+         * @return that change if the peer answered at once (the simulator), NaN if the answer comes later.
          */
-        void shareMean(int peer, double estimate);
+        double shareMean(int peer, double estimate);
 
         /**
          * Start migrating a VM to the peer.
@@ -199,9 +200,11 @@ public final class Exchange
         }
         exchanges++;
         mean.observe(load);
-        final double before = mean.estimate();
-        mean.average(view.peerMean(contactIds[0]));
-        actions.shareMean(contactIds[0], before);
+        final double answer = actions.shareMean(contactIds[0], mean.estimate());
+        if (!Double.isNaN(answer))
+        {
+            mean.adjust(answer);
+        }
         final double estimate = Math.max(mean.estimate(), 1e-12);
         if (config.pullFactor > 0)
         {

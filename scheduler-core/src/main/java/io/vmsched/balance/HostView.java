@@ -33,13 +33,6 @@ public interface HostView
 
     /**
      * @param host a peer.
-     * @return that peer's estimate of the cluster's mean load ({@link MeanEstimate}), learned with its
-     *         load; NaN if it has none.
-     */
-    double peerMean(int host);
-
-    /**
-     * @param host a peer.
      * @return the heaviest host that peer has heard of ({@link Exchange#heavyHost()}), learned with its
      *         load; -1 if none (the default: a view that carries no such hint).
      */

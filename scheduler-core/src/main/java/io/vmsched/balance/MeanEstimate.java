@@ -2,16 +2,16 @@ package io.vmsched.balance;
 
 /**
  * A host's estimate of the cluster's mean load, by pairwise averaging gossip: at each exchange the
- * host and its peer each replace their estimate by the mean of the two (the source with the figure
- * it read from the peer, the peer with the source's figure sent to it), and each host adds its own
- * load's changes to its estimate as it observes them.
+ * source sends its figure, the peer replaces its own by the mean of the two ({@link #receive}) and
+ * answers the change the source's takes to reach that mean ({@link #adjust}); each host adds its own
+ * load's changes to its estimate as it observes them, except what migrations moved ({@link #moved}).
  * <p>
- * Invariant: an estimate is always a convex mix of the hosts' observed loads plus changes, so it
- * stays within the range of the loads (push-sum's sum / weight does not: a host that sends more
- * shares than it receives divides its own load's changes by a weight near zero). When the two
- * sides average the same two figures, the estimates keep summing to the hosts' loads as each last
- * observed its own, and pairwise averaging draws each to the mean; in the runtime the peer's figure
- * may have moved before the source's arrives, which costs a little of that sum, never the bound.
+ * Invariant: the estimates sum to the loads the hosts last observed, whatever the timing: the two
+ * changes of one averaging are computed together, by the peer, from the same two figures, and add to
+ * zero (a source that averaged locally with a figure it read earlier lost the difference each time
+ * the peer's figure moved in between, and in a pile-up the estimates drifted a quarter below the mean).
+ * Pairwise averaging, not push-sum: push-sum's sum / weight swings without bound at a host that sends
+ * more shares than it receives (a loaded host, which is never anyone's least loaded peer).
  * <p>
  * <b>Note:</b> Not threadsafe: the host's own thread.
  */
@@ -63,15 +63,36 @@ public final class MeanEstimate
     }
 
     /**
-     * Average with a peer's estimate.
+     * A source's figure arrived: take the mean of the two.
      *
-     * @param peerEstimate the peer's figure.
+     * @param sourceEstimate the source's figure as it sent it.
+     * @return the change the source's estimate takes to reach the same mean (its answer).
      */
-    public void average(final double peerEstimate)
+    public double receive(final double sourceEstimate)
     {
-        if (!Double.isNaN(peerEstimate))
+        if (Double.isNaN(sourceEstimate))
         {
-            value = primed ? (value + peerEstimate) * 0.5 : peerEstimate;
+            return 0.0;
+        }
+        if (!primed)
+        {
+            return 0.0; // no figure of its own yet (its load joins at its first observation): both keep theirs
+        }
+        final double mean = (value + sourceEstimate) * 0.5;
+        value = mean;
+        return mean - sourceEstimate;
+    }
+
+    /**
+     * The peer's answer to this host's figure arrived.
+     *
+     * @param delta the change {@link #receive} computed for this host.
+     */
+    public void adjust(final double delta)
+    {
+        if (primed && Double.isFinite(delta))
+        {
+            value += delta;
         }
     }
 

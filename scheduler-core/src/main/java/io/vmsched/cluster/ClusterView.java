@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * What the hosts of an embedded cluster share: each host's published load and mean estimate (the
+ * What the hosts of an embedded cluster share: each host's published load and its hint of the heaviest host (the
  * summaries a peer reads when it contacts the host; a network transport would carry them), capacities, which host owns each VM, and counters.
  * <p>
  * Threadsafe: each host writes its own load; the owner map is concurrent.
@@ -17,7 +17,6 @@ final class ClusterView
     final int hosts;
     final HostCapacity[] capacities;
     final AtomicLongArray loadBits;
-    final AtomicLongArray meanBits; // each host's estimate of the mean load, read by the peers that contact it
     // each host's hint of the heaviest host it heard of: three fields, each written by that host alone;
     // a reader may see them from two different writes, which costs a pull that the fresh contact refuses
     final java.util.concurrent.atomic.AtomicIntegerArray heavyHost;
@@ -37,7 +36,6 @@ final class ClusterView
         this.hosts = hosts;
         this.capacities = capacities.clone();
         this.loadBits = new AtomicLongArray(hosts);
-        this.meanBits = new AtomicLongArray(hosts);
         this.admitsQueued = new java.util.concurrent.atomic.AtomicIntegerArray(hosts);
         this.heavyHost = new java.util.concurrent.atomic.AtomicIntegerArray(hosts);
         this.heavyLoadBits = new AtomicLongArray(hosts);
@@ -45,7 +43,6 @@ final class ClusterView
         for (int h = 0; h < hosts; h++)
         {
             loadBits.set(h, Double.doubleToRawLongBits(Double.NaN)); // NaN: not up (yet)
-            meanBits.set(h, Double.doubleToRawLongBits(Double.NaN)); // NaN: no estimate yet
             heavyHost.set(h, -1); // no hint yet
         }
         this.listener = listener;
@@ -54,16 +51,6 @@ final class ClusterView
     double load(final int host)
     {
         return Double.longBitsToDouble(loadBits.get(host));
-    }
-
-    double mean(final int host)
-    {
-        return Double.longBitsToDouble(meanBits.get(host));
-    }
-
-    void publishMean(final int host, final double mean)
-    {
-        meanBits.lazySet(host, Double.doubleToRawLongBits(mean));
     }
 
     void publishHeavy(final int host, final int heavy, final double load, final long at)

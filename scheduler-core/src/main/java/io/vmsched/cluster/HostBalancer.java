@@ -37,6 +37,8 @@ final class HostBalancer implements HostView, Exchange.Actions
     private final Exchange exchange;
     private final HostMessages.MeanShare share = new HostMessages.MeanShare();
     private final HostMessages.Pull pull = new HostMessages.Pull();
+    private final HostMessages.MeanShare reply = new HostMessages.MeanShare();
+    private final UnsafeBuffer replyBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.MeanShare.LENGTH));
     private final UnsafeBuffer pullBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.Pull.LENGTH));
     private final UnsafeBuffer shareBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.MeanShare.LENGTH));
     private final long period;
@@ -62,6 +64,7 @@ final class HostBalancer implements HostView, Exchange.Actions
             Exchange.seedFor(config.seed, hostId), true); // the cluster's size is fixed at start
         share.wrap(shareBuffer, 0);
         pull.wrap(pullBuffer, 0);
+        reply.wrap(replyBuffer, 0);
     }
 
     /**
@@ -134,11 +137,18 @@ final class HostBalancer implements HostView, Exchange.Actions
         exchange.mean().moved(model.load(vm.load.factors(), capacity));
     }
 
-    /** A peer's share of the mean estimate arrived. */
+    /** A peer's share of the mean estimate arrived: average, and answer the change its estimate takes. */
     void onMeanShare(final HostMessages.MeanShare message)
     {
-        exchange.mean().average(message.estimate());
-        view.publishMean(hostId, exchange.mean().estimate());
+        final double delta = exchange.mean().receive(message.estimate());
+        reply.set(delta, hostId);
+        forwarder.send(message.from(), HostMessages.MEAN_REPLY, replyBuffer, 0, HostMessages.MeanShare.LENGTH);
+    }
+
+    /** The answer to this host's share arrived. */
+    void onMeanReply(final HostMessages.MeanShare message)
+    {
+        exchange.mean().adjust(message.estimate());
     }
 
     /** @return this host's estimate of the cluster's mean load. */
@@ -173,12 +183,6 @@ final class HostBalancer implements HostView, Exchange.Actions
     public double peerLoad(final int host)
     {
         return view.load(host);
-    }
-
-    @Override
-    public double peerMean(final int host)
-    {
-        return view.mean(host);
     }
 
     @Override
@@ -246,11 +250,11 @@ final class HostBalancer implements HostView, Exchange.Actions
     // ------------------------------------------------------------------------------------------
 
     @Override
-    public void shareMean(final int peer, final double estimate)
+    public double shareMean(final int peer, final double estimate)
     {
-        view.publishMean(hostId, exchange.mean().estimate());
         share.set(estimate, hostId);
         forwarder.send(peer, HostMessages.MEAN_SHARE, shareBuffer, 0, HostMessages.MeanShare.LENGTH); // kept if the inbox is full
+        return Double.NaN; // the answer comes as MEAN_REPLY
     }
 
     @Override

@@ -47,7 +47,11 @@ public final class HostConfig
     public double ioBytesPerSecond = 200e6;
     /** Memory of a host, bytes. */
     public double memoryBytes = 4e9;
-    /** Balancer settings; the runtime default allows one migration in flight per host. */
+    /**
+     * Balancer settings. The runtime's defaults: the exchange of the simulator's static profile (8
+     * contacts, scatter, no limit on moves an exchange, peer ceiling 1, pull 2), at most 32 migrations
+     * in flight per host, a VM held 2 periods after it arrives, and no return to the host it left for 4.
+     */
     public BalanceConfig balance = defaultBalance();
     /**
      * The host agent's idle strategy: the default backs off to 1 ms parks (a message may wait that
@@ -61,8 +65,12 @@ public final class HostConfig
     private static BalanceConfig defaultBalance()
     {
         final BalanceConfig config = new BalanceConfig();
-        config.maxConcurrentPerHost = 1;
-        config.maxMovesPerExchange = 1;
+        config.peerChoices = BalanceConfig.MAX_CONTACTS;
+        config.scatter = true;
+        config.maxMovesPerExchange = 0;
+        config.peerCeilingFraction = 1.0;
+        config.pullFactor = 2.0;
+        config.maxConcurrentPerHost = 32;
         config.pingPongGuard = 4;
         config.minResidency = 2;
         return config;

@@ -262,6 +262,12 @@ public final class HostRuntime implements Agent, AutoCloseable
         return vms.count();
     }
 
+    /** @return this host's mean estimate and migrations in flight out, racy: for tests' diagnostics. */
+    String balanceState()
+    {
+        return String.format(java.util.Locale.ROOT, "%.4f/%d", balancer.meanEstimate(), source.size());
+    }
+
     /** @return migrations committed with this host as the source. */
     public long migrationsOut()
     {

@@ -53,6 +53,7 @@ final class InboxAdapter implements MessageHandler
                 case HostMessages.NACK: source.onAnswer(answer.wrapRead(buffer, offset).migrationId(), false); break;
                 case HostMessages.RESOLVE: target.onResolve(buffer, offset); break;
                 case HostMessages.MEAN_SHARE: balancer.onMeanShare(share.wrapRead(buffer, offset)); break;
+                case HostMessages.MEAN_REPLY: balancer.onMeanReply(share.wrapRead(buffer, offset)); break;
                 case HostMessages.PULL: balancer.onPull(pull.wrapRead(buffer, offset), balancing.getAsBoolean()); break;
                 default: view.listener.onError(hostId, new IllegalStateException("unknown message type " + type));
             }

@@ -22,6 +22,7 @@ import java.nio.ByteOrder;
  *  ACK, NACK 0 8 migrationId | 8 8 vmId | 16 4 answering host
  *  RESOLVE   0 8 migrationId | 8 8 vmId | 16 4 source | 20 8 watermark
  *  MEAN_SHARE 0 8 mean estimate | 8 4 sending host: for the receiver to average its own with
+ *  MEAN_REPLY as MEAN_SHARE, the figure the change the sender's estimate takes (the receiver's answer)
  *  PULL      0 8 the sender's load | 8 4 sending host: a light host asks a heavy one to shed to it
  * </pre>
  * Every request (types 1-5) starts with the vmId, so a host can name the VM of any request it
@@ -52,6 +53,8 @@ public final class HostMessages
     public static final int RESOLVE = 13;
     /** Source to peer, at each exchange: the source's mean load estimate (averaging gossip). */
     public static final int MEAN_SHARE = 14;
+    /** Peer to source: the change the source's mean estimate takes (the same layout as MEAN_SHARE). */
+    public static final int MEAN_REPLY = 16;
     /** A light host to a heavy one it heard of: shed to me ({@code BalanceConfig.pullFactor}). */
     public static final int PULL = 15;
 

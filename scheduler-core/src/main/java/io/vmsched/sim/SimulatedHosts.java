@@ -43,24 +43,7 @@ public final class SimulatedHosts implements HostView
     private final double[] actual;
     private final double[] observed;
     private int current;
-    private Means means = host -> Double.NaN;
     private io.vmsched.balance.Exchange[] exchanges; // where a contacted peer's hint of a heavy host is read
-
-    /** Where the hosts' mean estimates are kept (the simulator's exchanges). */
-    @FunctionalInterface
-    public interface Means
-    {
-        /** @param host a host. @return its estimate of the mean load, NaN if none. */
-        double of(int host);
-    }
-
-    /**
-     * @param means where each host's mean estimate is read (what a peer learns when contacted).
-     */
-    public void means(final Means means)
-    {
-        this.means = means;
-    }
 
     /**
      * @param exchanges each host's exchange, where what a contacted peer tells of the heaviest host it
@@ -346,12 +329,6 @@ public final class SimulatedHosts implements HostView
     public void active(final int active)
     {
         this.active = active;
-    }
-
-    @Override
-    public double peerMean(final int host)
-    {
-        return means.of(host);
     }
 
     @Override

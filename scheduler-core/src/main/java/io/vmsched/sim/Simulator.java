@@ -254,7 +254,6 @@ public final class Simulator
         final BalanceConfig balance = config.balance.forHosts(config.hosts);
         this.exchanges = new Exchange[hosts];
         final Exchange[] byHost = exchanges;
-        this.state.means(host -> byHost[host].mean().estimate()); // what a contacted peer tells
         this.state.exchanges(byHost);
         for (int h = 0; h < hosts; h++)
         {
@@ -538,9 +537,9 @@ public final class Simulator
     private final class SimActions implements Exchange.Actions
     {
         @Override
-        public void shareMean(final int peer, final double estimate)
+        public double shareMean(final int peer, final double estimate)
         {
-            exchanges[peer].mean().average(estimate);
+            return exchanges[peer].mean().receive(estimate); // answered at once
         }
 
         @Override

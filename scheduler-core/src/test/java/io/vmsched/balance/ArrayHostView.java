@@ -66,12 +66,6 @@ final class ArrayHostView implements HostView
     }
 
     @Override
-    public double peerMean(final int host)
-    {
-        return Double.NaN;
-    }
-
-    @Override
     public int inFlight()
     {
         return inFlight;

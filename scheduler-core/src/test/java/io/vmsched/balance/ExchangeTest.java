@@ -42,8 +42,9 @@ class ExchangeTest
         exchange.run(pileUp(), 100, new Exchange.Actions()
         {
             @Override
-            public void shareMean(final int peer, final double estimate)
+            public double shareMean(final int peer, final double estimate)
             {
+                return Double.NaN;
             }
 
             @Override
@@ -89,5 +90,26 @@ class ExchangeTest
         counted.start(3.0, 1.0);
         counted.observe(2.0);
         assertEquals(0.0, counted.estimate(), 1e-12, "told nothing, a host takes the fall for a change of the mean");
+    }
+
+    @Test
+    void averagingKeepsTheEstimatesSumWhateverChangesInBetween()
+    {
+        final MeanEstimate source = new MeanEstimate();
+        final MeanEstimate peer = new MeanEstimate();
+        source.start(4.0, 4.0);
+        peer.start(0.0, 0.0);
+        final double sent = source.estimate();
+        source.observe(5.0); // the source's load grew while its figure was on the way: +1
+        peer.start(0.0, 2.0); // and the peer averaged with a third host meanwhile: it now says 2
+        final double answer = peer.receive(sent);
+        assertEquals(3.0, peer.estimate(), 1e-12, "the mean of what it had and what came");
+        source.adjust(answer);
+        assertEquals(4.0, source.estimate(), 1e-12, "its own change kept, the averaging's change added");
+        assertEquals(5.0 + 2.0, source.estimate() + peer.estimate(), 1e-12, "the two changes add to zero");
+        final MeanEstimate fresh = new MeanEstimate();
+        assertEquals(0.0, fresh.receive(3.0), 1e-12, "a host that has not observed its load yet takes nothing: both keep theirs");
+        fresh.observe(1.0);
+        assertEquals(1.0, fresh.estimate(), 1e-12, "its first figure is its own load");
     }
 }
