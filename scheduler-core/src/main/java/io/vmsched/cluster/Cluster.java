@@ -44,14 +44,15 @@ public final class Cluster implements AutoCloseable
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private final RequestGate gate = new RequestGate();
     private final RequestSender requests;
+    private Boolean balancingOn; // guarded by this: what balancing(on) last set, for hosts added later (null: their config's)
 
     private Cluster(final ClusterConfig config)
     {
         config.validate();
         this.config = config;
         this.view = new ClusterView(config.hosts, capacities(config), config.listener);
-        this.transport = new InJvmTransport(config.hosts);
-        this.hosts = new HostRuntime[config.hosts];
+        this.transport = new InJvmTransport(config.capacity());
+        this.hosts = new HostRuntime[config.capacity()]; // [0, view.hosts) run; the rest is room for addHost
         this.dataDirectory = DataDirectory.acquire(config.dataDir); // one owner: a second start is refused here
         try
         {
@@ -67,7 +68,7 @@ public final class Cluster implements AutoCloseable
 
     private static io.vmsched.load.HostCapacity[] capacities(final ClusterConfig config)
     {
-        final io.vmsched.load.HostCapacity[] capacities = new io.vmsched.load.HostCapacity[config.hosts];
+        final io.vmsched.load.HostCapacity[] capacities = new io.vmsched.load.HostCapacity[config.capacity()];
         for (int h = 0; h < capacities.length; h++)
         {
             capacities[h] = config.hostConfig(h).capacity();
@@ -92,9 +93,9 @@ public final class Cluster implements AutoCloseable
         final Cluster cluster = new Cluster(config);
         try
         {
-            for (final HostRuntime host : cluster.hosts)
+            for (int h = 0; h < config.hosts; h++)
             {
-                host.start();
+                cluster.hosts[h].start();
             }
         }
         catch (final RuntimeException ex)
@@ -105,16 +106,62 @@ public final class Cluster implements AutoCloseable
         return cluster;
     }
 
+    /**
+     * Add an empty host (scale-out, or the new machine of a replacement): it takes the next id, gets
+     * its own journal directory and its {@link ClusterConfig#hostConfig} settings, starts, and only then
+     * do its peers see it; the exchanges fill it (light hosts pull from heavy ones they heard of). The
+     * data directory records it: a restart must name every host ({@link ClusterConfig#hosts} = the new
+     * count), or it is refused, since the new host's VMs would be lost.
+     * <p>
+     * Threadsafe; returns once the host runs.
+     *
+     * @return the new host's id.
+     * @throws IllegalStateException if the cluster already has {@link ClusterConfig#maxHosts} hosts, or is closed.
+     */
+    public synchronized int addHost()
+    {
+        gate.checkOpen();
+        final int id = view.hosts;
+        if (id >= hosts.length)
+        {
+            throw new IllegalStateException("the cluster has " + id + " hosts, the most its ClusterConfig.maxHosts (" +
+                hosts.length + ") allows: start it with a larger maxHosts to add more");
+        }
+        // the start refused any journal of a host beyond the cluster's, so this directory is new
+        final io.vmsched.journal.Journal journal = io.vmsched.journal.ChronicleJournal.open(config.journalDir(id), id);
+        final HostRuntime host;
+        try
+        {
+            host = new HostRuntime(id, config.hostConfig(id), view, transport, journal, config.guests, config.faults);
+            host.recover(JournalState.empty(), (target, migrationId) -> false); // nothing to recover: set up as a start does
+        }
+        catch (final RuntimeException ex)
+        {
+            journal.close();
+            throw ex;
+        }
+        if (balancingOn != null)
+        {
+            host.balancing(balancingOn);
+        }
+        transport.attach(id, host.inbox());
+        hosts[id] = host;
+        host.start();
+        dataDirectory.recordHosts(id + 1);
+        view.hosts = id + 1; // published last: no peer contacts it, and no request names it, before it runs
+        return id;
+    }
+
     /** @return VMs the hosts owned after recovering their journals at start (0 on a fresh directory). */
     public int recoveredVms()
     {
         return recovered;
     }
 
-    /** @return number of hosts. */
+    /** @return number of hosts (grown by {@link #addHost}). */
     public int hostCount()
     {
-        return hosts.length;
+        return view.hosts;
     }
 
     /**
@@ -141,7 +188,7 @@ public final class Cluster implements AutoCloseable
         gate.checkOpen();
         int best = -1;
         int bestCount = 0;
-        for (int h = 0; h < hosts.length; h++)
+        for (int h = 0, n = view.hosts; h < n; h++)
         {
             final int count = hosts[h].vmCount() + view.admitsQueued.get(h);
             if (count >= config.hostConfig(h).scheduleCapacity)
@@ -295,11 +342,12 @@ public final class Cluster implements AutoCloseable
         setBalancing(on);
     }
 
-    private void setBalancing(final boolean on)
+    private synchronized void setBalancing(final boolean on)
     {
-        for (final HostRuntime host : hosts)
+        balancingOn = on; // a host added later starts the same way
+        for (int h = 0, n = view.hosts; h < n; h++)
         {
-            host.balancing(on);
+            hosts[h].balancing(on);
         }
     }
 
@@ -318,8 +366,9 @@ public final class Cluster implements AutoCloseable
     public double[] loads()
     {
         gate.checkOpen();
-        final double[] loads = new double[hosts.length];
-        for (int h = 0; h < hosts.length; h++)
+        final int n = view.hosts;
+        final double[] loads = new double[n];
+        for (int h = 0; h < n; h++)
         {
             loads[h] = view.load(h);
         }
@@ -361,9 +410,9 @@ public final class Cluster implements AutoCloseable
     private int inFlight()
     {
         int total = 0;
-        for (final HostRuntime host : hosts)
+        for (int h = 0, n = view.hosts; h < n; h++)
         {
-            total += host.outgoingCount();
+            total += hosts[h].outgoingCount();
         }
         return total;
     }
@@ -372,7 +421,7 @@ public final class Cluster implements AutoCloseable
     public List<java.nio.file.Path> journalDirs()
     {
         final List<java.nio.file.Path> dirs = new ArrayList<>();
-        for (int h = 0; h < hosts.length; h++)
+        for (int h = 0, n = view.hosts; h < n; h++)
         {
             dirs.add(config.journalDir(h));
         }
@@ -424,13 +473,22 @@ public final class Cluster implements AutoCloseable
             }
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
-        for (final HostRuntime host : hosts)
+        synchronized (this) // no host is being added while they close
         {
-            transport.detach(host.hostId());
-        }
-        for (final HostRuntime host : hosts)
-        {
-            host.close();
+            for (final HostRuntime host : hosts)
+            {
+                if (host != null)
+                {
+                    transport.detach(host.hostId());
+                }
+            }
+            for (final HostRuntime host : hosts)
+            {
+                if (host != null)
+                {
+                    host.close();
+                }
+            }
         }
         transport.close();
         dataDirectory.close();

@@ -10,8 +10,13 @@ import java.nio.file.Path;
  */
 public final class ClusterConfig
 {
-    /** Number of hosts (ids 0 .. hosts - 1). */
+    /** Number of hosts (ids 0 .. hosts - 1) at the start; a restart after {@link Cluster#addHost} names them all. */
     public int hosts = 4;
+    /**
+     * Most hosts the cluster may grow to by {@link Cluster#addHost} (0: {@link #hosts}, no growth).
+     * Room for them is made at the start (an inbox slot and a few counters each).
+     */
+    public int maxHosts = 0;
     /** Data directory: host {@code h} journals to {@code <dataDir>/journal/<h>/}. */
     public Path dataDir;
     /** Settings every host shares, unless {@link #configureHost} gave it its own. */
@@ -71,11 +76,22 @@ public final class ClusterConfig
         return dataDir.resolve("journal").resolve(Integer.toString(hostId));
     }
 
+    /** @return the most hosts this cluster may have: {@link #maxHosts}, or {@link #hosts} when that is 0. */
+    public int capacity()
+    {
+        return Math.max(hosts, maxHosts);
+    }
+
     void validate()
     {
         if (hosts < 1 || hosts > 1 << 20)
         {
             throw new IllegalArgumentException("hosts must be in [1, 1048576], got " + hosts);
+        }
+        if (maxHosts != 0 && (maxHosts < hosts || maxHosts > 1 << 20))
+        {
+            throw new IllegalArgumentException("maxHosts must be 0 or in [hosts, 1048576], got " + maxHosts + " with " +
+                hosts + " hosts");
         }
         if (dataDir == null)
         {
@@ -84,10 +100,10 @@ public final class ClusterConfig
         host.validate();
         for (final java.util.Map.Entry<Integer, HostConfig> own : ownConfigs.entrySet())
         {
-            if (own.getKey() < 0 || own.getKey() >= hosts)
+            if (own.getKey() < 0 || own.getKey() >= capacity())
             {
                 throw new IllegalArgumentException("settings given to host " + own.getKey() + ", but the hosts are 0.." +
-                    (hosts - 1));
+                    (capacity() - 1));
             }
             try
             {

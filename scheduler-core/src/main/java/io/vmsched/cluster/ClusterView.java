@@ -14,7 +14,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 final class ClusterView
 {
-    final int hosts;
+    /** Hosts in the cluster now (ids 0 .. hosts - 1): grows by {@link Cluster#addHost}, once the new host runs. */
+    volatile int hosts;
+    /** Room for hosts: the per-host arrays' length. */
+    final int capacity;
     final HostCapacity[] capacities;
     final AtomicLongArray loadBits;
     // each host's hint of the heaviest host it heard of: three fields, each written by that host alone;
@@ -31,16 +34,22 @@ final class ClusterView
     final java.util.concurrent.atomic.AtomicIntegerArray admitsQueued;
     final ClusterListener listener;
 
+    /**
+     * @param hosts      hosts at the start.
+     * @param capacities each host's capacity, for every host the cluster may grow to (its length is the room).
+     * @param listener   told of events.
+     */
     ClusterView(final int hosts, final HostCapacity[] capacities, final ClusterListener listener)
     {
         this.hosts = hosts;
+        this.capacity = capacities.length;
         this.capacities = capacities.clone();
-        this.loadBits = new AtomicLongArray(hosts);
-        this.admitsQueued = new java.util.concurrent.atomic.AtomicIntegerArray(hosts);
-        this.heavyHost = new java.util.concurrent.atomic.AtomicIntegerArray(hosts);
-        this.heavyLoadBits = new AtomicLongArray(hosts);
-        this.heavyAt = new AtomicLongArray(hosts);
-        for (int h = 0; h < hosts; h++)
+        this.loadBits = new AtomicLongArray(capacity);
+        this.admitsQueued = new java.util.concurrent.atomic.AtomicIntegerArray(capacity);
+        this.heavyHost = new java.util.concurrent.atomic.AtomicIntegerArray(capacity);
+        this.heavyLoadBits = new AtomicLongArray(capacity);
+        this.heavyAt = new AtomicLongArray(capacity);
+        for (int h = 0; h < capacity; h++)
         {
             loadBits.set(h, Double.doubleToRawLongBits(Double.NaN)); // NaN: not up (yet)
             heavyHost.set(h, -1); // no hint yet

@@ -146,9 +146,9 @@ final class RequestSender
     /** @return whether the caller is a host's agent (a listener callback), which must not wait for an inbox. */
     boolean onAnAgentThread()
     {
-        for (final HostRuntime host : hosts)
+        for (int h = 0, n = view.hosts; h < n; h++)
         {
-            if (host.isAgentThread())
+            if (hosts[h].isAgentThread())
             {
                 return true;
             }
@@ -158,9 +158,10 @@ final class RequestSender
 
     void checkHost(final int host)
     {
-        if (host < 0 || host >= hosts.length)
+        final int n = view.hosts;
+        if (host < 0 || host >= n)
         {
-            throw new IllegalArgumentException("no host " + host + " (hosts 0-" + (hosts.length - 1) + ")");
+            throw new IllegalArgumentException("no host " + host + " (hosts 0-" + (n - 1) + ")");
         }
     }
 }
