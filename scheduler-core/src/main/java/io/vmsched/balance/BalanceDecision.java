@@ -30,7 +30,10 @@ public final class BalanceDecision
     private final double threshold;
     private final double meanEstimate;
     private final List<Move> moves = new ArrayList<>();
+    /** Rejected candidates listed by name; the others are counted (a pile-up's host has thousands, journaled per decision). */
+    public static final int LISTED_REJECTIONS = 16;
     private final List<Rejected> rejected = new ArrayList<>();
+    private int rejectedUnlisted;
     private DecisionOutcome decisionOutcome = DecisionOutcome.UNKNOWN;
     private String outcome = "no move";
 
@@ -60,7 +63,26 @@ public final class BalanceDecision
 
     void addRejected(final long vmId, final Rejection reason)
     {
-        rejected.add(new Rejected(vmId, reason));
+        if (rejected.size() < LISTED_REJECTIONS)
+        {
+            rejected.add(new Rejected(vmId, reason));
+        }
+        else
+        {
+            rejectedUnlisted++;
+        }
+    }
+
+    /** @return whether further rejections are only counted. */
+    boolean rejectionsListed()
+    {
+        return rejected.size() >= LISTED_REJECTIONS;
+    }
+
+    /** Count {@code n} more rejected candidates without naming them. */
+    void addUnlistedRejections(final int n)
+    {
+        rejectedUnlisted += n;
     }
 
     /**
@@ -123,10 +145,16 @@ public final class BalanceDecision
         return moves;
     }
 
-    /** @return the candidates rejected, with reasons. */
+    /** @return the first {@link #LISTED_REJECTIONS} candidates rejected, with reasons. */
     public List<Rejected> rejected()
     {
         return rejected;
+    }
+
+    /** @return candidates rejected beyond those listed. */
+    public int rejectedUnlisted()
+    {
+        return rejectedUnlisted;
     }
 
     /** @return what happened in words, e.g. "moves 2" (part of {@link #toString()}). */
@@ -158,6 +186,10 @@ public final class BalanceDecision
             for (final Rejected r : rejected)
             {
                 sb.append(' ').append(r.vmId()).append('=').append(r.reason());
+            }
+            if (rejectedUnlisted > 0)
+            {
+                sb.append(" and ").append(rejectedUnlisted).append(" more");
             }
         }
         return sb.toString();

@@ -193,6 +193,17 @@ public final class VmSelector
             }
             for (int i = 0; i < count; i++)
             {
+                if (record.rejectionsListed())
+                {
+                    // the rest are counted, not named: the chosen ones among them are not rejections
+                    int unlisted = count - i;
+                    for (int m = 0; m < moves; m++)
+                    {
+                        unlisted -= chosen[m] >= i ? 1 : 0;
+                    }
+                    record.addUnlistedRejections(unlisted);
+                    break;
+                }
                 if (blocked[i] == Rejection.MIGRATING && contains(chosen, moves, i))
                 {
                     continue;

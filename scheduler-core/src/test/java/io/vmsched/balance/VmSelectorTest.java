@@ -276,4 +276,25 @@ class VmSelectorTest
         assertEquals(1, moves);
         assertEquals(0, chosen[0]);
     }
+
+    @Test
+    void aDecisionNamesSixteenRejectionsAndCountsTheRest()
+    {
+        final int n = 40;
+        final double[] loads = new double[n];
+        Arrays.fill(loads, 0.01);
+        loads[30] = 0.4; // the one nearest half the difference (0.4)
+        final long[] ids = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            ids[i] = 100 + i;
+        }
+        final BalanceDecision record = new BalanceDecision(0, 1, 1.0, 0.2, 0.05, 0.5);
+        final int[] picked = new int[n];
+        assertEquals(1, VmSelector.select(config(1), 1.0, 0.2, 0.5, n, ids, loads, loads, null, open(n), 1, picked, record));
+        assertEquals(30, picked[0]);
+        assertEquals(BalanceDecision.LISTED_REJECTIONS, record.rejected().size());
+        assertEquals(n - 1 - BalanceDecision.LISTED_REJECTIONS, record.rejectedUnlisted(), "the chosen one is no rejection");
+        assertTrue(record.toString().endsWith(" and 23 more"), record.toString());
+    }
 }
