@@ -63,7 +63,8 @@ public final class MetricsAgent implements Agent, AutoCloseable
     private final HostSample hostSample = new HostSample();
     private final List<Bound> bound = new ArrayList<>();
     private final int[] machine;
-    private final int[][] hosts;
+    private int[][] hosts; // the agent's thread alone grows it, after the constructor
+    private boolean countersFull;
     private AgentRunner runner;
     private long nextNs;
 
@@ -95,19 +96,8 @@ public final class MetricsAgent implements Agent, AutoCloseable
             counters.allocate("networkIn", CountersFile.TYPE_BYTES_PER_SECOND, -1),
             counters.allocate("networkOut", CountersFile.TYPE_BYTES_PER_SECOND, -1),
             counters.allocate("loadAverage", CountersFile.TYPE_MILLI, -1) };
-        hosts = new int[cluster.hostCount()][];
-        for (int h = 0; h < hosts.length; h++)
-        {
-            hosts[h] = new int[] {
-                counters.allocate("load", CountersFile.TYPE_PPM, h),
-                counters.allocate("vms", CountersFile.TYPE_COUNT, h),
-                counters.allocate("migrationsIn", CountersFile.TYPE_COUNT, h),
-                counters.allocate("migrationsOut", CountersFile.TYPE_COUNT, h),
-                counters.allocate("aborts", CountersFile.TYPE_COUNT, h),
-                counters.allocate("slices", CountersFile.TYPE_COUNT, h),
-                counters.allocate("journalRecords", CountersFile.TYPE_COUNT, h),
-                counters.allocate("decisions", CountersFile.TYPE_COUNT, h) };
-        }
+        hosts = new int[0][];
+        addHosts(cluster.hostCount());
         for (final Binding binding : external)
         {
             final Integer owner = cluster.placement().get(binding.vmId());
@@ -118,6 +108,41 @@ public final class MetricsAgent implements Agent, AutoCloseable
             }
             bound.add(new Bound(binding, counters, owner));
         }
+    }
+
+    /** Counters for hosts up to {@code count}; a counters file with no room left is said once, in the log. */
+    private void addHosts(final int count)
+    {
+        final int from = hosts.length;
+        final int[][] grown = java.util.Arrays.copyOf(hosts, count);
+        for (int h = from; h < count; h++)
+        {
+            try
+            {
+                grown[h] = new int[] {
+                    counters.allocate("load", CountersFile.TYPE_PPM, h),
+                    counters.allocate("vms", CountersFile.TYPE_COUNT, h),
+                    counters.allocate("migrationsIn", CountersFile.TYPE_COUNT, h),
+                    counters.allocate("migrationsOut", CountersFile.TYPE_COUNT, h),
+                    counters.allocate("aborts", CountersFile.TYPE_COUNT, h),
+                    counters.allocate("slices", CountersFile.TYPE_COUNT, h),
+                    counters.allocate("journalRecords", CountersFile.TYPE_COUNT, h),
+                    counters.allocate("decisions", CountersFile.TYPE_COUNT, h) };
+            }
+            catch (final RuntimeException ex) // Agrona: no room for another counter
+            {
+                if (from == 0)
+                {
+                    throw ex; // at the start: the file is too small for the cluster, as before
+                }
+                countersFull = true;
+                log.accept("counters file " + counters.path() + " is full: hosts " + h + "-" + (count - 1) +
+                    " are not reported (" + ex.getMessage() + ")");
+                hosts = java.util.Arrays.copyOf(grown, h);
+                return;
+            }
+        }
+        hosts = grown;
     }
 
     /**
@@ -170,6 +195,10 @@ public final class MetricsAgent implements Agent, AutoCloseable
         set(machine[6], (long)s.networkInBytesPerSecond);
         set(machine[7], (long)s.networkOutBytesPerSecond);
         set(machine[8], (long)(s.loadAverage * 1000));
+        if (cluster.hostCount() > hosts.length && !countersFull)
+        {
+            addHosts(cluster.hostCount()); // hosts added to the running cluster (Cluster.addHost)
+        }
         for (int h = 0; h < hosts.length; h++)
         {
             final HostRuntime host = cluster.host(h);

@@ -108,6 +108,33 @@ class MetricsAgentTest
     }
 
     @Test
+    void hostsAddedToARunningClusterAreReportedWhileTheFileHasRoom(@TempDir final Path dir) throws Exception
+    {
+        final List<String> log = new CopyOnWriteArrayList<>();
+        final ClusterConfig config = ClusterConfig.of(1, dir);
+        config.maxHosts = 3;
+        config.host.balancing = false;
+        // room for the machine's 9 counters and two hosts' 8 each, not a third host's
+        try (Cluster cluster = Cluster.start(config);
+            CountersFile counters = CountersFile.create(dir, 9 + 2 * 8, 1000))
+        {
+            final MetricsAgent agent = new MetricsAgent(cluster, counters, 1000, List.of(), log::add);
+            agent.sampleOnce();
+            assertNull(read(dir, 1).get("vms"), "no host 1 yet");
+            cluster.addHost();
+            agent.sampleOnce();
+            assertEquals(0, read(dir, 1).get("vms"), "host 1 reported once added");
+            cluster.addHost();
+            agent.sampleOnce();
+            agent.sampleOnce();
+            assertNull(read(dir, 2).get("vms"), "no room for host 2");
+            assertEquals(1, log.size(), log.toString());
+            assertTrue(log.get(0).startsWith("counters file ") && log.get(0).contains("is full: hosts 2-2 are not reported"),
+                log.get(0));
+        }
+    }
+
+    @Test
     void aMissingOrForeignFileGetsOneClearLine(@TempDir final Path dir) throws Exception
     {
         assertEquals("no counters file at " + dir.resolve("counters.dat") + ": is a vmsched node running with --data " +
