@@ -17,9 +17,12 @@ class DemoCommandTest extends CommandTest
     @Test
     void theClusterDemoBalancesAndJournalsEveryHost(@TempDir final Path dir) throws IOException
     {
-        final int code = run("demo", "--duration", "8", "--hosts", "3", "--vms", "12", "--data", dir.toString());
+        final int code = run("demo", "--duration", "8", "--hosts", "3", "--vms", "12", "--demand", "0.9", "--data",
+            dir.toString());
         assertEquals(0, code, err.toString());
         final String text = out.toString();
+        assertTrue(text.contains("12 guests wanting 0.90 cores in all (this machine has " +
+            Runtime.getRuntime().availableProcessors() + ")"), "the demand as asked, beside the machine's cores: " + text);
         assertTrue(text.contains("t= 1s") && text.contains("t= 8s"), text);
         assertFalse(text.contains("error:"), text);
         final Matcher summary = Pattern.compile("(\\d+) migrations committed, (\\d+) aborted; 12 of 12 VMs placed")

@@ -215,6 +215,7 @@ class UserMistakesTest extends CommandTest
         refused("--interval-ms must be in [100, 3600000], got 99999999999", "stat", "--data", journal, "--interval-ms",
             "99999999999");
         refused("--duration must be at least 1 second, got -1", "demo", "--duration", "-1", "--data", journal);
+        refused("--demand must be a number in [0.001, 1024], got NaN", "demo", "--demand", "NaN", "--data", journal);
         assertEquals(Map.of("", "dir", "report.html", "dir"), tree(dir), "nothing made by a refused command");
     }
 
