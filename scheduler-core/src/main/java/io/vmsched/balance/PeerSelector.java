@@ -39,37 +39,10 @@ public final class PeerSelector
     }
 
     /**
-     * The least loaded of {@code choices} uniform picks other than the view's own host, as the host
-     * learns their loads; a peer that is down (NaN) is taken only if every pick is down.
-     *
-     * @param view    the choosing host.
-     * @param choices picks to sample, at least 1.
-     * @return the peer's index.
-     */
-    public int pickLeastLoaded(final HostView view, final int choices)
-    {
-        final int self = view.hostId();
-        final int hosts = view.hosts();
-        int best = pick(self, hosts);
-        double bestLoad = orInfinity(view.peerLoad(best));
-        for (int i = 1; i < choices; i++)
-        {
-            final int candidate = pick(self, hosts);
-            final double load = orInfinity(view.peerLoad(candidate));
-            if (load < bestLoad)
-            {
-                best = candidate;
-                bestLoad = load;
-            }
-        }
-        return best;
-    }
-
-    /**
-     * The peers of one exchange: {@code choices} uniform picks other than the view's own host, as
-     * {@link #pickLeastLoaded} draws them, without repeats and without hosts that are down, sorted by
-     * the load the host learns at contact, the least loaded first (ties in the order drawn, so the
-     * first is the peer {@link #pickLeastLoaded} would pick).
+     * The peers of one exchange: {@code choices} uniform picks other than the view's own host,
+     * without repeats and without hosts that are down, sorted by the load the host learns at contact,
+     * the least loaded first (ties in the order drawn): the first is the peer of the exchange, the
+     * least loaded of d choices.
      *
      * @param view    the choosing host.
      * @param choices picks to sample, at least 1.
@@ -86,7 +59,7 @@ public final class PeerSelector
         {
             final int candidate = pick(self, hosts);
             final double load = view.peerLoad(candidate);
-            if (Double.isNaN(load) || contains(out, n, candidate))
+            if (Double.isNaN(load) || VmSelector.contains(out, n, candidate))
             {
                 continue;
             }
@@ -102,18 +75,6 @@ public final class PeerSelector
             n++;
         }
         return n;
-    }
-
-    private static boolean contains(final int[] values, final int length, final int value)
-    {
-        for (int i = 0; i < length; i++)
-        {
-            if (values[i] == value)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**

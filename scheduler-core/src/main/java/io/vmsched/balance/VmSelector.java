@@ -251,7 +251,8 @@ public final class VmSelector
         return true;
     }
 
-    private static boolean contains(final int[] values, final int length, final int value)
+    /** @return whether {@code value} is among the first {@code length} of {@code values}. */
+    static boolean contains(final int[] values, final int length, final int value)
     {
         for (int i = 0; i < length; i++)
         {
