@@ -19,7 +19,7 @@ import java.util.Locale;
  * built from one day to imitate others would tune the defaults to the stand-ins.
  * <p>
  * {@code java -cp benchmarks/target/benchmarks.jar io.vmsched.bench.TraceRobustness [--seeds N]
- * [--view contacts|global] [--peer-choices N] [--threshold F] [--min-gain F] [--size-exponent F] DAY_DIR...}: the options
+ * [--view contacts|gossip|global] [--peer-choices N] [--threshold F] [--min-gain F] [--size-exponent F] DAY_DIR...}: the options
  * change the defaults for a comparison (the table's title says how); {@code --seeds} defaults to 5.
  * At the end it prints on how many days the target held and the mean sum of the two ratios, the
  * figure that compares two settings along their trade-off.
@@ -53,7 +53,10 @@ public final class TraceRobustness
             if (peerChoices != null)
             {
                 config.balance.peerChoices = peerChoices;
-                config.balance.view = view != null ? view : BalanceConfig.PeerView.CONTACTS; // contacts mean that view
+                if (view == null && config.balance.view == BalanceConfig.PeerView.GLOBAL)
+                {
+                    config.balance.view = BalanceConfig.PeerView.CONTACTS; // peers contacted mean a view with contacts
+                }
             }
             if (threshold != null)
             {
@@ -159,7 +162,7 @@ public final class TraceRobustness
         }
         if (options.days.isEmpty())
         {
-            throw new IllegalArgumentException("usage: TraceRobustness [--seeds N] [--view contacts|global] " +
+            throw new IllegalArgumentException("usage: TraceRobustness [--seeds N] [--view contacts|gossip|global] " +
                 "[--peer-choices N] [--threshold F] [--min-gain F] [--size-exponent F] PLANETLAB_DAY_DIR...");
         }
         return options;

@@ -67,7 +67,7 @@ final class SimulateCommand implements Runnable
     @Option(names = "--peer-choices", description = "Random peers contacted per exchange, at most 8 (default: 1; 8 for traces).")
     Integer peerChoices;
 
-    @Option(names = "--view", description = "What a host knows of its peers: contacts (the loads of the peers it contacts) | global (every host's exact load, a comparison only; --peer-choices then unused) (default: contacts).")
+    @Option(names = "--view", description = "What a host knows of its peers: contacts (the loads of the peers it contacts) | gossip (those, and a table of every host's load gossiped in quiet periods, each figure a period old or more) | global (every host's exact load, a comparison only; --peer-choices then unused) (default: the profile's).")
     String view;
 
     @Option(names = "--exchange-limit", description = "Moves per exchange, 0 = no limit (default: 4; 1 for traces).")
@@ -198,9 +198,9 @@ final class SimulateCommand implements Runnable
         {
             throw new IllegalArgumentException("unknown --profile '" + profile + "': expected static, traces or claims");
         }
-        if (view != null && !view.equals("contacts") && !view.equals("global"))
+        if (view != null && !view.equals("contacts") && !view.equals("gossip") && !view.equals("global"))
         {
-            throw new IllegalArgumentException("unknown --view '" + view + "': expected contacts or global");
+            throw new IllegalArgumentException("unknown --view '" + view + "': expected contacts, gossip or global");
         }
         if (peerChoices != null && peerChoices > BalanceConfig.MAX_CONTACTS && !"global".equals(view))
         {
@@ -366,9 +366,9 @@ final class SimulateCommand implements Runnable
         {
             balance.view = BalanceConfig.PeerView.parse(view);
         }
-        else if (peerChoices != null)
+        else if (peerChoices != null && balance.view == BalanceConfig.PeerView.GLOBAL)
         {
-            balance.view = BalanceConfig.PeerView.CONTACTS; // peers contacted mean the contacts view, whatever the profile's
+            balance.view = BalanceConfig.PeerView.CONTACTS; // peers contacted mean a view with contacts
         }
         if (turns != null)
         {

@@ -54,20 +54,23 @@ class SimulateCommandTest extends CommandTest
     }
 
     @Test
-    void peerChoicesGivenMeanTheContactsViewEvenOnATrace(@TempDir final Path dir) throws IOException
+    void theTraceProfileGossipsWithinEightContactsAndViewsCanBeChosen(@TempDir final Path dir) throws IOException
     {
         for (int v = 0; v < 20; v++)
         {
             Files.writeString(dir.resolve("vm" + v), (v * 5 % 60 + 1) + "\n" + (v * 3 % 40 + 2) + "\n");
         }
         assertEquals(0, run("simulate", "--trace", dir.toString()), err.toString());
-        assertTrue(out.toString().contains("view=global"), "the trace profile's view: " + out);
+        assertTrue(out.toString().contains("view=gossip peerChoices=8"), "the trace profile's view: " + out);
         out.getBuffer().setLength(0);
         assertEquals(0, run("simulate", "--trace", dir.toString(), "--peer-choices", "4"), err.toString());
-        assertTrue(out.toString().contains("peerChoices=4") && !out.toString().contains("view=global"), out.toString());
+        assertTrue(out.toString().contains("view=gossip peerChoices=4"), out.toString());
         out.getBuffer().setLength(0);
         assertEquals(0, run("simulate", "--trace", dir.toString(), "--view", "contacts"), err.toString());
-        assertTrue(out.toString().contains("peerChoices=1"), out.toString());
+        assertTrue(out.toString().contains("view=contacts peerChoices=8"), out.toString());
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("simulate", "--trace", dir.toString(), "--view", "global", "--peer-choices", "4"), err.toString());
+        assertTrue(out.toString().contains("view=global"), out.toString());
     }
 
     @Test

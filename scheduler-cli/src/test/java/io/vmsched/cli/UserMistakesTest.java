@@ -205,7 +205,7 @@ class UserMistakesTest extends CommandTest
         refused("--peer-choices must be at least 1, got 0", "simulate", "--peer-choices", "0");
         refused("--peer-choices must be at most 8, got 128 (a host contacts at most 8 peers per exchange)", "simulate",
             "--peer-choices", "128");
-        refused("unknown --view 'gossip': expected contacts or global", "simulate", "--view", "gossip");
+        refused("unknown --view 'rumour': expected contacts, gossip or global", "simulate", "--view", "rumour");
         refused("unknown --profile 'fast': expected static, traces or claims", "simulate", "--profile", "fast");
         refused("--add-hosts expects N@STEP (N >= 1 hosts joining as step STEP >= 1 starts), got '32'", "simulate",
             "--add-hosts", "32");

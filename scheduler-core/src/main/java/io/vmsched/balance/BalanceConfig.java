@@ -24,10 +24,19 @@ public final class BalanceConfig implements Cloneable
          * Every host's exact load at the moment of the exchange, so the peer is the least loaded host of
          * the cluster. No host of a real cluster has that figure: a labelled comparison only.
          */
-        GLOBAL;
+        GLOBAL,
+        /**
+         * What a host can know, with gossip: periods alternate. In a quiet period nobody moves; each host
+         * sets its own load in its {@link LoadTable} and merges tables with its contacts (push-pull). In
+         * an active period a host ranks itself in its table (every figure at least one period old, each
+         * with its time) and, if it is in the heavy half, takes as its first contact the host at the
+         * same rank from the light end; the other contacts are random, and every contact's load is fresh
+         * as it answers, as in {@link #CONTACTS}.
+         */
+        GOSSIP;
 
         /**
-         * @param text {@code contacts} or {@code global}.
+         * @param text {@code contacts}, {@code gossip} or {@code global}.
          * @return the view.
          * @throws IllegalArgumentException naming the text if it is neither.
          */
@@ -36,8 +45,9 @@ public final class BalanceConfig implements Cloneable
             switch (text)
             {
                 case "contacts": return CONTACTS;
+                case "gossip": return GOSSIP;
                 case "global": return GLOBAL;
-                default: throw new IllegalArgumentException("unknown view '" + text + "': expected contacts or global");
+                default: throw new IllegalArgumentException("unknown view '" + text + "': expected contacts, gossip or global");
             }
         }
     }
@@ -56,7 +66,7 @@ public final class BalanceConfig implements Cloneable
     public int pingPongGuard = 8;
     /**
      * Random peers contacted per exchange; the least loaded is paired (1 = the plain random peer). At
-     * most {@link #MAX_CONTACTS} in the {@link PeerView#CONTACTS} view; ignored in the global view.
+     * most {@link #MAX_CONTACTS} in the contacts and gossip views; ignored in the global view.
      */
     public int peerChoices = 1;
     /** What a host knows of its peers' loads (default: only its contacts'). */
@@ -126,9 +136,9 @@ public final class BalanceConfig implements Cloneable
         check(peerChoices >= 1, "peer choices", peerChoices);
         if (view == null)
         {
-            throw new IllegalArgumentException("balancer view missing: expected contacts or global");
+            throw new IllegalArgumentException("balancer view missing: expected contacts, gossip or global");
         }
-        if (view == PeerView.CONTACTS && peerChoices > MAX_CONTACTS)
+        if (view != PeerView.GLOBAL && peerChoices > MAX_CONTACTS)
         {
             throw new IllegalArgumentException("balancer peer choices out of range: " + peerChoices + " (a host contacts at most " +
                 MAX_CONTACTS + " peers per exchange; the global view, a comparison only, has no such bound)");
@@ -218,7 +228,7 @@ public final class BalanceConfig implements Cloneable
     {
         return "threshold=" + thresholdFraction + " minGain=" + minGainFraction + " exchangeLimit=" +
             maxMovesPerExchange + " concurrent=" + maxConcurrentPerHost + " residency=" + minResidency +
-            " pingPong=" + pingPongGuard + (view == PeerView.GLOBAL ? " view=global" : " peerChoices=" + peerChoices) + " aboveMean=" + shedOnlyAboveMean + " excess=" + sourceExcessFraction + " capAtMean=" + capAtMean +
+            " pingPong=" + pingPongGuard + (view == PeerView.GLOBAL ? " view=global" : " view=" + view.name().toLowerCase() + " peerChoices=" + peerChoices) + " aboveMean=" + shedOnlyAboveMean + " excess=" + sourceExcessFraction + " capAtMean=" + capAtMean +
             " stability=" + stabilityWeight + (peerCeilingFraction != Double.POSITIVE_INFINITY ? " peerCeiling=" + peerCeilingFraction : "") +
             (scatter ? " scatter" : "") + (pullFactor > 0 ? " pull=" + pullFactor : "") + (loadOrderedTurns ? " loadOrderedTurns" : "") + (sizeExponent != 0.0 ? " sizeExponent=" + sizeExponent + " referenceHosts=" +
             referenceHosts : "") + (dryRun ? " dry-run" : "");

@@ -52,6 +52,18 @@ public final class Exchange
         }
 
         /**
+         * Push-pull gossip with a contact in a quiet period ({@link BalanceConfig.PeerView#GOSSIP}): send
+         * it this host's table; the contact sets its own figure ({@link Exchange#ownFigure}), merges, and
+         * answers with its table, which this host merges ({@link LoadTable#put} for each figure).
+         *
+         * @param peer  the contact.
+         * @param table this host's table.
+         */
+        default void gossip(final int peer, final LoadTable table)
+        {
+        }
+
+        /**
          * A decision was recorded (every one past the gate when the exchange records all, else dry runs only).
          *
          * @param decision the decision with its reasons.
@@ -63,6 +75,7 @@ public final class Exchange
 
     private final BalanceConfig config;
     private final long period;
+    private final long turnPeriod;
     private final boolean recordAll;
     private final PeerSelector peers;
     private final int[] contactIds;
@@ -74,6 +87,8 @@ public final class Exchange
     static final int HINT_PERIODS = 16;
     private final double[] contactLoads;
     private final MeanEstimate mean = new MeanEstimate();
+    private final LoadTable table = new LoadTable();
+
     private final Candidates candidates = new Candidates();
     private PlacementRule rule = PlacementRule.NONE;
     private long exchanges;
@@ -86,12 +101,29 @@ public final class Exchange
      */
     public Exchange(final BalanceConfig config, final long period, final long seed, final boolean recordAll)
     {
-        if (period <= 0)
+        this(config, period, period, seed, recordAll);
+    }
+
+    /**
+     * @param config     the settings as they apply to this cluster's size ({@link BalanceConfig#forHosts}).
+     * @param period     the unit residency, ping-pong and hints count in, in the view's clock unit.
+     * @param turnPeriod the balance period (one turn per host) in that unit, when it differs (the
+     *                   simulator's guards count in trace steps of several periods): the gossip view's
+     *                   quiet and active periods alternate on it, and its table keeps figures for
+     *                   {@link #HINT_PERIODS} of them.
+     * @param seed       this host's seed ({@link #seedFor}).
+     * @param recordAll  record every decision past the gate (the runtime journals them), not only dry runs.
+     */
+    public Exchange(final BalanceConfig config, final long period, final long turnPeriod, final long seed,
+        final boolean recordAll)
+    {
+        if (period <= 0 || turnPeriod <= 0)
         {
-            throw new IllegalArgumentException("balance period must be positive, got " + period);
+            throw new IllegalArgumentException("balance period must be positive, got " + Math.min(period, turnPeriod));
         }
         this.config = config;
         this.period = period;
+        this.turnPeriod = turnPeriod;
         this.recordAll = recordAll;
         this.peers = new PeerSelector(seed);
         this.contactIds = new int[Math.max(1, config.peerChoices)];
@@ -125,6 +157,36 @@ public final class Exchange
     public MeanEstimate mean()
     {
         return mean;
+    }
+
+    /** @return this host's table of the cluster's loads ({@link BalanceConfig.PeerView#GOSSIP}). */
+    public LoadTable table()
+    {
+        return table;
+    }
+
+    /**
+     * Put this host's own figure in its table, stamped with the start of the balance period {@code now}
+     * is in: done at its quiet-period turn and when a contact's gossip arrives before it, so the figure a
+     * contact carries away is this period's.
+     *
+     * @param self this host.
+     * @param load its load now.
+     * @param now  the view's clock.
+     */
+    public void ownFigure(final int self, final double load, final long now)
+    {
+        table.put(self, load, Math.floorDiv(now, turnPeriod) * turnPeriod);
+    }
+
+    /**
+     * @param now the view's clock.
+     * @return whether the period {@code now} is in is a quiet one in the gossip view (nobody moves; the
+     *         periods of the agents' shared clock alternate quiet, active, starting quiet).
+     */
+    public boolean quiet(final long now)
+    {
+        return config.view == BalanceConfig.PeerView.GOSSIP && (Math.floorDiv(now, turnPeriod) & 1) == 0;
     }
 
     /** @return the heaviest host this host has heard of (what it tells contacts), -1 if none. */
@@ -192,8 +254,12 @@ public final class Exchange
             return -1;
         }
         final double load = view.load();
+        if (quiet(now))
+        {
+            return gossip(view, load, now, actions);
+        }
         final boolean pulling = pullDue(view, load, now);
-        final int contacts = contact(view, pulling ? config.peerChoices - 1 : config.peerChoices);
+        final int contacts = contact(view, pulling ? config.peerChoices - 1 : config.peerChoices, now);
         if (contacts == 0)
         {
             return -1; // a host that is down is never chosen, and gets no share
@@ -238,6 +304,28 @@ public final class Exchange
             }
         }
         return total;
+    }
+
+    /**
+     * A quiet period's turn: set the own figure and merge tables with the contacts; nothing else (the
+     * mean estimate is shared in active periods only: sharing it in quiet ones as well was measured to
+     * cost 10-15 % more migrations on the PlanetLab days at about the same meanCv, docs/balancing.md).
+     */
+    private int gossip(final HostView view, final double load, final long now, final Actions actions)
+    {
+        ownFigure(view.hostId(), load, now);
+        table.ensure(view.hosts());
+        final int contacts = peers.contacts(view, config.peerChoices, -1, contactIds, contactLoads);
+        if (contacts == 0)
+        {
+            return -1;
+        }
+        exchanges++;
+        for (int j = 0; j < contacts; j++)
+        {
+            actions.gossip(contactIds[j], table);
+        }
+        return 0;
     }
 
     /**
@@ -308,7 +396,7 @@ public final class Exchange
     }
 
     /** The contacts of this exchange into contactIds / contactLoads, least loaded first; how many. */
-    private int contact(final HostView view, final int choices)
+    private int contact(final HostView view, final int choices, final long now)
     {
         if (config.view == BalanceConfig.PeerView.GLOBAL)
         {
@@ -321,7 +409,7 @@ public final class Exchange
             contactLoads[0] = view.peerLoad(peer);
             return 1;
         }
-        if (choices == 1)
+        if (choices == 1 && config.view == BalanceConfig.PeerView.CONTACTS)
         {
             final int peer = peers.pick(view.hostId(), view.hosts());
             final double peerLoad = view.peerLoad(peer);
@@ -329,7 +417,13 @@ public final class Exchange
             contactLoads[0] = peerLoad;
             return Double.isNaN(peerLoad) ? 0 : 1;
         }
-        return peers.contacts(view, choices, contactIds, contactLoads);
+        int aim = -1;
+        if (config.view == BalanceConfig.PeerView.GOSSIP)
+        {
+            table.ensure(view.hosts());
+            aim = table.match(view.hostId(), now - HINT_PERIODS * turnPeriod); // figures from the quiet periods, each a period old or more
+        }
+        return peers.contacts(view, choices, aim, contactIds, contactLoads);
     }
 
     /** One pair: the source (its load now {@code load}) sheds to {@code peer}; moves made, 0 if none. */

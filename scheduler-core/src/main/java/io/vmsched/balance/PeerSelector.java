@@ -46,18 +46,19 @@ public final class PeerSelector
      *
      * @param view    the choosing host.
      * @param choices picks to sample, at least 1.
+     * @param first   a host to contact in place of the first random pick (the gossip view's aim), -1 for none.
      * @param out     receives the contacts (length at least {@code choices}).
      * @param loads   receives their loads (length at least {@code choices}).
      * @return number of contacts written (0 if every pick was down).
      */
-    public int contacts(final HostView view, final int choices, final int[] out, final double[] loads)
+    public int contacts(final HostView view, final int choices, final int first, final int[] out, final double[] loads)
     {
         final int self = view.hostId();
         final int hosts = view.hosts();
         int n = 0;
         for (int i = 0; i < choices; i++)
         {
-            final int candidate = pick(self, hosts);
+            final int candidate = i == 0 && first >= 0 && first != self && first < hosts ? first : pick(self, hosts);
             final double load = view.peerLoad(candidate);
             if (Double.isNaN(load) || VmSelector.contains(out, n, candidate))
             {

@@ -3,6 +3,7 @@ package io.vmsched.cluster;
 import io.vmsched.balance.BalanceDecision;
 import io.vmsched.balance.Exchange;
 import io.vmsched.balance.HostView;
+import io.vmsched.balance.LoadTable;
 import io.vmsched.handoff.HostMessages;
 import io.vmsched.journal.Journal;
 import io.vmsched.journal.RecordType;
@@ -41,6 +42,8 @@ final class HostBalancer implements HostView, Exchange.Actions
     private final UnsafeBuffer replyBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.MeanShare.LENGTH));
     private final UnsafeBuffer pullBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.Pull.LENGTH));
     private final UnsafeBuffer shareBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.MeanShare.LENGTH));
+    private final HostMessages.LoadFigures figures = new HostMessages.LoadFigures();
+    private final UnsafeBuffer figuresBuffer;
     private final long period;
     private double load;
     private long now;
@@ -62,6 +65,8 @@ final class HostBalancer implements HostView, Exchange.Actions
         this.period = config.balancePeriodNs;
         this.exchange = new Exchange(config.balance.forHosts(view.hosts), config.balancePeriodNs,
             Exchange.seedFor(config.seed, hostId), true); // the cluster's size is fixed at start
+        this.figuresBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.LoadFigures.length(view.capacity)));
+        figures.wrap(figuresBuffer, 0);
         share.wrap(shareBuffer, 0);
         pull.wrap(pullBuffer, 0);
         reply.wrap(replyBuffer, 0);
@@ -145,10 +150,71 @@ final class HostBalancer implements HostView, Exchange.Actions
         forwarder.send(message.from(), HostMessages.MEAN_REPLY, replyBuffer, 0, HostMessages.MeanShare.LENGTH);
     }
 
+    /**
+     * A contact's table arrived (gossip view, agent thread): set this host's own figure, merge, and, if it
+     * is a GOSSIP rather than the answer to one, answer with the merged table.
+     *
+     * @param message the figures.
+     * @param length  the message's length.
+     * @param answer  whether to answer (a GOSSIP; a GOSSIP_REPLY is not answered).
+     */
+    void onGossip(final HostMessages.LoadFigures message, final int length, final boolean answer)
+    {
+        final int count = message.count();
+        if (count < 0 || HostMessages.LoadFigures.length(count) > length)
+        {
+            throw new IllegalArgumentException("gossip from host " + message.from() + " malformed: " + count +
+                " figures in " + length + " bytes");
+        }
+        final LoadTable table = exchange.table();
+        final int hosts = view.hosts;
+        for (int i = 0; i < count; i++)
+        {
+            final int host = message.host(i);
+            if (host >= 0 && host < hosts && host != hostId) // no peer tells a host its own load
+            {
+                table.put(host, message.load(i), message.takenAt(i));
+            }
+        }
+        if (answer)
+        {
+            exchange.ownFigure(hostId, load, now);
+            send(message.from(), HostMessages.GOSSIP_REPLY, table);
+        }
+    }
+
+    @Override
+    public void gossip(final int peer, final LoadTable table)
+    {
+        send(peer, HostMessages.GOSSIP, table);
+    }
+
+    private void send(final int peer, final int type, final LoadTable table)
+    {
+        final int room = Math.min(table.size(), view.capacity);
+        int n = 0;
+        for (int h = 0; h < room; h++)
+        {
+            final long at = table.at(h);
+            if (at != LoadTable.UNKNOWN)
+            {
+                figures.figure(n++, h, table.load(h), at);
+            }
+        }
+        figures.header(hostId, n);
+        forwarder.send(peer, type, figuresBuffer, 0, HostMessages.LoadFigures.length(n)); // kept if the inbox is full
+    }
+
     /** The answer to this host's share arrived. */
     void onMeanReply(final HostMessages.MeanShare message)
     {
         exchange.mean().adjust(message.estimate());
+    }
+
+    /** @return this host's table of loads (gossip view; agent thread, or a test's with the agent stopped). */
+    LoadTable loadTable()
+    {
+        return exchange.table();
     }
 
     /** @return this host's estimate of the cluster's mean load. */

@@ -21,6 +21,7 @@ final class InboxAdapter implements MessageHandler
     private final HostMessages.Answer answer = new HostMessages.Answer();
     private final HostMessages.MeanShare share = new HostMessages.MeanShare();
     private final HostMessages.Pull pull = new HostMessages.Pull();
+    private final HostMessages.LoadFigures figures = new HostMessages.LoadFigures();
     private final java.util.function.BooleanSupplier balancing;
 
     InboxAdapter(final int hostId, final ClusterView view, final Requests requests, final HandoffSource source,
@@ -54,6 +55,8 @@ final class InboxAdapter implements MessageHandler
                 case HostMessages.RESOLVE: target.onResolve(buffer, offset); break;
                 case HostMessages.MEAN_SHARE: balancer.onMeanShare(share.wrapRead(buffer, offset)); break;
                 case HostMessages.MEAN_REPLY: balancer.onMeanReply(share.wrapRead(buffer, offset)); break;
+                case HostMessages.GOSSIP: balancer.onGossip(figures.wrapRead(buffer, offset), length, true); break;
+                case HostMessages.GOSSIP_REPLY: balancer.onGossip(figures.wrapRead(buffer, offset), length, false); break;
                 case HostMessages.PULL: balancer.onPull(pull.wrapRead(buffer, offset), balancing.getAsBoolean()); break;
                 default: view.listener.onError(hostId, new IllegalStateException("unknown message type " + type));
             }

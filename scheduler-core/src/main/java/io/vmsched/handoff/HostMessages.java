@@ -24,6 +24,9 @@ import java.nio.ByteOrder;
  *  MEAN_SHARE 0 8 mean estimate | 8 4 sending host: for the receiver to average its own with
  *  MEAN_REPLY as MEAN_SHARE, the figure the change the sender's estimate takes (the receiver's answer)
  *  PULL      0 8 the sender's load | 8 4 sending host: a light host asks a heavy one to shed to it
+ *  GOSSIP    0 4 sending host | 4 4 figures n | 8 + 20i: 4 host | 8 load | 8 taken at (the agents' clock):
+ *            a quiet period's table of loads, for the receiver to merge and answer with its own
+ *  GOSSIP_REPLY as GOSSIP: the receiver's table, merged
  * </pre>
  * Every request (types 1-5) starts with the vmId, so a host can name the VM of any request it
  * refuses. A watermark is the source's oldest unsettled migration id: the target may forget the
@@ -57,6 +60,10 @@ public final class HostMessages
     public static final int MEAN_REPLY = 16;
     /** A light host to a heavy one it heard of: shed to me ({@code BalanceConfig.pullFactor}). */
     public static final int PULL = 15;
+    /** Host to contact, in a quiet period of the gossip view: its table of loads. */
+    public static final int GOSSIP = 17;
+    /** Contact to host: its own table, after merging (the same layout as GOSSIP). */
+    public static final int GOSSIP_REPLY = 18;
 
     /** Byte order of every field. */
     public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
@@ -525,6 +532,72 @@ public final class HostMessages
         {
             buffer.putDouble(offset, estimate, ORDER);
             buffer.putInt(offset + 8, from, ORDER);
+            return this;
+        }
+    }
+
+    /** GOSSIP and GOSSIP_REPLY: a table of loads, each figure with the host it is of and when it was taken. */
+    public static final class LoadFigures extends Flyweight<LoadFigures>
+    {
+        /** Bytes before the figures. */
+        public static final int HEADER_LENGTH = 8;
+        /** Bytes of one figure. */
+        public static final int FIGURE_LENGTH = 20;
+
+        /**
+         * @param figures figures in a message.
+         * @return its length.
+         */
+        public static int length(final int figures)
+        {
+            return HEADER_LENGTH + figures * FIGURE_LENGTH;
+        }
+
+        /** @return the sending host. */
+        public int from()
+        {
+            return readBuffer.getInt(offset, ORDER);
+        }
+
+        /** @return figures in the message. */
+        public int count()
+        {
+            return readBuffer.getInt(offset + 4, ORDER);
+        }
+
+        /** @param i a figure's index. @return the host it is of. */
+        public int host(final int i)
+        {
+            return readBuffer.getInt(offset + HEADER_LENGTH + i * FIGURE_LENGTH, ORDER);
+        }
+
+        /** @param i a figure's index. @return the load. */
+        public double load(final int i)
+        {
+            return readBuffer.getDouble(offset + HEADER_LENGTH + i * FIGURE_LENGTH + 4, ORDER);
+        }
+
+        /** @param i a figure's index. @return when it was taken. */
+        public long takenAt(final int i)
+        {
+            return readBuffer.getLong(offset + HEADER_LENGTH + i * FIGURE_LENGTH + 12, ORDER);
+        }
+
+        /** @param from the sending host. @param count figures that follow. @return this. */
+        public LoadFigures header(final int from, final int count)
+        {
+            buffer.putInt(offset, from, ORDER);
+            buffer.putInt(offset + 4, count, ORDER);
+            return this;
+        }
+
+        /** @param i index. @param host the host. @param load its load. @param takenAt when. @return this. */
+        public LoadFigures figure(final int i, final int host, final double load, final long takenAt)
+        {
+            final int at = offset + HEADER_LENGTH + i * FIGURE_LENGTH;
+            buffer.putInt(at, host, ORDER);
+            buffer.putDouble(at + 4, load, ORDER);
+            buffer.putLong(at + 12, takenAt, ORDER);
             return this;
         }
     }

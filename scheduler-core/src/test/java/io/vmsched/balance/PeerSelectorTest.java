@@ -49,7 +49,7 @@ class PeerSelectorTest
         for (int i = 0; i < 1000; i++)
         {
             final int[] ids = new int[loads.length * 4];
-            assertTrue(selector.contacts(view, loads.length * 4, ids, new double[ids.length]) > 0);
+            assertTrue(selector.contacts(view, loads.length * 4, -1, ids, new double[ids.length]) > 0);
             final int peer = ids[0];
             assertNotEquals(0, peer);
             if (peer == 5)
@@ -70,7 +70,7 @@ class PeerSelectorTest
         for (int i = 0; i < 200; i++)
         {
             final int[] ids = new int[64];
-            assertTrue(selector.contacts(view, 64, ids, new double[64]) > 0);
+            assertTrue(selector.contacts(view, 64, -1, ids, new double[64]) > 0);
             assertEquals(3, ids[0], "64 picks of 3 peers all but surely include host 3 ((2/3)^64 ~ 5e-12)");
         }
     }

@@ -229,10 +229,15 @@ class VmSelectorTest
         config.peerChoices = BalanceConfig.MAX_CONTACTS + 1;
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, config::validate);
         assertTrue(ex.getMessage().contains("peer choices out of range: 9 (a host contacts at most 8"), ex.getMessage());
+        config.view = BalanceConfig.PeerView.GOSSIP;
+        assertThrows(IllegalArgumentException.class, config::validate, "the gossip view contacts at most 8 too");
         config.view = BalanceConfig.PeerView.GLOBAL;
         config.validate();
         assertEquals(BalanceConfig.PeerView.GLOBAL, BalanceConfig.PeerView.parse("global"));
-        assertThrows(IllegalArgumentException.class, () -> BalanceConfig.PeerView.parse("gossip"));
+        assertEquals(BalanceConfig.PeerView.GOSSIP, BalanceConfig.PeerView.parse("gossip"));
+        final IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+            () -> BalanceConfig.PeerView.parse("rumour"));
+        assertEquals("unknown view 'rumour': expected contacts, gossip or global", unknown.getMessage());
     }
 
     @Test
