@@ -20,6 +20,7 @@ public final class MeanEstimate
     private double value;
     private double observed;
     private boolean primed;
+    private double movedBeforePrimed; // load migrations brought before the first observation (a host just added)
 
     /**
      * Start from a known mean (hosts that gossiped before the first exchange).
@@ -42,7 +43,8 @@ public final class MeanEstimate
      */
     public void observe(final double ownLoad)
     {
-        value = primed ? value + ownLoad - observed : ownLoad;
+        // a host's first figure is its load less what migrations brought it: their sources still count that load
+        value = primed ? value + ownLoad - observed : ownLoad - movedBeforePrimed;
         observed = ownLoad;
         primed = true;
     }
@@ -59,6 +61,10 @@ public final class MeanEstimate
         if (primed)
         {
             observed += delta;
+        }
+        else
+        {
+            movedBeforePrimed += delta;
         }
     }
 

@@ -112,4 +112,23 @@ class ExchangeTest
         fresh.observe(1.0);
         assertEquals(1.0, fresh.estimate(), 1e-12, "its first figure is its own load");
     }
+
+    @Test
+    void aHostJustAddedDoesNotCountWhatMigrationsBroughtItBeforeItsFirstObservation()
+    {
+        // host 0 carries 2.0 and knows the mean of the one-host cluster; host 1 joins empty
+        final MeanEstimate old = new MeanEstimate();
+        old.start(2.0, 2.0);
+        final MeanEstimate added = new MeanEstimate();
+        old.moved(-0.5); // a VM of 0.5 moves to the new host before the new host's first turn
+        added.moved(0.5);
+        old.observe(1.5);
+        added.observe(0.5);
+        assertEquals(2.0, old.estimate() + added.estimate(), 1e-12, "the estimates still sum to the load: " +
+            old.estimate() + " + " + added.estimate());
+        final double answer = added.receive(old.estimate());
+        old.adjust(answer);
+        assertEquals(1.0, old.estimate(), 1e-12, "averaged: each says the mean of the two hosts");
+        assertEquals(1.0, added.estimate(), 1e-12);
+    }
 }
