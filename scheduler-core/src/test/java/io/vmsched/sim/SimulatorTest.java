@@ -289,7 +289,7 @@ class SimulatorTest
         final Workload workload = SyntheticWorkload.staticLoads(2048, "lognormal", 3);
         final Simulator.Config config = Simulator.Config.staticLoads();
         config.hosts = 32;
-        config.steps = 8;
+        config.steps = 3 + 16; // room for the bound: 15 periods (one a step here) after they join
         config.addHosts = new int[][] { { 32, 3 } };
         final SimulationResult result = run(config, workload, "random");
         assertEquals(64, result.hosts());
