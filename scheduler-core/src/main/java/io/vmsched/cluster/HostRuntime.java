@@ -262,8 +262,11 @@ public final class HostRuntime implements Agent, AutoCloseable
         return vms.count();
     }
 
-    /** @return this host's mean estimate and migrations in flight out, racy: for tests' diagnostics. */
-    String balanceState()
+    /**
+     * @return this host's mean estimate and migrations in flight out ({@code "0.1234/5"}), read without
+     *         synchronising with its agent: a diagnostic for tests and harnesses, any thread.
+     */
+    public String balanceState()
     {
         return String.format(java.util.Locale.ROOT, "%.4f/%d", balancer.meanEstimate(), source.size());
     }
