@@ -78,23 +78,32 @@ class ForgeryTest
         // capture: a spy on a's own driver sees every frame a publishes to b, as bytes on the wire
         final Aeron spyClient = track(Aeron.connect(new Aeron.Context().aeronDirectoryName(a.aeronDirectoryName())));
         final Subscription spy = track(spyClient.addSubscription("aeron-spy:aeron:udp?endpoint=" + bEnd, AeronTransport.STREAM_ID));
+        final int helloLength = "hello b".length();
         final FragmentAssembler capture = new FragmentAssembler((buffer, offset, length, header) ->
         {
-            final byte[] bytes = new byte[length];
-            buffer.getBytes(offset, bytes);
-            captured = bytes;
+            if (length == FrameDescriptor.frameLength(helloLength))
+            {
+                final byte[] bytes = new byte[length];
+                buffer.getBytes(offset, bytes);
+                captured = bytes;
+            }
         });
         final UnsafeBuffer hello = new UnsafeBuffer("hello b".getBytes());
-        await("a's first message to reach b, captured on the way", 10_000, () ->
+        // a's publication to b comes with a's first send; the spy joins it, then sees what follows
+        await("a's connection to b", 10_000, () -> a.send(B, 5, hello, 0, 0), () -> a.isConnected(B) && spy.imageCount() > 0);
+        final boolean[] helloSent = {false};
+        final boolean[] helloRead = {false};
+        await("a's message to reach b, captured on the way", 10_000, () ->
         {
-            if (b.delivered() == 0)
-            {
-                a.send(B, 5, hello, 0, hello.capacity());
-            }
+            helloSent[0] |= !helloSent[0] && a.send(B, 5, hello, 0, hello.capacity());
             b.poll();
             spy.poll(capture, 10);
-        }, () -> b.delivered() == 1 && captured != null);
-        assertEquals(1, bInbox.read((type, buffer, index, length) -> assertEquals(5, type)));
+            bInbox.read((type, buffer, index, length) ->
+            {
+                assertEquals(5, type);
+                helloRead[0] |= length == helloLength;
+            });
+        }, () -> helloRead[0] && captured != null);
         await("the forger's connection to b", 10_000, b::poll, forger::isConnected);
     }
 
