@@ -74,15 +74,11 @@ public final class AeronTransport implements Transport
     private final Object sendLock = new Object();
     private final ExclusivePublication[] publications;
     private final long[] pendingRegistrations;
-    private final HmacSha256 sendMac;
-    private final byte[] sendBytes;
-    private final UnsafeBuffer sendBuffer;
+    private final FrameCodec sendCodec;
     private long sequence;
 
     // receive side: the polling thread only
-    private final HmacSha256 receiveMac;
-    private final byte[] receiveBytes;
-    private final UnsafeBuffer receiveBuffer;
+    private final FrameCodec receiveCodec;
     private final long[] lastAccepted;
     private final long[] lastLogMs;
     private final long[] unloggedSince;
@@ -113,12 +109,8 @@ public final class AeronTransport implements Transport
         lastAccepted = new long[maxHosts];
         lastLogMs = new long[Refusal.values().length];
         unloggedSince = new long[Refusal.values().length];
-        sendMac = HmacSha256.forDataPlane(context.secret);
-        receiveMac = HmacSha256.forDataPlane(context.secret);
-        sendBytes = new byte[FrameDescriptor.frameLength(maxPayloadLength)];
-        sendBuffer = new UnsafeBuffer(sendBytes);
-        receiveBytes = new byte[FrameDescriptor.frameLength(maxPayloadLength)];
-        receiveBuffer = new UnsafeBuffer(receiveBytes);
+        sendCodec = new FrameCodec(HmacSha256.forDataPlane(context.secret), maxPayloadLength);
+        receiveCodec = new FrameCodec(HmacSha256.forDataPlane(context.secret), maxPayloadLength);
         assembler = new ControlledFragmentAssembler(this::onFrame);
         // a restarted sender must start above every sequence it sent before: milliseconds since the
         // epoch, times 2^20 (room for a million messages per millisecond of uptime, good to the year 2250)
@@ -244,6 +236,7 @@ public final class AeronTransport implements Transport
      * on the network: the first send to a peer asks the driver for a publication and returns false,
      * as does a send while the peer is not connected or is back-pressured.
      *
+     * @throws IllegalArgumentException if {@code type} is not positive (as the inbox ring would).
      * @return true if the frame was handed to Aeron (or to the local inbox); false if the peer is
      *         unknown, not yet connected, back-pressured, or the payload exceeds
      *         {@link #maxPayloadLength()}.
@@ -251,6 +244,10 @@ public final class AeronTransport implements Transport
     @Override
     public boolean send(final int toHost, final int type, final DirectBuffer buffer, final int offset, final int length)
     {
+        if (type < 1)
+        {
+            throw new IllegalArgumentException("message type must be positive, got " + type);
+        }
         if (toHost == hostId)
         {
             final RingBuffer local = inbox;
@@ -271,12 +268,9 @@ public final class AeronTransport implements Transport
             {
                 return false; // not yet: the driver is still setting it up, or nobody listens there
             }
-            final long seq = ++sequence;
-            FrameDescriptor.writeHeader(sendBuffer, type, hostId, toHost, seq, length);
-            buffer.getBytes(offset, sendBytes, HEADER_LENGTH, length);
-            final int macOffset = FrameDescriptor.macOffset(length);
-            sendMac.mac(sendBytes, 0, macOffset, sendBytes, macOffset);
-            final long result = publication.offer(sendBuffer, 0, macOffset + MAC_LENGTH);
+            final int frameLength = sendCodec.encode(type, hostId, toHost, ++sequence, buffer, offset, length);
+            sendCodec.sign(length);
+            final long result = publication.offer(sendCodec.buffer(), 0, frameLength);
             if (result > 0)
             {
                 return true;
@@ -381,34 +375,22 @@ public final class AeronTransport implements Transport
     private ControlledFragmentHandler.Action onFrame(
         final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
-        if (length < HEADER_LENGTH + MAC_LENGTH)
+        final FrameCodec codec = receiveCodec;
+        Refusal refusal = codec.copyIn(buffer, offset, length);
+        refusal = refusal == null ? codec.checkLayout(length) : refusal;
+        if (refusal != null)
         {
-            return refuse(Refusal.TRUNCATED, header, -1);
+            return refuse(refusal, header, -1);
         }
-        if (length > receiveBytes.length)
-        {
-            return refuse(Refusal.TOO_LONG, header, -1);
-        }
-        buffer.getBytes(offset, receiveBytes, 0, length);
-        final UnsafeBuffer frame = receiveBuffer;
-        if (FrameDescriptor.version(frame) != FrameDescriptor.CURRENT_VERSION)
-        {
-            return refuse(Refusal.WRONG_VERSION, header, -1);
-        }
-        final int payloadLength = FrameDescriptor.payloadLength(frame);
-        final long stated = (long)HEADER_LENGTH + payloadLength + MAC_LENGTH; // long: a forged length must not overflow
-        if (payloadLength < 0 || stated < length)
-        {
-            return refuse(Refusal.MALFORMED, header, -1);
-        }
-        if (stated > length)
-        {
-            return refuse(Refusal.TRUNCATED, header, -1);
-        }
-        final int macOffset = FrameDescriptor.macOffset(payloadLength);
-        if (!receiveMac.verify(receiveBytes, 0, macOffset))
+        if (!codec.verify())
         {
             return refuse(Refusal.BAD_MAC, header, -1);
+        }
+        final UnsafeBuffer frame = codec.buffer();
+        final int payloadLength = FrameDescriptor.payloadLength(frame);
+        if (FrameDescriptor.type(frame) < 1)
+        {
+            return refuse(Refusal.MALFORMED, header, -1); // the inbox takes positive types only
         }
         final int sender = FrameDescriptor.sender(frame);
         if (sender < 0 || sender >= maxHosts || sender == hostId || channels.get(sender) == null)

@@ -8,8 +8,8 @@ public enum Refusal
 {
     /** Shorter than a header and a MAC, or than the payload length it states. */
     TRUNCATED("truncated frame"),
-    /** Longer than the payload length it states, or a negative length. */
-    MALFORMED("frame length does not match its header"),
+    /** Longer than the payload length it states, a negative length, or a message type below 1. */
+    MALFORMED("malformed frame: length or type out of range"),
     /** A version this code does not read (the layout may differ, so the MAC is not even checked). */
     WRONG_VERSION("unknown version"),
     /** The MAC does not match: a wrong key, or a byte altered on the way. */

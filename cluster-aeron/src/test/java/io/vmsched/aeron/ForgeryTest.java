@@ -175,6 +175,16 @@ class ForgeryTest
     }
 
     @Test
+    void aTypeTheInboxCannotTakeIsRefusedNotThrown()
+    {
+        final HmacSha256 mac = HmacSha256.forDataPlane(secret);
+        final byte[] zeroType = frame(mac, A, B, Long.MAX_VALUE - 1);
+        new UnsafeBuffer(zeroType).putInt(FrameDescriptor.TYPE_OFFSET, 0);
+        mac.mac(zeroType, 0, zeroType.length - HmacSha256.MAC_LENGTH, zeroType, zeroType.length - HmacSha256.MAC_LENGTH);
+        assertRefused(zeroType, Refusal.MALFORMED);
+    }
+
+    @Test
     void garbageUdpPacketsAreDroppedByAeronAndChangeNothing() throws Exception
     {
         final int port = Integer.parseInt(bEnd.substring(bEnd.lastIndexOf(':') + 1));
