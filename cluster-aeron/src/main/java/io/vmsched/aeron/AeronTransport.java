@@ -268,6 +268,10 @@ public final class AeronTransport implements Transport
             {
                 return false; // not yet: the driver is still setting it up, or nobody listens there
             }
+            if (publication.availableWindow() < FrameDescriptor.frameLength(length))
+            {
+                return false; // back-pressured: say so before paying for a MAC (offer would say it too)
+            }
             final int frameLength = sendCodec.encode(type, hostId, toHost, ++sequence, buffer, offset, length);
             sendCodec.sign(length);
             final long result = publication.offer(sendCodec.buffer(), 0, frameLength);

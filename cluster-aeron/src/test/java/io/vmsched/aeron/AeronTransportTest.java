@@ -139,18 +139,16 @@ class AeronTransportTest
             .secret(TestSupport.secret(1)).peer(5, LOOPBACK + ":" + silentPort).log(new TestSupport.Log("a")));
         final UnsafeBuffer message = new UnsafeBuffer(new byte[64]);
 
-        long slowestNs = 0;
-        int calls = 0;
+        final CallTimes times = new CallTimes();
         final long end = System.nanoTime() + 1_500_000_000L;
         while (System.nanoTime() - end < 0)
         {
             final long t0 = System.nanoTime();
-            assertFalse(a.send(5, 1, message, 0, 64), "nobody listens on port " + silentPort);
-            slowestNs = Math.max(slowestNs, System.nanoTime() - t0);
-            calls++;
+            final boolean sent = a.send(5, 1, message, 0, 64);
+            times.add(System.nanoTime() - t0);
+            assertFalse(sent, "nobody listens on port " + silentPort);
         }
-        assertTrue(calls > 100, "only " + calls + " sends in 1.5 s: send blocks");
-        assertTrue(slowestNs < 100_000_000L, "slowest send took " + slowestNs / 1000 + " us");
+        times.assertNeverBlocked();
         assertFalse(a.isConnected(5));
 
         assertFalse(a.send(6, 1, message, 0, 64), "not in the directory");
@@ -175,18 +173,25 @@ class AeronTransportTest
         await("a connection", 10_000, () -> a.send(2, 1, message, 0, 1), () -> a.isConnected(2));
         // b never polls: the window fills, then every send must say no at once
         int accepted = 0;
-        long slowestNs = 0;
         boolean refused = false;
+        final CallTimes times = new CallTimes();
         final long deadline = System.nanoTime() + 10_000_000_000L;
         while (!refused && System.nanoTime() - deadline < 0)
         {
             final long t0 = System.nanoTime();
             refused = !a.send(2, 1, message, 0, message.capacity());
-            slowestNs = Math.max(slowestNs, System.nanoTime() - t0);
+            times.add(System.nanoTime() - t0);
             accepted += refused ? 0 : 1;
         }
         assertTrue(refused, "never back-pressured after " + accepted + " messages");
-        assertTrue(slowestNs < 100_000_000L, "slowest send took " + slowestNs / 1000 + " us");
+        final long measureEnd = System.nanoTime() + 1_000_000_000L;
+        while (System.nanoTime() - measureEnd < 0)
+        {
+            final long t0 = System.nanoTime();
+            a.send(2, 1, message, 0, message.capacity()); // the odd one may pass as b's driver reports room; b's reader never makes more
+            times.add(System.nanoTime() - t0);
+        }
+        times.assertNeverBlocked();
 
         // once b reads, a can send again
         final int[] read = {0};
@@ -196,6 +201,43 @@ class AeronTransportTest
             read[0] += bInbox.read((type, buffer, index, length) -> { });
         }, () -> a.send(2, 1, message, 0, message.capacity()));
         assertEquals(0, b.refusals());
+    }
+
+    /**
+     * Durations of send calls. "Never blocks" means: no call waits for the network (Aeron's own
+     * timeouts are seconds), while a call may still lose the CPU for a while on a shared 2-core
+     * machine; so the bounds are the 99th percentile (1 ms) and the slowest call (500 ms).
+     */
+    private static final class CallTimes
+    {
+        private long[] ns = new long[1 << 16];
+        private int count;
+
+        void add(final long duration)
+        {
+            if (count == ns.length)
+            {
+                ns = java.util.Arrays.copyOf(ns, 2 * count);
+            }
+            ns[count++] = duration;
+        }
+
+        void assertNeverBlocked()
+        {
+            assertTrue(count > 100, "only " + count + " sends: send blocks");
+            int slowest = 0;
+            for (int i = 1; i < count; i++)
+            {
+                slowest = ns[i] > ns[slowest] ? i : slowest;
+            }
+            final long[] sorted = java.util.Arrays.copyOf(ns, count);
+            java.util.Arrays.sort(sorted);
+            final long p99 = sorted[(int)(0.99 * (count - 1))];
+            final String summary = count + " sends: p99 " + p99 / 1000 + " us, slowest " + ns[slowest] / 1000 + " us (call " + slowest + ")";
+            System.out.println(summary);
+            assertTrue(p99 < 1_000_000L, summary);
+            assertTrue(ns[slowest] < 500_000_000L, summary);
+        }
     }
 
     @Test
