@@ -247,6 +247,7 @@ class AeronTransportTest
         start(new AeronTransport.Context().hostId(1).bind(end).secret(TestSupport.secret(3)).log(new TestSupport.Log("a")));
         final IllegalStateException ex = assertThrows(IllegalStateException.class, () ->
             start(new AeronTransport.Context().hostId(2).bind(end).secret(TestSupport.secret(3)).log(new TestSupport.Log("b"))));
+        System.out.println("port in use: " + ex.getMessage());
         assertTrue(ex.getMessage().contains("cannot listen on " + end), ex.getMessage());
         assertFalse(ex.getMessage().contains("\n"), ex.getMessage());
     }
