@@ -140,7 +140,9 @@ public final class AeronTransport implements Transport
         catch (final RuntimeException ex)
         {
             CloseHelper.quietCloseAll(startedAeron, startedDriver);
-            throw new IllegalStateException("aeron-transport host " + hostId + ": cannot listen on " + bind + ": " + oneLine(ex), ex);
+            final String why = String.valueOf(ex.getMessage()).contains("Address already in use") ?
+                "the port is in use (another node on this address?)" : oneLine(ex);
+            throw new IllegalStateException("aeron-transport host " + hostId + ": cannot listen on " + bind + ": " + why, ex);
         }
         driver = startedDriver;
         aeron = startedAeron;
