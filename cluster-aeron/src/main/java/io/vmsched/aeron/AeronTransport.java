@@ -308,7 +308,8 @@ public final class AeronTransport implements Transport
         return subscription.controlledPoll(assembler, fragmentLimit);
     }
 
-    /** @return {@link #poll(int)} with a default fragment limit. */
+    /** @return {@link #poll(int)} with a default fragment limit: the host's agent calls it each duty cycle. */
+    @Override
     public int poll()
     {
         return poll(FRAGMENT_LIMIT_DEFAULT);

@@ -8,7 +8,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * An embedded cluster: N {@link HostRuntime}s in this JVM joined by an {@link InJvmTransport}, each
+ * An embedded cluster: N {@link HostRuntime}s in this JVM joined by an {@link InJvmTransport} (or each
+ * host's own transport, {@link ClusterConfig#transports}), each
  * journaling to its own directory under the data directory. Starting on a data directory that
  * already holds journals recovers from them: every host rebuilds its schedule, and a migration a
  * crash cut short is resolved by its commit point.
@@ -37,7 +38,7 @@ public final class Cluster implements AutoCloseable
 
     private final ClusterConfig config;
     private final ClusterView view;
-    private final InJvmTransport transport;
+    private final Transports transports;
     private final HostRuntime[] hosts;
     private final int recovered;
     private final DataDirectory dataDirectory;
@@ -51,16 +52,17 @@ public final class Cluster implements AutoCloseable
         config.validate();
         this.config = config;
         this.view = new ClusterView(config.hosts, capacities(config), config.listener);
-        this.transport = new InJvmTransport(config.capacity());
+        this.transports = new Transports(config);
         this.hosts = new HostRuntime[config.capacity()]; // [0, view.hosts) run; the rest is room for addHost
         this.dataDirectory = DataDirectory.acquire(config.dataDir); // one owner: a second start is refused here
         try
         {
-            this.recovered = ClusterRecovery.recover(config, view, transport, dataDirectory, hosts);
+            this.recovered = ClusterRecovery.recover(config, view, transports, dataDirectory, hosts);
             this.requests = new RequestSender(config, view, hosts);
         }
         catch (final RuntimeException ex)
         {
+            transports.close();
             dataDirectory.close();
             throw ex;
         }
@@ -132,7 +134,7 @@ public final class Cluster implements AutoCloseable
         final HostRuntime host;
         try
         {
-            host = new HostRuntime(id, config.hostConfig(id), view, transport, journal, config.guests, config.faults);
+            host = new HostRuntime(id, config.hostConfig(id), view, transports.of(id), journal, config.guests, config.faults);
             host.recover(JournalState.empty(), (target, migrationId) -> false); // nothing to recover: set up as a start does
         }
         catch (final RuntimeException ex)
@@ -144,7 +146,7 @@ public final class Cluster implements AutoCloseable
         {
             host.balancing(balancingOn);
         }
-        transport.attach(id, host.inbox());
+        transports.attach(id, host.inbox());
         hosts[id] = host;
         host.start();
         dataDirectory.recordHosts(id + 1);
@@ -479,7 +481,7 @@ public final class Cluster implements AutoCloseable
             {
                 if (host != null)
                 {
-                    transport.detach(host.hostId());
+                    transports.detach(host.hostId());
                 }
             }
             for (final HostRuntime host : hosts)
@@ -490,7 +492,7 @@ public final class Cluster implements AutoCloseable
                 }
             }
         }
-        transport.close();
+        transports.close();
         dataDirectory.close();
     }
 

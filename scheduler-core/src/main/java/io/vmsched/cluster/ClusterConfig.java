@@ -30,6 +30,13 @@ public final class ClusterConfig
     };
     /** Fault injection (tests). */
     public Faults faults = Faults.NONE;
+    /**
+     * Each host's own transport, made when the host is (at the start, or by {@link Cluster#addHost}),
+     * attached to that host alone and closed with the cluster: a network transport, each host its own
+     * endpoint (the Aeron transport of module {@code cluster-aeron}). Null (the default): one
+     * {@link InJvmTransport} joins every host.
+     */
+    public java.util.function.IntFunction<Transport> transports;
 
     /**
      * @param hosts   number of hosts.

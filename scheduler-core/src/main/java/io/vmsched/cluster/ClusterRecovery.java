@@ -23,7 +23,7 @@ final class ClusterRecovery
      * @param hosts filled with the recovered hosts (not started).
      * @return VMs the hosts own after recovery.
      */
-    static int recover(final ClusterConfig config, final ClusterView view, final InJvmTransport transport,
+    static int recover(final ClusterConfig config, final ClusterView view, final Transports transports,
         final DataDirectory dataDirectory, final HostRuntime[] hosts)
     {
         final Journal[] journals = new Journal[config.hosts];
@@ -53,14 +53,14 @@ final class ClusterRecovery
                 target >= 0 && target < states.length && states[target].activatedHere().contains(migrationId);
             for (int h = 0; h < config.hosts; h++)
             {
-                hosts[h] = new HostRuntime(h, config.hostConfig(h), view, transport, journals[h], config.guests, config.faults);
+                hosts[h] = new HostRuntime(h, config.hostConfig(h), view, transports.of(h), journals[h], config.guests, config.faults);
                 hosts[h].checkRecoverable(states[h], commitPoint); // all hosts before any writes: a refusal changes nothing
             }
             int owned = 0;
             for (int h = 0; h < config.hosts; h++)
             {
                 owned += hosts[h].recover(states[h], commitPoint);
-                transport.attach(h, hosts[h].inbox());
+                transports.attach(h, hosts[h].inbox());
             }
             dataDirectory.recordHosts(config.hosts);
             return owned;

@@ -154,7 +154,8 @@ public final class HostRuntime implements Agent, AutoCloseable
     @Override
     public int doWork()
     {
-        int work = inbox.read(adapter, 64);
+        int work = transport.poll(); // a network transport's arrivals into the inbox, read next
+        work += inbox.read(adapter, 64);
         work += schedule.reclaim();
         final long now = System.nanoTime();
         work += source.progress(now);

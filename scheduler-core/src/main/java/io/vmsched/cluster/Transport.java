@@ -5,10 +5,10 @@ import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 /**
  * Carries messages between hosts (the SPI; {@link InJvmTransport} joins the hosts of one JVM, a
- * network transport can replace it). A message lands in the target host's inbox, the
- * {@link RingBuffer} its agent reads.
+ * network transport can replace it, one per host: {@link ClusterConfig#transports}). A message lands
+ * in the target host's inbox, the {@link RingBuffer} its agent reads.
  * <p>
- * Threadsafe: any thread may send.
+ * Threadsafe: any thread may send; {@link #poll} is the attached host's agent's.
  */
 public interface Transport extends AutoCloseable
 {
@@ -39,6 +39,18 @@ public interface Transport extends AutoCloseable
      *         (the protocol's timeouts cover a lost message).
      */
     boolean send(int toHost, int type, DirectBuffer buffer, int offset, int length);
+
+    /**
+     * Deliver what the network brought into the attached inbox. A host's agent calls it once each duty
+     * cycle, on its own thread; a transport that writes straight into the target's inbox at
+     * {@link #send} (as {@link InJvmTransport} does) has nothing to do here.
+     *
+     * @return work done (messages or fragments read), 0 when idle.
+     */
+    default int poll()
+    {
+        return 0;
+    }
 
     @Override
     void close();
