@@ -2,8 +2,7 @@ package io.vmsched.bench;
 
 import io.vmsched.cluster.Cluster;
 import io.vmsched.cluster.ClusterConfig;
-import io.vmsched.dispatch.Guest;
-import io.vmsched.dispatch.SliceContext;
+import io.vmsched.guest.IdleGuest;
 import io.vmsched.load.ClusterStats;
 import org.HdrHistogram.Histogram;
 import org.agrona.IoUtil;
@@ -73,34 +72,6 @@ public final class PileUpThroughput
         double migrationsPerSecond()
         {
             return migrationsAtCv / seconds;
-        }
-    }
-
-    /** An idle guest: the loads are programmed, so it needs to do nothing, and its state is empty. */
-    public static final class IdleGuest implements Guest
-    {
-        private static final byte[] EMPTY = new byte[0];
-
-        /** For the registry. */
-        public IdleGuest()
-        {
-        }
-
-        @Override
-        public void runSlice(final SliceContext context)
-        {
-            context.idle();
-        }
-
-        @Override
-        public byte[] snapshot()
-        {
-            return EMPTY;
-        }
-
-        @Override
-        public void restore(final byte[] state)
-        {
         }
     }
 
@@ -189,8 +160,7 @@ public final class PileUpThroughput
             config.host.handoffTimeoutNs = 500_000_000L;
             config.host.scheduleCapacity = Math.max(1024, Integer.highestOneBit(options.vms - 1) << 1); // all on one host
             config.host.inboxBytes = 1 << 20;
-            config.guests.register(IdleGuest.class.getName(), IdleGuest::new);
-            final SplittableRandom random = new SplittableRandom(seed);
+                        final SplittableRandom random = new SplittableRandom(seed);
             try (Cluster cluster = Cluster.start(config))
             {
                 cluster.balancing(false);

@@ -2,6 +2,7 @@ package io.vmsched.bench;
 
 import io.vmsched.cluster.Cluster;
 import io.vmsched.cluster.ClusterConfig;
+import io.vmsched.guest.IdleGuest;
 import io.vmsched.load.ClusterStats;
 import org.HdrHistogram.Histogram;
 import org.agrona.IoUtil;
@@ -132,7 +133,6 @@ public final class ScaleOutThroughput
             config.host.samplePeriodNs = 20_000_000L;
             config.host.handoffTimeoutNs = 500_000_000L;
             config.host.scheduleCapacity = Math.max(256, Integer.highestOneBit(Math.max(1, 4 * vms / hosts - 1)) << 1);
-            config.guests.register(PileUpThroughput.IdleGuest.class.getName(), PileUpThroughput.IdleGuest::new);
             final SplittableRandom random = new SplittableRandom(seed);
             try (Cluster cluster = Cluster.start(config))
             {
@@ -141,7 +141,7 @@ public final class ScaleOutThroughput
                 {
                     final double cores = 0.002 * Math.exp(0.8 * random.nextGaussian());
                     total += cores;
-                    cluster.admit((int)(vm % hosts), vm, 1, new PileUpThroughput.IdleGuest());
+                    cluster.admit((int)(vm % hosts), vm, 1, new IdleGuest());
                     cluster.programLoad(vm, cores, 0, 0);
                 }
                 final double all = total;

@@ -2,8 +2,7 @@ package io.vmsched.aeron;
 
 import io.vmsched.cluster.Cluster;
 import io.vmsched.cluster.ClusterConfig;
-import io.vmsched.dispatch.Guest;
-import io.vmsched.dispatch.SliceContext;
+import io.vmsched.guest.IdleGuest;
 import io.vmsched.load.ClusterStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,32 +25,6 @@ class AeronClusterTest
     private static final int HOSTS = 3;
     private static final int VMS = 48;
 
-    /** An idle guest: its load is programmed, its state empty. */
-    public static final class IdleGuest implements Guest
-    {
-        /** For the registry. */
-        public IdleGuest()
-        {
-        }
-
-        @Override
-        public void runSlice(final SliceContext context)
-        {
-            context.idle();
-        }
-
-        @Override
-        public byte[] snapshot()
-        {
-            return new byte[0];
-        }
-
-        @Override
-        public void restore(final byte[] state)
-        {
-        }
-    }
-
     private static ClusterConfig config(final Path dir, final int[] ports, final byte[] secret, final List<AeronTransport> made)
     {
         final ClusterConfig config = ClusterConfig.of(HOSTS, dir);
@@ -60,7 +33,6 @@ class AeronClusterTest
         config.host.samplePeriodNs = 20_000_000L;
         config.host.handoffTimeoutNs = 1_000_000_000L;
         config.host.scheduleCapacity = 256;
-        config.guests.register(IdleGuest.class.getName(), IdleGuest::new);
         config.transports = id ->
         {
             final AeronTransport transport = new AeronTransport(new AeronTransport.Context()

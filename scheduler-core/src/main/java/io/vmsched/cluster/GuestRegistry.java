@@ -27,6 +27,7 @@ public final class GuestRegistry
         registry.register(PacedBurnerGuest.KIND, PacedBurnerGuest::new);
         registry.register(CpuBurnerGuest.class.getName(), () -> new CpuBurnerGuest(0));
         registry.register(MemoryHolderGuest.class.getName(), () -> new MemoryHolderGuest(0));
+        registry.register(io.vmsched.guest.IdleGuest.class.getName(), io.vmsched.guest.IdleGuest::new);
         return registry;
     }
 
