@@ -61,6 +61,7 @@ public final class RegistryClient implements AutoCloseable
     private Ownership replyOwnership;
     private long lastSendNs;
     private int nodeId = RegistryState.NO_NODE;
+    private boolean closed;
 
     private RegistryClient(final Context context)
     {
@@ -273,7 +274,11 @@ public final class RegistryClient implements AutoCloseable
     @Override
     public void close()
     {
-        CloseHelper.closeAll(cluster, aeron, driver);
+        if (!closed)
+        {
+            closed = true;
+            CloseHelper.closeAll(cluster, aeron, driver);
+        }
     }
 
     private void call(final long correlationId, final int length, final String what)

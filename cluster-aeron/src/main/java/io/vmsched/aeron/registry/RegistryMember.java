@@ -53,6 +53,7 @@ public final class RegistryMember implements AutoCloseable
     private final RegistryService service;
     private final ClusteredMediaDriver clusteredMediaDriver;
     private final ClusteredServiceContainer container;
+    private boolean closed;
 
     private RegistryMember(final Context context)
     {
@@ -199,8 +200,11 @@ public final class RegistryMember implements AutoCloseable
     @Override
     public void close()
     {
-        CloseHelper.closeAll(
-            clusteredMediaDriver.consensusModule(), container, clusteredMediaDriver);
+        if (!closed)
+        {
+            closed = true;
+            CloseHelper.closeAll(clusteredMediaDriver.consensusModule(), container, clusteredMediaDriver);
+        }
     }
 
     private static void sleep()
