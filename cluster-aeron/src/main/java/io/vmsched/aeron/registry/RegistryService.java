@@ -86,7 +86,10 @@ public final class RegistryService implements ClusteredService
         final int nodeId = state.sessionClosed(session.id());
         if (RegistryState.NO_NODE != nodeId)
         {
-            log.accept("registry: node " + nodeId + " is down (session " + session.id() + " " + closeReason + ")");
+            if (Cluster.Role.LEADER == role) // not again while a restarted member replays its log
+            {
+                log.accept("registry: node " + nodeId + " is down (session " + session.id() + " " + closeReason + ")");
+            }
             final int length = nodeDown.wrap(replyBuffer, 0).correlationId(0).set(nodeId);
             for (final ClientSession other : cluster.clientSessions())
             {
