@@ -1,0 +1,585 @@
+package io.vmsched.aeron.registry;
+
+import io.aeron.Aeron;
+import io.aeron.CommonContext;
+import io.aeron.Publication;
+import io.aeron.cluster.client.AeronCluster;
+import io.aeron.cluster.client.EgressListener;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.Header;
+import io.vmsched.load.HostCapacity;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+
+/**
+ * A node's connection to the registry: one Aeron Cluster client session. {@link #register},
+ * {@link #admit}, {@link #compareAndSet} and {@link #query} send a command and wait for its reply,
+ * each within the context's call timeout: they return the registry's answer or throw a
+ * {@link RegistryException} of one line naming the registry's endpoints.
+ * <p>
+ * The session stays alive while the owning thread calls into this client: every call, and
+ * {@link #poll()} between calls, sends a keep-alive when one is due. A node whose thread stops calling
+ * for longer than the registry's session timeout is declared down.
+ * <p>
+ * A call that times out may still have been applied (the reply was lost, or is late): repeat it, or
+ * {@link #query} the VM, and judge by the entry; a CAS is never applied twice, since a CAS that
+ * succeeded moved the epoch its repetition expects.
+ * <p>
+ * <b>Note:</b> Not threadsafe: one thread (the node's agent, or a tool's main thread) owns a client.
+ */
+public final class RegistryClient implements AutoCloseable
+{
+    private final Context context;
+    private final MediaDriver driver;
+    private final Aeron aeron;
+    private final AeronCluster cluster;
+    private final ExpandableArrayBuffer sendBuffer = new ExpandableArrayBuffer(256);
+    private final RegistryMessages.Register register = new RegistryMessages.Register();
+    private final RegistryMessages.Admit admit = new RegistryMessages.Admit();
+    private final RegistryMessages.Cas cas = new RegistryMessages.Cas();
+    private final RegistryMessages.Query query = new RegistryMessages.Query();
+    private final RegistryMessages.Registered registered = new RegistryMessages.Registered();
+    private final RegistryMessages.Owner owner = new RegistryMessages.Owner();
+    private final RegistryMessages.NodeDown nodeDown = new RegistryMessages.NodeDown();
+    private final IdleStrategy idleStrategy;
+    private long nextCorrelationId = 1;
+    private long awaitedCorrelationId;
+    private boolean replied;
+    private RegistryStatus replyStatus;
+    private int replyNodeId;
+    private Ownership replyOwnership;
+    private long lastSendNs;
+    private int nodeId = RegistryState.NO_NODE;
+    private boolean closed;
+
+    private RegistryClient(final Context context)
+    {
+        this.context = context;
+        this.idleStrategy = context.idleStrategy;
+        MediaDriver startedDriver = null;
+        Aeron startedAeron = null;
+        AeronCluster connected = null;
+        try
+        {
+            String dir = context.aeronDirectoryName;
+            if (null == dir)
+            {
+                startedDriver = MediaDriver.launch(new MediaDriver.Context()
+                    .aeronDirectoryName(CommonContext.getAeronDirectoryName() + "-vmsched-registry-client-" + UUID.randomUUID())
+                    .dirDeleteOnStart(true)
+                    .dirDeleteOnShutdown(true)
+                    .threadingMode(ThreadingMode.SHARED)
+                    .sharedIdleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))
+                    .termBufferSparseFile(true)
+                    .publicationTermBufferLength(64 * 1024)
+                    .ipcTermBufferLength(64 * 1024)
+                    .printConfigurationOnStart(false)
+                    .errorHandler(ex -> context.log.accept("registry client: media driver: " + oneLine(ex))));
+                dir = startedDriver.aeronDirectoryName();
+            }
+            startedAeron = Aeron.connect(new Aeron.Context()
+                .aeronDirectoryName(dir)
+                .idleStrategy(new SleepingMillisIdleStrategy(1))
+                .errorHandler(ex -> context.log.accept("registry client: aeron client: " + oneLine(ex))));
+            connected = connect(startedAeron);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(connected, startedAeron, startedDriver);
+            throw ex;
+        }
+        driver = startedDriver;
+        aeron = startedAeron;
+        cluster = connected;
+        lastSendNs = System.nanoTime();
+    }
+
+    /**
+     * Connect to the registry, retrying (a cluster electing its leader refuses sessions) until the
+     * context's connect timeout.
+     *
+     * @param context the configuration (concluded here).
+     * @return a connected client.
+     * @throws RegistryException in one line if no member answered in time.
+     */
+    public static RegistryClient connect(final Context context)
+    {
+        return new RegistryClient(context.conclude());
+    }
+
+    private AeronCluster connect(final Aeron aeron)
+    {
+        final long deadline = System.nanoTime() + context.connectTimeoutNs;
+        String lastError = "no answer";
+        while (System.nanoTime() - deadline < 0)
+        {
+            final AeronCluster.Context clusterContext = new AeronCluster.Context()
+                .aeron(aeron)
+                .ownsAeronClient(false)
+                .ingressChannel("aeron:udp?term-length=64k")
+                .ingressEndpoints(context.members)
+                .egressChannel("aeron:udp?term-length=64k|endpoint=" + context.egressHost + ":0")
+                .messageTimeoutNs(Math.max(TimeUnit.MILLISECONDS.toNanos(100), deadline - System.nanoTime()))
+                .idleStrategy(new SleepingMillisIdleStrategy(1))
+                .egressListener(new Listener())
+                .errorHandler(ex -> context.log.accept("registry client: " + oneLine(ex)));
+            try (AeronCluster.AsyncConnect async = AeronCluster.asyncConnect(clusterContext))
+            {
+                AeronCluster connected;
+                while (null == (connected = async.poll()))
+                {
+                    idleStrategy.idle();
+                }
+                return connected;
+            }
+            catch (final RuntimeException ex)
+            {
+                lastError = oneLine(ex);
+                sleepMs(50);
+            }
+        }
+        throw new RegistryException("cannot reach the registry at " + context.members + " within " +
+            TimeUnit.NANOSECONDS.toMillis(context.connectTimeoutNs) + " ms (" + firstWords(lastError) + ")", null);
+    }
+
+    /**
+     * Register this client's session as node {@code name}.
+     *
+     * @param name     the node's name.
+     * @param endpoint its data-plane endpoint, {@code host:port}.
+     * @param capacity its capacity.
+     * @param labels   free text, may be empty.
+     * @return its node id (the same id when a down node's name comes back).
+     * @throws RegistryException in one line: refused (the name taken by a live node...) or no answer.
+     */
+    public int register(final String name, final String endpoint, final HostCapacity capacity, final String labels)
+    {
+        final long correlationId = nextCorrelationId++;
+        final int length = register.wrap(sendBuffer, 0).correlationId(correlationId)
+            .capacity(capacity.cores(), capacity.coreSpeed(), capacity.ioBytesPerSecond(), capacity.memoryBytes())
+            .strings(utf8(name), utf8(endpoint), utf8(labels));
+        call(correlationId, length, "REGISTER of '" + name + "'");
+        if (RegistryStatus.OK != replyStatus)
+        {
+            throw new RegistryException("the registry at " + context.members + " refused node '" + name + "': " +
+                replyStatus.description(), replyStatus);
+        }
+        nodeId = replyNodeId;
+        return nodeId;
+    }
+
+    /**
+     * ADMIT: give an absent VM to this client's node at epoch 1.
+     *
+     * @param vmId the VM.
+     * @return the entry after the command: OK, or EXISTS with the VM's owner (NOT_REGISTERED before
+     *         {@link #register}).
+     * @throws RegistryException in one line if the registry did not answer in time.
+     */
+    public Ownership admit(final long vmId)
+    {
+        final long correlationId = nextCorrelationId++;
+        final int length = admit.wrap(sendBuffer, 0).correlationId(correlationId).set(vmId, nodeId);
+        call(correlationId, length, "ADMIT of vm " + vmId);
+        return replyOwnership;
+    }
+
+    /**
+     * CAS: take {@code vm} for this client's node if it still is {@code (expectOwner, expectEpoch)}.
+     *
+     * @param vmId        the VM.
+     * @param expectOwner the owner expected.
+     * @param expectEpoch the epoch expected.
+     * @param migrationId the migration this completes (a target) or reclaims (a source).
+     * @return the entry after the command: OK and (this node, expectEpoch + 1, migrationId), or MISMATCH
+     *         and the entry as it is, or ABSENT.
+     * @throws RegistryException in one line if the registry did not answer in time.
+     */
+    public Ownership compareAndSet(final long vmId, final int expectOwner, final long expectEpoch, final long migrationId)
+    {
+        final long correlationId = nextCorrelationId++;
+        final int length = cas.wrap(sendBuffer, 0).correlationId(correlationId)
+            .set(vmId, expectOwner, expectEpoch, nodeId, migrationId);
+        call(correlationId, length, "CAS of vm " + vmId);
+        return replyOwnership;
+    }
+
+    /**
+     * QUERY: who owns {@code vm}. Linearizable: it goes through the log like every command.
+     *
+     * @param vmId the VM.
+     * @return OK and its entry, or ABSENT.
+     * @throws RegistryException in one line if the registry did not answer in time.
+     */
+    public Ownership query(final long vmId)
+    {
+        final long correlationId = nextCorrelationId++;
+        final int length = query.wrap(sendBuffer, 0).correlationId(correlationId).set(vmId);
+        call(correlationId, length, "QUERY of vm " + vmId);
+        return replyOwnership;
+    }
+
+    /**
+     * Send a raw command (tests of malformed input): the reply's status.
+     *
+     * @param buffer        the command.
+     * @param length        its length.
+     * @param correlationId the correlation id written in it.
+     * @return the reply's status.
+     */
+    RegistryStatus callRaw(final DirectBuffer buffer, final int length, final long correlationId)
+    {
+        sendBuffer.putBytes(0, buffer, 0, length);
+        call(correlationId, length, "a raw command");
+        return replyStatus;
+    }
+
+    /**
+     * Between calls: read events and send a keep-alive when one is due. Call it at least every
+     * {@link Context#keepAliveInterval}.
+     *
+     * @return the number of egress fragments read.
+     */
+    public int poll()
+    {
+        final int fragments = cluster.pollEgress();
+        keepAliveIfDue();
+        return fragments;
+    }
+
+    /** @return this client's node id, 0 before {@link #register}. */
+    public int nodeId()
+    {
+        return nodeId;
+    }
+
+    /** @return this client's cluster session id. */
+    public long sessionId()
+    {
+        return cluster.clusterSessionId();
+    }
+
+    /** Close the session (the registry marks the node down at once) and what this client started. */
+    @Override
+    public void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            CloseHelper.closeAll(cluster, aeron, driver);
+        }
+    }
+
+    private void call(final long correlationId, final int length, final String what)
+    {
+        final long deadline = System.nanoTime() + context.callTimeoutNs;
+        awaitedCorrelationId = correlationId;
+        replied = false;
+        idleStrategy.reset();
+        long result;
+        while ((result = cluster.offer(sendBuffer, 0, length)) < 0)
+        {
+            if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED || cluster.isClosed())
+            {
+                throw new RegistryException("the session with the registry at " + context.members +
+                    " is closed (" + what + " not sent)", null);
+            }
+            checkDeadline(deadline, what, "not sent");
+            cluster.pollEgress();
+            idleStrategy.idle();
+        }
+        lastSendNs = System.nanoTime();
+        idleStrategy.reset();
+        while (!replied)
+        {
+            final int fragments = cluster.pollEgress();
+            if (cluster.isClosed())
+            {
+                throw new RegistryException("the session with the registry at " + context.members +
+                    " closed before the answer to " + what, null);
+            }
+            checkDeadline(deadline, what, "no answer");
+            keepAliveIfDue();
+            idleStrategy.idle(fragments);
+        }
+    }
+
+    private void checkDeadline(final long deadline, final String what, final String outcome)
+    {
+        if (System.nanoTime() - deadline > 0)
+        {
+            throw new RegistryException("the registry at " + context.members + " did not answer " + what +
+                " within " + TimeUnit.NANOSECONDS.toMillis(context.callTimeoutNs) + " ms (" + outcome + ")", null);
+        }
+    }
+
+    private void keepAliveIfDue()
+    {
+        final long now = System.nanoTime();
+        if (now - lastSendNs >= context.keepAliveIntervalNs && cluster.sendKeepAlive())
+        {
+            lastSendNs = now;
+        }
+    }
+
+    private final class Listener implements EgressListener
+    {
+        @Override
+        public void onMessage(
+            final long clusterSessionId, final long timestamp, final DirectBuffer buffer, final int offset,
+            final int length, final Header header)
+        {
+            if (length < RegistryMessages.HEADER_LENGTH || RegistryMessages.version(buffer, offset) != RegistryMessages.VERSION)
+            {
+                context.log.accept("registry client: a reply of " + length + " bytes in an unknown layout: ignored");
+                return;
+            }
+            final int type = RegistryMessages.type(buffer, offset);
+            if (type == RegistryMessages.NODE_DOWN && length >= RegistryMessages.NodeDown.LENGTH)
+            {
+                context.nodeDownListener.accept(nodeDown.wrapRead(buffer, offset).nodeId());
+                return;
+            }
+            if (RegistryMessages.correlationId(buffer, offset) != awaitedCorrelationId || replied)
+            {
+                return; // a late reply to a call that timed out
+            }
+            if (type == RegistryMessages.REGISTERED && length >= RegistryMessages.Registered.LENGTH)
+            {
+                registered.wrapRead(buffer, offset);
+                replyStatus = status(registered.statusCode());
+                replyNodeId = registered.nodeId();
+                replied = true;
+            }
+            else if (type == RegistryMessages.OWNER && length >= RegistryMessages.Owner.LENGTH)
+            {
+                owner.wrapRead(buffer, offset);
+                replyStatus = status(owner.statusCode());
+                replyOwnership = new Ownership(replyStatus, owner.vmId(), owner.owner(), owner.epoch(), owner.migrationId());
+                replied = true;
+            }
+        }
+    }
+
+    private static RegistryStatus status(final int code)
+    {
+        final RegistryStatus status = RegistryStatus.get(code);
+        return null == status ? RegistryStatus.MALFORMED : status;
+    }
+
+    private static byte[] utf8(final String s)
+    {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void sleepMs(final long ms)
+    {
+        try
+        {
+            Thread.sleep(ms);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new RegistryException("interrupted while connecting to the registry", null);
+        }
+    }
+
+    private static String firstWords(final String s)
+    {
+        return s.length() > 120 ? s.substring(0, 120) + "..." : s;
+    }
+
+    private static String oneLine(final Throwable ex)
+    {
+        final String message = ex.getMessage();
+        return (message == null ? ex.getClass().getSimpleName() : message).replace('\n', ' ');
+    }
+
+    /** A VM's entry as a reply gave it, with the command's status. Immutable. */
+    public static final class Ownership
+    {
+        private final RegistryStatus status;
+        private final long vmId;
+        private final int owner;
+        private final long epoch;
+        private final long migrationId;
+
+        Ownership(final RegistryStatus status, final long vmId, final int owner, final long epoch, final long migrationId)
+        {
+            this.status = status;
+            this.vmId = vmId;
+            this.owner = owner;
+            this.epoch = epoch;
+            this.migrationId = migrationId;
+        }
+
+        /** @return the command's outcome. */
+        public RegistryStatus status()
+        {
+            return status;
+        }
+
+        /** @return the VM. */
+        public long vmId()
+        {
+            return vmId;
+        }
+
+        /** @return its owner after the command, 0 if none. */
+        public int owner()
+        {
+            return owner;
+        }
+
+        /** @return its epoch after the command, 0 if none. */
+        public long epoch()
+        {
+            return epoch;
+        }
+
+        /** @return the migration of its last CAS (0 after admission). */
+        public long migrationId()
+        {
+            return migrationId;
+        }
+
+        @Override
+        public String toString()
+        {
+            return status + " vm " + vmId + " -> (node " + owner + ", epoch " + epoch + ", migration " + migrationId + ")";
+        }
+    }
+
+    /** Configuration of a client. */
+    public static final class Context
+    {
+        private String members;
+        private String aeronDirectoryName;
+        private String egressHost = "127.0.0.1";
+        private long connectTimeoutNs = TimeUnit.SECONDS.toNanos(10);
+        private long callTimeoutNs = TimeUnit.SECONDS.toNanos(5);
+        private long keepAliveIntervalNs = TimeUnit.SECONDS.toNanos(1);
+        private IdleStrategy idleStrategy;
+        private Consumer<String> log = System.err::println;
+        private IntConsumer nodeDownListener = id -> { };
+
+        /**
+         * @param ingressEndpoints the members' client-facing endpoints, {@code 0=host:port,1=host:port,...}
+         *                         ({@link RegistryMember#ingressEndpoints()}).
+         * @return this.
+         */
+        public Context members(final String ingressEndpoints)
+        {
+            this.members = ingressEndpoints;
+            return this;
+        }
+
+        /**
+         * @param name a running media driver's directory (the node's own); default: start one for this client.
+         * @return this.
+         */
+        public Context aeronDirectoryName(final String name)
+        {
+            this.aeronDirectoryName = name;
+            return this;
+        }
+
+        /**
+         * @param host the address replies come to (an ephemeral port on it); default 127.0.0.1.
+         * @return this.
+         */
+        public Context egressHost(final String host)
+        {
+            this.egressHost = host;
+            return this;
+        }
+
+        /**
+         * @param timeout how long {@link #connect} keeps trying.
+         * @param unit    its unit.
+         * @return this.
+         */
+        public Context connectTimeout(final long timeout, final TimeUnit unit)
+        {
+            this.connectTimeoutNs = unit.toNanos(timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout the deadline of each call.
+         * @param unit    its unit.
+         * @return this.
+         */
+        public Context callTimeout(final long timeout, final TimeUnit unit)
+        {
+            this.callTimeoutNs = unit.toNanos(timeout);
+            return this;
+        }
+
+        /**
+         * @param interval how often an idle client sends a keep-alive (well under the registry's session timeout).
+         * @param unit     its unit.
+         * @return this.
+         */
+        public Context keepAliveInterval(final long interval, final TimeUnit unit)
+        {
+            this.keepAliveIntervalNs = unit.toNanos(interval);
+            return this;
+        }
+
+        /**
+         * @param idleStrategy how a call waits for its answer (default: backoff, parking up to 1 ms).
+         * @return this.
+         */
+        public Context idleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.idleStrategy = idleStrategy;
+            return this;
+        }
+
+        /**
+         * @param log where one-line notes go (default: standard error).
+         * @return this.
+         */
+        public Context log(final Consumer<String> log)
+        {
+            this.log = log;
+            return this;
+        }
+
+        /**
+         * @param listener told the id of every node that goes down, on the client's thread.
+         * @return this.
+         */
+        public Context nodeDownListener(final IntConsumer listener)
+        {
+            this.nodeDownListener = listener;
+            return this;
+        }
+
+        Context conclude()
+        {
+            if (null == members || members.isBlank())
+            {
+                throw new IllegalArgumentException("registry client: no registry members given (expected 0=host:port,...)");
+            }
+            if (null == idleStrategy)
+            {
+                idleStrategy = new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+            }
+            return this;
+        }
+    }
+}

@@ -1,0 +1,420 @@
+package io.vmsched.aeron.registry;
+
+import io.aeron.CommonContext;
+import io.aeron.archive.Archive;
+import io.aeron.archive.ArchiveThreadingMode;
+import io.aeron.archive.client.AeronArchive;
+import io.aeron.cluster.ClusterControl;
+import io.aeron.cluster.ClusteredMediaDriver;
+import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.service.ClusteredServiceContainer;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import org.agrona.CloseHelper;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.NoOpLock;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import java.io.File;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One member of the registry's Aeron Cluster: an embedded media driver, an Archive and a consensus
+ * module ({@link ClusteredMediaDriver}) and a {@link ClusteredServiceContainer} running a
+ * {@link RegistryService}. Its data (the archive's recordings of the log, the consensus module's
+ * recording log and snapshots) lives under {@code dataDir}, so a member restarted on the same
+ * directory comes back from its latest snapshot and the log after it.
+ * <p>
+ * Members are given as {@code id=host:port,...}; member {@code id} uses five UDP ports from
+ * {@code port}: ingress (clients), consensus, log, catch-up, archive control. The member list is fixed
+ * at start (Aeron Cluster has no dynamic join).
+ * <p>
+ * Built for a small machine: every agent runs in SHARED threading mode with a backoff idle strategy
+ * that parks up to 1 ms, terms are 64 KiB (the log 1 MiB) in sparse files.
+ * <p>
+ * <b>Note:</b> start and close from one thread; {@link #takeSnapshot(long)} and the getters from any.
+ */
+public final class RegistryMember implements AutoCloseable
+{
+    /** Ports used by a member, from its base port. */
+    public static final int PORTS_PER_MEMBER = 5;
+    static final int INGRESS_OFFSET = 0;
+    static final int CONSENSUS_OFFSET = 1;
+    static final int LOG_OFFSET = 2;
+    static final int CATCHUP_OFFSET = 3;
+    static final int ARCHIVE_OFFSET = 4;
+
+    private final Context context;
+    private final RegistryService service;
+    private final ClusteredMediaDriver clusteredMediaDriver;
+    private final ClusteredServiceContainer container;
+    private boolean closed;
+
+    private RegistryMember(final Context context)
+    {
+        this.context = context;
+        final String host = context.members.get(context.memberId);
+        final String hostOnly = host.substring(0, host.lastIndexOf(':'));
+        final Consumer<String> log = context.log;
+        final String who = "registry member " + context.memberId;
+        service = new RegistryService(log);
+
+        final MediaDriver.Context driverContext = new MediaDriver.Context()
+            .aeronDirectoryName(context.aeronDirectoryName)
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(idle())
+            .termBufferSparseFile(true)
+            .publicationTermBufferLength(64 * 1024)
+            .ipcTermBufferLength(64 * 1024)
+            .printConfigurationOnStart(false)
+            .errorHandler(ex -> log.accept(who + ": media driver: " + oneLine(ex)));
+
+        final Archive.Context archiveContext = new Archive.Context()
+            .aeronDirectoryName(context.aeronDirectoryName)
+            .archiveDir(new File(context.dataDir, "archive"))
+            .controlChannel("aeron:udp?endpoint=" + endpoint(context.memberId, ARCHIVE_OFFSET))
+            .localControlChannel("aeron:ipc?term-length=64k")
+            .replicationChannel("aeron:udp?endpoint=" + hostOnly + ":0")
+            .archiveClientContext(new AeronArchive.Context().controlResponseChannel("aeron:udp?endpoint=" + hostOnly + ":0"))
+            .recordingEventsEnabled(false)
+            .segmentFileLength(8 * 1024 * 1024)
+            .threadingMode(ArchiveThreadingMode.SHARED)
+            .idleStrategySupplier(RegistryMember::idle)
+            .errorHandler(ex -> log.accept(who + ": archive: " + oneLine(ex)));
+
+        final AeronArchive.Context localArchive = new AeronArchive.Context()
+            .lock(NoOpLock.INSTANCE)
+            .controlRequestChannel(archiveContext.localControlChannel())
+            .controlRequestStreamId(archiveContext.localControlStreamId())
+            .controlResponseChannel(archiveContext.localControlChannel())
+            .aeronDirectoryName(context.aeronDirectoryName);
+
+        final File clusterDir = new File(context.dataDir, "cluster");
+        final ConsensusModule.Context consensusContext = new ConsensusModule.Context()
+            .clusterMemberId(context.memberId)
+            .clusterMembers(clusterMembers(context.members))
+            .clusterDir(clusterDir)
+            .aeronDirectoryName(context.aeronDirectoryName)
+            .archiveContext(localArchive.clone())
+            .ingressChannel("aeron:udp?term-length=64k")
+            .logChannel("aeron:udp?term-length=1m")
+            .replicationChannel("aeron:udp?endpoint=" + hostOnly + ":0")
+            .sessionTimeoutNs(context.sessionTimeoutNs)
+            .idleStrategySupplier(RegistryMember::idle)
+            .errorHandler(ex -> log.accept(who + ": consensus module: " + oneLine(ex)));
+
+        final ClusteredServiceContainer.Context serviceContext = new ClusteredServiceContainer.Context()
+            .aeronDirectoryName(context.aeronDirectoryName)
+            .archiveContext(localArchive.clone())
+            .clusterDir(clusterDir)
+            .clusteredService(service)
+            .idleStrategySupplier(RegistryMember::idle)
+            .errorHandler(ex -> log.accept(who + ": registry service: " + oneLine(ex)));
+
+        ClusteredMediaDriver startedDriver = null;
+        try
+        {
+            startedDriver = ClusteredMediaDriver.launch(driverContext, archiveContext, consensusContext);
+            container = ClusteredServiceContainer.launch(serviceContext);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(startedDriver);
+            IoUtil.delete(new File(context.aeronDirectoryName), true);
+            final String why = String.valueOf(ex.getMessage()).contains("Address already in use") ?
+                "a port is in use (ports " + host + " and the " + (PORTS_PER_MEMBER - 1) + " after it)" : oneLine(ex);
+            throw new IllegalStateException(who + ": cannot start on " + host + " with data " + context.dataDir + ": " + why, ex);
+        }
+        clusteredMediaDriver = startedDriver;
+    }
+
+    /**
+     * Start a member.
+     *
+     * @param context its configuration (concluded here).
+     * @return the running member.
+     * @throws IllegalStateException in one line if it cannot start (a port in use, a bad directory).
+     */
+    public static RegistryMember launch(final Context context)
+    {
+        return new RegistryMember(context.conclude());
+    }
+
+    /** @return this member's service (its counters and role). */
+    public RegistryService service()
+    {
+        return service;
+    }
+
+    /** @return this member's id. */
+    public int memberId()
+    {
+        return context.memberId;
+    }
+
+    /** @return the client-facing endpoints of every member, for {@link RegistryClient.Context#members(String)}. */
+    public String ingressEndpoints()
+    {
+        return ingressEndpoints(context.members);
+    }
+
+    /**
+     * Ask this member (which must be the leader) to take a snapshot, and wait for it.
+     *
+     * @param timeoutMs how long to wait.
+     * @return whether a snapshot was taken in time.
+     */
+    public boolean takeSnapshot(final long timeoutMs)
+    {
+        final ConsensusModule.Context cm = clusteredMediaDriver.consensusModule().context();
+        final AtomicCounter snapshots = cm.snapshotCounter();
+        final long before = snapshots.get();
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!ClusterControl.ToggleState.SNAPSHOT.toggle(cm.controlToggleCounter()))
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                return false;
+            }
+            sleep();
+        }
+        while (snapshots.get() <= before)
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                return false;
+            }
+            sleep();
+        }
+        return true;
+    }
+
+    /** Stop the service, the consensus module, the archive and the driver; the data stays. */
+    @Override
+    public void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            CloseHelper.closeAll(clusteredMediaDriver.consensusModule(), container, clusteredMediaDriver);
+        }
+    }
+
+    private static void sleep()
+    {
+        try
+        {
+            Thread.sleep(1);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("registry: interrupted while waiting for a snapshot", ex);
+        }
+    }
+
+    private static BackoffIdleStrategy idle()
+    {
+        return new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+    }
+
+    private String endpoint(final int memberId, final int portOffset)
+    {
+        return endpoint(context.members.get(memberId), portOffset);
+    }
+
+    static String endpoint(final String hostPort, final int portOffset)
+    {
+        final int colon = hostPort.lastIndexOf(':');
+        return hostPort.substring(0, colon + 1) + (Integer.parseInt(hostPort.substring(colon + 1)) + portOffset);
+    }
+
+    static String clusterMembers(final Map<Integer, String> members)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final Map.Entry<Integer, String> member : members.entrySet())
+        {
+            final String base = member.getValue();
+            if (sb.length() > 0)
+            {
+                sb.append('|');
+            }
+            sb.append(member.getKey())
+                .append(',').append(endpoint(base, INGRESS_OFFSET))
+                .append(',').append(endpoint(base, CONSENSUS_OFFSET))
+                .append(',').append(endpoint(base, LOG_OFFSET))
+                .append(',').append(endpoint(base, CATCHUP_OFFSET))
+                .append(',').append(endpoint(base, ARCHIVE_OFFSET));
+        }
+        return sb.toString();
+    }
+
+    static String ingressEndpoints(final Map<Integer, String> members)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final Map.Entry<Integer, String> member : members.entrySet())
+        {
+            if (sb.length() > 0)
+            {
+                sb.append(',');
+            }
+            sb.append(member.getKey()).append('=').append(endpoint(member.getValue(), INGRESS_OFFSET));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Parse {@code id=host:port,id=host:port,...} (ids from 0, each once; the port is the first of
+     * {@link #PORTS_PER_MEMBER}).
+     *
+     * @param members the list.
+     * @return id to {@code host:port}, in the order given.
+     * @throws IllegalArgumentException in one line naming the bad entry.
+     */
+    public static Map<Integer, String> parseMembers(final String members)
+    {
+        final Map<Integer, String> parsed = new LinkedHashMap<>();
+        if (null == members || members.isBlank())
+        {
+            throw new IllegalArgumentException("registry members: none given (expected id=host:port,...)");
+        }
+        for (final String entry : members.split(","))
+        {
+            final int eq = entry.indexOf('=');
+            final int colon = entry.lastIndexOf(':');
+            try
+            {
+                if (eq < 1 || colon < eq + 2)
+                {
+                    throw new NumberFormatException();
+                }
+                final int id = Integer.parseInt(entry.substring(0, eq).trim());
+                final int port = Integer.parseInt(entry.substring(colon + 1).trim());
+                if (id < 0 || port < 1 || port + PORTS_PER_MEMBER - 1 > 65535)
+                {
+                    throw new NumberFormatException();
+                }
+                if (null != parsed.put(id, entry.substring(eq + 1, colon).trim() + ":" + port))
+                {
+                    throw new IllegalArgumentException("registry members: member " + id + " is given twice in '" + members + "'");
+                }
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new IllegalArgumentException("registry members: bad entry '" + entry + "' in '" + members +
+                    "' (expected id=host:port, port 1.." + (65535 - PORTS_PER_MEMBER + 1) + ")");
+            }
+        }
+        return parsed;
+    }
+
+    private static String oneLine(final Throwable ex)
+    {
+        final String message = ex.getMessage();
+        return (message == null ? ex.getClass().getSimpleName() : message).replace('\n', ' ');
+    }
+
+    /** Configuration of a member. */
+    public static final class Context
+    {
+        private int memberId = -1;
+        private Map<Integer, String> members;
+        private File dataDir;
+        private String aeronDirectoryName;
+        private long sessionTimeoutNs = TimeUnit.SECONDS.toNanos(10);
+        private Consumer<String> log = System.err::println;
+
+        /**
+         * @param memberId this member's id, one of {@link #members(String)}.
+         * @return this.
+         */
+        public Context memberId(final int memberId)
+        {
+            this.memberId = memberId;
+            return this;
+        }
+
+        /**
+         * @param members every member, {@code id=host:port,...} (the same list on every member).
+         * @return this.
+         */
+        public Context members(final String members)
+        {
+            this.members = parseMembers(members);
+            return this;
+        }
+
+        /**
+         * @param dataDir where this member keeps its archive and cluster directories.
+         * @return this.
+         */
+        public Context dataDir(final File dataDir)
+        {
+            this.dataDir = dataDir;
+            return this;
+        }
+
+        /**
+         * @param name the embedded media driver's directory (default: unique, deleted on close).
+         * @return this.
+         */
+        public Context aeronDirectoryName(final String name)
+        {
+            this.aeronDirectoryName = name;
+            return this;
+        }
+
+        /**
+         * @param timeout how long a client session may be silent before it is closed (its node down).
+         * @param unit    its unit.
+         * @return this.
+         */
+        public Context sessionTimeout(final long timeout, final TimeUnit unit)
+        {
+            this.sessionTimeoutNs = unit.toNanos(timeout);
+            return this;
+        }
+
+        /**
+         * @param log where one-line notes and errors go (default: standard error).
+         * @return this.
+         */
+        public Context log(final Consumer<String> log)
+        {
+            this.log = log;
+            return this;
+        }
+
+        Context conclude()
+        {
+            if (null == members)
+            {
+                throw new IllegalArgumentException("registry member: no members given (expected id=host:port,...)");
+            }
+            if (!members.containsKey(memberId))
+            {
+                throw new IllegalArgumentException("registry member: id " + memberId + " is not one of the members " + members.keySet());
+            }
+            if (null == dataDir)
+            {
+                throw new IllegalArgumentException("registry member " + memberId + ": no data directory given");
+            }
+            if (dataDir.exists() && !dataDir.isDirectory())
+            {
+                throw new IllegalArgumentException("registry member " + memberId + ": data " + dataDir + " is not a directory");
+            }
+            if (null == aeronDirectoryName)
+            {
+                aeronDirectoryName = CommonContext.getAeronDirectoryName() + "-vmsched-registry" + memberId + "-" + UUID.randomUUID();
+            }
+            return this;
+        }
+    }
+}

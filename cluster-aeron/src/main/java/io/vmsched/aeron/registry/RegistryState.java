@@ -1,0 +1,611 @@
+package io.vmsched.aeron.registry;
+
+import io.vmsched.load.HostCapacity;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.Object2ObjectHashMap;
+
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The registry's replicated state machine, without Aeron: the node directory and the owner table
+ * {@code vm -> (owner node, epoch, migration id)} of {@code docs/across-machines.md}.
+ * <p>
+ * Raft replays the same commands in the same order on every member, so <b>every result is a function
+ * of the state and the command alone</b>: no clock, no randomness, no iteration order of a hash map
+ * reaches a result (the snapshot sorts what it writes). Node ids are handed out in order from 1.
+ * <p>
+ * Invariants, each kept where it is written:
+ * <ul>
+ *   <li>an entry's epoch only grows, by exactly 1 per successful CAS; admission creates epoch 1;</li>
+ *   <li>an entry is never removed and never changes except by a successful CAS;</li>
+ *   <li>a CAS succeeds iff the entry is exactly the (owner, epoch) it expects;</li>
+ *   <li>a node takes a VM only for itself (the new owner of an ADMIT or CAS is the caller's node);</li>
+ *   <li>a node whose session closes is marked down and keeps its VMs and its id: the registry never
+ *       re-assigns a VM on its own;</li>
+ *   <li>a name belongs to at most one live session; a down node's name can be taken back, and the
+ *       one who takes it gets the node's id (and so its VMs).</li>
+ * </ul>
+ * <b>Note:</b> Not threadsafe: the clustered service's thread owns it.
+ */
+public final class RegistryState
+{
+    /** No node: the owner of an absent VM, the id of an unregistered caller. */
+    public static final int NO_NODE = 0;
+    /** No session: a down node's session id. */
+    public static final long NO_SESSION = Long.MIN_VALUE;
+    /** The longest name, endpoint (UTF-8 bytes). */
+    public static final int MAX_NAME_LENGTH = 255;
+    /** The longest labels string (UTF-8 bytes). */
+    public static final int MAX_LABELS_LENGTH = 1024;
+
+    static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+    static final int SNAPSHOT_MAGIC = 0x47455256; // "VREG" little-endian
+    static final int SNAPSHOT_VERSION = 1;
+    static final int SNAPSHOT_HEADER_LENGTH = 24;
+    static final int SNAPSHOT_NODE_FIXED_LENGTH = 54;
+    static final int SNAPSHOT_ENTRY_LENGTH = 28;
+
+    private final Int2ObjectHashMap<Node> nodesById = new Int2ObjectHashMap<>();
+    private final Object2ObjectHashMap<String, Node> nodesByName = new Object2ObjectHashMap<>();
+    private final Long2ObjectHashMap<Node> nodesBySession = new Long2ObjectHashMap<>();
+    private final Long2ObjectHashMap<Entry> owners = new Long2ObjectHashMap<>();
+    private int nextNodeId = 1;
+
+    /**
+     * REGISTER: the calling session becomes node {@code name}.
+     * <ul>
+     *   <li>a new name gets the next node id;</li>
+     *   <li>a down node's name is taken back: same id, same VMs, the new endpoint, capacity, labels;</li>
+     *   <li>the same session registering the same name again (a retried command) is OK and updates
+     *       the details;</li>
+     *   <li>refused: a name held by another live session ({@code NAME_TAKEN}), a session that holds
+     *       another name ({@code SESSION_HAS_NODE}), a bad name, endpoint or labels ({@code MALFORMED}).</li>
+     * </ul>
+     *
+     * @param sessionId the calling client session.
+     * @param name      the node's name (1..255 UTF-8 bytes, no control characters).
+     * @param endpoint  its data-plane endpoint, {@code host:port}.
+     * @param capacity  its capacity.
+     * @param labels    free text (at most 1024 UTF-8 bytes), may be empty.
+     * @return the outcome; on OK, {@link #nodeIdOfSession(long)} names the node.
+     */
+    public RegistryStatus register(
+        final long sessionId, final String name, final String endpoint, final HostCapacity capacity,
+        final String labels)
+    {
+        if (sessionId == NO_SESSION || !validName(name) || !validEndpoint(endpoint) || null == capacity ||
+            null == labels || utf8Length(labels) > MAX_LABELS_LENGTH)
+        {
+            return RegistryStatus.MALFORMED;
+        }
+
+        final Node ofSession = nodesBySession.get(sessionId);
+        if (null != ofSession && !ofSession.name.equals(name))
+        {
+            return RegistryStatus.SESSION_HAS_NODE;
+        }
+
+        Node node = nodesByName.get(name);
+        if (null == node)
+        {
+            node = new Node(nextNodeId++, name);
+            nodesById.put(node.id, node);
+            nodesByName.put(name, node);
+        }
+        else if (node.up && node.sessionId != sessionId)
+        {
+            return RegistryStatus.NAME_TAKEN;
+        }
+
+        node.endpoint = endpoint;
+        node.capacity = capacity;
+        node.labels = labels;
+        node.sessionId = sessionId;
+        node.up = true;
+        nodesBySession.put(sessionId, node);
+        return RegistryStatus.OK;
+    }
+
+    /**
+     * A client session closed or timed out: its node (if any) is marked down. Its VMs stay its own
+     * (never re-assigned here) and its name can be taken back by a new session.
+     *
+     * @param sessionId the session.
+     * @return the node marked down, or {@link #NO_NODE}.
+     */
+    public int sessionClosed(final long sessionId)
+    {
+        final Node node = nodesBySession.remove(sessionId);
+        if (null == node)
+        {
+            return NO_NODE;
+        }
+        node.up = false;
+        node.sessionId = NO_SESSION;
+        return node.id;
+    }
+
+    /**
+     * ADMIT: {@code vm} absent becomes {@code (node, epoch 1, migration 0)}.
+     *
+     * @param sessionId the calling session, which must have registered {@code nodeId}.
+     * @param vmId      the VM.
+     * @param nodeId    its first owner: the caller's node.
+     * @return OK, or EXISTS (the entry is unchanged), NOT_REGISTERED, NOT_CALLER.
+     */
+    public RegistryStatus admit(final long sessionId, final long vmId, final int nodeId)
+    {
+        final RegistryStatus callerStatus = checkCaller(sessionId, nodeId);
+        if (RegistryStatus.OK != callerStatus)
+        {
+            return callerStatus;
+        }
+        if (owners.containsKey(vmId))
+        {
+            return RegistryStatus.EXISTS;
+        }
+        owners.put(vmId, new Entry(nodeId, 1, 0));
+        return RegistryStatus.OK;
+    }
+
+    /**
+     * CAS: if {@code vm} is exactly {@code (expectOwner, expectEpoch)}, it becomes
+     * {@code (newOwner, expectEpoch + 1, migrationId)}; otherwise nothing changes. Of two CAS that
+     * expect the same (owner, epoch), only the first applied can succeed: it moves the epoch on.
+     * The expected owner may be down (a target completes the migration of a source that died after
+     * sending its TRANSFER).
+     *
+     * @param sessionId   the calling session, which must have registered {@code newOwner}.
+     * @param vmId        the VM.
+     * @param expectOwner the owner expected.
+     * @param expectEpoch the epoch expected (at least 1).
+     * @param newOwner    the new owner: the caller's node (a target activating, or a source reclaiming).
+     * @param migrationId the migration this CAS completes or reclaims.
+     * @return OK, or MISMATCH, ABSENT, NOT_REGISTERED, NOT_CALLER, MALFORMED (epoch out of range).
+     */
+    public RegistryStatus compareAndSet(
+        final long sessionId, final long vmId, final int expectOwner, final long expectEpoch, final int newOwner,
+        final long migrationId)
+    {
+        if (expectEpoch < 1 || expectEpoch == Long.MAX_VALUE || expectOwner <= NO_NODE)
+        {
+            return RegistryStatus.MALFORMED;
+        }
+        final RegistryStatus callerStatus = checkCaller(sessionId, newOwner);
+        if (RegistryStatus.OK != callerStatus)
+        {
+            return callerStatus;
+        }
+        final Entry entry = owners.get(vmId);
+        if (null == entry)
+        {
+            return RegistryStatus.ABSENT;
+        }
+        // the linearization point: succeed iff the entry is exactly what the caller expects
+        if (entry.owner != expectOwner || entry.epoch != expectEpoch)
+        {
+            return RegistryStatus.MISMATCH;
+        }
+        entry.owner = newOwner;
+        entry.epoch = expectEpoch + 1; // an epoch only grows
+        entry.migrationId = migrationId;
+        return RegistryStatus.OK;
+    }
+
+    /**
+     * QUERY: who owns {@code vm}; read the entry with {@link #ownerOf(long)}, {@link #epochOf(long)},
+     * {@link #migrationIdOf(long)}.
+     *
+     * @param vmId the VM.
+     * @return OK or ABSENT.
+     */
+    public RegistryStatus query(final long vmId)
+    {
+        return owners.containsKey(vmId) ? RegistryStatus.OK : RegistryStatus.ABSENT;
+    }
+
+    /**
+     * @param vmId a VM.
+     * @return its owner node, or {@link #NO_NODE}.
+     */
+    public int ownerOf(final long vmId)
+    {
+        final Entry entry = owners.get(vmId);
+        return null == entry ? NO_NODE : entry.owner;
+    }
+
+    /**
+     * @param vmId a VM.
+     * @return its epoch, or 0 if absent.
+     */
+    public long epochOf(final long vmId)
+    {
+        final Entry entry = owners.get(vmId);
+        return null == entry ? 0 : entry.epoch;
+    }
+
+    /**
+     * @param vmId a VM.
+     * @return the migration of its last CAS (0 after admission, or if absent).
+     */
+    public long migrationIdOf(final long vmId)
+    {
+        final Entry entry = owners.get(vmId);
+        return null == entry ? 0 : entry.migrationId;
+    }
+
+    /** @return how many VMs have an owner. */
+    public int vmCount()
+    {
+        return owners.size();
+    }
+
+    /**
+     * @param sessionId a client session.
+     * @return the node it registered, or {@link #NO_NODE}.
+     */
+    public int nodeIdOfSession(final long sessionId)
+    {
+        final Node node = nodesBySession.get(sessionId);
+        return null == node ? NO_NODE : node.id;
+    }
+
+    /**
+     * @param nodeId a node id.
+     * @return the node, or null.
+     */
+    public Node node(final int nodeId)
+    {
+        return nodesById.get(nodeId);
+    }
+
+    /**
+     * @param name a node name.
+     * @return the node, or null.
+     */
+    public Node node(final String name)
+    {
+        return nodesByName.get(name);
+    }
+
+    /** @return every node, by id. */
+    public List<Node> nodes()
+    {
+        final List<Node> nodes = new ArrayList<>(nodesById.values());
+        nodes.sort((a, b) -> Integer.compare(a.id, b.id));
+        return nodes;
+    }
+
+    private RegistryStatus checkCaller(final long sessionId, final int nodeId)
+    {
+        final Node caller = nodesBySession.get(sessionId);
+        if (null == caller)
+        {
+            return RegistryStatus.NOT_REGISTERED;
+        }
+        return caller.id == nodeId ? RegistryStatus.OK : RegistryStatus.NOT_CALLER;
+    }
+
+    /**
+     * Write the whole state, little-endian:
+     * <pre>
+     *  header   0 4 magic "VREG" | 4 4 version | 8 4 next node id | 12 4 node count | 16 4 entry count |
+     *           20 4 reserved
+     *  node     0 4 id | 4 1 up | 5 1 reserved | 6 8 session id | 14 8 cores | 22 8 core speed |
+     *           30 8 I/O bytes/s | 38 8 memory bytes | 46 2 name length | 48 2 endpoint length |
+     *           50 4 labels length | 54 name | endpoint | labels (UTF-8)
+     *  entry    0 8 vm | 8 4 owner | 12 8 epoch | 20 8 migration id
+     * </pre>
+     * Nodes by id, entries by VM id, so the same state always writes the same bytes.
+     *
+     * @param buffer where to write (an expandable buffer grows as needed).
+     * @param offset where to start.
+     * @return the length written.
+     */
+    public int snapshot(final MutableDirectBuffer buffer, final int offset)
+    {
+        final List<Node> nodes = nodes();
+        final long[] vmIds = new long[owners.size()];
+        int n = 0;
+        for (final Long2ObjectHashMap<Entry>.KeyIterator it = owners.keySet().iterator(); it.hasNext(); )
+        {
+            vmIds[n++] = it.nextLong();
+        }
+        Arrays.sort(vmIds);
+
+        int at = offset;
+        buffer.putInt(at, SNAPSHOT_MAGIC, ORDER);
+        buffer.putInt(at + 4, SNAPSHOT_VERSION, ORDER);
+        buffer.putInt(at + 8, nextNodeId, ORDER);
+        buffer.putInt(at + 12, nodes.size(), ORDER);
+        buffer.putInt(at + 16, vmIds.length, ORDER);
+        buffer.putInt(at + 20, 0, ORDER);
+        at += SNAPSHOT_HEADER_LENGTH;
+        for (final Node node : nodes)
+        {
+            final byte[] name = node.name.getBytes(StandardCharsets.UTF_8);
+            final byte[] endpoint = node.endpoint.getBytes(StandardCharsets.UTF_8);
+            final byte[] labels = node.labels.getBytes(StandardCharsets.UTF_8);
+            buffer.putInt(at, node.id, ORDER);
+            buffer.putByte(at + 4, (byte)(node.up ? 1 : 0));
+            buffer.putByte(at + 5, (byte)0);
+            buffer.putLong(at + 6, node.sessionId, ORDER);
+            buffer.putDouble(at + 14, node.capacity.cores(), ORDER);
+            buffer.putDouble(at + 22, node.capacity.coreSpeed(), ORDER);
+            buffer.putDouble(at + 30, node.capacity.ioBytesPerSecond(), ORDER);
+            buffer.putDouble(at + 38, node.capacity.memoryBytes(), ORDER);
+            buffer.putShort(at + 46, (short)name.length, ORDER);
+            buffer.putShort(at + 48, (short)endpoint.length, ORDER);
+            buffer.putInt(at + 50, labels.length, ORDER);
+            at += SNAPSHOT_NODE_FIXED_LENGTH;
+            buffer.putBytes(at, name);
+            at += name.length;
+            buffer.putBytes(at, endpoint);
+            at += endpoint.length;
+            buffer.putBytes(at, labels);
+            at += labels.length;
+        }
+        for (final long vmId : vmIds)
+        {
+            final Entry entry = owners.get(vmId);
+            buffer.putLong(at, vmId, ORDER);
+            buffer.putInt(at + 8, entry.owner, ORDER);
+            buffer.putLong(at + 12, entry.epoch, ORDER);
+            buffer.putLong(at + 20, entry.migrationId, ORDER);
+            at += SNAPSHOT_ENTRY_LENGTH;
+        }
+        return at - offset;
+    }
+
+    /**
+     * Replace the whole state with a snapshot's. The snapshot is checked completely before anything
+     * changes: a damaged one is refused in one line and leaves this state as it was.
+     *
+     * @param buffer the snapshot.
+     * @param offset where it starts.
+     * @param length its length.
+     * @throws IllegalArgumentException naming what is wrong and at which byte.
+     */
+    public void restore(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final RegistryState loaded = new RegistryState();
+        final int end = offset + length;
+        need(SNAPSHOT_HEADER_LENGTH, offset, end, offset, "header");
+        if (buffer.getInt(offset, ORDER) != SNAPSHOT_MAGIC)
+        {
+            throw new IllegalArgumentException("registry snapshot: not a registry snapshot (bad magic) at byte 0");
+        }
+        final int version = buffer.getInt(offset + 4, ORDER);
+        if (version != SNAPSHOT_VERSION)
+        {
+            throw new IllegalArgumentException("registry snapshot: unknown version " + version + " at byte 4");
+        }
+        loaded.nextNodeId = buffer.getInt(offset + 8, ORDER);
+        final int nodeCount = buffer.getInt(offset + 12, ORDER);
+        final int entryCount = buffer.getInt(offset + 16, ORDER);
+        if (nodeCount < 0 || entryCount < 0 || loaded.nextNodeId < 1)
+        {
+            throw new IllegalArgumentException("registry snapshot: negative count or node id at byte 8");
+        }
+
+        int at = offset + SNAPSHOT_HEADER_LENGTH;
+        for (int i = 0; i < nodeCount; i++)
+        {
+            need(SNAPSHOT_NODE_FIXED_LENGTH, at, end, offset, "node " + i);
+            final int id = buffer.getInt(at, ORDER);
+            final boolean up = buffer.getByte(at + 4) == 1;
+            final long sessionId = buffer.getLong(at + 6, ORDER);
+            final double cores = buffer.getDouble(at + 14, ORDER);
+            final double speed = buffer.getDouble(at + 22, ORDER);
+            final double io = buffer.getDouble(at + 30, ORDER);
+            final double memory = buffer.getDouble(at + 38, ORDER);
+            final int nameLength = buffer.getShort(at + 46, ORDER) & 0xFFFF;
+            final int endpointLength = buffer.getShort(at + 48, ORDER) & 0xFFFF;
+            final int labelsLength = buffer.getInt(at + 50, ORDER);
+            if (labelsLength < 0 || labelsLength > MAX_LABELS_LENGTH)
+            {
+                throw new IllegalArgumentException(
+                    "registry snapshot: node " + i + " labels length " + labelsLength + " at byte " + (at + 50 - offset));
+            }
+            final int start = at;
+            at += SNAPSHOT_NODE_FIXED_LENGTH;
+            need(nameLength + endpointLength + labelsLength, at, end, offset, "node " + i + "'s strings");
+            final Node node = new Node(id, buffer.getStringWithoutLengthUtf8(at, nameLength));
+            at += nameLength;
+            node.endpoint = buffer.getStringWithoutLengthUtf8(at, endpointLength);
+            at += endpointLength;
+            node.labels = buffer.getStringWithoutLengthUtf8(at, labelsLength);
+            at += labelsLength;
+            try
+            {
+                node.capacity = new HostCapacity(cores, speed, io, memory);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException(
+                    "registry snapshot: node " + i + " has a bad capacity at byte " + (start + 14 - offset));
+            }
+            node.up = up;
+            node.sessionId = up ? sessionId : NO_SESSION;
+            if (id <= NO_NODE || id >= loaded.nextNodeId || null != loaded.nodesById.put(id, node) ||
+                null != loaded.nodesByName.put(node.name, node) ||
+                (up && null != loaded.nodesBySession.put(sessionId, node)))
+            {
+                throw new IllegalArgumentException(
+                    "registry snapshot: node " + i + " (id " + id + ") out of range or duplicated at byte " + (start - offset));
+            }
+        }
+        for (int i = 0; i < entryCount; i++)
+        {
+            need(SNAPSHOT_ENTRY_LENGTH, at, end, offset, "entry " + i);
+            final long vmId = buffer.getLong(at, ORDER);
+            final int owner = buffer.getInt(at + 8, ORDER);
+            final long epoch = buffer.getLong(at + 12, ORDER);
+            final long migrationId = buffer.getLong(at + 20, ORDER);
+            if (!loaded.nodesById.containsKey(owner) || epoch < 1 ||
+                null != loaded.owners.put(vmId, new Entry(owner, epoch, migrationId)))
+            {
+                throw new IllegalArgumentException("registry snapshot: entry " + i + " (vm " + vmId +
+                    ") has an unknown owner, an epoch below 1 or is duplicated at byte " + (at - offset));
+            }
+            at += SNAPSHOT_ENTRY_LENGTH;
+        }
+        if (at != end)
+        {
+            throw new IllegalArgumentException(
+                "registry snapshot: " + (end - at) + " bytes left over at byte " + (at - offset));
+        }
+
+        nodesById.clear();
+        nodesById.putAll(loaded.nodesById);
+        nodesByName.clear();
+        nodesByName.putAll(loaded.nodesByName);
+        nodesBySession.clear();
+        nodesBySession.putAll(loaded.nodesBySession);
+        owners.clear();
+        owners.putAll(loaded.owners);
+        nextNodeId = loaded.nextNodeId;
+    }
+
+    private static void need(final int bytes, final int at, final int end, final int offset, final String what)
+    {
+        if (bytes < 0 || end - at < bytes)
+        {
+            throw new IllegalArgumentException(
+                "registry snapshot: truncated in the " + what + " at byte " + (at - offset));
+        }
+    }
+
+    static boolean validName(final String name)
+    {
+        if (null == name || name.isEmpty() || utf8Length(name) > MAX_NAME_LENGTH)
+        {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++)
+        {
+            if (Character.isISOControl(name.charAt(i)) || Character.isWhitespace(name.charAt(i)))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean validEndpoint(final String endpoint)
+    {
+        if (null == endpoint || utf8Length(endpoint) > MAX_NAME_LENGTH)
+        {
+            return false;
+        }
+        final int colon = endpoint.lastIndexOf(':');
+        if (colon < 1 || colon == endpoint.length() - 1)
+        {
+            return false;
+        }
+        for (int i = colon + 1; i < endpoint.length(); i++)
+        {
+            if (endpoint.charAt(i) < '0' || endpoint.charAt(i) > '9' || i - colon > 5)
+            {
+                return false;
+            }
+        }
+        final int port = Integer.parseInt(endpoint.substring(colon + 1));
+        return port >= 1 && port <= 65535 && validName(endpoint.substring(0, colon));
+    }
+
+    static int utf8Length(final String s)
+    {
+        return s.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    /** One VM's entry in the owner table. */
+    private static final class Entry
+    {
+        int owner;
+        long epoch;
+        long migrationId;
+
+        Entry(final int owner, final long epoch, final long migrationId)
+        {
+            this.owner = owner;
+            this.epoch = epoch;
+            this.migrationId = migrationId;
+        }
+    }
+
+    /**
+     * A node of the directory. Read it on the registry's thread only (the state changes it in place).
+     */
+    public static final class Node
+    {
+        private final int id;
+        private final String name;
+        private String endpoint;
+        private HostCapacity capacity;
+        private String labels;
+        private long sessionId = NO_SESSION;
+        private boolean up;
+
+        Node(final int id, final String name)
+        {
+            this.id = id;
+            this.name = name;
+        }
+
+        /** @return its id, from 1, kept for life (also across a restart of the node). */
+        public int id()
+        {
+            return id;
+        }
+
+        /** @return its name. */
+        public String name()
+        {
+            return name;
+        }
+
+        /** @return its data-plane endpoint, {@code host:port}. */
+        public String endpoint()
+        {
+            return endpoint;
+        }
+
+        /** @return its capacity. */
+        public HostCapacity capacity()
+        {
+            return capacity;
+        }
+
+        /** @return its labels. */
+        public String labels()
+        {
+            return labels;
+        }
+
+        /** @return its live session, or {@link #NO_SESSION} while down. */
+        public long sessionId()
+        {
+            return sessionId;
+        }
+
+        /** @return whether its session is live. */
+        public boolean up()
+        {
+            return up;
+        }
+
+        @Override
+        public String toString()
+        {
+            return "node " + id + " '" + name + "' at " + endpoint + (up ? " up" : " down");
+        }
+    }
+}
