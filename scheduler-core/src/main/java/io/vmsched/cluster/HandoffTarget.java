@@ -44,6 +44,10 @@ final class HandoffTarget
     // what became of each migration a source sent here, until the source's watermark passes it
     private final Long2LongHashMap outcomes = new Long2LongHashMap(0);
     private final Long2LongHashMap watermarks = new Long2LongHashMap(0);
+    // the last watermark journaled per source: journaled every WATERMARK_STEP migrations, so recovery keeps
+    // at most that many outcomes more than memory did (a lagging watermark only keeps more, never refuses more)
+    private final Long2LongHashMap journaledWatermarks = new Long2LongHashMap(0);
+    static final long WATERMARK_STEP = 64;
     private final HostMessages.Transfer transfer = new HostMessages.Transfer();
     private final HostMessages.Resolve resolve = new HostMessages.Resolve();
     private final HostMessages.Answer answer = new HostMessages.Answer();
@@ -74,6 +78,27 @@ final class HandoffTarget
     void outcome(final long migrationId, final boolean activated)
     {
         outcomes.put(migrationId, activated ? ACTIVATED : REFUSED);
+    }
+
+    /**
+     * Recovery: a source's watermark as journaled here (outcomes below it were not restored).
+     *
+     * @param source    the source.
+     * @param watermark its watermark.
+     */
+    void watermark(final int source, final long watermark)
+    {
+        watermarks.put(source, Math.max(watermarks.get(source), watermark));
+        journaledWatermarks.put(source, Math.max(journaledWatermarks.get(source), watermark));
+    }
+
+    /**
+     * @param migrationId a migration.
+     * @return whether this host still remembers what became of it (tests).
+     */
+    boolean remembers(final long migrationId)
+    {
+        return outcomes.get(migrationId) != 0;
     }
 
     void onTransfer(final DirectBuffer buffer, final int offset, final int length)
@@ -199,6 +224,12 @@ final class HandoffTarget
             return;
         }
         watermarks.put(source, watermark);
+        if (JournalRecord.migrationSequence(watermark) - JournalRecord.migrationSequence(journaledWatermarks.get(source)) >=
+            WATERMARK_STEP)
+        {
+            journal.append(RecordType.WATERMARK, watermark, -1, source, 0, 0, 0);
+            journaledWatermarks.put(source, watermark);
+        }
         // forget outcomes the source will never ask about again
         final Long2LongHashMap.KeyIterator keys = outcomes.keySet().iterator();
         while (keys.hasNext())

@@ -2,6 +2,7 @@ package io.vmsched.cluster;
 
 import io.vmsched.journal.AbortReason;
 import io.vmsched.journal.Journal;
+import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
 import io.vmsched.schedule.EntryState;
 import io.vmsched.schedule.Schedule;
@@ -124,13 +125,21 @@ final class Recovery
                 AbortReason.RECOVERY_RECEIVED_NOT_ACTIVATED.code(), "recovery: received but not activated before the crash");
             target.outcome(pending.migrationId, false);
         }
+        // outcomes the sources may still ask about: at or above each source's journaled watermark
+        state.forEachWatermark((source, watermark) -> target.watermark(source, watermark));
         for (final long migrationId : state.refusedHere())
         {
-            target.outcome(migrationId, false);
+            if (migrationId >= state.watermark(JournalRecord.migrationSource(migrationId)))
+            {
+                target.outcome(migrationId, false);
+            }
         }
         for (final long migrationId : state.activatedHere())
         {
-            target.outcome(migrationId, true);
+            if (migrationId >= state.watermark(JournalRecord.migrationSource(migrationId)))
+            {
+                target.outcome(migrationId, true);
+            }
         }
         for (final JournalState.Owned owned : state.owned().values())
         {

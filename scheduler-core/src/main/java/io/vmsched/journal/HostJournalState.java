@@ -100,6 +100,7 @@ public class HostJournalState
     private final Collection<Pending> pendingInView = Collections.unmodifiableCollection(new PendingView(pendingIn));
     private final LongHashSet activatedHere = new LongHashSet(); // the commit points: asked per in-doubt migration
     private final List<Long> refusedHere = new ArrayList<>();
+    private final org.agrona.collections.Long2LongHashMap watermarks = new org.agrona.collections.Long2LongHashMap(0);
     private long maxSequence;
     private long arrivals;
 
@@ -186,6 +187,9 @@ public class HostJournalState
                 activatedHere.add(migrationId);
                 break;
             }
+            case WATERMARK:
+                watermarks.put(record.peer(), Math.max(watermarks.get(record.peer()), migrationId)); // only grows
+                break;
             default:
                 break;
         }
@@ -274,6 +278,23 @@ public class HostJournalState
     public boolean activated(final long migrationId)
     {
         return activatedHere.contains(migrationId);
+    }
+
+    /**
+     * @param source a source host.
+     * @return the last refusal watermark journaled for it here (0: none).
+     */
+    public long watermark(final int source)
+    {
+        return watermarks.get(source);
+    }
+
+    /**
+     * @param action told each source with a journaled watermark, and the watermark.
+     */
+    public void forEachWatermark(final java.util.function.ObjLongConsumer<Integer> action)
+    {
+        watermarks.forEachLong((source, watermark) -> action.accept((int)source, watermark));
     }
 
     /** @return every migration this host activated (do not modify). */

@@ -29,7 +29,13 @@ public enum RecordType
     /** Periodic: this host's load in {@code a}, its VM count in {@code aux}. */
     LOAD_SNAPSHOT(11),
     /** A migration left in doubt by a crash was resolved by recovery; {@code aux} = 1 committed, 0 aborted. */
-    RESOLVED(12);
+    RESOLVED(12),
+    /**
+     * Target: the source {@code peer}'s refusal watermark advanced to {@code migrationId} (that source
+     * settled every migration below it and will not ask about them again). Recovery restores it, and
+     * with it only the outcomes at or above it, so a stale transfer below it is still refused.
+     */
+    WATERMARK(13);
 
     private static final RecordType[] BY_CODE;
 

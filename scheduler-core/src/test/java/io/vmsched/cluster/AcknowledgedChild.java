@@ -10,7 +10,7 @@ import java.util.concurrent.locks.LockSupport;
  * The child JVM of {@link AcknowledgedCrashTest}: admits, removes and migrates VMs as fast as it
  * can, printing one line per event the caller was told of: {@code A id} (onAdmitted), {@code R id}
  * (onRemoved), {@code F id} (an admission reported failed), {@code X id} (an admission refused by
- * the call), {@code D id} (a remove call accepted), until it is killed. Arguments: data directory, hosts, seed.
+ * the call), {@code D id} (a remove is about to be asked: after a kill the VM may be there or not), until it is killed. Arguments: data directory, hosts, seed.
  */
 public final class AcknowledgedChild
 {
@@ -89,10 +89,12 @@ public final class AcknowledgedChild
             else
             {
                 final long vm = live.get(random.nextInt(live.size()));
+                // printed before the call: a kill between an accepted remove and this line would otherwise
+                // leave a VM the parent thinks nobody asked to remove, which the host may already have removed
+                System.out.println("D " + vm);
                 try
                 {
                     cluster.remove(vm);
-                    System.out.println("D " + vm); // accepted: it may be gone after a kill even before R
                     live.remove(Long.valueOf(vm));
                 }
                 catch (final RuntimeException ignored)

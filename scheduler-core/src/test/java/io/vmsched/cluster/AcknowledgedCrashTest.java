@@ -80,7 +80,7 @@ class AcknowledgedCrashTest
                     else if (what.contains("A") && !what.contains("D"))
                     {
                         assertTrue(present.contains(vm), "trial " + trial + ": admitted vm " + vm + " lost");
-                    } // admitted and a remove accepted, no onRemoved yet: either way
+                    } // admitted and a remove asked (D printed before the call), no onRemoved yet: either way
                 }
             }
         }

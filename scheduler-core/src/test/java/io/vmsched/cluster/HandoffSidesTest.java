@@ -184,6 +184,47 @@ class HandoffSidesTest
     }
 
     @Test
+    void theRefusalWatermarkIsJournaledAndARecoveredTargetStillRefusesAStaleTransfer(@TempDir final Path dir)
+    {
+        final HostMessages.Transfer read = new HostMessages.Transfer();
+        Captured.Message first = null;
+        long journaled;
+        try (Host a = new Host(0, dir, view, wire, config); Host b = new Host(1, dir, view, wire, config))
+        {
+            final int migrations = (int)HandoffTarget.WATERMARK_STEP + 8;
+            for (long v = 0; v < migrations; v++)
+            {
+                final HostVm vm = a.place(100 + v);
+                view.owners.put(100 + v, 0);
+                a.source.start(vm, 1, 0.1, 0.1, 0);
+                a.source.progress(0);
+                final Captured.Message transfer = wire.next(HostMessages.TRANSFER);
+                first = first == null ? transfer : first;
+                b.target.onTransfer(transfer.bytes(), 0, transfer.length());
+                wire.next(HostMessages.ACK);
+                a.source.onAnswer(transfer.bytes().getLong(0, HostMessages.ORDER), true);
+                b.schedule.delete(100 + v); // the VM leaves b again (its schedule holds 16): only the target's memory matters here
+                b.vms.drop(b.vms.get(100 + v));
+            }
+            assertEquals(1, b.types().stream().filter(t -> t == RecordType.WATERMARK).count(),
+                "one WATERMARK for " + migrations + " migrations (every " + HandoffTarget.WATERMARK_STEP + "): " + b.types());
+            journaled = io.vmsched.journal.HostJournalState.replay(b.journal, false).watermark(0);
+            final long firstId = read.wrapRead(first.bytes(), 0).migrationId();
+            assertTrue(journaled > firstId, "the journaled watermark passed the first migration");
+            assertFalse(b.target.remembers(firstId), "its outcome is forgotten in memory");
+        }
+        // a recovered target: the watermark from the journal, no outcome below it
+        try (Host c = new Host(1, dir.resolve("recovered"), view, wire, config))
+        {
+            c.target.watermark(0, journaled);
+            c.target.onTransfer(first.bytes(), 0, first.length()); // a stale duplicate, long after
+            wire.next(HostMessages.NACK);
+            assertFalse(c.schedule.contains(100), "a transfer below the watermark never activates");
+            assertEquals(List.of(), c.types(), "refused without a record: the source settled it long ago");
+        }
+    }
+
+    @Test
     void aResolveBeforeTheTransferRefusesItForGoodAndTheSourceAbortsAndResumes(@TempDir final Path dir)
     {
         try (Host a = new Host(0, dir, view, wire, config); Host b = new Host(1, dir, view, wire, config))
