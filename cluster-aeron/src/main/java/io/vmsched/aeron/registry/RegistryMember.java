@@ -7,6 +7,7 @@ import io.aeron.archive.client.AeronArchive;
 import io.aeron.cluster.ClusterControl;
 import io.aeron.cluster.ClusteredMediaDriver;
 import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.service.Cluster;
 import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
@@ -107,6 +108,9 @@ public final class RegistryMember implements AutoCloseable
             .logChannel("aeron:udp?term-length=1m")
             .replicationChannel("aeron:udp?endpoint=" + hostOnly + ":0")
             .sessionTimeoutNs(context.sessionTimeoutNs)
+            .leaderHeartbeatTimeoutNs(context.leaderHeartbeatTimeoutNs)
+            .leaderHeartbeatIntervalNs(context.leaderHeartbeatTimeoutNs / 10)
+            .electionTimeoutNs(context.electionTimeoutNs)
             .idleStrategySupplier(RegistryMember::idle)
             .errorHandler(ex -> log.accept(who + ": consensus module: " + oneLine(ex)));
 
@@ -196,6 +200,12 @@ public final class RegistryMember implements AutoCloseable
         return true;
     }
 
+    /** @return whether this member is the cluster's leader now, from any thread. */
+    public boolean isLeader()
+    {
+        return !closed && Cluster.Role.LEADER == service.role();
+    }
+
     /** Stop the service, the consensus module, the archive and the driver; the data stays. */
     @Override
     public void close()
@@ -204,6 +214,21 @@ public final class RegistryMember implements AutoCloseable
         {
             closed = true;
             CloseHelper.closeAll(clusteredMediaDriver.consensusModule(), container, clusteredMediaDriver);
+        }
+    }
+
+    /**
+     * Stop as a crash would, for tests of failover: the media driver goes first, so the member falls
+     * silent on the network at once (no end of stream on its publications, no more heartbeats, nothing
+     * handed over), then the rest is closed as in {@link #close()}. The data stays, as after a kill -9.
+     */
+    public void kill()
+    {
+        if (!closed)
+        {
+            closed = true;
+            CloseHelper.quietClose(clusteredMediaDriver.mediaDriver());
+            CloseHelper.quietCloseAll(clusteredMediaDriver.consensusModule(), container, clusteredMediaDriver);
         }
     }
 
@@ -329,6 +354,8 @@ public final class RegistryMember implements AutoCloseable
         private File dataDir;
         private String aeronDirectoryName;
         private long sessionTimeoutNs = TimeUnit.SECONDS.toNanos(10);
+        private long leaderHeartbeatTimeoutNs = ConsensusModule.Configuration.LEADER_HEARTBEAT_TIMEOUT_DEFAULT_NS;
+        private long electionTimeoutNs = ConsensusModule.Configuration.ELECTION_TIMEOUT_DEFAULT_NS;
         private Consumer<String> log = System.err::println;
 
         /**
@@ -379,6 +406,29 @@ public final class RegistryMember implements AutoCloseable
         public Context sessionTimeout(final long timeout, final TimeUnit unit)
         {
             this.sessionTimeoutNs = unit.toNanos(timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout how long followers wait without hearing from the leader before they elect a new
+         *                one (Aeron's default 10 s; the leader beats at a tenth of it). The same on every member.
+         * @param unit    its unit.
+         * @return this.
+         */
+        public Context leaderHeartbeatTimeout(final long timeout, final TimeUnit unit)
+        {
+            this.leaderHeartbeatTimeoutNs = unit.toNanos(timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout how long one round of an election may take before it starts again (Aeron's default 1 s).
+         * @param unit    its unit.
+         * @return this.
+         */
+        public Context electionTimeout(final long timeout, final TimeUnit unit)
+        {
+            this.electionTimeoutNs = unit.toNanos(timeout);
             return this;
         }
 
