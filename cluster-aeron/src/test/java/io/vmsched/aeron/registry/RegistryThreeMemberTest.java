@@ -139,7 +139,7 @@ class RegistryThreeMemberTest
         // the reply is lost, the leader alive: the client QUERYs and finds its own CAS applied
         b.dropReplies(1);
         assertOwnership(b.compareAndSet(201, nodeA, 1, 31), OK, nodeB, 2, 31);
-        assertEquals(1, b.unknownOutcomes());
+        assertTrue(b.unknownOutcomes() >= 1, "the lost reply was noticed");
         assertOwnership(a.query(201), OK, nodeB, 2, 31);
 
         // the reply is lost and the leader killed before the client learns anything: the QUERY goes to
