@@ -38,7 +38,7 @@ import java.util.function.Consumer;
  * Built for a small machine: every agent runs in SHARED threading mode with a backoff idle strategy
  * that parks up to 1 ms, terms are 64 KiB (the log 1 MiB) in sparse files.
  * <p>
- * <b>Note:</b> start and close from one thread; {@link #takeSnapshot(long)} and the getters from any.
+ * <b>Note:</b> start, kill and close from one thread; {@link #takeSnapshot(long)} and the getters from any.
  */
 public final class RegistryMember implements AutoCloseable
 {
@@ -55,6 +55,7 @@ public final class RegistryMember implements AutoCloseable
     private final ClusteredMediaDriver clusteredMediaDriver;
     private final ClusteredServiceContainer container;
     private boolean closed;
+    private Thread killer;
 
     private RegistryMember(final Context context)
     {
@@ -206,7 +207,10 @@ public final class RegistryMember implements AutoCloseable
         return !closed && Cluster.Role.LEADER == service.role();
     }
 
-    /** Stop the service, the consensus module, the archive and the driver; the data stays. */
+    /**
+     * Stop the service, the consensus module, the archive and the driver; the data stays. After
+     * {@link #kill()}, wait (up to a minute) for what it left closing.
+     */
     @Override
     public void close()
     {
@@ -215,12 +219,26 @@ public final class RegistryMember implements AutoCloseable
             closed = true;
             CloseHelper.closeAll(clusteredMediaDriver.consensusModule(), container, clusteredMediaDriver);
         }
+        else if (null != killer)
+        {
+            try
+            {
+                killer.join(60_000);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**
-     * Stop as a crash would, for tests of failover: the media driver goes first, so the member falls
-     * silent on the network at once (no end of stream on its publications, no more heartbeats, nothing
-     * handed over), then the rest is closed as in {@link #close()}. The data stays, as after a kill -9.
+     * Stop as a crash would, for tests of failover. The media driver goes first, on the caller's thread,
+     * so the member has fallen silent on the network when this returns (no end of stream on its
+     * publications, no more heartbeats, nothing handed over). The consensus module, the archive and the
+     * service then close on a thread of their own: without their driver they wait out timeouts of their
+     * own, seconds in which the caller (a test whose thread also keeps clients alive) must not be held.
+     * {@link #close()} waits for them. The data stays, as after a kill -9.
      */
     public void kill()
     {
@@ -228,7 +246,11 @@ public final class RegistryMember implements AutoCloseable
         {
             closed = true;
             CloseHelper.quietClose(clusteredMediaDriver.mediaDriver());
-            CloseHelper.quietCloseAll(clusteredMediaDriver.consensusModule(), container, clusteredMediaDriver);
+            killer = new Thread(
+                () -> CloseHelper.quietCloseAll(clusteredMediaDriver.consensusModule(), container, clusteredMediaDriver),
+                "registry-member-" + context.memberId + "-kill");
+            killer.setDaemon(true);
+            killer.start();
         }
     }
 

@@ -107,7 +107,7 @@ class RegistryThreeMemberTest
         assertOwnership(a.compareAndSet(100, nodeA, 1, 12), MISMATCH, nodeB, 2, 11);
 
         first.kill();
-        final RegistryMember second = awaitLeader(first);
+        final RegistryMember second = awaitLeader(first, a, b);
         assertNotSame(first, second);
 
         // the next CAS goes to the new leader (the session follows it, or a new one is opened)
@@ -122,6 +122,8 @@ class RegistryThreeMemberTest
         assertEquals(nodeA, a.nodeId());
         assertEquals(nodeB, b.nodeId());
         assertTrue(a.leaderChanges() + a.newSessions() > 0 || a.unknownOutcomes() > 0, "client a followed the failover");
+        print("test", "client a: " + a.leaderChanges() + " leader changes, " + a.newSessions() + " new sessions; client b: " +
+            b.leaderChanges() + " leader changes, " + b.newSessions() + " new sessions, " + b.unknownOutcomes() + " unknown outcomes");
     }
 
     @Test
@@ -156,8 +158,10 @@ class RegistryThreeMemberTest
         b.dropReplies(1);
         assertOwnership(b.compareAndSet(200, nodeA, 1, 21), OK, nodeB, 2, 21);
         assertTrue(killed[0]);
-        final RegistryMember second = awaitLeader(first);
+        final RegistryMember second = awaitLeader(first, a, b);
         assertNotSame(first, second);
+        print("test", "client b: " + b.leaderChanges() + " leader changes, " + b.newSessions() + " new sessions, " +
+            b.unknownOutcomes() + " unknown outcomes");
 
         // applied once: epoch 2, not 3; a plain repetition now is refused as stale, with the entry it wrote
         assertOwnership(a.query(200), OK, nodeB, 2, 21);
@@ -168,7 +172,7 @@ class RegistryThreeMemberTest
         assertOwnership(b.query(201), OK, nodeB, 2, 31);
     }
 
-    private RegistryMember awaitLeader(final RegistryMember not)
+    private RegistryMember awaitLeader(final RegistryMember not, final RegistryClient... keepAlive)
     {
         final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ELECTION_WAIT_MS);
         while (true)
@@ -183,6 +187,10 @@ class RegistryThreeMemberTest
             if (System.nanoTime() - deadline > 0)
             {
                 fail("no leader elected within " + ELECTION_WAIT_MS + " ms");
+            }
+            for (final RegistryClient client : keepAlive)
+            {
+                client.poll(); // keep-alives, and the NEW_LEADER event
             }
             try
             {
