@@ -124,6 +124,22 @@ class RegistryThreeMemberTest
         assertTrue(a.leaderChanges() + a.newSessions() > 0 || a.unknownOutcomes() > 0, "client a followed the failover");
         print("test", "client a: " + a.leaderChanges() + " leader changes, " + a.newSessions() + " new sessions; client b: " +
             b.leaderChanges() + " leader changes, " + b.newSessions() + " new sessions, " + b.unknownOutcomes() + " unknown outcomes");
+
+        // a session the registry closed (silent past the 5 s session timeout): the next call opens a new
+        // one and registers the node again; it gets its id back, and its VMs with it
+        final long sessionsBefore = a.newSessions();
+        final long silentUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
+        while (System.nanoTime() - silentUntil < 0)
+        {
+            b.poll();
+            sleepMs(10);
+        }
+        assertOwnership(a.query(100), OK, nodeB, 3, 13);
+        assertEquals(sessionsBefore + 1, a.newSessions());
+        assertEquals(nodeA, a.nodeId());
+        assertOwnership(a.compareAndSet(101, nodeB, 2, 15), MISMATCH, nodeB, 2, 14);
+        assertOwnership(b.compareAndSet(101, nodeB, 2, 16), OK, nodeB, 3, 16);
+        assertOwnership(a.compareAndSet(101, nodeB, 3, 17), OK, nodeA, 4, 17);
     }
 
     @Test
@@ -201,6 +217,19 @@ class RegistryThreeMemberTest
                 Thread.currentThread().interrupt();
                 fail("interrupted");
             }
+        }
+    }
+
+    private static void sleepMs(final long ms)
+    {
+        try
+        {
+            Thread.sleep(ms);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            fail("interrupted");
         }
     }
 
