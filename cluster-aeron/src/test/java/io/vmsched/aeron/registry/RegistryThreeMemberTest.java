@@ -137,9 +137,9 @@ class RegistryThreeMemberTest
         assertOwnership(a.query(100), OK, nodeB, 3, 13);
         assertEquals(sessionsBefore + 1, a.newSessions());
         assertEquals(nodeA, a.nodeId());
-        assertOwnership(a.compareAndSet(101, nodeB, 2, 15), MISMATCH, nodeB, 2, 14);
-        assertOwnership(b.compareAndSet(101, nodeB, 2, 16), OK, nodeB, 3, 16);
-        assertOwnership(a.compareAndSet(101, nodeB, 3, 17), OK, nodeA, 4, 17);
+        assertOwnership(a.compareAndSet(101, nodeB, 2, 15), OK, nodeA, 3, 15);
+        assertOwnership(b.compareAndSet(101, nodeB, 2, 16), MISMATCH, nodeA, 3, 15);
+        assertOwnership(b.query(101), OK, nodeA, 3, 15);
     }
 
     @Test
