@@ -300,7 +300,7 @@ public final class RegistryCasLatency
                     .memberId(id)
                     .members(list.toString())
                     .dataDir(new File(dataDir, "member-" + id))
-                    .log(line -> System.err.println("RegistryCasLatency: " + line))));
+                    .log(line -> quiet(line))));
             }
             client = RegistryClient.connect(new RegistryClient.Context()
                 .members(members.get(0).ingressEndpoints())
@@ -338,6 +338,14 @@ public final class RegistryCasLatency
                 CloseHelper.quietClose(members.get(i));
             }
             IoUtil.delete(dataDir, true);
+        }
+    }
+
+    private static void quiet(final String line)
+    {
+        if (!line.contains(" is down (session ")) // the bench's own client closing at the end
+        {
+            System.err.println("RegistryCasLatency: " + line);
         }
     }
 
