@@ -32,9 +32,23 @@ import java.util.function.IntConsumer;
  * {@link #poll()} between calls, sends a keep-alive when one is due. A node whose thread stops calling
  * for longer than the registry's session timeout is declared down.
  * <p>
- * A call that times out may still have been applied (the reply was lost, or is late): repeat it, or
- * {@link #query} the VM, and judge by the entry; a CAS is never applied twice, since a CAS that
- * succeeded moved the epoch its repetition expects.
+ * <b>Failover.</b> The client is given every member's ingress endpoint. When the leader changes, the
+ * session follows the new leader (Aeron Cluster's NEW_LEADER event); if the session itself is lost (no
+ * new leader in time, or the registry closed it), the next call opens a new one and registers the
+ * node again under its name, getting its node id back.
+ * <p>
+ * <b>Outcomes that are not known.</b> A command whose reply does not come within the reply timeout,
+ * or whose leader changed or session closed while it waited, may or may not have been applied. The
+ * call then resolves it by itself, within its call timeout: REGISTER and QUERY are repeated; ADMIT is
+ * repeated and an EXISTS naming this node at epoch 1 is its own admission; a CAS is <em>not</em>
+ * blindly repeated (a CAS that already succeeded would be refused as stale, its success lost): the
+ * client first QUERYs the VM through the log, and the entry says what happened: (this node, expected
+ * epoch + 1, this migration) is the CAS applied, once; the expected (owner, epoch) still there means it
+ * was not applied and it is sent again; anything else is a MISMATCH with that entry. A CAS is never
+ * applied twice: one that succeeded moved the epoch its repetition expects.
+ * <p>
+ * A call that throws (its call timeout passed) may still have been applied: repeat it, or
+ * {@link #query} the VM, and judge by the entry.
  * <p>
  * <b>Note:</b> Not threadsafe: one thread (the node's agent, or a tool's main thread) owns a client.
  */
@@ -43,7 +57,7 @@ public final class RegistryClient implements AutoCloseable
     private final Context context;
     private final MediaDriver driver;
     private final Aeron aeron;
-    private final AeronCluster cluster;
+    private AeronCluster cluster;
     private final ExpandableArrayBuffer sendBuffer = new ExpandableArrayBuffer(256);
     private final RegistryMessages.Register register = new RegistryMessages.Register();
     private final RegistryMessages.Admit admit = new RegistryMessages.Admit();
@@ -54,6 +68,7 @@ public final class RegistryClient implements AutoCloseable
     private final RegistryMessages.NodeDown nodeDown = new RegistryMessages.NodeDown();
     private final IdleStrategy idleStrategy;
     private long nextCorrelationId = 1;
+    private int sendLength;
     private long awaitedCorrelationId;
     private boolean replied;
     private RegistryStatus replyStatus;
@@ -62,6 +77,16 @@ public final class RegistryClient implements AutoCloseable
     private long lastSendNs;
     private int nodeId = RegistryState.NO_NODE;
     private boolean closed;
+    private boolean leaderChanged;
+    private String registeredName;
+    private String registeredEndpoint;
+    private HostCapacity registeredCapacity;
+    private String registeredLabels;
+    private int repliesToDrop;
+    private Runnable onUnknownOutcome = () -> { };
+    private long unknownOutcomes;
+    private long newSessions;
+    private long leaderChanges;
 
     private RegistryClient(final Context context)
     {
@@ -92,7 +117,7 @@ public final class RegistryClient implements AutoCloseable
                 .aeronDirectoryName(dir)
                 .idleStrategy(new SleepingMillisIdleStrategy(1))
                 .errorHandler(ex -> context.log.accept("registry client: aeron client: " + oneLine(ex))));
-            connected = connect(startedAeron);
+            connected = connect(startedAeron, context.connectTimeoutNs);
         }
         catch (final RuntimeException ex)
         {
@@ -118,9 +143,9 @@ public final class RegistryClient implements AutoCloseable
         return new RegistryClient(context.conclude());
     }
 
-    private AeronCluster connect(final Aeron aeron)
+    private AeronCluster connect(final Aeron aeron, final long timeoutNs)
     {
-        final long deadline = System.nanoTime() + context.connectTimeoutNs;
+        final long deadline = System.nanoTime() + timeoutNs;
         String lastError = "no answer";
         while (System.nanoTime() - deadline < 0)
         {
@@ -150,7 +175,7 @@ public final class RegistryClient implements AutoCloseable
             }
         }
         throw new RegistryException("cannot reach the registry at " + context.members + " within " +
-            TimeUnit.NANOSECONDS.toMillis(context.connectTimeoutNs) + " ms (" + firstWords(lastError) + ")", null);
+            TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms (" + firstWords(lastError) + ")", null);
     }
 
     /**
@@ -165,18 +190,33 @@ public final class RegistryClient implements AutoCloseable
      */
     public int register(final String name, final String endpoint, final HostCapacity capacity, final String labels)
     {
-        final long correlationId = nextCorrelationId++;
-        final int length = register.wrap(sendBuffer, 0).correlationId(correlationId)
-            .capacity(capacity.cores(), capacity.coreSpeed(), capacity.ioBytesPerSecond(), capacity.memoryBytes())
-            .strings(utf8(name), utf8(endpoint), utf8(labels));
-        call(correlationId, length, "REGISTER of '" + name + "'");
+        final long deadline = System.nanoTime() + context.callTimeoutNs;
+        final String what = "REGISTER of '" + name + "'";
+        do
+        {
+            ensureSession(what, deadline);
+        }
+        while (!attempt(encodeRegister(name, endpoint, capacity, labels), what, deadline));
         if (RegistryStatus.OK != replyStatus)
         {
             throw new RegistryException("the registry at " + context.members + " refused node '" + name + "': " +
                 replyStatus.description(), replyStatus);
         }
         nodeId = replyNodeId;
+        registeredName = name;
+        registeredEndpoint = endpoint;
+        registeredCapacity = capacity;
+        registeredLabels = labels;
         return nodeId;
+    }
+
+    private long encodeRegister(final String name, final String endpoint, final HostCapacity capacity, final String labels)
+    {
+        final long correlationId = nextCorrelationId++;
+        sendLength = register.wrap(sendBuffer, 0).correlationId(correlationId)
+            .capacity(capacity.cores(), capacity.coreSpeed(), capacity.ioBytesPerSecond(), capacity.memoryBytes())
+            .strings(utf8(name), utf8(endpoint), utf8(labels));
+        return correlationId;
     }
 
     /**
@@ -189,10 +229,27 @@ public final class RegistryClient implements AutoCloseable
      */
     public Ownership admit(final long vmId)
     {
-        final long correlationId = nextCorrelationId++;
-        final int length = admit.wrap(sendBuffer, 0).correlationId(correlationId).set(vmId, nodeId);
-        call(correlationId, length, "ADMIT of vm " + vmId);
-        return replyOwnership;
+        final long deadline = System.nanoTime() + context.callTimeoutNs;
+        final String what = "ADMIT of vm " + vmId;
+        boolean repeated = false;
+        while (true)
+        {
+            ensureSession(what, deadline);
+            final long correlationId = nextCorrelationId++;
+            sendLength = admit.wrap(sendBuffer, 0).correlationId(correlationId).set(vmId, nodeId);
+            if (attempt(correlationId, what, deadline))
+            {
+                final Ownership reply = replyOwnership;
+                // a repetition of an admission that was applied finds its own entry
+                if (repeated && RegistryStatus.EXISTS == reply.status() && reply.owner() == nodeId &&
+                    1 == reply.epoch() && 0 == reply.migrationId())
+                {
+                    return reply.withStatus(RegistryStatus.OK);
+                }
+                return reply;
+            }
+            repeated = true;
+        }
     }
 
     /**
@@ -208,11 +265,45 @@ public final class RegistryClient implements AutoCloseable
      */
     public Ownership compareAndSet(final long vmId, final int expectOwner, final long expectEpoch, final long migrationId)
     {
-        final long correlationId = nextCorrelationId++;
-        final int length = cas.wrap(sendBuffer, 0).correlationId(correlationId)
-            .set(vmId, expectOwner, expectEpoch, nodeId, migrationId);
-        call(correlationId, length, "CAS of vm " + vmId);
-        return replyOwnership;
+        final long deadline = System.nanoTime() + context.callTimeoutNs;
+        final String what = "CAS of vm " + vmId;
+        boolean unknown = false;
+        while (true)
+        {
+            ensureSession(what, deadline);
+            if (unknown)
+            {
+                // the last attempt may have been applied: never repeat it blindly (a CAS that succeeded is
+                // refused as stale when repeated); ask the log, which orders this QUERY after it
+                final Ownership entry = queryUntil(vmId, deadline, what);
+                if (isOwnCas(entry, expectEpoch, migrationId))
+                {
+                    return entry; // applied once, its reply lost
+                }
+                if (RegistryStatus.OK != entry.status() || entry.owner() != expectOwner || entry.epoch() != expectEpoch)
+                {
+                    return entry.withStatus(RegistryStatus.OK == entry.status() ? RegistryStatus.MISMATCH : entry.status());
+                }
+                ensureSession(what, deadline);
+            }
+            final long correlationId = nextCorrelationId++;
+            sendLength = cas.wrap(sendBuffer, 0).correlationId(correlationId)
+                .set(vmId, expectOwner, expectEpoch, nodeId, migrationId);
+            if (attempt(correlationId, what, deadline))
+            {
+                final Ownership reply = replyOwnership;
+                // a CAS sent again may meet the first one's entry (applied after the QUERY looked)
+                return unknown && RegistryStatus.MISMATCH == reply.status() && isOwnCas(reply, expectEpoch, migrationId) ?
+                    reply.withStatus(RegistryStatus.OK) : reply;
+            }
+            unknown = true;
+        }
+    }
+
+    private boolean isOwnCas(final Ownership entry, final long expectEpoch, final long migrationId)
+    {
+        return entry.owner() == nodeId && entry.epoch() == expectEpoch + 1 && entry.migrationId() == migrationId &&
+            (RegistryStatus.OK == entry.status() || RegistryStatus.MISMATCH == entry.status());
     }
 
     /**
@@ -224,10 +315,22 @@ public final class RegistryClient implements AutoCloseable
      */
     public Ownership query(final long vmId)
     {
-        final long correlationId = nextCorrelationId++;
-        final int length = query.wrap(sendBuffer, 0).correlationId(correlationId).set(vmId);
-        call(correlationId, length, "QUERY of vm " + vmId);
-        return replyOwnership;
+        final long deadline = System.nanoTime() + context.callTimeoutNs;
+        return queryUntil(vmId, deadline, "QUERY of vm " + vmId);
+    }
+
+    private Ownership queryUntil(final long vmId, final long deadline, final String what)
+    {
+        while (true)
+        {
+            ensureSession(what, deadline);
+            final long correlationId = nextCorrelationId++;
+            sendLength = query.wrap(sendBuffer, 0).correlationId(correlationId).set(vmId);
+            if (attempt(correlationId, what, deadline))
+            {
+                return replyOwnership;
+            }
+        }
     }
 
     /**
@@ -240,9 +343,54 @@ public final class RegistryClient implements AutoCloseable
      */
     RegistryStatus callRaw(final DirectBuffer buffer, final int length, final long correlationId)
     {
-        sendBuffer.putBytes(0, buffer, 0, length);
-        call(correlationId, length, "a raw command");
+        final long deadline = System.nanoTime() + context.callTimeoutNs;
+        do
+        {
+            ensureSession("a raw command", deadline);
+            sendBuffer.putBytes(0, buffer, 0, length);
+            sendLength = length;
+        }
+        while (!attempt(correlationId, "a raw command", deadline));
         return replyStatus;
+    }
+
+    /**
+     * Tests: drop the next {@code count} replies as if the network lost them.
+     *
+     * @param count how many.
+     */
+    void dropReplies(final int count)
+    {
+        repliesToDrop = count;
+    }
+
+    /**
+     * Tests: run {@code action} on the client's thread each time an attempt's outcome is found unknown,
+     * before the call resolves it (e.g. kill the leader there).
+     *
+     * @param action the action.
+     */
+    void onUnknownOutcome(final Runnable action)
+    {
+        onUnknownOutcome = action;
+    }
+
+    /** @return attempts whose outcome was not known (no reply in time, a new leader, a lost session). */
+    public long unknownOutcomes()
+    {
+        return unknownOutcomes;
+    }
+
+    /** @return NEW_LEADER events this session followed. */
+    public long leaderChanges()
+    {
+        return leaderChanges;
+    }
+
+    /** @return sessions opened after the first (the first one lost). */
+    public long newSessions()
+    {
+        return newSessions;
     }
 
     /**
@@ -253,6 +401,10 @@ public final class RegistryClient implements AutoCloseable
      */
     public int poll()
     {
+        if (cluster.isClosed())
+        {
+            ensureSession("a keep-alive", System.nanoTime() + context.callTimeoutNs);
+        }
         final int fragments = cluster.pollEgress();
         keepAliveIfDue();
         return fragments;
@@ -281,38 +433,113 @@ public final class RegistryClient implements AutoCloseable
         }
     }
 
-    private void call(final long correlationId, final int length, final String what)
+    /**
+     * Open a new session if the last one was lost, and register the node again under its name (the
+     * registry gives its id back once the old session is gone: a NAME_TAKEN is waited out).
+     */
+    private void ensureSession(final String what, final long deadline)
     {
-        final long deadline = System.nanoTime() + context.callTimeoutNs;
+        if (!cluster.isClosed())
+        {
+            return;
+        }
+        if (closed)
+        {
+            throw new RegistryException("the registry client is closed (" + what + " not sent)", null);
+        }
+        CloseHelper.quietClose(cluster);
+        context.log.accept("registry client: the session with the registry at " + context.members +
+            " was lost: opening a new one");
+        cluster = connect(aeron, Math.max(0, deadline - System.nanoTime()));
+        newSessions++;
+        lastSendNs = System.nanoTime();
+        if (null == registeredName)
+        {
+            return;
+        }
+        final String again = "REGISTER of '" + registeredName + "' again";
+        while (true)
+        {
+            if (!attempt(encodeRegister(registeredName, registeredEndpoint, registeredCapacity, registeredLabels), again, deadline))
+            {
+                if (cluster.isClosed())
+                {
+                    ensureSession(what, deadline);
+                    return;
+                }
+                continue;
+            }
+            if (RegistryStatus.OK == replyStatus)
+            {
+                if (replyNodeId != nodeId)
+                {
+                    throw new RegistryException("the registry at " + context.members + " gave node '" + registeredName +
+                        "' id " + replyNodeId + " instead of " + nodeId + " after a new session", replyStatus);
+                }
+                return;
+            }
+            if (RegistryStatus.NAME_TAKEN != replyStatus)
+            {
+                throw new RegistryException("the registry at " + context.members + " refused node '" + registeredName +
+                    "' again after a new session: " + replyStatus.description(), replyStatus);
+            }
+            checkDeadline(deadline, what, "the old session still holds the name");
+            sleepMs(50); // the old session still holds the name until the registry times it out
+        }
+    }
+
+    /**
+     * Send the command in the send buffer and wait for its reply.
+     *
+     * @return true if it was answered (the reply fields are set); false if its outcome is unknown: no reply
+     *         within the reply timeout, the leader changed or the session was lost meanwhile.
+     * @throws RegistryException when the call's deadline passes.
+     */
+    private boolean attempt(final long correlationId, final String what, final long deadline)
+    {
         awaitedCorrelationId = correlationId;
         replied = false;
         idleStrategy.reset();
         long result;
-        while ((result = cluster.offer(sendBuffer, 0, length)) < 0)
+        while ((result = cluster.offer(sendBuffer, 0, sendLength)) < 0)
         {
-            if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED || cluster.isClosed())
+            if (result == Publication.MAX_POSITION_EXCEEDED || cluster.isClosed())
             {
-                throw new RegistryException("the session with the registry at " + context.members +
-                    " is closed (" + what + " not sent)", null);
+                return unknown(); // not sent; the session is lost (or about to be)
             }
+            // NOT_CONNECTED or CLOSED while the session waits for a new leader: poll, it reconnects
             checkDeadline(deadline, what, "not sent");
             cluster.pollEgress();
             idleStrategy.idle();
         }
         lastSendNs = System.nanoTime();
+        leaderChanged = false; // from here a new leader may have lost this command
+        final long replyDeadline = lastSendNs + context.replyTimeoutNs;
         idleStrategy.reset();
         while (!replied)
         {
             final int fragments = cluster.pollEgress();
-            if (cluster.isClosed())
+            if (replied)
             {
-                throw new RegistryException("the session with the registry at " + context.members +
-                    " closed before the answer to " + what, null);
+                break;
+            }
+            if (cluster.isClosed() || leaderChanged || System.nanoTime() - replyDeadline > 0)
+            {
+                return unknown();
             }
             checkDeadline(deadline, what, "no answer");
             keepAliveIfDue();
             idleStrategy.idle(fragments);
         }
+        return true;
+    }
+
+    private boolean unknown()
+    {
+        unknownOutcomes++;
+        awaitedCorrelationId = 0; // a late reply is ignored
+        onUnknownOutcome.run();
+        return false;
     }
 
     private void checkDeadline(final long deadline, final String what, final String outcome)
@@ -336,6 +563,17 @@ public final class RegistryClient implements AutoCloseable
     private final class Listener implements EgressListener
     {
         @Override
+        public void onNewLeader(
+            final long clusterSessionId, final long leadershipTermId, final int leaderMemberId, final String ingressEndpoints)
+        {
+            // a command sent to the old leader and not answered may or may not be in the log
+            leaderChanged = true;
+            leaderChanges++;
+            context.log.accept("registry client: member " + leaderMemberId + " leads the registry now (term " +
+                leadershipTermId + ")");
+        }
+
+        @Override
         public void onMessage(
             final long clusterSessionId, final long timestamp, final DirectBuffer buffer, final int offset,
             final int length, final Header header)
@@ -354,6 +592,11 @@ public final class RegistryClient implements AutoCloseable
             if (RegistryMessages.correlationId(buffer, offset) != awaitedCorrelationId || replied)
             {
                 return; // a late reply to a call that timed out
+            }
+            if (repliesToDrop > 0)
+            {
+                repliesToDrop--;
+                return;
             }
             if (type == RegistryMessages.REGISTERED && length >= RegistryMessages.Registered.LENGTH)
             {
@@ -455,6 +698,11 @@ public final class RegistryClient implements AutoCloseable
             return migrationId;
         }
 
+        Ownership withStatus(final RegistryStatus newStatus)
+        {
+            return newStatus == status ? this : new Ownership(newStatus, vmId, owner, epoch, migrationId);
+        }
+
         @Override
         public String toString()
         {
@@ -470,6 +718,7 @@ public final class RegistryClient implements AutoCloseable
         private String egressHost = "127.0.0.1";
         private long connectTimeoutNs = TimeUnit.SECONDS.toNanos(10);
         private long callTimeoutNs = TimeUnit.SECONDS.toNanos(5);
+        private long replyTimeoutNs = TimeUnit.SECONDS.toNanos(1);
         private long keepAliveIntervalNs = TimeUnit.SECONDS.toNanos(1);
         private IdleStrategy idleStrategy;
         private Consumer<String> log = System.err::println;
@@ -525,6 +774,18 @@ public final class RegistryClient implements AutoCloseable
         public Context callTimeout(final long timeout, final TimeUnit unit)
         {
             this.callTimeoutNs = unit.toNanos(timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout how long one attempt waits for its reply before its outcome counts as unknown and the
+         *                call resolves it (a QUERY, or the command again); well under the call timeout.
+         * @param unit    its unit.
+         * @return this.
+         */
+        public Context replyTimeout(final long timeout, final TimeUnit unit)
+        {
+            this.replyTimeoutNs = unit.toNanos(timeout);
             return this;
         }
 

@@ -7,6 +7,7 @@ import io.aeron.archive.client.AeronArchive;
 import io.aeron.cluster.ClusterControl;
 import io.aeron.cluster.ClusteredMediaDriver;
 import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.service.Cluster;
 import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
@@ -37,7 +38,7 @@ import java.util.function.Consumer;
  * Built for a small machine: every agent runs in SHARED threading mode with a backoff idle strategy
  * that parks up to 1 ms, terms are 64 KiB (the log 1 MiB) in sparse files.
  * <p>
- * <b>Note:</b> start and close from one thread; {@link #takeSnapshot(long)} and the getters from any.
+ * <b>Note:</b> start, kill and close from one thread; {@link #takeSnapshot(long)} and the getters from any.
  */
 public final class RegistryMember implements AutoCloseable
 {
@@ -54,6 +55,7 @@ public final class RegistryMember implements AutoCloseable
     private final ClusteredMediaDriver clusteredMediaDriver;
     private final ClusteredServiceContainer container;
     private boolean closed;
+    private Thread killer;
 
     private RegistryMember(final Context context)
     {
@@ -107,6 +109,9 @@ public final class RegistryMember implements AutoCloseable
             .logChannel("aeron:udp?term-length=1m")
             .replicationChannel("aeron:udp?endpoint=" + hostOnly + ":0")
             .sessionTimeoutNs(context.sessionTimeoutNs)
+            .leaderHeartbeatTimeoutNs(context.leaderHeartbeatTimeoutNs)
+            .leaderHeartbeatIntervalNs(context.leaderHeartbeatTimeoutNs / 10)
+            .electionTimeoutNs(context.electionTimeoutNs)
             .idleStrategySupplier(RegistryMember::idle)
             .errorHandler(ex -> log.accept(who + ": consensus module: " + oneLine(ex)));
 
@@ -196,7 +201,16 @@ public final class RegistryMember implements AutoCloseable
         return true;
     }
 
-    /** Stop the service, the consensus module, the archive and the driver; the data stays. */
+    /** @return whether this member is the cluster's leader now, from any thread. */
+    public boolean isLeader()
+    {
+        return !closed && Cluster.Role.LEADER == service.role();
+    }
+
+    /**
+     * Stop the service, the consensus module, the archive and the driver; the data stays. After
+     * {@link #kill()}, wait (up to a minute) for what it left closing.
+     */
     @Override
     public void close()
     {
@@ -204,6 +218,39 @@ public final class RegistryMember implements AutoCloseable
         {
             closed = true;
             CloseHelper.closeAll(clusteredMediaDriver.consensusModule(), container, clusteredMediaDriver);
+        }
+        else if (null != killer)
+        {
+            try
+            {
+                killer.join(60_000);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Stop as a crash would, for tests of failover. The media driver goes first, on the caller's thread,
+     * so the member has fallen silent on the network when this returns (no end of stream on its
+     * publications, no more heartbeats, nothing handed over). The consensus module, the archive and the
+     * service then close on a thread of their own: without their driver they wait out timeouts of their
+     * own, seconds in which the caller (a test whose thread also keeps clients alive) must not be held.
+     * {@link #close()} waits for them. The data stays, as after a kill -9.
+     */
+    public void kill()
+    {
+        if (!closed)
+        {
+            closed = true;
+            CloseHelper.quietClose(clusteredMediaDriver.mediaDriver());
+            killer = new Thread(
+                () -> CloseHelper.quietCloseAll(clusteredMediaDriver.consensusModule(), container, clusteredMediaDriver),
+                "registry-member-" + context.memberId + "-kill");
+            killer.setDaemon(true);
+            killer.start();
         }
     }
 
@@ -329,6 +376,8 @@ public final class RegistryMember implements AutoCloseable
         private File dataDir;
         private String aeronDirectoryName;
         private long sessionTimeoutNs = TimeUnit.SECONDS.toNanos(10);
+        private long leaderHeartbeatTimeoutNs = ConsensusModule.Configuration.LEADER_HEARTBEAT_TIMEOUT_DEFAULT_NS;
+        private long electionTimeoutNs = ConsensusModule.Configuration.ELECTION_TIMEOUT_DEFAULT_NS;
         private Consumer<String> log = System.err::println;
 
         /**
@@ -379,6 +428,29 @@ public final class RegistryMember implements AutoCloseable
         public Context sessionTimeout(final long timeout, final TimeUnit unit)
         {
             this.sessionTimeoutNs = unit.toNanos(timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout how long followers wait without hearing from the leader before they elect a new
+         *                one (Aeron's default 10 s; the leader beats at a tenth of it). The same on every member.
+         * @param unit    its unit.
+         * @return this.
+         */
+        public Context leaderHeartbeatTimeout(final long timeout, final TimeUnit unit)
+        {
+            this.leaderHeartbeatTimeoutNs = unit.toNanos(timeout);
+            return this;
+        }
+
+        /**
+         * @param timeout how long one round of an election may take before it starts again (Aeron's default 1 s).
+         * @param unit    its unit.
+         * @return this.
+         */
+        public Context electionTimeout(final long timeout, final TimeUnit unit)
+        {
+            this.electionTimeoutNs = unit.toNanos(timeout);
             return this;
         }
 
