@@ -191,15 +191,7 @@ class RegistryClusterTest
             {
                 client.poll();
             }
-            try
-            {
-                Thread.sleep(5);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                fail("interrupted");
-            }
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L); // between polls of the condition
         }
     }
 

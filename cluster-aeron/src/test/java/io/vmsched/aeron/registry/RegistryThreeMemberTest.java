@@ -72,6 +72,9 @@ class RegistryThreeMemberTest
         }
     }
 
+    /** Nodes the registry announced down, as any client heard it. */
+    private final java.util.Set<Integer> downs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private RegistryClient client(final String name)
     {
         final RegistryClient client = RegistryClient.connect(new RegistryClient.Context()
@@ -80,7 +83,8 @@ class RegistryThreeMemberTest
             .callTimeout(60, TimeUnit.SECONDS)
             .replyTimeout(1, TimeUnit.SECONDS)
             .keepAliveInterval(300, TimeUnit.MILLISECONDS)
-            .log(line -> print(name, line)));
+            .log(line -> print(name, line))
+            .nodeDownListener(downs::add));
         toClose.add(client);
         return client;
     }
@@ -128,11 +132,15 @@ class RegistryThreeMemberTest
         // a session the registry closed (silent past the 5 s session timeout): the next call opens a new
         // one and registers the node again; it gets its id back, and its VMs with it
         final long sessionsBefore = a.newSessions();
-        final long silentUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
-        while (System.nanoTime() - silentUntil < 0)
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!downs.contains(nodeA)) // until the registry announces a's node down (its session timed out)
         {
+            if (System.nanoTime() - deadline > 0)
+            {
+                fail("the registry did not announce node " + nodeA + " down within 60 s of its silence");
+            }
             b.poll();
-            sleepMs(10);
+            pause();
         }
         assertOwnership(a.query(100), OK, nodeB, 3, 13);
         assertEquals(sessionsBefore + 1, a.newSessions());
@@ -208,29 +216,14 @@ class RegistryThreeMemberTest
             {
                 client.poll(); // keep-alives, and the NEW_LEADER event
             }
-            try
-            {
-                Thread.sleep(10);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                fail("interrupted");
-            }
+            pause();
         }
     }
 
-    private static void sleepMs(final long ms)
+    /** Between polls of a condition: not a wait for anything (every wait above has its deadline). */
+    private static void pause()
     {
-        try
-        {
-            Thread.sleep(ms);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            fail("interrupted");
-        }
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
     }
 
     private static void assertOwnership(
