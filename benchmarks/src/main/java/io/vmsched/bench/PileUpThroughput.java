@@ -236,7 +236,7 @@ public final class PileUpThroughput
     }
 
     /** Poll until the condition holds or the deadline passes; true if it held. */
-    private static boolean until(final long deadlineNs, final BooleanSupplier condition)
+    static boolean until(final long deadlineNs, final BooleanSupplier condition)
     {
         final long deadline = System.nanoTime() + deadlineNs;
         while (!condition.getAsBoolean())

@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -239,15 +238,6 @@ public final class ScaleOutThroughput
 
     private static boolean until(final BooleanSupplier condition)
     {
-        final long deadline = System.nanoTime() + DEADLINE_NS;
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline >= 0)
-            {
-                return false;
-            }
-            LockSupport.parkNanos(1_000_000L);
-        }
-        return true;
+        return PileUpThroughput.until(DEADLINE_NS, condition); // the one polling wait of the harnesses
     }
 }
