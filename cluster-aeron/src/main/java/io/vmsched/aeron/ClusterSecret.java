@@ -80,4 +80,27 @@ public final class ClusterSecret
             throw new SecretFileException("secret file " + file + ": cannot read it (" + ex.getMessage() + ")");
         }
     }
+
+    /**
+     * Write a new random secret of 32 bytes to a file only its owner may read and write (a demo's or a
+     * test's cluster; an operator makes one with {@code head -c 32 /dev/urandom > FILE; chmod 600 FILE}).
+     *
+     * @param file the file, which must not exist.
+     * @throws SecretFileException with a one-line message naming the file.
+     */
+    public static void generate(final Path file)
+    {
+        final byte[] secret = new byte[32];
+        new java.security.SecureRandom().nextBytes(secret);
+        try
+        {
+            Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            Files.write(file, secret);
+        }
+        catch (final IOException | UnsupportedOperationException ex)
+        {
+            throw new SecretFileException("secret file " + file + ": cannot create it (" + ex.getMessage() + ")");
+        }
+    }
 }

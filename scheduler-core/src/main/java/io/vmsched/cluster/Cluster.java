@@ -51,7 +51,7 @@ public final class Cluster implements AutoCloseable
     {
         config.validate();
         this.config = config;
-        this.view = new ClusterView(config.hosts, capacities(config), config.listener);
+        this.view = new ClusterView(config.hosts, capacities(config), config.listener, config.localHost, config.owners);
         this.transports = new Transports(config);
         this.hosts = new HostRuntime[config.capacity()]; // [0, view.hosts) run; the rest is room for addHost
         this.dataDirectory = DataDirectory.acquire(config.dataDir); // one owner: a second start is refused here
@@ -97,7 +97,10 @@ public final class Cluster implements AutoCloseable
         {
             for (int h = 0; h < config.hosts; h++)
             {
-                cluster.hosts[h].start();
+                if (config.runsHere(h))
+                {
+                    cluster.hosts[h].start();
+                }
             }
         }
         catch (final RuntimeException ex)
@@ -123,6 +126,10 @@ public final class Cluster implements AutoCloseable
     public synchronized int addHost()
     {
         gate.checkOpen();
+        if (config.localHost >= 0)
+        {
+            throw new IllegalStateException("a node runs one host: a cluster across machines grows by a node joining");
+        }
         final int id = view.hosts;
         if (id >= hosts.length)
         {
@@ -154,6 +161,50 @@ public final class Cluster implements AutoCloseable
         return id;
     }
 
+    /**
+     * A node only ({@link ClusterConfig#localHost}): a peer is known (from the registry's directory), or
+     * its capacity changed; the cluster's hosts grow to include it. Its transport must know its endpoint.
+     * <p>
+     * Threadsafe.
+     *
+     * @param host     the peer's host id.
+     * @param capacity its capacity (its peers compute a VM's load on it from it).
+     * @throws IllegalArgumentException if the id is out of the cluster's room or is this node's own host.
+     * @throws IllegalStateException    if this is not a node.
+     */
+    public synchronized void peer(final int host, final io.vmsched.load.HostCapacity capacity)
+    {
+        peer(host, capacity, 0.0);
+    }
+
+    /**
+     * A node only: a peer is known, up (with the load it last reported, a first guess until its gossip
+     * arrives) or down (NaN: no exchange contacts it).
+     * <p>
+     * Threadsafe.
+     *
+     * @param host     the peer's host id.
+     * @param capacity its capacity.
+     * @param load     its last reported load, or NaN if it is down.
+     */
+    public synchronized void peer(final int host, final io.vmsched.load.HostCapacity capacity, final double load)
+    {
+        if (config.localHost < 0)
+        {
+            throw new IllegalStateException("peers are for a node (ClusterConfig.localHost): an embedded cluster runs all its hosts");
+        }
+        if (host < 0 || host >= view.capacity || host == config.localHost)
+        {
+            throw new IllegalArgumentException("peer host " + host + " is not in [0, " + view.capacity + ") or is this node's own");
+        }
+        view.capacities[host] = capacity;
+        view.publishLoad(host, load);
+        if (host >= view.hosts)
+        {
+            view.hosts = host + 1; // published after the capacity: a reader that sees the host sees its capacity
+        }
+    }
+
     /** @return VMs the hosts owned after recovering their journals at start (0 on a fresh directory). */
     public int recoveredVms()
     {
@@ -174,6 +225,10 @@ public final class Cluster implements AutoCloseable
     {
         gate.checkOpen();
         requests.checkHost(id);
+        if (hosts[id] == null)
+        {
+            throw new IllegalArgumentException("host " + id + " is another node's: this node runs host " + config.localHost);
+        }
         return hosts[id];
     }
 
@@ -192,6 +247,10 @@ public final class Cluster implements AutoCloseable
         int bestCount = 0;
         for (int h = 0, n = view.hosts; h < n; h++)
         {
+            if (hosts[h] == null)
+            {
+                continue; // another node's: admit there
+            }
             final int count = hosts[h].vmCount() + view.admitsQueued.get(h);
             if (count >= config.hostConfig(h).scheduleCapacity)
             {
@@ -349,7 +408,10 @@ public final class Cluster implements AutoCloseable
         balancingOn = on; // a host added later starts the same way
         for (int h = 0, n = view.hosts; h < n; h++)
         {
-            hosts[h].balancing(on);
+            if (hosts[h] != null)
+            {
+                hosts[h].balancing(on);
+            }
         }
     }
 
@@ -414,7 +476,7 @@ public final class Cluster implements AutoCloseable
         int total = 0;
         for (int h = 0, n = view.hosts; h < n; h++)
         {
-            total += hosts[h].outgoingCount();
+            total += hosts[h] == null ? 0 : hosts[h].outgoingCount();
         }
         return total;
     }
@@ -425,7 +487,10 @@ public final class Cluster implements AutoCloseable
         final List<java.nio.file.Path> dirs = new ArrayList<>();
         for (int h = 0, n = view.hosts; h < n; h++)
         {
-            dirs.add(config.journalDir(h));
+            if (config.runsHere(h))
+            {
+                dirs.add(config.journalDir(h));
+            }
         }
         return dirs;
     }

@@ -37,6 +37,19 @@ public final class ClusterConfig
      * {@link InJvmTransport} joins every host.
      */
     public java.util.function.IntFunction<Transport> transports;
+    /**
+     * -1 (the default): every host runs in this JVM (the embedded cluster). Otherwise this JVM is one
+     * node of a cluster across machines and runs only this host: the others are peers, reached by its
+     * {@link #transports} and known by the loads they gossip ({@link io.vmsched.balance.BalanceConfig.PeerView#GOSSIP}
+     * is required), made known by {@link Cluster#peer}; {@link #owners} is then required too. Its data
+     * directory holds only its own journal.
+     */
+    public int localHost = -1;
+    /**
+     * The registry of VM owners that makes a cluster across machines safe (required with {@link #localHost});
+     * closed with the cluster. Null: the commit point of a migration is the target's journal.
+     */
+    public OwnerRegistry owners;
 
     /**
      * @param hosts   number of hosts.
@@ -83,6 +96,12 @@ public final class ClusterConfig
         return dataDir.resolve("journal").resolve(Integer.toString(hostId));
     }
 
+    /** @return whether host {@code h} runs in this JVM (every host, unless this is a node: {@link #localHost}). */
+    boolean runsHere(final int h)
+    {
+        return localHost < 0 || h == localHost;
+    }
+
     /** @return the most hosts this cluster may have: {@link #maxHosts}, or {@link #hosts} when that is 0. */
     public int capacity()
     {
@@ -105,6 +124,23 @@ public final class ClusterConfig
             throw new IllegalArgumentException("a cluster needs a data directory for its journals");
         }
         host.validate();
+        if (localHost < -1 || localHost >= capacity())
+        {
+            throw new IllegalArgumentException("localHost must be -1 or a host id in [0, " + capacity() + "), got " + localHost);
+        }
+        if (localHost >= 0 && owners == null)
+        {
+            throw new IllegalArgumentException("a node (localHost " + localHost + ") needs an owner registry (ClusterConfig.owners)");
+        }
+        if (localHost >= 0 && transports == null)
+        {
+            throw new IllegalArgumentException("a node (localHost " + localHost + ") needs a network transport (ClusterConfig.transports)");
+        }
+        if (localHost >= 0 && hostConfig(localHost).balance.view != io.vmsched.balance.BalanceConfig.PeerView.GOSSIP)
+        {
+            throw new IllegalArgumentException("a node (localHost " + localHost + ") learns its peers' loads by gossip: its " +
+                "balance view must be GOSSIP, got " + hostConfig(localHost).balance.view);
+        }
         for (final java.util.Map.Entry<Integer, HostConfig> own : ownConfigs.entrySet())
         {
             if (own.getKey() < 0 || own.getKey() >= capacity())

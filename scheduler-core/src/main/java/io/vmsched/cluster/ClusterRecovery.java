@@ -26,6 +26,10 @@ final class ClusterRecovery
     static int recover(final ClusterConfig config, final ClusterView view, final Transports transports,
         final DataDirectory dataDirectory, final HostRuntime[] hosts)
     {
+        if (config.localHost >= 0)
+        {
+            return recoverNode(config, view, transports, hosts);
+        }
         final Journal[] journals = new Journal[config.hosts];
         try
         {
@@ -79,6 +83,99 @@ final class ClusterRecovery
                 }
             }
             throw ex;
+        }
+    }
+
+    /**
+     * A node's one host: its own journal only, and the registry as the commit point of the migrations a
+     * crash cut short (the peers' journals are on other machines).
+     */
+    private static int recoverNode(final ClusterConfig config, final ClusterView view, final Transports transports,
+        final HostRuntime[] hosts)
+    {
+        final int h = config.localHost;
+        checkOnlyOwnJournal(config.dataDir.resolve("journal"), h);
+        final JournalState state = JournalState.empty();
+        JournalCheck.verify(config.journalDir(h), (index, record) -> state.apply(record));
+        final Journal journal = ChronicleJournal.open(config.journalDir(h), h);
+        final OwnerRegistry owners = config.owners;
+        // the registry decides: the target won (the VM left) or this host reclaims it (a late move cannot apply)
+        final CommitPoint commitPoint = new CommitPoint()
+        {
+            private final org.agrona.collections.Long2LongHashMap decided = new org.agrona.collections.Long2LongHashMap(-1);
+
+            @Override
+            public boolean activated(final int target, final long migrationId)
+            {
+                throw new UnsupportedOperationException("a node resolves by VM: activated(target, migrationId, vmId)");
+            }
+
+            @Override
+            public boolean activated(final int target, final long migrationId, final long vmId)
+            {
+                long answer = decided.get(migrationId);
+                if (answer < 0) // check and recover both ask: one reclaim, remembered
+                {
+                    final OwnerRegistry.Owner owner = owners.reclaim(vmId, migrationId);
+                    answer = owner.host == target && owner.migrationId == migrationId ? 1 : 0;
+                    decided.put(migrationId, answer);
+                }
+                return answer == 1;
+            }
+
+            @Override
+            public boolean movedHere(final int source, final long migrationId, final long vmId)
+            {
+                long answer = decided.get(migrationId);
+                if (answer < 0)
+                {
+                    final OwnerRegistry.Owner owner = owners.owner(vmId);
+                    answer = owner.host == h && owner.migrationId == migrationId ? 1 : 0;
+                    decided.put(migrationId, answer);
+                }
+                return answer == 1;
+            }
+        };
+        try
+        {
+            hosts[h] = new HostRuntime(h, config.hostConfig(h), view, transports.of(h), journal, config.guests, config.faults);
+            hosts[h].checkRecoverable(state, commitPoint);
+            final int owned = hosts[h].recover(state, commitPoint);
+            transports.attach(h, hosts[h].inbox());
+            return owned;
+        }
+        catch (final RuntimeException ex)
+        {
+            if (hosts[h] != null)
+            {
+                hosts[h].close();
+            }
+            else
+            {
+                journal.close();
+            }
+            throw ex;
+        }
+    }
+
+    private static void checkOnlyOwnJournal(final java.nio.file.Path journals, final int host)
+    {
+        if (!java.nio.file.Files.isDirectory(journals))
+        {
+            return;
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> dirs = java.nio.file.Files.list(journals))
+        {
+            dirs.map(d -> d.getFileName().toString()).filter(name -> name.matches("\\d{1,9}"))
+                .mapToLong(Long::parseLong).filter(id -> id != host).min().ifPresent(id ->
+                {
+                    throw new IllegalArgumentException(journals + " holds the journal of host " + id + ", but this node " +
+                        "is host " + host + ": a node's data directory is its own; give each node its own");
+                });
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new IllegalArgumentException("cannot list " + journals + ": " + ex.getMessage(), ex);
         }
     }
 }

@@ -33,6 +33,10 @@ final class ClusterView
     /** Admissions queued to each host and not yet handled by its agent (so placement sees them). */
     final java.util.concurrent.atomic.AtomicIntegerArray admitsQueued;
     final ClusterListener listener;
+    /** The registry of VM owners across machines (a node), or null (the embedded cluster). */
+    final OwnerRegistry registry;
+    /** -1: every host runs in this JVM; otherwise the one host that does (a node): the others' loads are gossiped. */
+    final int local;
 
     /**
      * @param hosts      hosts at the start.
@@ -41,6 +45,18 @@ final class ClusterView
      */
     ClusterView(final int hosts, final HostCapacity[] capacities, final ClusterListener listener)
     {
+        this(hosts, capacities, listener, -1, null);
+    }
+
+    /**
+     * @param local    -1, or the one host that runs in this JVM (a node of a cluster across machines).
+     * @param registry the owner registry (a node), or null.
+     */
+    ClusterView(final int hosts, final HostCapacity[] capacities, final ClusterListener listener, final int local,
+        final OwnerRegistry registry)
+    {
+        this.local = local;
+        this.registry = registry;
         this.hosts = hosts;
         this.capacity = capacities.length;
         this.capacities = capacities.clone();
@@ -55,6 +71,12 @@ final class ClusterView
             heavyHost.set(h, -1); // no hint yet
         }
         this.listener = listener;
+    }
+
+    /** @return whether {@code host} runs in another process (a node's peer): nothing of it is shared here. */
+    boolean remote(final int host)
+    {
+        return local >= 0 && host != local;
     }
 
     double load(final int host)

@@ -25,10 +25,24 @@ final class Forwarder
     // one queue per destination: order matters per destination, and a full host must not hold up the others
     private final ArrayDeque<Pending>[] queues;
     private int queued;
+    // a node's peers are other processes, reached over a network that may lose anything: only the
+    // handoff's answers and the balancing messages go through here there, and their senders ask again
+    private final boolean bestEffort;
+    long dropped;
 
     @SuppressWarnings("unchecked")
     Forwarder(final int hostId, final int hosts, final Transport transport)
     {
+        this(hostId, hosts, transport, false);
+    }
+
+    /**
+     * @param bestEffort a node's: a message the transport does not take now is dropped, not kept (its
+     *                   sender's own timeout asks again).
+     */
+    Forwarder(final int hostId, final int hosts, final Transport transport, final boolean bestEffort)
+    {
+        this.bestEffort = bestEffort;
         this.hostId = hostId;
         this.transport = transport;
         this.queues = new ArrayDeque[hosts];
@@ -42,9 +56,10 @@ final class Forwarder
         {
             return;
         }
-        if (to < 0 || to >= queues.length)
+        if (to < 0 || to >= queues.length || bestEffort)
         {
-            return; // no such host: nothing could ever deliver it (the protocol's timeouts cover it)
+            dropped++;
+            return; // no such host, or a node's peer not reachable now: the protocol's timeouts cover it
         }
         final byte[] copy = new byte[length];
         buffer.getBytes(offset, copy);

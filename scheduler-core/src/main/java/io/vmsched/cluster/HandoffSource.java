@@ -27,6 +27,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Invariant: the VM is owned by this host until the target journals ACTIVATED; its entry here is
  * MIGRATING_OUT (never dispatched) from the stop until the outcome, so it runs on at most one host.
  * <p>
+ * A node of a cluster across machines ({@link OwnerRegistry}): the commit point is the registry applying
+ * the target's move, and this side runs the VM again only after the registry let it reclaim it: a
+ * refusal (NACK), or a target silent for {@link #RECLAIM_AFTER} timeouts, asks for a reclaim, and the
+ * registry's answer decides (reclaimed: abort and resume; the target's move won: commit).
+ * <p>
  * <b>Note:</b> Not threadsafe: the host's agent only.
  */
 final class HandoffSource
@@ -34,6 +39,8 @@ final class HandoffSource
     static final int PHASE_STOPPING = 1;
     static final int PHASE_AWAIT_ACK = 2;
     static final int PHASE_RESOLVING = 3;
+    /** A node's source asks the registry to reclaim after this many timeouts without an answer. */
+    static final int RECLAIM_AFTER = 2;
 
     /** A migration away from this host, until its outcome. */
     static final class Outgoing
@@ -44,6 +51,8 @@ final class HandoffSource
         final long startNs;
         int phase = PHASE_STOPPING;
         long deadlineNs;
+        int timeouts;
+        boolean reclaiming; // a node: the registry was asked; its answer settles this migration
 
         Outgoing(final long migrationId, final HostVm vm, final int peer, final long startNs)
         {
@@ -160,6 +169,10 @@ final class HandoffSource
             {
                 // no answer in time: ask the target to resolve it, never guess
                 out.phase = PHASE_RESOLVING;
+                if (view.registry != null && ++out.timeouts >= RECLAIM_AFTER)
+                {
+                    reclaim(out); // the target may be gone: the registry decides
+                }
                 out.deadlineNs = now + config.handoffTimeoutNs;
                 resolve.wrap(resolveBuffer, 0).set(out.migrationId, out.vm.vmId, hostId, watermark());
                 transport.send(out.peer, HostMessages.RESOLVE, resolveBuffer, 0, HostMessages.Resolve.LENGTH);
@@ -245,10 +258,74 @@ final class HandoffSource
         }
         if (!activated)
         {
+            if (view.registry != null)
+            {
+                reclaim(out); // a node resumes the VM only once the registry says it is still its own
+                return;
+            }
             abort(out, AbortReason.TARGET_DID_NOT_ACTIVATE, "the target did not activate it");
             return;
         }
         fault(Faults.Point.SOURCE_ON_ACK, migrationId); // a throw here loses the ack: the resolve asks again
+        commit(out);
+    }
+
+    private void reclaim(final Outgoing out)
+    {
+        if (!out.reclaiming && view.registry.requestReclaim(out.vm.vmId, out.migrationId))
+        {
+            out.reclaiming = true; // else asked again at the next timeout or answer
+        }
+    }
+
+    /**
+     * A node's owner registry answered a reclaim (agent thread).
+     *
+     * @param migrationId the migration.
+     * @param applied     whether this host keeps the VM (then no move of this migration can apply).
+     * @param owner       the VM's owner after it.
+     * @param ownerMigration the migration of the owner's last change.
+     */
+    void onReclaimAnswer(final long migrationId, final boolean applied, final int owner, final long ownerMigration)
+    {
+        final Outgoing out = find(migrationId);
+        if (out == null)
+        {
+            return; // settled meanwhile by the target's ack
+        }
+        out.reclaiming = false;
+        if (applied)
+        {
+            abort(out, AbortReason.RECLAIMED, "the target did not take it; the owner registry let this host reclaim it");
+        }
+        else if (owner == out.peer && ownerMigration == migrationId)
+        {
+            commit(out); // the target's move won: its ack was lost or is late
+        }
+        else
+        {
+            // by the protocol no one else can own it; never run it on a guess: drop it as gone
+            view.listener.onError(hostId, new IllegalStateException("vm " + out.vm.vmId + " of migration " + migrationId +
+                " is owned by host " + owner + " per the owner registry: this host no longer runs it"));
+            commit(out);
+        }
+    }
+
+    private Outgoing find(final long migrationId)
+    {
+        for (int i = 0, n = outgoing.size(); i < n; i++)
+        {
+            if (outgoing.get(i).migrationId == migrationId)
+            {
+                return outgoing.get(i);
+            }
+        }
+        return null;
+    }
+
+    private void commit(final Outgoing out)
+    {
+        final long migrationId = out.migrationId;
         final HostVm vm = out.vm;
         journal.append(RecordType.COMMITTED, migrationId, vm.vmId, out.peer, 0, 0, 0);
         outgoing.remove(out);
@@ -256,6 +333,7 @@ final class HandoffSource
         schedule.delete(vm.vmId);
         moved.accept(vm); // before it leaves the table: the balancer reads its load
         vms.drop(vm);
+        view.owners.remove(vm.vmId, hostId); // a node knows only its own VMs (embedded: the target already took it)
         committed.incrementAndGet();
         view.committed.incrementAndGet();
         view.listener.onMigrated(vm.vmId, hostId, out.peer, System.nanoTime() - out.startNs);

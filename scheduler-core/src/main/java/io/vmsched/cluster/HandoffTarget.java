@@ -30,6 +30,8 @@ final class HandoffTarget
 {
     static final long ACTIVATED = 1;
     static final long REFUSED = 2;
+    /** A node's move is with the owner registry: no answer yet (a repeated transfer or resolve waits for it). */
+    static final long AWAITING_REGISTRY = 3;
 
     private final int hostId;
     private final ClusterView view;
@@ -52,6 +54,8 @@ final class HandoffTarget
     private final HostMessages.Resolve resolve = new HostMessages.Resolve();
     private final HostMessages.Answer answer = new HostMessages.Answer();
     private final UnsafeBuffer answerBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.Answer.LENGTH));
+    // a node's migrations whose move the registry has not answered: MIGRATING_IN, never dispatched, until it does
+    private final org.agrona.collections.Long2ObjectHashMap<HostVm> awaiting = new org.agrona.collections.Long2ObjectHashMap<>();
 
     final AtomicLong activated = new AtomicLong();
     final AtomicLong aborts = new AtomicLong();
@@ -110,6 +114,10 @@ final class HandoffTarget
         final int weight = transfer.weight();
         advanceWatermark(source, transfer.watermark());
         final long known = outcomes.get(migrationId);
+        if (known == AWAITING_REGISTRY)
+        {
+            return; // a repeat: the registry's answer settles it
+        }
         if (known != 0)
         {
             answer(source, migrationId, vmId, known == ACTIVATED);
@@ -165,7 +173,61 @@ final class HandoffTarget
             answer(source, migrationId, vmId, false);
             return;
         }
-        // the commit point: journaled before the entry may run here
+        if (view.registry != null)
+        {
+            // a node: the commit point is the registry applying this move, asked without waiting
+            if (!view.registry.requestMove(vmId, source, migrationId))
+            {
+                refuse(vm, migrationId, source, AbortReason.TARGET_FAILED_BEFORE_ACTIVATING,
+                    "target failed before activating: the owner registry's queue is full");
+                return;
+            }
+            outcomes.put(migrationId, AWAITING_REGISTRY);
+            awaiting.put(migrationId, vm);
+            return;
+        }
+        activate(vm, migrationId, source);
+    }
+
+    /**
+     * A node's owner registry answered a move (agent thread): activate it, or refuse it for good.
+     *
+     * @param migrationId the migration.
+     * @param applied     whether the move was applied (the VM is this host's).
+     */
+    void onMoveAnswer(final long migrationId, final boolean applied)
+    {
+        final HostVm vm = awaiting.remove(migrationId);
+        if (vm == null)
+        {
+            return; // not asked here (a stale answer)
+        }
+        final int source = JournalRecord.migrationSource(migrationId);
+        if (applied)
+        {
+            activate(vm, migrationId, source);
+        }
+        else
+        {
+            refuse(vm, migrationId, source, AbortReason.REGISTRY_REFUSED_MOVE,
+                "the owner registry refused the move: the source kept the vm");
+        }
+    }
+
+    private void refuse(final HostVm vm, final long migrationId, final int source, final AbortReason code,
+        final String reason)
+    {
+        schedule.delete(vm.vmId); // MIGRATING_IN is never dispatched: freed at once
+        journal.appendText(RecordType.ABORTED, migrationId, vm.vmId, source, 0, 0, 0, code.code(), reason);
+        outcomes.put(migrationId, REFUSED);
+        aborts.incrementAndGet();
+        answer(source, migrationId, vm.vmId, false);
+    }
+
+    private void activate(final HostVm vm, final long migrationId, final int source)
+    {
+        final long vmId = vm.vmId;
+        // the commit point (embedded cluster): journaled before the entry may run here
         try
         {
             journal.append(RecordType.ACTIVATED, migrationId, vmId, source, 0, 0, 0);
@@ -206,6 +268,10 @@ final class HandoffTarget
         final int source = resolve.source();
         advanceWatermark(source, resolve.watermark());
         long known = outcomes.get(migrationId);
+        if (known == AWAITING_REGISTRY)
+        {
+            return; // the registry's answer settles it, and is sent then
+        }
         if (known == 0)
         {
             // never arrived (or not yet): refuse it for good, so a late transfer cannot activate it

@@ -248,7 +248,15 @@ final class HostBalancer implements HostView, Exchange.Actions
     @Override
     public double peerLoad(final int host)
     {
-        return view.load(host);
+        final double shared = view.load(host);
+        if (view.remote(host) && !Double.isNaN(shared))
+        {
+            // a node's peer is another process, up by the directory: its load as last gossiped, or the
+            // directory's figure until a figure of it arrives
+            final LoadTable table = exchange.table();
+            return host < table.size() && table.at(host) != LoadTable.UNKNOWN ? table.load(host) : shared;
+        }
+        return shared;
     }
 
     @Override

@@ -88,7 +88,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         this.capacity = config.capacity();
         this.balancing = config.balancing;
         this.transport = new FaultInjectingTransport(transport, faults, hostId, 2 * config.handoffTimeoutNs);
-        this.forwarder = new Forwarder(hostId, view.capacity, this.transport); // room for hosts added later
+        this.forwarder = new Forwarder(hostId, view.capacity, this.transport, view.local >= 0); // room for hosts added later
         this.requests = new Requests(hostId, config, view, journal, registry, schedule, vms, forwarder, model, capacity);
         this.source = new HandoffSource(hostId, config, view, journal, schedule, vms, this.transport, faults, requests);
         this.requests.source(source);
@@ -98,6 +98,10 @@ public final class HostRuntime implements Agent, AutoCloseable
         this.target.onMoved(balancer::arrived);
         this.recovery = new Recovery(hostId, view, journal, schedule, vms, requests, source, target);
         this.adapter = new InboxAdapter(hostId, view, requests, source, target, balancer, this::balancingOn);
+        if (view.registry != null)
+        {
+            view.registry.attach(hostId, inbox); // its answers come as OWNER_ANSWER messages
+        }
     }
 
     /**

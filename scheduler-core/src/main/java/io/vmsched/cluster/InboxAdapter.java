@@ -22,6 +22,7 @@ final class InboxAdapter implements MessageHandler
     private final HostMessages.MeanShare share = new HostMessages.MeanShare();
     private final HostMessages.Pull pull = new HostMessages.Pull();
     private final HostMessages.LoadFigures figures = new HostMessages.LoadFigures();
+    private final HostMessages.OwnerAnswer ownerAnswer = new HostMessages.OwnerAnswer();
     private final java.util.function.BooleanSupplier balancing;
 
     InboxAdapter(final int hostId, final ClusterView view, final Requests requests, final HandoffSource source,
@@ -58,12 +59,27 @@ final class InboxAdapter implements MessageHandler
                 case HostMessages.GOSSIP: balancer.onGossip(figures.wrapRead(buffer, offset), length, true); break;
                 case HostMessages.GOSSIP_REPLY: balancer.onGossip(figures.wrapRead(buffer, offset), length, false); break;
                 case HostMessages.PULL: balancer.onPull(pull.wrapRead(buffer, offset), balancing.getAsBoolean()); break;
+                case HostMessages.OWNER_ANSWER: onOwnerAnswer(ownerAnswer.wrapRead(buffer, offset)); break;
                 default: view.listener.onError(hostId, new IllegalStateException("unknown message type " + type));
             }
         }
         catch (final RuntimeException ex)
         {
             view.listener.onError(hostId, ex);
+        }
+    }
+
+    private void onOwnerAnswer(final HostMessages.OwnerAnswer answer)
+    {
+        switch (answer.request())
+        {
+            case OwnerRegistry.ADMIT: requests.onAdmitAnswer(answer.vmId(), answer.applied(), answer.owner()); break;
+            case OwnerRegistry.MOVE: target.onMoveAnswer(answer.migrationId(), answer.applied()); break;
+            case OwnerRegistry.RECLAIM:
+                source.onReclaimAnswer(answer.migrationId(), answer.applied(), answer.owner(), answer.ownerMigrationId());
+                break;
+            default: view.listener.onError(hostId, new IllegalStateException("owner answer to unknown request " +
+                answer.request()));
         }
     }
 

@@ -61,7 +61,7 @@ final class Recovery
                     " of vm " + pending.vmId + " to host " + pending.peer + " unresolved, but the cluster has " +
                     view.hosts + " hosts: start it with all its hosts");
             }
-            if (commitPoint.activated(pending.peer, pending.migrationId))
+            if (commitPoint.activated(pending.peer, pending.migrationId, pending.vmId))
             {
                 leaving.add(pending.vmId);
             }
@@ -71,27 +71,39 @@ final class Recovery
         {
             owned += leaving.contains(vmId) ? 0 : 1;
         }
+        checked.clear();
+        for (final JournalState.Pending pending : state.pendingIn())
+        {
+            if (commitPoint.movedHere(pending.peer, pending.migrationId, pending.vmId))
+            {
+                owned++;
+                checked.put(pending.vmId, newVm(pending.vmId, pending.weight, pending.kind, pending.state));
+            }
+        }
         if (owned > schedule.capacity())
         {
             throw new IllegalArgumentException("host " + hostId + "'s journal holds " + owned + " VMs, more than its " +
                 "schedule's " + schedule.capacity() + " slots: start it with HostConfig.scheduleCapacity >= " + owned);
         }
-        checked.clear();
         for (final JournalState.Owned vm : state.owned().values())
         {
-            if (leaving.contains(vm.vmId))
+            if (!leaving.contains(vm.vmId))
             {
-                continue;
+                checked.put(vm.vmId, newVm(vm.vmId, vm.weight, vm.kind, vm.state));
             }
-            try
-            {
-                checked.put(vm.vmId, requests.newVm(vm.vmId, vm.weight, vm.kind, vm.state));
-            }
-            catch (final RuntimeException ex)
-            {
-                throw new IllegalArgumentException("host " + hostId + ": vm " + vm.vmId + " of kind '" + vm.kind +
-                    "' cannot be re-created from its journaled state: " + ex.getMessage(), ex);
-            }
+        }
+    }
+
+    private HostVm newVm(final long vmId, final int weight, final String kind, final byte[] state)
+    {
+        try
+        {
+            return requests.newVm(vmId, weight, kind, state);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new IllegalArgumentException("host " + hostId + ": vm " + vmId + " of kind '" + kind +
+                "' cannot be re-created from its journaled state: " + ex.getMessage(), ex);
         }
     }
 
@@ -105,7 +117,7 @@ final class Recovery
         source.migrationSequence(state.maxMigrationSequence());
         for (final JournalState.Pending pending : state.pendingOut())
         {
-            final boolean committed = commitPoint.activated(pending.peer, pending.migrationId);
+            final boolean committed = commitPoint.activated(pending.peer, pending.migrationId, pending.vmId);
             journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, committed ? 1 : 0, 0, 0);
             if (committed)
             {
@@ -120,6 +132,17 @@ final class Recovery
         }
         for (final JournalState.Pending pending : state.pendingIn())
         {
+            if (commitPoint.movedHere(pending.peer, pending.migrationId, pending.vmId))
+            {
+                // the registry applied this host's move before the crash: the commit point was passed
+                journal.append(RecordType.ACTIVATED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0);
+                target.outcome(pending.migrationId, true);
+                final HostVm vm = checked.get(pending.vmId);
+                schedule.insert(pending.vmId, pending.weight, vm.external ? EntryState.SUSPENDED : EntryState.RUNNABLE, vm.guest);
+                vms.add(vm);
+                view.owners.put(pending.vmId, hostId);
+                continue;
+            }
             journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0);
             journal.appendText(RecordType.ABORTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0,
                 AbortReason.RECOVERY_RECEIVED_NOT_ACTIVATED.code(), "recovery: received but not activated before the crash");

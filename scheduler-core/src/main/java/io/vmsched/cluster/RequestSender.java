@@ -44,6 +44,7 @@ final class RequestSender
             throw new IllegalArgumentException("vm " + vmId + ": weight must be in [1, " +
                 io.vmsched.schedule.Schedule.MAX_WEIGHT + "], got " + weight);
         }
+        runtime(host);
         final byte[] kind = guest.kind().getBytes(StandardCharsets.UTF_8);
         final byte[] state = guest.snapshot();
         final int maxMessage = hosts[host].inbox().maxMsgLength();
@@ -106,9 +107,22 @@ final class RequestSender
         final Integer owner = view.owners.get(vmId);
         if (owner == null)
         {
-            throw new IllegalArgumentException("vm " + vmId + " is not in the cluster");
+            throw new IllegalArgumentException("vm " + vmId + (view.local >= 0 ? " is not on this node (host " + view.local + ")" :
+                " is not in the cluster"));
         }
         return owner;
+    }
+
+    /** @return the host, which must run in this JVM. */
+    private HostRuntime runtime(final int host)
+    {
+        final HostRuntime runtime = hosts[host];
+        if (runtime == null)
+        {
+            throw new IllegalArgumentException("host " + host + " is another node's: ask that node (this one runs host " +
+                view.local + ")");
+        }
+        return runtime;
     }
 
     /**
@@ -118,7 +132,7 @@ final class RequestSender
      */
     private void send(final int host, final Request request, final long vmId, final UnsafeBuffer buffer)
     {
-        final HostRuntime runtime = hosts[host];
+        final HostRuntime runtime = runtime(host);
         view.pending.incrementAndGet();
         if (runtime.offer(request.messageType, buffer, 0, buffer.capacity()))
         {
@@ -148,7 +162,7 @@ final class RequestSender
     {
         for (int h = 0, n = view.hosts; h < n; h++)
         {
-            if (hosts[h].isAgentThread())
+            if (hosts[h] != null && hosts[h].isAgentThread())
             {
                 return true;
             }

@@ -46,6 +46,11 @@ final class Requests
     private int currentOffset;
     private int currentLength;
     private boolean kept;
+    // a node's admissions the owner registry has not answered yet: the ADMIT message, kept whole
+    private final org.agrona.collections.Long2ObjectHashMap<byte[]> admitting = new org.agrona.collections.Long2ObjectHashMap<>();
+    // requests for a VM whose admission waits on the registry: replayed, in order, once it is answered
+    private final org.agrona.collections.Long2ObjectHashMap<java.util.List<byte[]>> following =
+        new org.agrona.collections.Long2ObjectHashMap<>();
 
     Requests(final int hostId, final HostConfig config, final ClusterView view, final Journal journal,
         final GuestRegistry registry, final Schedule schedule, final VmTable vms, final Forwarder forwarder,
@@ -80,6 +85,15 @@ final class Requests
         current = buffer;
         currentOffset = offset;
         currentLength = length;
+        if (!admitting.isEmpty() && type != HostMessages.ADMIT && admitting.containsKey(HostMessages.requestVmId(buffer, offset)))
+        {
+            // a node's admission still waits on the registry: this request follows it (type in the first 4 bytes)
+            final byte[] copy = new byte[4 + length];
+            new org.agrona.concurrent.UnsafeBuffer(copy).putInt(0, type);
+            buffer.getBytes(offset, copy, 4, length);
+            following.computeIfAbsent(HostMessages.requestVmId(buffer, offset), k -> new java.util.ArrayList<>()).add(copy);
+            return; // not settled: its replay settles it
+        }
         try
         {
             switch (type)
@@ -123,6 +137,72 @@ final class Requests
     private void onAdmit(final DirectBuffer buffer, final int offset, final int length)
     {
         view.admitsQueued.decrementAndGet(hostId);
+        if (view.registry != null)
+        {
+            // a node: the VM is this host's only once the registry says so; held until it answers
+            final long vmId = HostMessages.requestVmId(buffer, offset);
+            if (vms.contains(vmId) || admitting.containsKey(vmId))
+            {
+                throw new IllegalArgumentException("vm " + vmId + " is already on host " + hostId);
+            }
+            final byte[] copy = new byte[length];
+            buffer.getBytes(offset, copy);
+            if (!view.registry.requestAdmit(vmId))
+            {
+                throw new IllegalStateException("vm " + vmId + " not admitted: the owner registry's queue is full; try again");
+            }
+            admitting.put(vmId, copy);
+            kept = true;
+            return;
+        }
+        admitNow(buffer, offset, length);
+    }
+
+    /**
+     * A node's owner registry answered an admission (agent thread): admit it here, or refuse it.
+     *
+     * @param vmId    the VM.
+     * @param applied whether the registry made this host its owner.
+     * @param owner   its owner otherwise.
+     */
+    void onAdmitAnswer(final long vmId, final boolean applied, final int owner)
+    {
+        final byte[] message = admitting.remove(vmId);
+        if (message == null)
+        {
+            return;
+        }
+        if (!applied)
+        {
+            failed(Request.ADMIT, vmId, "vm " + vmId + " is already in the cluster (the owner registry names host " + owner + ")");
+        }
+        else
+        {
+            try
+            {
+                admitNow(new org.agrona.concurrent.UnsafeBuffer(message), 0, message.length);
+                view.settled();
+            }
+            catch (final RuntimeException ex)
+            {
+                view.registry.requestRelease(vmId); // refused here after all: it owns nothing
+                failed(Request.ADMIT, vmId, ex.getMessage());
+            }
+        }
+        final java.util.List<byte[]> followers = following.remove(vmId);
+        if (followers != null)
+        {
+            for (final byte[] follower : followers)
+            {
+                final org.agrona.concurrent.UnsafeBuffer buffer = new org.agrona.concurrent.UnsafeBuffer(follower);
+                final int type = buffer.getInt(0);
+                onRequest(Request.of(type), type, buffer, 4, follower.length - 4);
+            }
+        }
+    }
+
+    private void admitNow(final DirectBuffer buffer, final int offset, final int length)
+    {
         admit.wrapRead(buffer, offset);
         final long vmId = admit.vmId();
         final int weight = admit.weight();
@@ -214,6 +294,10 @@ final class Requests
         schedule.delete(vm.vmId);
         vms.drop(vm);
         view.owners.remove(vm.vmId, hostId);
+        if (view.registry != null)
+        {
+            view.registry.requestRelease(vm.vmId); // a release that is lost leaves a stale entry, never a second owner
+        }
         try
         {
             view.listener.onRemoved(hostId, vm.vmId);
@@ -252,6 +336,15 @@ final class Requests
     /** The VM's migration committed: the removes held for it follow it; the target settles them. */
     void forwardHeld(final HostVm vm, final int target)
     {
+        if (view.remote(target))
+        {
+            for (int i = vm.heldRemoves; i > 0; i--) // another node's now: its caller must ask there
+            {
+                failed(Request.REMOVE, vm.vmId, "vm " + vm.vmId + " moved to host " + target + " before its removal: remove it there");
+            }
+            vm.heldRemoves = 0;
+            return;
+        }
         for (int i = vm.heldRemoves; i > 0; i--)
         {
             remove.wrap(removeBuffer, 0).vmId(vm.vmId);
@@ -263,6 +356,17 @@ final class Requests
     /** At close: the removes still held for migrations in flight are reported failed. */
     void failHeld()
     {
+        for (final long vmId : admitting.keySet().toArray(new Long[0]))
+        {
+            admitting.remove(vmId);
+            failed(Request.ADMIT, vmId, "host " + hostId + " closed before the owner registry answered its admission");
+            final java.util.List<byte[]> followers = following.remove(vmId);
+            for (int i = 0; followers != null && i < followers.size(); i++)
+            {
+                final int type = new org.agrona.concurrent.UnsafeBuffer(followers.get(i)).getInt(0);
+                failed(Request.of(type), vmId, "host " + hostId + " closed before vm " + vmId + " was admitted");
+            }
+        }
         for (int i = 0, n = vms.size(); i < n; i++)
         {
             final HostVm vm = vms.at(i);

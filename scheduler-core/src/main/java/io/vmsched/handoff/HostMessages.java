@@ -64,6 +64,11 @@ public final class HostMessages
     public static final int GOSSIP = 17;
     /** Contact to host: its own table, after merging (the same layout as GOSSIP). */
     public static final int GOSSIP_REPLY = 18;
+    /**
+     * The owner registry to a host (never over the network: its own thread writes the host's inbox):
+     * what became of a request (admit, move, reclaim), {@code io.vmsched.cluster.OwnerRegistry}.
+     */
+    public static final int OWNER_ANSWER = 19;
 
     /** Byte order of every field. */
     public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
@@ -598,6 +603,71 @@ public final class HostMessages
             buffer.putInt(at, host, ORDER);
             buffer.putDouble(at + 4, load, ORDER);
             buffer.putLong(at + 12, takenAt, ORDER);
+            return this;
+        }
+    }
+
+    /** OWNER_ANSWER: a registry's answer to an admit, move or reclaim. */
+    public static final class OwnerAnswer extends Flyweight<OwnerAnswer>
+    {
+        /** Its length. */
+        public static final int LENGTH = 40;
+
+        /** @return what was asked (OwnerRegistry.ADMIT, MOVE or RECLAIM). */
+        public int request()
+        {
+            return readBuffer.getInt(offset, ORDER);
+        }
+
+        /** @return whether it was applied. */
+        public boolean applied()
+        {
+            return readBuffer.getInt(offset + 4, ORDER) != 0;
+        }
+
+        /** @return the VM. */
+        public long vmId()
+        {
+            return readBuffer.getLong(offset + 8, ORDER);
+        }
+
+        /** @return the migration asked about (0 for an admission). */
+        public long migrationId()
+        {
+            return readBuffer.getLong(offset + 16, ORDER);
+        }
+
+        /** @return the VM's owner after the request, -1 if none. */
+        public int owner()
+        {
+            return readBuffer.getInt(offset + 24, ORDER);
+        }
+
+        /** @return the migration of the owner's last change (0: its admission). */
+        public long ownerMigrationId()
+        {
+            return readBuffer.getLong(offset + 32, ORDER);
+        }
+
+        /**
+         * @param request          what was asked.
+         * @param applied          whether it was applied.
+         * @param vmId             the VM.
+         * @param migrationId      the migration asked about.
+         * @param owner            the owner after it, -1 if none.
+         * @param ownerMigrationId the migration of the owner's last change.
+         * @return this.
+         */
+        public OwnerAnswer set(final int request, final boolean applied, final long vmId, final long migrationId,
+            final int owner, final long ownerMigrationId)
+        {
+            buffer.putLong(offset + 32, ownerMigrationId, ORDER);
+            buffer.putInt(offset, request, ORDER);
+            buffer.putInt(offset + 4, applied ? 1 : 0, ORDER);
+            buffer.putLong(offset + 8, vmId, ORDER);
+            buffer.putLong(offset + 16, migrationId, ORDER);
+            buffer.putInt(offset + 24, owner, ORDER);
+            buffer.putInt(offset + 28, 0, ORDER);
             return this;
         }
     }

@@ -32,7 +32,11 @@ public enum AbortReason
     /** Source, by recovery: the migration was in doubt at a crash and the target never activated it. */
     RECOVERY_TARGET_NEVER_ACTIVATED(8),
     /** Target, by recovery: the VM was received but not activated before the crash. */
-    RECOVERY_RECEIVED_NOT_ACTIVATED(9);
+    RECOVERY_RECEIVED_NOT_ACTIVATED(9),
+    /** Target (a node): the owner registry refused its move (the source reclaimed the VM first). */
+    REGISTRY_REFUSED_MOVE(10),
+    /** Source (a node): the target stayed silent, and the owner registry let the source reclaim the VM. */
+    RECLAIMED(11);
 
     private static final AbortReason[] BY_CODE;
 

@@ -30,6 +30,8 @@ class CodesTest
         pinned.put(AbortReason.RESOLVED_BEFORE_TRANSFER, 7);
         pinned.put(AbortReason.RECOVERY_TARGET_NEVER_ACTIVATED, 8);
         pinned.put(AbortReason.RECOVERY_RECEIVED_NOT_ACTIVATED, 9);
+        pinned.put(AbortReason.REGISTRY_REFUSED_MOVE, 10);
+        pinned.put(AbortReason.RECLAIMED, 11);
         assertEquals(AbortReason.values().length, pinned.size(), "a new reason needs its code pinned here");
         final Set<Integer> codes = new HashSet<>();
         for (final AbortReason reason : AbortReason.values())
