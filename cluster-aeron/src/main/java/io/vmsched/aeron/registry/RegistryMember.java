@@ -35,6 +35,11 @@ import java.util.function.Consumer;
  * {@code port}: ingress (clients), consensus, log, catch-up, archive control. The member list is fixed
  * at start (Aeron Cluster has no dynamic join).
  * <p>
+ * Only clients holding the cluster's secret get a session: the consensus module challenges each
+ * one ({@link RegistryAuthenticator}); {@link Context#secret(byte[])} gives the secret (read it with
+ * {@link io.vmsched.aeron.ClusterSecret#read}); a member without one starts only if
+ * {@link Context#insecureForTests()} says so.
+ * <p>
  * Built for a small machine: every agent runs in SHARED threading mode with a backoff idle strategy
  * that parks up to 1 ms, terms are 64 KiB (the log 1 MiB) in sparse files.
  * <p>
@@ -114,6 +119,10 @@ public final class RegistryMember implements AutoCloseable
             .electionTimeoutNs(context.electionTimeoutNs)
             .idleStrategySupplier(RegistryMember::idle)
             .errorHandler(ex -> log.accept(who + ": consensus module: " + oneLine(ex)));
+        if (null != context.secret)
+        {
+            consensusContext.authenticatorSupplier(RegistryAuthenticator.supplier(context.secret, who, log));
+        }
 
         final ClusteredServiceContainer.Context serviceContext = new ClusteredServiceContainer.Context()
             .aeronDirectoryName(context.aeronDirectoryName)
@@ -379,6 +388,8 @@ public final class RegistryMember implements AutoCloseable
         private long leaderHeartbeatTimeoutNs = ConsensusModule.Configuration.LEADER_HEARTBEAT_TIMEOUT_DEFAULT_NS;
         private long electionTimeoutNs = ConsensusModule.Configuration.ELECTION_TIMEOUT_DEFAULT_NS;
         private Consumer<String> log = System.err::println;
+        private byte[] secret;
+        private boolean insecure;
 
         /**
          * @param memberId this member's id, one of {@link #members(String)}.
@@ -464,11 +475,43 @@ public final class RegistryMember implements AutoCloseable
             return this;
         }
 
+        /**
+         * @param secret the cluster's secret (the same on every member and node; read it with
+         *               {@link io.vmsched.aeron.ClusterSecret#read}): only clients that prove they hold it
+         *               get a session. Copied.
+         * @return this.
+         */
+        public Context secret(final byte[] secret)
+        {
+            if (null == secret || 0 == secret.length)
+            {
+                throw new IllegalArgumentException("registry member: the cluster secret is empty");
+            }
+            this.secret = secret.clone();
+            return this;
+        }
+
+        /**
+         * Tests only: start without a secret, admitting every client (Aeron's default authenticator).
+         *
+         * @return this.
+         */
+        public Context insecureForTests()
+        {
+            this.insecure = true;
+            return this;
+        }
+
         Context conclude()
         {
             if (null == members)
             {
                 throw new IllegalArgumentException("registry member: no members given (expected id=host:port,...)");
+            }
+            if (null == secret && !insecure)
+            {
+                throw new IllegalArgumentException("registry member " + memberId + ": no cluster secret given " +
+                    "(Context.secret, read with ClusterSecret.read from a file of mode 600)");
             }
             if (!members.containsKey(memberId))
             {

@@ -45,8 +45,14 @@ public final class RegistryService implements ClusteredService
     private final RegistryMessages.Admit admit = new RegistryMessages.Admit();
     private final RegistryMessages.Cas cas = new RegistryMessages.Cas();
     private final RegistryMessages.Query query = new RegistryMessages.Query();
+    private final RegistryMessages.Move move = new RegistryMessages.Move();
+    private final RegistryMessages.Reclaim reclaim = new RegistryMessages.Reclaim();
+    private final RegistryMessages.Report report = new RegistryMessages.Report();
+    private final RegistryMessages.Directory directory = new RegistryMessages.Directory();
     private final RegistryMessages.Registered registered = new RegistryMessages.Registered();
     private final RegistryMessages.Owner owner = new RegistryMessages.Owner();
+    private final RegistryMessages.Reported reported = new RegistryMessages.Reported();
+    private final RegistryMessages.DirectoryPage directoryPage = new RegistryMessages.DirectoryPage();
     private final RegistryMessages.NodeDown nodeDown = new RegistryMessages.NodeDown();
     private Cluster cluster;
     private IdleStrategy idleStrategy;
@@ -187,6 +193,60 @@ public final class RegistryService implements ClusteredService
                 break;
             }
 
+            case RegistryMessages.MOVE:
+            {
+                if (length != RegistryMessages.Move.LENGTH)
+                {
+                    malformed(session, type, correlationId, "MOVE of " + length + " bytes");
+                    return;
+                }
+                move.wrapRead(buffer, offset);
+                final RegistryStatus status = state.move(sessionId, move.vmId(), move.fromNode(), move.migrationId());
+                replyOwner(session, correlationId, move.vmId(), status);
+                break;
+            }
+
+            case RegistryMessages.RECLAIM:
+            {
+                if (length != RegistryMessages.Reclaim.LENGTH)
+                {
+                    malformed(session, type, correlationId, "RECLAIM of " + length + " bytes");
+                    return;
+                }
+                reclaim.wrapRead(buffer, offset);
+                final RegistryStatus status = state.reclaim(sessionId, reclaim.vmId(), reclaim.migrationId());
+                replyOwner(session, correlationId, reclaim.vmId(), status);
+                break;
+            }
+
+            case RegistryMessages.REPORT:
+            {
+                if (length != RegistryMessages.Report.LENGTH)
+                {
+                    malformed(session, type, correlationId, "REPORT of " + length + " bytes");
+                    return;
+                }
+                report.wrapRead(buffer, offset);
+                // the log's timestamp: the same on every member, so the state stays a function of the log
+                final RegistryStatus status = state.report(sessionId, report.load(), report.vmCount(), timestamp);
+                final int replyLength = reported.wrap(replyBuffer, 0).correlationId(correlationId).status(status)
+                    .set(RegistryStatus.OK == status ? state.nodeIdOfSession(sessionId) : RegistryState.NO_NODE, timestamp);
+                offer(session, replyLength);
+                break;
+            }
+
+            case RegistryMessages.DIRECTORY:
+            {
+                if (length != RegistryMessages.Directory.LENGTH)
+                {
+                    malformed(session, type, correlationId, "DIRECTORY of " + length + " bytes");
+                    return;
+                }
+                directory.wrapRead(buffer, offset);
+                replyDirectoryPage(session, correlationId, directory.afterId());
+                break;
+            }
+
             default:
                 malformed(session, type, correlationId, "unknown command type " + type);
         }
@@ -195,23 +255,57 @@ public final class RegistryService implements ClusteredService
     private void replyOwner(final ClientSession session, final long correlationId, final long vmId, final RegistryStatus status)
     {
         final int length = owner.wrap(replyBuffer, 0).correlationId(correlationId).status(status)
-            .set(vmId, state.ownerOf(vmId), state.epochOf(vmId), state.migrationIdOf(vmId));
+            .set(vmId, state.ownerOf(vmId), state.epochOf(vmId), state.migrationIdOf(vmId), state.fenceOf(vmId));
         offer(session, length);
+    }
+
+    /**
+     * The nodes after {@code afterId}, as many as fit in one page; the client asks for the next page
+     * after the last node listed. Every page is one point of the log (not the whole directory at once):
+     * cheap for the service, which never holds a slow reader's pages.
+     */
+    private void replyDirectoryPage(final ClientSession session, final long correlationId, final int afterId)
+    {
+        directoryPage.wrap(replyBuffer, 0).correlationId(correlationId).status(RegistryStatus.OK);
+        int at = directoryPage.firstNode();
+        int count = 0;
+        int lastId = afterId;
+        RegistryState.Node node = state.nodeAfter(afterId);
+        while (null != node && at + RegistryMessages.DirectoryPage.nodeLength(node) <= RegistryMessages.DirectoryPage.MAX_LENGTH)
+        {
+            at = directoryPage.appendNode(at, node);
+            count++;
+            lastId = node.id();
+            node = state.nodeAfter(lastId);
+        }
+        directoryPage.set(afterId, null == node ? 0 : lastId, count);
+        offer(session, at);
     }
 
     private void malformed(final ClientSession session, final int type, final long correlationId, final String why)
     {
         note(session, why + ": refused");
         final int length;
-        if (RegistryMessages.replyTypeOf(type) == RegistryMessages.REGISTERED)
+        switch (RegistryMessages.replyTypeOf(type))
         {
-            length = registered.wrap(replyBuffer, 0).correlationId(correlationId)
-                .status(RegistryStatus.MALFORMED).set(RegistryState.NO_NODE);
-        }
-        else
-        {
-            length = owner.wrap(replyBuffer, 0).correlationId(correlationId)
-                .status(RegistryStatus.MALFORMED).set(0, RegistryState.NO_NODE, 0, 0);
+            case RegistryMessages.REGISTERED:
+                length = registered.wrap(replyBuffer, 0).correlationId(correlationId)
+                    .status(RegistryStatus.MALFORMED).set(RegistryState.NO_NODE);
+                break;
+
+            case RegistryMessages.REPORTED:
+                length = reported.wrap(replyBuffer, 0).correlationId(correlationId)
+                    .status(RegistryStatus.MALFORMED).set(RegistryState.NO_NODE, RegistryState.NO_REPORT);
+                break;
+
+            case RegistryMessages.DIRECTORY_PAGE:
+                length = directoryPage.wrap(replyBuffer, 0).correlationId(correlationId)
+                    .status(RegistryStatus.MALFORMED).set(0, 0, 0);
+                break;
+
+            default:
+                length = owner.wrap(replyBuffer, 0).correlationId(correlationId)
+                    .status(RegistryStatus.MALFORMED).set(0, RegistryState.NO_NODE, 0, 0, 0);
         }
         offer(session, length);
     }
