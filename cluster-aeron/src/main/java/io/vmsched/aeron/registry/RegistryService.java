@@ -12,6 +12,7 @@ import io.aeron.logbuffer.Header;
 import io.vmsched.load.HostCapacity;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.util.function.Consumer;
@@ -23,7 +24,9 @@ import java.util.function.Consumer;
  * only the leader's replies reach the clients (a follower's {@code ClientSession.offer} does nothing).
  * <p>
  * A session that closes or times out marks its node down and every session is told (NODE_DOWN). A
- * snapshot is the state's bytes ({@link RegistryState#snapshot}) in chunks after a small header.
+ * REPORT is stored with the command's cluster time (the log's timestamp, the same on every member). A
+ * DIRECTORY is answered one page at a time ({@link #writeDirectoryPage}). A snapshot is the state's bytes
+ * ({@link RegistryState#snapshot}) in chunks after a small header.
  * <p>
  * <b>Note:</b> Not threadsafe: every callback runs on the service container's thread; the counters
  * are read by other threads for tests and tools.
@@ -259,27 +262,42 @@ public final class RegistryService implements ClusteredService
         offer(session, length);
     }
 
-    /**
-     * The nodes after {@code afterId}, as many as fit in one page; the client asks for the next page
-     * after the last node listed. Every page is one point of the log (not the whole directory at once):
-     * cheap for the service, which never holds a slow reader's pages.
-     */
     private void replyDirectoryPage(final ClientSession session, final long correlationId, final int afterId)
     {
-        directoryPage.wrap(replyBuffer, 0).correlationId(correlationId).status(RegistryStatus.OK);
-        int at = directoryPage.firstNode();
+        offer(session, writeDirectoryPage(state, directoryPage, replyBuffer, correlationId, afterId));
+    }
+
+    /**
+     * Write the directory page of the nodes after {@code afterId}, as many as fit in
+     * {@link RegistryMessages.DirectoryPage#MAX_LENGTH}; the client asks for the next page after the
+     * last node listed. Every page is one point of the log (not the whole directory at once): the
+     * service never holds a slow reader's pages, nor buffers a whole directory.
+     *
+     * @param state         the state.
+     * @param page          a flyweight.
+     * @param buffer        where the page goes, from 0 (an expandable buffer, or 8 KiB).
+     * @param correlationId the DIRECTORY's correlation id.
+     * @param afterId       the node id the page starts after.
+     * @return the page's length.
+     */
+    static int writeDirectoryPage(
+        final RegistryState state, final RegistryMessages.DirectoryPage page, final MutableDirectBuffer buffer,
+        final long correlationId, final int afterId)
+    {
+        page.wrap(buffer, 0).correlationId(correlationId).status(RegistryStatus.OK);
+        int at = page.firstNode();
         int count = 0;
         int lastId = afterId;
         RegistryState.Node node = state.nodeAfter(afterId);
         while (null != node && at + RegistryMessages.DirectoryPage.nodeLength(node) <= RegistryMessages.DirectoryPage.MAX_LENGTH)
         {
-            at = directoryPage.appendNode(at, node);
+            at = page.appendNode(at, node);
             count++;
             lastId = node.id();
             node = state.nodeAfter(lastId);
         }
-        directoryPage.set(afterId, null == node ? 0 : lastId, count);
-        offer(session, at);
+        page.set(afterId, null == node ? 0 : lastId, count);
+        return at;
     }
 
     private void malformed(final ClientSession session, final int type, final long correlationId, final String why)
