@@ -47,6 +47,12 @@ import java.util.function.Consumer;
  */
 public final class RegistryMember implements AutoCloseable
 {
+    /**
+     * Client sessions a member admits by default: one per node, so the directory's few thousand nodes
+     * (Aeron Cluster's own default is 10). Each costs the member an egress publication to its client
+     * (a 64 KiB-term log, 192 KiB of sparse file, written as used).
+     */
+    public static final int DEFAULT_MAX_SESSIONS = 4096;
     /** Ports used by a member, from its base port. */
     public static final int PORTS_PER_MEMBER = 5;
     static final int INGRESS_OFFSET = 0;
@@ -114,6 +120,7 @@ public final class RegistryMember implements AutoCloseable
             .logChannel("aeron:udp?term-length=1m")
             .replicationChannel("aeron:udp?endpoint=" + hostOnly + ":0")
             .sessionTimeoutNs(context.sessionTimeoutNs)
+            .maxConcurrentSessions(context.maxSessions)
             .leaderHeartbeatTimeoutNs(context.leaderHeartbeatTimeoutNs)
             .leaderHeartbeatIntervalNs(context.leaderHeartbeatTimeoutNs / 10)
             .electionTimeoutNs(context.electionTimeoutNs)
@@ -385,6 +392,7 @@ public final class RegistryMember implements AutoCloseable
         private File dataDir;
         private String aeronDirectoryName;
         private long sessionTimeoutNs = TimeUnit.SECONDS.toNanos(10);
+        private int maxSessions = DEFAULT_MAX_SESSIONS;
         private long leaderHeartbeatTimeoutNs = ConsensusModule.Configuration.LEADER_HEARTBEAT_TIMEOUT_DEFAULT_NS;
         private long electionTimeoutNs = ConsensusModule.Configuration.ELECTION_TIMEOUT_DEFAULT_NS;
         private Consumer<String> log = System.err::println;
@@ -439,6 +447,21 @@ public final class RegistryMember implements AutoCloseable
         public Context sessionTimeout(final long timeout, final TimeUnit unit)
         {
             this.sessionTimeoutNs = unit.toNanos(timeout);
+            return this;
+        }
+
+        /**
+         * @param maxSessions how many client sessions (nodes, tools) the member admits at once; one more is
+         *                    refused ({@link #DEFAULT_MAX_SESSIONS} by default). The same on every member.
+         * @return this.
+         */
+        public Context maxSessions(final int maxSessions)
+        {
+            if (maxSessions < 1)
+            {
+                throw new IllegalArgumentException("registry member: max sessions " + maxSessions + " is below 1");
+            }
+            this.maxSessions = maxSessions;
             return this;
         }
 
