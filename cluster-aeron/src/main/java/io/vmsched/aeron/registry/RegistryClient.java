@@ -159,7 +159,10 @@ public final class RegistryClient implements AutoCloseable
      *
      * @param context the configuration (concluded here).
      * @return a connected client.
-     * @throws RegistryException in one line if no member answered in time.
+     * @throws RegistryException in one line if no member answered in time, or at once if the registry
+     *         refused the client's credentials (status {@link RegistryStatus#UNAUTHENTICATED}).
+     * @throws IllegalArgumentException in one line if the context gives no members, or no secret (and
+     *         not {@link Context#insecureForTests()}).
      */
     public static RegistryClient connect(final Context context)
     {
@@ -474,8 +477,8 @@ public final class RegistryClient implements AutoCloseable
 
     /**
      * DIRECTORY: every node the registry knows, up or down, in id order, read a page at a time (a page
-     * is at most {@link RegistryMessages.DirectoryPage#MAX_LENGTH} bytes: some 40 to 100 nodes with
-     * short labels, at least 4 with the longest strings). Each page is one point of the registry's log,
+     * is at most {@link RegistryMessages.DirectoryPage#MAX_LENGTH} bytes: some 40 to 80 nodes with
+     * short strings, at least 4 with the longest ones). Each page is one point of the registry's log,
      * each within the call timeout; the list is not one atomic cut of a directory changing meanwhile,
      * but lists every node registered before the call once (ids are never reused or removed). Meant
      * for a directory of up to a few thousand nodes.

@@ -700,6 +700,8 @@ public final class RegistryMessages
             }
         }
 
+        private final DirectoryNode nodeReader = new DirectoryNode();
+
         @Override
         int type()
         {
@@ -801,7 +803,6 @@ public final class RegistryMessages
             {
                 return false;
             }
-            final DirectoryNode node = new DirectoryNode();
             final int end = offset + messageLength;
             int at = firstNode();
             for (int i = 0, count = nodeCount(); i < count; i++)
@@ -810,7 +811,7 @@ public final class RegistryMessages
                 {
                     return false;
                 }
-                at += node.wrap(readBuffer, at).length();
+                at += nodeReader.wrap(readBuffer, at).length();
                 if (at > end)
                 {
                     return false;
