@@ -147,7 +147,7 @@ public final class RegistryAuthenticator implements Authenticator
         }
         else if (Pending.TO_CHALLENGE == session.state && sessionProxy.challenge(session.nonce))
         {
-            session.state = Pending.CHALLENGED; // not sent (back pressure): the next call tries again
+            session.state = Pending.CHALLENGED; // if not sent (back pressure), the next call tries again
         }
     }
 
