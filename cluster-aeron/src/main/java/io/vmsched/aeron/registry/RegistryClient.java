@@ -8,6 +8,7 @@ import io.aeron.cluster.client.EgressListener;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.Header;
+import io.aeron.security.AuthenticationException;
 import io.vmsched.load.HostCapacity;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -17,6 +18,9 @@ import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -24,9 +28,15 @@ import java.util.function.IntConsumer;
 
 /**
  * A node's connection to the registry: one Aeron Cluster client session. {@link #register},
- * {@link #admit}, {@link #compareAndSet} and {@link #query} send a command and wait for its reply,
- * each within the context's call timeout: they return the registry's answer or throw a
- * {@link RegistryException} of one line naming the registry's endpoints.
+ * {@link #admit}, {@link #compareAndSet}, {@link #move}, {@link #reclaim}, {@link #query},
+ * {@link #report} and {@link #directory} send a command and wait for its reply, each within the
+ * context's call timeout (the directory: each of its pages): they return the registry's answer or
+ * throw a {@link RegistryException} of one line naming the registry's endpoints.
+ * <p>
+ * <b>Credentials.</b> The client proves it holds the cluster's secret ({@link Context#secret(byte[])})
+ * by answering the member's challenge ({@link RegistryCredentials}). A registry that refuses them makes
+ * {@link #connect} throw at once, with status {@link RegistryStatus#UNAUTHENTICATED}: no retry, no
+ * waiting for the connect timeout.
  * <p>
  * The session stays alive while the owning thread calls into this client: every call, and
  * {@link #poll()} between calls, sends a keep-alive when one is due. A node whose thread stops calling
@@ -45,7 +55,11 @@ import java.util.function.IntConsumer;
  * client first QUERYs the VM through the log, and the entry says what happened: (this node, expected
  * epoch + 1, this migration) is the CAS applied, once; the expected (owner, epoch) still there means it
  * was not applied and it is sent again; anything else is a MISMATCH with that entry. A CAS is never
- * applied twice: one that succeeded moved the epoch its repetition expects.
+ * applied twice: one that succeeded moved the epoch its repetition expects. MOVE and RECLAIM are
+ * resolved the same way: (this node, *, this migration) is this MOVE applied, and the same with a fence
+ * at least this migration is this RECLAIM applied; otherwise, if the precondition still holds (the
+ * source owns it above its fence; this node owns it), the command is sent again, else MISMATCH with
+ * the entry. REPORT and DIRECTORY are repeated.
  * <p>
  * A call that throws (its call timeout passed) may still have been applied: repeat it, or
  * {@link #query} the VM, and judge by the entry.
@@ -63,8 +77,15 @@ public final class RegistryClient implements AutoCloseable
     private final RegistryMessages.Admit admit = new RegistryMessages.Admit();
     private final RegistryMessages.Cas cas = new RegistryMessages.Cas();
     private final RegistryMessages.Query query = new RegistryMessages.Query();
+    private final RegistryMessages.Move move = new RegistryMessages.Move();
+    private final RegistryMessages.Reclaim reclaim = new RegistryMessages.Reclaim();
+    private final RegistryMessages.Report report = new RegistryMessages.Report();
+    private final RegistryMessages.Directory directory = new RegistryMessages.Directory();
     private final RegistryMessages.Registered registered = new RegistryMessages.Registered();
     private final RegistryMessages.Owner owner = new RegistryMessages.Owner();
+    private final RegistryMessages.Reported reported = new RegistryMessages.Reported();
+    private final RegistryMessages.DirectoryPage directoryPage = new RegistryMessages.DirectoryPage();
+    private final RegistryMessages.DirectoryNode directoryNode = new RegistryMessages.DirectoryNode();
     private final RegistryMessages.NodeDown nodeDown = new RegistryMessages.NodeDown();
     private final IdleStrategy idleStrategy;
     private long nextCorrelationId = 1;
@@ -74,6 +95,8 @@ public final class RegistryClient implements AutoCloseable
     private RegistryStatus replyStatus;
     private int replyNodeId;
     private Ownership replyOwnership;
+    private final List<NodeInfo> replyNodes = new ArrayList<>();
+    private int replyNextAfterId;
     private long lastSendNs;
     private int nodeId = RegistryState.NO_NODE;
     private boolean closed;
@@ -136,7 +159,10 @@ public final class RegistryClient implements AutoCloseable
      *
      * @param context the configuration (concluded here).
      * @return a connected client.
-     * @throws RegistryException in one line if no member answered in time.
+     * @throws RegistryException in one line if no member answered in time, or at once if the registry
+     *         refused the client's credentials (status {@link RegistryStatus#UNAUTHENTICATED}).
+     * @throws IllegalArgumentException in one line if the context gives no members, or no secret (and
+     *         not {@link Context#insecureForTests()}).
      */
     public static RegistryClient connect(final Context context)
     {
@@ -159,6 +185,10 @@ public final class RegistryClient implements AutoCloseable
                 .idleStrategy(new SleepingMillisIdleStrategy(1))
                 .egressListener(new Listener())
                 .errorHandler(ex -> context.log.accept("registry client: " + oneLine(ex)));
+            if (null != context.secret)
+            {
+                clusterContext.credentialsSupplier(new RegistryCredentials(context.secret));
+            }
             try (AeronCluster.AsyncConnect async = AeronCluster.asyncConnect(clusterContext))
             {
                 AeronCluster connected;
@@ -167,6 +197,13 @@ public final class RegistryClient implements AutoCloseable
                     idleStrategy.idle();
                 }
                 return connected;
+            }
+            catch (final AuthenticationException ex)
+            {
+                // a refusal is an answer: trying again with the same credentials would only be refused again
+                throw new RegistryException("the registry at " + context.members + " refused this client's credentials (" +
+                    firstWords(oneLine(ex)) + "): " + (null == context.secret ? "it has no cluster secret" :
+                    "its cluster secret is not the registry's"), RegistryStatus.UNAUTHENTICATED);
             }
             catch (final RuntimeException ex)
             {
@@ -304,6 +341,184 @@ public final class RegistryClient implements AutoCloseable
     {
         return entry.owner() == nodeId && entry.epoch() == expectEpoch + 1 && entry.migrationId() == migrationId &&
             (RegistryStatus.OK == entry.status() || RegistryStatus.MISMATCH == entry.status());
+    }
+
+    /**
+     * MOVE: the commit point of a handoff, called by its target. Take {@code vm} for this client's node
+     * if {@code fromNode} still owns it and has not fenced off {@code migrationId} (by a RECLAIM of it or
+     * of a later migration).
+     *
+     * @param vmId        the VM.
+     * @param fromNode    the source, the owner expected (not this node).
+     * @param migrationId the migration this completes (at least 1; a source's ids strictly grow).
+     * @return the entry after the command: OK and (this node, epoch + 1, migrationId, fence 0); or MISMATCH
+     *         and the entry as it is (the source reclaimed it, or someone else owns it); or ABSENT,
+     *         NOT_REGISTERED, MALFORMED.
+     * @throws RegistryException in one line if the registry did not answer in time.
+     */
+    public Ownership move(final long vmId, final int fromNode, final long migrationId)
+    {
+        final long deadline = System.nanoTime() + context.callTimeoutNs;
+        final String what = "MOVE of vm " + vmId + " from node " + fromNode + " (migration " + migrationId + ")";
+        boolean unknown = false;
+        while (true)
+        {
+            ensureSession(what, deadline);
+            if (unknown)
+            {
+                // as for a CAS: a MOVE that was applied would be refused if repeated; the log says what happened
+                final Ownership entry = queryUntil(vmId, deadline, what);
+                if (isOwnMove(entry, migrationId))
+                {
+                    return entry; // applied once, its reply lost
+                }
+                if (RegistryStatus.OK != entry.status() || entry.owner() != fromNode || migrationId <= entry.fence())
+                {
+                    return entry.withStatus(RegistryStatus.OK == entry.status() ? RegistryStatus.MISMATCH : entry.status());
+                }
+                ensureSession(what, deadline);
+            }
+            final long correlationId = nextCorrelationId++;
+            sendLength = move.wrap(sendBuffer, 0).correlationId(correlationId).set(vmId, fromNode, migrationId);
+            if (attempt(correlationId, what, deadline))
+            {
+                final Ownership reply = replyOwnership;
+                // a MOVE sent again may meet the first one's entry (applied after the QUERY looked)
+                return unknown && RegistryStatus.MISMATCH == reply.status() && isOwnMove(reply, migrationId) ?
+                    reply.withStatus(RegistryStatus.OK) : reply;
+            }
+            unknown = true;
+        }
+    }
+
+    private boolean isOwnMove(final Ownership entry, final long migrationId)
+    {
+        return entry.owner() == nodeId && entry.migrationId() == migrationId &&
+            (RegistryStatus.OK == entry.status() || RegistryStatus.MISMATCH == entry.status());
+    }
+
+    /**
+     * RECLAIM: a source whose migration did not finish keeps {@code vm} and fences {@code migrationId}
+     * off: its target's MOVE of it (or of an earlier migration) fails from now on.
+     *
+     * @param vmId        the VM.
+     * @param migrationId the migration given up (at least 1).
+     * @return the entry after the command: OK and (this node, epoch + 1, migrationId, fence at least
+     *         migrationId); or MISMATCH and the entry as it is: (target, *, migrationId) means the target's
+     *         MOVE came first (the migration committed), anything else that someone else took it; or
+     *         ABSENT, NOT_REGISTERED, MALFORMED.
+     * @throws RegistryException in one line if the registry did not answer in time.
+     */
+    public Ownership reclaim(final long vmId, final long migrationId)
+    {
+        final long deadline = System.nanoTime() + context.callTimeoutNs;
+        final String what = "RECLAIM of vm " + vmId + " (migration " + migrationId + ")";
+        boolean unknown = false;
+        while (true)
+        {
+            ensureSession(what, deadline);
+            if (unknown)
+            {
+                // a RECLAIM repeated after it was applied would apply again (a second epoch): ask the log first
+                final Ownership entry = queryUntil(vmId, deadline, what);
+                if (isOwnReclaim(entry, migrationId))
+                {
+                    return entry;
+                }
+                if (RegistryStatus.OK != entry.status() || entry.owner() != nodeId)
+                {
+                    return entry.withStatus(RegistryStatus.OK == entry.status() ? RegistryStatus.MISMATCH : entry.status());
+                }
+                ensureSession(what, deadline);
+            }
+            final long correlationId = nextCorrelationId++;
+            sendLength = reclaim.wrap(sendBuffer, 0).correlationId(correlationId).set(vmId, migrationId);
+            if (attempt(correlationId, what, deadline))
+            {
+                return replyOwnership;
+            }
+            unknown = true;
+        }
+    }
+
+    private boolean isOwnReclaim(final Ownership entry, final long migrationId)
+    {
+        return RegistryStatus.OK == entry.status() && entry.owner() == nodeId && entry.migrationId() == migrationId &&
+            entry.fence() >= migrationId;
+    }
+
+    /**
+     * REPORT: this client's node's load, kept by the registry (with the cluster time it came at) and
+     * shown by {@link #directory()} until the next report.
+     *
+     * @param load    the node's load (finite, at least 0).
+     * @param vmCount how many VMs it runs (at least 0).
+     * @throws RegistryException in one line: refused (NOT_REGISTERED before {@link #register}, MALFORMED)
+     *         or no answer.
+     */
+    public void report(final double load, final int vmCount)
+    {
+        final long deadline = System.nanoTime() + context.callTimeoutNs;
+        final String what = "REPORT of node " + nodeId;
+        long correlationId;
+        do
+        {
+            ensureSession(what, deadline);
+            correlationId = nextCorrelationId++;
+            sendLength = report.wrap(sendBuffer, 0).correlationId(correlationId).set(load, vmCount);
+        }
+        while (!attempt(correlationId, what, deadline)); // a report repeated is the same report, a little later
+        if (RegistryStatus.OK != replyStatus)
+        {
+            throw new RegistryException("the registry at " + context.members + " refused the load report (" + load +
+                ", " + vmCount + " VMs) of node " + nodeId + ": " + replyStatus.description(), replyStatus);
+        }
+    }
+
+    /**
+     * DIRECTORY: every node the registry knows, up or down, in id order, read a page at a time (a page
+     * is at most {@link RegistryMessages.DirectoryPage#MAX_LENGTH} bytes: some 40 to 80 nodes with
+     * short strings, at least 4 with the longest ones). Each page is one point of the registry's log,
+     * each within the call timeout; the list is not one atomic cut of a directory changing meanwhile,
+     * but lists every node registered before the call once (ids are never reused or removed). Meant
+     * for a directory of up to a few thousand nodes.
+     *
+     * @return the nodes.
+     * @throws RegistryException in one line if the registry refused or did not answer a page in time.
+     */
+    public List<NodeInfo> directory()
+    {
+        final List<NodeInfo> nodes = new ArrayList<>();
+        int afterId = 0;
+        while (true)
+        {
+            final long deadline = System.nanoTime() + context.callTimeoutNs;
+            final String what = "DIRECTORY after node " + afterId;
+            long correlationId;
+            do
+            {
+                ensureSession(what, deadline);
+                correlationId = nextCorrelationId++;
+                sendLength = directory.wrap(sendBuffer, 0).correlationId(correlationId).set(afterId);
+            }
+            while (!attempt(correlationId, what, deadline));
+            if (RegistryStatus.OK != replyStatus)
+            {
+                throw new RegistryException("the registry at " + context.members + " refused " + what + ": " +
+                    replyStatus.description(), replyStatus);
+            }
+            nodes.addAll(replyNodes);
+            if (0 == replyNextAfterId)
+            {
+                return Collections.unmodifiableList(nodes);
+            }
+            if (replyNextAfterId <= afterId || replyNodes.isEmpty())
+            {
+                throw new RegistryException("the registry at " + context.members + " answered " + what +
+                    " with a page that does not move on (next after " + replyNextAfterId + ")", RegistryStatus.MALFORMED);
+            }
+            afterId = replyNextAfterId;
+        }
     }
 
     /**
@@ -609,9 +824,56 @@ public final class RegistryClient implements AutoCloseable
             {
                 owner.wrapRead(buffer, offset);
                 replyStatus = status(owner.statusCode());
-                replyOwnership = new Ownership(replyStatus, owner.vmId(), owner.owner(), owner.epoch(), owner.migrationId());
+                replyOwnership = new Ownership(
+                    replyStatus, owner.vmId(), owner.owner(), owner.epoch(), owner.migrationId(), owner.fence());
                 replied = true;
             }
+            else if (type == RegistryMessages.REPORTED && length >= RegistryMessages.Reported.LENGTH)
+            {
+                replyStatus = status(reported.wrapRead(buffer, offset).statusCode());
+                replied = true;
+            }
+            else if (type == RegistryMessages.DIRECTORY_PAGE)
+            {
+                onDirectoryPage(buffer, offset, length);
+            }
+        }
+    }
+
+    private void onDirectoryPage(final DirectBuffer buffer, final int offset, final int length)
+    {
+        directoryPage.wrapRead(buffer, offset);
+        replyNodes.clear();
+        replyNextAfterId = 0;
+        replyStatus = status(directoryPage.statusCode());
+        replied = true;
+        if (!directoryPage.lengthMatches(length))
+        {
+            context.log.accept("registry client: a directory page of " + length + " bytes whose nodes do not add up");
+            replyStatus = RegistryStatus.MALFORMED;
+            return;
+        }
+        replyNextAfterId = directoryPage.nextAfterId();
+        int at = directoryPage.firstNode();
+        for (int i = 0, count = directoryPage.nodeCount(); i < count; i++)
+        {
+            directoryNode.wrap(buffer, at);
+            final HostCapacity capacity;
+            try
+            {
+                capacity = new HostCapacity(directoryNode.cores(), directoryNode.coreSpeed(),
+                    directoryNode.ioBytesPerSecond(), directoryNode.memoryBytes());
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                context.log.accept("registry client: node " + directoryNode.nodeId() + " of a directory page has a bad capacity");
+                replyStatus = RegistryStatus.MALFORMED;
+                return;
+            }
+            replyNodes.add(new NodeInfo(directoryNode.nodeId(), directoryNode.name(), directoryNode.endpoint(), capacity,
+                directoryNode.labels(), directoryNode.up(), directoryNode.load(), directoryNode.vmCount(),
+                directoryNode.reportTime()));
+            at += directoryNode.length();
         }
     }
 
@@ -658,14 +920,18 @@ public final class RegistryClient implements AutoCloseable
         private final int owner;
         private final long epoch;
         private final long migrationId;
+        private final long fence;
 
-        Ownership(final RegistryStatus status, final long vmId, final int owner, final long epoch, final long migrationId)
+        Ownership(
+            final RegistryStatus status, final long vmId, final int owner, final long epoch, final long migrationId,
+            final long fence)
         {
             this.status = status;
             this.vmId = vmId;
             this.owner = owner;
             this.epoch = epoch;
             this.migrationId = migrationId;
+            this.fence = fence;
         }
 
         /** @return the command's outcome. */
@@ -692,21 +958,124 @@ public final class RegistryClient implements AutoCloseable
             return epoch;
         }
 
-        /** @return the migration of its last CAS (0 after admission). */
+        /** @return the migration of its last CAS, MOVE or RECLAIM (0 after admission). */
         public long migrationId()
         {
             return migrationId;
         }
 
+        /** @return its fence: the highest migration its owner reclaimed in this tenure (0: none). */
+        public long fence()
+        {
+            return fence;
+        }
+
         Ownership withStatus(final RegistryStatus newStatus)
         {
-            return newStatus == status ? this : new Ownership(newStatus, vmId, owner, epoch, migrationId);
+            return newStatus == status ? this : new Ownership(newStatus, vmId, owner, epoch, migrationId, fence);
         }
 
         @Override
         public String toString()
         {
-            return status + " vm " + vmId + " -> (node " + owner + ", epoch " + epoch + ", migration " + migrationId + ")";
+            return status + " vm " + vmId + " -> (node " + owner + ", epoch " + epoch + ", migration " + migrationId +
+                ", fence " + fence + ")";
+        }
+    }
+
+    /** A node of the registry's directory, as a DIRECTORY page gave it. Immutable. */
+    public static final class NodeInfo
+    {
+        private final int nodeId;
+        private final String name;
+        private final String endpoint;
+        private final HostCapacity capacity;
+        private final String labels;
+        private final boolean up;
+        private final double load;
+        private final int vmCount;
+        private final long reportTime;
+
+        NodeInfo(
+            final int nodeId, final String name, final String endpoint, final HostCapacity capacity, final String labels,
+            final boolean up, final double load, final int vmCount, final long reportTime)
+        {
+            this.nodeId = nodeId;
+            this.name = name;
+            this.endpoint = endpoint;
+            this.capacity = capacity;
+            this.labels = labels;
+            this.up = up;
+            this.load = load;
+            this.vmCount = vmCount;
+            this.reportTime = reportTime;
+        }
+
+        /** @return its id. */
+        public int nodeId()
+        {
+            return nodeId;
+        }
+
+        /** @return its name. */
+        public String name()
+        {
+            return name;
+        }
+
+        /** @return its data-plane endpoint, {@code host:port}. */
+        public String endpoint()
+        {
+            return endpoint;
+        }
+
+        /** @return its capacity. */
+        public HostCapacity capacity()
+        {
+            return capacity;
+        }
+
+        /** @return its labels. */
+        public String labels()
+        {
+            return labels;
+        }
+
+        /** @return whether its session with the registry is live. */
+        public boolean up()
+        {
+            return up;
+        }
+
+        /** @return whether it ever reported its load. */
+        public boolean reported()
+        {
+            return RegistryState.NO_REPORT != reportTime;
+        }
+
+        /** @return the load of its last report (0 if none). */
+        public double load()
+        {
+            return load;
+        }
+
+        /** @return the VM count of its last report (0 if none). */
+        public int vmCount()
+        {
+            return vmCount;
+        }
+
+        /** @return the registry's cluster time (ms since the epoch) of its last report, or {@link RegistryState#NO_REPORT}. */
+        public long reportTime()
+        {
+            return reportTime;
+        }
+
+        @Override
+        public String toString()
+        {
+            return "node " + nodeId + " '" + name + "' at " + endpoint + (up ? " up" : " down") +
+                (reported() ? ", load " + load + ", " + vmCount + " VMs at " + reportTime : ", no report");
         }
     }
 
@@ -723,6 +1092,8 @@ public final class RegistryClient implements AutoCloseable
         private IdleStrategy idleStrategy;
         private Consumer<String> log = System.err::println;
         private IntConsumer nodeDownListener = id -> { };
+        private byte[] secret;
+        private boolean insecure;
 
         /**
          * @param ingressEndpoints the members' client-facing endpoints, {@code 0=host:port,1=host:port,...}
@@ -830,11 +1201,43 @@ public final class RegistryClient implements AutoCloseable
             return this;
         }
 
+        /**
+         * @param secret the cluster's secret (read it with {@link io.vmsched.aeron.ClusterSecret#read}): the
+         *               client answers the registry's challenge with it. Copied.
+         * @return this.
+         */
+        public Context secret(final byte[] secret)
+        {
+            if (null == secret || 0 == secret.length)
+            {
+                throw new IllegalArgumentException("registry client: the cluster secret is empty");
+            }
+            this.secret = secret.clone();
+            return this;
+        }
+
+        /**
+         * Tests only: connect without credentials (a registry started with
+         * {@link RegistryMember.Context#insecureForTests()} lets it in; one with a secret refuses it).
+         *
+         * @return this.
+         */
+        public Context insecureForTests()
+        {
+            this.insecure = true;
+            return this;
+        }
+
         Context conclude()
         {
             if (null == members || members.isBlank())
             {
                 throw new IllegalArgumentException("registry client: no registry members given (expected 0=host:port,...)");
+            }
+            if (null == secret && !insecure)
+            {
+                throw new IllegalArgumentException("registry client: no cluster secret given " +
+                    "(Context.secret, read with ClusterSecret.read from a file of mode 600)");
             }
             if (null == idleStrategy)
             {

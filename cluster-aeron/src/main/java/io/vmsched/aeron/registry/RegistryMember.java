@@ -35,6 +35,11 @@ import java.util.function.Consumer;
  * {@code port}: ingress (clients), consensus, log, catch-up, archive control. The member list is fixed
  * at start (Aeron Cluster has no dynamic join).
  * <p>
+ * Only clients holding the cluster's secret get a session: the consensus module challenges each
+ * one ({@link RegistryAuthenticator}); {@link Context#secret(byte[])} gives the secret (read it with
+ * {@link io.vmsched.aeron.ClusterSecret#read}); a member without one starts only if
+ * {@link Context#insecureForTests()} says so.
+ * <p>
  * Built for a small machine: every agent runs in SHARED threading mode with a backoff idle strategy
  * that parks up to 1 ms, terms are 64 KiB (the log 1 MiB) in sparse files.
  * <p>
@@ -42,6 +47,12 @@ import java.util.function.Consumer;
  */
 public final class RegistryMember implements AutoCloseable
 {
+    /**
+     * Client sessions a member admits by default: one per node, so the directory's few thousand nodes
+     * (Aeron Cluster's own default is 10). Each costs the member an egress publication to its client
+     * (a 64 KiB-term log, 192 KiB of sparse file, written as used).
+     */
+    public static final int DEFAULT_MAX_SESSIONS = 4096;
     /** Ports used by a member, from its base port. */
     public static final int PORTS_PER_MEMBER = 5;
     static final int INGRESS_OFFSET = 0;
@@ -109,11 +120,16 @@ public final class RegistryMember implements AutoCloseable
             .logChannel("aeron:udp?term-length=1m")
             .replicationChannel("aeron:udp?endpoint=" + hostOnly + ":0")
             .sessionTimeoutNs(context.sessionTimeoutNs)
+            .maxConcurrentSessions(context.maxSessions)
             .leaderHeartbeatTimeoutNs(context.leaderHeartbeatTimeoutNs)
             .leaderHeartbeatIntervalNs(context.leaderHeartbeatTimeoutNs / 10)
             .electionTimeoutNs(context.electionTimeoutNs)
             .idleStrategySupplier(RegistryMember::idle)
             .errorHandler(ex -> log.accept(who + ": consensus module: " + oneLine(ex)));
+        if (null != context.secret)
+        {
+            consensusContext.authenticatorSupplier(RegistryAuthenticator.supplier(context.secret, who, log));
+        }
 
         final ClusteredServiceContainer.Context serviceContext = new ClusteredServiceContainer.Context()
             .aeronDirectoryName(context.aeronDirectoryName)
@@ -376,9 +392,12 @@ public final class RegistryMember implements AutoCloseable
         private File dataDir;
         private String aeronDirectoryName;
         private long sessionTimeoutNs = TimeUnit.SECONDS.toNanos(10);
+        private int maxSessions = DEFAULT_MAX_SESSIONS;
         private long leaderHeartbeatTimeoutNs = ConsensusModule.Configuration.LEADER_HEARTBEAT_TIMEOUT_DEFAULT_NS;
         private long electionTimeoutNs = ConsensusModule.Configuration.ELECTION_TIMEOUT_DEFAULT_NS;
         private Consumer<String> log = System.err::println;
+        private byte[] secret;
+        private boolean insecure;
 
         /**
          * @param memberId this member's id, one of {@link #members(String)}.
@@ -432,6 +451,21 @@ public final class RegistryMember implements AutoCloseable
         }
 
         /**
+         * @param maxSessions how many client sessions (nodes, tools) the member admits at once; one more is
+         *                    refused ({@link #DEFAULT_MAX_SESSIONS} by default). The same on every member.
+         * @return this.
+         */
+        public Context maxSessions(final int maxSessions)
+        {
+            if (maxSessions < 1)
+            {
+                throw new IllegalArgumentException("registry member: max sessions " + maxSessions + " is below 1");
+            }
+            this.maxSessions = maxSessions;
+            return this;
+        }
+
+        /**
          * @param timeout how long followers wait without hearing from the leader before they elect a new
          *                one (Aeron's default 10 s; the leader beats at a tenth of it). The same on every member.
          * @param unit    its unit.
@@ -464,11 +498,43 @@ public final class RegistryMember implements AutoCloseable
             return this;
         }
 
+        /**
+         * @param secret the cluster's secret (the same on every member and node; read it with
+         *               {@link io.vmsched.aeron.ClusterSecret#read}): only clients that prove they hold it
+         *               get a session. Copied.
+         * @return this.
+         */
+        public Context secret(final byte[] secret)
+        {
+            if (null == secret || 0 == secret.length)
+            {
+                throw new IllegalArgumentException("registry member: the cluster secret is empty");
+            }
+            this.secret = secret.clone();
+            return this;
+        }
+
+        /**
+         * Tests only: start without a secret, admitting every client (Aeron's default authenticator).
+         *
+         * @return this.
+         */
+        public Context insecureForTests()
+        {
+            this.insecure = true;
+            return this;
+        }
+
         Context conclude()
         {
             if (null == members)
             {
                 throw new IllegalArgumentException("registry member: no members given (expected id=host:port,...)");
+            }
+            if (null == secret && !insecure)
+            {
+                throw new IllegalArgumentException("registry member " + memberId + ": no cluster secret given " +
+                    "(Context.secret, read with ClusterSecret.read from a file of mode 600)");
             }
             if (!members.containsKey(memberId))
             {

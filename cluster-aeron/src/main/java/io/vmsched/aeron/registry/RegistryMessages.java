@@ -4,6 +4,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The one descriptor of the registry's commands (client to cluster, on the ingress) and replies
@@ -29,12 +30,25 @@ import java.nio.ByteOrder;
  *  ADMIT      16 8 vmId | 24 4 node | 28 4 reserved
  *  CAS        16 8 vmId | 24 4 expected owner | 28 4 new owner | 32 8 expected epoch | 40 8 migration id
  *  QUERY      16 8 vmId
+ *  MOVE       16 8 vmId | 24 4 from node | 28 4 reserved | 32 8 migration id
+ *  RECLAIM    16 8 vmId | 24 8 migration id
+ *  REPORT     16 8 load | 24 4 vm count | 28 4 reserved
+ *  DIRECTORY  16 4 after node id (0: from the first) | 20 4 reserved
  *  REGISTERED 16 4 node id (0 unless OK) | 20 4 reserved                        answers REGISTER
- *  OWNER      16 8 vmId | 24 4 owner (0: none) | 28 4 reserved | 32 8 epoch | 40 8 migration id
- *                                        answers ADMIT, CAS, QUERY: the entry after the command
+ *  OWNER      16 8 vmId | 24 4 owner (0: none) | 28 4 reserved | 32 8 epoch | 40 8 migration id | 48 8 fence
+ *                                        answers ADMIT, CAS, QUERY, MOVE, RECLAIM: the entry after the command
+ *  REPORTED   16 4 node id | 20 4 reserved | 24 8 report time (cluster time)    answers REPORT
+ *  DIRECTORY_PAGE 16 4 after node id | 20 4 next after id (0: the last page) | 24 4 node count |
+ *             28 4 reserved | 32 nodes, each:                                   answers DIRECTORY
+ *               0 4 node id | 4 4 vm count | 8 8 cores | 16 8 core speed | 24 8 I/O bytes/s |
+ *               32 8 memory bytes | 40 8 load | 48 8 report time | 56 1 up | 57 1 reserved |
+ *               58 2 name length | 60 2 endpoint length | 62 2 labels length | 64 name | endpoint | labels
  *  NODE_DOWN  16 4 node id: sent to every session when a node's session closes (correlation id 0)
  * </pre>
- * A command is exactly as long as its layout says (REGISTER: its header plus its three strings).
+ * A command is exactly as long as its layout says (REGISTER: its header plus its three strings). A
+ * DIRECTORY_PAGE is at most {@link DirectoryPage#MAX_LENGTH} bytes: one Aeron message of the smallest
+ * term (64 KiB) after the cluster's session header; the client asks for the next page after the last
+ * node it got until a page says it is the last.
  * A malformed command whose correlation id can be read is answered with status MALFORMED (its
  * type's reply, OWNER for an unknown type); a shorter one is dropped.
  * <p>
@@ -50,15 +64,27 @@ public final class RegistryMessages
     public static final int CAS = 3;
     /** Command: who owns a VM. */
     public static final int QUERY = 4;
+    /** Command: a handoff's target takes a VM from its source, unless the source fenced the migration off. */
+    public static final int MOVE = 5;
+    /** Command: a source keeps its VM and fences off a migration that did not finish. */
+    public static final int RECLAIM = 6;
+    /** Command: a node's load report. */
+    public static final int REPORT = 7;
+    /** Command: a page of the node directory. */
+    public static final int DIRECTORY = 8;
     /** Reply to REGISTER. */
     public static final int REGISTERED = 101;
-    /** Reply to ADMIT, CAS, QUERY. */
+    /** Reply to ADMIT, CAS, QUERY, MOVE, RECLAIM. */
     public static final int OWNER = 102;
+    /** Reply to REPORT. */
+    public static final int REPORTED = 103;
+    /** Reply to DIRECTORY. */
+    public static final int DIRECTORY_PAGE = 104;
     /** Event: a node went down. */
     public static final int NODE_DOWN = 110;
 
-    /** The only version this code reads and writes. */
-    public static final int VERSION = 1;
+    /** The only version this code reads and writes (2: MOVE, RECLAIM, REPORT, DIRECTORY, OWNER's fence). */
+    public static final int VERSION = 2;
     /** Byte order of every field. */
     public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     /** Bytes of the common header. */
@@ -79,7 +105,17 @@ public final class RegistryMessages
      */
     public static int replyTypeOf(final int type)
     {
-        return type == REGISTER ? REGISTERED : OWNER;
+        switch (type)
+        {
+            case REGISTER:
+                return REGISTERED;
+            case REPORT:
+                return REPORTED;
+            case DIRECTORY:
+                return DIRECTORY_PAGE;
+            default:
+                return OWNER;
+        }
     }
 
     /**
@@ -448,6 +484,461 @@ public final class RegistryMessages
         }
     }
 
+    /** MOVE. */
+    public static final class Move extends Flyweight<Move>
+    {
+        /** Length of the message. */
+        public static final int LENGTH = 40;
+
+        @Override
+        int type()
+        {
+            return MOVE;
+        }
+
+        /** @return the VM. */
+        public long vmId()
+        {
+            return readBuffer.getLong(offset + 16, ORDER);
+        }
+
+        /** @return the source, the owner expected. */
+        public int fromNode()
+        {
+            return readBuffer.getInt(offset + 24, ORDER);
+        }
+
+        /** @return the migration. */
+        public long migrationId()
+        {
+            return readBuffer.getLong(offset + 32, ORDER);
+        }
+
+        /**
+         * @param vmId        the VM.
+         * @param fromNode    the source, the owner expected.
+         * @param migrationId the migration.
+         * @return the message's length.
+         */
+        public int set(final long vmId, final int fromNode, final long migrationId)
+        {
+            buffer.putLong(offset + 16, vmId, ORDER);
+            buffer.putInt(offset + 24, fromNode, ORDER);
+            buffer.putInt(offset + 28, 0, ORDER);
+            buffer.putLong(offset + 32, migrationId, ORDER);
+            return LENGTH;
+        }
+    }
+
+    /** RECLAIM. */
+    public static final class Reclaim extends Flyweight<Reclaim>
+    {
+        /** Length of the message. */
+        public static final int LENGTH = 32;
+
+        @Override
+        int type()
+        {
+            return RECLAIM;
+        }
+
+        /** @return the VM. */
+        public long vmId()
+        {
+            return readBuffer.getLong(offset + 16, ORDER);
+        }
+
+        /** @return the migration given up. */
+        public long migrationId()
+        {
+            return readBuffer.getLong(offset + 24, ORDER);
+        }
+
+        /**
+         * @param vmId        the VM.
+         * @param migrationId the migration given up.
+         * @return the message's length.
+         */
+        public int set(final long vmId, final long migrationId)
+        {
+            buffer.putLong(offset + 16, vmId, ORDER);
+            buffer.putLong(offset + 24, migrationId, ORDER);
+            return LENGTH;
+        }
+    }
+
+    /** REPORT. */
+    public static final class Report extends Flyweight<Report>
+    {
+        /** Length of the message. */
+        public static final int LENGTH = 32;
+
+        @Override
+        int type()
+        {
+            return REPORT;
+        }
+
+        /** @return the load. */
+        public double load()
+        {
+            return readBuffer.getDouble(offset + 16, ORDER);
+        }
+
+        /** @return the VM count. */
+        public int vmCount()
+        {
+            return readBuffer.getInt(offset + 24, ORDER);
+        }
+
+        /**
+         * @param load    the node's load.
+         * @param vmCount how many VMs it runs.
+         * @return the message's length.
+         */
+        public int set(final double load, final int vmCount)
+        {
+            buffer.putDouble(offset + 16, load, ORDER);
+            buffer.putInt(offset + 24, vmCount, ORDER);
+            buffer.putInt(offset + 28, 0, ORDER);
+            return LENGTH;
+        }
+    }
+
+    /** DIRECTORY. */
+    public static final class Directory extends Flyweight<Directory>
+    {
+        /** Length of the message. */
+        public static final int LENGTH = 24;
+
+        @Override
+        int type()
+        {
+            return DIRECTORY;
+        }
+
+        /** @return the node id the page starts after (0: from the first). */
+        public int afterId()
+        {
+            return readBuffer.getInt(offset + 16, ORDER);
+        }
+
+        /**
+         * @param afterId the node id the page starts after (0: from the first).
+         * @return the message's length.
+         */
+        public int set(final int afterId)
+        {
+            buffer.putInt(offset + 16, afterId, ORDER);
+            buffer.putInt(offset + 20, 0, ORDER);
+            return LENGTH;
+        }
+    }
+
+    /** REPORTED. */
+    public static final class Reported extends Flyweight<Reported>
+    {
+        /** Length of the message. */
+        public static final int LENGTH = 32;
+
+        @Override
+        int type()
+        {
+            return REPORTED;
+        }
+
+        /** @return the node the report was stored on (0 unless OK). */
+        public int nodeId()
+        {
+            return readBuffer.getInt(offset + 16, ORDER);
+        }
+
+        /** @return the cluster time the report came at. */
+        public long reportTime()
+        {
+            return readBuffer.getLong(offset + 24, ORDER);
+        }
+
+        /**
+         * @param nodeId     the node the report was stored on.
+         * @param reportTime the cluster time it came at.
+         * @return the message's length.
+         */
+        public int set(final int nodeId, final long reportTime)
+        {
+            buffer.putInt(offset + 16, nodeId, ORDER);
+            buffer.putInt(offset + 20, 0, ORDER);
+            buffer.putLong(offset + 24, reportTime, ORDER);
+            return LENGTH;
+        }
+    }
+
+    /**
+     * DIRECTORY_PAGE: the nodes after a node id, in id order, as many as fit in {@link #MAX_LENGTH}
+     * (at least one: the largest node, every string at its longest, takes {@link #LARGEST_NODE} bytes).
+     * Write the header with {@link #set}, then each node with {@link #appendNode}; read with
+     * {@link #lengthMatches} first, then {@link #firstNode()} and a {@link DirectoryNode} per node.
+     */
+    public static final class DirectoryPage extends Flyweight<DirectoryPage>
+    {
+        /**
+         * The longest page: an Aeron publication of the smallest term (64 KiB) carries messages of up to
+         * 8 KiB, and the cluster puts its 32-byte session header before ours; 32 more to spare.
+         */
+        public static final int MAX_LENGTH = 8 * 1024 - 64;
+        /** Bytes before the first node. */
+        public static final int BLOCK_LENGTH = 32;
+        /** The largest node entry: its block and every string at its longest. */
+        public static final int LARGEST_NODE = DirectoryNode.BLOCK_LENGTH + 2 * RegistryState.MAX_NAME_LENGTH +
+            RegistryState.MAX_LABELS_LENGTH;
+
+        static
+        {
+            if (BLOCK_LENGTH + LARGEST_NODE > MAX_LENGTH)
+            {
+                throw new IllegalStateException("a directory page must hold at least one node");
+            }
+        }
+
+        private final DirectoryNode nodeReader = new DirectoryNode();
+
+        @Override
+        int type()
+        {
+            return DIRECTORY_PAGE;
+        }
+
+        /** @return the node id this page starts after. */
+        public int afterId()
+        {
+            return readBuffer.getInt(offset + 16, ORDER);
+        }
+
+        /** @return the id to ask the next page after, 0 if this is the last page. */
+        public int nextAfterId()
+        {
+            return readBuffer.getInt(offset + 20, ORDER);
+        }
+
+        /** @return how many nodes this page holds. */
+        public int nodeCount()
+        {
+            return readBuffer.getInt(offset + 24, ORDER);
+        }
+
+        /**
+         * Write the header (after {@link #wrap}); the nodes follow.
+         *
+         * @param afterId     the node id the page starts after.
+         * @param nextAfterId the id to ask the next page after, 0 if this is the last page.
+         * @param nodeCount   how many nodes follow.
+         * @return the length of the header.
+         */
+        public int set(final int afterId, final int nextAfterId, final int nodeCount)
+        {
+            buffer.putInt(offset + 16, afterId, ORDER);
+            buffer.putInt(offset + 20, nextAfterId, ORDER);
+            buffer.putInt(offset + 24, nodeCount, ORDER);
+            buffer.putInt(offset + 28, 0, ORDER);
+            return BLOCK_LENGTH;
+        }
+
+        /** @return the offset (in the buffer) of the first node. */
+        public int firstNode()
+        {
+            return offset + BLOCK_LENGTH;
+        }
+
+        /**
+         * Write a node at {@code at} (the page's end so far).
+         *
+         * @param at   where it goes, in the buffer.
+         * @param node the node.
+         * @return where the next node goes.
+         */
+        public int appendNode(final int at, final RegistryState.Node node)
+        {
+            final byte[] name = node.name().getBytes(StandardCharsets.UTF_8);
+            final byte[] endpoint = node.endpoint().getBytes(StandardCharsets.UTF_8);
+            final byte[] labels = node.labels().getBytes(StandardCharsets.UTF_8);
+            buffer.putInt(at, node.id(), ORDER);
+            buffer.putInt(at + 4, node.vmCount(), ORDER);
+            buffer.putDouble(at + 8, node.capacity().cores(), ORDER);
+            buffer.putDouble(at + 16, node.capacity().coreSpeed(), ORDER);
+            buffer.putDouble(at + 24, node.capacity().ioBytesPerSecond(), ORDER);
+            buffer.putDouble(at + 32, node.capacity().memoryBytes(), ORDER);
+            buffer.putDouble(at + 40, node.load(), ORDER);
+            buffer.putLong(at + 48, node.reportTime(), ORDER);
+            buffer.putByte(at + 56, (byte)(node.up() ? 1 : 0));
+            buffer.putByte(at + 57, (byte)0);
+            buffer.putShort(at + 58, (short)name.length, ORDER);
+            buffer.putShort(at + 60, (short)endpoint.length, ORDER);
+            buffer.putShort(at + 62, (short)labels.length, ORDER);
+            int next = at + DirectoryNode.BLOCK_LENGTH;
+            buffer.putBytes(next, name);
+            next += name.length;
+            buffer.putBytes(next, endpoint);
+            next += endpoint.length;
+            buffer.putBytes(next, labels);
+            return next + labels.length;
+        }
+
+        /**
+         * @param node a node.
+         * @return the bytes it takes in a page.
+         */
+        public static int nodeLength(final RegistryState.Node node)
+        {
+            return DirectoryNode.BLOCK_LENGTH + RegistryState.utf8Length(node.name()) +
+                RegistryState.utf8Length(node.endpoint()) + RegistryState.utf8Length(node.labels());
+        }
+
+        /**
+         * @param messageLength the message's length as received.
+         * @return whether its node count and their lengths add up to exactly that length.
+         */
+        public boolean lengthMatches(final int messageLength)
+        {
+            if (messageLength < BLOCK_LENGTH || nodeCount() < 0)
+            {
+                return false;
+            }
+            final int end = offset + messageLength;
+            int at = firstNode();
+            for (int i = 0, count = nodeCount(); i < count; i++)
+            {
+                if (end - at < DirectoryNode.BLOCK_LENGTH)
+                {
+                    return false;
+                }
+                at += nodeReader.wrap(readBuffer, at).length();
+                if (at > end)
+                {
+                    return false;
+                }
+            }
+            return at == end;
+        }
+    }
+
+    /** One node of a DIRECTORY_PAGE, read in place. */
+    public static final class DirectoryNode
+    {
+        /** Bytes before the strings. */
+        public static final int BLOCK_LENGTH = 64;
+
+        private DirectBuffer buffer;
+        private int offset;
+
+        /**
+         * @param buffer the page.
+         * @param offset where this node starts.
+         * @return this.
+         */
+        public DirectoryNode wrap(final DirectBuffer buffer, final int offset)
+        {
+            this.buffer = buffer;
+            this.offset = offset;
+            return this;
+        }
+
+        /** @return its bytes in the page, block and strings. */
+        public int length()
+        {
+            return BLOCK_LENGTH + nameLength() + endpointLength() + labelsLength();
+        }
+
+        /** @return its id. */
+        public int nodeId()
+        {
+            return buffer.getInt(offset, ORDER);
+        }
+
+        /** @return its last reported VM count. */
+        public int vmCount()
+        {
+            return buffer.getInt(offset + 4, ORDER);
+        }
+
+        /** @return cores. */
+        public double cores()
+        {
+            return buffer.getDouble(offset + 8, ORDER);
+        }
+
+        /** @return core speed. */
+        public double coreSpeed()
+        {
+            return buffer.getDouble(offset + 16, ORDER);
+        }
+
+        /** @return I/O bytes per second. */
+        public double ioBytesPerSecond()
+        {
+            return buffer.getDouble(offset + 24, ORDER);
+        }
+
+        /** @return memory bytes. */
+        public double memoryBytes()
+        {
+            return buffer.getDouble(offset + 32, ORDER);
+        }
+
+        /** @return its last reported load. */
+        public double load()
+        {
+            return buffer.getDouble(offset + 40, ORDER);
+        }
+
+        /** @return the cluster time of its last report, or {@link RegistryState#NO_REPORT}. */
+        public long reportTime()
+        {
+            return buffer.getLong(offset + 48, ORDER);
+        }
+
+        /** @return whether its session is live. */
+        public boolean up()
+        {
+            return buffer.getByte(offset + 56) == 1;
+        }
+
+        /** @return the name's UTF-8 length. */
+        public int nameLength()
+        {
+            return buffer.getShort(offset + 58, ORDER) & 0xFFFF;
+        }
+
+        /** @return the endpoint's UTF-8 length. */
+        public int endpointLength()
+        {
+            return buffer.getShort(offset + 60, ORDER) & 0xFFFF;
+        }
+
+        /** @return the labels' UTF-8 length. */
+        public int labelsLength()
+        {
+            return buffer.getShort(offset + 62, ORDER) & 0xFFFF;
+        }
+
+        /** @return the name. */
+        public String name()
+        {
+            return buffer.getStringWithoutLengthUtf8(offset + BLOCK_LENGTH, nameLength());
+        }
+
+        /** @return the endpoint. */
+        public String endpoint()
+        {
+            return buffer.getStringWithoutLengthUtf8(offset + BLOCK_LENGTH + nameLength(), endpointLength());
+        }
+
+        /** @return the labels. */
+        public String labels()
+        {
+            return buffer.getStringWithoutLengthUtf8(offset + BLOCK_LENGTH + nameLength() + endpointLength(), labelsLength());
+        }
+    }
+
     /** REGISTERED. */
     public static final class Registered extends Flyweight<Registered>
     {
@@ -482,7 +973,7 @@ public final class RegistryMessages
     public static final class Owner extends Flyweight<Owner>
     {
         /** Length of the message. */
-        public static final int LENGTH = 48;
+        public static final int LENGTH = 56;
 
         @Override
         int type()
@@ -508,26 +999,34 @@ public final class RegistryMessages
             return readBuffer.getLong(offset + 32, ORDER);
         }
 
-        /** @return the migration of the last CAS. */
+        /** @return the migration of the last CAS, MOVE or RECLAIM. */
         public long migrationId()
         {
             return readBuffer.getLong(offset + 40, ORDER);
+        }
+
+        /** @return the fence: the highest migration the owner reclaimed in its tenure (0: none). */
+        public long fence()
+        {
+            return readBuffer.getLong(offset + 48, ORDER);
         }
 
         /**
          * @param vmId        the VM.
          * @param owner       its owner (0: none).
          * @param epoch       its epoch.
-         * @param migrationId its last CAS's migration.
+         * @param migrationId its last CAS's, MOVE's or RECLAIM's migration.
+         * @param fence       its fence.
          * @return the message's length.
          */
-        public int set(final long vmId, final int owner, final long epoch, final long migrationId)
+        public int set(final long vmId, final int owner, final long epoch, final long migrationId, final long fence)
         {
             buffer.putLong(offset + 16, vmId, ORDER);
             buffer.putInt(offset + 24, owner, ORDER);
             buffer.putInt(offset + 28, 0, ORDER);
             buffer.putLong(offset + 32, epoch, ORDER);
             buffer.putLong(offset + 40, migrationId, ORDER);
+            buffer.putLong(offset + 48, fence, ORDER);
             return LENGTH;
         }
     }

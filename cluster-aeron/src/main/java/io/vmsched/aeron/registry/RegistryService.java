@@ -12,6 +12,7 @@ import io.aeron.logbuffer.Header;
 import io.vmsched.load.HostCapacity;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.util.function.Consumer;
@@ -23,7 +24,9 @@ import java.util.function.Consumer;
  * only the leader's replies reach the clients (a follower's {@code ClientSession.offer} does nothing).
  * <p>
  * A session that closes or times out marks its node down and every session is told (NODE_DOWN). A
- * snapshot is the state's bytes ({@link RegistryState#snapshot}) in chunks after a small header.
+ * REPORT is stored with the command's cluster time (the log's timestamp, the same on every member). A
+ * DIRECTORY is answered one page at a time ({@link #writeDirectoryPage}). A snapshot is the state's bytes
+ * ({@link RegistryState#snapshot}) in chunks after a small header.
  * <p>
  * <b>Note:</b> Not threadsafe: every callback runs on the service container's thread; the counters
  * are read by other threads for tests and tools.
@@ -45,8 +48,14 @@ public final class RegistryService implements ClusteredService
     private final RegistryMessages.Admit admit = new RegistryMessages.Admit();
     private final RegistryMessages.Cas cas = new RegistryMessages.Cas();
     private final RegistryMessages.Query query = new RegistryMessages.Query();
+    private final RegistryMessages.Move move = new RegistryMessages.Move();
+    private final RegistryMessages.Reclaim reclaim = new RegistryMessages.Reclaim();
+    private final RegistryMessages.Report report = new RegistryMessages.Report();
+    private final RegistryMessages.Directory directory = new RegistryMessages.Directory();
     private final RegistryMessages.Registered registered = new RegistryMessages.Registered();
     private final RegistryMessages.Owner owner = new RegistryMessages.Owner();
+    private final RegistryMessages.Reported reported = new RegistryMessages.Reported();
+    private final RegistryMessages.DirectoryPage directoryPage = new RegistryMessages.DirectoryPage();
     private final RegistryMessages.NodeDown nodeDown = new RegistryMessages.NodeDown();
     private Cluster cluster;
     private IdleStrategy idleStrategy;
@@ -187,6 +196,60 @@ public final class RegistryService implements ClusteredService
                 break;
             }
 
+            case RegistryMessages.MOVE:
+            {
+                if (length != RegistryMessages.Move.LENGTH)
+                {
+                    malformed(session, type, correlationId, "MOVE of " + length + " bytes");
+                    return;
+                }
+                move.wrapRead(buffer, offset);
+                final RegistryStatus status = state.move(sessionId, move.vmId(), move.fromNode(), move.migrationId());
+                replyOwner(session, correlationId, move.vmId(), status);
+                break;
+            }
+
+            case RegistryMessages.RECLAIM:
+            {
+                if (length != RegistryMessages.Reclaim.LENGTH)
+                {
+                    malformed(session, type, correlationId, "RECLAIM of " + length + " bytes");
+                    return;
+                }
+                reclaim.wrapRead(buffer, offset);
+                final RegistryStatus status = state.reclaim(sessionId, reclaim.vmId(), reclaim.migrationId());
+                replyOwner(session, correlationId, reclaim.vmId(), status);
+                break;
+            }
+
+            case RegistryMessages.REPORT:
+            {
+                if (length != RegistryMessages.Report.LENGTH)
+                {
+                    malformed(session, type, correlationId, "REPORT of " + length + " bytes");
+                    return;
+                }
+                report.wrapRead(buffer, offset);
+                // the log's timestamp: the same on every member, so the state stays a function of the log
+                final RegistryStatus status = state.report(sessionId, report.load(), report.vmCount(), timestamp);
+                final int replyLength = reported.wrap(replyBuffer, 0).correlationId(correlationId).status(status)
+                    .set(RegistryStatus.OK == status ? state.nodeIdOfSession(sessionId) : RegistryState.NO_NODE, timestamp);
+                offer(session, replyLength);
+                break;
+            }
+
+            case RegistryMessages.DIRECTORY:
+            {
+                if (length != RegistryMessages.Directory.LENGTH)
+                {
+                    malformed(session, type, correlationId, "DIRECTORY of " + length + " bytes");
+                    return;
+                }
+                directory.wrapRead(buffer, offset);
+                replyDirectoryPage(session, correlationId, directory.afterId());
+                break;
+            }
+
             default:
                 malformed(session, type, correlationId, "unknown command type " + type);
         }
@@ -195,23 +258,72 @@ public final class RegistryService implements ClusteredService
     private void replyOwner(final ClientSession session, final long correlationId, final long vmId, final RegistryStatus status)
     {
         final int length = owner.wrap(replyBuffer, 0).correlationId(correlationId).status(status)
-            .set(vmId, state.ownerOf(vmId), state.epochOf(vmId), state.migrationIdOf(vmId));
+            .set(vmId, state.ownerOf(vmId), state.epochOf(vmId), state.migrationIdOf(vmId), state.fenceOf(vmId));
         offer(session, length);
+    }
+
+    private void replyDirectoryPage(final ClientSession session, final long correlationId, final int afterId)
+    {
+        offer(session, writeDirectoryPage(state, directoryPage, replyBuffer, correlationId, afterId));
+    }
+
+    /**
+     * Write the directory page of the nodes after {@code afterId}, as many as fit in
+     * {@link RegistryMessages.DirectoryPage#MAX_LENGTH}; the client asks for the next page after the
+     * last node listed. Every page is one point of the log (not the whole directory at once): the
+     * service never holds a slow reader's pages, nor buffers a whole directory.
+     *
+     * @param state         the state.
+     * @param page          a flyweight.
+     * @param buffer        where the page goes, from 0 (an expandable buffer, or 8 KiB).
+     * @param correlationId the DIRECTORY's correlation id.
+     * @param afterId       the node id the page starts after.
+     * @return the page's length.
+     */
+    static int writeDirectoryPage(
+        final RegistryState state, final RegistryMessages.DirectoryPage page, final MutableDirectBuffer buffer,
+        final long correlationId, final int afterId)
+    {
+        page.wrap(buffer, 0).correlationId(correlationId).status(RegistryStatus.OK);
+        int at = page.firstNode();
+        int count = 0;
+        int lastId = afterId;
+        RegistryState.Node node = state.nodeAfter(afterId);
+        while (null != node && at + RegistryMessages.DirectoryPage.nodeLength(node) <= RegistryMessages.DirectoryPage.MAX_LENGTH)
+        {
+            at = page.appendNode(at, node);
+            count++;
+            lastId = node.id();
+            node = state.nodeAfter(lastId);
+        }
+        page.set(afterId, null == node ? 0 : lastId, count);
+        return at;
     }
 
     private void malformed(final ClientSession session, final int type, final long correlationId, final String why)
     {
         note(session, why + ": refused");
         final int length;
-        if (RegistryMessages.replyTypeOf(type) == RegistryMessages.REGISTERED)
+        switch (RegistryMessages.replyTypeOf(type))
         {
-            length = registered.wrap(replyBuffer, 0).correlationId(correlationId)
-                .status(RegistryStatus.MALFORMED).set(RegistryState.NO_NODE);
-        }
-        else
-        {
-            length = owner.wrap(replyBuffer, 0).correlationId(correlationId)
-                .status(RegistryStatus.MALFORMED).set(0, RegistryState.NO_NODE, 0, 0);
+            case RegistryMessages.REGISTERED:
+                length = registered.wrap(replyBuffer, 0).correlationId(correlationId)
+                    .status(RegistryStatus.MALFORMED).set(RegistryState.NO_NODE);
+                break;
+
+            case RegistryMessages.REPORTED:
+                length = reported.wrap(replyBuffer, 0).correlationId(correlationId)
+                    .status(RegistryStatus.MALFORMED).set(RegistryState.NO_NODE, RegistryState.NO_REPORT);
+                break;
+
+            case RegistryMessages.DIRECTORY_PAGE:
+                length = directoryPage.wrap(replyBuffer, 0).correlationId(correlationId)
+                    .status(RegistryStatus.MALFORMED).set(0, 0, 0);
+                break;
+
+            default:
+                length = owner.wrap(replyBuffer, 0).correlationId(correlationId)
+                    .status(RegistryStatus.MALFORMED).set(0, RegistryState.NO_NODE, 0, 0, 0);
         }
         offer(session, length);
     }

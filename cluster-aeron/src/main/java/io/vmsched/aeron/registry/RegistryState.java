@@ -14,8 +14,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The registry's replicated state machine, without Aeron: the node directory and the owner table
- * {@code vm -> (owner node, epoch, migration id)} of {@code docs/across-machines.md}.
+ * The registry's replicated state machine, without Aeron: the node directory (with each node's last
+ * load report) and the owner table {@code vm -> (owner node, epoch, migration id, fence)} of
+ * {@code docs/across-machines.md}.
  * <p>
  * Raft replays the same commands in the same order on every member, so <b>every result is a function
  * of the state and the command alone</b>: no clock, no randomness, no iteration order of a hash map
@@ -23,10 +24,16 @@ import java.util.List;
  * <p>
  * Invariants, each kept where it is written:
  * <ul>
- *   <li>an entry's epoch only grows, by exactly 1 per successful CAS; admission creates epoch 1;</li>
- *   <li>an entry is never removed and never changes except by a successful CAS;</li>
+ *   <li>an entry's epoch only grows, by exactly 1 per successful CAS, MOVE or RECLAIM; admission
+ *       creates epoch 1;</li>
+ *   <li>an entry is never removed and never changes except by a successful CAS, MOVE or RECLAIM;</li>
  *   <li>a CAS succeeds iff the entry is exactly the (owner, epoch) it expects;</li>
- *   <li>a node takes a VM only for itself (the new owner of an ADMIT or CAS is the caller's node);</li>
+ *   <li>a MOVE of migration {@code m} from {@code S} succeeds iff the owner is {@code S} and
+ *       {@code m > fence}; a RECLAIM of {@code m} succeeds iff the caller owns the VM and raises the
+ *       fence to at least {@code m}: of a MOVE and a RECLAIM of one migration, at most one succeeds;</li>
+ *   <li>the fence is 0 whenever an owner's tenure starts (admission, a MOVE, a CAS to another owner):
+ *       it only ever holds migration ids of the current owner;</li>
+ *   <li>a node takes a VM only for itself (the new owner of an ADMIT, CAS or MOVE is the caller's node);</li>
  *   <li>a node whose session closes is marked down and keeps its VMs and its id: the registry never
  *       re-assigns a VM on its own;</li>
  *   <li>a name belongs to at most one live session; a down node's name can be taken back, and the
@@ -44,13 +51,15 @@ public final class RegistryState
     public static final int MAX_NAME_LENGTH = 255;
     /** The longest labels string (UTF-8 bytes). */
     public static final int MAX_LABELS_LENGTH = 1024;
+    /** The report time of a node that never reported its load. */
+    public static final long NO_REPORT = Long.MIN_VALUE;
 
     static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     static final int SNAPSHOT_MAGIC = 0x47455256; // "VREG" little-endian
-    static final int SNAPSHOT_VERSION = 1;
+    static final int SNAPSHOT_VERSION = 2; // 2: a node's load report, an entry's fence
     static final int SNAPSHOT_HEADER_LENGTH = 24;
-    static final int SNAPSHOT_NODE_FIXED_LENGTH = 54;
-    static final int SNAPSHOT_ENTRY_LENGTH = 28;
+    static final int SNAPSHOT_NODE_FIXED_LENGTH = 74;
+    static final int SNAPSHOT_ENTRY_LENGTH = 36;
 
     private final Int2ObjectHashMap<Node> nodesById = new Int2ObjectHashMap<>();
     private final Object2ObjectHashMap<String, Node> nodesByName = new Object2ObjectHashMap<>();
@@ -160,7 +169,8 @@ public final class RegistryState
      * {@code (newOwner, expectEpoch + 1, migrationId)}; otherwise nothing changes. Of two CAS that
      * expect the same (owner, epoch), only the first applied can succeed: it moves the epoch on.
      * The expected owner may be down (a target completes the migration of a source that died after
-     * sending its TRANSFER).
+     * sending its TRANSFER). A CAS to another owner clears the fence (a new tenure); one that keeps the
+     * owner keeps it.
      *
      * @param sessionId   the calling session, which must have registered {@code newOwner}.
      * @param vmId        the VM.
@@ -193,9 +203,124 @@ public final class RegistryState
         {
             return RegistryStatus.MISMATCH;
         }
+        if (entry.owner != newOwner)
+        {
+            entry.fence = 0; // a new owner's tenure: the old owner's migration ids mean nothing to it
+        }
         entry.owner = newOwner;
         entry.epoch = expectEpoch + 1; // an epoch only grows
         entry.migrationId = migrationId;
+        return RegistryStatus.OK;
+    }
+
+    /**
+     * MOVE: the commit point of a handoff, sent by its target. If {@code vm} is owned by {@code fromNode}
+     * and {@code migrationId} is above the entry's fence, it becomes {@code (caller, epoch + 1,
+     * migrationId, fence 0)}; otherwise nothing changes. The source may be down (a target completes the
+     * migration of a source that died after sending its TRANSFER). Migration ids of one source strictly
+     * grow, so the fence (set by the source's RECLAIM) shuts out that migration and every earlier one;
+     * the registry compares ids, it never decodes them.
+     *
+     * @param sessionId   the calling session: the target, which becomes the owner.
+     * @param vmId        the VM.
+     * @param fromNode    the source, the owner expected (not the caller).
+     * @param migrationId the migration this MOVE completes (at least 1).
+     * @return OK, or MISMATCH (the owner is not {@code fromNode}, or the migration is fenced off), ABSENT,
+     *         NOT_REGISTERED, MALFORMED (an id out of range, a move from the caller's own node).
+     */
+    public RegistryStatus move(final long sessionId, final long vmId, final int fromNode, final long migrationId)
+    {
+        if (migrationId < 1 || fromNode <= NO_NODE)
+        {
+            return RegistryStatus.MALFORMED;
+        }
+        final Node caller = nodesBySession.get(sessionId);
+        if (null == caller)
+        {
+            return RegistryStatus.NOT_REGISTERED;
+        }
+        if (caller.id == fromNode)
+        {
+            return RegistryStatus.MALFORMED; // it would clear the caller's own fence: a source RECLAIMs instead
+        }
+        final Entry entry = owners.get(vmId);
+        if (null == entry)
+        {
+            return RegistryStatus.ABSENT;
+        }
+        // the linearization point: the source still owns it and has not reclaimed this migration (or a later one)
+        if (entry.owner != fromNode || migrationId <= entry.fence)
+        {
+            return RegistryStatus.MISMATCH;
+        }
+        entry.owner = caller.id;
+        entry.epoch++;
+        entry.migrationId = migrationId;
+        entry.fence = 0; // the target's tenure starts: its own migration ids start their own sequence
+        return RegistryStatus.OK;
+    }
+
+    /**
+     * RECLAIM: a source whose migration did not finish keeps its VM. If the caller owns {@code vm}, it
+     * becomes {@code (caller, epoch + 1, migrationId, max(fence, migrationId))}: a later MOVE of this
+     * migration, or of an earlier one, fails. Otherwise nothing changes: a MISMATCH whose entry is
+     * {@code (target, *, migrationId)} means the target's MOVE came first (the migration committed).
+     *
+     * @param sessionId   the calling session: the owner.
+     * @param vmId        the VM.
+     * @param migrationId the migration given up (at least 1).
+     * @return OK, or MISMATCH (the caller does not own it), ABSENT, NOT_REGISTERED, MALFORMED (id below 1).
+     */
+    public RegistryStatus reclaim(final long sessionId, final long vmId, final long migrationId)
+    {
+        if (migrationId < 1)
+        {
+            return RegistryStatus.MALFORMED;
+        }
+        final Node caller = nodesBySession.get(sessionId);
+        if (null == caller)
+        {
+            return RegistryStatus.NOT_REGISTERED;
+        }
+        final Entry entry = owners.get(vmId);
+        if (null == entry)
+        {
+            return RegistryStatus.ABSENT;
+        }
+        if (entry.owner != caller.id)
+        {
+            return RegistryStatus.MISMATCH;
+        }
+        entry.epoch++;
+        entry.migrationId = migrationId;
+        entry.fence = Math.max(entry.fence, migrationId); // the fence only grows within a tenure
+        return RegistryStatus.OK;
+    }
+
+    /**
+     * REPORT: the calling node's load, kept with the cluster time it came at (the log's timestamp, the
+     * same on every member) until its next report; a node that goes down keeps its last one.
+     *
+     * @param sessionId the calling session, which must have registered a node.
+     * @param load      its load (finite, at least 0).
+     * @param vmCount   how many VMs it runs (at least 0).
+     * @param timestamp the command's cluster time.
+     * @return OK, or NOT_REGISTERED, MALFORMED (a load that is negative, NaN or infinite; a negative count).
+     */
+    public RegistryStatus report(final long sessionId, final double load, final int vmCount, final long timestamp)
+    {
+        if (!(load >= 0) || Double.isInfinite(load) || vmCount < 0 || NO_REPORT == timestamp)
+        {
+            return RegistryStatus.MALFORMED;
+        }
+        final Node caller = nodesBySession.get(sessionId);
+        if (null == caller)
+        {
+            return RegistryStatus.NOT_REGISTERED;
+        }
+        caller.load = load;
+        caller.vmCount = vmCount;
+        caller.reportTime = timestamp;
         return RegistryStatus.OK;
     }
 
@@ -233,12 +358,22 @@ public final class RegistryState
 
     /**
      * @param vmId a VM.
-     * @return the migration of its last CAS (0 after admission, or if absent).
+     * @return the migration of its last CAS, MOVE or RECLAIM (0 after admission, or if absent).
      */
     public long migrationIdOf(final long vmId)
     {
         final Entry entry = owners.get(vmId);
         return null == entry ? 0 : entry.migrationId;
+    }
+
+    /**
+     * @param vmId a VM.
+     * @return its fence: the highest migration its owner reclaimed in this tenure (0 if none, or absent).
+     */
+    public long fenceOf(final long vmId)
+    {
+        final Entry entry = owners.get(vmId);
+        return null == entry ? 0 : entry.fence;
     }
 
     /** @return how many VMs have an owner. */
@@ -275,6 +410,26 @@ public final class RegistryState
         return nodesByName.get(name);
     }
 
+    /**
+     * The directory in id order, a page at a time: node ids are handed out in order and never reused
+     * or removed, so reading on from the last id listed misses no node and lists none twice.
+     *
+     * @param afterId a node id (0 for the first node).
+     * @return the node with the smallest id above {@code afterId}, or null.
+     */
+    public Node nodeAfter(final int afterId)
+    {
+        for (int id = Math.max(afterId, NO_NODE) + 1; id < nextNodeId; id++)
+        {
+            final Node node = nodesById.get(id);
+            if (null != node)
+            {
+                return node;
+            }
+        }
+        return null;
+    }
+
     /** @return every node, by id. */
     public List<Node> nodes()
     {
@@ -299,9 +454,9 @@ public final class RegistryState
      *  header   0 4 magic "VREG" | 4 4 version | 8 4 next node id | 12 4 node count | 16 4 entry count |
      *           20 4 reserved
      *  node     0 4 id | 4 1 up | 5 1 reserved | 6 8 session id | 14 8 cores | 22 8 core speed |
-     *           30 8 I/O bytes/s | 38 8 memory bytes | 46 2 name length | 48 2 endpoint length |
-     *           50 4 labels length | 54 name | endpoint | labels (UTF-8)
-     *  entry    0 8 vm | 8 4 owner | 12 8 epoch | 20 8 migration id
+     *           30 8 I/O bytes/s | 38 8 memory bytes | 46 8 load | 54 8 report time | 62 4 vm count |
+     *           66 2 name length | 68 2 endpoint length | 70 4 labels length | 74 name | endpoint | labels (UTF-8)
+     *  entry    0 8 vm | 8 4 owner | 12 8 epoch | 20 8 migration id | 28 8 fence
      * </pre>
      * Nodes by id, entries by VM id, so the same state always writes the same bytes.
      *
@@ -341,9 +496,12 @@ public final class RegistryState
             buffer.putDouble(at + 22, node.capacity.coreSpeed(), ORDER);
             buffer.putDouble(at + 30, node.capacity.ioBytesPerSecond(), ORDER);
             buffer.putDouble(at + 38, node.capacity.memoryBytes(), ORDER);
-            buffer.putShort(at + 46, (short)name.length, ORDER);
-            buffer.putShort(at + 48, (short)endpoint.length, ORDER);
-            buffer.putInt(at + 50, labels.length, ORDER);
+            buffer.putDouble(at + 46, node.load, ORDER);
+            buffer.putLong(at + 54, node.reportTime, ORDER);
+            buffer.putInt(at + 62, node.vmCount, ORDER);
+            buffer.putShort(at + 66, (short)name.length, ORDER);
+            buffer.putShort(at + 68, (short)endpoint.length, ORDER);
+            buffer.putInt(at + 70, labels.length, ORDER);
             at += SNAPSHOT_NODE_FIXED_LENGTH;
             buffer.putBytes(at, name);
             at += name.length;
@@ -359,6 +517,7 @@ public final class RegistryState
             buffer.putInt(at + 8, entry.owner, ORDER);
             buffer.putLong(at + 12, entry.epoch, ORDER);
             buffer.putLong(at + 20, entry.migrationId, ORDER);
+            buffer.putLong(at + 28, entry.fence, ORDER);
             at += SNAPSHOT_ENTRY_LENGTH;
         }
         return at - offset;
@@ -406,13 +565,22 @@ public final class RegistryState
             final double speed = buffer.getDouble(at + 22, ORDER);
             final double io = buffer.getDouble(at + 30, ORDER);
             final double memory = buffer.getDouble(at + 38, ORDER);
-            final int nameLength = buffer.getShort(at + 46, ORDER) & 0xFFFF;
-            final int endpointLength = buffer.getShort(at + 48, ORDER) & 0xFFFF;
-            final int labelsLength = buffer.getInt(at + 50, ORDER);
+            final double load = buffer.getDouble(at + 46, ORDER);
+            final long reportTime = buffer.getLong(at + 54, ORDER);
+            final int vmCount = buffer.getInt(at + 62, ORDER);
+            final int nameLength = buffer.getShort(at + 66, ORDER) & 0xFFFF;
+            final int endpointLength = buffer.getShort(at + 68, ORDER) & 0xFFFF;
+            final int labelsLength = buffer.getInt(at + 70, ORDER);
             if (labelsLength < 0 || labelsLength > MAX_LABELS_LENGTH)
             {
                 throw new IllegalArgumentException(
-                    "registry snapshot: node " + i + " labels length " + labelsLength + " at byte " + (at + 50 - offset));
+                    "registry snapshot: node " + i + " labels length " + labelsLength + " at byte " + (at + 70 - offset));
+            }
+            if (!(load >= 0) || Double.isInfinite(load) || vmCount < 0 ||
+                (NO_REPORT == reportTime && (0 != load || 0 != vmCount)))
+            {
+                throw new IllegalArgumentException(
+                    "registry snapshot: node " + i + " has a bad load report at byte " + (at + 46 - offset));
             }
             final int start = at;
             at += SNAPSHOT_NODE_FIXED_LENGTH;
@@ -432,6 +600,9 @@ public final class RegistryState
                 throw new IllegalArgumentException(
                     "registry snapshot: node " + i + " has a bad capacity at byte " + (start + 14 - offset));
             }
+            node.load = load;
+            node.vmCount = vmCount;
+            node.reportTime = reportTime;
             node.up = up;
             node.sessionId = up ? sessionId : NO_SESSION;
             if (id <= NO_NODE || id >= loaded.nextNodeId || null != loaded.nodesById.put(id, node) ||
@@ -449,11 +620,14 @@ public final class RegistryState
             final int owner = buffer.getInt(at + 8, ORDER);
             final long epoch = buffer.getLong(at + 12, ORDER);
             final long migrationId = buffer.getLong(at + 20, ORDER);
-            if (!loaded.nodesById.containsKey(owner) || epoch < 1 ||
-                null != loaded.owners.put(vmId, new Entry(owner, epoch, migrationId)))
+            final long fence = buffer.getLong(at + 28, ORDER);
+            final Entry entry = new Entry(owner, epoch, migrationId);
+            entry.fence = fence;
+            if (!loaded.nodesById.containsKey(owner) || epoch < 1 || fence < 0 ||
+                null != loaded.owners.put(vmId, entry))
             {
                 throw new IllegalArgumentException("registry snapshot: entry " + i + " (vm " + vmId +
-                    ") has an unknown owner, an epoch below 1 or is duplicated at byte " + (at - offset));
+                    ") has an unknown owner, an epoch below 1, a negative fence or is duplicated at byte " + (at - offset));
             }
             at += SNAPSHOT_ENTRY_LENGTH;
         }
@@ -532,6 +706,7 @@ public final class RegistryState
         int owner;
         long epoch;
         long migrationId;
+        long fence;
 
         Entry(final int owner, final long epoch, final long migrationId)
         {
@@ -553,6 +728,9 @@ public final class RegistryState
         private String labels;
         private long sessionId = NO_SESSION;
         private boolean up;
+        private double load;
+        private int vmCount;
+        private long reportTime = NO_REPORT;
 
         Node(final int id, final String name)
         {
@@ -600,6 +778,24 @@ public final class RegistryState
         public boolean up()
         {
             return up;
+        }
+
+        /** @return the load of its last report (0 before any). */
+        public double load()
+        {
+            return load;
+        }
+
+        /** @return the VM count of its last report (0 before any). */
+        public int vmCount()
+        {
+            return vmCount;
+        }
+
+        /** @return the cluster time (ms) its last report came at, or {@link #NO_REPORT}. */
+        public long reportTime()
+        {
+            return reportTime;
         }
 
         @Override

@@ -2,7 +2,9 @@ package io.vmsched.aeron.registry;
 
 /**
  * The outcome of a registry command, carried in every reply. Codes are part of the wire layout
- * ({@link RegistryMessages}): never renumber one.
+ * ({@link RegistryMessages}): never renumber one. {@link #UNAUTHENTICATED} is the one status never
+ * carried in a reply: the client gives it to the {@link RegistryException} of a connect the registry
+ * refused.
  */
 public enum RegistryStatus
 {
@@ -12,18 +14,23 @@ public enum RegistryStatus
     NAME_TAKEN(1, "the name is taken by a live node"),
     /** REGISTER: this session already registered another name. */
     SESSION_HAS_NODE(2, "this session already registered another node"),
-    /** ADMIT, CAS: the calling session registered no node. */
+    /** ADMIT, CAS, MOVE, RECLAIM, REPORT: the calling session registered no node. */
     NOT_REGISTERED(3, "the session has not registered a node"),
     /** ADMIT, CAS: the command would give the VM to a node other than the caller's. */
     NOT_CALLER(4, "a node may only take a VM for itself"),
     /** ADMIT: the VM already has an owner (the reply carries it). */
     EXISTS(5, "the VM already has an owner"),
-    /** CAS, QUERY: the VM has no owner. */
+    /** CAS, MOVE, RECLAIM, QUERY: the VM has no owner. */
     ABSENT(6, "the VM has no owner"),
-    /** CAS: the entry is not the (owner, epoch) expected (the reply carries the entry as it is). */
-    MISMATCH(7, "the VM's owner or epoch is not the one expected"),
+    /**
+     * CAS: the entry is not the (owner, epoch) expected; MOVE: its owner is not the source or the
+     * migration is fenced off; RECLAIM: the caller does not own it. The reply carries the entry as it is.
+     */
+    MISMATCH(7, "the VM's owner, epoch or fence is not the one expected"),
     /** A field out of range, a length that does not add up, an unknown type or version. */
-    MALFORMED(8, "malformed command");
+    MALFORMED(8, "malformed command"),
+    /** Never in a reply: the registry refused the client's credentials when it connected. */
+    UNAUTHENTICATED(9, "the registry refused this client's credentials");
 
     private static final RegistryStatus[] BY_CODE;
 

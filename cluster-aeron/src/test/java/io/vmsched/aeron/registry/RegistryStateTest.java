@@ -109,6 +109,219 @@ class RegistryStateTest
     }
 
     @Test
+    void aReclaimFencesOffItsMigrationAndEarlierOnesButNotALaterOne()
+    {
+        final int a = register(S1, "a");
+        final int b = register(S2, "b");
+        final int c = register(S3, "c");
+        assertEquals(OK, state.admit(S1, 1, a));
+        assertEntry(1, a, 1, 0, 0);
+
+        // the source gives migration 5 up: its target's MOVE of 5, or of an earlier one, fails
+        assertEquals(OK, state.reclaim(S1, 1, 5));
+        assertEntry(1, a, 2, 5, 5);
+        assertEquals(MISMATCH, state.move(S2, 1, a, 5));
+        assertEquals(MISMATCH, state.move(S2, 1, a, 4));
+        assertEntry(1, a, 2, 5, 5);
+        // a reclaim of an earlier migration keeps the fence where it is
+        assertEquals(OK, state.reclaim(S1, 1, 3));
+        assertEntry(1, a, 3, 3, 5);
+
+        // the source's next migration (a larger id) commits: the target owns it, a fresh tenure, fence 0
+        assertEquals(OK, state.move(S2, 1, a, 6));
+        assertEntry(1, b, 4, 6, 0);
+        // the source's late reclaim of 6 finds the target's entry: 'committed'
+        assertEquals(MISMATCH, state.reclaim(S1, 1, 6));
+        assertEntry(1, b, 4, 6, 0);
+        // a move from a node that no longer owns it fails, whatever its migration id
+        assertEquals(MISMATCH, state.move(S3, 1, a, 100));
+        // the new owner's own ids start their own sequence: a small one moves it on
+        assertEquals(OK, state.move(S3, 1, b, 1));
+        assertEntry(1, c, 5, 1, 0);
+
+        // a CAS to another owner starts a tenure too (fence 0); one that keeps the owner keeps the fence
+        assertEquals(OK, state.reclaim(S3, 1, 9));
+        assertEquals(OK, state.compareAndSet(S3, 1, c, 6, c, 10));
+        assertEntry(1, c, 7, 10, 9);
+        assertEquals(OK, state.compareAndSet(S1, 1, c, 7, a, 11));
+        assertEntry(1, a, 8, 11, 0);
+    }
+
+    @Test
+    void moveAndReclaimRefuseWhatTheyMustAndChangeNothing()
+    {
+        final int a = register(S1, "a");
+        final int b = register(S2, "b");
+        assertEquals(OK, state.admit(S1, 1, a));
+        assertEquals(ABSENT, state.move(S2, 2, a, 1));
+        assertEquals(ABSENT, state.reclaim(S1, 2, 1));
+        assertEquals(NOT_REGISTERED, state.move(S3, 1, a, 1));
+        assertEquals(NOT_REGISTERED, state.reclaim(S3, 1, 1));
+        assertEquals(MALFORMED, state.move(S2, 1, a, 0));
+        assertEquals(MALFORMED, state.move(S2, 1, a, -1));
+        assertEquals(MALFORMED, state.move(S2, 1, 0, 1));
+        assertEquals(MALFORMED, state.move(S1, 1, a, 1)); // from itself: it would clear its own fence
+        assertEquals(MALFORMED, state.reclaim(S1, 1, 0));
+        assertEquals(MISMATCH, state.reclaim(S2, 1, 1)); // not the owner
+        assertEntry(1, a, 1, 0, 0);
+
+        // a target completes the migration of a source that went down after its TRANSFER
+        assertEquals(a, state.sessionClosed(S1));
+        assertEquals(OK, state.move(S2, 1, a, 1));
+        assertEntry(1, b, 2, 1, 0);
+    }
+
+    @Test
+    void aMoveAndAReclaimOfOneMigrationNeverBothApply()
+    {
+        final int source = register(S1, "source");
+        final int target = register(S2, "target");
+        final Random random = new Random(7);
+        for (long vm = 1; vm <= 2_000; vm++)
+        {
+            assertEquals(OK, state.admit(S1, vm, source));
+            // an earlier reclaim may have fenced some ids off already
+            final long fenceBefore = random.nextBoolean() ? 0 : 1 + random.nextInt(10);
+            if (fenceBefore > 0)
+            {
+                assertEquals(OK, state.reclaim(S1, vm, fenceBefore));
+            }
+            final long epochBefore = state.epochOf(vm);
+            final long m = 1 + random.nextInt(12);
+            final boolean moveFirst = random.nextBoolean();
+            final RegistryStatus move;
+            final RegistryStatus reclaim;
+            if (moveFirst)
+            {
+                move = state.move(S2, vm, source, m);
+                reclaim = state.reclaim(S1, vm, m);
+            }
+            else
+            {
+                reclaim = state.reclaim(S1, vm, m);
+                move = state.move(S2, vm, source, m);
+            }
+            final String what = "vm " + vm + ", fence " + fenceBefore + ", migration " + m + (moveFirst ? ", move first" : ", reclaim first");
+            assertFalse(OK == move && OK == reclaim, what);
+            assertEquals(epochBefore + 1, state.epochOf(vm), what); // exactly one of them applied
+            assertEquals(m, state.migrationIdOf(vm), what);
+            if (OK == move)
+            {
+                // the source reads its MISMATCH as 'the target won': (target, *, m)
+                assertEquals(MISMATCH, reclaim, what);
+                assertEquals(target, state.ownerOf(vm), what);
+                assertEquals(0, state.fenceOf(vm), what);
+                assertTrue(moveFirst && m > fenceBefore, what);
+            }
+            else
+            {
+                assertEquals(OK, reclaim, what);
+                assertEquals(source, state.ownerOf(vm), what);
+                assertEquals(Math.max(m, fenceBefore), state.fenceOf(vm), what);
+                assertTrue(!moveFirst || m <= fenceBefore, what);
+            }
+        }
+    }
+
+    @Test
+    void reportsAreKeptWithTheirClusterTimeAndSurviveANodeGoingDown()
+    {
+        final int a = register(S1, "a");
+        final int b = register(S2, "b");
+        assertEquals(RegistryState.NO_REPORT, state.node(a).reportTime());
+        assertEquals(OK, state.report(S1, 0.75, 3, 1_000));
+        assertEquals(OK, state.report(S1, 1.5, 4, 2_000));
+        assertEquals(1.5, state.node(a).load());
+        assertEquals(4, state.node(a).vmCount());
+        assertEquals(2_000, state.node(a).reportTime());
+        assertEquals(RegistryState.NO_REPORT, state.node(b).reportTime());
+
+        assertEquals(NOT_REGISTERED, state.report(S3, 1, 1, 3_000));
+        assertEquals(MALFORMED, state.report(S1, -0.1, 1, 3_000));
+        assertEquals(MALFORMED, state.report(S1, Double.NaN, 1, 3_000));
+        assertEquals(MALFORMED, state.report(S1, Double.POSITIVE_INFINITY, 1, 3_000));
+        assertEquals(MALFORMED, state.report(S1, 1, -1, 3_000));
+        assertEquals(2_000, state.node(a).reportTime());
+
+        state.sessionClosed(S1);
+        assertFalse(state.node(a).up());
+        assertEquals(1.5, state.node(a).load());
+        assertEquals(OK, state.register(S3, "a", "127.0.0.1:6000", CAPACITY, ""));
+        assertEquals(4, state.node(a).vmCount());
+    }
+
+    @Test
+    void directoryPagesListEveryNodeOnceInIdOrder()
+    {
+        // long labels: a few nodes per page, so the directory takes many pages
+        final int nodes = 300;
+        for (int i = 0; i < nodes; i++)
+        {
+            assertEquals(OK, state.register(1_000 + i, "node-" + i, "10.0.0." + (i % 250) + ":7000",
+                CAPACITY, "l".repeat(i % 7 == 0 ? RegistryState.MAX_LABELS_LENGTH : 40)));
+            if (i % 3 == 0)
+            {
+                assertEquals(OK, state.report(1_000 + i, i / 10.0, i, 5_000 + i));
+            }
+        }
+        state.sessionClosed(1_000 + 17);
+        final RegistryMessages.DirectoryPage page = new RegistryMessages.DirectoryPage();
+        final RegistryMessages.DirectoryNode node = new RegistryMessages.DirectoryNode();
+        final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(64);
+        int afterId = 0;
+        int pages = 0;
+        int expectedId = 1;
+        do
+        {
+            final int length = RegistryService.writeDirectoryPage(state, page, buffer, 42, afterId);
+            pages++;
+            assertTrue(length <= RegistryMessages.DirectoryPage.MAX_LENGTH, "page of " + length + " bytes");
+            page.wrapRead(buffer, 0);
+            assertTrue(page.lengthMatches(length));
+            assertFalse(page.lengthMatches(length - 1));
+            assertEquals(42, page.correlationId());
+            assertEquals(RegistryMessages.DIRECTORY_PAGE, RegistryMessages.type(buffer, 0));
+            assertEquals(afterId, page.afterId());
+            assertTrue(page.nodeCount() >= 1);
+            int at = page.firstNode();
+            for (int i = 0; i < page.nodeCount(); i++)
+            {
+                node.wrap(buffer, at);
+                final int index = expectedId - 1;
+                assertEquals(expectedId, node.nodeId());
+                assertEquals("node-" + index, node.name());
+                assertEquals("10.0.0." + (index % 250) + ":7000", node.endpoint());
+                assertEquals(state.node(expectedId).labels(), node.labels());
+                assertEquals(CAPACITY.memoryBytes(), node.memoryBytes());
+                assertEquals(index != 17, node.up());
+                assertEquals(index % 3 == 0 ? 5_000 + index : RegistryState.NO_REPORT, node.reportTime());
+                assertEquals(index % 3 == 0 ? index / 10.0 : 0, node.load());
+                assertEquals(index % 3 == 0 ? index : 0, node.vmCount());
+                at += node.length();
+                expectedId++;
+            }
+            afterId = page.nextAfterId();
+            if (0 != afterId)
+            {
+                assertEquals(expectedId - 1, afterId);
+            }
+        }
+        while (0 != afterId);
+        assertEquals(nodes + 1, expectedId);
+        assertTrue(pages > 10, pages + " pages");
+
+        // an empty directory is one empty last page; so is a page after the last node
+        final RegistryState empty = new RegistryState();
+        final int length = RegistryService.writeDirectoryPage(empty, page, buffer, 1, 0);
+        page.wrapRead(buffer, 0);
+        assertEquals(RegistryMessages.DirectoryPage.BLOCK_LENGTH, length);
+        assertEquals(0, page.nodeCount());
+        assertEquals(0, page.nextAfterId());
+        RegistryService.writeDirectoryPage(state, page, buffer, 1, nodes);
+        assertEquals(0, page.wrapRead(buffer, 0).nodeCount());
+    }
+
+    @Test
     void aDownNodeKeepsItsVmsAndItsIdComesBackWithItsName()
     {
         final int a = register(S1, "a");
@@ -172,6 +385,8 @@ class RegistryStateTest
             assertEquals(OK, state.admit(S1, vm * 7919, a));
         }
         assertEquals(OK, state.compareAndSet(S2, 7919, a, 1, b, 77));
+        assertEquals(OK, state.reclaim(S1, 2 * 7919, 41));
+        assertEquals(OK, state.report(S1, 2.25, 499, 123_456));
         state.sessionClosed(S3);
 
         final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(64);
@@ -192,6 +407,14 @@ class RegistryStateTest
         assertEquals(b, restored.ownerOf(7919));
         assertEquals(2, restored.epochOf(7919));
         assertEquals(77, restored.migrationIdOf(7919));
+        assertEquals(0, restored.fenceOf(7919));
+        assertEquals(41, restored.fenceOf(2 * 7919));
+        assertEquals(2, restored.epochOf(2 * 7919));
+        assertEquals(MISMATCH, restored.move(S2, 2 * 7919, a, 41)); // the fence holds after a restore
+        assertEquals(2.25, restored.node(a).load());
+        assertEquals(499, restored.node(a).vmCount());
+        assertEquals(123_456, restored.node(a).reportTime());
+        assertEquals(RegistryState.NO_REPORT, restored.node(b).reportTime());
         assertEquals(a, restored.ownerOf(2 * 7919));
         assertEquals(b, restored.nodeIdOfSession(S2));
         assertFalse(restored.node("c\u00e9").up());
@@ -232,9 +455,35 @@ class RegistryStateTest
         badOwner.putBytes(0, buffer, 0, length);
         badOwner.putInt(length - RegistryState.SNAPSHOT_ENTRY_LENGTH + 8, 42, RegistryState.ORDER);
         assertThrows(IllegalArgumentException.class, () -> target.restore(badOwner, 0, length));
+        final UnsafeBuffer badFence = new UnsafeBuffer(new byte[length]);
+        badFence.putBytes(0, buffer, 0, length);
+        badFence.putLong(length - RegistryState.SNAPSHOT_ENTRY_LENGTH + 28, -1, RegistryState.ORDER);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> target.restore(badFence, 0, length))
+            .getMessage().contains("negative fence"));
+        final UnsafeBuffer badLoad = new UnsafeBuffer(new byte[length]);
+        badLoad.putBytes(0, buffer, 0, length);
+        badLoad.putDouble(RegistryState.SNAPSHOT_HEADER_LENGTH + 46, Double.NaN, RegistryState.ORDER);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> target.restore(badLoad, 0, length))
+            .getMessage().contains("bad load report"));
+        // a snapshot of the first version (no fences, no reports) is refused, not guessed at
+        final UnsafeBuffer oldVersion = new UnsafeBuffer(new byte[length]);
+        oldVersion.putBytes(0, buffer, 0, length);
+        oldVersion.putInt(4, 1, RegistryState.ORDER);
+        assertEquals("registry snapshot: unknown version 1 at byte 4",
+            assertThrows(IllegalArgumentException.class, () -> target.restore(oldVersion, 0, length)).getMessage());
 
         assertEquals(t, target.ownerOf(6));
         assertEquals(RegistryState.NO_NODE, target.ownerOf(5));
+    }
+
+    private void assertEntry(final long vm, final int owner, final long epoch, final long migrationId, final long fence)
+    {
+        final String entry = "vm " + vm + " -> (" + state.ownerOf(vm) + ", " + state.epochOf(vm) + ", " +
+            state.migrationIdOf(vm) + ", fence " + state.fenceOf(vm) + ")";
+        assertEquals(owner, state.ownerOf(vm), entry);
+        assertEquals(epoch, state.epochOf(vm), entry);
+        assertEquals(migrationId, state.migrationIdOf(vm), entry);
+        assertEquals(fence, state.fenceOf(vm), entry);
     }
 
     private static int register(final RegistryState s, final long session, final String name)

@@ -39,6 +39,7 @@ class RegistryThreeMemberTest
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private final List<String> log = new CopyOnWriteArrayList<>();
     private final RegistryMember[] members = new RegistryMember[MEMBERS];
+    private final byte[] secret = RegistryClusterTest.randomSecret();
 
     @AfterEach
     void closeAll()
@@ -67,6 +68,7 @@ class RegistryThreeMemberTest
                 .sessionTimeout(5, TimeUnit.SECONDS)
                 .leaderHeartbeatTimeout(2, TimeUnit.SECONDS) // a killed leader is noticed in 2 s, not 10
                 .electionTimeout(1, TimeUnit.SECONDS)
+                .secret(secret)
                 .log(line -> print(who, line)));
             toClose.add(members[id]);
         }
@@ -79,6 +81,7 @@ class RegistryThreeMemberTest
     {
         final RegistryClient client = RegistryClient.connect(new RegistryClient.Context()
             .members(members[0].ingressEndpoints())
+            .secret(secret)
             .connectTimeout(60, TimeUnit.SECONDS)
             .callTimeout(60, TimeUnit.SECONDS)
             .replyTimeout(1, TimeUnit.SECONDS)
