@@ -294,15 +294,19 @@ public final class RegistryCasLatency
             {
                 list.append(id == 0 ? "" : ",").append(id).append("=127.0.0.1:").append(base + id * RegistryMember.PORTS_PER_MEMBER);
             }
+            final byte[] secret = new byte[32]; // authenticated as a deployment is (the handshake only: the CAS is not)
+            new java.security.SecureRandom().nextBytes(secret);
             for (int id = 0; id < memberCount; id++)
             {
                 members.add(RegistryMember.launch(new RegistryMember.Context()
+                    .secret(secret)
                     .memberId(id)
                     .members(list.toString())
                     .dataDir(new File(dataDir, "member-" + id))
                     .log(line -> quiet(line))));
             }
             client = RegistryClient.connect(new RegistryClient.Context()
+                .secret(secret)
                 .members(members.get(0).ingressEndpoints())
                 .connectTimeout(60, TimeUnit.SECONDS)
                 .callTimeout(30, TimeUnit.SECONDS)

@@ -48,9 +48,46 @@ final class NodeCommand implements Runnable
     @Option(names = "--period-ms", defaultValue = "1000", description = "Metrics sample period, ms, >= 100 (default: ${DEFAULT-VALUE}).")
     long periodMs;
 
+    @Option(names = "--registry", description = "Join a cluster across machines: the registry's members, ID=HOST:PORT,... " +
+        "(as given to 'vmsched registry'). Without it: a single host.")
+    String registry;
+
+    @Option(names = "--name", description = "This node's name, unique in the cluster (with --registry).")
+    String name;
+
+    @Option(names = "--bind", description = "HOST:PORT this node listens on for its peers (with --registry; an address, " +
+        "never all interfaces).")
+    String bind;
+
+    @Option(names = "--secret", description = "The cluster's secret file (with --registry).")
+    Path secret;
+
+    @Option(names = "--max-nodes", defaultValue = "1024", description = "Most nodes the cluster may have (default: ${DEFAULT-VALUE}).")
+    int maxNodes;
+
+    @Option(names = "--labels", defaultValue = "", description = "Free text for the directory, e.g. rack=a.")
+    String labels;
+
+    @Option(names = "--guest-load", defaultValue = "0", description = "With --registry: each guest's programmed CPU " +
+        "load in reference cores (0: measured) (default: ${DEFAULT-VALUE}).")
+    double guestLoad;
+
+    @Option(names = "--balance-period-ms", defaultValue = "1000", description = "With --registry: the balance period " +
+        "(default: ${DEFAULT-VALUE}).")
+    long balancePeriodMs;
+
+    @Option(names = "--registry-wait-s", defaultValue = "30", description = "With --registry: how long to keep trying " +
+        "to reach the registry at the start (default: ${DEFAULT-VALUE}).")
+    int registryWaitS;
+
     @Override
     public void run()
     {
+        if (registry != null)
+        {
+            new ClusterNode(this).run();
+            return;
+        }
         Flags.within("--guests", guests, 0, 1000);
         Flags.within("--workers", workers, 1, 256);
         Flags.within("--period-ms", periodMs, 100, 3_600_000);

@@ -106,6 +106,12 @@ final class HandoffSource
         migrationSequence = sequence;
     }
 
+    /** @return the highest migration id this host has used (0 if none; agent thread). */
+    long highestMigrationId()
+    {
+        return migrationSequence == 0 ? 0 : JournalRecord.migrationId(hostId, migrationSequence);
+    }
+
     /** @return migrations in flight (agent thread). */
     int size()
     {

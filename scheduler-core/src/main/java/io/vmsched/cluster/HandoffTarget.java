@@ -41,6 +41,8 @@ final class HandoffTarget
     private final Requests requests;
     /** Told of each VM this side moves (agent thread): the balancer keeps a migration out of its mean. */
     private java.util.function.Consumer<HostVm> moved = vm -> { };
+    /** The highest migration id this host has used as a source (a node's move fences them all off). */
+    private java.util.function.LongSupplier tenureFence = () -> 0;
     private final Forwarder forwarder;
     private final Faults faults;
     // what became of each migration a source sent here, until the source's watermark passes it
@@ -176,7 +178,7 @@ final class HandoffTarget
         if (view.registry != null)
         {
             // a node: the commit point is the registry applying this move, asked without waiting
-            if (!view.registry.requestMove(vmId, source, migrationId))
+            if (!view.registry.requestMove(vmId, source, migrationId, tenureFence.getAsLong()))
             {
                 refuse(vm, migrationId, source, AbortReason.TARGET_FAILED_BEFORE_ACTIVATING,
                     "target failed before activating: the owner registry's queue is full");
@@ -338,5 +340,11 @@ final class HandoffTarget
     void onMoved(final java.util.function.Consumer<HostVm> moved)
     {
         this.moved = moved;
+    }
+
+    /** @param tenureFence the highest migration id this host has used as a source (agent thread). */
+    void tenureFence(final java.util.function.LongSupplier tenureFence)
+    {
+        this.tenureFence = tenureFence;
     }
 }

@@ -96,6 +96,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         this.balancer = new HostBalancer(hostId, config, view, journal, vms, source, forwarder, model, capacity);
         this.source.onMoved(balancer::left);
         this.target.onMoved(balancer::arrived);
+        this.target.tenureFence(source::highestMigrationId);
         this.recovery = new Recovery(hostId, view, journal, schedule, vms, requests, source, target);
         this.adapter = new InboxAdapter(hostId, view, requests, source, target, balancer, this::balancingOn);
         if (view.registry != null)

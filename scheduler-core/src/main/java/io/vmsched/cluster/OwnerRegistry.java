@@ -50,9 +50,11 @@ public interface OwnerRegistry extends AutoCloseable
      * @param vmId        the VM.
      * @param fromHost    the migration's source.
      * @param migrationId the migration.
+     * @param tenureFence the highest migration id this host has used so far: no move of one of them
+     *                    (a stale one, from an earlier time this host owned the VM) can apply once this does.
      * @return false if the request could not be queued now.
      */
-    boolean requestMove(long vmId, int fromHost, long migrationId);
+    boolean requestMove(long vmId, int fromHost, long migrationId, long tenureFence);
 
     /**
      * Ask, as a migration's source, to keep the VM: applied only if this host still owns it; after it

@@ -125,7 +125,7 @@ class NodeModeTest
         }
 
         @Override
-        public boolean requestMove(final long vmId, final int fromHost, final long migrationId)
+        public boolean requestMove(final long vmId, final int fromHost, final long migrationId, final long tenureFence)
         {
             table.submit(new Command(MOVE, () ->
             {
@@ -137,7 +137,7 @@ class NodeModeTest
                     applied = entry != null && entry.owner() == fromHost && migrationId > entry.fence();
                     if (applied)
                     {
-                        table.entries.put(vmId, new Table.Entry(host, migrationId, 0));
+                        table.entries.put(vmId, new Table.Entry(host, migrationId, tenureFence));
                     }
                     after = table.entries.get(vmId);
                 }
@@ -379,7 +379,7 @@ class NodeModeTest
             final RingBuffer sink = new org.agrona.concurrent.ringbuffer.OneToOneRingBuffer(new UnsafeBuffer(
                 new byte[4096 + org.agrona.concurrent.ringbuffer.RingBufferDescriptor.TRAILER_LENGTH]));
             late.attach(1, sink);
-            late.requestMove(7, 0, migration);
+            late.requestMove(7, 0, migration, 0);
             assertEquals(0, table.get(7L).owner(), "a move of a reclaimed migration is refused");
             assertEquals(Map.of(), node1.placement());
         }

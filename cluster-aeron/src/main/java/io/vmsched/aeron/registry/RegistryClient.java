@@ -78,6 +78,7 @@ public final class RegistryClient implements AutoCloseable
     private final RegistryMessages.Cas cas = new RegistryMessages.Cas();
     private final RegistryMessages.Query query = new RegistryMessages.Query();
     private final RegistryMessages.Move move = new RegistryMessages.Move();
+    private final RegistryMessages.Release release = new RegistryMessages.Release();
     private final RegistryMessages.Reclaim reclaim = new RegistryMessages.Reclaim();
     private final RegistryMessages.Report report = new RegistryMessages.Report();
     private final RegistryMessages.Directory directory = new RegistryMessages.Directory();
@@ -358,6 +359,21 @@ public final class RegistryClient implements AutoCloseable
      */
     public Ownership move(final long vmId, final int fromNode, final long migrationId)
     {
+        return move(vmId, fromNode, migrationId, 0);
+    }
+
+    /**
+     * MOVE, starting this node's tenure with its own fence ({@link RegistryState#move(long, long, int, long, long)}).
+     *
+     * @param vmId        the VM.
+     * @param fromNode    the source.
+     * @param migrationId the migration (at least 1).
+     * @param tenureFence this node's highest migration id so far (0 if none).
+     * @return as {@link #move(long, int, long)}.
+     * @throws RegistryException in one line if the registry did not answer in time.
+     */
+    public Ownership move(final long vmId, final int fromNode, final long migrationId, final long tenureFence)
+    {
         final long deadline = System.nanoTime() + context.callTimeoutNs;
         final String what = "MOVE of vm " + vmId + " from node " + fromNode + " (migration " + migrationId + ")";
         boolean unknown = false;
@@ -379,7 +395,7 @@ public final class RegistryClient implements AutoCloseable
                 ensureSession(what, deadline);
             }
             final long correlationId = nextCorrelationId++;
-            sendLength = move.wrap(sendBuffer, 0).correlationId(correlationId).set(vmId, fromNode, migrationId);
+            sendLength = move.wrap(sendBuffer, 0).correlationId(correlationId).set(vmId, fromNode, migrationId, tenureFence);
             if (attempt(correlationId, what, deadline))
             {
                 final Ownership reply = replyOwnership;
@@ -395,6 +411,30 @@ public final class RegistryClient implements AutoCloseable
     {
         return entry.owner() == nodeId && entry.migrationId() == migrationId &&
             (RegistryStatus.OK == entry.status() || RegistryStatus.MISMATCH == entry.status());
+    }
+
+    /**
+     * RELEASE: this node removed {@code vm}; its entry goes. Repeated after an unknown outcome (an
+     * entry that is gone, or names another owner, is not this node's to release any more).
+     *
+     * @param vmId the VM.
+     * @return OK, or MISMATCH (another node owns it), ABSENT (no entry, or released already).
+     * @throws RegistryException in one line if the registry did not answer in time.
+     */
+    public Ownership release(final long vmId)
+    {
+        final long deadline = System.nanoTime() + context.callTimeoutNs;
+        final String what = "RELEASE of vm " + vmId;
+        while (true)
+        {
+            ensureSession(what, deadline);
+            final long correlationId = nextCorrelationId++;
+            sendLength = release.wrap(sendBuffer, 0).correlationId(correlationId).set(vmId);
+            if (attempt(correlationId, what, deadline))
+            {
+                return replyOwnership;
+            }
+        }
     }
 
     /**

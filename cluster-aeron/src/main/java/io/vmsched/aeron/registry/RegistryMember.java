@@ -319,6 +319,17 @@ public final class RegistryMember implements AutoCloseable
         return sb.toString();
     }
 
+    /**
+     * @param members the members as {@code vmsched registry --members} takes them: {@code id=host:port,...}
+     *                (each port the first of {@link #PORTS_PER_MEMBER}).
+     * @return their client-facing endpoints, for {@link RegistryClient.Context#members(String)}.
+     * @throws IllegalArgumentException in one line naming a bad entry.
+     */
+    public static String ingressEndpoints(final String members)
+    {
+        return ingressEndpoints(parseMembers(members));
+    }
+
     static String ingressEndpoints(final Map<Integer, String> members)
     {
         final StringBuilder sb = new StringBuilder();

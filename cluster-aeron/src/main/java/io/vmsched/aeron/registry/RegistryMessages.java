@@ -72,6 +72,8 @@ public final class RegistryMessages
     public static final int REPORT = 7;
     /** Command: a page of the node directory. */
     public static final int DIRECTORY = 8;
+    /** Node to registry: the VM was removed here, its entry goes (answered with OWNER). */
+    public static final int RELEASE = 9;
     /** Reply to REGISTER. */
     public static final int REGISTERED = 101;
     /** Reply to ADMIT, CAS, QUERY, MOVE, RECLAIM. */
@@ -488,12 +490,18 @@ public final class RegistryMessages
     public static final class Move extends Flyweight<Move>
     {
         /** Length of the message. */
-        public static final int LENGTH = 40;
+        public static final int LENGTH = 48;
 
         @Override
         int type()
         {
             return MOVE;
+        }
+
+        /** @return the fence the caller's tenure starts with (its highest migration id so far). */
+        public long tenureFence()
+        {
+            return readBuffer.getLong(offset + 40, ORDER);
         }
 
         /** @return the VM. */
@@ -522,10 +530,49 @@ public final class RegistryMessages
          */
         public int set(final long vmId, final int fromNode, final long migrationId)
         {
+            return set(vmId, fromNode, migrationId, 0);
+        }
+
+        /**
+         * @param vmId        the VM.
+         * @param fromNode    the source, the owner expected.
+         * @param migrationId the migration.
+         * @param tenureFence the fence the caller's tenure starts with.
+         * @return the message's length.
+         */
+        public int set(final long vmId, final int fromNode, final long migrationId, final long tenureFence)
+        {
             buffer.putLong(offset + 16, vmId, ORDER);
             buffer.putInt(offset + 24, fromNode, ORDER);
             buffer.putInt(offset + 28, 0, ORDER);
             buffer.putLong(offset + 32, migrationId, ORDER);
+            buffer.putLong(offset + 40, tenureFence, ORDER);
+            return LENGTH;
+        }
+    }
+
+    /** RELEASE. */
+    public static final class Release extends Flyweight<Release>
+    {
+        /** Length of the message. */
+        public static final int LENGTH = 24;
+
+        @Override
+        int type()
+        {
+            return RELEASE;
+        }
+
+        /** @return the VM. */
+        public long vmId()
+        {
+            return readBuffer.getLong(offset + 16, ORDER);
+        }
+
+        /** @param vmId the VM. @return the message's length. */
+        public int set(final long vmId)
+        {
+            buffer.putLong(offset + 16, vmId, ORDER);
             return LENGTH;
         }
     }

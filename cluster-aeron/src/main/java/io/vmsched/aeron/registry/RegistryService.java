@@ -49,6 +49,7 @@ public final class RegistryService implements ClusteredService
     private final RegistryMessages.Cas cas = new RegistryMessages.Cas();
     private final RegistryMessages.Query query = new RegistryMessages.Query();
     private final RegistryMessages.Move move = new RegistryMessages.Move();
+    private final RegistryMessages.Release release = new RegistryMessages.Release();
     private final RegistryMessages.Reclaim reclaim = new RegistryMessages.Reclaim();
     private final RegistryMessages.Report report = new RegistryMessages.Report();
     private final RegistryMessages.Directory directory = new RegistryMessages.Directory();
@@ -204,8 +205,21 @@ public final class RegistryService implements ClusteredService
                     return;
                 }
                 move.wrapRead(buffer, offset);
-                final RegistryStatus status = state.move(sessionId, move.vmId(), move.fromNode(), move.migrationId());
+                final RegistryStatus status = state.move(sessionId, move.vmId(), move.fromNode(), move.migrationId(),
+                    move.tenureFence());
                 replyOwner(session, correlationId, move.vmId(), status);
+                break;
+            }
+
+            case RegistryMessages.RELEASE:
+            {
+                if (length != RegistryMessages.Release.LENGTH)
+                {
+                    malformed(session, type, correlationId, "RELEASE of " + length + " bytes");
+                    return;
+                }
+                release.wrapRead(buffer, offset);
+                replyOwner(session, correlationId, release.vmId(), state.release(sessionId, release.vmId()));
                 break;
             }
 

@@ -230,7 +230,26 @@ public final class RegistryState
      */
     public RegistryStatus move(final long sessionId, final long vmId, final int fromNode, final long migrationId)
     {
-        if (migrationId < 1 || fromNode <= NO_NODE)
+        return move(sessionId, vmId, fromNode, migrationId, 0);
+    }
+
+    /**
+     * MOVE, starting the caller's tenure with a fence of its own: the highest migration id the caller
+     * has used so far, so that a MOVE of one of its earlier migrations, sent by a target long ago and
+     * delayed, can never apply in this tenure (the VM may leave the caller and come back: without it a
+     * stale MOVE from the caller's earlier tenure would pass a fence reset to 0).
+     *
+     * @param sessionId   the calling session: the target.
+     * @param vmId        the VM.
+     * @param fromNode    the source, the owner expected.
+     * @param migrationId the migration (at least 1).
+     * @param tenureFence the caller's highest migration id so far (0 if none).
+     * @return OK, or MISMATCH, ABSENT, NOT_REGISTERED, MALFORMED.
+     */
+    public RegistryStatus move(final long sessionId, final long vmId, final int fromNode, final long migrationId,
+        final long tenureFence)
+    {
+        if (migrationId < 1 || fromNode <= NO_NODE || tenureFence < 0)
         {
             return RegistryStatus.MALFORMED;
         }
@@ -256,7 +275,34 @@ public final class RegistryState
         entry.owner = caller.id;
         entry.epoch++;
         entry.migrationId = migrationId;
-        entry.fence = 0; // the target's tenure starts: its own migration ids start their own sequence
+        entry.fence = tenureFence; // the target's tenure starts above every migration it sent before
+        return RegistryStatus.OK;
+    }
+
+    /**
+     * RELEASE: the owner removed the VM; its entry goes (a later ADMIT of the same id starts afresh).
+     *
+     * @param sessionId the calling session: the owner.
+     * @param vmId      the VM.
+     * @return OK, or MISMATCH (the caller does not own it), ABSENT, NOT_REGISTERED.
+     */
+    public RegistryStatus release(final long sessionId, final long vmId)
+    {
+        final Node caller = nodesBySession.get(sessionId);
+        if (null == caller)
+        {
+            return RegistryStatus.NOT_REGISTERED;
+        }
+        final Entry entry = owners.get(vmId);
+        if (null == entry)
+        {
+            return RegistryStatus.ABSENT;
+        }
+        if (entry.owner != caller.id)
+        {
+            return RegistryStatus.MISMATCH;
+        }
+        owners.remove(vmId);
         return RegistryStatus.OK;
     }
 

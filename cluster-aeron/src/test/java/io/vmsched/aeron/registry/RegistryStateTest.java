@@ -148,6 +148,46 @@ class RegistryStateTest
     }
 
     @Test
+    void aStaleMoveFromAnEarlierTenureOfTheSourceIsRefusedByTheTenureFence()
+    {
+        final int a = register(S1, "a");
+        final int b = register(S2, "b");
+        final int c = register(S3, "c");
+        assertEquals(OK, state.admit(S1, 1, a));
+        // a's migration 5 to c: c's MOVE is delayed; a reclaims 5
+        assertEquals(OK, state.reclaim(S1, 1, 5));
+        // a's migration 6 to b commits; b's tenure starts above b's own ids so far (say 40)
+        assertEquals(OK, state.move(S2, 1, a, 6, 40));
+        assertEntry(1, b, 3, 6, 40);
+        // back to a by b's migration 41: a's tenure starts above every id a used (6)
+        assertEquals(OK, state.move(S1, 1, b, 41, 6));
+        assertEntry(1, a, 4, 41, 6);
+        // c's MOVE of migration 5 arrives at last: a owns the VM again, but 5 is of a's earlier tenure
+        assertEquals(MISMATCH, state.move(S3, 1, a, 5, 0));
+        assertEquals(MISMATCH, state.move(S3, 1, a, 6, 0));
+        assertEntry(1, a, 4, 41, 6);
+        // a's next migration (7) moves it
+        assertEquals(OK, state.move(S3, 1, a, 7, 0));
+        assertEntry(1, c, 5, 7, 0);
+        assertEquals(MALFORMED, state.move(S1, 1, c, 8, -1));
+    }
+
+    @Test
+    void aReleaseRemovesTheOwnersEntryOnly()
+    {
+        final int a = register(S1, "a");
+        register(S2, "b");
+        assertEquals(OK, state.admit(S1, 1, a));
+        assertEquals(MISMATCH, state.release(S2, 1));
+        assertEquals(NOT_REGISTERED, state.release(S3, 1));
+        assertEquals(a, state.ownerOf(1));
+        assertEquals(OK, state.release(S1, 1));
+        assertEquals(ABSENT, state.query(1));
+        assertEquals(ABSENT, state.release(S1, 1));
+        assertEquals(OK, state.admit(S2, 1, state.nodeIdOfSession(S2)));
+    }
+
+    @Test
     void moveAndReclaimRefuseWhatTheyMustAndChangeNothing()
     {
         final int a = register(S1, "a");

@@ -1,0 +1,404 @@
+package io.vmsched.aeron.node;
+
+import io.vmsched.aeron.AeronTransport;
+import io.vmsched.aeron.registry.RegistryClient;
+import io.vmsched.balance.BalanceConfig;
+import io.vmsched.cluster.Cluster;
+import io.vmsched.cluster.ClusterConfig;
+import io.vmsched.cluster.ClusterListener;
+import io.vmsched.cluster.GuestRegistry;
+import io.vmsched.cluster.HostConfig;
+import io.vmsched.load.HostCapacity;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One node of a cluster across machines: this machine's host ({@link Cluster} with
+ * {@link ClusterConfig#localHost}), its {@link AeronTransport} to the peers, and its session with the
+ * registry ({@link RegistryOwners}), which names the node's host id, holds the owner of every VM and
+ * keeps the directory of peers, refreshed every {@link Context#directoryPeriodMs}.
+ * <p>
+ * The data directory is the node's own: it records the node's name ({@value #NAME_FILE}), and a start
+ * under another name is refused, since the journal holds that node's VMs.
+ * <p>
+ * Threading: {@link #start} and {@link #close} from one thread; {@link #cluster()}'s API from any thread.
+ */
+public final class Node implements AutoCloseable
+{
+    /** The file in a node's data directory naming the node its journal belongs to. */
+    public static final String NAME_FILE = "node.name";
+
+    private final Context context;
+    private final AeronTransport transport;
+    private final RegistryOwners owners;
+    private final int hostId;
+    private final HostCapacity capacity;
+    private volatile Cluster cluster;
+    private long nextDirectoryNs;
+
+    private Node(final Context context, final RegistryClient client, final int nodeId)
+    {
+        this.context = context;
+        this.hostId = RegistryOwners.hostOf(nodeId);
+        this.capacity = context.host.capacity();
+        AeronTransport startedTransport = null;
+        try
+        {
+            startedTransport = new AeronTransport(new AeronTransport.Context().hostId(hostId).bind(context.bind)
+                .secret(context.secret).maxHosts(context.maxHosts).log(context.log));
+        }
+        catch (final RuntimeException ex)
+        {
+            client.close();
+            throw ex;
+        }
+        this.transport = startedTransport;
+        final List<RegistryClient.NodeInfo> directory;
+        try
+        {
+            directory = client.directory();
+        }
+        catch (final RuntimeException ex)
+        {
+            transport.close();
+            client.close();
+            throw ex;
+        }
+        int hosts = hostId + 1;
+        for (final RegistryClient.NodeInfo peer : directory)
+        {
+            final int host = RegistryOwners.hostOf(peer.nodeId());
+            if (host != hostId && host < context.maxHosts)
+            {
+                transport.addPeer(host, peer.endpoint());
+                hosts = Math.max(hosts, host + 1);
+            }
+        }
+        this.owners = new RegistryOwners(client, () -> duties(client), context.log);
+        final ClusterConfig config = ClusterConfig.of(hosts, context.dataDir);
+        config.maxHosts = context.maxHosts;
+        config.localHost = hostId;
+        config.owners = owners;
+        config.transports = h -> transport;
+        config.host = context.host;
+        config.guests = context.guests;
+        config.listener = context.listener;
+        try
+        {
+            cluster = Cluster.start(config);
+        }
+        catch (final RuntimeException ex)
+        {
+            owners.close();
+            transport.close();
+            throw ex;
+        }
+        learn(directory);
+    }
+
+    /**
+     * Join the cluster: reach the registry (retrying until {@link Context#connectTimeoutMs}), register
+     * under the node's name, listen on the bind address, recover the journal (asking the registry what
+     * became of the migrations a crash cut short) and start.
+     *
+     * @param context the settings.
+     * @return the running node.
+     * @throws IllegalArgumentException in one line: a bad setting, or a data directory of another node.
+     * @throws IllegalStateException    in one line: the port is in use, the registry refused the node.
+     * @throws io.vmsched.aeron.registry.RegistryException in one line: the registry could not be reached.
+     */
+    public static Node start(final Context context)
+    {
+        context.conclude();
+        claimName(context.dataDir, context.name);
+        final RegistryClient client = RegistryClient.connect(new RegistryClient.Context()
+            .members(io.vmsched.aeron.registry.RegistryMember.ingressEndpoints(context.registry))
+            .secret(context.secret)
+            .egressHost(host(context.bind))
+            .connectTimeout(context.connectTimeoutMs, TimeUnit.MILLISECONDS)
+            .log(context.log));
+        final int nodeId;
+        try
+        {
+            nodeId = client.register(context.name, context.bind, context.host.capacity(), context.labels);
+        }
+        catch (final RuntimeException ex)
+        {
+            client.close();
+            throw ex;
+        }
+        if (RegistryOwners.hostOf(nodeId) >= context.maxHosts)
+        {
+            client.close();
+            throw new IllegalStateException("the registry numbered node '" + context.name + "' " + nodeId +
+                ", beyond --max-nodes " + context.maxHosts);
+        }
+        return new Node(context, client, nodeId);
+    }
+
+    private static String host(final String endpoint)
+    {
+        final int colon = endpoint.lastIndexOf(':');
+        return colon > 0 ? endpoint.substring(0, colon) : endpoint;
+    }
+
+    /** The data directory belongs to one node name: recorded at its first start, checked at every start. */
+    private static void claimName(final Path dir, final String name)
+    {
+        final Path file = dir.resolve(NAME_FILE);
+        try
+        {
+            Files.createDirectories(dir);
+            if (Files.isRegularFile(file))
+            {
+                final String owner = Files.readString(file, StandardCharsets.UTF_8).trim();
+                if (!owner.equals(name))
+                {
+                    throw new IllegalArgumentException(dir + " holds the journal of node '" + owner + "', not '" + name +
+                        "': start that node here, or give '" + name + "' its own data directory");
+                }
+                return;
+            }
+            if (Files.exists(file))
+            {
+                throw new IllegalArgumentException("cannot create " + file + ": something that is not a file is in its place");
+            }
+            Files.writeString(file, name + "\n", StandardCharsets.UTF_8);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("cannot use " + dir + " as the node's data directory: " + ex.getMessage(), ex);
+        }
+    }
+
+    /** The registry thread's duties, every directory period: the load report (for operators), the directory. */
+    private void duties(final RegistryClient client)
+    {
+        final Cluster running = cluster;
+        final long now = System.nanoTime();
+        if (running == null || now - nextDirectoryNs < 0)
+        {
+            return;
+        }
+        nextDirectoryNs = now + TimeUnit.MILLISECONDS.toNanos(context.directoryPeriodMs);
+        client.report(running.load(hostId), running.host(hostId).vmCount());
+        learn(client.directory());
+    }
+
+    /** Peers from the directory: their endpoints to the transport, their capacity and liveness to the host. */
+    private void learn(final List<RegistryClient.NodeInfo> directory)
+    {
+        final Cluster running = cluster;
+        for (final RegistryClient.NodeInfo peer : directory)
+        {
+            final int host = RegistryOwners.hostOf(peer.nodeId());
+            if (host == hostId || host < 0 || host >= context.maxHosts)
+            {
+                continue;
+            }
+            transport.addPeer(host, peer.endpoint());
+            if (running != null)
+            {
+                running.peer(host, peer.capacity(), peer.up() ? Math.max(0.0, peer.load()) : Double.NaN);
+            }
+        }
+    }
+
+    /** @return this node's host id (its registry node id - 1). */
+    public int hostId()
+    {
+        return hostId;
+    }
+
+    /** @return the node's host, as an embedding program drives it (admissions go to this node's host). */
+    public Cluster cluster()
+    {
+        return cluster;
+    }
+
+    /** @return this node's transport (its counters of refusals and deliveries). */
+    public AeronTransport transport()
+    {
+        return transport;
+    }
+
+    /** @return this node's registry session. */
+    public RegistryOwners owners()
+    {
+        return owners;
+    }
+
+    /** @return this node's capacity, as registered. */
+    public HostCapacity capacity()
+    {
+        return capacity;
+    }
+
+    /** Settle what was accepted, stop the host, leave the registry (its session closes), stop the transport. */
+    @Override
+    public void close()
+    {
+        try
+        {
+            cluster.close();
+        }
+        finally
+        {
+            owners.close();
+            transport.close();
+        }
+    }
+
+    /** A node's settings. */
+    public static final class Context
+    {
+        String name;
+        String bind;
+        String registry;
+        byte[] secret;
+        Path dataDir;
+        String labels = "";
+        int maxHosts = 1024;
+        long connectTimeoutMs = 10_000;
+        long directoryPeriodMs = 1_000;
+        HostConfig host = defaultHost();
+        GuestRegistry guests = GuestRegistry.withDefaults();
+        ClusterListener listener = new ClusterListener()
+        {
+        };
+        Consumer<String> log = System.err::println;
+
+        /** @return a host's defaults with the gossip view: a node knows its peers' loads by their gossip. */
+        public static HostConfig defaultHost()
+        {
+            final HostConfig host = new HostConfig();
+            host.balance.view = BalanceConfig.PeerView.GOSSIP;
+            return host;
+        }
+
+        /** @param name the node's name, unique in the cluster. @return this. */
+        public Context name(final String name)
+        {
+            this.name = name;
+            return this;
+        }
+
+        /** @param bind {@code host:port} this node listens on for its peers (an address, never all interfaces). @return this. */
+        public Context bind(final String bind)
+        {
+            this.bind = bind;
+            return this;
+        }
+
+        /** @param registry the registry's members as {@code vmsched registry --members} takes them, {@code 0=host:port,...}. @return this. */
+        public Context registry(final String registry)
+        {
+            this.registry = registry;
+            return this;
+        }
+
+        /** @param secret the cluster's secret (at least 32 bytes). @return this. */
+        public Context secret(final byte[] secret)
+        {
+            this.secret = secret.clone();
+            return this;
+        }
+
+        /** @param dataDir the node's own data directory. @return this. */
+        public Context dataDir(final Path dataDir)
+        {
+            this.dataDir = dataDir;
+            return this;
+        }
+
+        /** @param labels free text for the directory (e.g. {@code rack=a}). @return this. */
+        public Context labels(final String labels)
+        {
+            this.labels = labels;
+            return this;
+        }
+
+        /** @param maxHosts the most nodes the cluster may have (host ids below it). @return this. */
+        public Context maxHosts(final int maxHosts)
+        {
+            this.maxHosts = maxHosts;
+            return this;
+        }
+
+        /** @param ms how long to keep trying to reach the registry at the start. @return this. */
+        public Context connectTimeoutMs(final long ms)
+        {
+            this.connectTimeoutMs = ms;
+            return this;
+        }
+
+        /** @param ms how often the directory of peers is read again. @return this. */
+        public Context directoryPeriodMs(final long ms)
+        {
+            this.directoryPeriodMs = ms;
+            return this;
+        }
+
+        /** @param host the host's settings (its balance view must be GOSSIP). @return this. */
+        public Context host(final HostConfig host)
+        {
+            this.host = host;
+            return this;
+        }
+
+        /** @param guests makes guests for VMs that arrive or are recovered. @return this. */
+        public Context guests(final GuestRegistry guests)
+        {
+            this.guests = guests;
+            return this;
+        }
+
+        /** @param listener told of the host's events. @return this. */
+        public Context listener(final ClusterListener listener)
+        {
+            this.listener = listener;
+            return this;
+        }
+
+        /** @param log where the node's one-line notices go. @return this. */
+        public Context log(final Consumer<String> log)
+        {
+            this.log = log;
+            return this;
+        }
+
+        void conclude()
+        {
+            if (name == null || name.isBlank())
+            {
+                throw new IllegalArgumentException("a node needs a name (--name)");
+            }
+            if (bind == null)
+            {
+                throw new IllegalArgumentException("a node needs an address to listen on (--bind HOST:PORT)");
+            }
+            if (registry == null || registry.isBlank())
+            {
+                throw new IllegalArgumentException("a node of a cluster needs the registry's members (--registry)");
+            }
+            if (secret == null)
+            {
+                throw new IllegalArgumentException("a node needs the cluster's secret (--secret FILE)");
+            }
+            if (dataDir == null)
+            {
+                throw new IllegalArgumentException("a node needs a data directory (--data)");
+            }
+            if (maxHosts < 2 || maxHosts > 1 << 16)
+            {
+                throw new IllegalArgumentException("max nodes must be in [2, 65536], got " + maxHosts);
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package io.vmsched.cli;
+
+import io.vmsched.aeron.ClusterSecret;
+import io.vmsched.aeron.node.Node;
+import io.vmsched.aeron.registry.RegistryException;
+import io.vmsched.cluster.Cluster;
+import io.vmsched.cluster.ClusterListener;
+import io.vmsched.cluster.HostConfig;
+import io.vmsched.guest.IdleGuest;
+import io.vmsched.guest.PacedBurnerGuest;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code vmsched node --registry …}: this machine's node of a cluster across machines, until SIGINT or
+ * SIGTERM. Its guests get ids {@code (host id + 1) × 10^9 + i}, so nodes never pick the same.
+ */
+final class ClusterNode
+{
+    /** Guest ids of host {@code h} start at {@code (h + 1) × GUEST_IDS}. */
+    static final long GUEST_IDS = 1_000_000_000L;
+
+    private final NodeCommand command;
+
+    ClusterNode(final NodeCommand command)
+    {
+        this.command = command;
+    }
+
+    void run()
+    {
+        final NodeCommand c = command;
+        Flags.within("--guests", c.guests, 0, 100_000);
+        Flags.within("--workers", c.workers, 1, 256);
+        Flags.within("--max-nodes", c.maxNodes, 2, 65_536);
+        Flags.within("--registry-wait-s", c.registryWaitS, 1, 3_600);
+        Flags.within("--balance-period-ms", c.balancePeriodMs, 50, 3_600_000);
+        if (!(c.guestLoad >= 0 && c.guestLoad <= 1024))
+        {
+            throw new IllegalArgumentException("--guest-load must be in [0, 1024] reference cores, got " + c.guestLoad);
+        }
+        if (c.name == null || c.bind == null || c.secret == null)
+        {
+            throw new IllegalArgumentException("--registry needs --name, --bind and --secret");
+        }
+        if (!c.vmPids.isEmpty())
+        {
+            throw new IllegalArgumentException("--vm-pid is not supported with --registry yet: external VMs run on a single-host node");
+        }
+        final byte[] key = ClusterSecret.read(c.secret);
+        final Path data = c.dataDir.checked();
+        final PrintWriter out = c.spec.commandLine().getOut();
+        final HostConfig host = Node.Context.defaultHost();
+        host.workers = c.workers;
+        host.balancePeriodNs = c.balancePeriodMs * 1_000_000L;
+        final Node.Context context = new Node.Context().name(c.name).bind(c.bind).registry(c.registry).secret(key)
+            .dataDir(data).labels(c.labels).maxHosts(c.maxNodes).host(host).connectTimeoutMs(1_000)
+            .log(line -> System.err.println("vmsched node " + c.name + ": " + line))
+            .listener(new ClusterListener()
+            {
+                @Override
+                public void onError(final int h, final Throwable error)
+                {
+                    System.err.println("vmsched node " + c.name + ": " + error.getMessage());
+                }
+            });
+        final Node node = connect(context, c.registryWaitS, c.name);
+        final Cluster cluster = node.cluster();
+        final int hostId = node.hostId();
+        try
+        {
+            final Map<Long, Integer> placement = cluster.placement();
+            final long base = (hostId + 1) * GUEST_IDS;
+            int admitted = 0;
+            for (int i = 1; i <= c.guests; i++)
+            {
+                final long vmId = base + i;
+                if (!placement.containsKey(vmId) && cluster.recoveredVms() == 0)
+                {
+                    cluster.admit(hostId, vmId, 1, c.guestLoad > 0 ? new IdleGuest() : new PacedBurnerGuest(0.02, 0.5, 10_000, i));
+                    if (c.guestLoad > 0)
+                    {
+                        cluster.programLoad(vmId, c.guestLoad, 0, 0);
+                    }
+                    admitted++;
+                }
+            }
+            final long deadline = System.nanoTime() + 30_000_000_000L;
+            while (cluster.host(hostId).vmCount() < cluster.recoveredVms() + admitted && admitted > 0)
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    throw new IllegalStateException("admissions did not complete in 30 s (is the registry answering?)");
+                }
+                LockSupport.parkNanos(1_000_000L);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            node.close();
+            throw ex;
+        }
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            try
+            {
+                node.close();
+                out.println("vmsched node " + c.name + ": stopped cleanly (journal closed, registry session ended)");
+            }
+            catch (final RuntimeException ex)
+            {
+                out.println("vmsched node " + c.name + ": stopping failed: " + ex.getMessage());
+            }
+            finally
+            {
+                out.flush();
+                stopped.countDown();
+            }
+        }, "vmsched-node-shutdown"));
+        out.printf("vmsched node %s: host %d, pid %d, listening on %s, %d VMs (%d recovered from the journal); " +
+            "stop with Ctrl-C or SIGTERM%n", c.name, hostId, ProcessHandle.current().pid(), c.bind,
+            cluster.placement().size(), cluster.recoveredVms());
+        out.flush();
+        try
+        {
+            stopped.await();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Reach the registry, with a countdown on standard error while it cannot be reached. */
+    private static Node connect(final Node.Context context, final int waitS, final String name)
+    {
+        final long deadline = System.nanoTime() + waitS * 1_000_000_000L;
+        while (true)
+        {
+            try
+            {
+                return Node.start(context);
+            }
+            catch (final RegistryException ex)
+            {
+                if (ex.status() != null)
+                {
+                    throw new IllegalStateException(ex.getMessage(), ex); // refused, not unreachable
+                }
+                final long left = (deadline - System.nanoTime()) / 1_000_000_000L;
+                if (left <= 0)
+                {
+                    throw new IllegalStateException("gave up after " + waitS + " s: " + ex.getMessage(), ex);
+                }
+                System.err.println("vmsched node " + name + ": " + ex.getMessage() + "; trying again, " + left + " s left");
+            }
+        }
+    }
+}
