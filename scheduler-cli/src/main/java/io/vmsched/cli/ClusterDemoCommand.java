@@ -132,33 +132,59 @@ final class ClusterDemoCommand implements Runnable
         {
             final long start = System.nanoTime();
             final long upBy = start + TimeUnit.SECONDS.toNanos(90);
-            while (up(client.directory()) < nodes)
+            while (up(client.directory()) < nodes || reportedVms(client.directory()) < 2 * guests)
             {
                 if (System.nanoTime() - upBy > 0)
                 {
-                    throw new IllegalStateException("only " + up(client.directory()) + " of " + nodes + " nodes came up in 90 s; " +
-                        "see their logs");
+                    throw new IllegalStateException(up(client.directory()) + " of " + nodes + " nodes up and " +
+                        reportedVms(client.directory()) + " of " + 2 * guests + " guests admitted after 90 s; see their logs");
                 }
                 client.poll();
                 Clock.sleepUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200));
             }
+            out.printf("every node is up and its guests admitted after %.1f s; each column a node as it last reported " +
+                "to the registry (once a second): load (VMs)%n%n", (System.nanoTime() - start) / 1e9);
+            final StringBuilder header = new StringBuilder("            ");
+            for (final RegistryClient.NodeInfo node : byName(client.directory()))
+            {
+                header.append(String.format(Locale.ROOT, " %-9s", node.name()));
+            }
+            out.println(header);
             final long begin = System.nanoTime();
             for (int second = 1; second <= seconds; second++)
             {
                 Clock.sleepUntil(begin + TimeUnit.SECONDS.toNanos(second));
-                final List<RegistryClient.NodeInfo> directory = client.directory();
+                final List<RegistryClient.NodeInfo> directory = byName(client.directory());
                 final double[] loads = new double[directory.size()];
                 final StringBuilder line = new StringBuilder();
                 for (int i = 0; i < directory.size(); i++)
                 {
                     final RegistryClient.NodeInfo node = directory.get(i);
                     loads[i] = node.load();
-                    line.append(String.format(Locale.ROOT, " %.2f(%d)%s", node.load(), node.vmCount(), node.up() ? "" : "down"));
+                    line.append(node.up() ? String.format(Locale.ROOT, " %-9s", String.format(Locale.ROOT, "%.2f(%d)",
+                        node.load(), node.vmCount())) : " down     ");
                 }
-                out.printf(Locale.ROOT, "t=%2ds  loads(vms)%s  cv %.2f%n", second, line, io.vmsched.load.ClusterStats.cv(loads));
+                out.printf(Locale.ROOT, "t=%3ds      %s  cv %.2f%n", second, line, io.vmsched.load.ClusterStats.cv(loads));
                 out.flush();
             }
         }
+    }
+
+    private static List<RegistryClient.NodeInfo> byName(final List<RegistryClient.NodeInfo> directory)
+    {
+        final List<RegistryClient.NodeInfo> sorted = new ArrayList<>(directory);
+        sorted.sort(java.util.Comparator.comparing(RegistryClient.NodeInfo::name));
+        return sorted;
+    }
+
+    private static int reportedVms(final List<RegistryClient.NodeInfo> directory)
+    {
+        int vms = 0;
+        for (final RegistryClient.NodeInfo node : directory)
+        {
+            vms += node.up() && node.reported() ? node.vmCount() : 0;
+        }
+        return vms;
     }
 
     private static int up(final List<RegistryClient.NodeInfo> directory)

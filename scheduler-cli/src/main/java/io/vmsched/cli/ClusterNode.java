@@ -54,6 +54,7 @@ final class ClusterNode
         final byte[] key = ClusterSecret.read(c.secret);
         final Path data = c.dataDir.checked();
         final PrintWriter out = c.spec.commandLine().getOut();
+        final java.util.concurrent.atomic.AtomicInteger settled = new java.util.concurrent.atomic.AtomicInteger();
         final HostConfig host = Node.Context.defaultHost();
         host.workers = c.workers;
         host.balancePeriodNs = c.balancePeriodMs * 1_000_000L;
@@ -62,6 +63,20 @@ final class ClusterNode
             .log(line -> System.err.println("vmsched node " + c.name + ": " + line))
             .listener(new ClusterListener()
             {
+                @Override
+                public void onAdmitted(final int h, final long vmId)
+                {
+                    settled.incrementAndGet();
+                }
+
+                @Override
+                public void onRequestFailed(final int h, final io.vmsched.cluster.Request request, final long vmId,
+                    final String reason)
+                {
+                    settled.incrementAndGet(); // admissions are the only requests this command makes
+                    System.err.println("vmsched node " + c.name + ": " + request + " of vm " + vmId + " failed: " + reason);
+                }
+
                 @Override
                 public void onError(final int h, final Throwable error)
                 {
@@ -90,7 +105,7 @@ final class ClusterNode
                 }
             }
             final long deadline = System.nanoTime() + 30_000_000_000L;
-            while (cluster.host(hostId).vmCount() < cluster.recoveredVms() + admitted && admitted > 0)
+            while (settled.get() < admitted) // counted by the listener: VMs may already be leaving by handoffs
             {
                 if (System.nanoTime() - deadline > 0)
                 {
