@@ -43,6 +43,11 @@ final class ClusterNode
         {
             throw new IllegalArgumentException("--guest-load must be in [0, 1024] reference cores, got " + c.guestLoad);
         }
+        if (!(c.guestSwing >= 0 && c.guestSwing < 1))
+        {
+            throw new IllegalArgumentException("--guest-swing must be in [0, 1), got " + c.guestSwing);
+        }
+        Flags.within("--swing-period-ms", c.swingPeriodMs, 100, 3_600_000);
         if (c.name == null || c.bind == null || c.secret == null)
         {
             throw new IllegalArgumentException("--registry needs --name, --bind and --secret");
@@ -73,7 +78,11 @@ final class ClusterNode
                 public void onRequestFailed(final int h, final io.vmsched.cluster.Request request, final long vmId,
                     final String reason)
                 {
-                    settled.incrementAndGet(); // admissions are the only requests this command makes
+                    if (request == io.vmsched.cluster.Request.PROGRAM_LOAD)
+                    {
+                        return; // the swing's: the VM left meanwhile, its new node swings it
+                    }
+                    settled.incrementAndGet(); // admissions are the only other requests this command makes
                     System.err.println("vmsched node " + c.name + ": " + request + " of vm " + vmId + " failed: " + reason);
                 }
 
@@ -119,11 +128,28 @@ final class ClusterNode
             node.close();
             throw ex;
         }
+        final java.util.concurrent.ScheduledExecutorService swing = c.guestSwing > 0 && c.guestLoad > 0 ?
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r ->
+            {
+                final Thread t = new Thread(r, "vmsched-guest-swing");
+                t.setDaemon(true);
+                return t;
+            }) : null;
+        if (swing != null)
+        {
+            // the wall clock gives every node the same phase for a VM, so its load goes on where it moves
+            swing.scheduleAtFixedRate(() -> swing(cluster, c.guestLoad, c.guestSwing, c.swingPeriodMs), 250, 250,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
             try
             {
+                if (swing != null)
+                {
+                    swing.shutdownNow();
+                }
                 node.close();
                 out.println("vmsched node " + c.name + ": stopped cleanly (journal closed, registry session ended)");
             }
@@ -151,6 +177,24 @@ final class ClusterNode
         }
     }
 
+    /** Each VM here gets its load on the wave now: base × (1 + swing × sin(2π t / period + its phase)). */
+    private static void swing(final Cluster cluster, final double base, final double swing, final long periodMs)
+    {
+        try
+        {
+            final double t = 2 * Math.PI * (System.currentTimeMillis() % periodMs) / periodMs;
+            for (final long vmId : cluster.placement().keySet())
+            {
+                final double phase = 2 * Math.PI * ((vmId * 0x9E3779B97F4A7C15L >>> 11) / (double)(1L << 53));
+                cluster.programLoad(vmId, base * (1 + swing * Math.sin(t + phase)), 0, 0);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            // closing, or the VM left between the snapshot and the call: the next tick goes on
+        }
+    }
+
     /** Reach the registry, with a countdown on standard error while it cannot be reached. */
     private static Node connect(final Node.Context context, final int waitS, final String name)
     {
@@ -163,16 +207,25 @@ final class ClusterNode
             }
             catch (final RegistryException ex)
             {
-                if (ex.status() != null)
+                // a name held by a live session may be this node's own before a crash: the registry frees
+                // it when that session times out; any other refusal is final
+                final boolean ownOldSession = ex.status() == io.vmsched.aeron.registry.RegistryStatus.NAME_TAKEN;
+                if (ex.status() != null && !ownOldSession)
                 {
-                    throw new IllegalStateException(ex.getMessage(), ex); // refused, not unreachable
+                    throw new IllegalStateException(ex.getMessage(), ex);
                 }
                 final long left = (deadline - System.nanoTime()) / 1_000_000_000L;
                 if (left <= 0)
                 {
                     throw new IllegalStateException("gave up after " + waitS + " s: " + ex.getMessage(), ex);
                 }
-                System.err.println("vmsched node " + name + ": " + ex.getMessage() + "; trying again, " + left + " s left");
+                System.err.println("vmsched node " + name + ": " + ex.getMessage() + (ownOldSession ?
+                    " (if this node crashed, its old session ends at the registry's session timeout)" : "") +
+                    "; trying again, " + left + " s left");
+                if (ownOldSession)
+                {
+                    LockSupport.parkNanos(500_000_000L);
+                }
             }
         }
     }

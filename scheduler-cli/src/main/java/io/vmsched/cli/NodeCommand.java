@@ -72,6 +72,15 @@ final class NodeCommand implements Runnable
         "load in reference cores (0: measured) (default: ${DEFAULT-VALUE}).")
     double guestLoad;
 
+    @Option(names = "--guest-swing", defaultValue = "0", description = "With --registry and --guest-load: each guest's " +
+        "programmed load swings by this fraction of it, as a wave of --swing-period-ms whose phase is the VM's own, " +
+        "wherever it runs (0: steady) (default: ${DEFAULT-VALUE}).")
+    double guestSwing;
+
+    @Option(names = "--swing-period-ms", defaultValue = "8000", description = "With --guest-swing: the wave's period " +
+        "(default: ${DEFAULT-VALUE}).")
+    long swingPeriodMs;
+
     @Option(names = "--balance-period-ms", defaultValue = "1000", description = "With --registry: the balance period " +
         "(default: ${DEFAULT-VALUE}).")
     long balancePeriodMs;

@@ -630,6 +630,12 @@ public final class RegistryClient implements AutoCloseable
         onUnknownOutcome = action;
     }
 
+    /** @return the member this client last knew as the registry's leader, -1 if not connected. */
+    public int leaderMemberId()
+    {
+        return null == cluster ? -1 : cluster.leaderMemberId();
+    }
+
     /** @return attempts whose outcome was not known (no reply in time, a new leader, a lost session). */
     public long unknownOutcomes()
     {
