@@ -52,6 +52,8 @@ public final class AeronTransport implements Transport
 {
     /** The Aeron stream every host subscribes on and publishes to. */
     public static final int STREAM_ID = 1601;
+    /** From {@link Context#senderOffsets}: a type taken from peers without a sender field to check. */
+    public static final int NO_SENDER_FIELD = -2;
 
     private static final int FRAGMENT_LIMIT_DEFAULT = 64;
     private static final long LOG_INTERVAL_MS = 1000;
@@ -61,6 +63,7 @@ public final class AeronTransport implements Transport
     private final int maxHosts;
     private final int maxPayloadLength;
     private final Consumer<String> log;
+    private final java.util.function.IntUnaryOperator senderOffsets; // where each type names its sender
     private final MediaDriver driver;
     private final Aeron aeron;
     private final Subscription subscription;
@@ -102,6 +105,7 @@ public final class AeronTransport implements Transport
         maxHosts = context.maxHosts;
         maxPayloadLength = context.maxPayloadLength();
         log = context.log;
+        senderOffsets = context.senderOffsets;
         channels = new AtomicReferenceArray<>(maxHosts);
         publications = new ExclusivePublication[maxHosts];
         pendingRegistrations = new long[maxHosts];
@@ -412,6 +416,20 @@ public final class AeronTransport implements Transport
         {
             return refuse(Refusal.REPLAY, header, sender);
         }
+        // a member speaks for itself only: the payload's sender is the one that signed the frame
+        final int senderOffset = senderOffsets.applyAsInt(FrameDescriptor.type(frame));
+        if (senderOffset == -1)
+        {
+            return refuse(Refusal.NOT_A_PEER_MESSAGE, header, sender);
+        }
+        if (senderOffset >= 0 && payloadLength < senderOffset + Integer.BYTES)
+        {
+            return refuse(Refusal.TRUNCATED, header, sender);
+        }
+        if (senderOffset >= 0 && frame.getInt(HEADER_LENGTH + senderOffset, io.vmsched.handoff.HostMessages.ORDER) != sender)
+        {
+            return refuse(Refusal.SENDER_MISMATCH, header, sender);
+        }
         final RingBuffer target = inbox;
         if (target == null)
         {
@@ -566,6 +584,20 @@ public final class AeronTransport implements Transport
         private IdleStrategy driverIdleStrategy;
         private Consumer<String> log = System.err::println;
         private final Map<Integer, String> peers = new TreeMap<>();
+        private java.util.function.IntUnaryOperator senderOffsets = io.vmsched.handoff.HostMessages::senderOffset;
+
+        /**
+         * @param senderOffsets where each message type names its sender in the payload (checked against
+         *                      the sender that signed the frame); -1 refuses the type from peers;
+         *                      {@link AeronTransport#NO_SENDER_FIELD} takes it unchecked (a test of the
+         *                      transport alone). Default: {@link io.vmsched.handoff.HostMessages#senderOffset}.
+         * @return this.
+         */
+        public Context senderOffsets(final java.util.function.IntUnaryOperator senderOffsets)
+        {
+            this.senderOffsets = senderOffsets;
+            return this;
+        }
 
         /** @param hostId this node's host id. @return this. */
         public Context hostId(final int hostId)

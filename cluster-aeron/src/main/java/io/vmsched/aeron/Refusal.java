@@ -23,7 +23,11 @@ public enum Refusal
     /** Larger than the inbox can ever hold. */
     TOO_LONG("larger than the inbox's largest message"),
     /** No inbox attached (the host stopped). */
-    NO_INBOX("no inbox attached");
+    NO_INBOX("no inbox attached"),
+    /** Authenticated, but of a type no peer may send (the API's requests, the registry's answers). */
+    NOT_A_PEER_MESSAGE("a message type no peer may send"),
+    /** Authenticated, but its payload names another sender than the one that signed it. */
+    SENDER_MISMATCH("its payload names another sender");
 
     private final String reason;
 

@@ -43,9 +43,9 @@ class AeronTransportTest
         final byte[] secret = TestSupport.secret(1);
         final String aEnd = LOOPBACK + ":" + freeUdpPort();
         final String bEnd = LOOPBACK + ":" + freeUdpPort();
-        final AeronTransport a = start(new AeronTransport.Context().hostId(1).bind(aEnd).secret(secret).peer(2, bEnd)
+        final AeronTransport a = start(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(1).bind(aEnd).secret(secret).peer(2, bEnd)
             .log(new TestSupport.Log("a")));
-        final AeronTransport b = start(new AeronTransport.Context().hostId(2).bind(bEnd).secret(secret).peer(1, aEnd)
+        final AeronTransport b = start(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(2).bind(bEnd).secret(secret).peer(1, aEnd)
             .log(new TestSupport.Log("b")));
         final ManyToOneRingBuffer aInbox = TestSupport.inbox(1 << 16);
         final ManyToOneRingBuffer bInbox = TestSupport.inbox(1 << 16);
@@ -135,7 +135,7 @@ class AeronTransportTest
     void sendToAPeerNobodyListensToReturnsFalseQuickly()
     {
         final int silentPort = freeUdpPort();
-        final AeronTransport a = start(new AeronTransport.Context().hostId(1).bind(LOOPBACK + ":" + freeUdpPort())
+        final AeronTransport a = start(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(1).bind(LOOPBACK + ":" + freeUdpPort())
             .secret(TestSupport.secret(1)).peer(5, LOOPBACK + ":" + silentPort).log(new TestSupport.Log("a")));
         final UnsafeBuffer message = new UnsafeBuffer(new byte[64]);
 
@@ -162,9 +162,9 @@ class AeronTransportTest
         final byte[] secret = TestSupport.secret(2);
         final String aEnd = LOOPBACK + ":" + freeUdpPort();
         final String bEnd = LOOPBACK + ":" + freeUdpPort();
-        final AeronTransport a = start(new AeronTransport.Context().hostId(1).bind(aEnd).secret(secret).peer(2, bEnd)
+        final AeronTransport a = start(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(1).bind(aEnd).secret(secret).peer(2, bEnd)
             .termLength(64 << 10).log(new TestSupport.Log("a")));
-        final AeronTransport b = start(new AeronTransport.Context().hostId(2).bind(bEnd).secret(secret).peer(1, aEnd)
+        final AeronTransport b = start(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(2).bind(bEnd).secret(secret).peer(1, aEnd)
             .termLength(64 << 10).log(new TestSupport.Log("b")));
         final ManyToOneRingBuffer bInbox = TestSupport.inbox(1 << 20);
         b.attach(2, bInbox);
@@ -244,9 +244,9 @@ class AeronTransportTest
     void aPortInUseIsOneLine()
     {
         final String end = LOOPBACK + ":" + freeUdpPort();
-        start(new AeronTransport.Context().hostId(1).bind(end).secret(TestSupport.secret(3)).log(new TestSupport.Log("a")));
+        start(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(1).bind(end).secret(TestSupport.secret(3)).log(new TestSupport.Log("a")));
         final IllegalStateException ex = assertThrows(IllegalStateException.class, () ->
-            start(new AeronTransport.Context().hostId(2).bind(end).secret(TestSupport.secret(3)).log(new TestSupport.Log("b"))));
+            start(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(2).bind(end).secret(TestSupport.secret(3)).log(new TestSupport.Log("b"))));
         System.out.println("port in use: " + ex.getMessage());
         assertTrue(ex.getMessage().endsWith("cannot listen on " + end + ": the port is in use (another node on this address?)"),
             ex.getMessage());
@@ -257,10 +257,10 @@ class AeronTransportTest
     void badSettingsAreOneLine()
     {
         final IllegalArgumentException noBind = assertThrows(IllegalArgumentException.class, () ->
-            new AeronTransport(new AeronTransport.Context().hostId(1).secret(TestSupport.secret(1))));
+            new AeronTransport(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(1).secret(TestSupport.secret(1))));
         assertTrue(noBind.getMessage().contains("not host:port"), noBind.getMessage());
         final IllegalArgumentException badPeer = assertThrows(IllegalArgumentException.class, () ->
-            new AeronTransport(new AeronTransport.Context().hostId(1).bind(LOOPBACK + ":7000").secret(TestSupport.secret(1))
+            new AeronTransport(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(1).bind(LOOPBACK + ":7000").secret(TestSupport.secret(1))
                 .peer(2, "localhost")));
         assertTrue(badPeer.getMessage().startsWith("peer 2: "), badPeer.getMessage());
     }
@@ -268,7 +268,7 @@ class AeronTransportTest
     @Test
     void closeDeletesTheDriverDirectory()
     {
-        final AeronTransport a = new AeronTransport(new AeronTransport.Context().hostId(1).bind(LOOPBACK + ":" + freeUdpPort())
+        final AeronTransport a = new AeronTransport(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(1).bind(LOOPBACK + ":" + freeUdpPort())
             .secret(TestSupport.secret(1)).log(new TestSupport.Log("a")));
         final File dir = new File(a.aeronDirectoryName());
         assertTrue(dir.exists());

@@ -58,9 +58,9 @@ class ForgeryTest
     {
         final String aEnd = LOOPBACK + ":" + freeUdpPort();
         bEnd = LOOPBACK + ":" + freeUdpPort();
-        a = track(new AeronTransport(new AeronTransport.Context().hostId(A).bind(aEnd).secret(secret).peer(B, bEnd)
+        a = track(new AeronTransport(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(A).bind(aEnd).secret(secret).peer(B, bEnd)
             .log(new TestSupport.Log("a"))));
-        b = track(new AeronTransport(new AeronTransport.Context().hostId(B).bind(bEnd).secret(secret).peer(A, aEnd).log(bLog)));
+        b = track(new AeronTransport(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(B).bind(bEnd).secret(secret).peer(A, aEnd).log(bLog)));
         a.attach(A, TestSupport.inbox(1 << 16));
         bInbox = TestSupport.inbox(1 << 16);
         b.attach(B, bInbox);

@@ -41,6 +41,13 @@ final class StatCommand implements Runnable
     @Option(names = "--interval-ms", defaultValue = "1000", description = "Refresh period, ms, 100-3600000 (default: ${DEFAULT-VALUE}).")
     long intervalMs;
 
+    @Option(names = "--registry", description = "Show the cluster across machines instead, from the registry's " +
+        "directory: its members, ID=HOST:PORT,... (needs --secret).")
+    String registry;
+
+    @Option(names = "--secret", description = "With --registry: the cluster's secret file.")
+    Path secret;
+
     /** The longest refresh period: an hour. */
     static final long MAX_INTERVAL_MS = 3_600_000;
 
@@ -59,6 +66,11 @@ final class StatCommand implements Runnable
     public void run()
     {
         Flags.within("--interval-ms", intervalMs, 100, MAX_INTERVAL_MS);
+        if (registry != null)
+        {
+            cluster();
+            return;
+        }
         final Path data = dataDir.checked();
         final PrintWriter out = spec.commandLine().getOut();
         do
@@ -242,5 +254,88 @@ final class StatCommand implements Runnable
             }
         }
         g.writeEndObject();
+    }
+
+    /** {@code --registry}: every node the registry knows, as it last reported. */
+    private void cluster()
+    {
+        if (secret == null)
+        {
+            throw new IllegalArgumentException("--registry needs --secret (the cluster's secret file)");
+        }
+        final byte[] key = io.vmsched.aeron.ClusterSecret.read(secret);
+        final PrintWriter out = spec.commandLine().getOut();
+        try (io.vmsched.aeron.registry.RegistryClient client = io.vmsched.aeron.registry.RegistryClient.connect(
+            new io.vmsched.aeron.registry.RegistryClient.Context()
+                .members(io.vmsched.aeron.registry.RegistryMember.ingressEndpoints(registry)).secret(key)
+                .connectTimeout(10, java.util.concurrent.TimeUnit.SECONDS).log(line -> { })))
+        {
+            do
+            {
+                final java.util.List<io.vmsched.aeron.registry.RegistryClient.NodeInfo> nodes = client.directory();
+                if (json.wanted())
+                {
+                    clusterJson(out, nodes);
+                    out.flush();
+                    return;
+                }
+                out.printf("vmsched stat: the cluster of the registry at %s (leader: member %d), %d node(s)%n", registry,
+                    client.leaderMemberId(), nodes.size());
+                out.printf("%-5s %-20s %-22s %-5s %7s %6s  %s%n", "node", "name", "endpoint", "up", "load", "vms", "labels");
+                double[] loads = new double[nodes.size()];
+                int n = 0;
+                for (final io.vmsched.aeron.registry.RegistryClient.NodeInfo node : nodes)
+                {
+                    out.printf(Locale.ROOT, "%-5d %-20s %-22s %-5s %7s %6s  %s%n", node.nodeId(), node.name(), node.endpoint(),
+                        node.up() ? "up" : "down", node.reported() ? String.format(Locale.ROOT, "%.3f", node.load()) : "-",
+                        node.reported() ? Integer.toString(node.vmCount()) : "-", node.labels());
+                    if (node.up() && node.reported())
+                    {
+                        loads[n++] = node.load();
+                    }
+                }
+                loads = java.util.Arrays.copyOf(loads, n);
+                out.printf(Locale.ROOT, "cv of the loads of the nodes up: %.3f%n%n", io.vmsched.load.ClusterStats.cv(loads));
+                out.flush();
+                if (!once)
+                {
+                    Clock.sleepUntil(System.nanoTime() + intervalMs * 1_000_000L);
+                    client.poll();
+                }
+            }
+            while (!once);
+        }
+    }
+
+    private static void clusterJson(final PrintWriter out,
+        final java.util.List<io.vmsched.aeron.registry.RegistryClient.NodeInfo> nodes)
+    {
+        try (JsonGenerator g = Json.lines(out))
+        {
+            g.writeStartObject();
+            g.writeArrayFieldStart("nodes");
+            for (final io.vmsched.aeron.registry.RegistryClient.NodeInfo node : nodes)
+            {
+                g.writeStartObject();
+                g.writeNumberField("node", node.nodeId());
+                g.writeStringField("name", node.name());
+                g.writeStringField("endpoint", node.endpoint());
+                g.writeBooleanField("up", node.up());
+                if (node.reported())
+                {
+                    g.writeNumberField("load", node.load());
+                    g.writeNumberField("vms", node.vmCount());
+                }
+                g.writeStringField("labels", node.labels());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+            Json.endLine(g);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
     }
 }

@@ -240,6 +240,15 @@ class ClusterProcessesTest
         final RegistryClient observer = observer(registry);
         await("24 guests spread over 4 node processes", 120, () -> settled(observer, nodes, 24, 4));
 
+        // the operator's view: vmsched stat --registry lists every node, up, with its load and VMs
+        final java.io.StringWriter stat = new java.io.StringWriter();
+        assertEquals(0, VmschedCommand.execute(new java.io.PrintWriter(stat), new java.io.PrintWriter(System.err),
+            "stat", "--registry", registry, "--secret", secret.toString(), "--once"));
+        for (final NodeProcess node : nodes)
+        {
+            assertTrue(stat.toString().lines().anyMatch(l -> l.contains(node.name) && l.contains(" up ")), stat.toString());
+        }
+
         final int leader = observer.leaderMemberId();
         assertTrue(leader >= 0 && leader < 3, "a leader: " + leader);
         members.get(leader).destroyForcibly(); // SIGKILL
@@ -312,5 +321,52 @@ class ClusterProcessesTest
         {
             Thread.currentThread().interrupt();
         }
+    }
+
+    @Test
+    void aNodesMistakesAreOneLineEach() throws IOException
+    {
+        final String registry = registry(1);
+        final Path wrong = dir.resolve("wrong.secret");
+        ClusterSecret.generate(wrong);
+        try (RegistryMember member = RegistryMember.launch(new RegistryMember.Context().memberId(0).members(registry)
+            .dataDir(dir.resolve("registry").toFile()).secret(ClusterSecret.read(secret)).log(line -> { })))
+        {
+            final int port = Children.freeUdpPorts(1);
+            // a wrong secret: refused by the registry at once, not a timeout
+            final String refused = nodeFails(1, "--registry", registry, "--secret", wrong.toString(), "--name", "a",
+                "--bind", LOOPBACK + ":" + port, "--data", dir.resolve("a").toString());
+            assertTrue(refused.contains("credentials"), refused);
+            // a registry nobody runs: a countdown, then exit 1
+            final String members = "0=" + LOOPBACK + ":" + Children.freeUdpPorts(RegistryMember.PORTS_PER_MEMBER);
+            final String unreachable = nodeFails(1, "--registry", members, "--secret", secret.toString(), "--name", "b",
+                "--bind", LOOPBACK + ":" + port, "--data", dir.resolve("b").toString(), "--registry-wait-s", "2");
+            assertTrue(unreachable.contains("gave up after 2 s") && unreachable.contains("cannot reach the registry"), unreachable);
+            // a secret others may read
+            final Path open = dir.resolve("open.secret");
+            Files.write(open, new byte[32]);
+            Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            final String readable = nodeFails(2, "--registry", registry, "--secret", open.toString(), "--name", "c",
+                "--bind", LOOPBACK + ":" + port, "--data", dir.resolve("c").toString());
+            assertTrue(readable.contains("chmod 600"), readable);
+            // --registry without --name
+            final String noName = nodeFails(2, "--registry", registry, "--secret", secret.toString(),
+                "--bind", LOOPBACK + ":" + port, "--data", dir.resolve("d").toString());
+            assertTrue(noName.contains("--name"), noName);
+        }
+    }
+
+    /** Run {@code vmsched node ARGS} in this JVM; it must fail with {@code status}, its error one line. */
+    private static String nodeFails(final int status, final String... args)
+    {
+        final java.io.StringWriter err = new java.io.StringWriter();
+        final String[] all = new String[args.length + 1];
+        all[0] = "node";
+        System.arraycopy(args, 0, all, 1, args.length);
+        assertEquals(status, VmschedCommand.execute(new java.io.PrintWriter(new java.io.StringWriter()),
+            new java.io.PrintWriter(err), all), err.toString());
+        final List<String> lines = err.toString().lines().toList();
+        assertEquals(1, lines.size(), "one line: " + err);
+        return lines.get(0);
     }
 }

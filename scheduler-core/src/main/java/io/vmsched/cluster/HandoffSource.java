@@ -245,9 +245,10 @@ final class HandoffSource
      * The target's answer: activated (commit here) or not (abort here).
      *
      * @param migrationId the migration.
+     * @param from        the answering host.
      * @param activated   whether the target journaled ACTIVATED.
      */
-    void onAnswer(final long migrationId, final boolean activated)
+    void onAnswer(final long migrationId, final int from, final boolean activated)
     {
         Outgoing out = null;
         for (int i = 0, n = outgoing.size(); i < n; i++)
@@ -261,6 +262,13 @@ final class HandoffSource
         if (out == null || out.phase == PHASE_STOPPING)
         {
             return; // a duplicate answer (to a resolve) for a migration already settled
+        }
+        if (from != out.peer)
+        {
+            // only the migration's target answers for it
+            view.listener.onError(hostId, new IllegalArgumentException("an answer to migration " + migrationId +
+                " from host " + from + ", not its target " + out.peer + ": ignored"));
+            return;
         }
         if (!activated)
         {

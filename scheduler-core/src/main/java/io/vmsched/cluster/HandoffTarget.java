@@ -114,6 +114,12 @@ final class HandoffTarget
         final long vmId = transfer.vmId();
         final int source = transfer.source();
         final int weight = transfer.weight();
+        if (JournalRecord.migrationSource(migrationId) != source)
+        {
+            // a migration's id names its source: a transfer that disagrees is refused unread
+            throw new IllegalArgumentException("transfer of migration " + migrationId + " from host " + source +
+                ", whose id names host " + JournalRecord.migrationSource(migrationId) + ": refused");
+        }
         advanceWatermark(source, transfer.watermark());
         final long known = outcomes.get(migrationId);
         if (known == AWAITING_REGISTRY)
@@ -268,6 +274,11 @@ final class HandoffTarget
         final long migrationId = resolve.migrationId();
         final long vmId = resolve.vmId();
         final int source = resolve.source();
+        if (JournalRecord.migrationSource(migrationId) != source)
+        {
+            throw new IllegalArgumentException("resolve of migration " + migrationId + " from host " + source +
+                ", whose id names host " + JournalRecord.migrationSource(migrationId) + ": refused");
+        }
         advanceWatermark(source, resolve.watermark());
         long known = outcomes.get(migrationId);
         if (known == AWAITING_REGISTRY)

@@ -51,8 +51,8 @@ final class InboxAdapter implements MessageHandler
             switch (type)
             {
                 case HostMessages.TRANSFER: target.onTransfer(buffer, offset, length); break;
-                case HostMessages.ACK: source.onAnswer(answer.wrapRead(buffer, offset).migrationId(), true); break;
-                case HostMessages.NACK: source.onAnswer(answer.wrapRead(buffer, offset).migrationId(), false); break;
+                case HostMessages.ACK: onAnswer(answer.wrapRead(buffer, offset), true); break;
+                case HostMessages.NACK: onAnswer(answer.wrapRead(buffer, offset), false); break;
                 case HostMessages.RESOLVE: target.onResolve(buffer, offset); break;
                 case HostMessages.MEAN_SHARE: balancer.onMeanShare(share.wrapRead(buffer, offset)); break;
                 case HostMessages.MEAN_REPLY: balancer.onMeanReply(share.wrapRead(buffer, offset)); break;
@@ -67,6 +67,11 @@ final class InboxAdapter implements MessageHandler
         {
             view.listener.onError(hostId, ex);
         }
+    }
+
+    private void onAnswer(final HostMessages.Answer answer, final boolean activated)
+    {
+        source.onAnswer(answer.migrationId(), answer.host(), activated);
     }
 
     private void onOwnerAnswer(final HostMessages.OwnerAnswer answer)

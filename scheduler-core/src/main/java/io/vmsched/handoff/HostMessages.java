@@ -70,6 +70,32 @@ public final class HostMessages
      */
     public static final int OWNER_ANSWER = 19;
 
+    /**
+     * Where a message that travels between hosts names its sender, so a network transport can check it
+     * against the sender it authenticated (a member must not speak for another).
+     *
+     * @param type a message type.
+     * @return the offset of the sender's host id (an int) in the payload, or -1 for a type no peer may
+     *         send: the embedding API's requests and OWNER_ANSWER are local to a host, and an unknown
+     *         type is refused.
+     */
+    public static int senderOffset(final int type)
+    {
+        switch (type)
+        {
+            case TRANSFER: return Transfer.SOURCE_OFFSET;
+            case ACK:
+            case NACK: return Answer.HOST_OFFSET;
+            case RESOLVE: return Resolve.SOURCE_OFFSET;
+            case MEAN_SHARE:
+            case MEAN_REPLY: return MeanShare.FROM_OFFSET;
+            case PULL: return Pull.FROM_OFFSET;
+            case GOSSIP:
+            case GOSSIP_REPLY: return LoadFigures.FROM_OFFSET;
+            default: return -1;
+        }
+    }
+
     /** Byte order of every field. */
     public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
@@ -318,6 +344,8 @@ public final class HostMessages
     /** TRANSFER: the VM's guest, and its load factors (programmed, or measured and smoothed) for the target to go on from. */
     public static final class Transfer extends GuestMessage<Transfer>
     {
+        /** Where the source's host id is. */
+        public static final int SOURCE_OFFSET = 16;
         /** Bytes before the kind. */
         public static final int HEADER_LENGTH = 59;
 
@@ -342,7 +370,7 @@ public final class HostMessages
         /** @return the source host. */
         public int source()
         {
-            return readBuffer.getInt(offset + 16, ORDER);
+            return readBuffer.getInt(offset + SOURCE_OFFSET, ORDER);
         }
 
         /** @return the VM's weight. */
@@ -423,6 +451,8 @@ public final class HostMessages
     {
         /** Its length. */
         public static final int LENGTH = 20;
+        /** Where the answering host's id is. */
+        public static final int HOST_OFFSET = 16;
 
         /** @return the migration. */
         public long migrationId()
@@ -430,12 +460,18 @@ public final class HostMessages
             return readBuffer.getLong(offset, ORDER);
         }
 
+        /** @return the answering host. */
+        public int host()
+        {
+            return readBuffer.getInt(offset + HOST_OFFSET, ORDER);
+        }
+
         /** @param migrationId the migration. @param vmId the VM. @param host the answering host. @return this. */
         public Answer set(final long migrationId, final long vmId, final int host)
         {
             buffer.putLong(offset, migrationId, ORDER);
             buffer.putLong(offset + 8, vmId, ORDER);
-            buffer.putInt(offset + 16, host, ORDER);
+            buffer.putInt(offset + HOST_OFFSET, host, ORDER);
             return this;
         }
     }
@@ -443,6 +479,8 @@ public final class HostMessages
     /** RESOLVE. */
     public static final class Resolve extends Flyweight<Resolve>
     {
+        /** Where the source's host id is. */
+        public static final int SOURCE_OFFSET = 16;
         /** Its length. */
         public static final int LENGTH = 28;
 
@@ -461,7 +499,7 @@ public final class HostMessages
         /** @return the source host. */
         public int source()
         {
-            return readBuffer.getInt(offset + 16, ORDER);
+            return readBuffer.getInt(offset + SOURCE_OFFSET, ORDER);
         }
 
         /** @return the source's watermark. */
@@ -490,6 +528,8 @@ public final class HostMessages
     /** PULL. */
     public static final class Pull extends Flyweight<Pull>
     {
+        /** Where the light host's id is. */
+        public static final int FROM_OFFSET = 8;
         /** Its length. */
         public static final int LENGTH = 12;
 
@@ -502,7 +542,7 @@ public final class HostMessages
         /** @return the light host. */
         public int from()
         {
-            return readBuffer.getInt(offset + 8, ORDER);
+            return readBuffer.getInt(offset + FROM_OFFSET, ORDER);
         }
 
         /** @param load the light host's load. @param from the light host. @return this. */
@@ -517,6 +557,8 @@ public final class HostMessages
     /** MEAN_SHARE. */
     public static final class MeanShare extends Flyweight<MeanShare>
     {
+        /** Where the sending host's id is. */
+        public static final int FROM_OFFSET = 8;
         /** Its length. */
         public static final int LENGTH = 12;
 
@@ -529,7 +571,7 @@ public final class HostMessages
         /** @return the sending host. */
         public int from()
         {
-            return readBuffer.getInt(offset + 8, ORDER);
+            return readBuffer.getInt(offset + FROM_OFFSET, ORDER);
         }
 
         /** @param estimate the sender's estimate. @param from the sending host. @return this. */
@@ -544,6 +586,8 @@ public final class HostMessages
     /** GOSSIP and GOSSIP_REPLY: a table of loads, each figure with the host it is of and when it was taken. */
     public static final class LoadFigures extends Flyweight<LoadFigures>
     {
+        /** Where the sending host's id is. */
+        public static final int FROM_OFFSET = 0;
         /** Bytes before the figures. */
         public static final int HEADER_LENGTH = 8;
         /** Bytes of one figure. */
@@ -561,7 +605,7 @@ public final class HostMessages
         /** @return the sending host. */
         public int from()
         {
-            return readBuffer.getInt(offset, ORDER);
+            return readBuffer.getInt(offset + FROM_OFFSET, ORDER);
         }
 
         /** @return figures in the message. */

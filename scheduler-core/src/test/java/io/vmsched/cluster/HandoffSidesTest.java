@@ -169,7 +169,7 @@ class HandoffSidesTest
             final Captured.Message ack = wire.next(HostMessages.ACK);
             assertEquals(0, ack.to());
 
-            a.source.onAnswer(transfer.bytes().getLong(0, HostMessages.ORDER), true);
+            a.source.onAnswer(transfer.bytes().getLong(0, HostMessages.ORDER), 1, true);
             assertFalse(a.schedule.contains(7), "the source's entry is gone");
             assertEquals(0, a.vms.size());
             assertEquals(0, a.source.size());
@@ -202,7 +202,7 @@ class HandoffSidesTest
                 first = first == null ? transfer : first;
                 b.target.onTransfer(transfer.bytes(), 0, transfer.length());
                 wire.next(HostMessages.ACK);
-                a.source.onAnswer(transfer.bytes().getLong(0, HostMessages.ORDER), true);
+                a.source.onAnswer(transfer.bytes().getLong(0, HostMessages.ORDER), 1, true);
                 b.schedule.delete(100 + v); // the VM leaves b again (its schedule holds 16): only the target's memory matters here
                 b.vms.drop(b.vms.get(100 + v));
             }
@@ -245,7 +245,7 @@ class HandoffSidesTest
             assertFalse(b.schedule.contains(9), "a refused migration never activates");
             assertEquals(List.of(RecordType.ABORTED), b.types());
 
-            a.source.onAnswer(nack.bytes().getLong(0, HostMessages.ORDER), false);
+            a.source.onAnswer(nack.bytes().getLong(0, HostMessages.ORDER), 1, false);
             assertEquals(EntryState.RUNNABLE, a.schedule.stateOf(9), "the VM runs on at the source");
             assertNull(vm.out);
             assertEquals(List.of("the target did not activate it"), aborted);
