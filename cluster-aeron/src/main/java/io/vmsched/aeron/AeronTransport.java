@@ -52,6 +52,12 @@ public final class AeronTransport implements Transport
 {
     /** The Aeron stream every host subscribes on and publishes to. */
     public static final int STREAM_ID = 1601;
+    /**
+     * The transport's own message type (never delivered to an inbox): a host tells a peer its
+     * incarnation, when it first sends to it and when it refuses a frame naming another.
+     */
+    public static final int HELLO = Integer.MAX_VALUE;
+    static final long HELLO_INTERVAL_NS = 50_000_000L;
     /** From {@link Context#senderOffsets}: a type taken from peers without a sender field to check. */
     public static final int NO_SENDER_FIELD = -2;
 
@@ -83,6 +89,12 @@ public final class AeronTransport implements Transport
     // receive side: the polling thread only
     private final FrameCodec receiveCodec;
     private final long[] lastAccepted;
+    // this host's incarnation, drawn at each start: frames must name it, so none from before a restart passes
+    private final int incarnation;
+    // each peer's incarnation as its last HELLO said (0: not known yet); written by the polling thread
+    private final java.util.concurrent.atomic.AtomicIntegerArray peerIncarnations;
+    private final long[] lastHelloNs; // the polling thread's: HELLOs answering stale frames, at most one per peer per interval
+    private final UnsafeBuffer helloPayload = new UnsafeBuffer(new byte[Integer.BYTES]);
     private final long[] lastLogMs;
     private final long[] unloggedSince;
     private final ControlledFragmentAssembler assembler;
@@ -111,6 +123,17 @@ public final class AeronTransport implements Transport
         pendingRegistrations = new long[maxHosts];
         Arrays.fill(pendingRegistrations, NULL_VALUE);
         lastAccepted = new long[maxHosts];
+        int drawn = 0;
+        final java.security.SecureRandom random = new java.security.SecureRandom();
+        while (drawn == 0)
+        {
+            drawn = random.nextInt();
+        }
+        incarnation = drawn;
+        peerIncarnations = new java.util.concurrent.atomic.AtomicIntegerArray(maxHosts);
+        lastHelloNs = new long[maxHosts];
+        java.util.Arrays.fill(lastHelloNs, System.nanoTime() - HELLO_INTERVAL_NS);
+        helloPayload.putInt(0, incarnation, io.vmsched.handoff.HostMessages.ORDER);
         lastLogMs = new long[Refusal.values().length];
         unloggedSince = new long[Refusal.values().length];
         sendCodec = new FrameCodec(HmacSha256.forDataPlane(context.secret), maxPayloadLength);
@@ -250,9 +273,9 @@ public final class AeronTransport implements Transport
     @Override
     public boolean send(final int toHost, final int type, final DirectBuffer buffer, final int offset, final int length)
     {
-        if (type < 1)
+        if (type < 1 || type == HELLO)
         {
-            throw new IllegalArgumentException("message type must be positive, got " + type);
+            throw new IllegalArgumentException("message type must be positive and not the transport's HELLO, got " + type);
         }
         if (toHost == hostId)
         {
@@ -278,7 +301,14 @@ public final class AeronTransport implements Transport
             {
                 return false; // back-pressured: say so before paying for a MAC (offer would say it too)
             }
-            final int frameLength = sendCodec.encode(type, hostId, toHost, ++sequence, buffer, offset, length);
+            final int peerIncarnation = peerIncarnations.get(toHost);
+            if (peerIncarnation == 0)
+            {
+                // the peer's incarnation is not known yet: introduce this host; its HELLO back tells it
+                offerHello(publication, toHost);
+                return false;
+            }
+            final int frameLength = sendCodec.encode(type, hostId, toHost, ++sequence, buffer, offset, length, peerIncarnation);
             sendCodec.sign(length);
             final long result = publication.offer(sendCodec.buffer(), 0, frameLength);
             if (result > 0)
@@ -291,6 +321,44 @@ public final class AeronTransport implements Transport
             }
             return false; // NOT_CONNECTED, BACK_PRESSURED, ADMIN_ACTION: the caller retries later
         }
+    }
+
+    /** Caller holds sendLock. A HELLO to a peer: this host's incarnation, stamped with the peer's as known. */
+    private void offerHello(final ExclusivePublication publication, final int toHost)
+    {
+        final int frameLength = sendCodec.encode(HELLO, hostId, toHost, ++sequence, helloPayload, 0, Integer.BYTES,
+            peerIncarnations.get(toHost));
+        sendCodec.sign(Integer.BYTES);
+        publication.offer(sendCodec.buffer(), 0, frameLength); // lost or not: the next send or refusal says it again
+    }
+
+    /** Polling thread: tell a peer this host's incarnation, at most once an interval. */
+    private void helloTo(final int peer)
+    {
+        final long now = System.nanoTime();
+        if (now - lastHelloNs[peer] < HELLO_INTERVAL_NS)
+        {
+            return;
+        }
+        lastHelloNs[peer] = now;
+        synchronized (sendLock)
+        {
+            if (closed)
+            {
+                return;
+            }
+            final ExclusivePublication publication = publication(peer);
+            if (publication != null && publication.isConnected())
+            {
+                offerHello(publication, peer);
+            }
+        }
+    }
+
+    /** @return this host's incarnation (drawn at start; tests). */
+    public int incarnation()
+    {
+        return incarnation;
     }
 
     /**
@@ -415,6 +483,25 @@ public final class AeronTransport implements Transport
         if (FrameDescriptor.sequence(frame) <= lastAccepted[sender])
         {
             return refuse(Refusal.REPLAY, header, sender);
+        }
+        if (FrameDescriptor.type(frame) == HELLO)
+        {
+            if (payloadLength != Integer.BYTES)
+            {
+                return refuse(Refusal.MALFORMED, header, sender);
+            }
+            lastAccepted[sender] = FrameDescriptor.sequence(frame);
+            peerIncarnations.set(sender, frame.getInt(HEADER_LENGTH, io.vmsched.handoff.HostMessages.ORDER));
+            if (FrameDescriptor.targetIncarnation(frame) != incarnation)
+            {
+                helloTo(sender); // it does not know this incarnation yet: say it back
+            }
+            return ControlledFragmentHandler.Action.CONTINUE;
+        }
+        if (FrameDescriptor.targetIncarnation(frame) != incarnation)
+        {
+            helloTo(sender); // a peer not yet told (or a replay, which the HELLO does no harm to)
+            return refuse(Refusal.STALE_INCARNATION, header, sender);
         }
         // a member speaks for itself only: the payload's sender is the one that signed the frame
         final int senderOffset = senderOffsets.applyAsInt(FrameDescriptor.type(frame));

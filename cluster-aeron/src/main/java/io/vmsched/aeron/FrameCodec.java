@@ -57,7 +57,25 @@ public final class FrameCodec
         final int offset,
         final int length)
     {
-        FrameDescriptor.writeHeader(buffer, type, sender, target, sequence, length);
+        return encode(type, sender, target, sequence, payload, offset, length, 0);
+    }
+
+    /**
+     * Encode a header (with the target's incarnation as the sender knows it) and a payload.
+     *
+     * @return the frame's length, MAC included.
+     */
+    public int encode(
+        final int type,
+        final int sender,
+        final int target,
+        final long sequence,
+        final DirectBuffer payload,
+        final int offset,
+        final int length,
+        final int targetIncarnation)
+    {
+        FrameDescriptor.writeHeader(buffer, type, sender, target, sequence, length, targetIncarnation);
         payload.getBytes(offset, bytes, HEADER_LENGTH, length);
         return FrameDescriptor.frameLength(length);
     }

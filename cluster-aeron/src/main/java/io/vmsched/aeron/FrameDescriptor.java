@@ -29,7 +29,7 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  *  +---------------------------------------------------------------+
  *  |                        Payload Length                         |
  *  +---------------------------------------------------------------+
- *  |                           Reserved                            |
+ *  |                    Target's Incarnation                       |
  *  +---------------------------------------------------------------+
  *  |                      Payload (0..n bytes)                    ...
  * ...                                                              |
@@ -40,7 +40,9 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * </pre>
  * The MAC covers every byte before it, the reserved fields included, so nothing of a frame can be
  * changed without the key. The target host id is covered too: a frame captured on its way to one
- * host is refused by every other.
+ * host is refused by every other. So is the target's incarnation (a random number a host draws at each
+ * start and tells its peers in a HELLO): a frame captured before the target restarted is refused by it
+ * after, although its sequence numbers start again from nothing.
  */
 public final class FrameDescriptor
 {
@@ -59,8 +61,10 @@ public final class FrameDescriptor
     public static final int SEQUENCE_OFFSET = TARGET_OFFSET + SIZE_OF_INT;
     /** Offset of the payload length. */
     public static final int PAYLOAD_LENGTH_OFFSET = SEQUENCE_OFFSET + SIZE_OF_LONG;
+    /** Offset of the target's incarnation, as the sender knows it (0: not known yet). */
+    public static final int TARGET_INCARNATION_OFFSET = PAYLOAD_LENGTH_OFFSET + SIZE_OF_INT;
     /** Length of the header; the payload starts here. */
-    public static final int HEADER_LENGTH = PAYLOAD_LENGTH_OFFSET + 2 * SIZE_OF_INT;
+    public static final int HEADER_LENGTH = TARGET_INCARNATION_OFFSET + SIZE_OF_INT;
     /** Length of the MAC that ends a frame. */
     public static final int MAC_LENGTH = HmacSha256.MAC_LENGTH;
 
@@ -104,6 +108,29 @@ public final class FrameDescriptor
         final long sequence,
         final int payloadLength)
     {
+        writeHeader(frame, type, sender, target, sequence, payloadLength, 0);
+    }
+
+    /**
+     * Write a header at offset 0 of a frame buffer (the payload and MAC go after it).
+     *
+     * @param frame             the frame being built.
+     * @param type              the message type.
+     * @param sender            the sending host.
+     * @param target            the host it is for.
+     * @param sequence          the sender's sequence number, greater than any it sent before.
+     * @param payloadLength     bytes of payload.
+     * @param targetIncarnation the target's incarnation as the sender knows it (0: not known).
+     */
+    public static void writeHeader(
+        final MutableDirectBuffer frame,
+        final int type,
+        final int sender,
+        final int target,
+        final long sequence,
+        final int payloadLength,
+        final int targetIncarnation)
+    {
         frame.putShort(VERSION_OFFSET, CURRENT_VERSION);
         frame.putShort(VERSION_OFFSET + SIZE_OF_SHORT, (short)0);
         frame.putInt(TYPE_OFFSET, type);
@@ -111,7 +138,13 @@ public final class FrameDescriptor
         frame.putInt(TARGET_OFFSET, target);
         frame.putLong(SEQUENCE_OFFSET, sequence);
         frame.putInt(PAYLOAD_LENGTH_OFFSET, payloadLength);
-        frame.putInt(PAYLOAD_LENGTH_OFFSET + SIZE_OF_INT, 0);
+        frame.putInt(TARGET_INCARNATION_OFFSET, targetIncarnation);
+    }
+
+    /** @param frame a frame at offset 0. @return the target's incarnation as its sender knew it. */
+    public static int targetIncarnation(final DirectBuffer frame)
+    {
+        return frame.getInt(TARGET_INCARNATION_OFFSET);
     }
 
     /** @param frame a frame at offset 0. @return its version. */

@@ -27,7 +27,12 @@ public enum Refusal
     /** Authenticated, but of a type no peer may send (the API's requests, the registry's answers). */
     NOT_A_PEER_MESSAGE("a message type no peer may send"),
     /** Authenticated, but its payload names another sender than the one that signed it. */
-    SENDER_MISMATCH("its payload names another sender");
+    SENDER_MISMATCH("its payload names another sender"),
+    /**
+     * Authenticated, but for an earlier incarnation of this host (captured before it restarted and
+     * replayed), or from a sender that has not learned this one yet (it is sent a HELLO).
+     */
+    STALE_INCARNATION("for another incarnation of this host (replayed from before its restart, or a peer not yet told)");
 
     private final String reason;
 

@@ -170,7 +170,13 @@ class AeronTransportTest
         b.attach(2, bInbox);
         final UnsafeBuffer message = new UnsafeBuffer(new byte[4096]);
 
-        await("a connection", 10_000, () -> a.send(2, 1, message, 0, 1), () -> a.isConnected(2));
+        final boolean[] first = {false};
+        await("a connection and the HELLOs", 10_000, () ->
+        {
+            a.poll();
+            b.poll();
+            first[0] |= a.send(2, 1, message, 0, 1);
+        }, () -> first[0]);
         // b never polls: the window fills, then every send must say no at once
         int accepted = 0;
         boolean refused = false;
@@ -197,6 +203,7 @@ class AeronTransportTest
         final int[] read = {0};
         await("room again", 10_000, () ->
         {
+            a.poll();
             b.poll();
             read[0] += bInbox.read((type, buffer, index, length) -> { });
         }, () -> a.send(2, 1, message, 0, message.capacity()));

@@ -29,6 +29,7 @@ import static io.vmsched.aeron.TestSupport.freeUdpPort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -90,12 +91,18 @@ class ForgeryTest
         });
         final UnsafeBuffer hello = new UnsafeBuffer("hello b".getBytes());
         // a's publication to b comes with a's first send; the spy joins it, then sees what follows
-        await("a's connection to b", 10_000, () -> a.send(B, 5, hello, 0, 0), () -> a.isConnected(B) && spy.imageCount() > 0);
+        await("a's connection to b", 10_000, () ->
+        {
+            a.poll(); // the HELLO b answers with: a learns b's incarnation
+            b.poll();
+            a.send(B, 5, hello, 0, 0);
+        }, () -> a.isConnected(B) && spy.imageCount() > 0);
         final boolean[] helloSent = {false};
         final boolean[] helloRead = {false};
         await("a's message to reach b, captured on the way", 10_000, () ->
         {
             helloSent[0] |= !helloSent[0] && a.send(B, 5, hello, 0, hello.capacity());
+            a.poll();
             b.poll();
             spy.poll(capture, 10);
             bInbox.read((type, buffer, index, length) ->
@@ -185,6 +192,39 @@ class ForgeryTest
     }
 
     @Test
+    void aFrameCapturedBeforeTheReceiverRestartedIsRefusedAfter()
+    {
+        // b restarts on the same endpoint: its sequences from a start again from nothing
+        final int oldIncarnation = b.incarnation();
+        started.remove(b);
+        b.close();
+        bInbox = TestSupport.inbox(1 << 16);
+        b = track(new AeronTransport(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD)
+            .hostId(B).bind(bEnd).secret(secret).peer(A, LOOPBACK + ":" + a.bind().substring(a.bind().lastIndexOf(':') + 1))
+            .log(bLog)));
+        b.attach(B, bInbox);
+        assertNotEquals(oldIncarnation, b.incarnation(), "a new incarnation at each start");
+        await("the forger's connection to the new b", 10_000, b::poll, forger::isConnected);
+        // before a says anything: the new b's sequences from a start from nothing, so only the incarnation
+        // tells the replay of a frame the old b accepted from a fresh one
+        final UnsafeBuffer replay = new UnsafeBuffer(captured);
+        await("the forger's offer", 10_000, b::poll, () -> forger.offer(replay, 0, replay.capacity()) > 0);
+        await("the replay refused", 10_000, b::poll, () -> b.refusals(Refusal.STALE_INCARNATION) == 1);
+        assertEquals(0, b.delivered());
+        assertEquals(0, bInbox.size(), "the replay reached the inbox");
+        assertTrue(bLog.contains(Refusal.STALE_INCARNATION.reason()), bLog.lines.toString());
+        // a's first frames name b's old incarnation: refused, answered with a HELLO; then a gets through
+        final UnsafeBuffer next = new UnsafeBuffer("again".getBytes());
+        await("a's message through to the new b", 10_000, () ->
+        {
+            a.send(B, 6, next, 0, next.capacity());
+            a.poll();
+            b.poll();
+        }, () -> b.delivered() > 0);
+        bInbox.read((type, buffer, index, length) -> assertEquals(6, type));
+    }
+
+    @Test
     void garbageUdpPacketsAreDroppedByAeronAndChangeNothing() throws Exception
     {
         final int port = Integer.parseInt(bEnd.substring(bEnd.lastIndexOf(':') + 1));
@@ -232,8 +272,13 @@ class ForgeryTest
     {
         final long delivered = b.delivered();
         final UnsafeBuffer next = new UnsafeBuffer("still here".getBytes());
-        await("a's send", 10_000, b::poll, () -> a.send(B, 6, next, 0, next.capacity()));
-        await("a's next message at b", 10_000, b::poll, () -> b.delivered() == delivered + 1);
+        final Runnable both = () ->
+        {
+            a.poll();
+            b.poll();
+        };
+        await("a's send", 10_000, both, () -> a.send(B, 6, next, 0, next.capacity()));
+        await("a's next message at b", 10_000, both, () -> b.delivered() == delivered + 1);
         final byte[] got = new byte[1];
         assertEquals(1, bInbox.read((type, buffer, index, length) ->
         {
@@ -244,12 +289,13 @@ class ForgeryTest
     }
 
     /** A well-formed frame with a MAC from the key given. */
-    private static byte[] frame(final HmacSha256 mac, final int sender, final int target, final long sequence)
+    private byte[] frame(final HmacSha256 mac, final int sender, final int target, final long sequence)
     {
+        final int targetIncarnation = b.incarnation(); // the one thing a forger could learn by listening
         final byte[] payload = "resolve vm 42 to the forger".getBytes();
         final byte[] frame = new byte[FrameDescriptor.frameLength(payload.length)];
         final UnsafeBuffer buffer = new UnsafeBuffer(frame);
-        FrameDescriptor.writeHeader(buffer, 7, sender, target, sequence, payload.length);
+        FrameDescriptor.writeHeader(buffer, 7, sender, target, sequence, payload.length, targetIncarnation);
         buffer.putBytes(FrameDescriptor.HEADER_LENGTH, payload);
         final int macOffset = FrameDescriptor.macOffset(payload.length);
         mac.mac(frame, 0, macOffset, frame, macOffset);

@@ -60,12 +60,18 @@ class PeerMessagesTest
 
         final UnsafeBuffer gossip = new UnsafeBuffer(new byte[HostMessages.LoadFigures.length(0)]);
         new HostMessages.LoadFigures().wrap(gossip, 0).header(A, 0);
-        await("a connection", 10_000, () -> a.send(B, HostMessages.GOSSIP, gossip, 0, gossip.capacity()), () -> a.isConnected(B));
+        await("a connection", 10_000, () ->
+        {
+            a.poll(); // b's HELLO: a learns b's incarnation
+            b.poll();
+            a.send(B, HostMessages.GOSSIP, gossip, 0, gossip.capacity());
+        }, () -> a.isConnected(B));
         final int[] read = {0};
         final boolean[] sent = {false};
         await("a's gossip delivered", 10_000, () ->
         {
             sent[0] |= !sent[0] && a.send(B, HostMessages.GOSSIP, gossip, 0, gossip.capacity());
+            a.poll();
             b.poll();
             read[0] += inbox.read((type, buffer, index, length) -> assertEquals(HostMessages.GOSSIP, type));
         }, () -> read[0] >= 1);
@@ -92,6 +98,7 @@ class PeerMessagesTest
         await("a's message of type " + type + " refused as " + refusal, 10_000, () ->
         {
             a.send(B, type, payload, 0, payload.capacity());
+            a.poll();
             b.poll();
         }, () -> b.refusals(refusal) > before);
         // a gossip of the connection's start may still arrive; nothing of the refused type does
