@@ -192,9 +192,9 @@ public final class JournalSet implements AutoCloseable
         }
         else if (hosts.size() < known)
         {
-            throw JournalCorruptException.file(root, "holds the journals of " + hosts.size() + " hosts, but " +
-                dataDir.resolve(DataDirectory.MANIFEST_FILE) + " records " + known + ": the VMs of the others cannot " +
-                "be accounted for");
+            throw JournalCorruptException.file(root, "holds the journals of hosts " + hosts.keySet() + ", but " +
+                dataDir.resolve(DataDirectory.MANIFEST_FILE) + " records " + known + " hosts: the VMs of the others " +
+                "cannot be accounted for");
         }
         return hosts;
     }
