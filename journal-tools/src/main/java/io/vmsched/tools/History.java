@@ -75,10 +75,13 @@ public final class History implements JournalSet.Handler
             this.intentNs = intentNs;
         }
 
-        /** @return whether the VM moved (the target activated it). */
+        /**
+         * @return whether the VM moved: the target activated it (or, where the target's journal was not
+         * read, the source committed it).
+         */
         public boolean committed()
         {
-            return activatedNs != 0;
+            return activatedNs != 0 || committedNs != 0 && hostNotGiven == target;
         }
 
         /** @return whether the source journaled no end (committed or aborted) for it yet. */

@@ -255,10 +255,20 @@ class NodeJournalsTest
                         nodes.step(3, RecordType.ACTIVATED, m, 1, 7).load(3).step(7, RecordType.COMMITTED, m, 1, 3);
                     }
                 };
-                set.forEach((seq, host, index, record) ->
+                set.forEach(new JournalSet.Handler()
                 {
-                    merged.add(SkewedNodes.describe(host, record));
-                    return history.onRecord(seq, host, index, record);
+                    @Override
+                    public void onHosts(final int[] hosts)
+                    {
+                        history.onHosts(hosts);
+                    }
+
+                    @Override
+                    public boolean onRecord(final long seq, final int host, final long index, final JournalRecord record)
+                    {
+                        merged.add(SkewedNodes.describe(host, record));
+                        return history.onRecord(seq, host, index, record);
+                    }
                 });
             }
             assertNull(history.finish().violation(), "the ACTIVATED the COMMITTED follows is read: " + merged);

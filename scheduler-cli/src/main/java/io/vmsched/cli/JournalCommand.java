@@ -93,13 +93,23 @@ final class JournalCommand implements Runnable
         final boolean progress = System.console() != null;
         try (JournalSet set = JournalSet.open(dirs))
         {
-            set.forEach((seq, host, index, record) ->
+            set.forEach(new JournalSet.Handler()
             {
-                if (progress && seq % 1_000_000 == 0 && seq > 0)
+                @Override
+                public void onHosts(final int[] hosts)
                 {
-                    System.err.print("\rread " + seq + " records…");
+                    history.onHosts(hosts); // which hosts' journals it has: a handoff with another is a finding
                 }
-                return history.onRecord(seq, host, index, record);
+
+                @Override
+                public boolean onRecord(final long seq, final int host, final long index, final JournalRecord record)
+                {
+                    if (progress && seq % 1_000_000 == 0 && seq > 0)
+                    {
+                        System.err.print("\rread " + seq + " records…");
+                    }
+                    return history.onRecord(seq, host, index, record);
+                }
             });
         }
         finally
@@ -287,7 +297,8 @@ final class JournalCommand implements Runnable
             Flags.atLeast("--vm", vm, 0, "");
             final PrintWriter out = journal.out();
             final long[] count = { 0 };
-            final long[] start = { 0 };
+            final Map<Long, Long> intents = new java.util.HashMap<>(); // migration: its intent's time
+            final long[] latest = { 0 };
             try (JournalSet set = JournalSet.open(journal.dirs))
             {
                 set.forEach((seq, host, index, r) ->
@@ -297,16 +308,20 @@ final class JournalCommand implements Runnable
                         return true;
                     }
                     count[0]++;
+                    final Long start = intents.get(r.migrationId());
                     if (r.type() == RecordType.MIGRATION_INTENT)
                     {
-                        start[0] = r.timestampNs();
+                        intents.put(r.migrationId(), r.timestampNs());
+                        latest[0] = r.migrationId();
                         out.printf(Locale.ROOT, "%s  migration %s: host %d -> host %d%n", time(r.timestampNs()),
                             History.hex(r.migrationId()), host, r.peer());
                     }
-                    else if (r.migrationId() != 0 && start[0] != 0)
+                    else if (r.migrationId() != 0 && start != null)
                     {
-                        out.printf(Locale.ROOT, "%s    %-10s at host %d  +%,d us%s%n", time(r.timestampNs()), r.type(), host,
-                            (r.timestampNs() - start[0]) / 1000, r.type() == RecordType.ABORTED ? ": " + r.text() : "");
+                        // since its own intent (other hosts' clocks may differ); named when another handoff came between
+                        out.printf(Locale.ROOT, "%s    %-10s at host %d  %+,d us%s%s%n", time(r.timestampNs()), r.type(), host,
+                            (r.timestampNs() - start) / 1000, r.migrationId() == latest[0] ? "" : " (migration " +
+                            History.hex(r.migrationId()) + ")", r.type() == RecordType.ABORTED ? ": " + r.text() : "");
                     }
                     else
                     {
