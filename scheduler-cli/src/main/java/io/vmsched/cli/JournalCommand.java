@@ -251,8 +251,8 @@ final class JournalCommand implements Runnable
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = "Check the ownership invariant over the whole history; exit 0 only if it holds and every " +
-            "handoff's both sides were given.")
+        description = "Check the ownership invariant over the whole history; exit 0 only if it holds and both " +
+            "sides of every handoff were given.")
     static final class Verify implements java.util.concurrent.Callable<Integer>
     {
         /** Findings printed one per line; past these, one line counts the rest. */
