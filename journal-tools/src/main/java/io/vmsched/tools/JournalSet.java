@@ -1,6 +1,7 @@
 package io.vmsched.tools;
 
 import io.vmsched.cluster.DataDirectory;
+import io.vmsched.journal.AbortReason;
 import io.vmsched.journal.ChronicleJournal;
 import io.vmsched.journal.JournalCheck;
 import io.vmsched.journal.JournalCorruptException;
@@ -15,7 +16,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.IntConsumer;
 import java.util.stream.Stream;
 
 /**
@@ -25,20 +25,24 @@ import java.util.stream.Stream;
  * <p>
  * <b>The merged order.</b> Each host's records keep their journal order. Across hosts, the records of
  * each handoff keep the handoff's message order, whatever the hosts' clocks say: a record of migration
- * M at its target comes after the source's MIGRATION_INTENT of M and its SUSPENDED (the transfer
- * leaves after both); the source's end of M (COMMITTED, ABORTED, RESOLVED) comes after the target's
- * ACTIVATED or ABORTED of M, where the target journaled one. Among the records these edges leave free,
- * the earliest timestamp goes first, ties by host. Timestamps come from each machine's wall clock and
- * may be seconds apart between machines: they break ties, they never reorder a handoff. Journals that
- * contradict the protocol can make the edges circular; then the earliest waiting record goes first,
- * so every record is still delivered once.
+ * M at its target comes after the source's SUSPENDED of M (after its MIGRATION_INTENT if it journaled
+ * no SUSPENDED): the transfer leaves after both. The source's end of M (COMMITTED, ABORTED, RESOLVED)
+ * comes after the target's ACTIVATED or ABORTED of M, where the target journaled one (an abort the
+ * source journaled before the transfer left has none to wait for). Among the records these edges
+ * leave free, the earliest timestamp goes first, ties by host. Timestamps come from each machine's
+ * wall clock and may be seconds apart between machines: they break ties, they never reorder a
+ * handoff. Journals that contradict the protocol can make the edges circular; then the earliest
+ * waiting record goes first, so every record is still delivered once.
  * <p>
- * A read indexes every journal first (where each handoff's steps lie), then merges: two passes over
- * the records. Opens read-only; the runtime may be writing meanwhile: a read delivers what each
- * journal held when the read indexed it, plus whatever a delivered record's handoff edges need that
- * was journaled later (a consistent cut: a host whose journal looked finished cannot hide the
- * ACTIVATED another host's COMMITTED follows). The cut is by record counts, not by time, so a host
- * whose clock runs ahead of the reader's is read whole.
+ * One pass: a record waits until what it follows has been delivered. Only when a record that waits is
+ * the earliest of the hosts' next records does a second cursor read ahead in the journal waited on,
+ * to see whether the record waited for is there at all (if not, the wait ends): with one clock that
+ * never happens (what a record follows is stamped before it), across skewed clocks it reads ahead
+ * once. Opens read-only; the runtime may be writing
+ * meanwhile: a read goes on until each journal is read to its end, and reads a journal that looked
+ * finished further when a record delivered follows one journaled there since (so a host whose journal
+ * looked finished cannot hide the ACTIVATED another host's COMMITTED follows). There is no cut by
+ * time: a host whose clock runs ahead of the reader's is read whole.
  * <p>
  * <b>Note:</b> Not threadsafe.
  */
@@ -70,8 +74,6 @@ public final class JournalSet implements AutoCloseable
     private final int[] hostIds;
     private final Path[] dirs;
     private final ChronicleJournal[] journals;
-    /** Tests: told each host's id as a read has indexed its journal, before the next one's. */
-    IntConsumer afterIndexing;
 
     private JournalSet(final TreeMap<Integer, Path> hosts)
     {
@@ -257,47 +259,46 @@ public final class JournalSet implements AutoCloseable
     }
 
     /**
-     * One merged read. Hosts are named by their position in {@link #hostIds}, records of a host by their
-     * position in its journal (0, 1, …); a step of a handoff is kept as the pair, packed in a long.
+     * One merged read, one pass: a host's next record (its head) is delivered once what it waits for
+     * has been delivered. Hosts are named by their position in {@link #hostIds}. What the read has met
+     * of each handoff is kept as flags per migration id.
      */
     private final class Read implements AutoCloseable
     {
-        private static final long NONE = -1;
-        private static final int POSITION_BITS = 40;
-        private static final long POSITION_MASK = (1L << POSITION_BITS) - 1;
+        // what the merge delivered of a migration
+        private static final long INTENT_DELIVERED = 1;
+        private static final long SUSPENDED_DELIVERED = 2;
+        private static final long ANSWER_DELIVERED = 4;
+        // what a look-ahead saw of it in the journals
+        private static final long INTENT_SEEN = 8;
+        private static final long SUSPENDED_SEEN = 16;
+        private static final long ANSWER_SEEN = 32;
+        // what a look-ahead found missing: nothing to wait for
+        private static final long NO_SUSPENDED = 64;
+        private static final long NO_SEND = 128;
+        private static final long NO_ANSWER = 256;
+        // what a head waits for
+        private static final byte FREE = 0;
+        private static final byte SEND = 1; // a target's record: the source's SUSPENDED (or INTENT)
+        private static final byte ANSWER = 2; // a source's end: the target's ACTIVATED or ABORTED
+        private static final int RETRY = -2;
 
         private final int n = journals.length;
-        // the index: a cursor per journal running ahead of the merge, and where each handoff's steps lie
-        private final ChronicleJournal.Cursor[] ahead = new ChronicleJournal.Cursor[n];
-        private final long[] indexed = new long[n];
-        private final boolean[] broken = new boolean[n];
-        private final Long2LongHashMap sent = new Long2LongHashMap(NONE); // migration: the source's last INTENT/SUSPENDED
-        private final Long2LongHashMap answered = new Long2LongHashMap(NONE); // migration: the target's ACTIVATED/ABORTED
-        // the merge: each journal's records up to its cut, a head record each, and what that head waits for
-        private final long[] cut = new long[n];
         private final ChronicleJournal.Cursor[] cursors = new ChronicleJournal.Cursor[n];
-        private final long[] delivered = new long[n];
         private final boolean[] head = new boolean[n];
-        private final boolean[] ended = new boolean[n];
-        private final long[] waitsFor = new long[n];
-        private long cutsGrown;
+        private final boolean[] ended = new boolean[n]; // read to its end, for now
+        private final boolean[] broken = new boolean[n]; // met a record it cannot decode: for good
+        private final byte[] waits = new byte[n];
+        private final int[] waitsOn = new int[n];
+        private final ChronicleJournal.Cursor[] ahead = new ChronicleJournal.Cursor[n]; // opened at the first wait to settle
+        private final boolean[] aheadBroken = new boolean[n];
+        private final Long2LongHashMap flags = new Long2LongHashMap(0);
+        private final long[] blockedIn = new long[n]; // the round of choose() in which the head was found to wait
+        private long round;
         private JournalCorruptException failure;
 
         long run(final Handler handler)
         {
-            for (int i = 0; i < n; i++)
-            {
-                ahead[i] = journals[i].cursor();
-                while (index(i))
-                {
-                    // what the journal holds now: the cut
-                }
-                cut[i] = indexed[i];
-                if (afterIndexing != null)
-                {
-                    afterIndexing.accept(hostIds[i]);
-                }
-            }
             for (int i = 0; i < n; i++)
             {
                 cursors[i] = journals[i].cursor();
@@ -305,31 +306,17 @@ public final class JournalSet implements AutoCloseable
             long seq = 0;
             while (true)
             {
-                final long grown = cutsGrown;
-                int best = -1;
-                int waiting = -1;
                 for (int i = 0; i < n; i++)
                 {
-                    if (!head[i] && !fetch(i))
+                    if (!head[i])
                     {
-                        continue;
-                    }
-                    if (ready(i))
-                    {
-                        best = earlier(i, best);
-                    }
-                    else
-                    {
-                        waiting = earlier(i, waiting);
+                        fetch(i);
                     }
                 }
-                if (best < 0 && cutsGrown != grown)
+                final int best = choose();
+                if (best == RETRY)
                 {
-                    continue; // a host's cut took in more for a head that waits: look again before breaking a wait
-                }
-                if (best < 0)
-                {
-                    best = waiting; // circular waits (journals against the protocol): the earliest first
+                    continue;
                 }
                 if (best < 0)
                 {
@@ -339,14 +326,68 @@ public final class JournalSet implements AutoCloseable
                     }
                     return seq;
                 }
-                final boolean go = handler.onRecord(seq++, hostIds[best], cursors[best].index(), cursors[best].record());
-                delivered[best]++;
+                final JournalRecord record = cursors[best].record();
+                delivered(best, record);
                 head[best] = false;
-                if (!go)
+                if (!handler.onRecord(seq++, hostIds[best], cursors[best].index(), record))
                 {
                     return seq;
                 }
             }
+        }
+
+        /**
+         * The head to deliver: the earliest that waits for nothing undelivered. A head that waits is
+         * settled only when it is the earliest: whether what it waits for is there at all (if not, it
+         * waits no more), and if it is, past where its host's read ended, that host is read further.
+         *
+         * @return a host's position; -1 if no host has a head; RETRY if a host was read further.
+         */
+        private int choose()
+        {
+            round++;
+            while (true)
+            {
+                int c = -1;
+                for (int i = 0; i < n; i++)
+                {
+                    if (head[i] && blockedIn[i] != round)
+                    {
+                        c = earlier(i, c);
+                    }
+                }
+                if (c < 0)
+                {
+                    break;
+                }
+                if (ready(c) || settle(c))
+                {
+                    return c;
+                }
+                final int g = waitsOn[c];
+                if (!head[g])
+                {
+                    // what it waits for is in g's journal, past where g's read ended: journaled since
+                    ended[g] = false;
+                    if (fetch(g))
+                    {
+                        return RETRY;
+                    }
+                    final long migrationId = cursors[c].record().migrationId();
+                    flags.put(migrationId, flags.get(migrationId) | (waits[c] == SEND ? NO_SEND : NO_ANSWER));
+                    return c;
+                }
+                blockedIn[c] = round;
+            }
+            int earliest = -1; // every head waits for another's: circular (journals against the protocol)
+            for (int i = 0; i < n; i++)
+            {
+                if (head[i])
+                {
+                    earliest = earlier(i, earliest);
+                }
+            }
+            return earliest;
         }
 
         /** @return whichever of the heads of {@code i} and {@code best} (-1: none) is stamped earlier, ties by host. */
@@ -355,10 +396,10 @@ public final class JournalSet implements AutoCloseable
             return best < 0 || cursors[i].record().timestampNs() < cursors[best].record().timestampNs() ? i : best;
         }
 
-        /** @return whether host {@code i} has a head record now (within its cut), fetching it if need be. */
+        /** @return whether host {@code i} has a head record now, reading it if need be. */
         private boolean fetch(final int i)
         {
-            if (ended[i] || delivered[i] >= cut[i])
+            if (ended[i] || broken[i])
             {
                 return false;
             }
@@ -366,121 +407,160 @@ public final class JournalSet implements AutoCloseable
             {
                 if (!cursors[i].next())
                 {
-                    ended[i] = true; // fewer than the index read: the journal changed under us
+                    ended[i] = true;
                     return false;
                 }
             }
             catch (final JournalCorruptException ex)
             {
                 fail(ex);
-                ended[i] = true;
+                broken[i] = true; // this journal stops here; the others go on
                 return false;
             }
             head[i] = true;
-            waitsFor[i] = predecessor(i, cursors[i].record());
-            return true;
-        }
-
-        private boolean ready(final int i)
-        {
-            final long step = waitsFor[i];
-            return step == NONE || delivered[hostOf(step)] > positionOf(step);
-        }
-
-        /** @return the other host's record that must come before this one (packed), or NONE. */
-        private long predecessor(final int i, final JournalRecord record)
-        {
+            waits[i] = FREE;
+            final JournalRecord record = cursors[i].record();
             final long migrationId = record.migrationId();
             final RecordType type = record.type();
             if (migrationId == 0 || type == RecordType.WATERMARK) // a WATERMARK's id is a watermark, not a migration
             {
-                return NONE;
+                return true;
             }
             final int source = JournalRecord.migrationSource(migrationId);
             if (source != hostIds[i])
             {
-                return locate(sent, migrationId, position(source)); // the target's steps follow the transfer
+                waitOn(i, SEND, position(source)); // the target's steps follow the transfer
             }
-            if (type == RecordType.COMMITTED || type == RecordType.ABORTED || type == RecordType.RESOLVED)
+            else if (type == RecordType.COMMITTED || type == RecordType.RESOLVED ||
+                type == RecordType.ABORTED && !beforeTransfer(record.abortReason()))
             {
                 final int target = position(record.peer());
-                return target == i ? NONE : locate(answered, migrationId, target); // the source's end follows the answer
+                waitOn(i, ANSWER, target == i ? -1 : target); // the source's end follows the target's answer
             }
-            return NONE;
+            return true;
         }
 
-        /**
-         * @return the step of a migration that host {@code g} journaled, as {@code steps} notes it (packed),
-         * reading {@code g}'s journal further if the index has not met it yet; the cut grows to take it in
-         * (it was journaled before the record that waits for it). NONE if {@code g} holds no such step.
-         */
-        private long locate(final Long2LongHashMap steps, final long migrationId, final int g)
+        private void waitOn(final int i, final byte what, final int host)
         {
-            if (g < 0)
+            if (host >= 0) // else that host's journal is not read: nothing to wait for
             {
-                return NONE; // that host's journal is not read
+                waits[i] = what;
+                waitsOn[i] = host;
             }
-            long step = steps.get(migrationId);
-            while (step == NONE && index(g))
-            {
-                step = steps.get(migrationId);
-            }
-            if (step == NONE || hostOf(step) != g)
-            {
-                return NONE;
-            }
-            if (positionOf(step) >= cut[g])
-            {
-                cut[g] = positionOf(step) + 1;
-                cutsGrown++;
-            }
-            return step;
         }
 
-        /** Index host {@code i}'s next record. @return false at the end of its journal (for now) or at damage. */
-        private boolean index(final int i)
+        /** An abort journaled before the transfer left: the target never heard of the migration. */
+        private static boolean beforeTransfer(final AbortReason reason)
         {
-            if (broken[i])
+            return reason == AbortReason.SOURCE_FAILED_TO_STOP || reason == AbortReason.SOURCE_FAILED_BEFORE_TRANSFER ||
+                reason == AbortReason.TRANSFER_NOT_QUEUED || reason == AbortReason.TRANSFER_NOT_SENT;
+        }
+
+        private boolean ready(final int i)
+        {
+            if (waits[i] == FREE)
             {
-                return false;
+                return true;
             }
-            try
+            final long f = flags.get(cursors[i].record().migrationId());
+            final boolean ready = waits[i] == SEND ?
+                (f & (SUSPENDED_DELIVERED | NO_SEND)) != 0 || (f & (NO_SUSPENDED | INTENT_DELIVERED)) == (NO_SUSPENDED | INTENT_DELIVERED) :
+                (f & (ANSWER_DELIVERED | NO_ANSWER)) != 0;
+            if (ready)
             {
-                if (!ahead[i].next())
-                {
-                    return false;
-                }
+                waits[i] = FREE; // flags only grow: it stays ready
             }
-            catch (final JournalCorruptException ex)
-            {
-                broken[i] = true; // the journal stops here: the cut ends before the damage
-                fail(ex);
-                return false;
-            }
-            final JournalRecord record = ahead[i].record();
-            final long step = pack(i, indexed[i]++);
+            return ready;
+        }
+
+        private void delivered(final int i, final JournalRecord record)
+        {
             final long migrationId = record.migrationId();
             final RecordType type = record.type();
             if (migrationId == 0 || type == RecordType.WATERMARK)
             {
-                return true;
+                return;
             }
-            if (JournalRecord.migrationSource(migrationId) == hostIds[i])
+            final long flag = step(i, record, INTENT_DELIVERED, SUSPENDED_DELIVERED, ANSWER_DELIVERED);
+            if (flag != 0)
             {
-                if (type == RecordType.MIGRATION_INTENT || type == RecordType.SUSPENDED)
+                flags.put(migrationId, flags.get(migrationId) | flag);
+            }
+        }
+
+        /** @return the flag of the handoff step that record is (an INTENT, SUSPENDED or answer), else 0. */
+        private long step(final int i, final JournalRecord record, final long intent, final long suspended, final long answer)
+        {
+            final RecordType type = record.type();
+            if (JournalRecord.migrationSource(record.migrationId()) == hostIds[i])
+            {
+                return type == RecordType.MIGRATION_INTENT ? intent : type == RecordType.SUSPENDED ? suspended : 0;
+            }
+            return type == RecordType.ACTIVATED || type == RecordType.ABORTED ? answer : 0;
+        }
+
+        /**
+         * Find out whether what head {@code i} waits for is in its host's journal at all, reading that
+         * journal ahead if need be; if not, it waits no more.
+         *
+         * @return whether it is ready now.
+         */
+        private boolean settle(final int i)
+        {
+            final long migrationId = cursors[i].record().migrationId();
+            final int g = waitsOn[i];
+            if (waits[i] == SEND && (flags.get(migrationId) & (SUSPENDED_SEEN | NO_SUSPENDED | NO_SEND)) == 0)
+            {
+                lookAhead(g, migrationId, SUSPENDED_SEEN);
+                final long seen = flags.get(migrationId);
+                if ((seen & SUSPENDED_SEEN) == 0) // the INTENT is what the target's records follow, if there is one
                 {
-                    sent.put(migrationId, step);
+                    flags.put(migrationId, seen | ((seen & INTENT_SEEN) != 0 ? NO_SUSPENDED : NO_SEND));
                 }
             }
-            else if (type == RecordType.ACTIVATED || type == RecordType.ABORTED)
+            else if (waits[i] == ANSWER && (flags.get(migrationId) & (ANSWER_SEEN | NO_ANSWER)) == 0)
             {
-                final long before = answered.get(migrationId);
-                if (before == NONE || hostOf(before) == i) // a second host answering is History's to report
+                lookAhead(g, migrationId, ANSWER_SEEN);
+                final long seen = flags.get(migrationId);
+                if ((seen & ANSWER_SEEN) == 0)
                 {
-                    answered.put(migrationId, step);
+                    flags.put(migrationId, seen | NO_ANSWER);
                 }
             }
-            return true;
+            return ready(i);
+        }
+
+        /** Read host {@code g}'s journal ahead, noting the handoff steps in it, until {@code bit} is seen for the migration or the end. */
+        private void lookAhead(final int g, final long migrationId, final long bit)
+        {
+            if (ahead[g] == null)
+            {
+                ahead[g] = journals[g].cursor();
+            }
+            while ((flags.get(migrationId) & bit) == 0 && !aheadBroken[g])
+            {
+                try
+                {
+                    if (!ahead[g].next())
+                    {
+                        return;
+                    }
+                }
+                catch (final JournalCorruptException ex)
+                {
+                    aheadBroken[g] = true; // the merge meets it too, and reports it
+                    return;
+                }
+                final JournalRecord record = ahead[g].record();
+                if (record.migrationId() != 0 && record.type() != RecordType.WATERMARK)
+                {
+                    final long flag = step(g, record, INTENT_SEEN, SUSPENDED_SEEN, ANSWER_SEEN);
+                    if (flag != 0)
+                    {
+                        flags.put(record.migrationId(), flags.get(record.migrationId()) | flag);
+                    }
+                }
+            }
         }
 
         private void fail(final JournalCorruptException ex)
@@ -495,21 +575,6 @@ public final class JournalSet implements AutoCloseable
         {
             final int at = Arrays.binarySearch(hostIds, host);
             return at >= 0 ? at : -1;
-        }
-
-        private static long pack(final int host, final long position)
-        {
-            return ((long)host << POSITION_BITS) | position;
-        }
-
-        private static int hostOf(final long step)
-        {
-            return (int)(step >>> POSITION_BITS);
-        }
-
-        private static long positionOf(final long step)
-        {
-            return step & POSITION_MASK;
         }
 
         @Override
