@@ -31,8 +31,10 @@ import java.util.stream.Stream;
  * source journaled before the transfer left has none to wait for). Among the records these edges
  * leave free, the earliest timestamp goes first, ties by host. Timestamps come from each machine's
  * wall clock and may be seconds apart between machines: they break ties, they never reorder a
- * handoff. Journals that contradict the protocol can make the edges circular; then the earliest
- * waiting record goes first, so every record is still delivered once.
+ * handoff. The edges can be circular (a source that learned its migration committed from the registry
+ * journals COMMITTED before the target's ACTIVATED, which the target may journal after receiving the
+ * source's next transfer); then a target's record waiting for its transfer goes first (a RECEIVED
+ * shown before its INTENT changes no owner), else the earliest: every record is still delivered once.
  * <p>
  * One pass: a record waits until what it follows has been delivered. Only when a record that waits is
  * the earliest of the hosts' next records does a second cursor read ahead in the journal waited on,
@@ -379,15 +381,19 @@ public final class JournalSet implements AutoCloseable
                 }
                 blockedIn[c] = round;
             }
-            int earliest = -1; // every head waits for another's: circular (journals against the protocol)
+            // every head waits for another's: circular. Break it at a target's record that waits for its
+            // transfer (shown before the source's INTENT, a RECEIVED changes no owner), else at the earliest.
+            int earliest = -1;
+            int transfer = -1;
             for (int i = 0; i < n; i++)
             {
                 if (head[i])
                 {
                     earliest = earlier(i, earliest);
+                    transfer = waits[i] == SEND ? earlier(i, transfer) : transfer;
                 }
             }
-            return earliest;
+            return transfer >= 0 ? transfer : earliest;
         }
 
         /** @return whichever of the heads of {@code i} and {@code best} (-1: none) is stamped earlier, ties by host. */

@@ -295,6 +295,34 @@ class NodeJournalsTest
         }
     }
 
+    @Test
+    void aCycleFromACommitTheSourceLearnedFromTheRegistryBreaksAtTheTransfer(@TempDir final Path base)
+    {
+        // host 3 learns from the registry that m1 moved and commits, then sends m2; host 7 receives m2
+        // before it journals m1's ACTIVATED: m1's COMMITTED, m1's ACTIVATED, m2's RECEIVED wait in a circle.
+        // Host 3's clock is behind: by time its COMMITTED would go first, and verify would call vm 1 lost.
+        final long m1 = JournalRecord.migrationId(3, 1);
+        final long m2 = JournalRecord.migrationId(3, 2);
+        try (SkewedNodes nodes = new SkewedNodes(base, new int[]{ 3, 7 }, new long[]{ -5_000_000_000L, 0 }))
+        {
+            nodes.admit(3, 1).admit(3, 2)
+                .step(3, RecordType.MIGRATION_INTENT, m1, 1, 7).step(3, RecordType.SUSPENDED, m1, 1, 7)
+                .step(7, RecordType.RECEIVED, m1, 1, 3)
+                .step(3, RecordType.COMMITTED, m1, 1, 7)
+                .step(3, RecordType.MIGRATION_INTENT, m2, 2, 7).step(3, RecordType.SUSPENDED, m2, 2, 7)
+                .step(7, RecordType.RECEIVED, m2, 2, 3)
+                .step(7, RecordType.ACTIVATED, m1, 1, 3).step(7, RecordType.ACTIVATED, m2, 2, 3)
+                .step(3, RecordType.COMMITTED, m2, 2, 7);
+            final List<String> merged = read(List.of(nodes.node(3), nodes.node(7)), new ArrayList<>());
+            assertEquals(nodes.written().size(), merged.size(), merged.toString());
+            assertEquals(only(nodes.written(), "host 3 "), only(merged, "host 3 "));
+            assertEquals(only(nodes.written(), "host 7 "), only(merged, "host 7 "));
+            final History history = verify(List.of(nodes.node(3), nodes.node(7)));
+            assertNull(history.violation(), "m1's ACTIVATED before its COMMITTED: " + merged);
+            assertEquals(Map.of(1L, 7, 2L, 7), history.owners());
+        }
+    }
+
     private static void copy(final Path from, final Path to) throws IOException
     {
         Files.createDirectories(to);
