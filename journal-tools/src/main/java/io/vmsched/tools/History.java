@@ -20,9 +20,14 @@ import java.util.TreeMap;
  * What the merged journals say happened, rebuilt record by record: who owns each VM, every handoff
  * and its steps, each host's load, the balance decisions; and whether the ownership invariant held
  * at every record (exactly one owner per admitted VM; every handoff committed or aborted; never the
- * source aborting after the target activated, nor committing without it). A handoff left without
- * an end record (a crash) is resolved by its commit point, ACTIVATED at the target, exactly as
- * recovery resolves it, and counted as in doubt.
+ * source aborting after the target activated, nor committing without it; never the target both
+ * activating and aborting one). A handoff left without an end record (a crash) is resolved by its
+ * commit point, ACTIVATED at the target, exactly as recovery resolves it, and counted as in doubt.
+ * <p>
+ * The journals read may be a subset of the cluster's (nodes' directories, some not given; the
+ * {@link JournalSet} tells which, see {@link #onHosts}): a handoff whose other side's journal was not
+ * read cannot be checked across sides, and is reported as a finding instead
+ * ({@code migration 0x… of vm 7 names host 4, whose journal was not given}), never as a VM lost.
  * <p>
  * Each host's records mean what recovery takes them to mean: they are applied to a
  * {@link HostJournalState} per host, the same replay recovery starts from; this class adds what only
@@ -56,6 +61,10 @@ public final class History implements JournalSet.Handler
         public AbortReason abortCode;
         public boolean resolvedByRecovery;
         public boolean inDoubt;
+        /** When the target journaled ABORTED (a refusal), 0 if it did not. */
+        public long targetAbortedNs;
+        /** The host of its other side whose journal was not read, or -1 if both were. */
+        public int hostNotGiven = -1;
 
         Migration(final long id, final long vmId, final int source, final int target, final long intentNs)
         {
@@ -66,10 +75,13 @@ public final class History implements JournalSet.Handler
             this.intentNs = intentNs;
         }
 
-        /** @return whether the VM moved (the target activated it). */
+        /**
+         * @return whether the VM moved: the target activated it (or, where the target's journal was not
+         * read, the source committed it).
+         */
         public boolean committed()
         {
-            return activatedNs != 0;
+            return activatedNs != 0 || committedNs != 0 && hostNotGiven == target;
         }
 
         /** @return whether the source journaled no end (committed or aborted) for it yet. */
@@ -97,6 +109,8 @@ public final class History implements JournalSet.Handler
     private final List<LoadPoint> loadPoints = new ArrayList<>();
     private final Map<String, Long> decisions = new TreeMap<>();
     private final Map<String, Long> abortReasons = new TreeMap<>();
+    private final List<String> findings = new ArrayList<>();
+    private int[] given; // the hosts whose journals are read, ascending; null: unknown, taken as every host
     private final long stopAt;
     private long stopAtNs = Long.MAX_VALUE;
     private long stopAfterFirstNs = -1;
@@ -141,6 +155,18 @@ public final class History implements JournalSet.Handler
         final History history = new History();
         history.stopAfterFirstNs = offsetNs;
         return history;
+    }
+
+    /**
+     * The hosts whose journals are read ({@link JournalSet#forEach} tells it before the first record): a
+     * handoff with another host is reported in {@link #findings()}, not checked across its sides.
+     *
+     * @param hosts their ids, ascending.
+     */
+    @Override
+    public void onHosts(final int[] hosts)
+    {
+        given = hosts.clone();
     }
 
     @Override
@@ -206,8 +232,13 @@ public final class History implements JournalSet.Handler
                     violate(seq, host, index, "vm " + vm + " activated at host " + host + " after its source aborted " +
                         "the migration: it would run in two places", false);
                 }
+                if (m.targetAbortedNs != 0)
+                {
+                    violate(seq, host, index, "vm " + vm + " activated at host " + host + " after it aborted migration " +
+                        hex(m.id) + ": a refused transfer must never activate", false);
+                }
                 final int owner = ownerOf(vm);
-                if (owner != m.source)
+                if (owner != m.source && m.hostNotGiven != m.source) // the source's journal not read: who knows
                 {
                     violate(seq, host, index, "vm " + vm + " activated at host " + host + " but owned by " + name(owner) +
                         ", not by the migration's source " + m.source, false);
@@ -219,7 +250,7 @@ public final class History implements JournalSet.Handler
             {
                 final Migration m = step(r);
                 checkSide(seq, host, index, m, vm, "committed", m.source, "source");
-                if (m.activatedNs == 0)
+                if (m.activatedNs == 0 && m.hostNotGiven != m.target)
                 {
                     violate(seq, host, index, "host " + host + " committed migration " + hex(m.id) + " of vm " + vm +
                         " that host " + m.target + " never activated: the vm is lost", true);
@@ -241,6 +272,15 @@ public final class History implements JournalSet.Handler
                     m.abortReason = r.text();
                     m.abortCode = r.abortReason();
                     abortReasons.merge(m.abortCode.label(), 1L, Long::sum);
+                }
+                else
+                {
+                    if (m.activatedNs != 0)
+                    {
+                        violate(seq, host, index, "host " + host + " aborted migration " + hex(m.id) + " of vm " + vm +
+                            " after activating it: the sides disagree on where it runs", false);
+                    }
+                    m.targetAbortedNs = t;
                 }
                 break;
             }
@@ -335,6 +375,13 @@ public final class History implements JournalSet.Handler
             m = new Migration(id, r.vmId(), source, r.host() == source ? r.peer() : r.host(), 0);
             migrations.put(id, m);
             migrationsInOrder.add(m);
+            final int other = r.host() == source ? m.target : source;
+            if (given != null && Arrays.binarySearch(given, other) < 0)
+            {
+                m.hostNotGiven = other;
+                findings.add("migration " + hex(id) + " of vm " + m.vmId + " names host " + other +
+                    ", whose journal was not given");
+            }
         }
         recent[slot] = m;
         return m;
@@ -398,6 +445,15 @@ public final class History implements JournalSet.Handler
     public String violation()
     {
         return violation;
+    }
+
+    /**
+     * @return what the journals read cannot settle, one line each: the handoffs whose other side's journal
+     * was not given (in the order met).
+     */
+    public List<String> findings()
+    {
+        return findings;
     }
 
     /** @return records applied. */

@@ -39,6 +39,12 @@ public final class RecordFilter implements JournalSet.Handler
     }
 
     @Override
+    public void onHosts(final int[] hosts)
+    {
+        next.onHosts(hosts);
+    }
+
+    @Override
     public boolean onRecord(final long seq, final int host, final long index, final JournalRecord record)
     {
         if (seq > to)

@@ -61,7 +61,19 @@ public final class Tail implements AutoCloseable
      */
     public static Tail open(final Path dir)
     {
-        final JournalSet set = JournalSet.open(dir);
+        return open(java.util.List.of(dir));
+    }
+
+    /**
+     * Open the journals under several directories (one per node, say), as {@link JournalSet#open(java.util.List)} does.
+     *
+     * @param dirs data directories, demo run directories or {@code journal} directories.
+     * @return a tail at the first record of each journal; close it when done.
+     * @throws IllegalArgumentException with a one-line reason if one holds no journals, or a host's is in two.
+     */
+    public static Tail open(final java.util.List<Path> dirs)
+    {
+        final JournalSet set = JournalSet.open(dirs);
         final Tail tail = new Tail(set);
         try
         {

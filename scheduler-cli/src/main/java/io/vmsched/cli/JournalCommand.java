@@ -28,8 +28,9 @@ import java.util.TreeMap;
 
 /**
  * {@code vmsched journal …}: the tools that read what the scheduler journaled (dump, replay,
- * verify, timeline, stats, report, tail). DIR is a data directory (with {@code journal/<host>/}), a
- * demo run directory, or the {@code journal} directory itself.
+ * verify, timeline, stats, report, tail). Each takes one or more DIRs, read together: a data directory
+ * (with {@code journal/<host>/}), a node's data directory (its own host's journal only), a demo run
+ * directory, or a {@code journal} directory itself. Each host's journal may be given once.
  */
 @Command(name = "journal", mixinStandardHelpOptions = true,
     description = "Read the hosts' journals: dump, replay, verify, timeline, stats, report, tail.",
@@ -38,6 +39,30 @@ import java.util.TreeMap;
         JournalCommand.TailCommand.class })
 final class JournalCommand implements Runnable
 {
+    /** The journal directories every subcommand reads: one or more, positional. */
+    static final class Journals
+    {
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec mixee;
+
+        @CommandLine.Parameters(arity = "1..*", paramLabel = "<dir>", description = "Journal directories, read " +
+            "together: a data directory (journal/<host>/ inside), a node's data directory, a demo run directory or a " +
+            "journal directory. Give every node's directory to see a cluster whole; each host's journal once.")
+        List<Path> dirs;
+
+        /** @return the command's standard output. */
+        PrintWriter out()
+        {
+            return mixee.commandLine().getOut();
+        }
+
+        /** @return the directories as the user gave them, for messages. */
+        String names()
+        {
+            return String.join(" ", dirs.stream().map(Path::toString).toList());
+        }
+    }
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -58,23 +83,33 @@ final class JournalCommand implements Runnable
     }
 
     /** Reads every record into a history, with progress on a terminal. */
-    static History history(final Path dir)
+    static History history(final List<Path> dirs)
     {
-        return history(dir, new History());
+        return history(dirs, new History());
     }
 
-    static History history(final Path dir, final History history)
+    static History history(final List<Path> dirs, final History history)
     {
         final boolean progress = System.console() != null;
-        try (JournalSet set = JournalSet.open(dir))
+        try (JournalSet set = JournalSet.open(dirs))
         {
-            set.forEach((seq, host, index, record) ->
+            set.forEach(new JournalSet.Handler()
             {
-                if (progress && seq % 1_000_000 == 0 && seq > 0)
+                @Override
+                public void onHosts(final int[] hosts)
                 {
-                    System.err.print("\rread " + seq + " records…");
+                    history.onHosts(hosts); // which hosts' journals it has: a handoff with another is a finding
                 }
-                return history.onRecord(seq, host, index, record);
+
+                @Override
+                public boolean onRecord(final long seq, final int host, final long index, final JournalRecord record)
+                {
+                    if (progress && seq % 1_000_000 == 0 && seq > 0)
+                    {
+                        System.err.print("\rread " + seq + " records…");
+                    }
+                    return history.onRecord(seq, host, index, record);
+                }
             });
         }
         finally
@@ -87,11 +122,11 @@ final class JournalCommand implements Runnable
         return history.finish();
     }
 
-    @Command(name = "dump", mixinStandardHelpOptions = true, description = "Decoded records, one per line, in time order.")
+    @Command(name = "dump", mixinStandardHelpOptions = true, description = "Decoded records, one per line, in merged order: each handoff in its message order, the rest by time.")
     static final class Dump implements Runnable
     {
         @Mixin
-        final Mixins.JournalDir journal = new Mixins.JournalDir();
+        final Journals journal = new Journals();
         @Option(names = "--from", defaultValue = "0", description = "First record number (default: 0).")
         long from;
         @Option(names = "--to", defaultValue = "" + Long.MAX_VALUE, description = "Last record number.")
@@ -123,7 +158,7 @@ final class JournalCommand implements Runnable
                     RecordType.values()));
             }
             final PrintWriter out = journal.out();
-            try (JournalSet set = JournalSet.open(journal.dir);
+            try (JournalSet set = JournalSet.open(journal.dirs);
                 JsonRecords records = json.wanted() ? new JsonRecords(out) : null) // closing it flushes its lines to out
             {
                 final JournalSet.Handler print = records != null ? records : (seq, host, index, r) ->
@@ -148,7 +183,7 @@ final class JournalCommand implements Runnable
         private static final java.util.regex.Pattern OFFSET = java.util.regex.Pattern.compile("\\+(\\d+(?:\\.\\d+)?)(ms|s)");
 
         @Mixin
-        final Mixins.JournalDir journal = new Mixins.JournalDir();
+        final Journals journal = new Journals();
         @Option(names = "--at", description = "A record number, a time (ISO-8601, e.g. 2026-11-25T14:00:01Z), or an " +
             "offset from the first record (+500ms, +3s). Default: the end.")
         String at;
@@ -156,7 +191,7 @@ final class JournalCommand implements Runnable
         @Override
         public void run()
         {
-            final History h = history(journal.dir, at());
+            final History h = history(journal.dirs, at());
             final PrintWriter out = journal.out();
             out.printf(Locale.ROOT, "at record %d (%s):%n", h.lastSeq(), h.lastSeq() < 0 ? "before any" : time(h.lastNs()));
             final Map<Integer, List<Long>> byHost = new TreeMap<>();
@@ -216,24 +251,35 @@ final class JournalCommand implements Runnable
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = "Check the ownership invariant over the whole history; exit 0 only if it holds.")
+        description = "Check the ownership invariant over the whole history; exit 0 only if it holds and both " +
+            "sides of every handoff were given.")
     static final class Verify implements java.util.concurrent.Callable<Integer>
     {
+        /** Findings printed one per line; past these, one line counts the rest. */
+        static final int FINDINGS_SHOWN = 20;
+
         @Mixin
-        final Mixins.JournalDir journal = new Mixins.JournalDir();
+        final Journals journal = new Journals();
 
         @Override
         public Integer call()
         {
-            final History h = history(journal.dir);
+            final History h = history(journal.dirs);
             final PrintWriter out = journal.out();
+            final List<String> findings = h.findings();
+            findings.stream().limit(FINDINGS_SHOWN).forEach(out::println);
+            if (findings.size() > FINDINGS_SHOWN)
+            {
+                out.printf(Locale.ROOT, "… and %d more handoffs with a host whose journal was not given%n",
+                    findings.size() - FINDINGS_SHOWN);
+            }
             if (h.violation() != null)
             {
                 out.println("violation at " + h.violation());
             }
             out.println(h.summary());
             out.flush();
-            return h.violation() == null ? 0 : 1;
+            return h.violation() == null && findings.isEmpty() ? 0 : 1;
         }
     }
 
@@ -241,7 +287,7 @@ final class JournalCommand implements Runnable
     static final class Timeline implements Runnable
     {
         @Mixin
-        final Mixins.JournalDir journal = new Mixins.JournalDir();
+        final Journals journal = new Journals();
         @Option(names = "--vm", required = true, description = "The VM.")
         long vm;
 
@@ -251,8 +297,9 @@ final class JournalCommand implements Runnable
             Flags.atLeast("--vm", vm, 0, "");
             final PrintWriter out = journal.out();
             final long[] count = { 0 };
-            final long[] start = { 0 };
-            try (JournalSet set = JournalSet.open(journal.dir))
+            final Map<Long, Long> intents = new java.util.HashMap<>(); // migration: its intent's time
+            final long[] latest = { 0 };
+            try (JournalSet set = JournalSet.open(journal.dirs))
             {
                 set.forEach((seq, host, index, r) ->
                 {
@@ -261,16 +308,20 @@ final class JournalCommand implements Runnable
                         return true;
                     }
                     count[0]++;
+                    final Long start = intents.get(r.migrationId());
                     if (r.type() == RecordType.MIGRATION_INTENT)
                     {
-                        start[0] = r.timestampNs();
+                        intents.put(r.migrationId(), r.timestampNs());
+                        latest[0] = r.migrationId();
                         out.printf(Locale.ROOT, "%s  migration %s: host %d -> host %d%n", time(r.timestampNs()),
                             History.hex(r.migrationId()), host, r.peer());
                     }
-                    else if (r.migrationId() != 0 && start[0] != 0)
+                    else if (r.migrationId() != 0 && start != null)
                     {
-                        out.printf(Locale.ROOT, "%s    %-10s at host %d  +%,d us%s%n", time(r.timestampNs()), r.type(), host,
-                            (r.timestampNs() - start[0]) / 1000, r.type() == RecordType.ABORTED ? ": " + r.text() : "");
+                        // since its own intent (other hosts' clocks may differ); named when another handoff came between
+                        out.printf(Locale.ROOT, "%s    %-10s at host %d  %+,d us%s%s%n", time(r.timestampNs()), r.type(), host,
+                            (r.timestampNs() - start) / 1000, r.migrationId() == latest[0] ? "" : " (migration " +
+                            History.hex(r.migrationId()) + ")", r.type() == RecordType.ABORTED ? ": " + r.text() : "");
                     }
                     else
                     {
@@ -281,7 +332,7 @@ final class JournalCommand implements Runnable
             }
             if (count[0] == 0)
             {
-                throw new IllegalArgumentException("vm " + vm + " does not appear in " + journal.dir);
+                throw new IllegalArgumentException("vm " + vm + " does not appear in " + journal.names());
             }
             out.flush();
         }
@@ -292,12 +343,12 @@ final class JournalCommand implements Runnable
     static final class Stats implements Runnable
     {
         @Mixin
-        final Mixins.JournalDir journal = new Mixins.JournalDir();
+        final Journals journal = new Journals();
 
         @Override
         public void run()
         {
-            final History h = history(journal.dir);
+            final History h = history(journal.dirs);
             final PrintWriter out = journal.out();
             out.printf(Locale.ROOT, "%d records over %.1f s, %d vms; migrations: %d committed, %d aborted, %d in doubt, " +
                 "%d resolved by recovery%n", h.records(), (h.lastNs() - h.firstNs()) / 1e9, h.vmsAdmitted(),
@@ -322,7 +373,7 @@ final class JournalCommand implements Runnable
     static final class ReportCommand implements Runnable
     {
         @Mixin
-        final Mixins.JournalDir journal = new Mixins.JournalDir();
+        final Journals journal = new Journals();
         @Option(names = "--out", required = true, description = "The HTML file to write.")
         Path outFile;
 
@@ -339,10 +390,10 @@ final class JournalCommand implements Runnable
             {
                 throw new IllegalArgumentException("--out " + outFile + ": no directory " + parent + " to write it in");
             }
-            final History h = history(journal.dir);
+            final History h = history(journal.dirs);
             try
             {
-                Files.writeString(outFile, Report.html(h, journal.dir.toAbsolutePath().toString()), StandardCharsets.UTF_8);
+                Files.writeString(outFile, Report.html(h, String.join(" ", journal.dirs.stream().map(d -> d.toAbsolutePath().toString()).toList())), StandardCharsets.UTF_8);
             }
             catch (final IOException ex)
             {
@@ -356,7 +407,7 @@ final class JournalCommand implements Runnable
     static final class TailCommand implements Runnable
     {
         @Mixin
-        final Mixins.JournalDir journal = new Mixins.JournalDir();
+        final Journals journal = new Journals();
         @Option(names = "--count", defaultValue = "0", description = "Stop after this many records (0: never).")
         long count;
 
@@ -365,7 +416,7 @@ final class JournalCommand implements Runnable
         {
             Flags.atLeast("--count", count, 0, " (0: never stop)");
             final PrintWriter out = journal.out();
-            try (Tail tail = Tail.open(journal.dir))
+            try (Tail tail = Tail.open(journal.dirs))
             {
                 tail.follow(new Tail.Handler()
                 {

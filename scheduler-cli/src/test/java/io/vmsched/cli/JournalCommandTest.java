@@ -235,6 +235,43 @@ class JournalCommandTest extends CommandTest
         assertTrue(err.toString().contains("is not a vmsched journal"), err.toString());
     }
 
+    @Test
+    void theSameJournalsInOneDirectoryPerNodeReadAlikeAndAHostIsGivenOnce() throws IOException
+    {
+        final List<String> nodes = new java.util.ArrayList<>();
+        for (int host = 0; host < 3; host++)
+        {
+            final Path node = base.resolve("node-" + host);
+            copy(data.resolve("journal").resolve(Integer.toString(host)), node.resolve("journal").resolve(Integer.toString(host)));
+            nodes.add(node.toString());
+        }
+        for (final String[] command : new String[][]{ { "verify" }, { "dump" }, { "timeline", "--vm", "3" }, { "stats" } })
+        {
+            final List<String> together = new java.util.ArrayList<>(List.of("journal", command[0], data.toString()));
+            together.addAll(List.of(command).subList(1, command.length));
+            assertEquals(0, run(together.toArray(new String[0])), err.toString());
+            final String expected = out.toString();
+            final List<String> apart = new java.util.ArrayList<>(List.of("journal", command[0]));
+            apart.addAll(nodes);
+            apart.addAll(List.of(command).subList(1, command.length));
+            assertEquals(0, run(apart.toArray(new String[0])), err.toString());
+            assertEquals(expected, out.toString(), "journal " + command[0] + " over the three nodes' directories");
+        }
+
+        assertEquals(2, run("journal", "verify", nodes.get(0), data.toString()));
+        assertEquals("vmsched journal verify: host 0's journal is given twice, as " + base.resolve("node-0")
+            .resolve("journal").resolve("0") + " and " + data.resolve("journal").resolve("0") +
+            ": give each host's journal once", err.toString().trim());
+
+        // host 2 left out: its handoffs are findings, not losses, and verify cannot pass
+        assertEquals(1, run("journal", "verify", nodes.get(0), nodes.get(1)));
+        final List<String> lines = out.toString().lines().toList();
+        assertTrue(lines.size() >= 2 && lines.subList(0, lines.size() - 1).stream().allMatch(l ->
+            l.matches("migration 0x[0-9a-f]+ of vm \\d+ names host 2, whose journal was not given")), out.toString());
+        assertTrue(lines.get(lines.size() - 1).matches("verified: \\d+ records, \\d+ vms, \\d+ migrations, 0 lost, " +
+            "0 duplicated, \\d+ in doubt"), out.toString());
+    }
+
     static Path queueFile(final Path dir) throws IOException
     {
         try (Stream<Path> files = Files.list(dir))

@@ -238,7 +238,8 @@ class UserMistakesTest extends CommandTest
         assertEquals("vmsched dispatch-demo: unknown option '--dration' (see 'vmsched dispatch-demo --help')",
             refused("--dration", "dispatch-demo", "--dration", "4"));
         refused("unknown option '--vm'; did you mean --vms?", "simulate", "--vm", "5");
-        refused("Unmatched argument at index 3: 'extra'", "journal", "verify", "somewhere", "extra");
+        refused("Unmatched argument at index 1: 'extra'", "stat", "extra");
+        refused("somewhere is not a directory", "journal", "verify", "somewhere", "extra"); // several DIRs, in order
     }
 
     @Test
