@@ -116,7 +116,7 @@ final class ClusterDemoCommand implements Runnable
         final List<String> dirs = new ArrayList<>();
         for (int n = 0; n < nodes; n++)
         {
-            dirs.add("--data " + runDir.resolve("node-" + n));
+            dirs.add(runDir.resolve("node-" + n).toString());
         }
         return dirs;
     }

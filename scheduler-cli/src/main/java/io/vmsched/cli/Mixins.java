@@ -1,13 +1,9 @@
 package io.vmsched.cli;
 
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -143,25 +139,6 @@ final class Mixins
         boolean wanted()
         {
             return json;
-        }
-    }
-
-    /**
-     * The journal commands' {@code <dir>}: a data directory, a demo run directory or a {@code journal}
-     * directory; and where the command prints.
-     */
-    static final class JournalDir
-    {
-        @Spec(Spec.Target.MIXEE)
-        CommandSpec mixee;
-
-        @Parameters(index = "0", description = "The journal directory.")
-        Path dir; // the field's name is the help's and the errors' <dir>
-
-        /** @return the command's standard output. */
-        PrintWriter out()
-        {
-            return mixee.commandLine().getOut();
         }
     }
 }

@@ -220,6 +220,13 @@ class ClusterProcessesTest
             }
         }
         assertEquals(vms, where.size(), "every VM on exactly one node: " + where);
+        // the journal tools read the nodes' directories together: every handoff checks on both sides
+        final java.io.StringWriter out = new java.io.StringWriter();
+        final java.io.StringWriter err = new java.io.StringWriter();
+        final List<String> args = new ArrayList<>(List.of("journal", "verify"));
+        nodes.forEach(node -> args.add(dir.resolve(node.name).toString()));
+        assertEquals(0, VmschedCommand.execute(new java.io.PrintWriter(out), new java.io.PrintWriter(err),
+            args.toArray(new String[0])), out + "\n" + err);
     }
 
     @Test
