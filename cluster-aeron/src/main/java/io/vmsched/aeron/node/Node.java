@@ -40,7 +40,9 @@ public final class Node implements AutoCloseable
     private final int hostId;
     private final HostCapacity capacity;
     private volatile Cluster cluster;
+    private volatile boolean closing;
     private long nextDirectoryNs;
+    private long knownDirectoryVersion = Long.MIN_VALUE; // the registry thread's: the directory last read
 
     private Node(final Context context, final RegistryClient client, final int nodeId)
     {
@@ -177,18 +179,26 @@ public final class Node implements AutoCloseable
         }
     }
 
-    /** The registry thread's duties, every directory period: the load report (for operators), the directory. */
+    /**
+     * The registry thread's duties, every directory period: the load report (for operators), and the
+     * directory when it changed (a node joined, came back, or went down).
+     */
     private void duties(final RegistryClient client)
     {
         final Cluster running = cluster;
         final long now = System.nanoTime();
-        if (running == null || now - nextDirectoryNs < 0)
+        if (running == null || closing || now - nextDirectoryNs < 0)
         {
             return;
         }
         nextDirectoryNs = now + TimeUnit.MILLISECONDS.toNanos(context.directoryPeriodMs);
-        client.report(running.load(hostId), running.host(hostId).vmCount());
-        learn(client.directory());
+        // one REPORT a period; the directory (O(nodes) to read) only when its version says it changed
+        final int version = client.report(running.load(hostId), running.host(hostId).vmCount());
+        if (version != knownDirectoryVersion)
+        {
+            learn(client.directory());
+            knownDirectoryVersion = version;
+        }
     }
 
     /** Peers from the directory: their endpoints to the transport, their capacity and liveness to the host. */
@@ -244,6 +254,7 @@ public final class Node implements AutoCloseable
     @Override
     public void close()
     {
+        closing = true; // the registry thread's duties stop reading the host
         try
         {
             cluster.close();

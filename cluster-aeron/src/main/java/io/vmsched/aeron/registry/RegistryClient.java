@@ -79,6 +79,7 @@ public final class RegistryClient implements AutoCloseable
     private final RegistryMessages.Query query = new RegistryMessages.Query();
     private final RegistryMessages.Move move = new RegistryMessages.Move();
     private final RegistryMessages.Release release = new RegistryMessages.Release();
+    private int replyDirectoryVersion;
     private final RegistryMessages.Reclaim reclaim = new RegistryMessages.Reclaim();
     private final RegistryMessages.Report report = new RegistryMessages.Report();
     private final RegistryMessages.Directory directory = new RegistryMessages.Directory();
@@ -493,10 +494,12 @@ public final class RegistryClient implements AutoCloseable
      *
      * @param load    the node's load (finite, at least 0).
      * @param vmCount how many VMs it runs (at least 0).
+     * @return the directory's version: it changes when a node registers, comes back or goes down, so a
+     *         node need read {@link #directory()} again only when it changed.
      * @throws RegistryException in one line: refused (NOT_REGISTERED before {@link #register}, MALFORMED)
      *         or no answer.
      */
-    public void report(final double load, final int vmCount)
+    public int report(final double load, final int vmCount)
     {
         final long deadline = System.nanoTime() + context.callTimeoutNs;
         final String what = "REPORT of node " + nodeId;
@@ -513,6 +516,7 @@ public final class RegistryClient implements AutoCloseable
             throw new RegistryException("the registry at " + context.members + " refused the load report (" + load +
                 ", " + vmCount + " VMs) of node " + nodeId + ": " + replyStatus.description(), replyStatus);
         }
+        return replyDirectoryVersion;
     }
 
     /**
@@ -877,6 +881,7 @@ public final class RegistryClient implements AutoCloseable
             else if (type == RegistryMessages.REPORTED && length >= RegistryMessages.Reported.LENGTH)
             {
                 replyStatus = status(reported.wrapRead(buffer, offset).statusCode());
+                replyDirectoryVersion = reported.directoryVersion();
                 replied = true;
             }
             else if (type == RegistryMessages.DIRECTORY_PAGE)

@@ -706,6 +706,12 @@ public final class RegistryMessages
             return readBuffer.getLong(offset + 24, ORDER);
         }
 
+        /** @return the directory's version when the report was stored (it changes when the directory does). */
+        public int directoryVersion()
+        {
+            return readBuffer.getInt(offset + 20, ORDER);
+        }
+
         /**
          * @param nodeId     the node the report was stored on.
          * @param reportTime the cluster time it came at.
@@ -713,8 +719,19 @@ public final class RegistryMessages
          */
         public int set(final int nodeId, final long reportTime)
         {
+            return set(nodeId, reportTime, 0);
+        }
+
+        /**
+         * @param nodeId           the node the report was stored on.
+         * @param reportTime       the cluster time it came at.
+         * @param directoryVersion the directory's version.
+         * @return the message's length.
+         */
+        public int set(final int nodeId, final long reportTime, final int directoryVersion)
+        {
             buffer.putInt(offset + 16, nodeId, ORDER);
-            buffer.putInt(offset + 20, 0, ORDER);
+            buffer.putInt(offset + 20, directoryVersion, ORDER);
             buffer.putLong(offset + 24, reportTime, ORDER);
             return LENGTH;
         }

@@ -247,7 +247,8 @@ public final class RegistryService implements ClusteredService
                 // the log's timestamp: the same on every member, so the state stays a function of the log
                 final RegistryStatus status = state.report(sessionId, report.load(), report.vmCount(), timestamp);
                 final int replyLength = reported.wrap(replyBuffer, 0).correlationId(correlationId).status(status)
-                    .set(RegistryStatus.OK == status ? state.nodeIdOfSession(sessionId) : RegistryState.NO_NODE, timestamp);
+                    .set(RegistryStatus.OK == status ? state.nodeIdOfSession(sessionId) : RegistryState.NO_NODE, timestamp,
+                        state.directoryVersion());
                 offer(session, replyLength);
                 break;
             }

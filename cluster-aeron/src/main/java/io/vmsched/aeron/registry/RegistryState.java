@@ -66,6 +66,8 @@ public final class RegistryState
     private final Long2ObjectHashMap<Node> nodesBySession = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<Entry> owners = new Long2ObjectHashMap<>();
     private int nextNodeId = 1;
+    // counts the directory's changes (a node registered, up again, or down), so a node re-reads it only then
+    private int directoryVersion;
 
     /**
      * REGISTER: the calling session becomes node {@code name}.
@@ -118,6 +120,7 @@ public final class RegistryState
         node.labels = labels;
         node.sessionId = sessionId;
         node.up = true;
+        directoryVersion++;
         nodesBySession.put(sessionId, node);
         return RegistryStatus.OK;
     }
@@ -138,6 +141,7 @@ public final class RegistryState
         }
         node.up = false;
         node.sessionId = NO_SESSION;
+        directoryVersion++;
         return node.id;
     }
 
@@ -422,6 +426,15 @@ public final class RegistryState
         return null == entry ? 0 : entry.fence;
     }
 
+    /**
+     * @return a number that changes whenever the directory does (a node registered, back up, or down):
+     *         a node that saw it unchanged need not read the directory again.
+     */
+    public int directoryVersion()
+    {
+        return directoryVersion;
+    }
+
     /** @return how many VMs have an owner. */
     public int vmCount()
     {
@@ -498,7 +511,7 @@ public final class RegistryState
      * Write the whole state, little-endian:
      * <pre>
      *  header   0 4 magic "VREG" | 4 4 version | 8 4 next node id | 12 4 node count | 16 4 entry count |
-     *           20 4 reserved
+     *           20 4 directory version
      *  node     0 4 id | 4 1 up | 5 1 reserved | 6 8 session id | 14 8 cores | 22 8 core speed |
      *           30 8 I/O bytes/s | 38 8 memory bytes | 46 8 load | 54 8 report time | 62 4 vm count |
      *           66 2 name length | 68 2 endpoint length | 70 4 labels length | 74 name | endpoint | labels (UTF-8)
@@ -527,7 +540,7 @@ public final class RegistryState
         buffer.putInt(at + 8, nextNodeId, ORDER);
         buffer.putInt(at + 12, nodes.size(), ORDER);
         buffer.putInt(at + 16, vmIds.length, ORDER);
-        buffer.putInt(at + 20, 0, ORDER);
+        buffer.putInt(at + 20, directoryVersion, ORDER);
         at += SNAPSHOT_HEADER_LENGTH;
         for (final Node node : nodes)
         {
@@ -593,6 +606,7 @@ public final class RegistryState
             throw new IllegalArgumentException("registry snapshot: unknown version " + version + " at byte 4");
         }
         loaded.nextNodeId = buffer.getInt(offset + 8, ORDER);
+        loaded.directoryVersion = buffer.getInt(offset + 20, ORDER);
         final int nodeCount = buffer.getInt(offset + 12, ORDER);
         final int entryCount = buffer.getInt(offset + 16, ORDER);
         if (nodeCount < 0 || entryCount < 0 || loaded.nextNodeId < 1)
@@ -692,6 +706,7 @@ public final class RegistryState
         owners.clear();
         owners.putAll(loaded.owners);
         nextNodeId = loaded.nextNodeId;
+        directoryVersion = loaded.directoryVersion;
     }
 
     private static void need(final int bytes, final int at, final int end, final int offset, final String what)

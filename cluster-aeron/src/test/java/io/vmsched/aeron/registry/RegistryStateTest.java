@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RegistryStateTest
@@ -170,6 +171,28 @@ class RegistryStateTest
         assertEquals(OK, state.move(S3, 1, a, 7, 0));
         assertEntry(1, c, 5, 7, 0);
         assertEquals(MALFORMED, state.move(S1, 1, c, 8, -1));
+    }
+
+    @Test
+    void theDirectoryVersionChangesWithTheDirectoryOnlyAndSurvivesASnapshot()
+    {
+        final int v0 = state.directoryVersion();
+        final int a = register(S1, "a");
+        final int v1 = state.directoryVersion();
+        assertNotEquals(v0, v1, "a node joined");
+        assertEquals(OK, state.admit(S1, 1, a));
+        assertEquals(OK, state.report(S1, 0.5, 1, 10));
+        assertEquals(v1, state.directoryVersion(), "an admission or a report is not a change of the directory");
+        assertEquals(a, state.sessionClosed(S1));
+        final int v2 = state.directoryVersion();
+        assertNotEquals(v1, v2, "a node went down");
+        register(S2, "a");
+        assertNotEquals(v2, state.directoryVersion(), "it came back");
+        final org.agrona.ExpandableArrayBuffer buffer = new org.agrona.ExpandableArrayBuffer();
+        final int length = state.snapshot(buffer, 0);
+        final RegistryState restored = new RegistryState();
+        restored.restore(buffer, 0, length);
+        assertEquals(state.directoryVersion(), restored.directoryVersion());
     }
 
     @Test
