@@ -152,6 +152,9 @@ public final class AeronTransport implements Transport
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
                 .threadingMode(ThreadingMode.SHARED)
+                // a starved machine (a 2-core host running its guests) must not lose its clients: 30 s, not 10
+                .clientLivenessTimeoutNs(java.util.concurrent.TimeUnit.SECONDS.toNanos(30))
+                .publicationUnblockTimeoutNs(java.util.concurrent.TimeUnit.SECONDS.toNanos(45)) // must exceed the liveness timeout
                 .sharedIdleStrategy(context.driverIdleStrategy)
                 .termBufferSparseFile(true)
                 .publicationTermBufferLength(context.termLength)
@@ -160,6 +163,7 @@ public final class AeronTransport implements Transport
                 .errorHandler(ex -> log.accept("aeron-transport host " + hostId + ": media driver: " + oneLine(ex))));
             startedAeron = Aeron.connect(new Aeron.Context()
                 .aeronDirectoryName(startedDriver.aeronDirectoryName())
+                .driverTimeoutMs(30_000)
                 .idleStrategy(new SleepingMillisIdleStrategy(1))
                 .errorHandler(ex -> log.accept("aeron-transport host " + hostId + ": aeron client: " + oneLine(ex))));
             subscription = startedAeron.addSubscription(channel(bind), STREAM_ID);

@@ -68,9 +68,12 @@ import java.util.function.IntConsumer;
  */
 public final class RegistryClient implements AutoCloseable
 {
+    /** How long an Aeron client waits to hear from its driver before it closes itself (Aeron's default is 10 s). */
+    static final long DRIVER_TIMEOUT_MS = 30_000;
     private final Context context;
     private final MediaDriver driver;
-    private final Aeron aeron;
+    private Aeron aeron; // replaced if it closes itself (its driver unheard of for the driver timeout: a starved machine)
+    private final String aeronDir;
     private AeronCluster cluster;
     private final ExpandableArrayBuffer sendBuffer = new ExpandableArrayBuffer(256);
     private final RegistryMessages.Register register = new RegistryMessages.Register();
@@ -130,6 +133,8 @@ public final class RegistryClient implements AutoCloseable
                     .dirDeleteOnStart(true)
                     .dirDeleteOnShutdown(true)
                     .threadingMode(ThreadingMode.SHARED)
+                    .clientLivenessTimeoutNs(TimeUnit.MILLISECONDS.toNanos(DRIVER_TIMEOUT_MS))
+                    .publicationUnblockTimeoutNs(TimeUnit.MILLISECONDS.toNanos(DRIVER_TIMEOUT_MS * 3 / 2)) // must exceed it
                     .sharedIdleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))
                     .termBufferSparseFile(true)
                     .publicationTermBufferLength(64 * 1024)
@@ -138,10 +143,7 @@ public final class RegistryClient implements AutoCloseable
                     .errorHandler(ex -> context.log.accept("registry client: media driver: " + oneLine(ex))));
                 dir = startedDriver.aeronDirectoryName();
             }
-            startedAeron = Aeron.connect(new Aeron.Context()
-                .aeronDirectoryName(dir)
-                .idleStrategy(new SleepingMillisIdleStrategy(1))
-                .errorHandler(ex -> context.log.accept("registry client: aeron client: " + oneLine(ex))));
+            startedAeron = aeronClient(dir);
             connected = connect(startedAeron, context.connectTimeoutNs);
         }
         catch (final RuntimeException ex)
@@ -151,6 +153,7 @@ public final class RegistryClient implements AutoCloseable
         }
         driver = startedDriver;
         aeron = startedAeron;
+        aeronDir = startedAeron.context().aeronDirectoryName();
         cluster = connected;
         lastSendNs = System.nanoTime();
     }
@@ -702,6 +705,15 @@ public final class RegistryClient implements AutoCloseable
      * Open a new session if the last one was lost, and register the node again under its name (the
      * registry gives its id back once the old session is gone: a NAME_TAKEN is waited out).
      */
+    private Aeron aeronClient(final String dir)
+    {
+        return Aeron.connect(new Aeron.Context()
+            .aeronDirectoryName(dir)
+            .driverTimeoutMs(DRIVER_TIMEOUT_MS)
+            .idleStrategy(new SleepingMillisIdleStrategy(1))
+            .errorHandler(ex -> context.log.accept("registry client: aeron client: " + oneLine(ex))));
+    }
+
     private void ensureSession(final String what, final long deadline)
     {
         if (!cluster.isClosed())
@@ -713,6 +725,13 @@ public final class RegistryClient implements AutoCloseable
             throw new RegistryException("the registry client is closed (" + what + " not sent)", null);
         }
         CloseHelper.quietClose(cluster);
+        if (aeron.isClosed())
+        {
+            // the client gave its driver up (a machine too starved to run either for the driver timeout):
+            // a new client on the same driver, rather than a node cut off for good
+            context.log.accept("registry client: its Aeron client closed; connecting a new one");
+            aeron = aeronClient(aeronDir);
+        }
         context.log.accept("registry client: the session with the registry at " + context.members +
             " was lost: opening a new one");
         cluster = connect(aeron, Math.max(0, deadline - System.nanoTime()));
