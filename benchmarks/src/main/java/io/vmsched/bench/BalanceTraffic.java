@@ -32,14 +32,17 @@ import java.util.stream.Stream;
 
 /**
  * Balancing traffic per host and balance period, measured on the nodes themselves: a 1-member registry
- * ({@code vmsched registry}) and N node processes ({@code vmsched node --registry}, each with a few
- * guests of programmed load swinging on a wave, so balancing goes on), all on 127.0.0.1. Every node
- * writes its counters ({@code counters.txt} in its data directory, once a directory period, with
- * {@code -Dvmsched.node.counters=true}): the frames its transport sent and received by message type
- * with their payload bytes, its media drivers' system counters (the bytes on the wire, Aeron's own
- * frames included), and its registry commands and the registry's replies by type with their bytes.
- * After every node is up and a settling time, the harness reads every node's counters twice, a
- * measuring window apart, and prints the differences per host per balance period as Markdown tables.
+ * and N node processes on 127.0.0.1, each node with a few guests of programmed load swinging on a wave,
+ * so balancing goes on. The processes are {@link BalanceTrafficProcess} (the same {@code Node} as
+ * {@code vmsched node --registry --guests --guest-load --guest-swing}, with a longer wait for the
+ * registry at its start), or with {@code --jar} {@code vmsched registry} and {@code vmsched node} themselves.
+ * Every node writes its traffic counters ({@code traffic.txt} in its data directory, once a directory
+ * period): the frames its transport sent and received by message type with their payload bytes, its
+ * media drivers' system counters (the bytes on the wire, Aeron's own frames included), and its registry
+ * commands and the registry's replies by type with their bytes. Once every node is up and a settling
+ * time has passed, the harness reads every node's counters and the registry's (its Raft log's commit
+ * position, its driver's bytes) twice, a measuring window apart, and prints the differences per host per
+ * balance period as Markdown tables.
  * <p>
  * {@code java @scheduler-core/target/classes/META-INF/vmsched/jvm.options -cp benchmarks/target/benchmarks.jar
  * io.vmsched.bench.BalanceTraffic [--nodes 4,32] [--guests 4] [--guest-load 0.05] [--guest-swing 0.5]
@@ -49,7 +52,9 @@ import java.util.stream.Stream;
 public final class BalanceTraffic
 {
     private static final String LOOPBACK = "127.0.0.1";
-    private static final long START_DEADLINE_NS = TimeUnit.SECONDS.toNanos(240);
+    private static final long START_DEADLINE_NS = TimeUnit.SECONDS.toNanos(300);
+    /** Node JVMs starting at once (a JVM's start is seconds of CPU: 32 at once starve each other's registry sessions). */
+    private static final int STARTING = 3;
     private static final int FRAME_OVERHEAD = FrameDescriptor.HEADER_LENGTH + FrameDescriptor.MAC_LENGTH;
     /** Aeron Cluster's session message header before each ingress message and each log entry. */
     private static final int SESSION_HEADER = 32;
@@ -102,7 +107,8 @@ public final class BalanceTraffic
         int settleS = 20;
         int measureS = 60;
         String heap = "64m";
-        Path jar = Path.of("scheduler-cli", "target", "vmsched.jar");
+        /** Null: the processes are {@link BalanceTrafficProcess} from this class path; else {@code vmsched} from this jar. */
+        Path jar;
         Path dir;
     }
 
@@ -115,7 +121,7 @@ public final class BalanceTraffic
         try
         {
             options = parse(args);
-            if (!Files.isRegularFile(options.jar))
+            if (options.jar != null && !Files.isRegularFile(options.jar))
             {
                 throw new IllegalArgumentException("--jar " + options.jar + " is not a file: build it with " +
                     "'mvn -pl scheduler-cli -am package', or give its path");
@@ -259,19 +265,25 @@ public final class BalanceTraffic
         try
         {
             final String aeronDir = "/dev/shm/aeron-balance-traffic-" + UUID.randomUUID();
-            member = start(options.jar, dir.resolve("registry.log"), List.of("-Xmx128m", "-Daeron.dir=" + aeronDir), "registry", "--id", "0", "--members", registry,
-                "--secret", secret.toString(), "--data", dir.resolve("registry").toString());
+            // its media driver's directory starts with aeron.dir, so the harness finds it and reads its counters;
+            // a session timeout of 30 s rides out a node starved of CPU for seconds (the default is 5 s)
+            member = start(options.jar, dir.resolve("registry.log"), List.of("-Xmx128m", "-Daeron.dir=" + aeronDir),
+                "registry", "--id", "0", "--members", registry, "--secret", secret.toString(),
+                "--data", dir.resolve("registry").toString(), "--session-timeout-ms", "30000");
             final long startNs = System.nanoTime();
             for (int i = 0; i < n; i++)
             {
                 final Path data = dir.resolve("node-" + i);
                 nodeDirs.add(data);
-                nodes.add(start(options.jar, dir.resolve("node-" + i + ".log"), smallJvm(options.heap), "node", "--registry", registry,
-                    "--name", "node-" + i, "--bind", LOOPBACK + ":" + (base + RegistryMember.PORTS_PER_MEMBER + i),
+                nodes.add(start(options.jar, dir.resolve("node-" + i + ".log"), smallJvm(options.heap), "node",
+                    "--registry", registry, "--name", "node-" + i, "--bind", LOOPBACK + ":" + (base + RegistryMember.PORTS_PER_MEMBER + i),
                     "--secret", secret.toString(), "--data", data.toString(), "--guests", Integer.toString(options.guests),
                     "--guest-load", Double.toString(options.guestLoad), "--guest-swing", Double.toString(options.guestSwing),
                     "--balance-period-ms", Long.toString(options.balancePeriodMs), "--registry-wait-s", "120"));
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200)); // JVM starts, not all at once on 2 cores
+                if (i >= STARTING)
+                {
+                    awaitUp(nodes.subList(0, i + 1 - STARTING), nodeDirs, dir, member); // a few JVMs start at once, not 32
+                }
             }
             awaitUp(nodes, nodeDirs, dir, member);
             final double upS = (System.nanoTime() - startNs) / 1e9;
@@ -313,7 +325,7 @@ public final class BalanceTraffic
     private static List<String> smallJvm(final String heap)
     {
         return List.of("-Xmx" + heap, "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
-            "-XX:ReservedCodeCacheSize=32m", "-Dvmsched.node.counters=true");
+            "-XX:ReservedCodeCacheSize=32m", "-Dvmsched.node.traffic=true");
     }
 
     private static Process start(final Path jar, final Path log, final List<String> jvm, final String... args) throws IOException
@@ -322,8 +334,17 @@ public final class BalanceTraffic
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(Arrays.asList(BenchmarkMain.jvmFlags().split("\\s+")));
         command.addAll(jvm);
-        command.add("-jar");
-        command.add(jar.toString());
+        if (jar == null)
+        {
+            command.add("-cp");
+            command.add(System.getProperty("java.class.path"));
+            command.add(BalanceTrafficProcess.class.getName());
+        }
+        else
+        {
+            command.add("-jar");
+            command.add(jar.toString());
+        }
         command.addAll(Arrays.asList(args));
         return new ProcessBuilder(command).redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
@@ -341,7 +362,7 @@ public final class BalanceTraffic
             for (int i = 0; i < nodes.size(); i++)
             {
                 final Path log = dir.resolve("node-" + i + ".log");
-                if (Files.isRegularFile(nodeDirs.get(i).resolve("counters.txt")) && Files.isRegularFile(log) &&
+                if (Files.isRegularFile(nodeDirs.get(i).resolve("traffic.txt")) && Files.isRegularFile(log) &&
                     Files.readString(log, StandardCharsets.UTF_8).contains("listening on"))
                 {
                     up++;
@@ -405,7 +426,7 @@ public final class BalanceTraffic
         for (final Path d : nodeDirs)
         {
             final Map<String, Long> counters = new HashMap<>();
-            for (final String line : Files.readAllLines(d.resolve("counters.txt"), StandardCharsets.UTF_8))
+            for (final String line : Files.readAllLines(d.resolve("traffic.txt"), StandardCharsets.UTF_8))
             {
                 final int space = line.lastIndexOf(' ');
                 if (space > 0)
@@ -496,7 +517,8 @@ public final class BalanceTraffic
         final InetAddress loopback = InetAddress.getLoopbackAddress();
         for (int attempt = 0; attempt < 1000; attempt++)
         {
-            final int first = ThreadLocalRandom.current().nextInt(20_000, 60_000);
+            // below the ephemeral range (32768 and up on Linux), where the registry clients' egress ports are
+            final int first = ThreadLocalRandom.current().nextInt(10_000, 32_000 - count);
             final List<DatagramSocket> held = new ArrayList<>();
             try
             {
