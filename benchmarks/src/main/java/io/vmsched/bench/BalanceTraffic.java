@@ -54,7 +54,7 @@ public final class BalanceTraffic
     private static final String LOOPBACK = "127.0.0.1";
     private static final long START_DEADLINE_NS = TimeUnit.SECONDS.toNanos(300);
     /** Node JVMs starting at once (a JVM's start is seconds of CPU: 32 at once starve each other's registry sessions). */
-    private static final int STARTING = 3;
+    private static final int STARTING = 2;
     private static final int FRAME_OVERHEAD = FrameDescriptor.HEADER_LENGTH + FrameDescriptor.MAC_LENGTH;
     /** Aeron Cluster's session message header before each ingress message and each log entry. */
     private static final int SESSION_HEADER = 32;
@@ -107,6 +107,7 @@ public final class BalanceTraffic
         int settleS = 20;
         int measureS = 60;
         String heap = "64m";
+        long timerSlackUs = 0;
         /** Null: the processes are {@link BalanceTrafficProcess} from this class path; else {@code vmsched} from this jar. */
         Path jar;
         Path dir;
@@ -203,6 +204,13 @@ public final class BalanceTraffic
                     }
                     options.heap = value;
                     break;
+                case "--timer-slack-us":
+                    options.timerSlackUs = Long.parseLong(value);
+                    if (options.timerSlackUs < 0 || options.timerSlackUs > 1_000_000)
+                    {
+                        throw new IllegalArgumentException("--timer-slack-us " + value + ": expected 0 (the OS default) to 1000000");
+                    }
+                    break;
                 case "--jar":
                     options.jar = Path.of(value);
                     break;
@@ -211,7 +219,7 @@ public final class BalanceTraffic
                     break;
                 default:
                     throw new IllegalArgumentException("unknown option " + arg + " (expected --nodes, --guests, --guest-load, " +
-                        "--guest-swing, --balance-period-ms, --settle-s, --measure-s, --heap, --jar, --dir)");
+                        "--guest-swing, --balance-period-ms, --settle-s, --measure-s, --heap, --timer-slack-us, --jar, --dir)");
             }
         }
         return options;
@@ -267,7 +275,7 @@ public final class BalanceTraffic
             final String aeronDir = "/dev/shm/aeron-balance-traffic-" + UUID.randomUUID();
             // its media driver's directory starts with aeron.dir, so the harness finds it and reads its counters;
             // a session timeout of 30 s rides out a node starved of CPU for seconds (the default is 5 s)
-            member = start(options.jar, dir.resolve("registry.log"), List.of("-Xmx128m", "-Daeron.dir=" + aeronDir),
+            member = start(options.jar, options.timerSlackUs, dir.resolve("registry.log"), List.of("-Xmx128m", "-Daeron.dir=" + aeronDir),
                 "registry", "--id", "0", "--members", registry, "--secret", secret.toString(),
                 "--data", dir.resolve("registry").toString(), "--session-timeout-ms", "30000");
             final long startNs = System.nanoTime();
@@ -275,7 +283,7 @@ public final class BalanceTraffic
             {
                 final Path data = dir.resolve("node-" + i);
                 nodeDirs.add(data);
-                nodes.add(start(options.jar, dir.resolve("node-" + i + ".log"), smallJvm(options.heap), "node",
+                nodes.add(start(options.jar, options.timerSlackUs, dir.resolve("node-" + i + ".log"), smallJvm(options.heap), "node",
                     "--registry", registry, "--name", "node-" + i, "--bind", LOOPBACK + ":" + (base + RegistryMember.PORTS_PER_MEMBER + i),
                     "--secret", secret.toString(), "--data", data.toString(), "--guests", Integer.toString(options.guests),
                     "--guest-load", Double.toString(options.guestLoad), "--guest-swing", Double.toString(options.guestSwing),
@@ -328,9 +336,15 @@ public final class BalanceTraffic
             "-XX:ReservedCodeCacheSize=32m", "-Dvmsched.node.traffic=true");
     }
 
-    private static Process start(final Path jar, final Path log, final List<String> jvm, final String... args) throws IOException
+    private static Process start(final Path jar, final long timerSlackUs, final Path log, final List<String> jvm,
+        final String... args) throws IOException
     {
         final List<String> command = new ArrayList<>();
+        if (timerSlackUs > 0)
+        {
+            // Linux: the shell sets its own timer slack, exec keeps it, and every thread the JVM starts inherits it
+            command.addAll(List.of("/bin/sh", "-c", "echo " + timerSlackUs * 1000 + " > /proc/self/timerslack_ns && exec \"$0\" \"$@\""));
+        }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(Arrays.asList(BenchmarkMain.jvmFlags().split("\\s+")));
         command.addAll(jvm);
