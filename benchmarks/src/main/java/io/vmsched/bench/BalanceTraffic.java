@@ -46,8 +46,16 @@ import java.util.stream.Stream;
  * <p>
  * {@code java @scheduler-core/target/classes/META-INF/vmsched/jvm.options -cp benchmarks/target/benchmarks.jar
  * io.vmsched.bench.BalanceTraffic [--nodes 4,32] [--guests 4] [--guest-load 0.05] [--guest-swing 0.5]
- * [--balance-period-ms 500] [--settle-s 20] [--measure-s 60] [--heap 64m] [--jar scheduler-cli/target/vmsched.jar]
- * [--dir DIR]}. Bad arguments: one line on stderr, exit code 2; a node that did not come up or died: exit code 1.
+ * [--balance-period-ms 500] [--settle-s 20] [--measure-s 60] [--heap 64m] [--timer-slack-us 5000]
+ * [--jar scheduler-cli/target/vmsched.jar] [--dir DIR]}. Bad arguments: one line on stderr, exit code 2; a node that
+ * did not come up or died: exit code 1.
+ * <p>
+ * An idle node keeps about ten threads that poll every millisecond (two media drivers, their clients, the host's
+ * agent, the dispatcher, the registry thread): 0.2 cores a node on this kind of machine, so 32 nodes would need
+ * 6 cores. The processes therefore run with a Linux timer slack of 5 ms (set by a shell that then execs the JVM,
+ * whose threads inherit it): their sleeps may end up to 5 ms late, so they wake less often (0.06 cores an idle
+ * node). The balance period, the handoff timeout (500 ms) and the directory period are far longer; the 4-node
+ * figures with and without it agree. {@code --timer-slack-us 0} leaves the OS default (50 µs).
  */
 public final class BalanceTraffic
 {
@@ -107,7 +115,7 @@ public final class BalanceTraffic
         int settleS = 20;
         int measureS = 60;
         String heap = "64m";
-        long timerSlackUs = 0;
+        long timerSlackUs = 5_000;
         /** Null: the processes are {@link BalanceTrafficProcess} from this class path; else {@code vmsched} from this jar. */
         Path jar;
         Path dir;
