@@ -68,6 +68,8 @@ public final class BalanceTraffic
     private static final int SESSION_HEADER = 32;
     /** Aeron's data frame header. */
     private static final int DATA_HEADER = 32;
+    /** Aeron's status message (a receiver's flow control window to its sender), without options. */
+    private static final int STATUS_MESSAGE = 36;
 
     private static final Map<Integer, String> DATA_TYPES = new LinkedHashMap<>();
     private static final Map<Integer, String> REGISTRY_COMMANDS = new LinkedHashMap<>();
@@ -681,12 +683,13 @@ public final class BalanceTraffic
             System.out.printf(Locale.ROOT, "| **all frames** | %.3f | | | %.1f payload + %.1f header and MAC = %.1f | |%n",
                 frames, payload, frames * FRAME_OVERHEAD, payload + frames * FRAME_OVERHEAD);
             System.out.println();
-            System.out.printf(Locale.ROOT, "On the wire (the transport's media driver): %.1f B sent, %.1f B received per host " +
-                "per period; Aeron's own share (data headers, padding, heartbeats, status messages, setup) %.1f B sent; " +
-                "heartbeats sent %.2f, status messages sent %.2f, NAKs sent %.3f, retransmits %.3f%n", wireSent, wireReceived,
-                wireSent - payload - frames * FRAME_OVERHEAD, mean(perPeriod("data.driver.Heartbeats_sent", p)),
-                mean(perPeriod("data.driver.Status_Messages_sent", p)), mean(perPeriod("data.driver.NAKs_sent", p)),
-                mean(perPeriod("data.driver.Retransmits_sent", p)));
+            final double statusMessages = mean(perPeriod("data.driver.Status_Messages_sent", p));
+            System.out.printf(Locale.ROOT, "On the wire (the transport's media driver, its senders' bytes): %.1f B sent, " +
+                "%.1f B received per host per period; Aeron's own share of it (data frame headers, padding, heartbeats, " +
+                "setup) %.1f B; heartbeats sent %.2f; besides, status messages sent by its receivers %.2f (%.0f B at " +
+                "%d B each), NAKs %.3f, retransmits %.3f%n", wireSent, wireReceived, wireSent - payload - frames * FRAME_OVERHEAD,
+                mean(perPeriod("data.driver.Heartbeats_sent", p)), statusMessages, statusMessages * STATUS_MESSAGE,
+                STATUS_MESSAGE, mean(perPeriod("data.driver.NAKs_sent", p)), mean(perPeriod("data.driver.Retransmits_sent", p)));
             System.out.println();
 
             System.out.println("Control plane (this node's session with the registry; each command is one Raft log entry):");
