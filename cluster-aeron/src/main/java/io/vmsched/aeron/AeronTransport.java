@@ -1,6 +1,7 @@
 package io.vmsched.aeron;
 
 import io.aeron.Aeron;
+import io.aeron.AeronCounters;
 import io.aeron.CommonContext;
 import io.aeron.ControlledFragmentAssembler;
 import io.aeron.ExclusivePublication;
@@ -20,6 +21,7 @@ import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.status.CountersReader;
 
 import java.util.Arrays;
 import java.util.Map;
@@ -60,6 +62,9 @@ public final class AeronTransport implements Transport
     static final long HELLO_INTERVAL_NS = 50_000_000L;
     /** From {@link Context#senderOffsets}: a type taken from peers without a sender field to check. */
     public static final int NO_SENDER_FIELD = -2;
+
+    /** Message types below this are counted one by one ({@link #sentMessages(int)}); the others together under 0. */
+    public static final int COUNTED_TYPES = 64;
 
     private static final int FRAGMENT_LIMIT_DEFAULT = 64;
     private static final long LOG_INTERVAL_MS = 1000;
@@ -102,6 +107,12 @@ public final class AeronTransport implements Transport
     // counters: single writer (the poller), read by anyone
     private final AtomicLongArray refusals = new AtomicLongArray(Refusal.values().length);
     private final AtomicLongArray delivered = new AtomicLongArray(1);
+    // traffic by message type (types at or above COUNTED_TYPES counted under 0): the sent ones written
+    // under sendLock, the received ones by the poller; read by anyone
+    private final AtomicLongArray sentMessages = new AtomicLongArray(COUNTED_TYPES);
+    private final AtomicLongArray sentBytes = new AtomicLongArray(COUNTED_TYPES);
+    private final AtomicLongArray receivedMessages = new AtomicLongArray(COUNTED_TYPES);
+    private final AtomicLongArray receivedBytes = new AtomicLongArray(COUNTED_TYPES);
 
     /**
      * Start the media driver and the subscription.
@@ -317,6 +328,9 @@ public final class AeronTransport implements Transport
             final long result = publication.offer(sendCodec.buffer(), 0, frameLength);
             if (result > 0)
             {
+                final int counted = type < COUNTED_TYPES ? type : 0;
+                sentMessages.lazySet(counted, sentMessages.get(counted) + 1); // single writer: under sendLock
+                sentBytes.lazySet(counted, sentBytes.get(counted) + length);
                 return true;
             }
             if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED)
@@ -415,6 +429,70 @@ public final class AeronTransport implements Transport
     public long delivered()
     {
         return delivered.get(0);
+    }
+
+    /**
+     * @param type a message type (below {@link #COUNTED_TYPES}; 0: every type at or above it).
+     * @return frames of that type handed to Aeron for a peer (sends to this node's own inbox are not counted).
+     */
+    public long sentMessages(final int type)
+    {
+        return sentMessages.get(type);
+    }
+
+    /**
+     * @param type a message type, as {@link #sentMessages(int)}.
+     * @return the payload bytes of those frames (each frame adds {@link FrameDescriptor#HEADER_LENGTH} and
+     *         {@link FrameDescriptor#MAC_LENGTH}).
+     */
+    public long sentBytes(final int type)
+    {
+        return sentBytes.get(type);
+    }
+
+    /**
+     * @param type a message type, as {@link #sentMessages(int)}.
+     * @return frames of that type accepted from peers and written into the inbox.
+     */
+    public long receivedMessages(final int type)
+    {
+        return receivedMessages.get(type);
+    }
+
+    /**
+     * @param type a message type, as {@link #sentMessages(int)}.
+     * @return the payload bytes of those frames.
+     */
+    public long receivedBytes(final int type)
+    {
+        return receivedBytes.get(type);
+    }
+
+    /**
+     * @return the embedded media driver's system counters by label ("Bytes sent", "Heartbeats sent"...):
+     *         everything this transport put on the wire, Aeron's own frames included.
+     */
+    public Map<String, Long> driverCounters()
+    {
+        return systemCounters(aeron);
+    }
+
+    /**
+     * @param aeron a client of a media driver.
+     * @return that driver's system counters by label.
+     */
+    public static Map<String, Long> systemCounters(final Aeron aeron)
+    {
+        final Map<String, Long> counters = new TreeMap<>();
+        final CountersReader reader = aeron.countersReader();
+        reader.forEach((counterId, typeId, keyBuffer, label) ->
+        {
+            if (typeId == AeronCounters.DRIVER_SYSTEM_COUNTER_TYPE_ID)
+            {
+                counters.put(label, reader.getCounterValue(counterId));
+            }
+        });
+        return counters;
     }
 
     /**
@@ -536,6 +614,9 @@ public final class AeronTransport implements Transport
         }
         lastAccepted[sender] = FrameDescriptor.sequence(frame);
         delivered.lazySet(0, delivered.get(0) + 1);
+        final int counted = FrameDescriptor.type(frame) < COUNTED_TYPES ? FrameDescriptor.type(frame) : 0;
+        receivedMessages.lazySet(counted, receivedMessages.get(counted) + 1); // single writer: the polling thread
+        receivedBytes.lazySet(counted, receivedBytes.get(counted) + payloadLength);
         return ControlledFragmentHandler.Action.CONTINUE;
     }
 

@@ -69,6 +69,29 @@ class AeronTransportTest
         assertEquals(n, b.delivered());
         assertEquals(0, a.refusals());
         assertEquals(0, b.refusals());
+        long payload = 0;
+        for (int i = 0; i < n; i++)
+        {
+            payload += 8 + i % 200;
+        }
+        long sent = 0;
+        long sentBytes = 0;
+        long received = 0;
+        long receivedBytes = 0;
+        for (int type = 0; type < AeronTransport.COUNTED_TYPES; type++)
+        {
+            sent += a.sentMessages(type);
+            sentBytes += a.sentBytes(type);
+            received += b.receivedMessages(type);
+            receivedBytes += b.receivedBytes(type);
+        }
+        assertEquals(n, sent, "a counts what it sent (each type separately)");
+        assertEquals(n, received);
+        assertEquals(payload, sentBytes);
+        assertEquals(payload, receivedBytes);
+        assertEquals((n + 6) / 7, a.sentMessages(1), "type 1 is every 7th message");
+        assertTrue(a.driverCounters().get("Bytes sent") >= n * (long)(FrameDescriptor.HEADER_LENGTH + FrameDescriptor.MAC_LENGTH) + payload,
+            "the driver sent at least the frames");
     }
 
     /** One direction of traffic: message i has type 1 + i % 7 and 8 + i % 200 bytes, each byte derived from i. */

@@ -64,7 +64,8 @@ final class ClusterNode
         host.workers = c.workers;
         host.balancePeriodNs = c.balancePeriodMs * 1_000_000L;
         final Node.Context context = new Node.Context().name(c.name).bind(c.bind).registry(c.registry).secret(key)
-            .dataDir(data).labels(c.labels).maxHosts(c.maxNodes).host(host).connectTimeoutMs(1_000)
+            .dataDir(data).labels(c.labels).maxHosts(c.maxNodes).host(host)
+            .connectTimeoutMs(Math.min(5_000, c.registryWaitS * 1_000L)) // each try (1 s was too short for 20 nodes on 2 cores)
             .log(line -> System.err.println("vmsched node " + c.name + ": " + line))
             .listener(new ClusterListener()
             {

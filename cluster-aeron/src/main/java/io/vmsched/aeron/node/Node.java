@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -33,6 +34,8 @@ public final class Node implements AutoCloseable
 {
     /** The file in a node's data directory naming the node its journal belongs to. */
     public static final String NAME_FILE = "node.name";
+    /** The file in a node's data directory with its traffic counters, with {@link Context#writeTraffic}. */
+    public static final String TRAFFIC_FILE = "traffic.txt";
 
     private final Context context;
     private final AeronTransport transport;
@@ -199,6 +202,60 @@ public final class Node implements AutoCloseable
             learn(client.directory());
             knownDirectoryVersion = version;
         }
+        if (context.writeTraffic)
+        {
+            writeTraffic(client, running);
+        }
+    }
+
+    /**
+     * The node's traffic so far into {@value #TRAFFIC_FILE}, replaced whole: one {@code key value} a line,
+     * message types by number, zero counts left out ({@code data.*}: the transport's frames, payload bytes;
+     * {@code registry.*}: this node's commands and what the registry sent it; {@code *.driver.*}: each
+     * media driver's system counters). On the registry thread, which owns the client.
+     */
+    private void writeTraffic(final RegistryClient client, final Cluster running)
+    {
+        final StringBuilder text = new StringBuilder(4096);
+        text.append("time.ms ").append(System.currentTimeMillis()).append('\n');
+        text.append("host ").append(hostId).append('\n');
+        text.append("vms ").append(running.host(hostId).vmCount()).append('\n');
+        for (int type = 0; type < AeronTransport.COUNTED_TYPES; type++)
+        {
+            counter(text, "data.sent." + type + ".messages", transport.sentMessages(type));
+            counter(text, "data.sent." + type + ".bytes", transport.sentBytes(type));
+            counter(text, "data.received." + type + ".messages", transport.receivedMessages(type));
+            counter(text, "data.received." + type + ".bytes", transport.receivedBytes(type));
+        }
+        for (int type = 0; type < RegistryClient.COUNTED_TYPES; type++)
+        {
+            counter(text, "registry.sent." + type + ".messages", client.sentMessages(type));
+            counter(text, "registry.sent." + type + ".bytes", client.sentBytes(type));
+            counter(text, "registry.received." + type + ".messages", client.receivedMessages(type));
+            counter(text, "registry.received." + type + ".bytes", client.receivedBytes(type));
+        }
+        counter(text, "registry.keepalives", client.keepAlives());
+        transport.driverCounters().forEach((label, value) -> counter(text, "data.driver." + label.replace(' ', '_'), value));
+        client.driverCounters().forEach((label, value) -> counter(text, "registry.driver." + label.replace(' ', '_'), value));
+        final Path file = context.dataDir.resolve(TRAFFIC_FILE);
+        final Path partial = context.dataDir.resolve(TRAFFIC_FILE + ".partial");
+        try
+        {
+            Files.writeString(partial, text, StandardCharsets.UTF_8);
+            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+        catch (final IOException ex)
+        {
+            context.log.accept("cannot write " + file + ": " + ex.getMessage());
+        }
+    }
+
+    private static void counter(final StringBuilder text, final String key, final long value)
+    {
+        if (value != 0)
+        {
+            text.append(key).append(' ').append(value).append('\n');
+        }
     }
 
     /** Peers from the directory: their endpoints to the transport, their capacity and liveness to the host. */
@@ -278,6 +335,7 @@ public final class Node implements AutoCloseable
         int maxHosts = 1024;
         long connectTimeoutMs = 10_000;
         long directoryPeriodMs = 1_000;
+        boolean writeTraffic = Boolean.getBoolean("vmsched.node.traffic");
         HostConfig host = defaultHost();
         GuestRegistry guests = GuestRegistry.withDefaults();
         ClusterListener listener = new ClusterListener()
@@ -353,6 +411,17 @@ public final class Node implements AutoCloseable
         public Context directoryPeriodMs(final long ms)
         {
             this.directoryPeriodMs = ms;
+            return this;
+        }
+
+        /**
+         * @param write whether to write the node's traffic counters into {@value #TRAFFIC_FILE} in its data
+         *              directory every directory period (default: the system property {@code vmsched.node.traffic}).
+         * @return this.
+         */
+        public Context writeTraffic(final boolean write)
+        {
+            this.writeTraffic = write;
             return this;
         }
 

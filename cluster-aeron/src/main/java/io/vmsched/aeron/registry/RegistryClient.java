@@ -9,6 +9,7 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.Header;
 import io.aeron.security.AuthenticationException;
+import io.vmsched.aeron.AeronTransport;
 import io.vmsched.load.HostCapacity;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -21,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -70,6 +72,9 @@ public final class RegistryClient implements AutoCloseable
 {
     /** How long an Aeron client waits to hear from its driver before it closes itself (Aeron's default is 10 s). */
     static final long DRIVER_TIMEOUT_MS = 30_000;
+    /** Message types below this are counted one by one ({@link #sentMessages(int)}); the others together under 0. */
+    public static final int COUNTED_TYPES = 128;
+
     private final Context context;
     private final MediaDriver driver;
     private Aeron aeron; // replaced if it closes itself (its driver unheard of for the driver timeout: a starved machine)
@@ -115,6 +120,12 @@ public final class RegistryClient implements AutoCloseable
     private long unknownOutcomes;
     private long newSessions;
     private long leaderChanges;
+    // traffic by message type, counted by the owning thread
+    private final long[] sentMessages = new long[COUNTED_TYPES];
+    private final long[] sentBytes = new long[COUNTED_TYPES];
+    private final long[] receivedMessages = new long[COUNTED_TYPES];
+    private final long[] receivedBytes = new long[COUNTED_TYPES];
+    private long keepAlives;
 
     private RegistryClient(final Context context)
     {
@@ -655,6 +666,60 @@ public final class RegistryClient implements AutoCloseable
         return leaderChanges;
     }
 
+    /**
+     * @param type a command's type ({@link RegistryMessages#REPORT}...; 0: every type at or above {@link #COUNTED_TYPES}).
+     * @return commands of that type sent (each attempt: a repetition after an unknown outcome counts again).
+     *         The owning thread's figure: read it on that thread.
+     */
+    public long sentMessages(final int type)
+    {
+        return sentMessages[type];
+    }
+
+    /**
+     * @param type a command's type, as {@link #sentMessages(int)}.
+     * @return their bytes (Aeron Cluster puts a 32-byte session header before each).
+     */
+    public long sentBytes(final int type)
+    {
+        return sentBytes[type];
+    }
+
+    /**
+     * @param type a reply's or an event's type ({@link RegistryMessages#DIRECTORY_PAGE}...), as {@link #sentMessages(int)}.
+     * @return the messages of that type that came from the registry (late replies included).
+     */
+    public long receivedMessages(final int type)
+    {
+        return receivedMessages[type];
+    }
+
+    /**
+     * @param type a reply's type, as {@link #receivedMessages(int)}.
+     * @return their bytes.
+     */
+    public long receivedBytes(final int type)
+    {
+        return receivedBytes[type];
+    }
+
+    /** @return session keep-alives sent (between commands, when none was sent for the keep-alive interval). */
+    public long keepAlives()
+    {
+        return keepAlives;
+    }
+
+    /** @return the system counters of this client's media driver by label ("Bytes sent"...), Aeron's own frames included. */
+    public Map<String, Long> driverCounters()
+    {
+        return AeronTransport.systemCounters(aeron);
+    }
+
+    private static int counted(final int type)
+    {
+        return type > 0 && type < COUNTED_TYPES ? type : 0;
+    }
+
     /** @return sessions opened after the first (the first one lost). */
     public long newSessions()
     {
@@ -797,6 +862,9 @@ public final class RegistryClient implements AutoCloseable
             idleStrategy.idle();
         }
         lastSendNs = System.nanoTime();
+        final int sentType = counted(RegistryMessages.type(sendBuffer, 0));
+        sentMessages[sentType]++;
+        sentBytes[sentType] += sendLength;
         leaderChanged = false; // from here a new leader may have lost this command
         final long replyDeadline = lastSendNs + context.replyTimeoutNs;
         idleStrategy.reset();
@@ -841,6 +909,7 @@ public final class RegistryClient implements AutoCloseable
         if (now - lastSendNs >= context.keepAliveIntervalNs && cluster.sendKeepAlive())
         {
             lastSendNs = now;
+            keepAlives++;
         }
     }
 
@@ -862,6 +931,9 @@ public final class RegistryClient implements AutoCloseable
             final long clusterSessionId, final long timestamp, final DirectBuffer buffer, final int offset,
             final int length, final Header header)
         {
+            final int receivedType = length < RegistryMessages.HEADER_LENGTH ? 0 : counted(RegistryMessages.type(buffer, offset));
+            receivedMessages[receivedType]++;
+            receivedBytes[receivedType] += length;
             if (length < RegistryMessages.HEADER_LENGTH || RegistryMessages.version(buffer, offset) != RegistryMessages.VERSION)
             {
                 context.log.accept("registry client: a reply of " + length + " bytes in an unknown layout: ignored");
