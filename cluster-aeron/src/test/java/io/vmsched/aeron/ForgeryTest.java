@@ -209,13 +209,14 @@ class ForgeryTest
         // tells the replay of a frame the old b accepted from a fresh one
         final UnsafeBuffer replay = new UnsafeBuffer(captured);
         await("the forger's offer", 10_000, b::poll, () -> forger.offer(replay, 0, replay.capacity()) > 0);
-        await("the replay refused", 10_000, b::poll, () -> b.refusals(Refusal.STALE_INCARNATION) == 1);
+        await("the replay refused", 30_000, b::poll, () -> b.refusals(Refusal.STALE_INCARNATION) == 1);
         assertEquals(0, b.delivered());
         assertEquals(0, bInbox.size(), "the replay reached the inbox");
         assertTrue(bLog.contains(Refusal.STALE_INCARNATION.reason()), bLog.lines.toString());
         // a's first frames name b's old incarnation: refused, answered with a HELLO; then a gets through
         final UnsafeBuffer next = new UnsafeBuffer("again".getBytes());
-        await("a's message through to the new b", 10_000, () ->
+        // Aeron re-establishes a's publication to the restarted driver on that port: seconds on a busy machine
+        await("a's message through to the new b", 30_000, () ->
         {
             a.send(B, 6, next, 0, next.capacity());
             a.poll();
