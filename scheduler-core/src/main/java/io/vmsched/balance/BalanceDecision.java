@@ -18,9 +18,23 @@ public final class BalanceDecision
     {
     }
 
-    /** A candidate not chosen. */
-    public record Rejected(long vmId, Rejection reason)
+    /**
+     * A candidate not chosen.
+     *
+     * @param vmId   the VM.
+     * @param reason why.
+     * @param rule   for {@link Rejection#RULE}, the rule or limit that forbids the move; else null.
+     */
+    public record Rejected(long vmId, Rejection reason, String rule)
     {
+        /**
+         * @param vmId   the VM.
+         * @param reason why (not a rule).
+         */
+        public Rejected(final long vmId, final Rejection reason)
+        {
+            this(vmId, reason, null);
+        }
     }
 
     private final int source;
@@ -70,6 +84,32 @@ public final class BalanceDecision
         else
         {
             rejectedUnlisted++;
+        }
+    }
+
+    /**
+     * Name the rule of each listed candidate rejected for {@link Rejection#RULE}.
+     *
+     * @param count candidates.
+     * @param ids   their VM ids.
+     * @param rules their rules (null where none).
+     */
+    void nameRules(final int count, final long[] ids, final String[] rules)
+    {
+        for (int r = 0; r < rejected.size(); r++)
+        {
+            final Rejected entry = rejected.get(r);
+            if (entry.reason() == Rejection.RULE)
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    if (ids[i] == entry.vmId())
+                    {
+                        rejected.set(r, new Rejected(entry.vmId(), Rejection.RULE, rules[i]));
+                        break;
+                    }
+                }
+            }
         }
     }
 
@@ -186,6 +226,10 @@ public final class BalanceDecision
             for (final Rejected r : rejected)
             {
                 sb.append(' ').append(r.vmId()).append('=').append(r.reason());
+                if (r.rule() != null)
+                {
+                    sb.append('(').append(r.rule()).append(')');
+                }
             }
             if (rejectedUnlisted > 0)
             {

@@ -20,6 +20,8 @@ public final class Candidates
     public double[] volatility = new double[8];
     /** Each candidate's reason not to move, {@link Rejection#NONE} if it may. */
     public Rejection[] blocked = new Rejection[8];
+    /** For a candidate rejected for {@link Rejection#RULE}: the rule's name. */
+    public String[] rules = new String[8];
     /** The selector's choices, as indices into the arrays above. */
     public int[] chosen = new int[8];
 
@@ -39,6 +41,7 @@ public final class Candidates
             onPeer = new double[length];
             volatility = new double[length];
             blocked = new Rejection[length];
+            rules = new String[length];
             chosen = new int[length];
         }
         return this;

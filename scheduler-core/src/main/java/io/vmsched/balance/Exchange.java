@@ -452,7 +452,7 @@ public final class Exchange
             onSource[i] = view.vmLoad(i);
             onPeer[i] = view.vmLoadOn(i, peer);
             volatility[i] = view.volatility(i);
-            blocked[i] = guard(view, i, peer, now, residency, pingPong);
+            blocked[i] = guard(view, i, peer, now, residency, pingPong, c.rules);
         }
         final boolean record = dryRun || recordAll;
         final BalanceDecision decision = record ?
@@ -461,6 +461,7 @@ public final class Exchange
             config.stabilityWeight == 0.0 ? null : volatility, blocked, limit, chosen, decision);
         if (record)
         {
+            decision.nameRules(count, ids, c.rules);
             actions.decided(decision, moves, moves > 0 ? ids[chosen[0]] : -1);
         }
         if (dryRun)
@@ -476,8 +477,9 @@ public final class Exchange
     }
 
     private Rejection guard(final HostView view, final int vm, final int peer, final long now, final long residency,
-        final long pingPong)
+        final long pingPong, final String[] rules)
     {
+        rules[vm] = null;
         if (view.migrating(vm))
         {
             return Rejection.MIGRATING;
@@ -499,8 +501,10 @@ public final class Exchange
                 return Rejection.PING_PONG;
             }
         }
-        if (!rule.allows(view, vm, peer))
+        final String refused = rule.refuses(view, vm, peer);
+        if (refused != null)
         {
+            rules[vm] = refused;
             return Rejection.RULE;
         }
         return Rejection.NONE;

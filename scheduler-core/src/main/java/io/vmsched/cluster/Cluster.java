@@ -45,6 +45,7 @@ public final class Cluster implements AutoCloseable
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private final RequestGate gate = new RequestGate();
     private final RequestSender requests;
+    private final ClusterPlacement placement;
     private Boolean balancingOn; // guarded by this: what balancing(on) last set, for hosts added later (null: their config's)
 
     private Cluster(final ClusterConfig config)
@@ -55,17 +56,25 @@ public final class Cluster implements AutoCloseable
         this.transports = new Transports(config);
         this.hosts = new HostRuntime[config.capacity()]; // [0, view.hosts) run; the rest is room for addHost
         this.dataDirectory = DataDirectory.acquire(config.dataDir); // one owner: a second start is refused here
+        ClusterPlacement placement = null;
         try
         {
+            placement = new ClusterPlacement(config, view, hosts); // the rules hold from the first placement on
             this.recovered = ClusterRecovery.recover(config, view, transports, dataDirectory, hosts);
+            placement.open();
             this.requests = new RequestSender(config, view, hosts);
         }
         catch (final RuntimeException ex)
         {
+            if (placement != null)
+            {
+                placement.close();
+            }
             transports.close();
             dataDirectory.close();
             throw ex;
         }
+        this.placement = placement;
     }
 
     private static io.vmsched.load.HostCapacity[] capacities(final ClusterConfig config)
@@ -102,6 +111,7 @@ public final class Cluster implements AutoCloseable
                     cluster.hosts[h].start();
                 }
             }
+            cluster.placement.start();
         }
         catch (final RuntimeException ex)
         {
@@ -154,6 +164,7 @@ public final class Cluster implements AutoCloseable
             host.balancing(balancingOn);
         }
         transports.attach(id, host.inbox());
+        placement.hostAdded(id, config.hostConfig(id));
         hosts[id] = host;
         host.start();
         dataDirectory.recordHosts(id + 1);
@@ -243,6 +254,15 @@ public final class Cluster implements AutoCloseable
     public int admit(final long vmId, final int weight, final Guest guest)
     {
         gate.checkOpen();
+        if (!view.limitsNone())
+        {
+            synchronized (placement)
+            {
+                final int host = placement.choose(config, vmId, new int[0]);
+                admit(host, vmId, weight, guest);
+                return host;
+            }
+        }
         int best = -1;
         int bestCount = 0;
         for (int h = 0, n = view.hosts; h < n; h++)
@@ -268,6 +288,158 @@ public final class Cluster implements AutoCloseable
         }
         admit(best, vmId, weight, guest);
         return best;
+    }
+
+    /**
+     * Admit a VM into a service, on a host chosen by the service's rules: among the hosts with room
+     * (schedule, {@link HostConfig#limits}), one where no hard rule over the service breaks, preferably
+     * one where no soft one does either, then the least loaded. The VM joins the service (journaled)
+     * before it is admitted. Admissions into services are serialised, so two of them never pick the
+     * same host against an anti-affinity rule.
+     *
+     * @param service the service (defined by {@link #defineService}).
+     * @param vmId    the VM's id, unique in the cluster.
+     * @param weight  its share on the host's dispatcher.
+     * @param guest   the workload.
+     * @return the host chosen.
+     * @throws IllegalArgumentException if there is no such service, the VM is in another, or a hard
+     *                                  rule holds on no host with room (the rule named).
+     * @throws IllegalStateException    if no host has room.
+     */
+    public int admit(final String service, final long vmId, final int weight, final Guest guest)
+    {
+        gate.checkOpen();
+        if (view.owners.containsKey(vmId))
+        {
+            throw new IllegalArgumentException("vm " + vmId + " is already in the cluster");
+        }
+        synchronized (placement)
+        {
+            view.placement.checkJoin(service, new long[]{vmId}, false);
+            final io.vmsched.placement.Constraints rules = view.placement.constraints();
+            final int host = placement.choose(config, vmId, rules.rulesOfService(service));
+            view.placement.join(service, false, vmId); // journaled first: the rules hold it from its first moment
+            admit(host, vmId, weight, guest);
+            return host;
+        }
+    }
+
+    /**
+     * Define a service, or change its size and minimum (journaled; recovered after a restart).
+     *
+     * @param name        its name (letters, digits, '.', '_', '-').
+     * @param desiredSize VMs the operator wants running (vmsched reports fewer; it creates none).
+     * @param minRunning  fewer running than this and the service has {@link io.vmsched.placement.ServiceHealth#FAILED}.
+     * @throws IllegalArgumentException naming what is wrong (a bad name or count, a hard rule that could then never hold).
+     */
+    public void defineService(final String name, final int desiredSize, final int minRunning)
+    {
+        gate.checkOpen();
+        view.placement.defineService(new io.vmsched.placement.Service(name, desiredSize, minRunning));
+    }
+
+    /**
+     * Delete a service; its VMs stay in the cluster.
+     *
+     * @param name the service.
+     * @throws IllegalArgumentException if there is none so named, or a rule still covers it.
+     */
+    public void deleteService(final String name)
+    {
+        gate.checkOpen();
+        view.placement.deleteService(name);
+    }
+
+    /**
+     * Add VMs already in the cluster to a service (journaled).
+     *
+     * @param service the service.
+     * @param vmIds   the VMs.
+     * @throws IllegalArgumentException naming the first VM that is unknown or in another service, or a hard rule that could then never hold.
+     */
+    public void addToService(final String service, final long... vmIds)
+    {
+        gate.checkOpen();
+        view.placement.join(service, vmIds);
+    }
+
+    /**
+     * Take VMs out of their services (journaled).
+     *
+     * @param vmIds the VMs.
+     */
+    public void removeFromService(final long... vmIds)
+    {
+        gate.checkOpen();
+        view.placement.leave(vmIds);
+    }
+
+    /**
+     * Add a placement rule (journaled). It is in force for every placement from the moment this returns:
+     * admission, {@link #migrate}, the balancer's exchange; the hosts repair what it breaks now, by
+     * migrations that break no hard rule, when such a move exists (while balancing is on).
+     *
+     * @param rule the rule.
+     * @return the VMs that break it now (empty if it holds).
+     * @throws IllegalArgumentException if its name is taken, it names an unknown VM, service or label, or
+     *                                  it can never hold (with the reason); nothing is then changed.
+     */
+    public List<Long> addRule(final io.vmsched.placement.Rule rule)
+    {
+        gate.checkOpen();
+        view.placement.addRule(rule);
+        return placement.breaking(rule.name());
+    }
+
+    /**
+     * @param name a rule.
+     * @throws IllegalArgumentException if there is none so named.
+     */
+    public void removeRule(final String name)
+    {
+        gate.checkOpen();
+        view.placement.removeRule(name);
+    }
+
+    /**
+     * Apply a constraints file's services and rules ({@link io.vmsched.placement.RulesText}): every statement
+     * is checked before any is applied, so a mistake applies nothing.
+     *
+     * @param statements what the file holds.
+     * @throws IllegalArgumentException naming the first statement that cannot be applied.
+     */
+    public void applyConstraints(final io.vmsched.placement.RulesText.Statements statements)
+    {
+        gate.checkOpen();
+        synchronized (placement)
+        {
+            placement.apply(statements);
+        }
+    }
+
+    /** @return the services and rules in force (a copy). */
+    public List<String> constraints()
+    {
+        gate.checkOpen();
+        return view.placement.statements();
+    }
+
+    /**
+     * Each service with its status, its VMs and where they run, and each rule with whether it holds
+     * (computed now; changes of status found are reported as the watch reports them).
+     *
+     * @return the report.
+     */
+    public io.vmsched.placement.StatusReport status()
+    {
+        gate.checkOpen();
+        return placement.status();
+    }
+
+    /** @return the placement journal's directory ({@code <data>/placement}). */
+    public java.nio.file.Path placementJournalDir()
+    {
+        return placement.dir();
     }
 
     /**
@@ -349,9 +521,17 @@ public final class Cluster implements AutoCloseable
      *
      * @param vmId   the VM.
      * @param target the host to move it to.
+     * @throws IllegalArgumentException if a hard placement rule forbids the VM on the target (the rule
+     *                                  named); a limit of the target's is checked by the target as the VM
+     *                                  arrives, and a refusal is an abort ({@link ClusterListener#onAborted}).
      */
     public void migrate(final long vmId, final int target)
     {
+        gate.checkOpen();
+        if (target >= 0 && target < view.hosts)
+        {
+            placement.checkMigration(vmId, target);
+        }
         gate.enter();
         try
         {
@@ -557,6 +737,7 @@ public final class Cluster implements AutoCloseable
                 }
             }
         }
+        placement.close();
         transports.close();
         dataDirectory.close();
     }

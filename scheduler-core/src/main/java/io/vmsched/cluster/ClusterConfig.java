@@ -50,6 +50,10 @@ public final class ClusterConfig
      * closed with the cluster. Null: the commit point of a migration is the target's journal.
      */
     public OwnerRegistry owners;
+    /** How often the service watch computes the services' status (and reports what changed). */
+    public long watchPeriodNs = 200_000_000L;
+    /** A service member migrating longer than this makes its service degraded. */
+    public long migratingBoundNs = 10_000_000_000L;
 
     /**
      * @param hosts   number of hosts.
@@ -124,6 +128,10 @@ public final class ClusterConfig
             throw new IllegalArgumentException("a cluster needs a data directory for its journals");
         }
         host.validate();
+        if (watchPeriodNs <= 0 || migratingBoundNs <= 0)
+        {
+            throw new IllegalArgumentException("the watch period and the migrating bound must be positive");
+        }
         if (localHost < -1 || localHost >= capacity())
         {
             throw new IllegalArgumentException("localHost must be -1 or a host id in [0, " + capacity() + "), got " + localHost);

@@ -78,4 +78,14 @@ public interface ClusterListener
     default void onError(final int host, final Throwable error)
     {
     }
+
+    /**
+     * A service's status changed (or was first computed after a start or its definition); journaled before this is called.
+     * Called on the cluster's service watch thread (or the thread calling {@link Cluster#status()}); must not block.
+     *
+     * @param status the change.
+     */
+    default void onServiceStatus(final io.vmsched.placement.ServiceStatus status)
+    {
+    }
 }

@@ -26,6 +26,15 @@ final class ClusterView
     final AtomicLongArray heavyLoadBits;
     final AtomicLongArray heavyAt;
     final ConcurrentHashMap<Long, Integer> owners = new ConcurrentHashMap<>();
+    /** The services and placement rules, and the compiled rules every placement reads. */
+    final io.vmsched.placement.Placement placement = new io.vmsched.placement.Placement();
+    // each host's usage as it last sampled it, per resource, and its VM count: written by that host alone
+    final AtomicLongArray usedCpuBits;
+    final AtomicLongArray usedIoBits;
+    final AtomicLongArray usedMemoryBits;
+    final java.util.concurrent.atomic.AtomicIntegerArray vmCounts;
+    /** Each host's capacity rules. */
+    final io.vmsched.placement.HostLimits[] limits;
     final AtomicLong committed = new AtomicLong();
     final AtomicLong aborted = new AtomicLong();
     /** Requests accepted by the API and not yet settled (done, or reported failed) by a host. */
@@ -65,6 +74,12 @@ final class ClusterView
         this.heavyHost = new java.util.concurrent.atomic.AtomicIntegerArray(capacity);
         this.heavyLoadBits = new AtomicLongArray(capacity);
         this.heavyAt = new AtomicLongArray(capacity);
+        this.usedCpuBits = new AtomicLongArray(capacity);
+        this.usedIoBits = new AtomicLongArray(capacity);
+        this.usedMemoryBits = new AtomicLongArray(capacity);
+        this.vmCounts = new java.util.concurrent.atomic.AtomicIntegerArray(capacity);
+        this.limits = new io.vmsched.placement.HostLimits[capacity];
+        java.util.Arrays.fill(limits, io.vmsched.placement.HostLimits.NONE);
         for (int h = 0; h < capacity; h++)
         {
             loadBits.set(h, Double.doubleToRawLongBits(Double.NaN)); // NaN: not up (yet)
@@ -94,6 +109,46 @@ final class ClusterView
     void settled()
     {
         pending.decrementAndGet();
+    }
+
+    /** A host's usage per resource and its VM count, as it sampled them (that host's thread). */
+    void publishUsage(final int host, final double cpu, final double io, final double memory, final int vms)
+    {
+        usedCpuBits.lazySet(host, Double.doubleToRawLongBits(cpu));
+        usedIoBits.lazySet(host, Double.doubleToRawLongBits(io));
+        usedMemoryBits.lazySet(host, Double.doubleToRawLongBits(memory));
+        vmCounts.lazySet(host, vms);
+    }
+
+    /**
+     * Whether a VM with these figures fits on {@code host} under its limits, by the usage it last published
+     * (a peer in another process publishes none here: its own check, when the VM arrives, decides).
+     *
+     * @return null if it fits, else the limit it breaks.
+     */
+    String refusedByLimits(final int host, final double cpu, final double io, final double memory)
+    {
+        final io.vmsched.placement.HostLimits l = limits[host];
+        if (l.none() || remote(host))
+        {
+            return null;
+        }
+        return l.refuses(capacities[host], Double.longBitsToDouble(usedCpuBits.get(host)),
+            Double.longBitsToDouble(usedIoBits.get(host)), Double.longBitsToDouble(usedMemoryBits.get(host)),
+            vmCounts.get(host), cpu, io, memory);
+    }
+
+    /** @return whether no host has capacity limits (admission then needs no rule-bound placement). */
+    boolean limitsNone()
+    {
+        for (final io.vmsched.placement.HostLimits l : limits)
+        {
+            if (!l.none())
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     void publishLoad(final int host, final double load)

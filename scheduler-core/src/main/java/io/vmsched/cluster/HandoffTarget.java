@@ -142,6 +142,18 @@ final class HandoffTarget
         final double io = transfer.ioBytesPerSecond();
         final double memory = transfer.memoryBytes();
         final boolean programmed = transfer.programmed();
+        final String refused = placementRefuses(vmId, cpu, io, memory);
+        if (refused != null)
+        {
+            // the target is the authority on what runs on it: two sources that each saw room, or a rule
+            // kept, cannot both fill it (this agent alone inserts here)
+            journal.appendText(RecordType.ABORTED, migrationId, vmId, source, 0, 0, 0,
+                AbortReason.PLACEMENT_REFUSED.code(), "target refused the vm: " + refused);
+            outcomes.put(migrationId, REFUSED);
+            aborts.incrementAndGet();
+            answer(source, migrationId, vmId, false);
+            return;
+        }
 
         boolean inserted = false;
         final HostVm vm;
@@ -195,6 +207,72 @@ final class HandoffTarget
             return;
         }
         activate(vm, migrationId, source);
+    }
+
+    /** Where VMs are as this host alone knows: its own (and those arriving), nowhere else. */
+    private final io.vmsched.placement.Constraints.Locator here = this::hereOrNowhere;
+
+    private int hereOrNowhere(final long vmId)
+    {
+        return vms.contains(vmId) || awaitingVm(vmId) ? hostId : -1;
+    }
+
+    private boolean awaitingVm(final long vmId)
+    {
+        if (awaiting.isEmpty())
+        {
+            return false;
+        }
+        for (final HostVm vm : awaiting.values())
+        {
+            if (vm.vmId == vmId)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * @return null if the VM may run here by the hard rules this host can judge alone (anti-affinity,
+     *         labels) and its capacity limits, counting the VMs it runs and those arriving; else why not.
+     */
+    private String placementRefuses(final long vmId, final double cpu, final double io, final double memory)
+    {
+        final io.vmsched.placement.Constraints rules = view.placement.constraints();
+        if (rules.hardRuleCount() > 0)
+        {
+            final int broken = rules.breaks(rules.rulesOf(vmId), vmId, hostId, here, false, true);
+            if (broken >= 0)
+            {
+                return rules.rule(broken).describe() + " forbids it on host " + hostId;
+            }
+        }
+        final io.vmsched.placement.HostLimits limits = view.limits[hostId];
+        if (limits.none())
+        {
+            return null;
+        }
+        double usedCpu = 0;
+        double usedIo = 0;
+        double usedMemory = 0;
+        for (int i = 0, n = vms.size(); i < n; i++)
+        {
+            final io.vmsched.load.LoadFactors f = vms.at(i).load.factors();
+            usedCpu += f.cpuCores;
+            usedIo += f.ioBytesPerSecond;
+            usedMemory += f.memoryBytes;
+        }
+        for (final HostVm vm : awaiting.values())
+        {
+            final io.vmsched.load.LoadFactors f = vm.load.factors();
+            usedCpu += f.cpuCores;
+            usedIo += f.ioBytesPerSecond;
+            usedMemory += f.memoryBytes;
+        }
+        final String limit = limits.refuses(view.capacities[hostId], usedCpu, usedIo, usedMemory,
+            vms.size() + awaiting.size(), cpu, io, memory);
+        return limit == null ? null : "host " + hostId + "'s " + limit + " would be exceeded";
     }
 
     /**

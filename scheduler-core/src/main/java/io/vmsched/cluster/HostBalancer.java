@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>
  * <b>Note:</b> Not threadsafe: the host's agent only.
  */
-final class HostBalancer implements HostView, Exchange.Actions
+final class HostBalancer implements HostView, Exchange.Actions, io.vmsched.balance.PlacementRule
 {
     private final int hostId;
     private final ClusterView view;
@@ -45,6 +45,10 @@ final class HostBalancer implements HostView, Exchange.Actions
     private final HostMessages.LoadFigures figures = new HostMessages.LoadFigures();
     private final UnsafeBuffer figuresBuffer;
     private final long period;
+    private final io.vmsched.balance.BalanceConfig balanceConfig;
+    /** Repairs a host starts in one turn at most (a rule added live is mended over a few periods, not in one burst). */
+    static final int REPAIRS_PER_TURN = 4;
+    final AtomicLong repairs = new AtomicLong();
     private double load;
     private long now;
 
@@ -63,9 +67,11 @@ final class HostBalancer implements HostView, Exchange.Actions
         this.model = model;
         this.capacity = capacity;
         this.period = config.balancePeriodNs;
+        this.balanceConfig = config.balance;
         this.exchange = new Exchange(config.balance.forHosts(view.hosts), config.balancePeriodNs,
             Exchange.seedFor(config.seed, hostId), true); // the cluster's size is fixed at start
         this.figuresBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.LoadFigures.length(view.capacity)));
+        exchange.rule(this);
         figures.wrap(figuresBuffer, 0);
         share.wrap(shareBuffer, 0);
         pull.wrap(pullBuffer, 0);
@@ -82,6 +88,7 @@ final class HostBalancer implements HostView, Exchange.Actions
     {
         this.load = load;
         this.now = now;
+        repair(now);
         exchange.run(this, now, this);
         view.publishHeavy(hostId, exchange.heavyHost(), exchange.heavyLoad(), exchange.heavyAt());
     }
@@ -317,6 +324,136 @@ final class HostBalancer implements HostView, Exchange.Actions
     public int cameFrom(final int vm)
     {
         return vms.at(vm).cameFrom;
+    }
+
+    /**
+     * Mend the rules this host's VMs break where they run (a rule added live, a soft rule admission had
+     * to break, a VM the operator moved): for each such VM this host should move (of an anti-affinity
+     * pair on one host, the higher id; of a split affinity group, those away from where most of it
+     * runs), start a migration to the least loaded peer that keeps every rule of the VM (for a broken
+     * hard rule, at least every hard one), within its limits. Never to a host where a hard rule would
+     * break, and the target checks again as the VM arrives.
+     *
+     * @return migrations started.
+     */
+    int repair(final long now)
+    {
+        final io.vmsched.placement.Constraints rules = view.placement.constraints();
+        if (rules.ruleCount() == 0)
+        {
+            return 0;
+        }
+        final int allowed = balanceConfig.movesAllowed(source.size());
+        final int most = allowed < 0 ? 0 : allowed == 0 ? REPAIRS_PER_TURN : Math.min(allowed, REPAIRS_PER_TURN);
+        int started = 0;
+        for (int i = 0, n = vms.size(); i < n && started < most; i++)
+        {
+            final HostVm vm = vms.at(i);
+            if (vm.out != null || vm.external)
+            {
+                continue;
+            }
+            final int[] own = rules.rulesOf(vm.vmId);
+            for (final int r : own)
+            {
+                if (!rules.shouldMove(r, vm.vmId, hostId, owners))
+                {
+                    continue;
+                }
+                final boolean soft = !rules.rule(r).hard();
+                int target = rules.mendTowards(r, vm.vmId, owners);
+                if (target < 0 || target == hostId || !allowedOn(vm, own, rules, target, soft))
+                {
+                    target = pick(vm, own, rules, soft);
+                }
+                if (target >= 0)
+                {
+                    source.start(vm, target, vmLoadOf(vm), model.load(vm.load.factors(), view.capacities[target]), now);
+                    repairs.incrementAndGet();
+                    started++;
+                }
+                break; // one decision per VM and turn
+            }
+        }
+        return started;
+    }
+
+    private double vmLoadOf(final HostVm vm)
+    {
+        return model.load(vm.load.factors(), capacity);
+    }
+
+    private boolean allowedOn(final HostVm vm, final int[] own, final io.vmsched.placement.Constraints rules,
+        final int peer, final boolean soft)
+    {
+        if (peer == hostId || peer >= view.hosts || Double.isNaN(peerLoad(peer)))
+        {
+            return false;
+        }
+        if (rules.breaks(own, vm.vmId, peer, owners, soft, false) >= 0)
+        {
+            return false;
+        }
+        final io.vmsched.load.LoadFactors f = vm.load.factors();
+        return view.refusedByLimits(peer, f.cpuCores, f.ioBytesPerSecond, f.memoryBytes) == null;
+    }
+
+    /** The least loaded peer that keeps every rule of the VM (or, failing that and {@code !soft}, every hard one); -1 if none. */
+    private int pick(final HostVm vm, final int[] own, final io.vmsched.placement.Constraints rules, final boolean soft)
+    {
+        int best = -1;
+        boolean bestKeepsSoft = false;
+        for (int peer = 0, n = view.hosts; peer < n; peer++)
+        {
+            if (!allowedOn(vm, own, rules, peer, false))
+            {
+                continue;
+            }
+            final boolean keepsSoft = rules.breaks(own, vm.vmId, peer, owners, true, false) < 0;
+            if (soft && !keepsSoft)
+            {
+                continue; // a soft rule is mended only by a move that breaks none
+            }
+            if (best < 0 || keepsSoft && !bestKeepsSoft || keepsSoft == bestKeepsSoft && peerLoad(peer) < peerLoad(best))
+            {
+                best = peer;
+                bestKeepsSoft = keepsSoft;
+            }
+        }
+        return best;
+    }
+
+    /** Where VMs are: the cluster's owner map (a migrating VM is its source's until it commits). */
+    private final io.vmsched.placement.Constraints.Locator owners = this::ownerOf;
+
+    private int ownerOf(final long vmId)
+    {
+        final Integer host = view.owners.get(vmId);
+        return host == null ? -1 : host;
+    }
+
+    /** @return the cluster's owner map as a locator (repair and the API read it too). */
+    io.vmsched.placement.Constraints.Locator owners()
+    {
+        return owners;
+    }
+
+    @Override
+    public String refuses(final HostView host, final int vm, final int peer)
+    {
+        final HostVm candidate = vms.at(vm);
+        final io.vmsched.placement.Constraints rules = view.placement.constraints();
+        if (rules.ruleCount() > 0)
+        {
+            // soft rules too: the balancer never breaks a rule it keeps; it is the operator's to break one
+            final int broken = rules.breaks(rules.rulesOf(candidate.vmId), candidate.vmId, peer, owners, true, false);
+            if (broken >= 0)
+            {
+                return rules.rule(broken).name();
+            }
+        }
+        final io.vmsched.load.LoadFactors f = candidate.load.factors();
+        return view.refusedByLimits(peer, f.cpuCores, f.ioBytesPerSecond, f.memoryBytes);
     }
 
     // ------------------------------------------------------------------------------------------

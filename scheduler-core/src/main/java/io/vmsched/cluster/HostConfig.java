@@ -59,6 +59,13 @@ public final class HostConfig
      */
     public java.util.function.Supplier<org.agrona.concurrent.IdleStrategy> agentIdleStrategy =
         () -> new org.agrona.concurrent.BackoffIdleStrategy(100, 10, 1_000, 1_000_000);
+    /**
+     * The host's labels, which VM-host rules name ({@link io.vmsched.placement.Rule.Kind#ON_LABEL}); each
+     * of letters, digits, '.', '_' and '-'.
+     */
+    public java.util.Set<String> labels = java.util.Set.of();
+    /** The host's capacity rules: ceilings per resource, the most VMs, room reserved (default: none). */
+    public io.vmsched.placement.HostLimits limits = io.vmsched.placement.HostLimits.NONE;
     /** Seed of the hosts' random peer choices (each host adds its id). */
     public long seed = 1;
 
@@ -98,6 +105,11 @@ public final class HostConfig
             requestTimeoutNs >= 0, "periods and the handoff timeout must be positive, the request timeout not negative");
         check(Integer.bitCount(inboxBytes) == 1 && inboxBytes >= 4096, "inbox bytes must be a power of two >= 4096, got " +
             inboxBytes);
+        check(limits != null && labels != null, "limits and labels must be set (none: HostLimits.NONE, an empty set)");
+        for (final String label : labels)
+        {
+            io.vmsched.placement.Rule.checkLabel(label);
+        }
         balance.validate();
     }
 

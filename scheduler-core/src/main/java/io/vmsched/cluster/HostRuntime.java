@@ -213,6 +213,9 @@ public final class HostRuntime implements Agent, AutoCloseable
         final double seconds = Math.max(1e-9, (now - lastSampleNs) / 1e9);
         lastSampleNs = now;
         double total = 0;
+        double cpuSum = 0;
+        double ioSum = 0;
+        double memorySum = 0;
         for (int i = 0, n = vms.size(); i < n; i++)
         {
             final HostVm vm = vms.at(i);
@@ -220,6 +223,10 @@ public final class HostRuntime implements Agent, AutoCloseable
             {
                 measure(vm, vm.usageCpu, vm.usageIo, vm.usageMemory); // as the metrics agent last reported it
                 total += model.load(vm.load.factors(), capacity);
+                final io.vmsched.load.LoadFactors f = vm.load.factors();
+                cpuSum += f.cpuCores;
+                ioSum += f.ioBytesPerSecond;
+                memorySum += f.memoryBytes;
                 continue;
             }
             final int slot = schedule.slotOf(vm.vmId);
@@ -235,8 +242,13 @@ public final class HostRuntime implements Agent, AutoCloseable
             vm.lastCpuNs = cpu;
             vm.lastIoBytes = io;
             total += model.load(vm.load.factors(), capacity);
+            final io.vmsched.load.LoadFactors f = vm.load.factors();
+            cpuSum += f.cpuCores;
+            ioSum += f.ioBytesPerSecond;
+            memorySum += f.memoryBytes;
         }
         load = total;
+        view.publishUsage(hostId, cpuSum, ioSum, memorySum, vms.size());
         view.publishLoad(hostId, total);
     }
 

@@ -36,7 +36,9 @@ public enum AbortReason
     /** Target (a node): the owner registry refused its move (the source reclaimed the VM first). */
     REGISTRY_REFUSED_MOVE(10),
     /** Source (a node): the target stayed silent, and the owner registry let the source reclaim the VM. */
-    RECLAIMED(11);
+    RECLAIMED(11),
+    /** Target: a hard placement rule or a capacity limit of its own forbids the VM here (checked as it arrives). */
+    PLACEMENT_REFUSED(12);
 
     private static final AbortReason[] BY_CODE;
 

@@ -35,7 +35,17 @@ public enum RecordType
      * settled every migration below it and will not ask about them again). Recovery restores it, and
      * with it only the outcomes at or above it, so a stale transfer below it is still refused.
      */
-    WATERMARK(13);
+    WATERMARK(13),
+    /**
+     * The cluster's placement journal: a change of services or rules; payload = the statement
+     * ({@link io.vmsched.placement.Placement}'s text form). Recovery applies them again, in order.
+     */
+    PLACEMENT(14),
+    /**
+     * The cluster's placement journal: a service's status changed; {@code code} = the status
+     * ({@link io.vmsched.placement.ServiceHealth} ordinal), payload = the service's name, a space, the cause.
+     */
+    SERVICE_STATUS(15);
 
     private static final RecordType[] BY_CODE;
 

@@ -32,6 +32,7 @@ class CodesTest
         pinned.put(AbortReason.RECOVERY_RECEIVED_NOT_ACTIVATED, 9);
         pinned.put(AbortReason.REGISTRY_REFUSED_MOVE, 10);
         pinned.put(AbortReason.RECLAIMED, 11);
+        pinned.put(AbortReason.PLACEMENT_REFUSED, 12);
         assertEquals(AbortReason.values().length, pinned.size(), "a new reason needs its code pinned here");
         final Set<Integer> codes = new HashSet<>();
         for (final AbortReason reason : AbortReason.values())
@@ -77,7 +78,7 @@ class CodesTest
         final RecordType[] inCodeOrder = { RecordType.HOST_STARTED, RecordType.ADMITTED, RecordType.REMOVED,
             RecordType.MIGRATION_INTENT, RecordType.SUSPENDED, RecordType.RECEIVED, RecordType.ACTIVATED,
             RecordType.COMMITTED, RecordType.ABORTED, RecordType.DECISION, RecordType.LOAD_SNAPSHOT, RecordType.RESOLVED,
-            RecordType.WATERMARK };
+            RecordType.WATERMARK, RecordType.PLACEMENT, RecordType.SERVICE_STATUS };
         assertEquals(RecordType.values().length, inCodeOrder.length);
         for (int i = 0; i < inCodeOrder.length; i++)
         {

@@ -1,0 +1,345 @@
+package io.vmsched.cluster;
+
+import io.vmsched.journal.ChronicleJournal;
+import io.vmsched.journal.JournalRecord;
+import io.vmsched.journal.RecordType;
+import io.vmsched.placement.Constraints;
+import io.vmsched.placement.Placement;
+import io.vmsched.placement.Rule;
+import io.vmsched.placement.RulesText;
+import io.vmsched.placement.ServiceHealth;
+import io.vmsched.placement.StatusReport;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A cluster's services and rules at work: their journal ({@code <data>/placement/}, recovered at start),
+ * the admission placement that honours them, the check of an explicit migration, and the service watch
+ * on its own thread.
+ * <p>
+ * <b>Note:</b> Threadsafe: changes and rule-bound admissions are serialised on this object.
+ */
+final class ClusterPlacement implements AutoCloseable
+{
+    /** Directory of the placement journal, under the data directory. */
+    static final String DIR = "placement";
+    /** The host id the placement journal's records carry: none (they are the cluster's). */
+    static final int NO_HOST = -1;
+
+    private final ClusterView view;
+    private final HostRuntime[] hosts;
+    private final Path dir;
+    private ChronicleJournal journal;
+    private final ServiceWatch watch;
+    private final long watchPeriodNs;
+    private volatile boolean running;
+    private Thread thread;
+
+    private final Constraints.Locator owners = this::ownerOf;
+
+    ClusterPlacement(final ClusterConfig config, final ClusterView view, final HostRuntime[] hosts)
+    {
+        this.view = view;
+        this.hosts = hosts;
+        this.watchPeriodNs = config.watchPeriodNs;
+        for (int h = 0; h < view.capacity; h++)
+        {
+            view.limits[h] = config.hostConfig(h).limits;
+        }
+        for (int h = 0; h < config.hosts; h++)
+        {
+            view.placement.hostLabels(h, config.hostConfig(h).labels);
+        }
+        this.dir = config.dataDir.resolve(DIR);
+        this.watch = new ServiceWatch(view, hosts, (text, code) -> record(RecordType.SERVICE_STATUS, code, text),
+            config.migratingBoundNs);
+        if (Files.isDirectory(dir))
+        {
+            // read only: a start refused later (a host's journal damaged) leaves nothing here changed
+            try (ChronicleJournal existing = ChronicleJournal.openReadOnly(dir, NO_HOST))
+            {
+                recover(existing);
+            }
+        }
+    }
+
+    /** Open the journal for writing, once every check of the start has passed. */
+    void open()
+    {
+        this.journal = ChronicleJournal.open(dir, NO_HOST);
+        view.placement.wire(vm -> view.owners.containsKey(vm),
+            statement -> record(RecordType.PLACEMENT, 0, statement));
+    }
+
+    /** Append to the placement journal from whichever thread changes or watches (taking turns: Chronicle's appender is single-threaded). */
+    private synchronized void record(final RecordType type, final int code, final String text)
+    {
+        journal.handOver();
+        journal.appendText(type, 0, 0, NO_HOST, 0, 0, 0, code, text);
+    }
+
+    private void recover(final ChronicleJournal journal)
+    {
+        journal.replay((index, record) ->
+        {
+            if (record.type() == RecordType.PLACEMENT)
+            {
+                try
+                {
+                    view.placement.replay(record.text());
+                }
+                catch (final IllegalArgumentException ex)
+                {
+                    throw new IllegalArgumentException(journal.dir() + " record " + index + ": " + ex.getMessage());
+                }
+            }
+            else if (record.type() == RecordType.SERVICE_STATUS)
+            {
+                final String text = record.text();
+                final int space = text.indexOf(' ');
+                final ServiceHealth[] all = ServiceHealth.values();
+                if (space > 0 && record.code() >= 0 && record.code() < all.length)
+                {
+                    watch.recovered(text.substring(0, space), all[record.code()], text.substring(space + 1),
+                        record.timestampNs() / 1_000_000);
+                }
+            }
+        });
+    }
+
+    /** Start the service watch thread. */
+    void start()
+    {
+        running = true;
+        thread = new Thread(this::watchLoop, "vmsched-service-watch");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void watchLoop()
+    {
+        while (running)
+        {
+            try
+            {
+                if (!view.placement.services().isEmpty())
+                {
+                    watch.evaluate();
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                view.listener.onError(-1, ex);
+            }
+            LockSupport.parkNanos(watchPeriodNs);
+        }
+    }
+
+    /** A host was added: its labels count from now on. */
+    void hostAdded(final int host, final HostConfig config)
+    {
+        view.placement.hostLabels(host, config.labels);
+    }
+
+    StatusReport status()
+    {
+        return watch.evaluate();
+    }
+
+    private int ownerOf(final long vmId)
+    {
+        final Integer host = view.owners.get(vmId);
+        return host == null ? -1 : host;
+    }
+
+    /** @return the owner map as a locator. */
+    Constraints.Locator owners()
+    {
+        return owners;
+    }
+
+    /**
+     * Choose the host for a VM about to be admitted: among this JVM's hosts with room (schedule and
+     * limits), one where no hard rule breaks; of those, one where no soft rule breaks if any; then the
+     * least loaded, then the fewest VMs.
+     *
+     * @return the host.
+     * @throws IllegalArgumentException naming the rule no host satisfies.
+     * @throws IllegalStateException    if no host has room.
+     */
+    int choose(final ClusterConfig config, final long vmId, final int[] rules)
+    {
+        final Constraints constraints = view.placement.constraints();
+        int best = -1;
+        boolean bestSoft = false;
+        int bestCount = 0;
+        int blockingRule = -1;
+        String blockingLimit = null;
+        boolean room = false;
+        for (int h = 0, n = view.hosts; h < n; h++)
+        {
+            if (hosts[h] == null)
+            {
+                continue; // another node's: admit there
+            }
+            final int count = hosts[h].vmCount() + view.admitsQueued.get(h);
+            if (count >= config.hostConfig(h).scheduleCapacity)
+            {
+                continue;
+            }
+            final io.vmsched.placement.HostLimits limits = view.limits[h];
+            if (limits.maxVms() > 0 && count >= limits.maxVms())
+            {
+                blockingLimit = io.vmsched.placement.HostLimits.VMS;
+                continue;
+            }
+            final String limit = view.refusedByLimits(h, 0, 0, 0);
+            if (limit != null && !io.vmsched.placement.HostLimits.VMS.equals(limit))
+            {
+                blockingLimit = limit;
+                continue;
+            }
+            room = true;
+            final int broken = constraints.breaks(rules, vmId, h, owners, false, false);
+            if (broken >= 0)
+            {
+                blockingRule = broken;
+                continue;
+            }
+            final boolean soft = constraints.breaks(rules, vmId, h, owners, true, false) < 0;
+            final double load = view.load(h);
+            if (best < 0 || soft && !bestSoft ||
+                soft == bestSoft && (load < view.load(best) || load == view.load(best) && count < bestCount))
+            {
+                best = h;
+                bestSoft = soft;
+                bestCount = count;
+            }
+        }
+        if (best >= 0)
+        {
+            return best;
+        }
+        if (room && blockingRule >= 0)
+        {
+            throw new IllegalArgumentException("vm " + vmId + " not admitted: " + constraints.rule(blockingRule).describe() +
+                " holds on no host with room");
+        }
+        if (blockingLimit != null)
+        {
+            throw new IllegalStateException("vm " + vmId + " not admitted: every host is at its " + blockingLimit +
+                " or its schedule is full");
+        }
+        throw new IllegalStateException("vm " + vmId + " not admitted: every host's schedule is full");
+    }
+
+    /**
+     * Check an explicit migration against the hard rules.
+     *
+     * @throws IllegalArgumentException naming the rule it would break.
+     */
+    void checkMigration(final long vmId, final int target)
+    {
+        final Constraints constraints = view.placement.constraints();
+        final int broken = constraints.breaks(constraints.rulesOf(vmId), vmId, target, owners, false, false);
+        if (broken >= 0)
+        {
+            throw new IllegalArgumentException("vm " + vmId + " may not move to host " + target + ": " +
+                constraints.rule(broken).describe() + " forbids it");
+        }
+    }
+
+    /**
+     * @return the VMs that break the rule now (empty if it holds).
+     */
+    List<Long> breaking(final String ruleName)
+    {
+        final Constraints constraints = view.placement.constraints();
+        for (int r = 0; r < constraints.ruleCount(); r++)
+        {
+            if (constraints.rule(r).name().equals(ruleName))
+            {
+                return ServiceWatch.breaking(constraints, r, owners);
+            }
+        }
+        return List.of();
+    }
+
+    /**
+     * Apply a constraints file's statements: all are checked first, on a copy, so a mistake in any
+     * applies none.
+     */
+    void apply(final RulesText.Statements statements)
+    {
+        final Placement trial = new Placement();
+        final int hostCount = view.placement.hosts();
+        for (int h = 0; h < hostCount; h++)
+        {
+            trial.hostLabels(h, view.placement.labelsOf(h));
+        }
+        for (final String statement : view.placement.statements())
+        {
+            trial.replay(statement);
+        }
+        trial.wire(vm -> view.owners.containsKey(vm), s -> { });
+        applyTo(trial, statements);
+        applyTo(view.placement, statements);
+    }
+
+    private static void applyTo(final Placement placement, final RulesText.Statements statements)
+    {
+        for (final io.vmsched.placement.Service service : statements.services)
+        {
+            placement.defineService(service);
+            final long[] members = statements.members.get(service.name());
+            if (members != null)
+            {
+                placement.join(service.name(), members);
+            }
+        }
+        for (final Rule rule : statements.rules)
+        {
+            placement.addRule(rule);
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        running = false;
+        if (thread != null)
+        {
+            LockSupport.unpark(thread);
+            try
+            {
+                thread.join(10_000);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (this)
+        {
+            if (journal != null)
+            {
+                journal.handOver();
+                journal.close();
+            }
+        }
+    }
+
+    /** @return the journal's directory. */
+    Path dir()
+    {
+        return dir;
+    }
+
+    static boolean isPlacementRecord(final JournalRecord record)
+    {
+        return record.type() == RecordType.PLACEMENT || record.type() == RecordType.SERVICE_STATUS;
+    }
+}

@@ -1,0 +1,432 @@
+package io.vmsched.placement;
+
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.Object2IntHashMap;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The rules in force, compiled for checking where a placement is decided: each VM's rules (hard ones
+ * first), each rule's VMs (a service's resolved to its members), each label a bit and each host the
+ * mask of the rules' labels it carries. One check serves admission, explicit migration, the balancer's
+ * exchange, repair and the simulator.
+ * <p>
+ * Immutable: {@link Placement} compiles a new one on every change and publishes it; readers on any
+ * thread read the one they got. A check allocates nothing.
+ */
+public final class Constraints
+{
+    /** Where VMs are, as the caller knows it. */
+    @FunctionalInterface
+    public interface Locator
+    {
+        /**
+         * @param vmId a VM.
+         * @return the host it runs on, or a negative number if it is nowhere the caller knows of (not in
+         *         the cluster, or, for a host that knows only itself, on another host).
+         */
+        int hostOf(long vmId);
+    }
+
+    /** No rules. */
+    public static final Constraints NONE = new Constraints(new Rule[0], new long[0][], new long[0], new long[0],
+        new Long2ObjectHashMap<>(), new HashMap<>(), 0, 0);
+
+    private static final int[] NO_RULES = new int[0];
+
+    private final Rule[] rules;
+    private final long[][] members;
+    private final long[] labelBit;
+    private final long[] hostMask;
+    private final Long2ObjectHashMap<int[]> byVm;
+    private final Map<String, int[]> byService;
+    private final int hosts;
+    private final int hardCount;
+
+    private Constraints(final Rule[] rules, final long[][] members, final long[] labelBit, final long[] hostMask,
+        final Long2ObjectHashMap<int[]> byVm, final Map<String, int[]> byService, final int hosts, final int hardCount)
+    {
+        this.rules = rules;
+        this.members = members;
+        this.labelBit = labelBit;
+        this.hostMask = hostMask;
+        this.byVm = byVm;
+        this.byService = byService;
+        this.hosts = hosts;
+        this.hardCount = hardCount;
+    }
+
+    /**
+     * @param rules       the rules in force.
+     * @param serviceVms  each service's VMs.
+     * @param hostLabels  each host's labels (index = host id).
+     * @return the compiled rules.
+     * @throws IllegalArgumentException if the rules use more than 64 distinct labels.
+     */
+    static Constraints compile(final List<Rule> rules, final Map<String, long[]> serviceVms,
+        final List<Set<String>> hostLabels)
+    {
+        final Rule[] ordered = rules.toArray(new Rule[0]);
+        final long[][] members = new long[ordered.length][];
+        final long[] labelBit = new long[ordered.length];
+        final Object2IntHashMap<String> bits = new Object2IntHashMap<>(-1);
+        final Long2ObjectHashMap<List<Integer>> byVm = new Long2ObjectHashMap<>();
+        final Map<String, List<Integer>> byService = new HashMap<>();
+        int hard = 0;
+        for (int r = 0; r < ordered.length; r++)
+        {
+            final Rule rule = ordered[r];
+            hard += rule.hard() ? 1 : 0;
+            members[r] = rule.service() != null ? serviceVms.getOrDefault(rule.service(), new long[0]) : rule.vmsShared();
+            if (rule.label() != null)
+            {
+                int bit = bits.getValue(rule.label());
+                if (bit < 0)
+                {
+                    bit = bits.size();
+                    if (bit >= 64)
+                    {
+                        throw new IllegalArgumentException("rules may use at most 64 distinct labels");
+                    }
+                    bits.put(rule.label(), bit);
+                }
+                labelBit[r] = 1L << bit;
+            }
+            for (final long vm : members[r])
+            {
+                byVm.computeIfAbsent(vm, k -> new ArrayList<>()).add(r);
+            }
+            if (rule.service() != null)
+            {
+                byService.computeIfAbsent(rule.service(), k -> new ArrayList<>()).add(r);
+            }
+        }
+        final long[] hostMask = new long[hostLabels.size()];
+        for (int h = 0; h < hostMask.length; h++)
+        {
+            for (final String label : hostLabels.get(h))
+            {
+                final int bit = bits.getValue(label);
+                if (bit >= 0)
+                {
+                    hostMask[h] |= 1L << bit;
+                }
+            }
+        }
+        final Long2ObjectHashMap<int[]> vmRules = new Long2ObjectHashMap<>();
+        byVm.forEach((vm, list) -> vmRules.put(vm, hardFirst(list, ordered)));
+        final Map<String, int[]> serviceRules = new HashMap<>();
+        byService.forEach((service, list) -> serviceRules.put(service, hardFirst(list, ordered)));
+        return new Constraints(ordered, members, labelBit, hostMask, vmRules, serviceRules, hostLabels.size(), hard);
+    }
+
+    private static int[] hardFirst(final List<Integer> list, final Rule[] rules)
+    {
+        final int[] out = new int[list.size()];
+        int n = 0;
+        for (final int r : list)
+        {
+            if (rules[r].hard())
+            {
+                out[n++] = r;
+            }
+        }
+        for (final int r : list)
+        {
+            if (!rules[r].hard())
+            {
+                out[n++] = r;
+            }
+        }
+        return out;
+    }
+
+    /** @return rules in force. */
+    public int ruleCount()
+    {
+        return rules.length;
+    }
+
+    /** @return hard rules in force. */
+    public int hardRuleCount()
+    {
+        return hardCount;
+    }
+
+    /** @return hosts the label masks know of. */
+    public int hosts()
+    {
+        return hosts;
+    }
+
+    /**
+     * @param index a rule's index (what the checks return).
+     * @return the rule.
+     */
+    public Rule rule(final int index)
+    {
+        return rules[index];
+    }
+
+    /**
+     * @param index a rule's index.
+     * @return its VMs now (a service's resolved to its members; a copy).
+     */
+    public long[] membersOf(final int index)
+    {
+        return members[index].clone();
+    }
+
+    /**
+     * @param vmId a VM.
+     * @return the indexes of the rules covering it, hard ones first (shared: do not change; empty if none).
+     */
+    public int[] rulesOf(final long vmId)
+    {
+        final int[] found = byVm.get(vmId);
+        return found == null ? NO_RULES : found;
+    }
+
+    /**
+     * @param service a service.
+     * @return the indexes of the rules covering it, hard ones first (what a VM admitted into it will obey).
+     */
+    public int[] rulesOfService(final String service)
+    {
+        final int[] found = service == null ? null : byService.get(service);
+        return found == null ? NO_RULES : found;
+    }
+
+    /**
+     * The first of {@code ruleIndexes} that {@code vmId} would break by running on {@code target}.
+     *
+     * @param ruleIndexes the VM's rules ({@link #rulesOf} or {@link #rulesOfService}), hard ones first.
+     * @param vmId        the VM.
+     * @param target      the host it would run on.
+     * @param where       where the other VMs are.
+     * @param soft        check soft rules as well as hard ones.
+     * @param localOnly   the locator knows only the target's own VMs: affinity, which needs to know where
+     *                    the others are, is left to the caller that does.
+     * @return the rule's index, or -1 if none is broken.
+     */
+    public int breaks(final int[] ruleIndexes, final long vmId, final int target, final Locator where,
+        final boolean soft, final boolean localOnly)
+    {
+        for (final int r : ruleIndexes)
+        {
+            final Rule rule = rules[r];
+            if (!rule.hard() && !soft)
+            {
+                return -1; // hard ones first: the rest are soft
+            }
+            if (breaks(r, rule.kind(), vmId, target, where, localOnly))
+            {
+                return r;
+            }
+        }
+        return -1;
+    }
+
+    private boolean breaks(final int r, final Rule.Kind kind, final long vmId, final int target, final Locator where,
+        final boolean localOnly)
+    {
+        switch (kind)
+        {
+            case ANTI_AFFINITY:
+                for (final long other : members[r])
+                {
+                    if (other != vmId && where.hostOf(other) == target)
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            case AFFINITY:
+                if (localOnly)
+                {
+                    return false;
+                }
+                boolean placed = false;
+                for (final long other : members[r])
+                {
+                    if (other != vmId)
+                    {
+                        final int host = where.hostOf(other);
+                        if (host == target)
+                        {
+                            return false;
+                        }
+                        placed |= host >= 0;
+                    }
+                }
+                return placed;
+            case ON_LABEL:
+                return (mask(target) & labelBit[r]) == 0;
+            case OFF_LABEL:
+                return (mask(target) & labelBit[r]) != 0;
+            default:
+                throw new IllegalStateException(kind.name());
+        }
+    }
+
+    private long mask(final int host)
+    {
+        return host >= 0 && host < hostMask.length ? hostMask[host] : 0;
+    }
+
+    /**
+     * @param label a label some rule uses.
+     * @param host  a host.
+     * @return whether the host carries it (false for a label no rule uses).
+     */
+    public boolean carries(final int host, final String label)
+    {
+        for (int r = 0; r < rules.length; r++)
+        {
+            if (label.equals(rules[r].label()))
+            {
+                return (mask(host) & labelBit[r]) != 0;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether a rule holds for the VMs where they are (VMs that are nowhere are left out).
+     *
+     * @param index the rule.
+     * @param where where the VMs are.
+     * @return whether it holds.
+     */
+    public boolean holds(final int index, final Locator where)
+    {
+        final long[] vms = members[index];
+        switch (rules[index].kind())
+        {
+            case ANTI_AFFINITY:
+                for (int i = 0; i < vms.length; i++)
+                {
+                    final int host = where.hostOf(vms[i]);
+                    if (host >= 0)
+                    {
+                        for (int j = i + 1; j < vms.length; j++)
+                        {
+                            if (where.hostOf(vms[j]) == host)
+                            {
+                                return false;
+                            }
+                        }
+                    }
+                }
+                return true;
+            case AFFINITY:
+                int together = -1;
+                for (final long vm : vms)
+                {
+                    final int host = where.hostOf(vm);
+                    if (host >= 0)
+                    {
+                        if (together >= 0 && host != together)
+                        {
+                            return false;
+                        }
+                        together = host;
+                    }
+                }
+                return true;
+            default:
+                for (final long vm : vms)
+                {
+                    final int host = where.hostOf(vm);
+                    if (host >= 0 && breaks(index, rules[index].kind(), vm, host, where, false))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+        }
+    }
+
+    /**
+     * Where a VM that breaks one of its rules where it runs should go to mend it, as far as the rule
+     * alone says: for affinity, the host holding most of the others (ties: the lowest id); otherwise
+     * any host ({@code -1}: the caller picks one that breaks nothing).
+     *
+     * @param index the rule.
+     * @param vmId  the VM.
+     * @param where where the VMs are.
+     * @return the host, or -1 for any.
+     */
+    public int mendTowards(final int index, final long vmId, final Locator where)
+    {
+        if (rules[index].kind() != Rule.Kind.AFFINITY)
+        {
+            return -1;
+        }
+        final long[] vms = members[index];
+        int best = -1;
+        int bestCount = 0;
+        for (int i = 0; i < vms.length; i++)
+        {
+            final int host = where.hostOf(vms[i]);
+            if (host < 0)
+            {
+                continue;
+            }
+            int count = 0;
+            for (final long vm : vms)
+            {
+                count += where.hostOf(vm) == host ? 1 : 0;
+            }
+            if (count > bestCount || count == bestCount && host < best)
+            {
+                best = host;
+                bestCount = count;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Whether a VM, where it runs now, is the one of its anti-affinity group on that host that should
+     * move to mend the rule: every one but the lowest id on a shared host, so two hosts never both move
+     * the same pair's VMs. For other kinds, whether it breaks the rule where it is.
+     *
+     * @param index the rule.
+     * @param vmId  the VM.
+     * @param host  its host.
+     * @param where where the VMs are.
+     * @return whether it should move.
+     */
+    public boolean shouldMove(final int index, final long vmId, final int host, final Locator where)
+    {
+        if (rules[index].kind() == Rule.Kind.ANTI_AFFINITY)
+        {
+            for (final long other : members[index])
+            {
+                if (other < vmId && where.hostOf(other) == host)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+        if (rules[index].kind() == Rule.Kind.AFFINITY)
+        {
+            final int towards = mendTowards(index, vmId, where);
+            return towards >= 0 && towards != host;
+        }
+        return breaks(index, rules[index].kind(), vmId, host, where, false);
+    }
+
+    @Override
+    public String toString()
+    {
+        return "Constraints" + Arrays.toString(rules);
+    }
+}
