@@ -327,12 +327,8 @@ final class HostBalancer implements HostView, Exchange.Actions, io.vmsched.balan
     }
 
     /**
-     * Mend the rules this host's VMs break where they run (a rule added live, a soft rule admission had
-     * to break, a VM the operator moved): for each such VM this host should move (of an anti-affinity
-     * pair on one host, the higher id; of a split affinity group, those away from where most of it
-     * runs), start a migration to the least loaded peer that keeps every rule of the VM (for a broken
-     * hard rule, at least every hard one), within its limits. Never to a host where a hard rule would
-     * break, and the target checks again as the VM arrives.
+     * Mend the rules this host's VMs break where they run ({@link io.vmsched.placement.Repair}, the
+     * simulator's too), at most {@link #REPAIRS_PER_TURN} a turn within the in-flight limit.
      *
      * @return migrations started.
      */
@@ -345,82 +341,18 @@ final class HostBalancer implements HostView, Exchange.Actions, io.vmsched.balan
         }
         final int allowed = balanceConfig.movesAllowed(source.size());
         final int most = allowed < 0 ? 0 : allowed == 0 ? REPAIRS_PER_TURN : Math.min(allowed, REPAIRS_PER_TURN);
-        int started = 0;
-        for (int i = 0, n = vms.size(); i < n && started < most; i++)
-        {
-            final HostVm vm = vms.at(i);
-            if (vm.out != null || vm.external)
-            {
-                continue;
-            }
-            final int[] own = rules.rulesOf(vm.vmId);
-            for (final int r : own)
-            {
-                if (!rules.shouldMove(r, vm.vmId, hostId, owners))
-                {
-                    continue;
-                }
-                final boolean soft = !rules.rule(r).hard();
-                int target = rules.mendTowards(r, vm.vmId, owners);
-                if (target < 0 || target == hostId || !allowedOn(vm, own, rules, target, soft))
-                {
-                    target = pick(vm, own, rules, soft);
-                }
-                if (target >= 0)
-                {
-                    source.start(vm, target, vmLoadOf(vm), model.load(vm.load.factors(), view.capacities[target]), now);
-                    repairs.incrementAndGet();
-                    started++;
-                }
-                break; // one decision per VM and turn
-            }
-        }
+        final int started = io.vmsched.placement.Repair.run(rules, this, owners, limits, most, this);
+        repairs.addAndGet(started);
         return started;
     }
 
-    private double vmLoadOf(final HostVm vm)
-    {
-        return model.load(vm.load.factors(), capacity);
-    }
+    /** The peer's capacity limits, by the usage it last published. */
+    private final io.vmsched.balance.PlacementRule limits = this::limitRefuses;
 
-    private boolean allowedOn(final HostVm vm, final int[] own, final io.vmsched.placement.Constraints rules,
-        final int peer, final boolean soft)
+    private String limitRefuses(final HostView host, final int vm, final int peer)
     {
-        if (peer == hostId || peer >= view.hosts || Double.isNaN(peerLoad(peer)))
-        {
-            return false;
-        }
-        if (rules.breaks(own, vm.vmId, peer, owners, soft, false) >= 0)
-        {
-            return false;
-        }
-        final io.vmsched.load.LoadFactors f = vm.load.factors();
-        return view.refusedByLimits(peer, f.cpuCores, f.ioBytesPerSecond, f.memoryBytes) == null;
-    }
-
-    /** The least loaded peer that keeps every rule of the VM (or, failing that and {@code !soft}, every hard one); -1 if none. */
-    private int pick(final HostVm vm, final int[] own, final io.vmsched.placement.Constraints rules, final boolean soft)
-    {
-        int best = -1;
-        boolean bestKeepsSoft = false;
-        for (int peer = 0, n = view.hosts; peer < n; peer++)
-        {
-            if (!allowedOn(vm, own, rules, peer, false))
-            {
-                continue;
-            }
-            final boolean keepsSoft = rules.breaks(own, vm.vmId, peer, owners, true, false) < 0;
-            if (soft && !keepsSoft)
-            {
-                continue; // a soft rule is mended only by a move that breaks none
-            }
-            if (best < 0 || keepsSoft && !bestKeepsSoft || keepsSoft == bestKeepsSoft && peerLoad(peer) < peerLoad(best))
-            {
-                best = peer;
-                bestKeepsSoft = keepsSoft;
-            }
-        }
-        return best;
+        final io.vmsched.load.LoadFactors f = vms.at(vm).load.factors();
+        return view.refusedByLimits(peer, f.cpuCores, f.ioBytesPerSecond, f.memoryBytes);
     }
 
     /** Where VMs are: the cluster's owner map (a migrating VM is its source's until it commits). */
@@ -452,8 +384,7 @@ final class HostBalancer implements HostView, Exchange.Actions, io.vmsched.balan
                 return rules.rule(broken).name();
             }
         }
-        final io.vmsched.load.LoadFactors f = candidate.load.factors();
-        return view.refusedByLimits(peer, f.cpuCores, f.ioBytesPerSecond, f.memoryBytes);
+        return limitRefuses(host, vm, peer);
     }
 
     // ------------------------------------------------------------------------------------------

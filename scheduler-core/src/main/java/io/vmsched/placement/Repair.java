@@ -1,0 +1,118 @@
+package io.vmsched.placement;
+
+import io.vmsched.balance.Exchange;
+import io.vmsched.balance.HostView;
+import io.vmsched.balance.PlacementRule;
+
+/**
+ * One host's repair turn, the same in the runtime and the simulator: mend the rules this host's VMs
+ * break where they run (a rule added live, a soft rule an admission had to break, a VM the operator
+ * moved). For each VM this host should move ({@link Constraints#shouldMove}: of an anti-affinity group
+ * sharing a host, all but the lowest id; of a split affinity group, those away from where most of it
+ * runs; a VM on a host its label rule forbids), start a migration to where the rule points
+ * ({@link Constraints#mendTowards}) or else to the least loaded up peer that keeps every rule of the VM
+ * (for a broken hard rule, at least every hard one) and whose limits take it. Never to a host where a
+ * hard rule would break; the runtime's target checks again as the VM arrives.
+ * <p>
+ * <b>Note:</b> Stateless; called on the host's own thread. Allocates nothing.
+ */
+public final class Repair
+{
+    private Repair()
+    {
+    }
+
+    /**
+     * Run one turn.
+     *
+     * @param rules   the rules in force.
+     * @param view    the host.
+     * @param where   where VMs are.
+     * @param limits  the capacity check of a move (the peer's limits), null for none.
+     * @param most    migrations to start at most.
+     * @param actions what starts a migration ({@link Exchange.Actions#migrate}).
+     * @return migrations started.
+     */
+    public static int run(final Constraints rules, final HostView view, final Constraints.Locator where,
+        final PlacementRule limits, final int most, final Exchange.Actions actions)
+    {
+        if (rules.ruleCount() == 0 || most <= 0)
+        {
+            return 0;
+        }
+        final int self = view.hostId();
+        int started = 0;
+        for (int i = 0, n = view.vmCount(); i < n && started < most; i++)
+        {
+            if (view.migrating(i) || view.pinned(i))
+            {
+                continue;
+            }
+            final long vmId = view.vmId(i);
+            final int[] own = rules.rulesOf(vmId);
+            for (final int r : own)
+            {
+                if (!rules.shouldMove(r, vmId, self, where))
+                {
+                    continue;
+                }
+                final boolean soft = !rules.rule(r).hard();
+                int target = rules.mendTowards(r, vmId, where);
+                if (target < 0 || !allowed(rules, view, where, limits, i, vmId, own, target, soft))
+                {
+                    target = pick(rules, view, where, limits, i, vmId, own, soft);
+                }
+                if (target >= 0)
+                {
+                    actions.migrate(vmId, i, target, view.vmLoad(i), view.vmLoadOn(i, target));
+                    started++;
+                }
+                break; // one decision per VM and turn
+            }
+        }
+        return started;
+    }
+
+    private static boolean allowed(final Constraints rules, final HostView view, final Constraints.Locator where,
+        final PlacementRule limits, final int vm, final long vmId, final int[] own, final int peer, final boolean soft)
+    {
+        if (peer == view.hostId() || peer < 0 || peer >= view.hosts() || Double.isNaN(view.peerLoad(peer)))
+        {
+            return false;
+        }
+        if (rules.breaks(own, vmId, peer, where, soft, false) >= 0)
+        {
+            return false;
+        }
+        return limits == null || limits.refuses(view, vm, peer) == null;
+    }
+
+    /** The least loaded peer that keeps every rule of the VM (or, failing that and {@code !soft}, every hard one); -1 if none. */
+    private static int pick(final Constraints rules, final HostView view, final Constraints.Locator where,
+        final PlacementRule limits, final int vm, final long vmId, final int[] own, final boolean soft)
+    {
+        int best = -1;
+        boolean bestKeepsSoft = false;
+        double bestLoad = 0;
+        for (int peer = 0, n = view.hosts(); peer < n; peer++)
+        {
+            if (!allowed(rules, view, where, limits, vm, vmId, own, peer, false))
+            {
+                continue;
+            }
+            final boolean keepsSoft = rules.breaks(own, vmId, peer, where, true, false) < 0;
+            if (soft && !keepsSoft)
+            {
+                continue; // a soft rule is mended only by a move that breaks none
+            }
+            final double load = view.peerLoad(peer);
+            if (best < 0 || keepsSoft && !bestKeepsSoft || keepsSoft == bestKeepsSoft && load < bestLoad)
+            {
+                best = peer;
+                bestKeepsSoft = keepsSoft;
+                bestLoad = load;
+            }
+        }
+        return best;
+    }
+}
