@@ -40,6 +40,10 @@ final class DemoCommand implements Runnable
     @Option(names = "--demand", description = "The guests' mean demand in all, in cores (default: a quarter core a host).")
     Double demand;
 
+    @Option(names = "--constraints", description = "A constraints file (services and placement rules, naming the " +
+        "guests 0 .. vms-1), applied once the guests are admitted; the status of each service is shown as it changes.")
+    Path constraints;
+
     @Mixin
     final Mixins.Run run = new Mixins.Run(20);
 
@@ -53,6 +57,8 @@ final class DemoCommand implements Runnable
             Flags.within("--demand", demand, 0.001, 1024);
         }
         final int durationSeconds = run.duration.seconds();
+        final io.vmsched.placement.RulesText.Statements rules =
+            constraints == null ? null : io.vmsched.placement.RulesText.read(constraints); // a mistake: before anything runs
         final Path runDir = run.data.newRun("run-");
 
         final PrintWriter out = spec.commandLine().getOut();
@@ -72,6 +78,13 @@ final class DemoCommand implements Runnable
             public void onError(final int host, final Throwable error)
             {
                 errors.add("host " + host + ": " + error.getMessage());
+            }
+
+            @Override
+            public void onServiceStatus(final io.vmsched.placement.ServiceStatus status)
+            {
+                out.println(status); // the operator's log line
+                out.flush();
             }
         };
 
@@ -99,6 +112,10 @@ final class DemoCommand implements Runnable
                 final PacedBurnerGuest guest = new PacedBurnerGuest(rate, 0.5, 4_000 + random.nextInt(8_000),
                     random.nextDouble() * 2 * Math.PI);
                 cluster.admit(i < vms * 3 / 4 ? 0 : 1, i, 1, guest); // piled on two hosts
+            }
+            if (rules != null)
+            {
+                cluster.applyConstraints(rules);
             }
             out.printf(Locale.ROOT, "vmsched demo: %d hosts (1 dispatcher worker each), %d guests wanting %.2f cores " +
                 "in all (this machine has %d), swinging ±50%%; all start on hosts 0 and 1%n", hosts, vms, total,
@@ -132,6 +149,10 @@ final class DemoCommand implements Runnable
                 out.printf(Locale.ROOT, "t=%2ds  loads(vms)%s  cv %.2f  migrations %d / aborted %d%n", second, line, cv,
                     cluster.migrationsCommitted(), cluster.migrationsAborted());
                 out.flush();
+                if (rules != null)
+                {
+                    StatusFiles.write(runDir, cluster.status()); // what vmsched status --data shows while it runs
+                }
             }
             final double finalCv = cluster.cv();
             final Map<Long, Integer> placement = cluster.placement();
@@ -146,6 +167,11 @@ final class DemoCommand implements Runnable
                 "last %d s on average %.2f, final %.2f; of the guests' mean demand where they are now %.2f%n",
                 io.vmsched.load.ClusterStats.cv(placedDemand), initialCv, lateCvCount, lateCvSum / Math.max(1, lateCvCount),
                 finalCv, io.vmsched.load.ClusterStats.cv(demandNow));
+            if (rules != null)
+            {
+                out.printf(Locale.ROOT, "%nServices and rules (vmsched status --data %s):%n%s", runDir.toAbsolutePath(),
+                    cluster.status().toText());
+            }
             out.printf(Locale.ROOT, "Every step of every handoff is journaled under %s (one Chronicle Queue per host).%n",
                 runDir.resolve("journal").toAbsolutePath());
         }

@@ -117,6 +117,43 @@ public final class DataDirectory implements AutoCloseable
         }
     }
 
+    /**
+     * Whether a cluster (in this or another process) holds a data directory now.
+     *
+     * @param dir the directory.
+     * @return the holder's pid in words, or null if none holds it (or it is no data directory).
+     */
+    public static String holder(final Path dir)
+    {
+        final Path lockFile = dir.resolve(LOCK_FILE);
+        if (!Files.isRegularFile(lockFile))
+        {
+            return null;
+        }
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            final FileLock lock;
+            try
+            {
+                lock = channel.tryLock();
+            }
+            catch (final OverlappingFileLockException ex)
+            {
+                return "this process";
+            }
+            if (lock == null)
+            {
+                return "process " + owner(channel);
+            }
+            lock.release();
+            return null;
+        }
+        catch (final IOException ex)
+        {
+            return null;
+        }
+    }
+
     private static String owner(final FileChannel channel)
     {
         try
