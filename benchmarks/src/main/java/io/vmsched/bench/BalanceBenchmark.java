@@ -5,6 +5,10 @@ import io.vmsched.balance.BalanceDecision;
 import io.vmsched.balance.Exchange;
 import io.vmsched.balance.HostView;
 import io.vmsched.balance.PeerSelector;
+import io.vmsched.balance.PlacementRule;
+import io.vmsched.placement.Constraints;
+import io.vmsched.placement.Placement;
+import io.vmsched.placement.Rule;
 import io.vmsched.balance.Rejection;
 import io.vmsched.balance.VmSelector;
 import io.vmsched.sim.SimulationResult;
@@ -25,6 +29,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.Arrays;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -36,6 +41,10 @@ import java.util.concurrent.TimeUnit;
  *     half the difference among its {@code vmsPerHost} candidates (what a host does each period);</li>
  *     <li>{@code select}: the selection alone ({@link VmSelector#select} over candidates already
  *     gathered), as this benchmark measured {@code exchange} before the exchange was one class;</li>
+ *     <li>{@code exchangeWithRules}: the same exchange with 100 placement rules in force (hard anti-affinity
+ *     pairs and soft affinity pairs with VMs on other hosts, hard on-label rules: {@link RuledHost}), every
+ *     candidate checked by {@link Constraints#breaks} as the runtime's {@code HostBalancer} checks it; its
+ *     ratio to {@code exchange} is the rules' cost (target: at most 2x, and 0 B/op);</li>
  *     <li>{@code simulateStep}: one whole simulator step of 10,000 hosts and 200,000 VMs (every host
  *     performs one exchange), in milliseconds;</li>
  *     <li>{@code baselineNearestScan}: the same peer pick and one bare scan for the load nearest half
@@ -189,6 +198,62 @@ public class BalanceBenchmark
         }
     }
 
+    /**
+     * The same host with 100 rules in force: 40 hard anti-affinity pairs and 30 soft affinity pairs, each of
+     * a VM here and a VM on a random other host, and 30 hard rules keeping VMs here on hosts labelled
+     * {@code a} (the even ones); the rules cycle over this host's VMs.
+     */
+    @State(Scope.Thread)
+    public static class RuledHost extends Host implements PlacementRule
+    {
+        static final long ELSEWHERE = 1_000_000;
+        Constraints constraints;
+        int[] otherHost;
+        final Constraints.Locator where = vm -> vm >= ELSEWHERE ? otherHost[(int)(vm - ELSEWHERE)] : 7;
+
+        @Setup(Level.Trial)
+        public void rules()
+        {
+            final SplittableRandom random = new SplittableRandom(5);
+            final Placement placement = new Placement();
+            for (int h = 0; h < hostLoads.length; h++)
+            {
+                placement.hostLabels(h, (h & 1) == 0 ? Set.of("a") : Set.of());
+            }
+            otherHost = new int[70];
+            for (int i = 0; i < otherHost.length; i++)
+            {
+                otherHost[i] = 8 + random.nextInt(hostLoads.length - 8);
+            }
+            for (int r = 0; r < 100; r++)
+            {
+                final long here = r % vmsPerHost;
+                if (r < 40)
+                {
+                    placement.addRule(Rule.antiAffinity("apart-" + r, true, here, ELSEWHERE + r));
+                }
+                else if (r < 70)
+                {
+                    placement.addRule(Rule.affinity("with-" + r, false, here, ELSEWHERE + r));
+                }
+                else
+                {
+                    placement.addRule(Rule.hostLabel("on-a-" + r, Rule.Kind.ON_LABEL, true, "a", here));
+                }
+            }
+            constraints = placement.constraints();
+            exchange.rule(this);
+        }
+
+        @Override
+        public String refuses(final HostView view, final int vm, final int peer)
+        {
+            final long id = view.vmId(vm);
+            final int broken = constraints.breaks(constraints.rulesOf(id), id, peer, where, true, false);
+            return broken < 0 ? null : constraints.rule(broken).name();
+        }
+    }
+
     /** A 10,000-host, 200,000-VM simulation to step through. */
     @State(Scope.Benchmark)
     public static class Cluster
@@ -219,6 +284,14 @@ public class BalanceBenchmark
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public int exchange(final Host host)
+    {
+        return host.exchange.run(host, 1_000, host);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public int exchangeWithRules(final RuledHost host)
     {
         return host.exchange.run(host, 1_000, host);
     }

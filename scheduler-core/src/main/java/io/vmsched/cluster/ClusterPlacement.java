@@ -39,6 +39,7 @@ final class ClusterPlacement implements AutoCloseable
     private Thread thread;
 
     private final Constraints.Locator owners = this::ownerOf;
+    private final io.vmsched.placement.Admission admission = new io.vmsched.placement.Admission(); // callers hold this object's lock
 
     ClusterPlacement(final ClusterConfig config, final ClusterView view, final HostRuntime[] hosts)
     {
@@ -162,78 +163,57 @@ final class ClusterPlacement implements AutoCloseable
     }
 
     /**
-     * Choose the host for a VM about to be admitted: among this JVM's hosts with room (schedule and
-     * limits), one where no hard rule breaks; of those, one where no soft rule breaks if any; then the
-     * least loaded, then the fewest VMs.
+     * Choose the host for a VM about to be admitted ({@link io.vmsched.placement.Admission}) among this
+     * JVM's hosts, counting admissions still queued to each.
      *
      * @return the host.
      * @throws IllegalArgumentException naming the rule no host satisfies.
      * @throws IllegalStateException    if no host has room.
      */
-    int choose(final ClusterConfig config, final long vmId, final int[] rules)
+    synchronized int choose(final ClusterConfig config, final long vmId, final int[] rules)
     {
-        final Constraints constraints = view.placement.constraints();
-        int best = -1;
-        boolean bestSoft = false;
-        int bestCount = 0;
-        int blockingRule = -1;
-        String blockingLimit = null;
-        boolean room = false;
-        for (int h = 0, n = view.hosts; h < n; h++)
-        {
-            if (hosts[h] == null)
+        return admission.choose(view.placement.constraints(), rules, vmId, owners,
+            new io.vmsched.placement.Admission.Hosts()
             {
-                continue; // another node's: admit there
-            }
-            final int count = hosts[h].vmCount() + view.admitsQueued.get(h);
-            if (count >= config.hostConfig(h).scheduleCapacity)
-            {
-                continue;
-            }
-            final io.vmsched.placement.HostLimits limits = view.limits[h];
-            if (limits.maxVms() > 0 && count >= limits.maxVms())
-            {
-                blockingLimit = io.vmsched.placement.HostLimits.VMS;
-                continue;
-            }
-            final String limit = view.refusedByLimits(h, 0, 0, 0);
-            if (limit != null && !io.vmsched.placement.HostLimits.VMS.equals(limit))
-            {
-                blockingLimit = limit;
-                continue;
-            }
-            room = true;
-            final int broken = constraints.breaks(rules, vmId, h, owners, false, false);
-            if (broken >= 0)
-            {
-                blockingRule = broken;
-                continue;
-            }
-            final boolean soft = constraints.breaks(rules, vmId, h, owners, true, false) < 0;
-            final double load = view.load(h);
-            if (best < 0 || soft && !bestSoft ||
-                soft == bestSoft && (load < view.load(best) || load == view.load(best) && count < bestCount))
-            {
-                best = h;
-                bestSoft = soft;
-                bestCount = count;
-            }
-        }
-        if (best >= 0)
-        {
-            return best;
-        }
-        if (room && blockingRule >= 0)
-        {
-            throw new IllegalArgumentException("vm " + vmId + " not admitted: " + constraints.rule(blockingRule).describe() +
-                " holds on no host with room");
-        }
-        if (blockingLimit != null)
-        {
-            throw new IllegalStateException("vm " + vmId + " not admitted: every host is at its " + blockingLimit +
-                " or its schedule is full");
-        }
-        throw new IllegalStateException("vm " + vmId + " not admitted: every host's schedule is full");
+                @Override
+                public int hosts()
+                {
+                    return view.hosts;
+                }
+
+                @Override
+                public String room(final int host)
+                {
+                    if (hosts[host] == null)
+                    {
+                        return io.vmsched.placement.Admission.NOT_HERE; // another node's: admit there
+                    }
+                    final int count = vms(host);
+                    if (count >= config.hostConfig(host).scheduleCapacity)
+                    {
+                        return "schedule full";
+                    }
+                    final io.vmsched.placement.HostLimits limits = view.limits[host];
+                    if (limits.maxVms() > 0 && count >= limits.maxVms())
+                    {
+                        return io.vmsched.placement.HostLimits.VMS;
+                    }
+                    final String limit = view.refusedByLimits(host, 0, 0, 0);
+                    return io.vmsched.placement.HostLimits.VMS.equals(limit) ? null : limit;
+                }
+
+                @Override
+                public double load(final int host)
+                {
+                    return view.load(host);
+                }
+
+                @Override
+                public int vms(final int host)
+                {
+                    return hosts[host].vmCount() + view.admitsQueued.get(host);
+                }
+            });
     }
 
     /**

@@ -173,6 +173,19 @@ public final class Constraints
         return rules[index];
     }
 
+    /** @return a rule's VMs, shared (this package reads them without a copy). */
+    long[] members(final int index)
+    {
+        return members[index];
+    }
+
+    /** @return whether a VM-host rule forbids the host. */
+    boolean breaksLabel(final int index, final int host)
+    {
+        final boolean carries = (mask(host) & labelBit[index]) != 0;
+        return rules[index].kind() == Rule.Kind.ON_LABEL ? !carries : carries;
+    }
+
     /**
      * @param index a rule's index.
      * @return its VMs now (a service's resolved to its members; a copy).
