@@ -5,8 +5,8 @@ import io.vmsched.balance.BalanceDecision;
 import io.vmsched.balance.Exchange;
 import io.vmsched.balance.HostView;
 import io.vmsched.balance.PeerSelector;
-import io.vmsched.balance.PlacementRule;
 import io.vmsched.placement.Constraints;
+import io.vmsched.placement.ExchangeGuard;
 import io.vmsched.placement.Placement;
 import io.vmsched.placement.Rule;
 import io.vmsched.balance.Rejection;
@@ -204,7 +204,7 @@ public class BalanceBenchmark
      * {@code a} (the even ones); the rules cycle over this host's VMs.
      */
     @State(Scope.Thread)
-    public static class RuledHost extends Host implements PlacementRule
+    public static class RuledHost extends Host
     {
         static final long ELSEWHERE = 1_000_000;
         Constraints constraints;
@@ -242,15 +242,7 @@ public class BalanceBenchmark
                 }
             }
             constraints = placement.constraints();
-            exchange.rule(this);
-        }
-
-        @Override
-        public String refuses(final HostView view, final int vm, final int peer)
-        {
-            final long id = view.vmId(vm);
-            final int broken = constraints.breaks(constraints.rulesOf(id), id, peer, where, true, false);
-            return broken < 0 ? null : constraints.rule(broken).name();
+            exchange.rule(new ExchangeGuard(() -> constraints, where, null)); // the runtime's and the simulator's check
         }
     }
 

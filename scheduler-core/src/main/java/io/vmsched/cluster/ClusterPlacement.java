@@ -5,7 +5,6 @@ import io.vmsched.journal.JournalRecord;
 import io.vmsched.journal.RecordType;
 import io.vmsched.placement.Constraints;
 import io.vmsched.placement.Placement;
-import io.vmsched.placement.Rule;
 import io.vmsched.placement.RulesText;
 import io.vmsched.placement.ServiceHealth;
 import io.vmsched.placement.StatusReport;
@@ -254,6 +253,12 @@ final class ClusterPlacement implements AutoCloseable
      */
     void apply(final RulesText.Statements statements)
     {
+        if (!statements.hostLabels.isEmpty())
+        {
+            final String label = statements.hostLabels.keySet().iterator().next();
+            throw new IllegalArgumentException(statements.at("label " + label) + "a cluster's hosts carry the labels " +
+                "of their config (HostConfig.labels); label statements are for vmsched simulate");
+        }
         final Placement trial = new Placement();
         final int hostCount = view.placement.hosts();
         for (int h = 0; h < hostCount; h++)
@@ -265,25 +270,8 @@ final class ClusterPlacement implements AutoCloseable
             trial.replay(statement);
         }
         trial.wire(vm -> view.owners.containsKey(vm), s -> { });
-        applyTo(trial, statements);
-        applyTo(view.placement, statements);
-    }
-
-    private static void applyTo(final Placement placement, final RulesText.Statements statements)
-    {
-        for (final io.vmsched.placement.Service service : statements.services)
-        {
-            placement.defineService(service);
-            final long[] members = statements.members.get(service.name());
-            if (members != null)
-            {
-                placement.join(service.name(), members);
-            }
-        }
-        for (final Rule rule : statements.rules)
-        {
-            placement.addRule(rule);
-        }
+        trial.apply(statements);
+        view.placement.apply(statements);
     }
 
     @Override

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>
  * <b>Note:</b> Not threadsafe: the host's agent only.
  */
-final class HostBalancer implements HostView, Exchange.Actions, io.vmsched.balance.PlacementRule
+final class HostBalancer implements HostView, Exchange.Actions
 {
     private final int hostId;
     private final ClusterView view;
@@ -46,8 +46,6 @@ final class HostBalancer implements HostView, Exchange.Actions, io.vmsched.balan
     private final UnsafeBuffer figuresBuffer;
     private final long period;
     private final io.vmsched.balance.BalanceConfig balanceConfig;
-    /** Repairs a host starts in one turn at most (a rule added live is mended over a few periods, not in one burst). */
-    static final int REPAIRS_PER_TURN = 4;
     final AtomicLong repairs = new AtomicLong();
     private double load;
     private long now;
@@ -71,7 +69,7 @@ final class HostBalancer implements HostView, Exchange.Actions, io.vmsched.balan
         this.exchange = new Exchange(config.balance.forHosts(view.hosts), config.balancePeriodNs,
             Exchange.seedFor(config.seed, hostId), true); // the cluster's size is fixed at start
         this.figuresBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.LoadFigures.length(view.capacity)));
-        exchange.rule(this);
+        exchange.rule(guard);
         figures.wrap(figuresBuffer, 0);
         share.wrap(shareBuffer, 0);
         pull.wrap(pullBuffer, 0);
@@ -328,7 +326,7 @@ final class HostBalancer implements HostView, Exchange.Actions, io.vmsched.balan
 
     /**
      * Mend the rules this host's VMs break where they run ({@link io.vmsched.placement.Repair}, the
-     * simulator's too), at most {@link #REPAIRS_PER_TURN} a turn within the in-flight limit.
+     * simulator's too), at most {@link io.vmsched.placement.Repair#budget} a turn.
      *
      * @return migrations started.
      */
@@ -339,8 +337,7 @@ final class HostBalancer implements HostView, Exchange.Actions, io.vmsched.balan
         {
             return 0;
         }
-        final int allowed = balanceConfig.movesAllowed(source.size());
-        final int most = allowed < 0 ? 0 : allowed == 0 ? REPAIRS_PER_TURN : Math.min(allowed, REPAIRS_PER_TURN);
+        final int most = io.vmsched.placement.Repair.budget(balanceConfig, source.size());
         final int started = io.vmsched.placement.Repair.run(rules, this, owners, limits, most, this);
         repairs.addAndGet(started);
         return started;
@@ -370,21 +367,13 @@ final class HostBalancer implements HostView, Exchange.Actions, io.vmsched.balan
         return owners;
     }
 
-    @Override
-    public String refuses(final HostView host, final int vm, final int peer)
+    /** The exchange's check of a candidate: the rules in force, then the peer's limits (the simulator's too). */
+    private final io.vmsched.placement.ExchangeGuard guard =
+        new io.vmsched.placement.ExchangeGuard(this::constraints, owners, limits);
+
+    private io.vmsched.placement.Constraints constraints()
     {
-        final HostVm candidate = vms.at(vm);
-        final io.vmsched.placement.Constraints rules = view.placement.constraints();
-        if (rules.ruleCount() > 0)
-        {
-            // soft rules too: the balancer never breaks a rule it keeps; it is the operator's to break one
-            final int broken = rules.breaks(rules.rulesOf(candidate.vmId), candidate.vmId, peer, owners, true, false);
-            if (broken >= 0)
-            {
-                return rules.rule(broken).name();
-            }
-        }
-        return limitRefuses(host, vm, peer);
+        return view.placement.constraints();
     }
 
     // ------------------------------------------------------------------------------------------

@@ -366,6 +366,24 @@ public final class Constraints
     }
 
     /**
+     * @param where where the VMs are.
+     * @param hard  count the hard rules (true) or the soft ones.
+     * @return how many of those rules do not {@linkplain #holds hold} now.
+     */
+    public int brokenCount(final Locator where, final boolean hard)
+    {
+        int broken = 0;
+        for (int r = 0; r < rules.length; r++)
+        {
+            if (rules[r].hard() == hard && !holds(r, where))
+            {
+                broken++;
+            }
+        }
+        return broken;
+    }
+
+    /**
      * Where a VM that breaks one of its rules where it runs should go to mend it, as far as the rule
      * alone says: for affinity, the host holding most of the others (ties: the lowest id); otherwise
      * any host ({@code -1}: the caller picks one that breaks nothing).

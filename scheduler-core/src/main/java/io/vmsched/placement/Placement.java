@@ -285,6 +285,48 @@ public final class Placement
     }
 
     /**
+     * Apply a constraints text's services (with the VMs given with them) and rules, in order, each as
+     * {@link #defineService}, {@link #join} and {@link #addRule} would. Its {@code label} statements are
+     * not applied here (a cluster's hosts carry their config's labels; the simulator sets them first).
+     *
+     * @param statements what the text holds.
+     * @throws IllegalArgumentException the first refusal, prefixed by where its statement is
+     *                                  ({@code file:line: }); the statements before it stay applied, so
+     *                                  a caller that wants all or none tries them on a copy first.
+     */
+    public synchronized void apply(final RulesText.Statements statements)
+    {
+        for (final Service service : statements.services)
+        {
+            final String where = "service " + service.name();
+            try
+            {
+                defineService(service);
+                final long[] vms = statements.members.get(service.name());
+                if (vms != null)
+                {
+                    join(service.name(), vms);
+                }
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException(statements.at(where) + ex.getMessage(), ex);
+            }
+        }
+        for (final Rule rule : statements.rules)
+        {
+            try
+            {
+                addRule(rule);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException(statements.at("rule " + rule.name()) + ex.getMessage(), ex);
+            }
+        }
+    }
+
+    /**
      * Apply a recorded statement again (recovery): not recorded, and not checked against the cluster's
      * VMs or hosts (they were when it was recorded).
      *

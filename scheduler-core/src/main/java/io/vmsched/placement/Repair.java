@@ -1,5 +1,6 @@
 package io.vmsched.placement;
 
+import io.vmsched.balance.BalanceConfig;
 import io.vmsched.balance.Exchange;
 import io.vmsched.balance.HostView;
 import io.vmsched.balance.PlacementRule;
@@ -18,8 +19,23 @@ import io.vmsched.balance.PlacementRule;
  */
 public final class Repair
 {
+    /** Repairs a host starts in one turn at most (a rule added live is mended over a few periods, not in one burst). */
+    public static final int PER_TURN = 4;
+
     private Repair()
     {
+    }
+
+    /**
+     * @param config   the host's balance settings.
+     * @param inFlight migrations it has in flight as the source.
+     * @return repairs it may start this turn: {@link #PER_TURN}, within the moves an exchange may
+     *         start ({@link BalanceConfig#movesAllowed}); 0 when no room is left.
+     */
+    public static int budget(final BalanceConfig config, final int inFlight)
+    {
+        final int allowed = config.movesAllowed(inFlight);
+        return allowed < 0 ? 0 : allowed == 0 ? PER_TURN : Math.min(allowed, PER_TURN);
     }
 
     /**

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,8 +19,11 @@ import java.util.Map;
  * affinity db-pair soft vms=4,5
  * on-label gpu-only hard label=gpu vms=6,7
  * off-label not-edge soft label=edge service=web
+ * label gpu hosts=0-3,8                    # hosts carrying a label (the simulator only)
  * </pre>
- * A rule is {@code KIND NAME hard|soft [label=LABEL] service=NAME|vms=ID,ID,...}.
+ * A rule is {@code KIND NAME hard|soft [label=LABEL] service=NAME|vms=ID,ID,...}. A {@code label}
+ * statement gives hosts a label by their ids ({@code hosts=} ids and inclusive ranges); only the
+ * simulator takes it: a cluster's hosts carry the labels of their config.
  */
 public final class RulesText
 {
@@ -32,6 +36,21 @@ public final class RulesText
         public final Map<String, long[]> members = new LinkedHashMap<>();
         /** Rules, in order. */
         public final List<Rule> rules = new ArrayList<>();
+        /** Hosts given each label ({@code label NAME hosts=...}), by label, in order. */
+        public final Map<String, int[]> hostLabels = new LinkedHashMap<>();
+        /** Where each statement is, for messages: {@code service NAME}, {@code rule NAME}, {@code label NAME} to its line. */
+        private final Map<String, Integer> lines = new HashMap<>();
+        private String source = "";
+
+        /**
+         * @param what {@code service NAME}, {@code rule NAME} or {@code label NAME}.
+         * @return {@code source:line: } of that statement, or "" if it was not read from a text.
+         */
+        public String at(final String what)
+        {
+            final Integer line = lines.get(what);
+            return line == null ? "" : source + ":" + line + ": ";
+        }
     }
 
     private RulesText()
@@ -69,6 +88,7 @@ public final class RulesText
     public static Statements parse(final String where, final List<String> lines)
     {
         final Statements out = new Statements();
+        out.source = where;
         for (int i = 0; i < lines.size(); i++)
         {
             final String line = strip(lines.get(i));
@@ -90,10 +110,26 @@ public final class RulesText
                         }
                     }
                     out.services.add(s);
+                    out.lines.put("service " + s.name(), i + 1);
                     if (service[1] != null)
                     {
                         out.members.put(s.name(), (long[])service[1]);
                     }
+                }
+                else if (line.startsWith("label ") || line.equals("label"))
+                {
+                    final String[] words = line.split("\\s+");
+                    if (words.length != 3 || !words[2].startsWith("hosts="))
+                    {
+                        throw new IllegalArgumentException("label needs NAME hosts=ID,FROM-TO,... (e.g. label gpu hosts=0-3,8)");
+                    }
+                    Names.check("label", words[1]);
+                    if (out.hostLabels.containsKey(words[1]))
+                    {
+                        throw new IllegalArgumentException("label " + words[1] + " is given twice");
+                    }
+                    out.hostLabels.put(words[1], parseHosts(words[2].substring("hosts=".length())));
+                    out.lines.put("label " + words[1], i + 1);
                 }
                 else
                 {
@@ -106,6 +142,7 @@ public final class RulesText
                         }
                     }
                     out.rules.add(rule);
+                    out.lines.put("rule " + rule.name(), i + 1);
                 }
             }
             catch (final IllegalArgumentException ex)
@@ -128,7 +165,7 @@ public final class RulesText
         if (kind == null)
         {
             throw new IllegalArgumentException("unknown statement '" + words[0] +
-                "' (expected service, affinity, anti-affinity, on-label or off-label)");
+                "' (expected service, label, affinity, anti-affinity, on-label or off-label)");
         }
         if (words.length < 4)
         {
@@ -279,6 +316,46 @@ public final class RulesText
             }
         }
         return vms;
+    }
+
+    /**
+     * @param value host ids and inclusive ranges, e.g. {@code 0-49,60}.
+     * @return the ids, in the order given (a range's in order).
+     * @throws IllegalArgumentException naming the part that is not an id or a range of them.
+     */
+    public static int[] parseHosts(final String value)
+    {
+        if (value.isEmpty())
+        {
+            throw new IllegalArgumentException("hosts= needs host ids or ranges, e.g. 0-49,60");
+        }
+        final org.agrona.collections.IntArrayList out = new org.agrona.collections.IntArrayList();
+        for (final String part : value.split(",", -1))
+        {
+            final int dash = part.indexOf('-', 1);
+            try
+            {
+                final int from = Integer.parseInt(dash < 0 ? part : part.substring(0, dash));
+                final int to = dash < 0 ? from : Integer.parseInt(part.substring(dash + 1));
+                if (from < 0 || to < from)
+                {
+                    throw new NumberFormatException();
+                }
+                if ((long)out.size() + to - from + 1 > 1_000_000)
+                {
+                    throw new IllegalArgumentException("'" + part + "' names more than a million hosts");
+                }
+                for (int h = from; h <= to; h++)
+                {
+                    out.addInt(h);
+                }
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new IllegalArgumentException("'" + part + "' is not a host id or a range FROM-TO of them (ids 0 or more)");
+            }
+        }
+        return out.toIntArray();
     }
 
     private static int count(final String name, final String key, final String value)
