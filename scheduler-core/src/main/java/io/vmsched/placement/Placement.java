@@ -84,6 +84,32 @@ public final class Placement
         recompile();
     }
 
+    /**
+     * Set every host's labels at once (from their configs, or a simulated cluster's; not journaled):
+     * hosts 0 .. {@code labels.size() - 1}, the others keeping theirs.
+     *
+     * @param labels each host's labels, index = host id.
+     */
+    public synchronized void hostLabels(final List<Set<String>> labels)
+    {
+        for (final Set<String> set : labels)
+        {
+            for (final String label : set)
+            {
+                Names.check("label", label);
+            }
+        }
+        while (hostLabels.size() < labels.size())
+        {
+            hostLabels.add(Set.of());
+        }
+        for (int h = 0; h < labels.size(); h++)
+        {
+            hostLabels.set(h, Set.copyOf(labels.get(h)));
+        }
+        recompile();
+    }
+
     /** @return hosts with labels set (host ids 0 .. this - 1). */
     public synchronized int hosts()
     {

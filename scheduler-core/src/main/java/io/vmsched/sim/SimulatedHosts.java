@@ -185,6 +185,20 @@ public final class SimulatedHosts implements HostView
     }
 
     /**
+     * A migration started by {@link #depart} is given up (its target refused the VM): it stays where it is.
+     *
+     * @param vm the VM.
+     */
+    public void cancel(final int vm)
+    {
+        if (migratingTo[vm] >= 0)
+        {
+            inFlight[vmHost[vm]]--;
+            migratingTo[vm] = -1;
+        }
+    }
+
+    /**
      * A VM arrives on a host by migration at a step (from {@link #depart}, or at once).
      *
      * @param vm   the VM.

@@ -28,6 +28,7 @@ import java.util.List;
  * @param addedHosts           hosts of the last addition ({@code --add-hosts}), or null if none.
  * @param addedFilledAfter     balance periods from that addition until every host it added was within
  *                             10 % of the cluster's mean load, or null (none added, or never).
+ * @param rules                how the placement rules fared, or null if none were in force.
  */
 public record SimulationResult(
     int hosts,
@@ -49,6 +50,31 @@ public record SimulationResult(
     long decisionsRecorded,
     List<BalanceDecision> decisions,
     Integer addedHosts,
-    Integer addedFilledAfter)
+    Integer addedFilledAfter,
+    Rules rules)
 {
+    /**
+     * How the placement rules fared in a run. A rule is broken when it does not
+     * {@linkplain io.vmsched.placement.Constraints#holds hold} (a pair on one host, a VM off its label);
+     * counted when they come into force, after every balance period (after every step for greedy and
+     * none) and at the end.
+     *
+     * @param rules            rules in force.
+     * @param hardRules        of them, hard.
+     * @param fromStep         the step they came into force at (0: the initial placement honoured them).
+     * @param initialHard      hard rules broken as they came into force.
+     * @param initialSoft      soft rules broken then.
+     * @param hardBroken       hard rules broken at the end.
+     * @param softBroken       soft rules broken at the end.
+     * @param maxHardBroken    the most hard rules broken at once, from when they came into force.
+     * @param maxSoftBroken    the most soft rules broken at once.
+     * @param admittedElsewhere VMs the initial placement put elsewhere than {@code --initial} said, to keep their rules.
+     * @param repairs          migrations the repair turns started (counted in the migrations too).
+     * @param refusedOnArrival migrations the target refused as they arrived, a hard rule broken by then
+     *                         (only when migrations take steps).
+     */
+    public record Rules(int rules, int hardRules, int fromStep, int initialHard, int initialSoft, int hardBroken,
+        int softBroken, int maxHardBroken, int maxSoftBroken, int admittedElsewhere, long repairs, long refusedOnArrival)
+    {
+    }
 }

@@ -7,11 +7,19 @@ import io.vmsched.balance.LoadTable;
 import io.vmsched.load.ClusterStats;
 import io.vmsched.load.HostCapacity;
 import io.vmsched.load.LoadModel;
+import io.vmsched.placement.Admission;
+import io.vmsched.placement.Constraints;
+import io.vmsched.placement.ExchangeGuard;
+import io.vmsched.placement.Placement;
+import io.vmsched.placement.Repair;
+import io.vmsched.placement.RulesText;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import java.util.function.IntConsumer;
 
 /**
@@ -25,6 +33,12 @@ import java.util.function.IntConsumer;
  * Each host estimates the cluster's mean load by the exchange's averaging gossip
  * ({@link io.vmsched.balance.MeanEstimate}), both sides of a pair averaging at once; the threshold
  * and minimum gain are fractions of that estimate.
+ * <p>
+ * Placement rules ({@link Config#constraints}) run through the runtime's own code: the initial
+ * placement puts a VM whose rules break where {@code --initial} says where {@link Admission} chooses,
+ * each exchange checks its candidates with {@link ExchangeGuard} over the simulated placement, each
+ * host runs the {@link Repair} turn before its exchange, and a migration that takes steps is checked
+ * again by its target as it arrives. Greedy's moves pass the same check, after every host's repair turn.
  * <p>
  * <b>Note:</b> Not threadsafe: one simulation per instance, run once.
  */
@@ -100,6 +114,21 @@ public final class Simulator
         public BalanceConfig balance = new BalanceConfig();
         /** How many dry-run decisions to keep. */
         public int keepDecisions = 20;
+        /**
+         * Services and placement rules ({@link RulesText} form, its {@code label} statements included;
+         * VM ids are the workload's, 0 .. VMs - 1), null for none. In force, they bind the initial
+         * placement ({@link Admission}), every exchange ({@link ExchangeGuard}) and a repair turn each host
+         * runs before its exchange ({@link Repair}), as in the runtime.
+         */
+        public RulesText.Statements constraints;
+        /** Each host's labels, index = host id (hosts past the list carry none; label statements add to them). */
+        public List<Set<String>> hostLabels = List.of();
+        /**
+         * The step the rules come into force at, as a rule added to a live cluster: 0 (the default) for
+         * from the start, the initial placement included; later, the placement before it ignores them
+         * and the repair turns mend what they find broken.
+         */
+        public int rulesFromStep;
 
         /**
          * The plain settings of the claims: one round per step, one random peer, threshold 10 % and
@@ -193,6 +222,20 @@ public final class Simulator
     private final List<BalanceDecision> decisions = new ArrayList<>();
     private long decisionsRecorded;
 
+    // placement rules: compiled once; in force (the same, or none until rulesFromStep)
+    private final BalanceConfig balance;
+    private final Constraints compiled;
+    private Constraints inForce = Constraints.NONE;
+    private final Constraints.Locator where;
+    private final ExchangeGuard guard;
+    private int admittedElsewhere;
+    private long repairs;
+    private long refusedOnArrival;
+    private int initialHard = -1;
+    private int initialSoft;
+    private int maxHard;
+    private int maxSoft;
+
     /**
      * @param config      the run's settings.
      * @param workload    the VMs' usage.
@@ -250,19 +293,170 @@ public final class Simulator
         }
         this.state = new SimulatedHosts(new LoadModel(workload.weights()), capacities, vms, config.smoothingWindow);
         this.state.active(active);
-        final BalanceConfig balance = config.balance.forHosts(config.hosts);
+        this.balance = config.balance.forHosts(config.hosts);
         this.exchanges = new Exchange[hosts];
         final Exchange[] byHost = exchanges;
         this.state.exchanges(byHost);
+        final int vmCount = vms;
+        final SimulatedHosts placed = state;
+        this.where = vm -> vm >= 0 && vm < vmCount ? placed.hostOf((int)vm) : -1; // a migrating VM is its source's
+        this.compiled = compile(config, hosts, vms);
+        if (config.rulesFromStep < 0)
+        {
+            throw new IllegalArgumentException("--rules-from-step must be 0 or more, got " + config.rulesFromStep);
+        }
+        this.guard = new ExchangeGuard(this::rulesInForce, where, null); // the simulated hosts have no capacity limits
         for (int h = 0; h < hosts; h++)
         {
             // clock: balance periods; a guard of n steps is n x roundsPerStep of them
             exchanges[h] = new Exchange(balance, config.roundsPerStep, 1, Exchange.seedFor(config.seed, h), false);
+            exchanges[h].rule(guard);
         }
+        if (config.rulesFromStep == 0)
+        {
+            inForce = compiled;
+        }
+        place(new LoadModel(workload.weights()), capacities);
+    }
+
+    /** The rules of the run's constraints and labels, compiled; {@link Constraints#NONE} if none are given. */
+    private static Constraints compile(final Config config, final int hosts, final int vms)
+    {
+        final RulesText.Statements statements = config.constraints;
+        if (statements == null && config.hostLabels.isEmpty())
+        {
+            return Constraints.NONE;
+        }
+        if (config.hostLabels.size() > hosts)
+        {
+            throw new IllegalArgumentException("labels are given for " + config.hostLabels.size() + " hosts; the run has " +
+                hosts + " (ids 0-" + (hosts - 1) + ")");
+        }
+        final List<Set<String>> labels = new ArrayList<>(hosts);
+        for (int h = 0; h < hosts; h++)
+        {
+            labels.add(new TreeSet<>(h < config.hostLabels.size() ? config.hostLabels.get(h) : Set.of()));
+        }
+        if (statements != null)
+        {
+            statements.hostLabels.forEach((label, ids) ->
+            {
+                for (final int id : ids)
+                {
+                    if (id >= hosts)
+                    {
+                        throw new IllegalArgumentException(statements.at("label " + label) + "label " + label +
+                            " names host " + id + "; the run has " + hosts + " hosts (ids 0-" + (hosts - 1) + ")");
+                    }
+                    labels.get(id).add(label);
+                }
+            });
+        }
+        final Placement placement = new Placement();
+        placement.hostLabels(labels);
+        if (statements != null)
+        {
+            placement.wire(vm -> vm >= 0 && vm < vms, statement -> { });
+            placement.apply(statements);
+        }
+        return placement.constraints();
+    }
+
+    /**
+     * Place each VM where {@code --initial} put it, or, if its rules in force break there, where
+     * admission in the runtime would ({@link Admission}: a host where no hard rule of it breaks, one
+     * keeping its soft rules too if any, then the least loaded by the first step's usage of the VMs
+     * placed so far), the VMs in id order.
+     */
+    private void place(final LoadModel model, final HostCapacity[] capacities)
+    {
+        if (inForce.ruleCount() == 0)
+        {
+            for (int v = 0; v < vms; v++)
+            {
+                state.place(v, initialHost[v]);
+            }
+            return;
+        }
+        final int starting = config.hosts;
+        final double[] load = new double[starting];
+        final int[] count = new int[starting];
+        final Admission.Hosts view = new Admission.Hosts()
+        {
+            @Override
+            public int hosts()
+            {
+                return starting;
+            }
+
+            @Override
+            public String room(final int host)
+            {
+                return null; // the simulated hosts have no limits
+            }
+
+            @Override
+            public double load(final int host)
+            {
+                return load[host];
+            }
+
+            @Override
+            public int vms(final int host)
+            {
+                return count[host];
+            }
+        };
+        final Admission admission = new Admission();
         for (int v = 0; v < vms; v++)
         {
-            state.place(v, initialHost[v]);
+            int host = initialHost[v];
+            final int[] own = inForce.rulesOf(v);
+            if (own.length > 0 && inForce.breaks(own, v, host, where, true, false) >= 0)
+            {
+                host = admission.choose(inForce, own, v, where, view);
+                initialHost[v] = host;
+                admittedElsewhere++;
+            }
+            state.place(v, host);
+            if (host < starting)
+            {
+                load[host] += model.load(workload.cpu(v, 0), workload.io(v, 0), workload.memory(v, 0), capacities[host]);
+                count[host]++;
+            }
         }
+    }
+
+    private Constraints rulesInForce()
+    {
+        return inForce;
+    }
+
+    /**
+     * @param vm a VM.
+     * @return the host it runs on now (its source while it migrates).
+     */
+    public int hostOf(final int vm)
+    {
+        return state.hostOf(vm);
+    }
+
+    /** Count the rules broken now, once they are in force. */
+    private void countBroken()
+    {
+        if (inForce.ruleCount() == 0)
+        {
+            return;
+        }
+        final int hard = inForce.brokenCount(where, true);
+        final int soft = inForce.brokenCount(where, false);
+        if (initialHard < 0)
+        {
+            initialHard = hard;
+            initialSoft = soft;
+        }
+        maxHard = Math.max(maxHard, hard);
+        maxSoft = Math.max(maxSoft, soft);
     }
 
     /**
@@ -318,6 +512,11 @@ public final class Simulator
             sample();
             completeMigrations();
             state.recomputeLoads();
+            if (step == config.rulesFromStep)
+            {
+                inForce = compiled; // as a rule added live: what it breaks now is counted, then repaired
+                countBroken();
+            }
             if (step == 0)
             {
                 initialCv = ClusterStats.cv(inCluster(actual));
@@ -374,10 +573,18 @@ public final class Simulator
         {
             exchanged += exchange.exchanges();
         }
+        SimulationResult.Rules ruleCounts = null;
+        if (inForce.ruleCount() > 0)
+        {
+            ruleCounts = new SimulationResult.Rules(inForce.ruleCount(), inForce.hardRuleCount(), config.rulesFromStep,
+                initialHard, initialSoft, inForce.brokenCount(where, true), inForce.brokenCount(where, false), maxHard,
+                maxSoft, admittedElsewhere, repairs, refusedOnArrival);
+        }
         return new SimulationResult(active, vms, ran, config.policy.toString(), migrations, displaced, initialCv,
             cvs[ran - 1], meanCv, initialMaxOverMean, ClusterStats.maxOverMean(inCluster(actual)), converged < 0 ? null : converged,
             lowerBound, exchanged, (System.nanoTime() - start) / 1_000_000, Arrays.copyOf(cvs, ran),
-            decisionsRecorded, List.copyOf(decisions), addedFrom < 0 ? null : active - addedFrom, addedFilledAfter);
+            decisionsRecorded, List.copyOf(decisions), addedFrom < 0 ? null : active - addedFrom, addedFilledAfter,
+            ruleCounts);
     }
 
     /** The loads of the hosts in the cluster now (the array itself when every host is). */
@@ -455,10 +662,16 @@ public final class Simulator
         {
             case NONE:
                 timeFill(config.roundsPerStep);
+                countBroken();
                 return;
             case GREEDY:
+                for (int h = 0; h < active; h++)
+                {
+                    repair(h); // each host's repair turn, then greedy's moves for the step
+                }
                 greedy();
                 timeFill(config.roundsPerStep); // greedy's step counts as a step's periods
+                countBroken();
                 return;
             case RANDOM_PAIR:
             default:
@@ -493,6 +706,7 @@ public final class Simulator
                 final int h = turns[0];
                 nextTurn[h] = Double.POSITIVE_INFINITY; // taken: sinks below every turn still due
                 siftDown(0);
+                repair(h); // as the runtime's host: mend the rules its VMs break, then exchange
                 exchanges[h].run(state.as(h), clock, actions);
                 if (pullFrom >= 0)
                 {
@@ -503,6 +717,17 @@ public final class Simulator
                 }
             }
             timeFill(1);
+            countBroken();
+        }
+    }
+
+    /** Host {@code h}'s repair turn ({@link Repair}, the runtime's); none in a dry run, where nothing moves. */
+    private void repair(final int h)
+    {
+        if (inForce.ruleCount() > 0 && !balance.dryRun)
+        {
+            final SimulatedHosts view = state.as(h);
+            repairs += Repair.run(inForce, view, where, null, Repair.budget(balance, view.inFlight()), actions);
         }
     }
 
@@ -599,9 +824,9 @@ public final class Simulator
             for (int i = 0, n = state.count(max); i < n; i++)
             {
                 final int v = state.vmAt(max, i);
-                if (state.migratingTo(v) >= 0)
+                if (state.migratingTo(v) >= 0 || guard.refuses(state.as(max), i, min) != null)
                 {
-                    continue;
+                    continue; // the exchange's own check of the rules
                 }
                 final double after = Math.abs(difference - state.observedLoad(v, max) - state.observedLoad(v, min));
                 if (after < bestAfter)
@@ -652,8 +877,16 @@ public final class Simulator
             final int v = inMigration.get(i);
             if (migrationDoneAt[v] <= step)
             {
-                arrive(v, state.migratingTo(v));
+                final int to = state.migratingTo(v);
                 inMigration.remove(i);
+                // the target checks the hard rules again as the VM arrives, as the runtime's does
+                if (inForce.hardRuleCount() > 0 && inForce.breaks(inForce.rulesOf(v), v, to, where, false, true) >= 0)
+                {
+                    state.cancel(v);
+                    refusedOnArrival++;
+                    continue;
+                }
+                arrive(v, to);
             }
         }
     }

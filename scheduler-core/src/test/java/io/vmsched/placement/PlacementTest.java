@@ -123,7 +123,7 @@ class PlacementTest
 
         final Map<String, String> mistakes = new HashMap<>();
         mistakes.put("anti-affinity x firm vms=1,2", "f:1: rule x: expected hard or soft, got 'firm'");
-        mistakes.put("colocate x hard vms=1,2", "f:1: unknown statement 'colocate' (expected service, affinity, anti-affinity, on-label or off-label)");
+        mistakes.put("colocate x hard vms=1,2", "f:1: unknown statement 'colocate' (expected service, label, affinity, anti-affinity, on-label or off-label)");
         mistakes.put("affinity x hard vms=1,b", "f:1: 'b' in vms= is not a VM id");
         mistakes.put("affinity x hard vms=1", "f:1: rule x names 1 VM: affinity needs at least 2");
         mistakes.put("on-label x hard vms=1", "f:1: rule x: a label is required by on-label");
