@@ -3,6 +3,9 @@ package io.vmsched.cli;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.vmsched.balance.BalanceConfig;
 import io.vmsched.balance.BalanceDecision;
+import io.vmsched.placement.Rule;
+import io.vmsched.placement.RulesText;
+import io.vmsched.sim.GeneratedRules;
 import io.vmsched.sim.SimulationResult;
 import io.vmsched.sim.Simulator;
 import io.vmsched.sim.SyntheticWorkload;
@@ -18,8 +21,12 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * {@code vmsched simulate}: the deterministic simulator over synthetic loads or real traces.
@@ -130,6 +137,32 @@ final class SimulateCommand implements Runnable
     @Option(names = "--dry-run", description = "Record decisions with their reasons instead of moving.")
     boolean dryRun;
 
+    @Option(names = "--constraints", paramLabel = "FILE", description = "Services, placement rules and host labels " +
+        "(the constraints file form, plus 'label NAME hosts=0-9,12'); VM ids are the workload's, 0 .. VMs-1 " +
+        "(a trace's files in name order).")
+    Path constraints;
+
+    @Option(names = "--host-labels", paramLabel = "LABEL:IDS[,IDS][,LABEL:IDS]", description = "Label hosts by id: " +
+        "ids and inclusive ranges after each LABEL:, e.g. a:0-49,b:50-99 or gpu:0-3,8.")
+    String hostLabels;
+
+    @Option(names = "--anti-affinity-pairs", paramLabel = "N", description = "N generated hard anti-affinity pairs " +
+        "of VMs drawn at random (seeded).")
+    Integer antiAffinityPairs;
+
+    @Option(names = "--anti-affinity-pct", paramLabel = "P", description = "Generated hard anti-affinity pairs " +
+        "covering P %% of the VMs (0-100, seeded).")
+    Double antiAffinityPct;
+
+    @Option(names = "--pin-half-to-labels", description = "Label the first half of the hosts half-a, the rest " +
+        "half-b, and pin half the VMs (seeded) by hard on-label rules, half of them to each half.")
+    boolean pinHalf;
+
+    @Option(names = "--rules-from-step", paramLabel = "STEP", defaultValue = "0", description = "The rules come into " +
+        "force at this step, as if added to a live cluster: the placement before ignores them, the repair turns " +
+        "mend them (default: ${DEFAULT-VALUE}, from the initial placement on).")
+    int rulesFromStep;
+
     @Mixin
     final Mixins.JsonOutput json = new Mixins.JsonOutput();
 
@@ -210,6 +243,23 @@ final class SimulateCommand implements Runnable
         if (turns != null && !turns.equals("random") && !turns.equals("load"))
         {
             throw new IllegalArgumentException("unknown --turns '" + turns + "': expected random or load");
+        }
+        if (antiAffinityPairs != null)
+        {
+            Flags.atLeast("--anti-affinity-pairs", antiAffinityPairs, 0, "");
+            if (antiAffinityPct != null)
+            {
+                throw new IllegalArgumentException("give --anti-affinity-pairs or --anti-affinity-pct, not both");
+            }
+        }
+        if (antiAffinityPct != null)
+        {
+            Flags.within("--anti-affinity-pct", antiAffinityPct, 0, 100);
+        }
+        Flags.atLeast("--rules-from-step", rulesFromStep, 0, " (0: from the start)");
+        if (hostLabels != null)
+        {
+            hostLabelsParsed(); // its form, before any work; its ids are checked against the hosts later
         }
         Flags.atLeast("--ping-pong", pingPong, 0, "");
         Flags.atLeast("--residency", residency, 0, "");
@@ -393,6 +443,8 @@ final class SimulateCommand implements Runnable
         }
         balance.dryRun = dryRun;
 
+        rules(config, workload.vms());
+
         final int[] placement = Simulator.placement(initial, workload.vms(), config.hosts, seed.value());
         final Simulator simulator = new Simulator(config, workload, placement);
         final boolean bar = !json.wanted() && System.console() != null;
@@ -436,6 +488,22 @@ final class SimulateCommand implements Runnable
                 out.printf(Locale.ROOT, "%-22s %12s%n", "added hosts full", result.addedFilledAfter() == null ? "never" :
                     String.format(Locale.ROOT, "%d periods", result.addedFilledAfter()));
             }
+            final SimulationResult.Rules rules = result.rules();
+            if (rules != null)
+            {
+                out.printf(Locale.ROOT, "%-22s %12s%n", "rules", String.format(Locale.ROOT, "%,d (%,d hard)%s", rules.rules(),
+                    rules.hardRules(), rules.fromStep() > 0 ? " from step " + rules.fromStep() : ""));
+                out.printf(Locale.ROOT, "%-22s %12s%n", "hard broken", String.format(Locale.ROOT,
+                    "%d at end, max %d, %d at start", rules.hardBroken(), rules.maxHardBroken(), rules.initialHard()));
+                out.printf(Locale.ROOT, "%-22s %12s%n", "soft broken", String.format(Locale.ROOT,
+                    "%d at end, max %d, %d at start", rules.softBroken(), rules.maxSoftBroken(), rules.initialSoft()));
+                out.printf(Locale.ROOT, "%-22s %,12d%n", "repairs", rules.repairs());
+                out.printf(Locale.ROOT, "%-22s %,12d%n", "placed by the rules", rules.admittedElsewhere());
+                if (rules.refusedOnArrival() > 0)
+                {
+                    out.printf(Locale.ROOT, "%-22s %,12d%n", "refused on arrival", rules.refusedOnArrival());
+                }
+            }
             out.printf(Locale.ROOT, "%-22s %,12d%n", "wall ms", result.wallMillis());
             final StringBuilder cvs = new StringBuilder();
             final double[] byStep = result.cvByStep();
@@ -459,6 +527,90 @@ final class SimulateCommand implements Runnable
             json(out, result);
         }
         out.flush();
+    }
+
+    /**
+     * The constraints file (read first: its mistakes are named at file:line before any work), then the
+     * generated rules and the host labels, into the config.
+     */
+    private void rules(final Simulator.Config config, final int vmCount)
+    {
+        if (constraints == null && hostLabels == null && antiAffinityPairs == null && antiAffinityPct == null && !pinHalf)
+        {
+            return;
+        }
+        final RulesText.Statements statements = constraints != null ? RulesText.read(constraints) :
+            RulesText.parse("generated", List.of());
+        final int pairs = antiAffinityPairs != null ? antiAffinityPairs :
+            antiAffinityPct != null ? GeneratedRules.pairsFor(vmCount, antiAffinityPct) : 0;
+        if (pairs > 0)
+        {
+            GeneratedRules.antiAffinityPairs(statements, vmCount, pairs, seed.value());
+        }
+        if (pinHalf)
+        {
+            GeneratedRules.pinHalfToLabels(statements, vmCount, config.hosts, seed.value());
+        }
+        config.constraints = statements;
+        config.rulesFromStep = rulesFromStep;
+        if (hostLabels != null)
+        {
+            final Map<String, int[]> byLabel = hostLabelsParsed();
+            final List<Set<String>> labels = new ArrayList<>();
+            for (int h = 0; h < config.hosts; h++)
+            {
+                labels.add(new TreeSet<>());
+            }
+            byLabel.forEach((label, ids) ->
+            {
+                for (final int id : ids)
+                {
+                    if (id >= config.hosts)
+                    {
+                        throw new IllegalArgumentException("--host-labels names host " + id + " for label " + label +
+                            "; the run has " + config.hosts + " hosts (ids 0-" + (config.hosts - 1) + ")");
+                    }
+                    labels.get(id).add(label);
+                }
+            });
+            config.hostLabels = labels;
+        }
+    }
+
+    /** {@code --host-labels LABEL:IDS[,IDS][,LABEL:IDS...]} as each label's host ids; a bad one named in one line. */
+    Map<String, int[]> hostLabelsParsed()
+    {
+        final Map<String, StringBuilder> byLabel = new LinkedHashMap<>();
+        String label = null;
+        for (final String part : hostLabels.split(",", -1))
+        {
+            final int colon = part.indexOf(':');
+            if (colon >= 0)
+            {
+                label = part.substring(0, colon);
+            }
+            else if (label == null)
+            {
+                throw new IllegalArgumentException("--host-labels expects LABEL:IDS[,IDS][,LABEL:IDS...] (host ids and " +
+                    "ranges after each label, e.g. a:0-49,b:50-99), got '" + hostLabels + "'");
+            }
+            final StringBuilder ids = byLabel.computeIfAbsent(label, k -> new StringBuilder());
+            ids.append(ids.length() == 0 ? "" : ",").append(colon >= 0 ? part.substring(colon + 1) : part);
+        }
+        final Map<String, int[]> out = new LinkedHashMap<>();
+        byLabel.forEach((name, ids) ->
+        {
+            try
+            {
+                Rule.checkLabel(name);
+                out.put(name, RulesText.parseHosts(ids.toString()));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("--host-labels, label '" + name + "': " + ex.getMessage());
+            }
+        });
+        return out;
     }
 
     private String chosenProfile()
@@ -538,6 +690,24 @@ final class SimulateCommand implements Runnable
                 {
                     g.writeNumber(r.addedFilledAfter());
                 }
+            }
+            final SimulationResult.Rules rules = r.rules();
+            if (rules != null)
+            {
+                g.writeObjectFieldStart("rules");
+                g.writeNumberField("count", rules.rules());
+                g.writeNumberField("hard", rules.hardRules());
+                g.writeNumberField("fromStep", rules.fromStep());
+                g.writeNumberField("hardBroken", rules.hardBroken());
+                g.writeNumberField("softBroken", rules.softBroken());
+                g.writeNumberField("maxHardBroken", rules.maxHardBroken());
+                g.writeNumberField("maxSoftBroken", rules.maxSoftBroken());
+                g.writeNumberField("initialHardBroken", rules.initialHard());
+                g.writeNumberField("initialSoftBroken", rules.initialSoft());
+                g.writeNumberField("repairs", rules.repairs());
+                g.writeNumberField("placedByRules", rules.admittedElsewhere());
+                g.writeNumberField("refusedOnArrival", rules.refusedOnArrival());
+                g.writeEndObject();
             }
             g.writeEndObject();
             Json.endLine(g);

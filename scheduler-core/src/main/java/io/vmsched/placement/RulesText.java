@@ -327,7 +327,7 @@ public final class RulesText
     {
         if (value.isEmpty())
         {
-            throw new IllegalArgumentException("hosts= needs host ids or ranges, e.g. 0-49,60");
+            throw new IllegalArgumentException("no host ids given (ids and ranges FROM-TO, e.g. 0-49,60)");
         }
         final org.agrona.collections.IntArrayList out = new org.agrona.collections.IntArrayList();
         for (final String part : value.split(",", -1))
