@@ -100,4 +100,54 @@ class SimulateCommandTest extends CommandTest
         assertEquals(2, run("simulate", "--hosts", "-3"));
         assertTrue(err.toString().contains("--hosts must be at least 1"), err.toString());
     }
+
+    @Test
+    void constraintsAreHonouredAndReported(@TempDir final Path dir) throws IOException
+    {
+        final Path file = dir.resolve("rules.txt");
+        Files.writeString(file, "# two labelled hosts\nlabel gpu hosts=0-1\nanti-affinity apart hard vms=0,1,2\n" +
+            "on-label gpu-only hard label=gpu vms=3,4\n");
+        assertEquals(0, run("simulate", "--vms", "200", "--hosts", "10", "--steps", "5", "--constraints", file.toString(),
+            "--anti-affinity-pct", "20", "--json"), err.toString());
+        final String json = lastLine();
+        assertTrue(json.contains("\"rules\":{\"count\":22,\"hard\":22,"), json);
+        assertTrue(json.contains("\"maxHardBroken\":0,"), json);
+
+        assertEquals(0, run("simulate", "--vms", "200", "--hosts", "10", "--steps", "5", "--pin-half-to-labels",
+            "--host-labels", "ssd:0-2,7,fast:9"), err.toString());
+        assertTrue(out.toString().contains("hard broken            0 at end, max 0, 0 at start"), out.toString());
+    }
+
+    @Test
+    void aBadConstraintsFileGetsOneLineWithItsFileAndLine(@TempDir final Path dir) throws IOException
+    {
+        final Path file = dir.resolve("rules.txt");
+        final java.util.Map<String, String> mistakes = new java.util.LinkedHashMap<>();
+        mistakes.put("service web size=2\nanti-affinity x firm vms=1,2\n", ":2: rule x: expected hard or soft, got 'firm'");
+        mistakes.put("\n\nanti-affinity x hard vms=1,500\n", ":3: rule x names vm 500, which is not in the cluster");
+        mistakes.put("label gpu hosts=8-12\n", ":1: label gpu names host 10; the run has 10 hosts (ids 0-9)");
+        mistakes.put("label gpu hosts=0-1\non-label g hard label=tpu vms=1\n", ":2: rule g names label tpu, which no host carries");
+        mistakes.put("anti-affinity wide hard vms=1,2,3,4,5,6,7,8,9,10,11\n",
+            ":1: hard anti-affinity rule wide over 11 VMs can never hold on 10 hosts");
+        for (final java.util.Map.Entry<String, String> e : mistakes.entrySet())
+        {
+            Files.writeString(file, e.getKey());
+            assertEquals(2, run("simulate", "--vms", "100", "--hosts", "10", "--constraints", file.toString()), e.getKey());
+            assertEquals("vmsched simulate: " + file + e.getValue(), err.toString().trim(), e.getKey());
+            assertEquals("", out.toString(), "nothing ran");
+        }
+
+        assertEquals(2, run("simulate", "--vms", "100", "--hosts", "10", "--host-labels", "0-3"));
+        assertEquals("vmsched simulate: --host-labels expects LABEL:IDS[,IDS][,LABEL:IDS...] (host ids and ranges after " +
+            "each label, e.g. a:0-49,b:50-99), got '0-3'", err.toString().trim());
+        assertEquals(2, run("simulate", "--vms", "100", "--hosts", "10", "--host-labels", "a:0-10"));
+        assertEquals("vmsched simulate: --host-labels names host 10 for label a; the run has 10 hosts (ids 0-9)",
+            err.toString().trim());
+        assertEquals(2, run("simulate", "--vms", "100", "--hosts", "10", "--anti-affinity-pairs", "51"));
+        assertEquals("vmsched simulate: --anti-affinity-pairs 51 needs 102 VMs; the run has 100 (at most 50 pairs)",
+            err.toString().trim());
+        assertEquals(2, run("simulate", "--anti-affinity-pct", "120"));
+        assertEquals(1, err.toString().trim().lines().count(), err.toString());
+        assertTrue(err.toString().contains("--anti-affinity-pct"), err.toString());
+    }
 }
