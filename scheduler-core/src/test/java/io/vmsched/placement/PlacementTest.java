@@ -170,4 +170,25 @@ class PlacementTest
         assertFalse(c.shouldMove(apart, 1, 0, at), "the lower id stays");
         assertTrue(c.shouldMove(apart, 2, 0, at), "the higher id moves");
     }
+
+    @Test
+    void labelStatementsAndAppliedTextsNameTheirLine()
+    {
+        final RulesText.Statements text = RulesText.parse("c.txt", List.of("label fast hosts=0-2,5", "service web size=2 vms=1,2",
+            "anti-affinity spread hard service=web", "affinity pair soft vms=3,9"));
+        assertArrayEquals(new int[]{0, 1, 2, 5}, text.hostLabels.get("fast"));
+        assertEquals("c.txt:1: ", text.at("label fast"));
+        assertEquals("c.txt:4: ", text.at("rule pair"));
+        assertEquals("f:1: label needs NAME hosts=ID,FROM-TO,... (e.g. label gpu hosts=0-3,8)",
+            refused(() -> RulesText.parse("f", List.of("label fast 0-3"))).getMessage());
+        assertEquals("f:1: '3-1' is not a host id or a range FROM-TO of them (ids 0 or more)",
+            refused(() -> RulesText.parse("f", List.of("label fast hosts=3-1"))).getMessage());
+        assertEquals("f:2: label fast is given twice",
+            refused(() -> RulesText.parse("f", List.of("label fast hosts=1", "label fast hosts=2"))).getMessage());
+
+        final List<String> journal = new ArrayList<>();
+        final Placement p = placement(4, journal, 1, 2, 3);
+        assertEquals("c.txt:4: rule pair names vm 9, which is not in the cluster", refused(() -> p.apply(text)).getMessage());
+        assertArrayEquals(new long[]{1, 2}, p.members("web"), "what came before the mistake is applied: try on a copy first");
+    }
 }
