@@ -125,6 +125,14 @@ class PlacementClusterTest
                 move.getMessage());
             assertEquals(hostOf1, cluster.placement().get(1L), "refused: nothing moved");
 
+            // a constraints file's host labels are the simulator's: a cluster's hosts carry their config's
+            final IllegalArgumentException labels = assertThrows(IllegalArgumentException.class, () -> cluster.applyConstraints(
+                io.vmsched.placement.RulesText.parse("c.txt", List.of("service db size=1", "label gpu hosts=0"))));
+            assertEquals("c.txt:2: a cluster's hosts carry the labels of their config (HostConfig.labels); label statements " +
+                "are for vmsched simulate", labels.getMessage());
+            assertNull(cluster.status().services().stream().filter(s -> s.service().name().equals("db")).findAny().orElse(null),
+                "nothing applied");
+
             // placement() shows the owner reserved at admission; the status shows the VMs running
             Await.until("the service healthy", 10, () -> cluster.status().services().get(0).health() == ServiceHealth.HEALTHY);
             final StatusReport status = cluster.status();
