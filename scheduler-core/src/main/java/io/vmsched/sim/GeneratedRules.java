@@ -28,7 +28,7 @@ public final class GeneratedRules
     /**
      * @param vms     VMs in the run.
      * @param percent share of them to put in pairs, 0-100.
-     * @return pairs covering that share (rounded to the nearest pair).
+     * @return pairs covering that share (rounded to the nearest pair; all the VMs can make, at 100 %).
      */
     public static int pairsFor(final int vms, final double percent)
     {
@@ -36,7 +36,7 @@ public final class GeneratedRules
         {
             throw new IllegalArgumentException("--anti-affinity-pct must be 0-100, got " + percent);
         }
-        return (int)Math.round(vms * percent / 200.0);
+        return (int)Math.min(Math.round(vms * percent / 200.0), vms / 2);
     }
 
     /**

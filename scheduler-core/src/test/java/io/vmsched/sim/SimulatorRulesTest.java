@@ -172,6 +172,7 @@ class SimulatorRulesTest
         assertNotEquals(a.rules, c.rules);
         assertEquals(53, GeneratedRules.pairsFor(1052, 10));
         assertEquals(158, GeneratedRules.pairsFor(1052, 30));
+        assertEquals(616, GeneratedRules.pairsFor(1233, 100), "an odd count: every VM but one");
         assertEquals("--anti-affinity-pairs 51 needs 102 VMs; the run has 100 (at most 50 pairs)",
             assertThrows(IllegalArgumentException.class, () -> pairs(100, 51, 1)).getMessage());
 
