@@ -242,7 +242,7 @@ final class ClusterPlacement implements AutoCloseable
         {
             if (constraints.rule(r).name().equals(ruleName))
             {
-                return ServiceWatch.breaking(constraints, r, owners);
+                return io.vmsched.placement.ServiceJudge.breaking(constraints, r, owners);
             }
         }
         return List.of();
