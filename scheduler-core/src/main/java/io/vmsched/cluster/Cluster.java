@@ -315,6 +315,7 @@ public final class Cluster implements AutoCloseable
         }
         synchronized (placement)
         {
+            placement.know(service);
             view.placement.checkJoin(service, new long[]{vmId}, false);
             final io.vmsched.placement.Constraints rules = view.placement.constraints();
             final int host = placement.choose(config, vmId, rules.rulesOfService(service));
@@ -360,6 +361,7 @@ public final class Cluster implements AutoCloseable
     public void addToService(final String service, final long... vmIds)
     {
         gate.checkOpen();
+        placement.know(service);
         view.placement.join(service, vmIds);
     }
 
@@ -415,6 +417,36 @@ public final class Cluster implements AutoCloseable
         {
             placement.apply(statements);
         }
+    }
+
+    /**
+     * Across machines ({@link ClusterConfig#placementAuthority}): replace this node's copy of the services and
+     * rules with the authority's, as read from it (the copy only spares the balancer moves the authority
+     * would refuse; the authority checks every placement itself).
+     *
+     * @param statements the authority's placement ({@link io.vmsched.placement.Placement#statements()}).
+     * @throws IllegalStateException if this cluster has no authority (its own journal is the placement's).
+     */
+    public void adoptPlacement(final List<String> statements)
+    {
+        gate.checkOpen();
+        if (config.placementAuthority == null)
+        {
+            throw new IllegalStateException("this cluster's placement is its own journal's: there is no authority to follow");
+        }
+        placement.adopt(statements);
+    }
+
+    /**
+     * Across machines: a host's labels as its node registered them, so this node's copy of the rules judges
+     * moves to it as the authority will.
+     *
+     * @param host   a host.
+     * @param labels its labels.
+     */
+    public void peerLabels(final int host, final java.util.Set<String> labels)
+    {
+        view.placement.hostLabels(host, labels);
     }
 
     /** @return the services and rules in force (a copy). */

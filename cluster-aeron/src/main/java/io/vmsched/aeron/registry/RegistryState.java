@@ -182,6 +182,12 @@ public final class RegistryState
         }
         if (breaksHardRule(vmId, nodeId))
         {
+            if (null != placement.serviceOf(vmId))
+            {
+                // it joined its service to be admitted, and was not: a service holds no VM refused entry
+                placement.leave(vmId);
+                placementVersion++;
+            }
             return RegistryStatus.RULE;
         }
         owners.put(vmId, new Entry(nodeId, 1, 0));
@@ -514,8 +520,11 @@ public final class RegistryState
         return refusingRule >= 0;
     }
 
-    /** The labels rules can name, of a node's free-text labels: the valid names among them. */
-    static java.util.Set<String> placementLabels(final String labels)
+    /**
+     * @param labels a node's labels as registered (free text).
+     * @return the labels rules can name: the valid names among them ({@code rack=a} is not one).
+     */
+    public static java.util.Set<String> placementLabels(final String labels)
     {
         final java.util.Set<String> out = new java.util.LinkedHashSet<>();
         for (final String label : labels.strip().split("[,\\s]+"))

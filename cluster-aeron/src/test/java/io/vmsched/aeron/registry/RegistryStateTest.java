@@ -583,12 +583,14 @@ class RegistryStateTest
         assertEquals(RegistryStatus.RULE, state.admit(S1, 3, a));
         assertEquals("apart", state.placement().constraints().rule(state.refusingRule()).name());
         assertEquals(RegistryState.NO_NODE, state.ownerOf(3));
+        assertEquals(null, state.placement().serviceOf(3), "a VM refused entry leaves the service it joined to enter");
+        assertEquals(2, state.placementVersion());
         assertEquals(OK, state.admit(S3, 3, c));
         // a move onto a node holding another member is refused and changes nothing; a soft rule never refuses
         assertEquals(RegistryStatus.RULE, state.move(S2, 1, a, 100, 0));
         assertEquals(a, state.ownerOf(1));
         assertEquals(1, state.epochOf(1));
-        assertEquals(RegistryStatus.RULE, state.compareAndSet(S3, 2, b, 1, c, 7));
+        assertEquals(RegistryStatus.RULE, state.compareAndSet(S1, 2, b, 1, a, 7));
         assertEquals(b, state.ownerOf(2));
         assertEquals(OK, state.register(S3 + 1, "d", "127.0.0.1:40004", CAPACITY, ""));
         final int d = state.nodeIdOfSession(S3 + 1);
