@@ -1,5 +1,7 @@
 package io.vmsched.cluster;
 
+import io.vmsched.placement.Placement;
+
 import io.vmsched.dispatch.Guest;
 
 import java.util.ArrayList;
@@ -319,7 +321,10 @@ public final class Cluster implements AutoCloseable
             view.placement.checkJoin(service, new long[]{vmId}, false);
             final io.vmsched.placement.Constraints rules = view.placement.constraints();
             final int host = placement.choose(config, vmId, rules.rulesOfService(service));
-            view.placement.join(service, false, vmId); // journaled first: the rules hold it from its first moment
+            if (!placement.change(Placement.joinText(service, vmId)))
+            {
+                view.placement.join(service, false, vmId); // journaled first: the rules hold it from its first moment
+            }
             admit(host, vmId, weight, guest);
             return host;
         }
@@ -336,7 +341,11 @@ public final class Cluster implements AutoCloseable
     public void defineService(final String name, final int desiredSize, final int minRunning)
     {
         gate.checkOpen();
-        view.placement.defineService(new io.vmsched.placement.Service(name, desiredSize, minRunning));
+        final io.vmsched.placement.Service service = new io.vmsched.placement.Service(name, desiredSize, minRunning);
+        if (!placement.change(service.toString()))
+        {
+            view.placement.defineService(service);
+        }
     }
 
     /**
@@ -348,7 +357,10 @@ public final class Cluster implements AutoCloseable
     public void deleteService(final String name)
     {
         gate.checkOpen();
-        view.placement.deleteService(name);
+        if (!placement.change("delete-service " + name))
+        {
+            view.placement.deleteService(name);
+        }
     }
 
     /**
@@ -362,7 +374,10 @@ public final class Cluster implements AutoCloseable
     {
         gate.checkOpen();
         placement.know(service);
-        view.placement.join(service, vmIds);
+        if (!placement.change(Placement.joinText(service, vmIds)))
+        {
+            view.placement.join(service, vmIds);
+        }
     }
 
     /**
@@ -373,7 +388,10 @@ public final class Cluster implements AutoCloseable
     public void removeFromService(final long... vmIds)
     {
         gate.checkOpen();
-        view.placement.leave(vmIds);
+        if (!placement.change(Placement.leaveText(vmIds)))
+        {
+            view.placement.leave(vmIds);
+        }
     }
 
     /**
@@ -389,7 +407,10 @@ public final class Cluster implements AutoCloseable
     public List<Long> addRule(final io.vmsched.placement.Rule rule)
     {
         gate.checkOpen();
-        view.placement.addRule(rule);
+        if (!placement.change(rule.toString()))
+        {
+            view.placement.addRule(rule);
+        }
         return placement.breaking(rule.name());
     }
 
@@ -400,7 +421,10 @@ public final class Cluster implements AutoCloseable
     public void removeRule(final String name)
     {
         gate.checkOpen();
-        view.placement.removeRule(name);
+        if (!placement.change("delete-rule " + name))
+        {
+            view.placement.removeRule(name);
+        }
     }
 
     /**

@@ -174,6 +174,25 @@ final class ClusterPlacement implements AutoCloseable
     }
 
     /**
+     * Across machines, a change is the authority's to check (against the whole cluster: a node's copy may
+     * lag behind, and knows neither every VM nor every host) and to apply; the copy then follows.
+     *
+     * @param statement the change.
+     * @return false if this cluster has no authority (the caller makes the checked change itself).
+     * @throws IllegalArgumentException if the authority refused it.
+     */
+    boolean change(final String statement)
+    {
+        if (authority == null)
+        {
+            return false;
+        }
+        authority.submit(List.of(statement));
+        view.placement.replay(statement);
+        return true;
+    }
+
+    /**
      * Across machines: make sure this node's copy knows a service defined at another node a moment ago
      * (read from the authority when it does not).
      *
@@ -291,6 +310,17 @@ final class ClusterPlacement implements AutoCloseable
      */
     void apply(final RulesText.Statements statements)
     {
+        if (authority != null)
+        {
+            // one change at the authority, checked there against the whole cluster; then the copy follows
+            final List<String> texts = Placement.textOf(statements);
+            authority.submit(texts);
+            for (final String text : texts)
+            {
+                view.placement.replay(text);
+            }
+            return;
+        }
         final Placement trial = new Placement();
         final int hostCount = view.placement.hosts();
         for (int h = 0; h < hostCount; h++)
@@ -301,19 +331,8 @@ final class ClusterPlacement implements AutoCloseable
         {
             trial.replay(statement);
         }
-        trial.wire(vm -> authority != null || view.owners.containsKey(vm), s -> { });
+        trial.wire(vm -> view.owners.containsKey(vm), s -> { });
         applyTo(trial, statements);
-        if (authority != null)
-        {
-            // one change at the authority (all or nothing there too), then the copy follows
-            final List<String> texts = Placement.textOf(statements);
-            authority.submit(texts);
-            for (final String text : texts)
-            {
-                view.placement.replay(text);
-            }
-            return;
-        }
         applyTo(view.placement, statements);
     }
 

@@ -346,6 +346,25 @@ public final class Placement
     }
 
     /**
+     * @param service a service.
+     * @param vms     VMs.
+     * @return the statement adding them to it.
+     */
+    public static String joinText(final String service, final long... vms)
+    {
+        return "join " + service + " vms=" + RulesText.vmList(vms);
+    }
+
+    /**
+     * @param vms VMs.
+     * @return the statement taking them out of their services.
+     */
+    public static String leaveText(final long... vms)
+    {
+        return "leave vms=" + RulesText.vmList(vms);
+    }
+
+    /**
      * A host's labels from their text form: names separated by commas or spaces ({@code rack-a,ssd}).
      *
      * @param text the labels (empty: none).
