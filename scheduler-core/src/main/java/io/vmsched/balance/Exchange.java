@@ -549,7 +549,7 @@ public final class Exchange
     }
 
     /** Refusals of chosen candidates after which the exchange checks every candidate's rules at once. */
-    static final int LAZY_REFUSALS = 3;
+    static final int LAZY_REFUSALS = 1;
 
     private Rejection guard(final HostView view, final int vm, final int peer, final long now, final long residency,
         final long pingPong, final String[] rules, final boolean checkRules)
