@@ -87,7 +87,8 @@ class StatusCommandTest extends CommandTest
         Files.writeString(rules, "service web size=5 vms=0,1,2,3,4\nanti-affinity spread hard service=web\n");
         assertEquals(2, run("demo", "--hosts", "3", "--vms", "8", "--duration", "1", "--constraints", rules.toString(),
             "--data", dir.resolve("e").toString()));
-        assertEquals("vmsched demo: hard anti-affinity rule spread over 5 VMs can never hold on 3 hosts", err.toString().strip());
+        assertEquals("vmsched demo: " + rules + ":2: hard anti-affinity rule spread over 5 VMs can never hold on 3 hosts",
+            err.toString().strip());
 
         err.getBuffer().setLength(0);
         assertEquals(2, run("status", "--data", dir.toString()));

@@ -333,9 +333,9 @@ final class HostBalancer implements HostView, Exchange.Actions
     int repair(final long now)
     {
         final io.vmsched.placement.Constraints rules = view.placement.constraints();
-        if (rules.ruleCount() == 0)
+        if (rules.ruleCount() == 0 || balanceConfig.dryRun)
         {
-            return 0;
+            return 0; // a dry run moves nothing, repairs included (as the simulator's)
         }
         final int most = io.vmsched.placement.Repair.budget(balanceConfig, source.size());
         final int started = io.vmsched.placement.Repair.run(rules, this, owners, limits, most, this);
