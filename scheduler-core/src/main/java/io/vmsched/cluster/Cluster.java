@@ -108,7 +108,13 @@ public final class Cluster implements AutoCloseable
         {
             for (int h = 0; h < config.hosts; h++)
             {
-                if (config.runsHere(h))
+                if (config.runsHere(h) && cluster.view.placement.removed(h))
+                {
+                    // removed when its drain had emptied it: recovered (its journal holds no VM), not run
+                    cluster.hosts[h].close();
+                    cluster.hosts[h] = null;
+                }
+                else if (config.runsHere(h))
                 {
                     cluster.hosts[h].start();
                 }
@@ -269,9 +275,9 @@ public final class Cluster implements AutoCloseable
         int bestCount = 0;
         for (int h = 0, n = view.hosts; h < n; h++)
         {
-            if (hosts[h] == null)
+            if (hosts[h] == null || view.placement.constraints().closed(h))
             {
-                continue; // another node's: admit there
+                continue; // another node's (admit there), or draining
             }
             final int count = hosts[h].vmCount() + view.admitsQueued.get(h);
             if (count >= config.hostConfig(h).scheduleCapacity)
@@ -489,7 +495,100 @@ public final class Cluster implements AutoCloseable
     public io.vmsched.placement.StatusReport status()
     {
         gate.checkOpen();
-        return placement.status();
+        return placement.status().withDrains(drains());
+    }
+
+    /**
+     * Drain a host (REL claim 8): from now on it takes no new VM (admission, the balancer, repair and
+     * {@link #migrate} skip it, and it refuses arrivals), and its VMs leave by ordinary handoffs, at most
+     * {@link HostConfig#drainParallel} in flight, each to the host the placement chooses (the least loaded
+     * that keeps every hard rule and whose limits take it). Journaled with the placement: a restart goes on
+     * draining. A VM that can go nowhere keeps the drain incomplete and says why ({@link #drains()}); the
+     * drain goes on when something changes. Draining works whether balancing is on or off.
+     *
+     * @param host the host.
+     * @throws IllegalArgumentException if there is no such host, or it was removed.
+     */
+    public void drain(final int host)
+    {
+        gate.checkOpen();
+        if (!placement.change("drain " + host))
+        {
+            view.placement.drain(host);
+        }
+    }
+
+    /**
+     * Stop draining a host: it takes VMs again (those that left stay where they went).
+     *
+     * @param host the host.
+     * @throws IllegalArgumentException if there is no such host, or it was removed.
+     */
+    public void undrain(final int host)
+    {
+        gate.checkOpen();
+        if (!placement.change("undrain " + host))
+        {
+            view.placement.undrain(host);
+        }
+    }
+
+    /**
+     * Remove a drained host from the cluster (the old machine of a replacement): its runtime stops, and it
+     * is closed for good (journaled: a restart does not start it). Only a drained host may go: it has
+     * refused every arrival since its drain began, so once it holds no VM nothing can reach it.
+     *
+     * @param host the host.
+     * @throws IllegalArgumentException if there is no such host, or it was removed already.
+     * @throws IllegalStateException    if it is not being drained, or still holds or moves a VM (the count is named).
+     */
+    public synchronized void removeHost(final int host)
+    {
+        gate.checkOpen();
+        if (config.localHost >= 0)
+        {
+            throw new IllegalStateException("a node runs one host: a machine leaves a cluster across machines by " +
+                "draining its node, then stopping it");
+        }
+        if (host < 0 || host >= view.hosts)
+        {
+            throw new IllegalArgumentException("there is no host " + host + " (hosts are 0 to " + (view.hosts - 1) + ")");
+        }
+        if (view.placement.removed(host))
+        {
+            throw new IllegalArgumentException("host " + host + " was removed from the cluster");
+        }
+        if (!view.placement.draining().contains(host))
+        {
+            throw new IllegalStateException("host " + host + " is not drained: drain it first (Cluster.drain)");
+        }
+        final HostRuntime runtime = hosts[host];
+        final int left = runtime.vmCount() + runtime.outgoingCount() + runtime.arrivingCount();
+        if (left > 0)
+        {
+            throw new IllegalStateException("host " + host + " still holds or moves " + left + " VM" +
+                (left == 1 ? "" : "s") + ": wait for its drain to empty it");
+        }
+        view.placement.removeHost(host); // journaled before the runtime stops
+        hosts[host] = null;
+        runtime.close();
+    }
+
+    /** @return the hosts being drained, each with its VMs left and those that can go nowhere now, in id order. */
+    public List<io.vmsched.placement.StatusReport.DrainReport> drains()
+    {
+        final List<io.vmsched.placement.StatusReport.DrainReport> out = new ArrayList<>();
+        for (final int host : view.placement.draining())
+        {
+            final HostRuntime runtime = host < hosts.length ? hosts[host] : null;
+            if (runtime != null)
+            {
+                final int vms = runtime.vmCount();
+                out.add(new io.vmsched.placement.StatusReport.DrainReport(host, vms,
+                    vms == 0 ? java.util.Map.of() : view.drainBlocked.get(host)));
+            }
+        }
+        return out;
     }
 
     /** @return the placement journal's directory ({@code <data>/placement}). */
@@ -511,6 +610,12 @@ public final class Cluster implements AutoCloseable
      */
     public void admit(final int host, final long vmId, final int weight, final Guest guest)
     {
+        final String closed = view.placement.constraints().closedReason(host);
+        if (closed != null)
+        {
+            throw new IllegalArgumentException("vm " + vmId + " not admitted: host " + host + " is " + closed +
+                " and takes no new VM");
+        }
         gate.enter();
         try
         {

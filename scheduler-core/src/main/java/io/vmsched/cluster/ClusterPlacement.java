@@ -279,6 +279,11 @@ final class ClusterPlacement implements AutoCloseable
     void checkMigration(final long vmId, final int target)
     {
         final Constraints constraints = view.placement.constraints();
+        final String closed = constraints.closedReason(target);
+        if (closed != null)
+        {
+            throw new IllegalArgumentException("vm " + vmId + " may not move to host " + target + ": it is " + closed);
+        }
         final int broken = constraints.breaks(constraints.rulesOf(vmId), vmId, target, owners, false, false);
         if (broken >= 0)
         {

@@ -35,6 +35,11 @@ final class ClusterView
     final java.util.concurrent.atomic.AtomicIntegerArray vmCounts;
     /** Each host's capacity rules. */
     final io.vmsched.placement.HostLimits[] limits;
+    /**
+     * By host, while it is drained: its VMs that can go nowhere now, each with why (the rule or the limit that
+     * refused it, and where); replaced whole by the host's agent each drain turn, read by any thread.
+     */
+    final java.util.concurrent.atomic.AtomicReferenceArray<java.util.Map<Long, String>> drainBlocked;
     final AtomicLong committed = new AtomicLong();
     final AtomicLong aborted = new AtomicLong();
     /** Requests accepted by the API and not yet settled (done, or reported failed) by a host. */
@@ -79,6 +84,11 @@ final class ClusterView
         this.usedMemoryBits = new AtomicLongArray(capacity);
         this.vmCounts = new java.util.concurrent.atomic.AtomicIntegerArray(capacity);
         this.limits = new io.vmsched.placement.HostLimits[capacity];
+        this.drainBlocked = new java.util.concurrent.atomic.AtomicReferenceArray<>(capacity);
+        for (int h = 0; h < capacity; h++)
+        {
+            drainBlocked.set(h, java.util.Map.of());
+        }
         java.util.Arrays.fill(limits, io.vmsched.placement.HostLimits.NONE);
         for (int h = 0; h < capacity; h++)
         {

@@ -58,6 +58,7 @@ final class HandoffTarget
     private final UnsafeBuffer answerBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.Answer.LENGTH));
     // a node's migrations whose move the registry has not answered: MIGRATING_IN, never dispatched, until it does
     private final org.agrona.collections.Long2ObjectHashMap<HostVm> awaiting = new org.agrona.collections.Long2ObjectHashMap<>();
+    private volatile int awaitingCount; // for other threads: awaiting's size, published by the agent
 
     final AtomicLong activated = new AtomicLong();
     final AtomicLong aborts = new AtomicLong();
@@ -204,6 +205,7 @@ final class HandoffTarget
             }
             outcomes.put(migrationId, AWAITING_REGISTRY);
             awaiting.put(migrationId, vm);
+            awaitingCount = awaiting.size();
             return;
         }
         activate(vm, migrationId, source);
@@ -240,6 +242,11 @@ final class HandoffTarget
     private String placementRefuses(final long vmId, final double cpu, final double io, final double memory)
     {
         final io.vmsched.placement.Constraints rules = view.placement.constraints();
+        final String closed = rules.closedReason(hostId);
+        if (closed != null)
+        {
+            return "host " + hostId + " is " + closed + ": it takes no VM";
+        }
         if (rules.hardRuleCount() > 0)
         {
             final int broken = rules.breaks(rules.rulesOf(vmId), vmId, hostId, here, false, true);
@@ -285,6 +292,7 @@ final class HandoffTarget
     void onMoveAnswer(final long migrationId, final boolean applied, final int owner)
     {
         final HostVm vm = awaiting.remove(migrationId);
+        awaitingCount = awaiting.size();
         if (vm == null)
         {
             return; // not asked here (a stale answer)
@@ -304,6 +312,12 @@ final class HandoffTarget
             refuse(vm, migrationId, source, AbortReason.REGISTRY_REFUSED_MOVE,
                 "the owner registry refused the move: the source kept the vm");
         }
+    }
+
+    /** @return arrivals accepted and waiting for the owner registry's answer (racy, any thread). */
+    int arriving()
+    {
+        return awaitingCount;
     }
 
     private void refuse(final HostVm vm, final long migrationId, final int source, final AbortReason code,

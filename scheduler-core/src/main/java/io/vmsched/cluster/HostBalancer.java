@@ -47,6 +47,9 @@ final class HostBalancer implements HostView, Exchange.Actions
     private final long period;
     private final io.vmsched.balance.BalanceConfig balanceConfig;
     final AtomicLong repairs = new AtomicLong();
+    /** Migrations started by drain turns. */
+    final AtomicLong evacuations = new AtomicLong();
+    private final int drainParallel;
     private double load;
     private long now;
 
@@ -65,6 +68,7 @@ final class HostBalancer implements HostView, Exchange.Actions
         this.model = model;
         this.capacity = capacity;
         this.period = config.balancePeriodNs;
+        this.drainParallel = config.drainParallel;
         this.balanceConfig = config.balance;
         this.exchange = new Exchange(config.balance.forHosts(view.hosts), config.balancePeriodNs,
             Exchange.seedFor(config.seed, hostId), true); // the cluster's size is fixed at start
@@ -340,6 +344,36 @@ final class HostBalancer implements HostView, Exchange.Actions
         final int most = io.vmsched.placement.Repair.budget(balanceConfig, source.size());
         final int started = io.vmsched.placement.Repair.run(rules, this, owners, limits, most, this);
         repairs.addAndGet(started);
+        return started;
+    }
+
+    /** @return whether this host is being drained (its turns move its VMs away instead of balancing). */
+    boolean draining()
+    {
+        return view.placement.constraints().closed(hostId);
+    }
+
+    /**
+     * A draining host's turn: up to {@link HostConfig#drainParallel} of its VMs in flight away at once, each
+     * to where the placement chooses ({@link io.vmsched.placement.Repair#evacuate}); a VM that can go
+     * nowhere now is published with why ({@link ClusterView#drainBlocked}).
+     *
+     * @param now the agent's clock.
+     * @return migrations started.
+     */
+    int evacuate(final long now)
+    {
+        this.now = now;
+        final java.util.Map<Long, String> blocked = new java.util.TreeMap<>(); // a drain is rare: not the hot path
+        final int most = drainParallel - source.size();
+        final int started = most <= 0 ? 0 : io.vmsched.placement.Repair.evacuate(view.placement.constraints(), this,
+            owners, limits, most, this, (vmId, cause, host) ->
+                blocked.put(vmId, host < 0 ? cause : cause + " (host " + host + ")"));
+        if (most > 0)
+        {
+            view.drainBlocked.set(hostId, java.util.Collections.unmodifiableMap(blocked));
+        }
+        evacuations.addAndGet(started);
         return started;
     }
 

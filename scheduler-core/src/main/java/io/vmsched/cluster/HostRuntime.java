@@ -184,7 +184,12 @@ public final class HostRuntime implements Agent, AutoCloseable
         if (nextBalanceNs != Long.MAX_VALUE && now - nextBalanceNs >= 0)
         {
             nextBalanceNs = Long.MAX_VALUE;
-            if (balancing)
+            if (balancer.draining())
+            {
+                balancer.evacuate(now); // drained whether balancing is on or not: the operator asked for it
+                work++;
+            }
+            else if (balancing)
             {
                 balancer.exchange(load, now);
                 work++;
@@ -355,6 +360,12 @@ public final class HostRuntime implements Agent, AutoCloseable
     void balancing(final boolean on)
     {
         balancing = on;
+    }
+
+    /** @return arrivals waiting for the owner registry (racy). */
+    int arrivingCount()
+    {
+        return target.arriving();
     }
 
     /** @return migrations this host has in flight as the source (racy). */

@@ -69,7 +69,7 @@ public final class Admission
         String blockingLimit = null;
         for (int h = 0; h < n; h++)
         {
-            final String room = hosts.room(h);
+            final String room = rules.closed(h) ? NOT_HERE : hosts.room(h); // a host draining, or removed, takes none
             if (room != null)
             {
                 if (room != NOT_HERE)

@@ -35,7 +35,12 @@ public final class Constraints
 
     /** No rules. */
     public static final Constraints NONE = new Constraints(new Rule[0], new long[0][], new long[0], new long[0],
-        new Long2ObjectHashMap<>(), new HashMap<>(), 0, 0);
+        new Long2ObjectHashMap<>(), new HashMap<>(), 0, 0, new byte[0]);
+
+    /** What {@link #closedReason} says of a host being drained. */
+    public static final String DRAINING = "draining";
+    /** What {@link #closedReason} says of a host removed from the cluster. */
+    public static final String REMOVED = "removed";
 
     private static final int[] NO_RULES = new int[0];
 
@@ -47,10 +52,21 @@ public final class Constraints
     private final Map<String, int[]> byService;
     private final int hosts;
     private final int hardCount;
+    // by host: 0 open, 1 draining, 2 removed: a closed host takes no VM (admission, balancing, repair, migrate)
+    private final byte[] closed;
+    private final int closedCount;
 
     private Constraints(final Rule[] rules, final long[][] members, final long[] labelBit, final long[] hostMask,
-        final Long2ObjectHashMap<int[]> byVm, final Map<String, int[]> byService, final int hosts, final int hardCount)
+        final Long2ObjectHashMap<int[]> byVm, final Map<String, int[]> byService, final int hosts, final int hardCount,
+        final byte[] closed)
     {
+        this.closed = closed;
+        int count = 0;
+        for (final byte c : closed)
+        {
+            count += c != 0 ? 1 : 0;
+        }
+        this.closedCount = count;
         this.rules = rules;
         this.members = members;
         this.labelBit = labelBit;
@@ -70,6 +86,19 @@ public final class Constraints
      */
     static Constraints compile(final List<Rule> rules, final Map<String, long[]> serviceVms,
         final List<Set<String>> hostLabels)
+    {
+        return compile(rules, serviceVms, hostLabels, new byte[0]);
+    }
+
+    /**
+     * @param rules      the rules in force.
+     * @param serviceVms each service's VMs.
+     * @param hostLabels each host's labels (index = host id).
+     * @param closed     by host: 0 open, 1 draining, 2 removed.
+     * @return the compiled rules.
+     */
+    static Constraints compile(final List<Rule> rules, final Map<String, long[]> serviceVms,
+        final List<Set<String>> hostLabels, final byte[] closed)
     {
         final Rule[] ordered = rules.toArray(new Rule[0]);
         final long[][] members = new long[ordered.length][];
@@ -122,7 +151,8 @@ public final class Constraints
         byVm.forEach((vm, list) -> vmRules.put(vm, hardFirst(list, ordered)));
         final Map<String, int[]> serviceRules = new HashMap<>();
         byService.forEach((service, list) -> serviceRules.put(service, hardFirst(list, ordered)));
-        return new Constraints(ordered, members, labelBit, hostMask, vmRules, serviceRules, hostLabels.size(), hard);
+        return new Constraints(ordered, members, labelBit, hostMask, vmRules, serviceRules, hostLabels.size(), hard,
+            closed.clone());
     }
 
     /**
@@ -147,6 +177,34 @@ public final class Constraints
             }
         }
         return out;
+    }
+
+    /**
+     * @param host a host.
+     * @return null if it takes VMs; else why not ({@link #DRAINING}, {@link #REMOVED}: constant strings).
+     */
+    public String closedReason(final int host)
+    {
+        if (host < 0 || host >= closed.length || closed[host] == 0)
+        {
+            return null;
+        }
+        return closed[host] == 1 ? DRAINING : REMOVED;
+    }
+
+    /**
+     * @param host a host.
+     * @return whether it takes no VM (drained or removed).
+     */
+    public boolean closed(final int host)
+    {
+        return host >= 0 && host < closed.length && closed[host] != 0;
+    }
+
+    /** @return whether anything constrains placement: a rule, or a host closed to new VMs. */
+    public boolean active()
+    {
+        return rules.length > 0 || closedCount > 0;
     }
 
     /** @return rules in force. */

@@ -34,6 +34,11 @@ public final class ExchangeGuard implements PlacementRule
     public String refuses(final HostView view, final int vm, final int peer)
     {
         final Constraints constraints = rules.get();
+        final String closed = constraints.closedReason(peer);
+        if (closed != null)
+        {
+            return closed; // draining or removed: it takes no VM
+        }
         if (constraints.ruleCount() > 0)
         {
             final long vmId = view.vmId(vm);

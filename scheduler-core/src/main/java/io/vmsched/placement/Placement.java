@@ -44,6 +44,8 @@ public final class Placement
     private final Map<String, Set<Long>> members = new HashMap<>();
     private final Map<Long, String> serviceOf = new HashMap<>();
     private final Map<String, Rule> rules = new LinkedHashMap<>();
+    // hosts closed to new VMs: draining (its VMs leave) or removed (empty, gone); by host id, in id order
+    private final java.util.TreeMap<Integer, Byte> closed = new java.util.TreeMap<>();
     private final List<Set<String>> hostLabels = new ArrayList<>();
     private LongPredicate known = vm -> true;
     private Sink sink = statement -> {};
@@ -404,6 +406,9 @@ public final class Placement
                 }
             }
             case "delete-rule" -> rules.remove(words[1]);
+            case "drain" -> closed.put(host(statement, words), DRAINING);
+            case "undrain" -> closed.remove(host(statement, words));
+            case "remove-host" -> closed.put(host(statement, words), REMOVED);
             default ->
             {
                 final Rule rule = RulesText.parseRule(statement);
@@ -411,6 +416,108 @@ public final class Placement
             }
         }
         recompile();
+    }
+
+    private static final byte DRAINING = 1;
+    private static final byte REMOVED = 2;
+
+    private static int host(final String statement, final String[] words)
+    {
+        try
+        {
+            final int host = Integer.parseInt(words.length > 1 ? words[1].strip() : "");
+            if (host >= 0)
+            {
+                return host;
+            }
+        }
+        catch (final NumberFormatException ex)
+        {
+            // below
+        }
+        throw new IllegalArgumentException("expected a host id (0 or more) in '" + statement.strip() + "'");
+    }
+
+    /**
+     * Drain a host: it takes no new VM (admission, balancing, repair and migration skip it) and its VMs
+     * leave, each to a host the placement chooses; journaled, so a restart goes on draining it.
+     *
+     * @param host the host.
+     * @throws IllegalArgumentException if there is no such host, or it was removed.
+     */
+    public synchronized void drain(final int host)
+    {
+        openHost(host);
+        if (closed.containsKey(host))
+        {
+            return; // draining already
+        }
+        record("drain " + host);
+        closed.put(host, DRAINING);
+        recompile();
+    }
+
+    /**
+     * Stop draining a host: it takes VMs again.
+     *
+     * @param host the host.
+     * @throws IllegalArgumentException if there is no such host, or it was removed.
+     */
+    public synchronized void undrain(final int host)
+    {
+        openHost(host);
+        if (!closed.containsKey(host))
+        {
+            return;
+        }
+        record("undrain " + host);
+        closed.remove(host);
+        recompile();
+    }
+
+    /**
+     * Record a host removed (its caller checked that it is empty): closed for good.
+     *
+     * @param host the host.
+     * @throws IllegalArgumentException if there is no such host, or it was removed.
+     */
+    public synchronized void removeHost(final int host)
+    {
+        openHost(host);
+        record("remove-host " + host);
+        closed.put(host, REMOVED);
+        recompile();
+    }
+
+    private void openHost(final int host)
+    {
+        if (host < 0 || host >= hostLabels.size())
+        {
+            throw new IllegalArgumentException("there is no host " + host + " (hosts are 0 to " + (hostLabels.size() - 1) + ")");
+        }
+        final Byte state = closed.get(host);
+        if (state != null && state == REMOVED)
+        {
+            throw new IllegalArgumentException("host " + host + " was removed from the cluster");
+        }
+    }
+
+    /** @return the hosts being drained, in id order. */
+    public synchronized List<Integer> draining()
+    {
+        final List<Integer> out = new ArrayList<>();
+        closed.forEach((host, state) -> { if (state == DRAINING) out.add(host); });
+        return out;
+    }
+
+    /**
+     * @param host a host.
+     * @return whether it was removed from the cluster.
+     */
+    public synchronized boolean removed(final int host)
+    {
+        final Byte state = closed.get(host);
+        return state != null && state == REMOVED;
     }
 
     /**
@@ -526,6 +633,9 @@ public final class Placement
                 leave(RulesText.parseVms(rest.substring(4)));
             }
             case "delete-rule" -> removeRule(rest.strip());
+            case "drain" -> drain(host(statement, words));
+            case "undrain" -> undrain(host(statement, words));
+            case "remove-host" -> removeHost(host(statement, words));
             default -> addRule(RulesText.parseRule(statement));
         }
     }
@@ -542,6 +652,7 @@ public final class Placement
         members.clear();
         serviceOf.clear();
         rules.clear();
+        closed.clear();
         for (final String statement : statements)
         {
             replay(statement);
@@ -635,6 +746,7 @@ public final class Placement
         {
             out.add(r.toString());
         }
+        closed.forEach((host, state) -> out.add((state == DRAINING ? "drain " : "remove-host ") + host));
         return out;
     }
 
@@ -795,6 +907,8 @@ public final class Placement
     {
         final Map<String, long[]> vms = new HashMap<>();
         members.forEach((name, set) -> vms.put(name, set.stream().mapToLong(Long::longValue).toArray()));
-        compiled = Constraints.compile(new ArrayList<>(rules.values()), vms, hostLabels);
+        final byte[] closedHosts = new byte[closed.isEmpty() ? 0 : closed.lastKey() + 1];
+        closed.forEach((host, state) -> closedHosts[host] = state);
+        compiled = Constraints.compile(new ArrayList<>(rules.values()), vms, hostLabels, closedHosts);
     }
 }

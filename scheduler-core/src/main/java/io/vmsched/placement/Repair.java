@@ -89,10 +89,93 @@ public final class Repair
         return started;
     }
 
+    /** Where an evacuation learns of a VM that can go nowhere now, and why. */
+    @FunctionalInterface
+    public interface Blocked
+    {
+        /**
+         * @param vmId  the VM.
+         * @param cause a constant word: the name of the hard rule or the limit that refused it on the last
+         *              host tried, {@code pinned}, or {@code no open host up}.
+         * @param host  the host that refused it for {@code cause}, -1 if none.
+         */
+        void blocked(long vmId, String cause, int host);
+    }
+
+    /** What {@link Blocked} is told of a pinned VM. */
+    public static final String PINNED = "pinned";
+    /** What {@link Blocked} is told when no other host is up and open. */
+    public static final String NO_HOST = "no open host up";
+
+    /**
+     * A draining host's turn: start moving up to {@code most} of its VMs away, each to the least loaded up,
+     * open peer that keeps every hard rule of the VM (one keeping its soft rules too if any does) and whose
+     * limits take it: the placement's own choice, as repair's. A VM that can go nowhere is reported (a drain
+     * is never a silent hang) and tried again next turn.
+     *
+     * @param rules   the rules in force (with the closed hosts).
+     * @param view    the draining host.
+     * @param where   where VMs are.
+     * @param limits  the capacity check of a move, null for none.
+     * @param most    migrations to start at most.
+     * @param actions what starts a migration.
+     * @param blocked told of each VM that can go nowhere now.
+     * @return migrations started.
+     */
+    public static int evacuate(final Constraints rules, final HostView view, final Constraints.Locator where,
+        final PlacementRule limits, final int most, final Exchange.Actions actions, final Blocked blocked)
+    {
+        int started = 0;
+        for (int i = 0, n = view.vmCount(); i < n && started < most; i++)
+        {
+            if (view.migrating(i))
+            {
+                continue;
+            }
+            final long vmId = view.vmId(i);
+            if (view.pinned(i))
+            {
+                blocked.blocked(vmId, PINNED, -1);
+                continue;
+            }
+            final int[] own = rules.rulesOf(vmId);
+            final int target = pick(rules, view, where, limits, i, vmId, own, false);
+            if (target >= 0)
+            {
+                actions.migrate(vmId, i, target, view.vmLoad(i), view.vmLoadOn(i, target));
+                started++;
+                continue;
+            }
+            // say why: the refusal of the least loaded open host up
+            int refusedBy = -1;
+            String cause = NO_HOST;
+            double least = Double.POSITIVE_INFINITY;
+            for (int peer = 0, hosts = view.hosts(); peer < hosts; peer++)
+            {
+                final double load = view.peerLoad(peer);
+                if (peer == view.hostId() || Double.isNaN(load) || rules.closed(peer) || load >= least)
+                {
+                    continue;
+                }
+                final int broken = rules.breaks(own, vmId, peer, where, false, false);
+                final String limit = broken >= 0 || limits == null ? null : limits.refuses(view, i, peer);
+                if (broken >= 0 || limit != null)
+                {
+                    least = load;
+                    refusedBy = peer;
+                    cause = broken >= 0 ? rules.rule(broken).name() : limit;
+                }
+            }
+            blocked.blocked(vmId, cause, refusedBy);
+        }
+        return started;
+    }
+
     private static boolean allowed(final Constraints rules, final HostView view, final Constraints.Locator where,
         final PlacementRule limits, final int vm, final long vmId, final int[] own, final int peer, final boolean soft)
     {
-        if (peer == view.hostId() || peer < 0 || peer >= view.hosts() || Double.isNaN(view.peerLoad(peer)))
+        if (peer == view.hostId() || peer < 0 || peer >= view.hosts() || Double.isNaN(view.peerLoad(peer)) ||
+            rules.closed(peer))
         {
             return false;
         }

@@ -8,9 +8,46 @@ import java.util.List;
  *
  * @param services the services, in the order they were defined.
  * @param rules    the rules, in the order they were added.
+ * @param drains   the hosts being drained, in id order.
  */
-public record StatusReport(List<ServiceReport> services, List<RuleReport> rules)
+public record StatusReport(List<ServiceReport> services, List<RuleReport> rules, List<DrainReport> drains)
 {
+    /**
+     * A report with no drains.
+     *
+     * @param services the services.
+     * @param rules    the rules.
+     */
+    public StatusReport(final List<ServiceReport> services, final List<RuleReport> rules)
+    {
+        this(services, rules, List.of());
+    }
+
+    /** @param more the hosts being drained. @return this report with them. */
+    public StatusReport withDrains(final List<DrainReport> more)
+    {
+        return new StatusReport(services, rules, List.copyOf(more));
+    }
+
+    /**
+     * A host being drained.
+     *
+     * @param host    the host.
+     * @param vms     VMs still on it (0: drained; it may be removed).
+     * @param blocked the VMs that can go nowhere now, each with why (a rule or a limit, and where).
+     */
+    public record DrainReport(int host, int vms, java.util.Map<Long, String> blocked)
+    {
+        /** @return the report in one line. */
+        public String toText()
+        {
+            final StringBuilder sb = new StringBuilder("host ").append(host).append(vms == 0 ? " drained: empty" :
+                " draining: " + vms + " VM" + (vms == 1 ? "" : "s") + " left");
+            blocked.forEach((vm, why) -> sb.append("; vm ").append(vm).append(" can go nowhere: ").append(why));
+            return sb.toString();
+        }
+    }
+
     /**
      * One VM of a service.
      *
@@ -74,6 +111,10 @@ public record StatusReport(List<ServiceReport> services, List<RuleReport> rules)
                 sb.append(" by VMs ").append(r.breaking());
             }
             sb.append('\n');
+        }
+        for (final DrainReport d : drains)
+        {
+            sb.append(d.toText()).append('\n');
         }
         return sb.toString();
     }
