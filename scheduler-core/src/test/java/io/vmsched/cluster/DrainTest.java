@@ -85,13 +85,10 @@ class DrainTest
             Await.until("3 admitted", 10, () -> cluster.placement().size() == 3);
             cluster.addRule(Rule.antiAffinity("apart", true, 1, 2));
             cluster.drain(0);
+            // (the source drops vm 3's entry once the target acknowledged: the count follows the owner table)
             Await.until("vm 3 to leave and vm 1 to be reported blocked", 30, () ->
-            {
-                final Map<Long, String> blocked = cluster.drains().get(0).blocked();
-                return on(cluster, 0) == 1 && "apart (host 1)".equals(blocked.get(1L));
-            });
-            assertTrue(cluster.status().toText().contains("host 0 draining: 1 VM left; vm 1 can go nowhere: apart (host 1)"),
-                cluster.status().toText());
+                cluster.status().toText().contains("host 0 draining: 1 VM left; vm 1 can go nowhere: apart (host 1)"));
+            assertEquals(1, on(cluster, 0));
             final IllegalStateException early = assertThrows(IllegalStateException.class, () -> cluster.removeHost(0));
             assertTrue(early.getMessage().contains("still holds or moves 1 VM"), early.getMessage());
             assertEquals(2, cluster.addHost());
