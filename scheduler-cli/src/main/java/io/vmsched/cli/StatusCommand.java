@@ -39,9 +39,20 @@ final class StatusCommand implements Runnable
         {
             // across machines: the registry holds the services and rules and knows where every VM runs
             final io.vmsched.placement.StatusReport report;
+            final java.util.List<String> lost = new java.util.ArrayList<>();
             try (io.vmsched.aeron.registry.RegistryClient client = registry.connect())
             {
                 report = io.vmsched.aeron.registry.RegistryStatusReport.read(client);
+                for (final io.vmsched.aeron.registry.RegistryClient.NodeInfo node : client.directory())
+                {
+                    if (!node.up() && node.vmCount() > 0)
+                    {
+                        // never re-created elsewhere: their state is in that node's journal
+                        lost.add("node " + node.name() + " (host " + (node.nodeId() - 1) + ") is down with " +
+                            node.vmCount() + " VMs (its last report): they need recovery from its journal; restart " +
+                            "it on its data directory");
+                    }
+                }
             }
             final PrintWriter out = spec.commandLine().getOut();
             if (json.wanted())
@@ -52,6 +63,7 @@ final class StatusCommand implements Runnable
             {
                 out.println("(the cluster of the registry at " + registry.members + ")");
                 out.print(report.toText());
+                lost.forEach(out::println);
             }
             out.flush();
             return;

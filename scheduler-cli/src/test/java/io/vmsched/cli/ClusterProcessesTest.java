@@ -389,10 +389,12 @@ class ClusterProcessesTest
         final String registry = registry(1);
         member(registry, 0);
         final List<NodeProcess> nodes = List.of(new NodeProcess("node-0", registry, 4, "--labels", "ssd"),
-            new NodeProcess("node-1", registry, 0));
+            new NodeProcess("node-1", registry, 0), new NodeProcess("node-2", registry, 0));
         nodes.forEach(NodeProcess::start);
         final RegistryClient observer = observer(registry);
-        final long g = ClusterNode.GUEST_IDS; // node-0's guests are g+1 .. g+4
+        await("node-0 in the directory", 120, () -> directory(observer).containsKey("node-0"));
+        // node-0's guests are g+1 .. g+4, g by its host id (node id - 1): the nodes register in any order
+        final long g = directory(observer).get("node-0").nodeId() * ClusterNode.GUEST_IDS;
         await("node-0's 4 guests in the registry", 120, () ->
         {
             for (long vm = g + 1; vm <= g + 4; vm++)
@@ -437,6 +439,19 @@ class ClusterProcessesTest
         assertTrue(cliErr.toString().contains("vm 7") && cliErr.toString().contains("nothing was applied"), cliErr.toString());
         assertEquals(1, cliErr.toString().strip().lines().count(), cliErr.toString());
         assertEquals(before, observer.placement().statements());
+
+        // the operator drains node-0 (the registry holds the drain): its VMs leave, web's members still apart
+        assertEquals(0, run("drain", "node-0", "--registry", registry, "--secret", secret.toString(), "--wait",
+            "--wait-s", "120"), cliErr.toString());
+        assertTrue(cliOut.toString().contains("node node-0 is drained"), cliOut.toString());
+        final int drained = directory(observer).get("node-0").nodeId();
+        for (long vm = g + 1; vm <= g + 4; vm++)
+        {
+            assertNotEquals(drained, observer.query(vm).owner(), "vm " + vm + " left node-0");
+        }
+        assertNotEquals(observer.query(g + 1).owner(), observer.query(g + 2).owner(), "web's members apart");
+        assertEquals(2, run("drain", "node-9", "--registry", registry, "--secret", secret.toString()));
+        assertTrue(cliErr.toString().contains("the registry knows no node 'node-9'"), cliErr.toString());
     }
 
     private final java.io.StringWriter cliOut = new java.io.StringWriter();

@@ -305,7 +305,7 @@ final class HandoffTarget
         else if (owner == OwnerRegistry.REFUSED_BY_RULE)
         {
             refuse(vm, migrationId, source, AbortReason.PLACEMENT_REFUSED,
-                "the owner registry refused the move: a hard placement rule forbids the vm on host " + hostId);
+                "the owner registry refused the move: a hard placement rule, or a drain, forbids the vm on host " + hostId);
         }
         else
         {

@@ -30,7 +30,8 @@ public interface OwnerRegistry extends AutoCloseable
     int RELEASE = 4;
     /**
      * The owner an answer names when the registry refused an admission or a move because the VM would
-     * break a hard placement rule on this host (checked there, at the commit point, against the whole cluster).
+     * break a hard placement rule on this host, or this host is drained (checked there, at the commit point,
+     * against the whole cluster).
      */
     int REFUSED_BY_RULE = -2;
 

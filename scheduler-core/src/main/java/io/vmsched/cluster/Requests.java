@@ -174,8 +174,9 @@ final class Requests
         }
         if (!applied && owner == OwnerRegistry.REFUSED_BY_RULE)
         {
-            failed(Request.ADMIT, vmId, "vm " + vmId + " not admitted on host " + hostId + ": a hard placement rule " +
-                "forbids it there (checked by the owner registry; vmsched status --registry shows the rules)");
+            failed(Request.ADMIT, vmId, "vm " + vmId + " not admitted on host " + hostId + ": a hard placement rule, " +
+                "or a drain of the host, forbids it there (checked by the owner registry; vmsched constraints --registry " +
+                "shows both)");
         }
         else if (!applied)
         {

@@ -234,7 +234,8 @@ public final class RegistryOwners implements OwnerRegistry
         if (RegistryStatus.RULE == entry.status())
         {
             log.accept("registry: " + (request == ADMIT ? "admission" : "move") + " of vm " + entry.vmId() +
-                " refused: it would break hard rule #" + entry.rule() + " of the registry's placement here");
+                " refused: " + (entry.rule() < 0 ? "this node is drained" :
+                "it would break hard rule #" + entry.rule() + " of the registry's placement here"));
         }
         answer.set(request, applied, vmId, migrationId, owner, entry.migrationId());
         final RingBuffer target = inbox;

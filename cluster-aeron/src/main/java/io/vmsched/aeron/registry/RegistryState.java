@@ -42,7 +42,8 @@ import java.util.List;
  *       one who takes it gets the node's id (and so its VMs).</li>
  *   <li>the placement (services and rules, {@link Placement}) changes only by a PLACE whose statements
  *       all pass its checks, applied whole; its version grows by 1 each time;</li>
- *   <li>no ADMIT, MOVE or CAS to another owner succeeds that would break a hard rule in force: a rule
+ *   <li>no ADMIT, MOVE or CAS to another owner succeeds onto a drained node, nor one that would break a
+ *       hard rule in force: a rule
  *       is checked here, where the placement is decided, never against a node's copy (a node's view
  *       of the rules only spares it transfers the registry would refuse).</li>
  * </ul>
@@ -515,6 +516,11 @@ public final class RegistryState
     private boolean breaksHardRule(final long vmId, final int nodeId)
     {
         final Constraints rules = placement.constraints();
+        if (rules.closed(nodeId - 1))
+        {
+            refusingRule = -1; // the node is drained: it takes no VM
+            return true;
+        }
         final int[] of = rules.rulesOf(vmId);
         refusingRule = of.length == 0 ? -1 : rules.breaks(of, vmId, nodeId - 1, where, false, false);
         return refusingRule >= 0;

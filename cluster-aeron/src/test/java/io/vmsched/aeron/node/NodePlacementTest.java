@@ -185,7 +185,7 @@ class NodePlacementTest
             return;
         }
         await("the registry's refusal of vm " + vm, 30, () -> failures.stream().anyMatch(f -> f.startsWith(vm + ": ") &&
-            f.contains("hard placement rule")));
+            f.contains("forbids it there")));
     }
 
     @Test
@@ -264,6 +264,44 @@ class NodePlacementTest
             final StatusReport.ServiceReport now = service(a.cluster().status(), "web");
             return now.health() == ServiceHealth.FAILED && now.cause().contains("fewer than its minimum");
         });
+        assertTrue(errors.isEmpty(), errors.toString());
+    }
+
+    @Test
+    void aDrainedNodeEmptiesAndTheRegistryRefusesItVms()
+    {
+        final String registry = registry();
+        final Node a = node(registry, "a", "");
+        final Node b = node(registry, "b", "");
+        final Node c = node(registry, "c", "");
+        final RegistryClient observer = observer(registry);
+        for (long vm = 1; vm <= 6; vm++)
+        {
+            a.cluster().admit(hostOf(a), vm, 1, new IdleGuest());
+        }
+        await("6 VMs on node a", 30, () -> a.cluster().host(hostOf(a)).vmCount() == 6);
+
+        b.cluster().drain(hostOf(a)); // asked at another node: the registry holds it, node a follows
+        await("node a to empty", 60, () ->
+        {
+            for (long vm = 1; vm <= 6; vm++)
+            {
+                final int owner = observer.query(vm).owner();
+                if (owner == a.hostId() + 1 || owner == 0)
+                {
+                    return false;
+                }
+            }
+            return a.cluster().host(hostOf(a)).vmCount() == 0;
+        });
+        // nothing goes back: an admission there is refused (by node a's copy, or by the registry)
+        refused(7, () -> a.cluster().admit(hostOf(a), 7, 1, new IdleGuest()), "draining");
+        assertEquals(RegistryStatus.ABSENT, observer.query(7).status());
+        assertTrue(observer.placement().statements().contains("drain " + hostOf(a)));
+        c.cluster().undrain(hostOf(a));
+        await("node a to take VMs again", 30, () -> !a.cluster().drains().stream().findAny().isPresent());
+        a.cluster().admit(hostOf(a), 8, 1, new IdleGuest());
+        await("vm 8 admitted on node a", 30, () -> observer.query(8).owner() == a.hostId() + 1);
         assertTrue(errors.isEmpty(), errors.toString());
     }
 }
