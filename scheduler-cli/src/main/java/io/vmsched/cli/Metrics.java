@@ -5,7 +5,11 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
 import io.vmsched.cluster.Cluster;
 import io.vmsched.cluster.ClusterListener;
@@ -32,7 +36,7 @@ import java.util.List;
  * capacity of it), its VMs ({@code vmsched_vms{host}}), each service's status
  * ({@code vmsched_service_status{service}}: 0 healthy, 1 degraded, 2 failed) and each rule's violations
  * ({@code vmsched_rule_violations{rule}}: the VMs breaking it, 0 while it holds), the last two from one
- * {@link Cluster#status()} a scrape;</li>
+ * {@link Cluster#status()} a scrape (as {@code vmsched status} computes it);</li>
  * <li>counted by the cluster's listener, at the source of each migration: migrations by outcome
  * ({@code vmsched_migrations_total{outcome}}), aborts by coded reason
  * ({@code vmsched_migration_aborts_total{reason}}), and the handoff's latency from MIGRATION_INTENT to
@@ -51,7 +55,6 @@ final class Metrics implements AutoCloseable
     private static final double[] HANDOFF_BUCKETS =
         {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
     private static final String[] RESOURCES = {"cpu", "io", "memory"};
-    private static final long REPORT_REUSE_NS = 250_000_000L; // the gauges of one scrape share one status report
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final HTTPServer server;
@@ -64,8 +67,6 @@ final class Metrics implements AutoCloseable
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile Cluster cluster;
     private volatile HostRuntime[] hosts = new HostRuntime[0];
-    private StatusReport report; // guarded by this
-    private long reportAt; // guarded by this
 
     private Metrics(final InetAddress bind, final int port) throws IOException
     {
@@ -117,24 +118,7 @@ final class Metrics implements AutoCloseable
                     callback.call(host.vmCount(), Integer.toString(host.hostId()));
                 }
             }).register(registry);
-        GaugeWithCallback.builder().name("vmsched_service_status")
-            .help("Each service's status: 0 healthy, 1 degraded, 2 failed")
-            .labelNames("service").callback(callback ->
-            {
-                for (final StatusReport.ServiceReport s : report().services())
-                {
-                    callback.call(s.health().ordinal(), s.service().name());
-                }
-            }).register(registry);
-        GaugeWithCallback.builder().name("vmsched_rule_violations")
-            .help("Each placement rule's violations: the VMs that break it where they run (0: it holds)")
-            .labelNames("rule").callback(callback ->
-            {
-                for (final StatusReport.RuleReport r : report().rules())
-                {
-                    callback.call(r.holds() ? 0 : Math.max(1, r.breaking().size()), r.rule().name());
-                }
-            }).register(registry);
+        registry.register((MultiCollector)this::status);
         server = HTTPServer.builder().inetAddress(bind).port(port).registry(registry).buildAndStart();
         address = bind.getHostAddress();
     }
@@ -275,24 +259,37 @@ final class Metrics implements AutoCloseable
         return "http://" + host + ":" + port() + "/metrics";
     }
 
-    /** The status of the services and rules, computed at most once a scrape (the HTTP server's threads). */
-    private synchronized StatusReport report()
+    /** The services' status and the rules' violations, both from one status report a scrape (the HTTP server's threads). */
+    private MetricSnapshots status()
     {
         final Cluster c = cluster;
-        final long now = System.nanoTime();
-        if (report == null || now - reportAt > REPORT_REUSE_NS)
+        StatusReport report = new StatusReport(List.of(), List.of());
+        try
         {
-            try
+            if (c != null)
             {
-                report = c == null ? new StatusReport(List.of(), List.of()) : c.status();
+                report = c.status();
             }
-            catch (final IllegalStateException ex)
-            {
-                report = new StatusReport(List.of(), List.of()); // closing: nothing to report
-            }
-            reportAt = now;
         }
-        return report;
+        catch (final IllegalStateException ex)
+        {
+            // closing: nothing to report
+        }
+        final GaugeSnapshot.Builder services = GaugeSnapshot.builder().name("vmsched_service_status")
+            .help("Each service's status: 0 healthy, 1 degraded, 2 failed");
+        for (final StatusReport.ServiceReport s : report.services())
+        {
+            services.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().value(s.health().ordinal())
+                .labels(Labels.of("service", s.service().name())).build());
+        }
+        final GaugeSnapshot.Builder rules = GaugeSnapshot.builder().name("vmsched_rule_violations")
+            .help("Each placement rule's violations: the VMs that break it where they run (0: it holds)");
+        for (final StatusReport.RuleReport r : report.rules())
+        {
+            rules.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder()
+                .value(r.holds() ? 0 : Math.max(1, r.breaking().size())).labels(Labels.of("rule", r.rule().name())).build());
+        }
+        return MetricSnapshots.of(services.build(), rules.build());
     }
 
     /** Stop serving. Idempotent. */
