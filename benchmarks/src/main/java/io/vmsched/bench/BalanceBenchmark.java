@@ -199,9 +199,10 @@ public class BalanceBenchmark
     }
 
     /**
-     * The same host with 100 rules in force: 40 hard anti-affinity pairs and 30 soft affinity pairs, each of
-     * a VM here and a VM on a random other host, and 30 hard rules keeping VMs here on hosts labelled
-     * {@code a} (the even ones); the rules cycle over this host's VMs.
+     * The same host with 100 rules in force, cycling over this host's VMs: 50 hard anti-affinity pairs of a
+     * VM here and a VM on a random other host, 25 hard rules keeping VMs on hosts labelled {@code a} (the
+     * even ones), 20 soft rules keeping VMs off hosts labelled {@code b} (a quarter), 5 soft affinity pairs of
+     * two VMs here.
      */
     @State(Scope.Thread)
     public static class RuledHost extends Host implements PlacementRule
@@ -214,13 +215,16 @@ public class BalanceBenchmark
         @Setup(Level.Trial)
         public void rules()
         {
+            // 100 rules on this host's VMs (each of 20 VMs in 5, half of 200 VMs in one): 50 hard anti-affinity
+            // pairs with a VM on another host, 25 hard on-label "a" (half the hosts carry it), 20 soft
+            // off-label "b" (a quarter do), 5 soft affinity pairs of two VMs of this host (they hold here)
             final SplittableRandom random = new SplittableRandom(5);
             final Placement placement = new Placement();
             for (int h = 0; h < hostLoads.length; h++)
             {
-                placement.hostLabels(h, (h & 1) == 0 ? Set.of("a") : Set.of());
+                placement.hostLabels(h, (h & 1) == 0 ? Set.of("a") : (h & 3) == 1 ? Set.of("b") : Set.of());
             }
-            otherHost = new int[70];
+            otherHost = new int[50];
             for (int i = 0; i < otherHost.length; i++)
             {
                 otherHost[i] = 8 + random.nextInt(hostLoads.length - 8);
@@ -228,17 +232,21 @@ public class BalanceBenchmark
             for (int r = 0; r < 100; r++)
             {
                 final long here = r % vmsPerHost;
-                if (r < 40)
+                if (r < 50)
                 {
                     placement.addRule(Rule.antiAffinity("apart-" + r, true, here, ELSEWHERE + r));
                 }
-                else if (r < 70)
+                else if (r < 75)
                 {
-                    placement.addRule(Rule.affinity("with-" + r, false, here, ELSEWHERE + r));
+                    placement.addRule(Rule.hostLabel("on-a-" + r, Rule.Kind.ON_LABEL, true, "a", here));
+                }
+                else if (r < 95)
+                {
+                    placement.addRule(Rule.hostLabel("off-b-" + r, Rule.Kind.OFF_LABEL, false, "b", here));
                 }
                 else
                 {
-                    placement.addRule(Rule.hostLabel("on-a-" + r, Rule.Kind.ON_LABEL, true, "a", here));
+                    placement.addRule(Rule.affinity("with-" + r, false, here, (here + 1) % vmsPerHost));
                 }
             }
             constraints = placement.constraints();

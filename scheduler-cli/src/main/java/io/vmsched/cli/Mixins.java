@@ -160,6 +160,39 @@ final class Mixins
         }
     }
 
+    /** {@code --registry} and {@code --secret}: a cluster across machines, reached through its registry. */
+    static final class Registry
+    {
+        @Option(names = "--registry", description = "The cluster across machines of this registry: its members, " +
+            "ID=HOST:PORT,... (needs --secret).")
+        String members;
+
+        @Option(names = "--secret", description = "With --registry: the cluster's secret file.")
+        java.nio.file.Path secret;
+
+        /** @return whether a registry was named. */
+        boolean given()
+        {
+            return members != null;
+        }
+
+        /**
+         * @return a client of the registry (not a node: it reads and changes without joining), to close.
+         * @throws IllegalArgumentException in one line: no --secret, a bad secret file or member list.
+         */
+        io.vmsched.aeron.registry.RegistryClient connect()
+        {
+            if (secret == null)
+            {
+                throw new IllegalArgumentException("--registry needs --secret (the cluster's secret file)");
+            }
+            final byte[] key = io.vmsched.aeron.ClusterSecret.read(secret);
+            return io.vmsched.aeron.registry.RegistryClient.connect(new io.vmsched.aeron.registry.RegistryClient.Context()
+                .members(io.vmsched.aeron.registry.RegistryMember.ingressEndpoints(members)).secret(key)
+                .connectTimeout(10, java.util.concurrent.TimeUnit.SECONDS).log(line -> { }));
+        }
+    }
+
     /** {@code --json}: JSON instead of the text output. */
     static final class JsonOutput
     {

@@ -68,7 +68,7 @@ final class NodeCommand implements Runnable
     @Option(names = "--max-nodes", defaultValue = "1024", description = "Most nodes the cluster may have (default: ${DEFAULT-VALUE}).")
     int maxNodes;
 
-    @Option(names = "--labels", defaultValue = "", description = "Free text for the directory, e.g. rack=a.")
+    @Option(names = "--labels", defaultValue = "", description = "This host's labels, which placement rules name, comma-separated (e.g. ssd,rack-a); other words (rack=a) show in the directory only.")
     String labels;
 
     @Option(names = "--guest-load", defaultValue = "0", description = "With --registry: each guest's programmed CPU " +

@@ -29,9 +29,33 @@ final class StatusCommand implements Runnable
     @Mixin
     final Mixins.JsonOutput json = new Mixins.JsonOutput();
 
+    @Mixin
+    final Mixins.Registry registry = new Mixins.Registry();
+
     @Override
     public void run()
     {
+        if (registry.given())
+        {
+            // across machines: the registry holds the services and rules and knows where every VM runs
+            final io.vmsched.placement.StatusReport report;
+            try (io.vmsched.aeron.registry.RegistryClient client = registry.connect())
+            {
+                report = io.vmsched.aeron.registry.RegistryStatusReport.read(client);
+            }
+            final PrintWriter out = spec.commandLine().getOut();
+            if (json.wanted())
+            {
+                out.println(StatusFiles.json(report));
+            }
+            else
+            {
+                out.println("(the cluster of the registry at " + registry.members + ")");
+                out.print(report.toText());
+            }
+            out.flush();
+            return;
+        }
         final Path dir = dataDir.checked();
         if (!Files.isDirectory(dir))
         {

@@ -376,4 +376,82 @@ class ClusterProcessesTest
         assertEquals(1, lines.size(), "one line: " + err);
         return lines.get(0);
     }
+
+    /**
+     * Services and rules across processes, as an operator keeps them: a constraints file applied through the
+     * registry with {@code vmsched constraints}; a hard anti-affinity broken as it is given is repaired by the
+     * node running both VMs (a move the registry accepts), and then holds while the nodes balance; the status is
+     * the registry's ({@code vmsched status --registry}); a bad file or a rule naming an unknown VM changes nothing.
+     */
+    @Test
+    void constraintsAppliedThroughTheRegistryHoldAcrossNodeProcesses() throws IOException
+    {
+        final String registry = registry(1);
+        member(registry, 0);
+        final List<NodeProcess> nodes = List.of(new NodeProcess("node-0", registry, 4, "--labels", "ssd"),
+            new NodeProcess("node-1", registry, 0));
+        nodes.forEach(NodeProcess::start);
+        final RegistryClient observer = observer(registry);
+        final long g = ClusterNode.GUEST_IDS; // node-0's guests are g+1 .. g+4
+        await("node-0's 4 guests in the registry", 120, () ->
+        {
+            for (long vm = g + 1; vm <= g + 4; vm++)
+            {
+                if (RegistryStatus.OK != observer.query(vm).status())
+                {
+                    return false;
+                }
+            }
+            return true;
+        });
+
+        final Path rules = dir.resolve("rules.txt");
+        Files.writeString(rules, "service web size=2 min=2 vms=" + (g + 1) + "," + (g + 2) + "\n" +
+            "anti-affinity web-spread hard service=web\non-label fast soft label=ssd vms=" + (g + 3) + "\n");
+        assertEquals(0, run("constraints", "--registry", registry, "--secret", secret.toString(), "--apply",
+            rules.toString()), cliErr.toString());
+        assertTrue(cliOut.toString().contains("anti-affinity web-spread hard service=web"), cliOut.toString());
+
+        // the two members are soon on two nodes, and the rule holds from then on while the nodes balance
+        await("web-spread to hold and web to be healthy", 120, () ->
+        {
+            final String json = status(registry);
+            return json.contains("\"name\":\"web\",\"size\":2,\"min\":2,\"status\":\"healthy\"") &&
+                json.contains("\"name\":\"web-spread\",\"rule\":\"anti-affinity web-spread hard service=web\",\"hard\":true,\"holds\":true");
+        });
+        for (int i = 0; i < 10; i++)
+        {
+            assertNotEquals(observer.query(g + 1).owner(), observer.query(g + 2).owner(), "web's members apart");
+            java.util.concurrent.locks.LockSupport.parkNanos(300_000_000L);
+        }
+        assertEquals(0, run("status", "--registry", registry, "--secret", secret.toString()), cliErr.toString());
+        assertTrue(cliOut.toString().contains("service web"), cliOut.toString());
+
+        // mistakes: one line each, exit 2, nothing applied
+        final List<String> before = observer.placement().statements();
+        Files.writeString(rules, "service db size=x\n");
+        assertEquals(2, run("constraints", "--registry", registry, "--secret", secret.toString(), "--apply", rules.toString()));
+        assertTrue(cliErr.toString().contains(rules + ":1:"), cliErr.toString());
+        Files.writeString(rules, "service db size=1\nanti-affinity ghost hard vms=7,8\n");
+        assertEquals(2, run("constraints", "--registry", registry, "--secret", secret.toString(), "--apply", rules.toString()));
+        assertTrue(cliErr.toString().contains("vm 7") && cliErr.toString().contains("nothing was applied"), cliErr.toString());
+        assertEquals(1, cliErr.toString().strip().lines().count(), cliErr.toString());
+        assertEquals(before, observer.placement().statements());
+    }
+
+    private final java.io.StringWriter cliOut = new java.io.StringWriter();
+    private final java.io.StringWriter cliErr = new java.io.StringWriter();
+
+    private int run(final String... args)
+    {
+        cliOut.getBuffer().setLength(0);
+        cliErr.getBuffer().setLength(0);
+        return VmschedCommand.execute(new java.io.PrintWriter(cliOut, true), new java.io.PrintWriter(cliErr, true), args);
+    }
+
+    private String status(final String registry)
+    {
+        assertEquals(0, run("status", "--registry", registry, "--secret", secret.toString(), "--json"), cliErr.toString());
+        return cliOut.toString();
+    }
 }

@@ -446,19 +446,27 @@ public final class Exchange
         final int[] chosen = c.chosen;
         final long residency = config.minResidency * period;
         final long pingPong = config.pingPongGuard * period;
+        final boolean record = dryRun || recordAll;
+        // a decision record names every candidate's reason, so it checks every rule up front; otherwise the
+        // rules are checked only on the chosen (below), as they cost more than the rest of the exchange
+        final boolean eagerRules = record;
         for (int i = 0; i < count; i++)
         {
             ids[i] = view.vmId(i);
             onSource[i] = view.vmLoad(i);
             onPeer[i] = view.vmLoadOn(i, peer);
             volatility[i] = view.volatility(i);
-            blocked[i] = guard(view, i, peer, now, residency, pingPong, c.rules);
+            blocked[i] = guard(view, i, peer, now, residency, pingPong, c.rules, eagerRules);
         }
-        final boolean record = dryRun || recordAll;
         final BalanceDecision decision = record ?
             new BalanceDecision(view.hostId(), peer, load, peerLoad, config.thresholdFraction * estimate, estimate) : null;
-        final int moves = VmSelector.select(config, load, peerLoad, estimate, count, ids, onSource, onPeer,
-            config.stabilityWeight == 0.0 ? null : volatility, blocked, limit, chosen, decision);
+        final double[] stable = config.stabilityWeight == 0.0 ? null : volatility;
+        int moves = VmSelector.select(config, load, peerLoad, estimate, count, ids, onSource, onPeer, stable, blocked,
+            limit, chosen, decision);
+        if (!eagerRules && rule != PlacementRule.NONE)
+        {
+            moves = checkChosen(view, peer, load, peerLoad, estimate, count, c, stable, limit, moves);
+        }
         if (record)
         {
             decision.nameRules(count, ids, c.rules);
@@ -476,8 +484,75 @@ public final class Exchange
         return moves;
     }
 
+    /**
+     * The rules checked on the selector's choices only: a choice a rule refuses is blocked and the selection
+     * made again, which picks what checking every candidate first would have picked (the selector is
+     * deterministic in what is blocked). After {@link #LAZY_REFUSALS} refusals the rest are checked at once,
+     * bounding the exchange at that many selections plus one check of each candidate.
+     */
+    private int checkChosen(final HostView view, final int peer, final double load, final double peerLoad,
+        final double estimate, final int count, final Candidates c, final double[] stable, final int limit,
+        final int firstMoves)
+    {
+        final Rejection[] blocked = c.blocked;
+        final int[] chosen = c.chosen;
+        int moves = firstMoves;
+        for (int refusals = 0; moves > 0; )
+        {
+            int refused = -1;
+            for (int m = 0; m < moves && refused < 0; m++)
+            {
+                final String name = rule.refuses(view, chosen[m], peer);
+                if (name != null)
+                {
+                    refused = chosen[m];
+                    c.rules[refused] = name;
+                }
+            }
+            if (refused < 0)
+            {
+                return moves;
+            }
+            // undo the selection's marks (its choices, and capacity judged after earlier choices), then block
+            for (int m = 0; m < moves; m++)
+            {
+                blocked[chosen[m]] = Rejection.NONE;
+            }
+            for (int i = 0; i < count; i++)
+            {
+                blocked[i] = blocked[i] == Rejection.CAPACITY ? Rejection.NONE : blocked[i];
+            }
+            blocked[refused] = Rejection.RULE;
+            if (++refusals == LAZY_REFUSALS)
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    if (blocked[i] == Rejection.NONE)
+                    {
+                        final String name = rule.refuses(view, i, peer);
+                        if (name != null)
+                        {
+                            c.rules[i] = name;
+                            blocked[i] = Rejection.RULE;
+                        }
+                    }
+                }
+            }
+            moves = VmSelector.select(config, load, peerLoad, estimate, count, c.ids, c.onSource, c.onPeer, stable,
+                blocked, limit, chosen, null);
+            if (refusals >= LAZY_REFUSALS)
+            {
+                return moves; // every candidate left has passed
+            }
+        }
+        return moves;
+    }
+
+    /** Refusals of chosen candidates after which the exchange checks every candidate's rules at once. */
+    static final int LAZY_REFUSALS = 1;
+
     private Rejection guard(final HostView view, final int vm, final int peer, final long now, final long residency,
-        final long pingPong, final String[] rules)
+        final long pingPong, final String[] rules, final boolean checkRules)
     {
         rules[vm] = null;
         if (view.migrating(vm))
@@ -501,7 +576,7 @@ public final class Exchange
                 return Rejection.PING_PONG;
             }
         }
-        final String refused = rule.refuses(view, vm, peer);
+        final String refused = checkRules ? rule.refuses(view, vm, peer) : null;
         if (refused != null)
         {
             rules[vm] = refused;

@@ -1,5 +1,7 @@
 package io.vmsched.cluster;
 
+import io.vmsched.placement.Placement;
+
 import io.vmsched.dispatch.Guest;
 
 import java.util.ArrayList;
@@ -315,10 +317,14 @@ public final class Cluster implements AutoCloseable
         }
         synchronized (placement)
         {
+            placement.know(service);
             view.placement.checkJoin(service, new long[]{vmId}, false);
             final io.vmsched.placement.Constraints rules = view.placement.constraints();
             final int host = placement.choose(config, vmId, rules.rulesOfService(service));
-            view.placement.join(service, false, vmId); // journaled first: the rules hold it from its first moment
+            if (!placement.change(Placement.joinText(service, vmId)))
+            {
+                view.placement.join(service, false, vmId); // journaled first: the rules hold it from its first moment
+            }
             admit(host, vmId, weight, guest);
             return host;
         }
@@ -335,7 +341,11 @@ public final class Cluster implements AutoCloseable
     public void defineService(final String name, final int desiredSize, final int minRunning)
     {
         gate.checkOpen();
-        view.placement.defineService(new io.vmsched.placement.Service(name, desiredSize, minRunning));
+        final io.vmsched.placement.Service service = new io.vmsched.placement.Service(name, desiredSize, minRunning);
+        if (!placement.change(service.toString()))
+        {
+            view.placement.defineService(service);
+        }
     }
 
     /**
@@ -347,7 +357,10 @@ public final class Cluster implements AutoCloseable
     public void deleteService(final String name)
     {
         gate.checkOpen();
-        view.placement.deleteService(name);
+        if (!placement.change("delete-service " + name))
+        {
+            view.placement.deleteService(name);
+        }
     }
 
     /**
@@ -360,7 +373,11 @@ public final class Cluster implements AutoCloseable
     public void addToService(final String service, final long... vmIds)
     {
         gate.checkOpen();
-        view.placement.join(service, vmIds);
+        placement.know(service);
+        if (!placement.change(Placement.joinText(service, vmIds)))
+        {
+            view.placement.join(service, vmIds);
+        }
     }
 
     /**
@@ -371,7 +388,10 @@ public final class Cluster implements AutoCloseable
     public void removeFromService(final long... vmIds)
     {
         gate.checkOpen();
-        view.placement.leave(vmIds);
+        if (!placement.change(Placement.leaveText(vmIds)))
+        {
+            view.placement.leave(vmIds);
+        }
     }
 
     /**
@@ -387,7 +407,10 @@ public final class Cluster implements AutoCloseable
     public List<Long> addRule(final io.vmsched.placement.Rule rule)
     {
         gate.checkOpen();
-        view.placement.addRule(rule);
+        if (!placement.change(rule.toString()))
+        {
+            view.placement.addRule(rule);
+        }
         return placement.breaking(rule.name());
     }
 
@@ -398,7 +421,10 @@ public final class Cluster implements AutoCloseable
     public void removeRule(final String name)
     {
         gate.checkOpen();
-        view.placement.removeRule(name);
+        if (!placement.change("delete-rule " + name))
+        {
+            view.placement.removeRule(name);
+        }
     }
 
     /**
@@ -415,6 +441,36 @@ public final class Cluster implements AutoCloseable
         {
             placement.apply(statements);
         }
+    }
+
+    /**
+     * Across machines ({@link ClusterConfig#placementAuthority}): replace this node's copy of the services and
+     * rules with the authority's, as read from it (the copy only spares the balancer moves the authority
+     * would refuse; the authority checks every placement itself).
+     *
+     * @param statements the authority's placement ({@link io.vmsched.placement.Placement#statements()}).
+     * @throws IllegalStateException if this cluster has no authority (its own journal is the placement's).
+     */
+    public void adoptPlacement(final List<String> statements)
+    {
+        gate.checkOpen();
+        if (config.placementAuthority == null)
+        {
+            throw new IllegalStateException("this cluster's placement is its own journal's: there is no authority to follow");
+        }
+        placement.adopt(statements);
+    }
+
+    /**
+     * Across machines: a host's labels as its node registered them, so this node's copy of the rules judges
+     * moves to it as the authority will.
+     *
+     * @param host   a host.
+     * @param labels its labels.
+     */
+    public void peerLabels(final int host, final java.util.Set<String> labels)
+    {
+        view.placement.hostLabels(host, labels);
     }
 
     /** @return the services and rules in force (a copy). */

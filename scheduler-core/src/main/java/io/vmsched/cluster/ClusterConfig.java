@@ -50,6 +50,11 @@ public final class ClusterConfig
      * closed with the cluster. Null: the commit point of a migration is the target's journal.
      */
     public OwnerRegistry owners;
+    /**
+     * Where the services and rules live when this is one node of a cluster across machines (its registry);
+     * null (the default): in the placement journal of the data directory.
+     */
+    public PlacementAuthority placementAuthority;
     /** How often the service watch computes the services' status (and reports what changed). */
     public long watchPeriodNs = 200_000_000L;
     /** A service member migrating longer than this makes its service degraded. */

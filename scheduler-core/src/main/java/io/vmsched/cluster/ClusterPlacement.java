@@ -34,6 +34,7 @@ final class ClusterPlacement implements AutoCloseable
     private final Path dir;
     private ChronicleJournal journal;
     private final ServiceWatch watch;
+    private final PlacementAuthority authority;
     private final long watchPeriodNs;
     private volatile boolean running;
     private Thread thread;
@@ -55,9 +56,10 @@ final class ClusterPlacement implements AutoCloseable
             view.placement.hostLabels(h, config.hostConfig(h).labels);
         }
         this.dir = config.dataDir.resolve(DIR);
+        this.authority = config.placementAuthority;
         this.watch = new ServiceWatch(view, hosts, (text, code) -> record(RecordType.SERVICE_STATUS, code, text),
             config.migratingBoundNs);
-        if (Files.isDirectory(dir))
+        if (authority == null && Files.isDirectory(dir))
         {
             // read only: a start refused later (a host's journal damaged) leaves nothing here changed
             try (ChronicleJournal existing = ChronicleJournal.openReadOnly(dir, NO_HOST))
@@ -70,6 +72,13 @@ final class ClusterPlacement implements AutoCloseable
     /** Open the journal for writing, once every check of the start has passed. */
     void open()
     {
+        if (authority != null)
+        {
+            // across machines: the authority checks each change against the whole cluster (the VMs named
+            // may run on other nodes, so none is refused here for being unknown), then the copy applies it
+            view.placement.wire(vm -> true, statement -> authority.submit(List.of(statement)));
+            return;
+        }
         this.journal = ChronicleJournal.open(dir, NO_HOST);
         view.placement.wire(vm -> view.owners.containsKey(vm),
             statement -> record(RecordType.PLACEMENT, 0, statement));
@@ -114,6 +123,10 @@ final class ClusterPlacement implements AutoCloseable
     /** Start the service watch thread. */
     void start()
     {
+        if (authority != null)
+        {
+            return; // the authority sees every node's VMs: the status is its to compute (status())
+        }
         running = true;
         thread = new Thread(this::watchLoop, "vmsched-service-watch");
         thread.setDaemon(true);
@@ -147,7 +160,50 @@ final class ClusterPlacement implements AutoCloseable
 
     StatusReport status()
     {
-        return watch.evaluate();
+        return authority != null ? authority.status() : watch.evaluate();
+    }
+
+    /**
+     * Across machines: the authority's placement, as read from it, replaces this node's copy.
+     *
+     * @param statements the authority's statements.
+     */
+    void adopt(final List<String> statements)
+    {
+        view.placement.replaceWith(statements);
+    }
+
+    /**
+     * Across machines, a change is the authority's to check (against the whole cluster: a node's copy may
+     * lag behind, and knows neither every VM nor every host) and to apply; the copy then follows.
+     *
+     * @param statement the change.
+     * @return false if this cluster has no authority (the caller makes the checked change itself).
+     * @throws IllegalArgumentException if the authority refused it.
+     */
+    boolean change(final String statement)
+    {
+        if (authority == null)
+        {
+            return false;
+        }
+        authority.submit(List.of(statement));
+        view.placement.replay(statement);
+        return true;
+    }
+
+    /**
+     * Across machines: make sure this node's copy knows a service defined at another node a moment ago
+     * (read from the authority when it does not).
+     *
+     * @param service a service named by a caller here.
+     */
+    void know(final String service)
+    {
+        if (authority != null && service != null && view.placement.definition(service) == null)
+        {
+            adopt(authority.statements());
+        }
     }
 
     private int ownerOf(final long vmId)
@@ -242,7 +298,7 @@ final class ClusterPlacement implements AutoCloseable
         {
             if (constraints.rule(r).name().equals(ruleName))
             {
-                return ServiceWatch.breaking(constraints, r, owners);
+                return io.vmsched.placement.ServiceJudge.breaking(constraints, r, owners);
             }
         }
         return List.of();
@@ -254,6 +310,17 @@ final class ClusterPlacement implements AutoCloseable
      */
     void apply(final RulesText.Statements statements)
     {
+        if (authority != null)
+        {
+            // one change at the authority, checked there against the whole cluster; then the copy follows
+            final List<String> texts = Placement.textOf(statements);
+            authority.submit(texts);
+            for (final String text : texts)
+            {
+                view.placement.replay(text);
+            }
+            return;
+        }
         final Placement trial = new Placement();
         final int hostCount = view.placement.hosts();
         for (int h = 0; h < hostCount; h++)

@@ -287,8 +287,9 @@ final class HandoffTarget
      *
      * @param migrationId the migration.
      * @param applied     whether the move was applied (the VM is this host's).
+     * @param owner       the owner the answer names ({@link OwnerRegistry#REFUSED_BY_RULE}: a hard rule refused it).
      */
-    void onMoveAnswer(final long migrationId, final boolean applied)
+    void onMoveAnswer(final long migrationId, final boolean applied, final int owner)
     {
         final HostVm vm = awaiting.remove(migrationId);
         if (vm == null)
@@ -299,6 +300,11 @@ final class HandoffTarget
         if (applied)
         {
             activate(vm, migrationId, source);
+        }
+        else if (owner == OwnerRegistry.REFUSED_BY_RULE)
+        {
+            refuse(vm, migrationId, source, AbortReason.PLACEMENT_REFUSED,
+                "the owner registry refused the move: a hard placement rule forbids the vm on host " + hostId);
         }
         else
         {

@@ -79,7 +79,7 @@ final class InboxAdapter implements MessageHandler
         switch (answer.request())
         {
             case OwnerRegistry.ADMIT: requests.onAdmitAnswer(answer.vmId(), answer.applied(), answer.owner()); break;
-            case OwnerRegistry.MOVE: target.onMoveAnswer(answer.migrationId(), answer.applied()); break;
+            case OwnerRegistry.MOVE: target.onMoveAnswer(answer.migrationId(), answer.applied(), answer.owner()); break;
             case OwnerRegistry.RECLAIM:
                 source.onReclaimAnswer(answer.migrationId(), answer.applied(), answer.owner(), answer.ownerMigrationId());
                 break;

@@ -104,7 +104,7 @@ public final class OfflineStatus
             {
                 continue; // not judged offline
             }
-            final List<Long> breaking = ServiceWatch.breaking(rules, r, at);
+            final List<Long> breaking = io.vmsched.placement.ServiceJudge.breaking(rules, r, at);
             ruleReports.add(new StatusReport.RuleReport(rule, breaking.isEmpty(), List.copyOf(breaking)));
         }
         final List<StatusReport.ServiceReport> services = new ArrayList<>();

@@ -28,6 +28,11 @@ public interface OwnerRegistry extends AutoCloseable
     int RECLAIM = 3;
     /** What a request asked. */
     int RELEASE = 4;
+    /**
+     * The owner an answer names when the registry refused an admission or a move because the VM would
+     * break a hard placement rule on this host (checked there, at the commit point, against the whole cluster).
+     */
+    int REFUSED_BY_RULE = -2;
 
     /**
      * @param hostId the host whose requests this serves.

@@ -172,7 +172,12 @@ final class Requests
         {
             return;
         }
-        if (!applied)
+        if (!applied && owner == OwnerRegistry.REFUSED_BY_RULE)
+        {
+            failed(Request.ADMIT, vmId, "vm " + vmId + " not admitted on host " + hostId + ": a hard placement rule " +
+                "forbids it there (checked by the owner registry; vmsched status --registry shows the rules)");
+        }
+        else if (!applied)
         {
             failed(Request.ADMIT, vmId, "vm " + vmId + " is already in the cluster (the owner registry names host " + owner + ")");
         }

@@ -2,8 +2,8 @@ package io.vmsched.cluster;
 
 import io.vmsched.placement.Constraints;
 import io.vmsched.placement.Placement;
-import io.vmsched.placement.Rule;
 import io.vmsched.placement.Service;
+import io.vmsched.placement.ServiceJudge;
 import io.vmsched.placement.ServiceHealth;
 import io.vmsched.placement.ServiceStatus;
 import io.vmsched.placement.StatusReport;
@@ -81,14 +81,8 @@ final class ServiceWatch
         };
         final long now = System.nanoTime();
         final long nowMs = System.currentTimeMillis();
-        final List<StatusReport.RuleReport> ruleReports = new ArrayList<>();
         final List<List<Long>> breakingOf = new ArrayList<>();
-        for (int r = 0; r < rules.ruleCount(); r++)
-        {
-            final List<Long> breaking = breaking(rules, r, where);
-            breakingOf.add(breaking);
-            ruleReports.add(new StatusReport.RuleReport(rules.rule(r), breaking.isEmpty(), List.copyOf(breaking)));
-        }
+        final List<StatusReport.RuleReport> ruleReports = ServiceJudge.rules(rules, where, breakingOf);
         final List<StatusReport.ServiceReport> reports = new ArrayList<>();
         final java.util.Set<String> defined = new java.util.HashSet<>();
         for (final Service service : services)
@@ -122,49 +116,10 @@ final class ServiceWatch
                 }
                 vms.add(new StatusReport.VmReport(vm, s == null ? -1 : s.host, state, cpu(vm, s, now)));
             }
-            String hardBroken = null;
-            String softBroken = null;
-            for (int r = 0; r < rules.ruleCount(); r++)
-            {
-                final Rule rule = rules.rule(r);
-                final List<Long> breaking = breakingOf.get(r);
-                if (breaking.isEmpty() || !covers(rule, service.name(), members))
-                {
-                    continue;
-                }
-                final String cause = rule.describe() + " broken by vm " + breaking.get(0);
-                if (rule.hard() && hardBroken == null)
-                {
-                    hardBroken = cause;
-                }
-                else if (!rule.hard() && softBroken == null)
-                {
-                    softBroken = cause;
-                }
-            }
-            final ServiceHealth health;
-            final String cause;
-            if (hardBroken != null)
-            {
-                health = ServiceHealth.FAILED;
-                cause = hardBroken;
-            }
-            else if (running < service.minRunning())
-            {
-                health = ServiceHealth.FAILED;
-                cause = running + " VMs running, fewer than its minimum " + service.minRunning();
-            }
-            else if (suspended != null || slow != null || softBroken != null || running < service.desiredSize())
-            {
-                health = ServiceHealth.DEGRADED;
-                cause = suspended != null ? suspended : slow != null ? slow : softBroken != null ? softBroken :
-                    running + " VMs running of its size " + service.desiredSize();
-            }
-            else
-            {
-                health = ServiceHealth.HEALTHY;
-                cause = "all " + running + " VMs running" + (rules.ruleCount() > 0 ? ", its rules hold" : "");
-            }
+            final ServiceJudge.Verdict verdict = ServiceJudge.judge(service, running, rules, breakingOf, members,
+                suspended != null ? suspended : slow);
+            final ServiceHealth health = verdict.health();
+            final String cause = verdict.cause();
             final ServiceStatus before = current.get(service.name());
             ServiceStatus status = before;
             if (before == null || before.health() != health)
@@ -195,52 +150,6 @@ final class ServiceWatch
         {
             view.listener.onError(-1, ex); // a listener's mistake never stops the watch
         }
-    }
-
-    private static boolean covers(final Rule rule, final String service, final long[] members)
-    {
-        if (service.equals(rule.service()))
-        {
-            return true;
-        }
-        final long[] vms = rule.vms();
-        if (vms == null)
-        {
-            return false;
-        }
-        for (final long vm : members)
-        {
-            if (java.util.Arrays.binarySearch(vms, vm) >= 0)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The VMs that break a rule where they run (none if it holds). */
-    static List<Long> breaking(final Constraints rules, final int r, final Constraints.Locator where)
-    {
-        final List<Long> out = new ArrayList<>();
-        if (rules.holds(r, where))
-        {
-            return out;
-        }
-        final int[] only = {r};
-        for (final long vm : rules.rule(r).service() != null ? membersOf(rules, r) : rules.rule(r).vms())
-        {
-            final int host = where.hostOf(vm);
-            if (host >= 0 && rules.breaks(only, vm, host, where, true, false) >= 0)
-            {
-                out.add(vm);
-            }
-        }
-        return out;
-    }
-
-    private static long[] membersOf(final Constraints rules, final int r)
-    {
-        return rules.membersOf(r);
     }
 
     private double cpu(final long vm, final Seen s, final long now)

@@ -125,22 +125,25 @@ public final class Constraints
         return new Constraints(ordered, members, labelBit, hostMask, vmRules, serviceRules, hostLabels.size(), hard);
     }
 
+    /**
+     * A VM's rules in the order they are checked: hard ones first (a caller asking for hard ones only stops
+     * at the first soft one), and within each, the host-label rules (one mask test each, and the ones most
+     * often broken by a move: they rule out whole hosts) before the VM-VM ones (a walk over their members).
+     */
     private static int[] hardFirst(final List<Integer> list, final Rule[] rules)
     {
         final int[] out = new int[list.size()];
         int n = 0;
-        for (final int r : list)
+        for (int pass = 0; pass < 4; pass++)
         {
-            if (rules[r].hard())
+            final boolean hard = pass < 2;
+            final boolean label = (pass & 1) == 0;
+            for (final int r : list)
             {
-                out[n++] = r;
-            }
-        }
-        for (final int r : list)
-        {
-            if (!rules[r].hard())
-            {
-                out[n++] = r;
+                if (rules[r].hard() == hard && (rules[r].label() != null) == label)
+                {
+                    out[n++] = r;
+                }
             }
         }
         return out;

@@ -37,6 +37,9 @@ public final class Placement
         void record(String statement);
     }
 
+    /** VMs per {@code join} statement in {@link #statements()}. */
+    static final int JOIN_CHUNK = 256;
+
     private final Map<String, Service> services = new LinkedHashMap<>();
     private final Map<String, Set<Long>> members = new HashMap<>();
     private final Map<Long, String> serviceOf = new HashMap<>();
@@ -342,6 +345,167 @@ public final class Placement
         recompile();
     }
 
+    /**
+     * @param service a service.
+     * @param vms     VMs.
+     * @return the statement adding them to it.
+     */
+    public static String joinText(final String service, final long... vms)
+    {
+        return "join " + service + " vms=" + RulesText.vmList(vms);
+    }
+
+    /**
+     * @param vms VMs.
+     * @return the statement taking them out of their services.
+     */
+    public static String leaveText(final long... vms)
+    {
+        return "leave vms=" + RulesText.vmList(vms);
+    }
+
+    /**
+     * A host's labels from their text form: names separated by commas or spaces ({@code rack-a,ssd}).
+     *
+     * @param text the labels (empty: none).
+     * @return the labels.
+     * @throws IllegalArgumentException naming a label that is not a valid name.
+     */
+    public static Set<String> parseLabels(final String text)
+    {
+        final Set<String> labels = new LinkedHashSet<>();
+        for (final String label : text.strip().split("[,\\s]+"))
+        {
+            if (!label.isEmpty())
+            {
+                Names.check("label", label);
+                labels.add(label);
+            }
+        }
+        return labels;
+    }
+
+    /**
+     * Apply statements in their text form ({@link #statements()}'s, and {@code delete-service NAME},
+     * {@code delete-rule NAME}, {@code leave vms=...}) as one change: each is checked as its method checks
+     * it ({@code join} accepts VMs not yet admitted), on a copy first, so a refused one applies none.
+     * The registry of a cluster across machines applies its operators' changes so.
+     *
+     * @param statements the statements, in order.
+     * @throws IllegalArgumentException naming the first statement refused and why.
+     */
+    public synchronized void submit(final List<String> statements)
+    {
+        final Placement trial = new Placement();
+        for (int h = 0; h < hostLabels.size(); h++)
+        {
+            trial.hostLabels(h, hostLabels.get(h));
+        }
+        for (final String statement : statements())
+        {
+            trial.replay(statement);
+        }
+        trial.wire(known, s -> { });
+        for (final String statement : statements)
+        {
+            try
+            {
+                trial.submitOne(statement);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("'" + statement + "': " + ex.getMessage());
+            }
+        }
+        for (final String statement : statements)
+        {
+            submitOne(statement);
+        }
+    }
+
+    private void submitOne(final String statement)
+    {
+        final String[] words = statement.strip().split("\\s+", 2);
+        final String rest = words.length > 1 ? words[1] : "";
+        switch (words[0])
+        {
+            case "service" ->
+            {
+                final Object[] parsed = RulesText.serviceAndVms(statement);
+                final Service service = (Service)parsed[0];
+                defineService(service);
+                if (parsed[1] != null)
+                {
+                    join(service.name(), false, (long[])parsed[1]);
+                }
+            }
+            case "delete-service" -> deleteService(rest.strip());
+            case "join" ->
+            {
+                final String[] parts = rest.split("\\s+");
+                if (parts.length != 2 || !parts[1].startsWith("vms="))
+                {
+                    throw new IllegalArgumentException("expected join SERVICE vms=...");
+                }
+                join(parts[0], false, RulesText.parseVms(parts[1].substring(4)));
+            }
+            case "leave" ->
+            {
+                if (!rest.startsWith("vms="))
+                {
+                    throw new IllegalArgumentException("expected leave vms=...");
+                }
+                leave(RulesText.parseVms(rest.substring(4)));
+            }
+            case "delete-rule" -> removeRule(rest.strip());
+            default -> addRule(RulesText.parseRule(statement));
+        }
+    }
+
+    /**
+     * Replace everything but the hosts' labels with what {@code statements} recreate (a copy catching up
+     * with its authority: not recorded, not checked).
+     *
+     * @param statements a whole placement's statements ({@link #statements()}).
+     */
+    public synchronized void replaceWith(final List<String> statements)
+    {
+        services.clear();
+        members.clear();
+        serviceOf.clear();
+        rules.clear();
+        for (final String statement : statements)
+        {
+            replay(statement);
+        }
+        recompile();
+    }
+
+    /**
+     * The statements of a constraints file, in the order {@link #submit} applies them.
+     *
+     * @param statements a file's statements ({@link RulesText#read}).
+     * @return their text forms.
+     */
+    public static List<String> textOf(final RulesText.Statements statements)
+    {
+        final List<String> out = new ArrayList<>();
+        for (final Service service : statements.services)
+        {
+            out.add(service.toString());
+            final long[] vms = statements.members.get(service.name());
+            if (vms != null && vms.length > 0)
+            {
+                out.add("join " + service.name() + " vms=" + RulesText.vmList(vms));
+            }
+        }
+        for (final Rule rule : statements.rules)
+        {
+            out.add(rule.toString());
+        }
+        return out;
+    }
+
     /** @return the services, in the order they were defined. */
     public synchronized List<Service> services()
     {
@@ -391,9 +555,12 @@ public final class Placement
         {
             out.add(s.toString());
             final Set<Long> vms = members.get(s.name());
-            if (!vms.isEmpty())
+            final long[] all = vms.stream().mapToLong(Long::longValue).toArray();
+            for (int from = 0; from < all.length; from += JOIN_CHUNK)
             {
-                out.add("join " + s.name() + " vms=" + RulesText.vmList(vms.stream().mapToLong(Long::longValue).toArray()));
+                // in chunks, so that no statement outgrows one registry message
+                out.add("join " + s.name() + " vms=" + RulesText.vmList(
+                    java.util.Arrays.copyOfRange(all, from, Math.min(all.length, from + JOIN_CHUNK))));
             }
         }
         for (final Rule r : rules.values())

@@ -131,4 +131,84 @@ class ExchangeTest
         assertEquals(1.0, old.estimate(), 1e-12, "averaged: each says the mean of the two hosts");
         assertEquals(1.0, added.estimate(), 1e-12);
     }
+
+    /** Moves one exchange of host 0 makes under {@code rule}, as "vm->peer" lines; {@code checks} counts rule calls. */
+    private static java.util.List<String> movesUnder(final boolean record, final long seed, final int moves,
+        final PlacementRule rule, final int[] checks)
+    {
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        final double[] loads = new double[9];
+        loads[0] = 3.0;
+        for (int h = 1; h < loads.length; h++)
+        {
+            loads[h] = random.nextDouble() * 0.5;
+        }
+        final ArrayHostView view = new ArrayHostView(0, loads);
+        for (int v = 0; v < 30; v++)
+        {
+            view.vm(v, 0.02 + random.nextDouble() * 0.2);
+        }
+        final BalanceConfig config = new BalanceConfig();
+        config.maxMovesPerExchange = moves;
+        config.thresholdFraction = 0.1;
+        config.validate();
+        final java.util.List<String> made = new java.util.ArrayList<>();
+        final Exchange exchange = new Exchange(config, 1, seed, record).rule((v, vm, peer) ->
+        {
+            checks[0]++;
+            return rule.refuses(v, vm, peer);
+        });
+        exchange.mean().start(loads[0], java.util.Arrays.stream(loads).average().orElseThrow());
+        exchange.run(view, 100, new Exchange.Actions()
+        {
+            @Override
+            public double shareMean(final int peer, final double estimate)
+            {
+                return Double.NaN;
+            }
+
+            @Override
+            public void migrate(final long vmId, final int vm, final int peer, final double onSource, final double onPeer)
+            {
+                made.add(vmId + "->" + peer);
+            }
+
+            @Override
+            public void decided(final BalanceDecision decision, final int count, final long firstVm)
+            {
+            }
+        });
+        return made;
+    }
+
+    @Test
+    void rulesCheckedOnTheChoicesOnlyPickWhatCheckingEveryCandidatePicks()
+    {
+        // refuses most VMs on some peers: the lazy check must retry, then fall back to checking all
+        final PlacementRule rule = (view, vm, peer) -> (view.vmId(vm) * 7 + peer) % 4 != 0 ? "r" : null;
+        int lazyChecks = 0;
+        int eagerChecks = 0;
+        int movesMade = 0;
+        for (long seed = 1; seed <= 200; seed++)
+        {
+            for (final int moves : new int[]{ 1, 3 })
+            {
+                final int[] lazy = new int[1];
+                final int[] eager = new int[1];
+                final java.util.List<String> checkedOnChoices = movesUnder(false, seed, moves, rule, lazy);
+                final java.util.List<String> checkedAll = movesUnder(true, seed, moves, rule, eager);
+                assertEquals(checkedAll, checkedOnChoices, "seed " + seed + ", " + moves + " moves");
+                checkedOnChoices.forEach(m -> assertFalse(m.isEmpty()));
+                lazyChecks += lazy[0];
+                eagerChecks += eager[0];
+                movesMade += checkedOnChoices.size();
+            }
+        }
+        assertTrue(movesMade > 100, "the exchanges moved VMs: " + movesMade);
+        assertTrue(lazyChecks < eagerChecks, lazyChecks + " checks on the choices, " + eagerChecks + " on all");
+        // and a rule refusing nothing costs one check per move
+        final int[] none = new int[1];
+        final java.util.List<String> free = movesUnder(false, 5, 1, PlacementRule.NONE, none);
+        assertEquals(free.size(), none[0]);
+    }
 }

@@ -46,6 +46,15 @@ public final class Node implements AutoCloseable
     private volatile boolean closing;
     private long nextDirectoryNs;
     private long knownDirectoryVersion = Long.MIN_VALUE; // the registry thread's: the directory last read
+    private int knownPlacementVersion; // the registry thread's: the placement last read
+    // adopts the registry's placement off the registry thread: a caller changing the placement holds the
+    // copy's lock while it waits for the registry thread, which must never wait for that lock in turn
+    private final java.util.concurrent.ExecutorService adopter = java.util.concurrent.Executors.newSingleThreadExecutor(r ->
+    {
+        final Thread thread = new Thread(r, "vmsched-placement-copy");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private Node(final Context context, final RegistryClient client, final int nodeId)
     {
@@ -65,9 +74,11 @@ public final class Node implements AutoCloseable
         }
         this.transport = startedTransport;
         final List<RegistryClient.NodeInfo> directory;
+        final RegistryClient.PlacementCopy placement;
         try
         {
             directory = client.directory();
+            placement = client.placement();
         }
         catch (final RuntimeException ex)
         {
@@ -94,6 +105,11 @@ public final class Node implements AutoCloseable
         config.host = context.host;
         config.guests = context.guests;
         config.listener = context.listener;
+        config.placementAuthority = new RegistryPlacement(owners, client);
+        if (context.host.labels.isEmpty())
+        {
+            context.host.labels = io.vmsched.aeron.registry.RegistryState.placementLabels(context.labels);
+        }
         try
         {
             cluster = Cluster.start(config);
@@ -102,9 +118,12 @@ public final class Node implements AutoCloseable
         {
             owners.close();
             transport.close();
+            adopter.shutdownNow();
             throw ex;
         }
         learn(directory);
+        cluster.adoptPlacement(placement.statements());
+        knownPlacementVersion = placement.version();
     }
 
     /**
@@ -202,6 +221,19 @@ public final class Node implements AutoCloseable
             learn(client.directory());
             knownDirectoryVersion = version;
         }
+        if (client.reportedPlacementVersion() != knownPlacementVersion)
+        {
+            // the services and rules changed (here or at another node): follow the registry's
+            final RegistryClient.PlacementCopy copy = client.placement();
+            knownPlacementVersion = copy.version();
+            adopter.execute(() ->
+            {
+                if (!closing)
+                {
+                    running.adoptPlacement(copy.statements());
+                }
+            });
+        }
         if (context.writeTraffic)
         {
             writeTraffic(client, running);
@@ -272,6 +304,8 @@ public final class Node implements AutoCloseable
             transport.addPeer(host, peer.endpoint());
             if (running != null)
             {
+                final java.util.Set<String> labels = io.vmsched.aeron.registry.RegistryState.placementLabels(peer.labels());
+                adopter.execute(() -> running.peerLabels(host, labels)); // not on the registry thread: see adopter
                 running.peer(host, peer.capacity(), peer.up() ? Math.max(0.0, peer.load()) : Double.NaN);
             }
         }
@@ -318,6 +352,7 @@ public final class Node implements AutoCloseable
         }
         finally
         {
+            adopter.shutdownNow();
             owners.close();
             transport.close();
         }

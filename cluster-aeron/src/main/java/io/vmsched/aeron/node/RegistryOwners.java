@@ -171,7 +171,16 @@ public final class RegistryOwners implements OwnerRegistry
         {
             queue.put(() ->
             {
-                final T value = untilAnswered("call", call);
+                final T value;
+                try
+                {
+                    value = untilAnswered("call", call);
+                }
+                catch (final RuntimeException ex)
+                {
+                    result.completeExceptionally(ex); // refused: the caller's to report
+                    return;
+                }
                 if (value == null)
                 {
                     result.completeExceptionally(new IllegalStateException("the node closed before the registry answered"));
@@ -220,7 +229,13 @@ public final class RegistryOwners implements OwnerRegistry
     private void answer(final int request, final boolean applied, final long vmId, final long migrationId,
         final RegistryClient.Ownership entry)
     {
-        final int owner = RegistryStatus.ABSENT == entry.status() ? -1 : hostOf(entry.owner());
+        final int owner = RegistryStatus.RULE == entry.status() ? REFUSED_BY_RULE :
+            RegistryStatus.ABSENT == entry.status() ? -1 : hostOf(entry.owner());
+        if (RegistryStatus.RULE == entry.status())
+        {
+            log.accept("registry: " + (request == ADMIT ? "admission" : "move") + " of vm " + entry.vmId() +
+                " refused: it would break hard rule #" + entry.rule() + " of the registry's placement here");
+        }
         answer.set(request, applied, vmId, migrationId, owner, entry.migrationId());
         final RingBuffer target = inbox;
         while (running && target != null && !target.write(HostMessages.OWNER_ANSWER, answerBuffer, 0, HostMessages.OwnerAnswer.LENGTH))

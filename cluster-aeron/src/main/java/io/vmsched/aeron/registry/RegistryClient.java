@@ -88,6 +88,15 @@ public final class RegistryClient implements AutoCloseable
     private final RegistryMessages.Move move = new RegistryMessages.Move();
     private final RegistryMessages.Release release = new RegistryMessages.Release();
     private int replyDirectoryVersion;
+    private int replyPlacementVersion;
+    private int reportedPlacementVersion;
+    private String replyReason = "";
+    private final List<String> replyStatements = new ArrayList<>();
+    private int replyStatementsTotal;
+    private final RegistryMessages.Place place = new RegistryMessages.Place();
+    private final RegistryMessages.Placed placed = new RegistryMessages.Placed();
+    private final RegistryMessages.PlacementRead placementRead = new RegistryMessages.PlacementRead();
+    private final RegistryMessages.PlacementPage placementPage = new RegistryMessages.PlacementPage();
     private final RegistryMessages.Reclaim reclaim = new RegistryMessages.Reclaim();
     private final RegistryMessages.Report report = new RegistryMessages.Report();
     private final RegistryMessages.Directory directory = new RegistryMessages.Directory();
@@ -580,6 +589,136 @@ public final class RegistryClient implements AutoCloseable
     }
 
     /**
+     * PLACE: apply placement statements (services, memberships, rules: {@link io.vmsched.placement.Placement#submit})
+     * as one change, checked by the registry against its own state. A repetition after an unknown outcome
+     * that the registry refuses is accepted when the placement already holds every statement (the first
+     * attempt applied them).
+     *
+     * @param statements the statements, in order.
+     * @return the placement's version after the change.
+     * @throws IllegalArgumentException if they are too long for one message (apply them in parts).
+     * @throws RegistryException in one line: refused (status REFUSED, with the registry's reason) or no answer.
+     */
+    public int place(final List<String> statements)
+    {
+        final byte[] text = utf8(String.join("\n", statements));
+        if (RegistryMessages.Place.BLOCK_LENGTH + text.length > RegistryMessages.Place.MAX_LENGTH)
+        {
+            throw new IllegalArgumentException("a placement change of " + text.length + " bytes is longer than one " +
+                "registry message (" + (RegistryMessages.Place.MAX_LENGTH - RegistryMessages.Place.BLOCK_LENGTH) +
+                "): apply it in parts");
+        }
+        final long deadline = System.nanoTime() + context.callTimeoutNs;
+        final String what = "PLACE of " + statements.size() + " statements";
+        boolean repeated = false;
+        while (true)
+        {
+            ensureSession(what, deadline);
+            final long correlationId = nextCorrelationId++;
+            sendLength = place.wrap(sendBuffer, 0).correlationId(correlationId).set(text);
+            if (attempt(correlationId, what, deadline))
+            {
+                break;
+            }
+            repeated = true;
+        }
+        if (RegistryStatus.OK == replyStatus)
+        {
+            return replyPlacementVersion;
+        }
+        final RegistryStatus refused = replyStatus;
+        final String reason = replyReason;
+        if (repeated && RegistryStatus.REFUSED == refused)
+        {
+            final PlacementCopy now = placement();
+            if (now.holds(statements))
+            {
+                return now.version();
+            }
+        }
+        throw new RegistryException("the registry refused the placement change: " + reason, refused);
+    }
+
+    /**
+     * PLACEMENT: the registry's placement (its statements, a page at a time; read again from the start if
+     * it changed meanwhile, so the copy is one version of it).
+     *
+     * @return the statements with their version.
+     * @throws RegistryException in one line if the registry did not answer in time.
+     */
+    public PlacementCopy placement()
+    {
+        while (true)
+        {
+            final List<String> statements = new ArrayList<>();
+            int version = -1;
+            boolean changed = false;
+            while (!changed)
+            {
+                final long deadline = System.nanoTime() + context.callTimeoutNs;
+                final String what = "PLACEMENT from statement " + statements.size();
+                long correlationId;
+                do
+                {
+                    ensureSession(what, deadline);
+                    correlationId = nextCorrelationId++;
+                    sendLength = placementRead.wrap(sendBuffer, 0).correlationId(correlationId).set(statements.size());
+                }
+                while (!attempt(correlationId, what, deadline));
+                if (RegistryStatus.OK != replyStatus)
+                {
+                    throw new RegistryException("the registry at " + context.members + " refused " + what + ": " +
+                        replyStatus.description(), replyStatus);
+                }
+                changed = version >= 0 && version != replyPlacementVersion;
+                version = replyPlacementVersion;
+                statements.addAll(replyStatements);
+                if (!changed && (statements.size() >= replyStatementsTotal || replyStatements.isEmpty()))
+                {
+                    return new PlacementCopy(version, List.copyOf(statements));
+                }
+            }
+        }
+    }
+
+    /** @return the placement version the last REPORT's reply carried (a node reads the placement again when it moved). */
+    public int reportedPlacementVersion()
+    {
+        return reportedPlacementVersion;
+    }
+
+    /**
+     * The registry's placement at one version. Immutable.
+     *
+     * @param version    the version.
+     * @param statements the statements that recreate it.
+     */
+    public record PlacementCopy(int version, List<String> statements)
+    {
+        /**
+         * @param change statements.
+         * @return whether applying them would change nothing (each is in effect already).
+         */
+        public boolean holds(final List<String> change)
+        {
+            final io.vmsched.placement.Placement copy = new io.vmsched.placement.Placement();
+            try
+            {
+                copy.replaceWith(statements);
+                for (final String statement : change)
+                {
+                    copy.replay(statement);
+                }
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                return false;
+            }
+            return copy.statements().equals(statements);
+        }
+    }
+
+    /**
      * QUERY: who owns {@code vm}. Linearizable: it goes through the log like every command.
      *
      * @param vmId the VM.
@@ -967,17 +1106,42 @@ public final class RegistryClient implements AutoCloseable
                 replyStatus = status(owner.statusCode());
                 replyOwnership = new Ownership(
                     replyStatus, owner.vmId(), owner.owner(), owner.epoch(), owner.migrationId(), owner.fence());
+                replyOwnership.rule = RegistryStatus.RULE == replyStatus ? owner.rule() : -1;
                 replied = true;
             }
             else if (type == RegistryMessages.REPORTED && length >= RegistryMessages.Reported.LENGTH)
             {
                 replyStatus = status(reported.wrapRead(buffer, offset).statusCode());
                 replyDirectoryVersion = reported.directoryVersion();
+                reportedPlacementVersion = reported.placementVersion();
                 replied = true;
             }
             else if (type == RegistryMessages.DIRECTORY_PAGE)
             {
                 onDirectoryPage(buffer, offset, length);
+            }
+            else if (type == RegistryMessages.PLACED && length >= RegistryMessages.Placed.BLOCK_LENGTH)
+            {
+                placed.wrapRead(buffer, offset);
+                replyStatus = placed.lengthMatches(length) ? status(placed.statusCode()) : RegistryStatus.MALFORMED;
+                replyPlacementVersion = placed.placementVersion();
+                replyReason = RegistryStatus.MALFORMED == replyStatus && !placed.lengthMatches(length) ?
+                    "a reply whose length does not add up" : placed.reason();
+                replied = true;
+            }
+            else if (type == RegistryMessages.PLACEMENT_PAGE && length >= RegistryMessages.PlacementPage.BLOCK_LENGTH)
+            {
+                placementPage.wrapRead(buffer, offset);
+                final List<String> page = placementPage.statements(length);
+                replyStatements.clear();
+                replyStatus = null == page ? RegistryStatus.MALFORMED : status(placementPage.statusCode());
+                if (null != page)
+                {
+                    replyStatements.addAll(page);
+                }
+                replyPlacementVersion = placementPage.placementVersion();
+                replyStatementsTotal = placementPage.total();
+                replied = true;
             }
         }
     }
@@ -1063,6 +1227,7 @@ public final class RegistryClient implements AutoCloseable
         private final long epoch;
         private final long migrationId;
         private final long fence;
+        private int rule = -1;
 
         Ownership(
             final RegistryStatus status, final long vmId, final int owner, final long epoch, final long migrationId,
@@ -1110,6 +1275,12 @@ public final class RegistryClient implements AutoCloseable
         public long fence()
         {
             return fence;
+        }
+
+        /** @return for status RULE, the index of the hard rule that refused it in the registry's placement; else -1. */
+        public int rule()
+        {
+            return rule;
         }
 
         Ownership withStatus(final RegistryStatus newStatus)

@@ -35,14 +35,21 @@ import java.nio.charset.StandardCharsets;
  *  REPORT     16 8 load | 24 4 vm count | 28 4 reserved
  *  DIRECTORY  16 4 after node id (0: from the first) | 20 4 reserved
  *  REGISTERED 16 4 node id (0 unless OK) | 20 4 reserved                        answers REGISTER
- *  OWNER      16 8 vmId | 24 4 owner (0: none) | 28 4 reserved | 32 8 epoch | 40 8 migration id | 48 8 fence
+ *  OWNER      16 8 vmId | 24 4 owner (0: none) | 28 4 rule + 1 (status RULE; else 0) | 32 8 epoch |
+ *             40 8 migration id | 48 8 fence
  *                                        answers ADMIT, CAS, QUERY, MOVE, RECLAIM: the entry after the command
- *  REPORTED   16 4 node id | 20 4 reserved | 24 8 report time (cluster time)    answers REPORT
+ *  REPORTED   16 4 node id | 20 4 directory version | 24 8 report time (cluster time) |
+ *             32 4 placement version | 36 4 reserved                          answers REPORT
  *  DIRECTORY_PAGE 16 4 after node id | 20 4 next after id (0: the last page) | 24 4 node count |
  *             28 4 reserved | 32 nodes, each:                                   answers DIRECTORY
  *               0 4 node id | 4 4 vm count | 8 8 cores | 16 8 core speed | 24 8 I/O bytes/s |
  *               32 8 memory bytes | 40 8 load | 48 8 report time | 56 1 up | 57 1 reserved |
  *               58 2 name length | 60 2 endpoint length | 62 2 labels length | 64 name | endpoint | labels
+ *  PLACE      16 4 text length | 20 4 reserved | 24 statements (UTF-8, one a line): applied as one change
+ *  PLACEMENT  16 4 from statement | 20 4 reserved
+ *  PLACED     16 4 placement version | 20 4 reason length | 24 reason (UTF-8; status REFUSED)   answers PLACE
+ *  PLACEMENT_PAGE 16 4 placement version | 20 4 from | 24 4 count | 28 4 total statements |
+ *             32 statements, each: 0 4 length | 4 text (UTF-8)               answers PLACEMENT
  *  NODE_DOWN  16 4 node id: sent to every session when a node's session closes (correlation id 0)
  * </pre>
  * A command is exactly as long as its layout says (REGISTER: its header plus its three strings). A
@@ -82,11 +89,22 @@ public final class RegistryMessages
     public static final int REPORTED = 103;
     /** Reply to DIRECTORY. */
     public static final int DIRECTORY_PAGE = 104;
+    /** Command: placement statements applied as one change. */
+    public static final int PLACE = 10;
+    /** Command: a page of the placement's statements. */
+    public static final int PLACEMENT = 11;
+    /** Reply to PLACE. */
+    public static final int PLACED = 105;
+    /** Reply to PLACEMENT. */
+    public static final int PLACEMENT_PAGE = 106;
     /** Event: a node went down. */
     public static final int NODE_DOWN = 110;
 
-    /** The only version this code reads and writes (2: MOVE, RECLAIM, REPORT, DIRECTORY, OWNER's fence). */
-    public static final int VERSION = 2;
+    /**
+     * The only version this code reads and writes (2: MOVE, RECLAIM, REPORT, DIRECTORY, OWNER's fence;
+     * 3: PLACE, PLACEMENT, REPORTED's placement version, OWNER's rule).
+     */
+    public static final int VERSION = 3;
     /** Byte order of every field. */
     public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     /** Bytes of the common header. */
@@ -115,6 +133,10 @@ public final class RegistryMessages
                 return REPORTED;
             case DIRECTORY:
                 return DIRECTORY_PAGE;
+            case PLACE:
+                return PLACED;
+            case PLACEMENT:
+                return PLACEMENT_PAGE;
             default:
                 return OWNER;
         }
@@ -686,12 +708,29 @@ public final class RegistryMessages
     public static final class Reported extends Flyweight<Reported>
     {
         /** Length of the message. */
-        public static final int LENGTH = 32;
+        public static final int LENGTH = 40;
 
         @Override
         int type()
         {
             return REPORTED;
+        }
+
+        /** @return the placement's version when the report was stored. */
+        public int placementVersion()
+        {
+            return readBuffer.getInt(offset + 32, ORDER);
+        }
+
+        /**
+         * @param version the placement's version.
+         * @return this.
+         */
+        public Reported placementVersion(final int version)
+        {
+            buffer.putInt(offset + 32, version, ORDER);
+            buffer.putInt(offset + 36, 0, ORDER);
+            return this;
         }
 
         /** @return the node the report was stored on (0 unless OK). */
@@ -733,6 +772,7 @@ public final class RegistryMessages
             buffer.putInt(offset + 16, nodeId, ORDER);
             buffer.putInt(offset + 20, directoryVersion, ORDER);
             buffer.putLong(offset + 24, reportTime, ORDER);
+            buffer.putLong(offset + 32, 0, ORDER);
             return LENGTH;
         }
     }
@@ -1092,6 +1132,267 @@ public final class RegistryMessages
             buffer.putLong(offset + 40, migrationId, ORDER);
             buffer.putLong(offset + 48, fence, ORDER);
             return LENGTH;
+        }
+
+        /**
+         * @param rule for status RULE: the index of the hard rule broken (in the registry's placement).
+         * @return this.
+         */
+        public Owner rule(final int rule)
+        {
+            buffer.putInt(offset + 28, rule + 1, ORDER);
+            return this;
+        }
+
+        /** @return for status RULE, the index of the hard rule broken; -1 otherwise. */
+        public int rule()
+        {
+            return readBuffer.getInt(offset + 28, ORDER) - 1;
+        }
+    }
+
+    /**
+     * PLACE: placement statements applied as one change (text, one statement a line), at most
+     * {@link #MAX_LENGTH} bytes in all.
+     */
+    public static final class Place extends Flyweight<Place>
+    {
+        /** Bytes before the text. */
+        public static final int BLOCK_LENGTH = 24;
+        /** The longest PLACE (one message of the smallest term, as a directory page). */
+        public static final int MAX_LENGTH = DirectoryPage.MAX_LENGTH;
+
+        @Override
+        int type()
+        {
+            return PLACE;
+        }
+
+        /** @return the text's UTF-8 length (may be negative in a malformed message). */
+        public int textLength()
+        {
+            return readBuffer.getInt(offset + 16, ORDER);
+        }
+
+        /** @param messageLength the length received. @return whether it is this layout's. */
+        public boolean lengthMatches(final int messageLength)
+        {
+            return messageLength >= BLOCK_LENGTH && textLength() >= 0 && (long)BLOCK_LENGTH + textLength() == messageLength;
+        }
+
+        /** @return the statements. */
+        public java.util.List<String> statements()
+        {
+            final String text = readBuffer.getStringWithoutLengthUtf8(offset + BLOCK_LENGTH, textLength());
+            final java.util.List<String> out = new java.util.ArrayList<>();
+            for (final String line : text.split("\n"))
+            {
+                if (!line.isBlank())
+                {
+                    out.add(line.strip());
+                }
+            }
+            return out;
+        }
+
+        /**
+         * @param text the statements, one a line, UTF-8.
+         * @return the message's length.
+         */
+        public int set(final byte[] text)
+        {
+            buffer.putInt(offset + 16, text.length, ORDER);
+            buffer.putInt(offset + 20, 0, ORDER);
+            buffer.putBytes(offset + BLOCK_LENGTH, text);
+            return BLOCK_LENGTH + text.length;
+        }
+    }
+
+    /** PLACED: the outcome of a PLACE, with the reason when refused. */
+    public static final class Placed extends Flyweight<Placed>
+    {
+        /** Bytes before the reason. */
+        public static final int BLOCK_LENGTH = 24;
+        /** The longest reason kept (bytes). */
+        public static final int MAX_REASON = 1024;
+
+        @Override
+        int type()
+        {
+            return PLACED;
+        }
+
+        /** @return the placement's version after the command. */
+        public int placementVersion()
+        {
+            return readBuffer.getInt(offset + 16, ORDER);
+        }
+
+        /** @return the reason's length. */
+        public int reasonLength()
+        {
+            return readBuffer.getInt(offset + 20, ORDER);
+        }
+
+        /** @param messageLength the length received. @return whether it is this layout's. */
+        public boolean lengthMatches(final int messageLength)
+        {
+            return messageLength >= BLOCK_LENGTH && reasonLength() >= 0 && (long)BLOCK_LENGTH + reasonLength() == messageLength;
+        }
+
+        /** @return why the statements were refused (empty if not). */
+        public String reason()
+        {
+            return readBuffer.getStringWithoutLengthUtf8(offset + BLOCK_LENGTH, reasonLength());
+        }
+
+        /**
+         * @param placementVersion the version after the command.
+         * @param reason           why refused, or empty (cut at {@link #MAX_REASON} bytes).
+         * @return the message's length.
+         */
+        public int set(final int placementVersion, final String reason)
+        {
+            byte[] text = reason.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (text.length > MAX_REASON)
+            {
+                text = java.util.Arrays.copyOf(text, MAX_REASON);
+            }
+            buffer.putInt(offset + 16, placementVersion, ORDER);
+            buffer.putInt(offset + 20, text.length, ORDER);
+            buffer.putBytes(offset + BLOCK_LENGTH, text);
+            return BLOCK_LENGTH + text.length;
+        }
+    }
+
+    /** PLACEMENT: a page of the placement's statements, from a statement index. */
+    public static final class PlacementRead extends Flyweight<PlacementRead>
+    {
+        /** Length of the message. */
+        public static final int LENGTH = 24;
+
+        @Override
+        int type()
+        {
+            return PLACEMENT;
+        }
+
+        /** @return the first statement wanted (0: from the first). */
+        public int from()
+        {
+            return readBuffer.getInt(offset + 16, ORDER);
+        }
+
+        /** @param from the first statement wanted. @return the message's length. */
+        public int set(final int from)
+        {
+            buffer.putInt(offset + 16, from, ORDER);
+            buffer.putInt(offset + 20, 0, ORDER);
+            return LENGTH;
+        }
+    }
+
+    /**
+     * PLACEMENT_PAGE: statements of the placement from an index, as many as fit in
+     * {@link DirectoryPage#MAX_LENGTH} (at least one: a statement is never longer than a PLACE's text).
+     */
+    public static final class PlacementPage extends Flyweight<PlacementPage>
+    {
+        /** Bytes before the first statement. */
+        public static final int BLOCK_LENGTH = 32;
+
+        @Override
+        int type()
+        {
+            return PLACEMENT_PAGE;
+        }
+
+        /** @return the placement's version the page was read at. */
+        public int placementVersion()
+        {
+            return readBuffer.getInt(offset + 16, ORDER);
+        }
+
+        /** @return the index of the page's first statement. */
+        public int from()
+        {
+            return readBuffer.getInt(offset + 20, ORDER);
+        }
+
+        /** @return statements in this page. */
+        public int count()
+        {
+            return readBuffer.getInt(offset + 24, ORDER);
+        }
+
+        /** @return statements in the whole placement. */
+        public int total()
+        {
+            return readBuffer.getInt(offset + 28, ORDER);
+        }
+
+        /**
+         * Read the page's statements.
+         *
+         * @param messageLength the length received.
+         * @return the statements, or null if the page does not add up.
+         */
+        public java.util.List<String> statements(final int messageLength)
+        {
+            final int count = count();
+            if (messageLength < BLOCK_LENGTH || count < 0)
+            {
+                return null;
+            }
+            final java.util.List<String> out = new java.util.ArrayList<>(count);
+            int at = offset + BLOCK_LENGTH;
+            final int end = offset + messageLength;
+            for (int i = 0; i < count; i++)
+            {
+                if (end - at < 4)
+                {
+                    return null;
+                }
+                final int length = readBuffer.getInt(at, ORDER);
+                if (length < 0 || end - at - 4 < length)
+                {
+                    return null;
+                }
+                out.add(readBuffer.getStringWithoutLengthUtf8(at + 4, length));
+                at += 4 + length;
+            }
+            return at == end ? out : null;
+        }
+
+        /**
+         * Write a page of {@code statements} from {@code from}.
+         *
+         * @param placementVersion the version.
+         * @param statements       all the placement's statements.
+         * @param from             the first to write.
+         * @return the message's length.
+         */
+        public int set(final int placementVersion, final java.util.List<String> statements, final int from)
+        {
+            int at = offset + BLOCK_LENGTH;
+            int count = 0;
+            for (int i = Math.max(0, from); i < statements.size(); i++)
+            {
+                final byte[] text = statements.get(i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                if (count > 0 && at - offset + 4 + text.length > DirectoryPage.MAX_LENGTH)
+                {
+                    break;
+                }
+                buffer.putInt(at, text.length, ORDER);
+                buffer.putBytes(at + 4, text);
+                at += 4 + text.length;
+                count++;
+            }
+            buffer.putInt(offset + 16, placementVersion, ORDER);
+            buffer.putInt(offset + 20, from, ORDER);
+            buffer.putInt(offset + 24, count, ORDER);
+            buffer.putInt(offset + 28, statements.size(), ORDER);
+            return at - offset;
         }
     }
 

@@ -58,6 +58,10 @@ public final class RegistryService implements ClusteredService
     private final RegistryMessages.Reported reported = new RegistryMessages.Reported();
     private final RegistryMessages.DirectoryPage directoryPage = new RegistryMessages.DirectoryPage();
     private final RegistryMessages.NodeDown nodeDown = new RegistryMessages.NodeDown();
+    private final RegistryMessages.Place place = new RegistryMessages.Place();
+    private final RegistryMessages.Placed placed = new RegistryMessages.Placed();
+    private final RegistryMessages.PlacementRead placementRead = new RegistryMessages.PlacementRead();
+    private final RegistryMessages.PlacementPage placementPage = new RegistryMessages.PlacementPage();
     private Cluster cluster;
     private IdleStrategy idleStrategy;
     private volatile long commandsApplied;
@@ -249,6 +253,7 @@ public final class RegistryService implements ClusteredService
                 final int replyLength = reported.wrap(replyBuffer, 0).correlationId(correlationId).status(status)
                     .set(RegistryStatus.OK == status ? state.nodeIdOfSession(sessionId) : RegistryState.NO_NODE, timestamp,
                         state.directoryVersion());
+                reported.placementVersion(state.placementVersion());
                 offer(session, replyLength);
                 break;
             }
@@ -265,6 +270,39 @@ public final class RegistryService implements ClusteredService
                 break;
             }
 
+            case RegistryMessages.PLACE:
+            {
+                place.wrapRead(buffer, offset);
+                if (!place.lengthMatches(length))
+                {
+                    malformed(session, type, correlationId, "PLACE of " + length + " bytes");
+                    return;
+                }
+                // any member's session may change the placement: only those holding the secret get a session
+                final StringBuilder reason = new StringBuilder();
+                final RegistryStatus status = state.place(place.statements(), reason);
+                if (RegistryStatus.OK != status)
+                {
+                    note(session, "placement refused: " + reason);
+                }
+                offer(session, placed.wrap(replyBuffer, 0).correlationId(correlationId).status(status)
+                    .set(state.placementVersion(), reason.toString()));
+                break;
+            }
+
+            case RegistryMessages.PLACEMENT:
+            {
+                if (length != RegistryMessages.PlacementRead.LENGTH)
+                {
+                    malformed(session, type, correlationId, "PLACEMENT of " + length + " bytes");
+                    return;
+                }
+                placementRead.wrapRead(buffer, offset);
+                offer(session, placementPage.wrap(replyBuffer, 0).correlationId(correlationId).status(RegistryStatus.OK)
+                    .set(state.placementVersion(), state.placementStatements(), placementRead.from()));
+                break;
+            }
+
             default:
                 malformed(session, type, correlationId, "unknown command type " + type);
         }
@@ -274,6 +312,10 @@ public final class RegistryService implements ClusteredService
     {
         final int length = owner.wrap(replyBuffer, 0).correlationId(correlationId).status(status)
             .set(vmId, state.ownerOf(vmId), state.epochOf(vmId), state.migrationIdOf(vmId), state.fenceOf(vmId));
+        if (RegistryStatus.RULE == status)
+        {
+            owner.rule(state.refusingRule());
+        }
         offer(session, length);
     }
 
@@ -334,6 +376,16 @@ public final class RegistryService implements ClusteredService
             case RegistryMessages.DIRECTORY_PAGE:
                 length = directoryPage.wrap(replyBuffer, 0).correlationId(correlationId)
                     .status(RegistryStatus.MALFORMED).set(0, 0, 0);
+                break;
+
+            case RegistryMessages.PLACED:
+                length = placed.wrap(replyBuffer, 0).correlationId(correlationId)
+                    .status(RegistryStatus.MALFORMED).set(state.placementVersion(), why);
+                break;
+
+            case RegistryMessages.PLACEMENT_PAGE:
+                length = placementPage.wrap(replyBuffer, 0).correlationId(correlationId)
+                    .status(RegistryStatus.MALFORMED).set(state.placementVersion(), java.util.List.of(), 0);
                 break;
 
             default:

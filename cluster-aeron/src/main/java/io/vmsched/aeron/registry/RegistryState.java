@@ -1,6 +1,8 @@
 package io.vmsched.aeron.registry;
 
 import io.vmsched.load.HostCapacity;
+import io.vmsched.placement.Constraints;
+import io.vmsched.placement.Placement;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
@@ -38,6 +40,11 @@ import java.util.List;
  *       re-assigns a VM on its own;</li>
  *   <li>a name belongs to at most one live session; a down node's name can be taken back, and the
  *       one who takes it gets the node's id (and so its VMs).</li>
+ *   <li>the placement (services and rules, {@link Placement}) changes only by a PLACE whose statements
+ *       all pass its checks, applied whole; its version grows by 1 each time;</li>
+ *   <li>no ADMIT, MOVE or CAS to another owner succeeds that would break a hard rule in force: a rule
+ *       is checked here, where the placement is decided, never against a node's copy (a node's view
+ *       of the rules only spares it transfers the registry would refuse).</li>
  * </ul>
  * <b>Note:</b> Not threadsafe: the clustered service's thread owns it.
  */
@@ -56,7 +63,7 @@ public final class RegistryState
 
     static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     static final int SNAPSHOT_MAGIC = 0x47455256; // "VREG" little-endian
-    static final int SNAPSHOT_VERSION = 2; // 2: a node's load report, an entry's fence
+    static final int SNAPSHOT_VERSION = 3; // 2: a node's load report, an entry's fence; 3: the placement
     static final int SNAPSHOT_HEADER_LENGTH = 24;
     static final int SNAPSHOT_NODE_FIXED_LENGTH = 74;
     static final int SNAPSHOT_ENTRY_LENGTH = 36;
@@ -66,6 +73,14 @@ public final class RegistryState
     private final Long2ObjectHashMap<Node> nodesBySession = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<Entry> owners = new Long2ObjectHashMap<>();
     private int nextNodeId = 1;
+    private final Placement placement = new Placement().wire(owners::containsKey, statement -> { });
+    private final Constraints.Locator where = vm ->
+    {
+        final Entry entry = owners.get(vm);
+        return null == entry ? -1 : entry.owner - 1; // host ids are node ids - 1
+    };
+    private int placementVersion;
+    private int refusingRule = -1;
     // counts the directory's changes (a node registered, up again, or down), so a node re-reads it only then
     private int directoryVersion;
 
@@ -121,6 +136,7 @@ public final class RegistryState
         node.sessionId = sessionId;
         node.up = true;
         directoryVersion++;
+        placement.hostLabels(node.id - 1, placementLabels(labels));
         nodesBySession.put(sessionId, node);
         return RegistryStatus.OK;
     }
@@ -164,6 +180,16 @@ public final class RegistryState
         {
             return RegistryStatus.EXISTS;
         }
+        if (breaksHardRule(vmId, nodeId))
+        {
+            if (null != placement.serviceOf(vmId))
+            {
+                // it joined its service to be admitted, and was not: a service holds no VM refused entry
+                placement.leave(vmId);
+                placementVersion++;
+            }
+            return RegistryStatus.RULE;
+        }
         owners.put(vmId, new Entry(nodeId, 1, 0));
         return RegistryStatus.OK;
     }
@@ -206,6 +232,10 @@ public final class RegistryState
         if (entry.owner != expectOwner || entry.epoch != expectEpoch)
         {
             return RegistryStatus.MISMATCH;
+        }
+        if (entry.owner != newOwner && breaksHardRule(vmId, newOwner))
+        {
+            return RegistryStatus.RULE;
         }
         if (entry.owner != newOwner)
         {
@@ -275,6 +305,10 @@ public final class RegistryState
         if (entry.owner != fromNode || migrationId <= entry.fence)
         {
             return RegistryStatus.MISMATCH;
+        }
+        if (breaksHardRule(vmId, caller.id))
+        {
+            return RegistryStatus.RULE; // the source keeps it and reclaims: as if the move had lost the race
         }
         entry.owner = caller.id;
         entry.epoch++;
@@ -427,6 +461,87 @@ public final class RegistryState
     }
 
     /**
+     * PLACE: apply an operator's (or a node's) placement statements as one change ({@link Placement#submit}):
+     * all checked against the registry's own state (its VMs, its nodes' labels), none applied if one is
+     * refused.
+     *
+     * @param statements the statements, in order.
+     * @param reason     receives why they were refused.
+     * @return OK, or REFUSED (with the reason).
+     */
+    public RegistryStatus place(final List<String> statements, final StringBuilder reason)
+    {
+        try
+        {
+            placement.submit(statements);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            reason.append(ex.getMessage());
+            return RegistryStatus.REFUSED;
+        }
+        placementVersion++;
+        return RegistryStatus.OK;
+    }
+
+    /** @return a number that grows by 1 with every change of the placement. */
+    public int placementVersion()
+    {
+        return placementVersion;
+    }
+
+    /** @return the statements that recreate the placement ({@link Placement#statements()}). */
+    public List<String> placementStatements()
+    {
+        return placement.statements();
+    }
+
+    /** @return the placement (read only: change it by {@link #place}). */
+    public Placement placement()
+    {
+        return placement;
+    }
+
+    /**
+     * @return the index of the hard rule the last ADMIT, MOVE or CAS refused with {@link RegistryStatus#RULE}
+     *         broke (in {@link Placement#constraints()}), -1 if none.
+     */
+    public int refusingRule()
+    {
+        return refusingRule;
+    }
+
+    /** Whether {@code vmId} running on {@code nodeId} would break a hard rule (remembered in {@link #refusingRule}). */
+    private boolean breaksHardRule(final long vmId, final int nodeId)
+    {
+        final Constraints rules = placement.constraints();
+        final int[] of = rules.rulesOf(vmId);
+        refusingRule = of.length == 0 ? -1 : rules.breaks(of, vmId, nodeId - 1, where, false, false);
+        return refusingRule >= 0;
+    }
+
+    /**
+     * @param labels a node's labels as registered (free text).
+     * @return the labels rules can name: the valid names among them ({@code rack=a} is not one).
+     */
+    public static java.util.Set<String> placementLabels(final String labels)
+    {
+        final java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        for (final String label : labels.strip().split("[,\\s]+"))
+        {
+            try
+            {
+                out.addAll(Placement.parseLabels(label));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                // not a name a rule can use (rack=a): shown in the directory only
+            }
+        }
+        return out;
+    }
+
+    /**
      * @return a number that changes whenever the directory does (a node registered, back up, or down):
      *         a node that saw it unchanged need not read the directory again.
      */
@@ -516,6 +631,7 @@ public final class RegistryState
      *           30 8 I/O bytes/s | 38 8 memory bytes | 46 8 load | 54 8 report time | 62 4 vm count |
      *           66 2 name length | 68 2 endpoint length | 70 4 labels length | 74 name | endpoint | labels (UTF-8)
      *  entry    0 8 vm | 8 4 owner | 12 8 epoch | 20 8 migration id | 28 8 fence
+     *  then     0 4 placement version | 4 4 statement count, each statement 0 4 length | 4 text (UTF-8)
      * </pre>
      * Nodes by id, entries by VM id, so the same state always writes the same bytes.
      *
@@ -578,6 +694,17 @@ public final class RegistryState
             buffer.putLong(at + 20, entry.migrationId, ORDER);
             buffer.putLong(at + 28, entry.fence, ORDER);
             at += SNAPSHOT_ENTRY_LENGTH;
+        }
+        final List<String> statements = placement.statements();
+        buffer.putInt(at, placementVersion, ORDER);
+        buffer.putInt(at + 4, statements.size(), ORDER);
+        at += 8;
+        for (final String statement : statements)
+        {
+            final byte[] text = statement.getBytes(StandardCharsets.UTF_8);
+            buffer.putInt(at, text.length, ORDER);
+            buffer.putBytes(at + 4, text);
+            at += 4 + text.length;
         }
         return at - offset;
     }
@@ -691,6 +818,31 @@ public final class RegistryState
             }
             at += SNAPSHOT_ENTRY_LENGTH;
         }
+        need(8, at, end, offset, "placement");
+        final int loadedPlacementVersion = buffer.getInt(at, ORDER);
+        final int statementCount = buffer.getInt(at + 4, ORDER);
+        at += 8;
+        final List<String> statements = new ArrayList<>();
+        for (int i = 0; i < statementCount; i++)
+        {
+            need(4, at, end, offset, "placement statement " + i);
+            final int textLength = buffer.getInt(at, ORDER);
+            need(textLength, at + 4, end, offset, "placement statement " + i);
+            statements.add(buffer.getStringWithoutLengthUtf8(at + 4, textLength));
+            at += 4 + textLength;
+        }
+        for (final Node node : loaded.nodes())
+        {
+            loaded.placement.hostLabels(node.id - 1, placementLabels(node.labels));
+        }
+        try
+        {
+            loaded.placement.replaceWith(statements);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException("registry snapshot: placement: " + ex.getMessage());
+        }
         if (at != end)
         {
             throw new IllegalArgumentException(
@@ -707,6 +859,12 @@ public final class RegistryState
         owners.putAll(loaded.owners);
         nextNodeId = loaded.nextNodeId;
         directoryVersion = loaded.directoryVersion;
+        for (final Node node : nodes())
+        {
+            placement.hostLabels(node.id - 1, placementLabels(node.labels));
+        }
+        placement.replaceWith(statements);
+        placementVersion = loadedPlacementVersion;
     }
 
     private static void need(final int bytes, final int at, final int end, final int offset, final String what)

@@ -30,7 +30,11 @@ public enum RegistryStatus
     /** A field out of range, a length that does not add up, an unknown type or version. */
     MALFORMED(8, "malformed command"),
     /** Never in a reply: the registry refused the client's credentials when it connected. */
-    UNAUTHENTICATED(9, "the registry refused this client's credentials");
+    UNAUTHENTICATED(9, "the registry refused this client's credentials"),
+    /** ADMIT, MOVE, CAS: the VM would break a hard placement rule there (the OWNER reply names the rule's index). */
+    RULE(10, "a hard placement rule forbids the VM there"),
+    /** PLACE: a statement was refused (the reply says which and why); nothing was applied. */
+    REFUSED(11, "the placement change was refused");
 
     private static final RegistryStatus[] BY_CODE;
 

@@ -516,11 +516,12 @@ class RegistryStateTest
         assertThrows(IllegalArgumentException.class, () -> target.restore(badMagic, 0, length));
         final UnsafeBuffer badOwner = new UnsafeBuffer(new byte[length]);
         badOwner.putBytes(0, buffer, 0, length);
-        badOwner.putInt(length - RegistryState.SNAPSHOT_ENTRY_LENGTH + 8, 42, RegistryState.ORDER);
+        final int entriesEnd = length - 8; // the trailer of an empty placement: version, statement count
+        badOwner.putInt(entriesEnd - RegistryState.SNAPSHOT_ENTRY_LENGTH + 8, 42, RegistryState.ORDER);
         assertThrows(IllegalArgumentException.class, () -> target.restore(badOwner, 0, length));
         final UnsafeBuffer badFence = new UnsafeBuffer(new byte[length]);
         badFence.putBytes(0, buffer, 0, length);
-        badFence.putLong(length - RegistryState.SNAPSHOT_ENTRY_LENGTH + 28, -1, RegistryState.ORDER);
+        badFence.putLong(entriesEnd - RegistryState.SNAPSHOT_ENTRY_LENGTH + 28, -1, RegistryState.ORDER);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> target.restore(badFence, 0, length))
             .getMessage().contains("negative fence"));
         final UnsafeBuffer badLoad = new UnsafeBuffer(new byte[length]);
@@ -553,5 +554,62 @@ class RegistryStateTest
     {
         assertEquals(OK, s.register(session, name, "127.0.0.1:4000", CAPACITY, ""));
         return s.nodeIdOfSession(session);
+    }
+
+    @Test
+    void hardRulesAreCheckedAtTheCommitPointAndAPlacementChangeIsAllOrNothing()
+    {
+        final int a = register(S1, "a");
+        final int b = register(S2, "b");
+        assertEquals(OK, state.register(S3, "c", "127.0.0.1:40003", CAPACITY, "ssd,rack=b"));
+        final int c = state.nodeIdOfSession(S3);
+        assertEquals(OK, state.admit(S1, 1, a));
+        assertEquals(OK, state.admit(S2, 2, b));
+        final StringBuilder reason = new StringBuilder();
+        // a change whose second statement names an unknown VM applies nothing
+        assertEquals(RegistryStatus.REFUSED, state.place(java.util.List.of("service web size=3",
+            "anti-affinity apart hard vms=1,2,99"), reason));
+        assertTrue(reason.toString().contains("99"), reason.toString());
+        assertEquals(0, state.placementVersion());
+        assertTrue(state.placementStatements().isEmpty());
+        // a label no node carries is refused; rack=b is not a label a rule can name, ssd is
+        reason.setLength(0);
+        assertEquals(RegistryStatus.REFUSED, state.place(java.util.List.of("on-label fast hard label=nvme vms=1"), reason));
+        assertEquals(OK, state.place(java.util.List.of("service web size=3 min=2", "join web vms=1,2,3",
+            "anti-affinity apart hard service=web", "on-label fast soft label=ssd vms=1"), reason), reason.toString());
+        assertEquals(1, state.placementVersion());
+
+        // vm 3 (in web, not admitted yet) may not be admitted beside 1 on a; it may on c
+        assertEquals(RegistryStatus.RULE, state.admit(S1, 3, a));
+        assertEquals("apart", state.placement().constraints().rule(state.refusingRule()).name());
+        assertEquals(RegistryState.NO_NODE, state.ownerOf(3));
+        assertEquals(null, state.placement().serviceOf(3), "a VM refused entry leaves the service it joined to enter");
+        assertEquals(2, state.placementVersion());
+        assertEquals(OK, state.admit(S3, 3, c));
+        // a move onto a node holding another member is refused and changes nothing; a soft rule never refuses
+        assertEquals(RegistryStatus.RULE, state.move(S2, 1, a, 100, 0));
+        assertEquals(a, state.ownerOf(1));
+        assertEquals(1, state.epochOf(1));
+        assertEquals(RegistryStatus.RULE, state.compareAndSet(S1, 2, b, 1, a, 7));
+        assertEquals(b, state.ownerOf(2));
+        assertEquals(OK, state.register(S3 + 1, "d", "127.0.0.1:40004", CAPACITY, ""));
+        final int d = state.nodeIdOfSession(S3 + 1);
+        assertEquals(OK, state.move(S3 + 1, 1, a, 100, 0), "off the ssd node breaks only a soft rule");
+        // the rule removed, the move is allowed
+        assertEquals(OK, state.place(java.util.List.of("delete-rule apart"), reason));
+        assertEquals(OK, state.move(S1, 2, b, 200, 0));
+        assertEquals(a, state.ownerOf(2));
+
+        // the placement survives a snapshot, version and all
+        final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(256);
+        final int length = state.snapshot(buffer, 0);
+        final RegistryState restored = new RegistryState();
+        restored.restore(buffer, 0, length);
+        assertEquals(state.placementStatements(), restored.placementStatements());
+        assertEquals(state.placementVersion(), restored.placementVersion());
+        assertEquals(OK, restored.place(java.util.List.of("anti-affinity apart hard vms=1,2"), reason));
+        assertEquals(RegistryStatus.RULE, restored.move(S3 + 1, 2, a, 300, 0),
+            "the restored registry enforces a rule over VMs it restored (vm 1 runs on d)");
+        assertEquals(d, restored.ownerOf(1));
     }
 }
