@@ -58,6 +58,7 @@ final class ClusterNode
         }
         final byte[] key = ClusterSecret.read(c.secret);
         final Path data = c.dataDir.checked();
+        final Metrics endpoint = c.metricsEndpoint.start(); // before the registry hears of this node: a taken port changes nothing
         final PrintWriter out = c.spec.commandLine().getOut();
         final java.util.concurrent.atomic.AtomicInteger settled = new java.util.concurrent.atomic.AtomicInteger();
         final HostConfig host = Node.Context.defaultHost();
@@ -67,7 +68,7 @@ final class ClusterNode
             .dataDir(data).labels(c.labels).maxHosts(c.maxNodes).host(host)
             .connectTimeoutMs(Math.min(5_000, c.registryWaitS * 1_000L)) // each try (1 s was too short for 20 nodes on 2 cores)
             .log(line -> System.err.println("vmsched node " + c.name + ": " + line))
-            .listener(new ClusterListener()
+            .listener(listener(endpoint, new ClusterListener()
             {
                 @Override
                 public void onAdmitted(final int h, final long vmId)
@@ -92,12 +93,28 @@ final class ClusterNode
                 {
                     System.err.println("vmsched node " + c.name + ": " + error.getMessage());
                 }
-            });
-        final Node node = connect(context, c.registryWaitS, c.name);
+            }));
+        final Node node;
+        try
+        {
+            node = connect(context, c.registryWaitS, c.name);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (endpoint != null)
+            {
+                endpoint.close();
+            }
+            throw ex;
+        }
         final Cluster cluster = node.cluster();
         final int hostId = node.hostId();
         try
         {
+            if (endpoint != null)
+            {
+                endpoint.watch(cluster, hostId);
+            }
             final Map<Long, Integer> placement = cluster.placement();
             final long base = (hostId + 1) * GUEST_IDS;
             int admitted = 0;
@@ -127,6 +144,10 @@ final class ClusterNode
         catch (final RuntimeException ex)
         {
             node.close();
+            if (endpoint != null)
+            {
+                endpoint.close();
+            }
             throw ex;
         }
         final java.util.concurrent.ScheduledExecutorService swing = c.guestSwing > 0 && c.guestLoad > 0 ?
@@ -151,6 +172,10 @@ final class ClusterNode
                 {
                     swing.shutdownNow();
                 }
+                if (endpoint != null)
+                {
+                    endpoint.close();
+                }
                 node.close();
                 out.println("vmsched node " + c.name + ": stopped cleanly (journal closed, registry session ended)");
             }
@@ -165,8 +190,8 @@ final class ClusterNode
             }
         }, "vmsched-node-shutdown"));
         out.printf("vmsched node %s: host %d, pid %d, listening on %s, %d VMs (%d recovered from the journal); " +
-            "stop with Ctrl-C or SIGTERM%n", c.name, hostId, ProcessHandle.current().pid(), c.bind,
-            cluster.placement().size(), cluster.recoveredVms());
+            "%sstop with Ctrl-C or SIGTERM%n", c.name, hostId, ProcessHandle.current().pid(), c.bind,
+            cluster.placement().size(), cluster.recoveredVms(), endpoint == null ? "" : "metrics " + endpoint.url() + "; ");
         out.flush();
         try
         {
@@ -176,6 +201,11 @@ final class ClusterNode
         {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private static ClusterListener listener(final Metrics endpoint, final ClusterListener log)
+    {
+        return endpoint == null ? log : endpoint.listener(log);
     }
 
     /** Each VM here gets its load on the wave now: base × (1 + swing × sin(2π t / period + its phase)). */

@@ -47,6 +47,9 @@ final class DemoCommand implements Runnable
     @Mixin
     final Mixins.Run run = new Mixins.Run(20);
 
+    @Mixin
+    final Mixins.MetricsEndpoint metricsEndpoint = new Mixins.MetricsEndpoint();
+
     @Override
     public void run()
     {
@@ -59,6 +62,23 @@ final class DemoCommand implements Runnable
         final int durationSeconds = run.duration.seconds();
         final io.vmsched.placement.RulesText.Statements rules =
             constraints == null ? null : io.vmsched.placement.RulesText.read(constraints); // a mistake: before anything runs
+        final Metrics endpoint = metricsEndpoint.start(); // a taken port: refused before the run's folder is made
+        try
+        {
+            runCluster(durationSeconds, rules, endpoint);
+        }
+        finally
+        {
+            if (endpoint != null)
+            {
+                endpoint.close();
+            }
+        }
+    }
+
+    private void runCluster(final int durationSeconds, final io.vmsched.placement.RulesText.Statements rules,
+        final Metrics endpoint)
+    {
         final Path runDir = run.data.newRun("run-");
 
         final PrintWriter out = spec.commandLine().getOut();
@@ -72,7 +92,7 @@ final class DemoCommand implements Runnable
         config.host.smoothingWindow = 20;
         config.host.balance.thresholdFraction = 0.15;
         config.host.balance.minGainFraction = 0.03;
-        config.listener = new ClusterListener()
+        final ClusterListener log = new ClusterListener()
         {
             @Override
             public void onError(final int host, final Throwable error)
@@ -87,6 +107,7 @@ final class DemoCommand implements Runnable
                 out.flush();
             }
         };
+        config.listener = endpoint == null ? log : endpoint.listener(log);
 
         // Skewed demand: lognormal means summing to a quarter of a core per host, each swinging as a wave.
         final Random random = new Random(run.seed.value());
@@ -103,6 +124,10 @@ final class DemoCommand implements Runnable
             MetricsAgent metrics = new MetricsAgent(cluster, counters, 1000, List.of(),
                 line -> errors.add(line)).start())
         {
+            if (endpoint != null)
+            {
+                endpoint.watch(cluster, java.util.stream.IntStream.range(0, hosts).toArray());
+            }
             final double[] placedDemand = new double[hosts]; // each host's mean demand as admitted, in cores
             for (int i = 0; i < vms; i++)
             {
@@ -120,8 +145,9 @@ final class DemoCommand implements Runnable
             out.printf(Locale.ROOT, "vmsched demo: %d hosts (1 dispatcher worker each), %d guests wanting %.2f cores " +
                 "in all (this machine has %d), swinging ±50%%; all start on hosts 0 and 1%n", hosts, vms, total,
                 Runtime.getRuntime().availableProcessors());
-            out.printf(Locale.ROOT, "journals: %s%nlive figures: vmsched stat --data %s%n%n",
-                runDir.resolve("journal").toAbsolutePath(), runDir.toAbsolutePath());
+            out.printf(Locale.ROOT, "journals: %s%nlive figures: vmsched stat --data %s%s%n%n",
+                runDir.resolve("journal").toAbsolutePath(), runDir.toAbsolutePath(),
+                endpoint == null ? "" : "; Prometheus metrics " + endpoint.url());
 
             double initialCv = Double.NaN;
             double lateCvSum = 0;

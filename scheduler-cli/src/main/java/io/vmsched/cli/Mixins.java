@@ -129,6 +129,37 @@ final class Mixins
         }
     }
 
+    /** {@code --metrics-port}, {@code --metrics-bind}: a Prometheus endpoint ({@link Metrics}), off unless a port is given. */
+    static final class MetricsEndpoint
+    {
+        @Option(names = "--metrics-port", description = "Serve Prometheus metrics at http://BIND:PORT/metrics, " +
+            "0-65535 (0: any free port, named in the start line; default: no endpoint).")
+        Integer port;
+
+        @Option(names = "--metrics-bind", description = "The address the metrics endpoint listens on (default: " +
+            Metrics.LOOPBACK + ", this machine only).")
+        String bind;
+
+        /**
+         * @return the endpoint, serving, or null if no {@code --metrics-port} was given.
+         * @throws IllegalArgumentException naming the flag: a port out of range, a bad address, a bind address
+         *                                  without a port.
+         * @throws IllegalStateException    naming the flag: the port is in use.
+         */
+        Metrics start()
+        {
+            if (port == null)
+            {
+                if (bind != null)
+                {
+                    throw new IllegalArgumentException("--metrics-bind needs --metrics-port");
+                }
+                return null;
+            }
+            return Metrics.start(bind == null ? Metrics.LOOPBACK : bind, port);
+        }
+    }
+
     /** {@code --registry} and {@code --secret}: a cluster across machines, reached through its registry. */
     static final class Registry
     {

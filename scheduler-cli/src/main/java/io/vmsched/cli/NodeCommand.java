@@ -36,6 +36,9 @@ final class NodeCommand implements Runnable
     @Mixin
     final Mixins.DataDir dataDir = new Mixins.DataDir();
 
+    @Mixin
+    final Mixins.MetricsEndpoint metricsEndpoint = new Mixins.MetricsEndpoint();
+
     @Option(names = "--vm-pid", description = "An external VM: NAME=PID of a running process (repeatable).")
     List<String> vmPids = new ArrayList<>();
 
@@ -142,7 +145,7 @@ final class NodeCommand implements Runnable
         final ClusterConfig config = ClusterConfig.of(1, data);
         config.host.workers = workers;
         config.host.balancing = false; // one host: no peer to exchange with
-        config.listener = new ClusterListener()
+        final ClusterListener log = new ClusterListener()
         {
             @Override
             public void onError(final int host, final Throwable error)
@@ -150,11 +153,29 @@ final class NodeCommand implements Runnable
                 System.err.println("vmsched node: " + error.getMessage());
             }
         };
-        final Cluster cluster = Cluster.start(config);
+        final Metrics endpoint = metricsEndpoint.start(); // serving before the journal is touched: a taken port changes nothing
+        config.listener = endpoint == null ? log : endpoint.listener(log);
+        final Cluster cluster;
+        try
+        {
+            cluster = Cluster.start(config);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (endpoint != null)
+            {
+                endpoint.close();
+            }
+            throw ex;
+        }
         final CountersFile counters;
         final MetricsAgent metrics;
         try
         {
+            if (endpoint != null)
+            {
+                endpoint.watch(cluster, 0);
+            }
             final Map<Long, Integer> placement = cluster.placement();
             for (int i = 1; i <= guests; i++)
             {
@@ -194,6 +215,10 @@ final class NodeCommand implements Runnable
         catch (final RuntimeException ex)
         {
             cluster.close();
+            if (endpoint != null)
+            {
+                endpoint.close();
+            }
             throw ex;
         }
         final CountDownLatch stopped = new CountDownLatch(1);
@@ -201,6 +226,10 @@ final class NodeCommand implements Runnable
         {
             try
             {
+                if (endpoint != null)
+                {
+                    endpoint.close();
+                }
                 metrics.close();
                 cluster.close();
                 out.println("vmsched node: stopped cleanly (agents stopped, journal and counters file closed)");
@@ -217,8 +246,9 @@ final class NodeCommand implements Runnable
             }
         }, "vmsched-node-shutdown"));
         out.printf("vmsched node: pid %d, %d VMs (%d recovered from the journal), %d external; journal %s; counters %s; " +
-            "stop with Ctrl-C or SIGTERM%n", ProcessHandle.current().pid(), cluster.placement().size(),
-            cluster.recoveredVms(), bindings.size(), cluster.journalDirs().get(0), counters.path());
+            "%sstop with Ctrl-C or SIGTERM%n", ProcessHandle.current().pid(), cluster.placement().size(),
+            cluster.recoveredVms(), bindings.size(), cluster.journalDirs().get(0), counters.path(),
+            endpoint == null ? "" : "metrics " + endpoint.url() + "; ");
         out.flush();
         try
         {

@@ -53,6 +53,23 @@ public interface ClusterListener
     }
 
     /**
+     * A migration aborted, with its coded reason (what the source's ABORTED record holds): the VM runs on
+     * at the source. This is the method the runtime calls; the default passes the detail to
+     * {@link #onAborted(long, int, int, String)}, so a listener overrides one or the other.
+     *
+     * @param vmId   the VM.
+     * @param source where it stays.
+     * @param target where it was going.
+     * @param reason why, coded (e.g. {@link io.vmsched.journal.AbortReason#TARGET_DID_NOT_ACTIVATE}).
+     * @param detail why, in words.
+     */
+    default void onAborted(final long vmId, final int source, final int target,
+        final io.vmsched.journal.AbortReason reason, final String detail)
+    {
+        onAborted(vmId, source, target, detail);
+    }
+
+    /**
      * A request whose call had returned normally failed at a host (the VM was gone, the schedule was
      * full, the cluster closed before the host reached it, …): nothing it asked for was done. Every
      * accepted request ends either in its effect (an admission, a removal, a started migration, a

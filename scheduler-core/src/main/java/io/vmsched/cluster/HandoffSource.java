@@ -1,6 +1,7 @@
 package io.vmsched.cluster;
 
 import io.vmsched.handoff.HostMessages;
+import io.vmsched.jfr.FlightEvents;
 import io.vmsched.journal.AbortReason;
 import io.vmsched.journal.Journal;
 import io.vmsched.journal.JournalRecord;
@@ -138,6 +139,7 @@ final class HandoffSource
         final long migrationId = JournalRecord.migrationId(hostId, ++migrationSequence);
         final Outgoing out = new Outgoing(migrationId, vm, peer, now);
         journal.append(RecordType.MIGRATION_INTENT, migrationId, vm.vmId, peer, 0, loadHere, loadThere);
+        FlightEvents.handoffBegin(hostId, migrationId, vm.vmId, peer, loadHere, loadThere);
         vm.out = out;
         outgoing.add(out);
         inFlight = outgoing.size();
@@ -222,7 +224,9 @@ final class HandoffSource
                 abort(out, AbortReason.TRANSFER_NOT_QUEUED, "the transfer of " + length + " bytes could not be queued at host " +
                     out.peer +
                     " (its inbox is full, down, or smaller than 8 x the message)"); // it never left: safe
+                return;
             }
+            FlightEvents.handoffTransfer(hostId, out.migrationId, vm.vmId, out.peer, length);
         }
         catch (final RuntimeException ex)
         {
@@ -350,7 +354,9 @@ final class HandoffSource
         view.owners.remove(vm.vmId, hostId); // a node knows only its own VMs (embedded: the target already took it)
         committed.incrementAndGet();
         view.committed.incrementAndGet();
-        view.listener.onMigrated(vm.vmId, hostId, out.peer, System.nanoTime() - out.startNs);
+        final long durationNs = System.nanoTime() - out.startNs;
+        FlightEvents.handoffCommit(hostId, migrationId, vm.vmId, out.peer, durationNs);
+        view.listener.onMigrated(vm.vmId, hostId, out.peer, durationNs);
         requests.forwardHeld(vm, out.peer);
     }
 
@@ -375,7 +381,8 @@ final class HandoffSource
         }
         aborts.incrementAndGet();
         view.aborted.incrementAndGet();
-        view.listener.onAborted(vm.vmId, hostId, out.peer, reason);
+        FlightEvents.handoffAbort(hostId, FlightEvents.SOURCE, out.migrationId, vm.vmId, hostId, out.peer, code.label(), reason);
+        view.listener.onAborted(vm.vmId, hostId, out.peer, code, reason);
         if (vm.heldRemoves > 0)
         {
             requests.removeHeld(vm);

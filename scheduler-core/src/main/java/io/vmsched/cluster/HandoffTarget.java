@@ -1,6 +1,7 @@
 package io.vmsched.cluster;
 
 import io.vmsched.handoff.HostMessages;
+import io.vmsched.jfr.FlightEvents;
 import io.vmsched.journal.AbortReason;
 import io.vmsched.journal.Journal;
 import io.vmsched.journal.JournalRecord;
@@ -148,8 +149,11 @@ final class HandoffTarget
         {
             // the target is the authority on what runs on it: two sources that each saw room, or a rule
             // kept, cannot both fill it (this agent alone inserts here)
+            final String detail = "target refused the vm: " + refused;
             journal.appendText(RecordType.ABORTED, migrationId, vmId, source, 0, 0, 0,
-                AbortReason.PLACEMENT_REFUSED.code(), "target refused the vm: " + refused);
+                AbortReason.PLACEMENT_REFUSED.code(), detail);
+            FlightEvents.handoffAbort(hostId, FlightEvents.TARGET, migrationId, vmId, source, hostId,
+                AbortReason.PLACEMENT_REFUSED.label(), detail);
             outcomes.put(migrationId, REFUSED);
             aborts.incrementAndGet();
             answer(source, migrationId, vmId, false);
@@ -187,8 +191,11 @@ final class HandoffTarget
             {
                 schedule.delete(vmId); // MIGRATING_IN is never dispatched: freed at once
             }
+            final String detail = "target failed before activating: " + ex.getMessage();
             journal.appendText(RecordType.ABORTED, migrationId, vmId, source, 0, 0, 0,
-                AbortReason.TARGET_FAILED_BEFORE_ACTIVATING.code(), "target failed before activating: " + ex.getMessage());
+                AbortReason.TARGET_FAILED_BEFORE_ACTIVATING.code(), detail);
+            FlightEvents.handoffAbort(hostId, FlightEvents.TARGET, migrationId, vmId, source, hostId,
+                AbortReason.TARGET_FAILED_BEFORE_ACTIVATING.label(), detail);
             outcomes.put(migrationId, REFUSED);
             aborts.incrementAndGet();
             answer(source, migrationId, vmId, false);
@@ -325,6 +332,7 @@ final class HandoffTarget
     {
         schedule.delete(vm.vmId); // MIGRATING_IN is never dispatched: freed at once
         journal.appendText(RecordType.ABORTED, migrationId, vm.vmId, source, 0, 0, 0, code.code(), reason);
+        FlightEvents.handoffAbort(hostId, FlightEvents.TARGET, migrationId, vm.vmId, source, hostId, code.label(), reason);
         outcomes.put(migrationId, REFUSED);
         aborts.incrementAndGet();
         answer(source, migrationId, vm.vmId, false);
@@ -347,6 +355,7 @@ final class HandoffTarget
             return;
         }
         outcomes.put(migrationId, ACTIVATED);
+        FlightEvents.handoffAck(hostId, migrationId, vmId, source);
         view.owners.put(vmId, hostId);
         vm.arrivedNs = System.nanoTime();
         vm.cameFrom = source;
@@ -386,8 +395,11 @@ final class HandoffTarget
         if (known == 0)
         {
             // never arrived (or not yet): refuse it for good, so a late transfer cannot activate it
+            final String detail = "target: resolved before the transfer arrived";
             journal.appendText(RecordType.ABORTED, migrationId, vmId, source, 0, 0, 0,
-                AbortReason.RESOLVED_BEFORE_TRANSFER.code(), "target: resolved before the transfer arrived");
+                AbortReason.RESOLVED_BEFORE_TRANSFER.code(), detail);
+            FlightEvents.handoffAbort(hostId, FlightEvents.TARGET, migrationId, vmId, source, hostId,
+                AbortReason.RESOLVED_BEFORE_TRANSFER.label(), detail);
             outcomes.put(migrationId, REFUSED);
             known = REFUSED;
         }

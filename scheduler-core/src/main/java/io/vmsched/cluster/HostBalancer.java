@@ -457,7 +457,10 @@ final class HostBalancer implements HostView, Exchange.Actions
     public void decided(final BalanceDecision decision, final int moves, final long firstVm)
     {
         decisions.incrementAndGet();
+        final String detail = decision.toString();
         journal.appendText(RecordType.DECISION, 0, firstVm, decision.peer(), moves, decision.sourceLoad(),
-            decision.peerLoad(), decision.decisionOutcome().code(), decision.toString());
+            decision.peerLoad(), decision.decisionOutcome().code(), detail);
+        io.vmsched.jfr.FlightEvents.balanceDecision(hostId, decision.peer(), decision.sourceLoad(), decision.peerLoad(),
+            decision.threshold(), decision.meanEstimate(), decision.decisionOutcome().label(), moves, firstVm, detail);
     }
 }

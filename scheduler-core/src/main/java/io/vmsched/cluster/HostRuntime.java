@@ -279,6 +279,30 @@ public final class HostRuntime implements Agent, AutoCloseable
         return view.load(hostId);
     }
 
+    /** @return this host's capacity (what its load is a fraction of). */
+    public HostCapacity capacity()
+    {
+        return capacity;
+    }
+
+    /** @return reference cores its VMs used at the last sample (smoothed, as the load counts them), racy. */
+    public double usedCpuCores()
+    {
+        return Double.longBitsToDouble(view.usedCpuBits.get(hostId));
+    }
+
+    /** @return I/O bytes a second its VMs did at the last sample (smoothed, as the load counts them), racy. */
+    public double usedIoBytesPerSecond()
+    {
+        return Double.longBitsToDouble(view.usedIoBits.get(hostId));
+    }
+
+    /** @return memory bytes its VMs held at the last sample (as the load counts them), racy. */
+    public double usedMemoryBytes()
+    {
+        return Double.longBitsToDouble(view.usedMemoryBits.get(hostId));
+    }
+
     /** @return VMs on this host (including any migrating away), a racy snapshot. */
     public int vmCount()
     {

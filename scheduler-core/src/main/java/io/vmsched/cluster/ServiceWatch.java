@@ -140,6 +140,8 @@ final class ServiceWatch
         {
             journal.accept(status.service() + " " + status.cause(), status.health().ordinal());
         }
+        io.vmsched.jfr.FlightEvents.serviceStatus(status.service(), status.health().word(),
+            status.previous() == null ? null : status.previous().word(), status.cause());
         try
         {
             view.listener.onServiceStatus(status);
