@@ -8,7 +8,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The child JVM of {@link CrashRecoveryTest}: a cluster under constant migration load, waiting to be
  * killed. Prints {@code READY} once every VM is admitted, then {@code committed N} as migrations
- * commit. Arguments: data directory, hosts, VMs, seed.
+ * commit; after {@code drainAfter} commits it drains host 0 and prints {@code DRAINING} (its VMs leave
+ * while the kill may come). Arguments: data directory, hosts, VMs, seed, drainAfter (-1: never).
  */
 public final class CrashChild
 {
@@ -22,6 +23,8 @@ public final class CrashChild
         final int hosts = Integer.parseInt(args[1]);
         final int vms = Integer.parseInt(args[2]);
         final SplittableRandom random = new SplittableRandom(Long.parseLong(args[3]));
+        final long drainAfter = args.length > 4 ? Long.parseLong(args[4]) : -1;
+        boolean drained = false;
         final AtomicLong committed = new AtomicLong();
         final ClusterConfig config = ClusterTest.config(hosts, dir);
         config.host.handoffTimeoutNs = 100_000_000L;
@@ -49,6 +52,12 @@ public final class CrashChild
         System.out.println("READY");
         while (true)
         {
+            if (!drained && drainAfter >= 0 && committed.get() >= drainAfter)
+            {
+                cluster.drain(0);
+                drained = true;
+                System.out.println("DRAINING");
+            }
             if (cluster.migrationsInFlight() >= hosts)
             {
                 LockSupport.parkNanos(50_000);

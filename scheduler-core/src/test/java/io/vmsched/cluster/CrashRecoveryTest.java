@@ -39,11 +39,14 @@ class CrashRecoveryTest
         int resolvedCommitted = 0;
         int resolvedAborted = 0;
         long migrationsBeforeKill = 0;
+        int drainsResumed = 0;
         for (int trial = 0; trial < trials; trial++)
         {
             final Path data = dir.resolve("trial-" + trial);
             final int killAfter = random.nextInt(0, 120); // committed migrations before the kill
-            final Process child = startChild(data, random.nextLong());
+            // every other trial drains host 0 after a random number of commits: the kill may cut the drain short
+            final long drainAfter = trial % 2 == 1 ? random.nextInt(0, 60) : -1;
+            final Process child = startChild(data, random.nextLong(), drainAfter);
             try
             {
                 migrationsBeforeKill += awaitProgress(child, killAfter, trial);
@@ -60,6 +63,15 @@ class CrashRecoveryTest
                 final Map<Long, Integer> placement = cluster.placement();
                 assertEquals(VMS, cluster.recoveredVms(), "trial " + trial + ": every VM recovered, none twice");
                 assertEquals(VMS, placement.size(), "trial " + trial + ": " + placement);
+                if (!cluster.drains().isEmpty())
+                {
+                    // the drain was journaled before the kill: the restarted cluster goes on draining and empties host 0
+                    drainsResumed++;
+                    io.vmsched.dispatch.Await.until("trial " + trial + ": host 0 to empty after the restart", 30, () ->
+                        cluster.host(0).vmCount() == 0 && cluster.migrationsInFlight() == 0);
+                    assertEquals(VMS, cluster.placement().size(), "trial " + trial + ": nothing lost by the drain");
+                    assertTrue(cluster.placement().values().stream().noneMatch(h -> h == 0), "trial " + trial);
+                }
                 int total = 0;
                 for (int h = 0; h < HOSTS; h++)
                 {
@@ -90,14 +102,15 @@ class CrashRecoveryTest
             }
         }
         System.out.printf("crash trials: %d, migrations committed before the kills: %d, in doubt at the kill and " +
-            "resolved by the commit point: %d committed, %d aborted%n", trials, migrationsBeforeKill, resolvedCommitted,
-            resolvedAborted);
+            "resolved by the commit point: %d committed, %d aborted; drains resumed after the kill and finished: %d%n",
+            trials, migrationsBeforeKill, resolvedCommitted, resolvedAborted, drainsResumed);
+        assertTrue(trials < 4 || drainsResumed > 0, "some kill came after a drain began");
     }
 
-    private static Process startChild(final Path data, final long seed) throws IOException
+    private static Process startChild(final Path data, final long seed, final long drainAfter) throws IOException
     {
         return ChildJvm.start(CrashChild.class, data.toString(), Integer.toString(HOSTS), Integer.toString(VMS),
-            Long.toString(seed));
+            Long.toString(seed), Long.toString(drainAfter));
     }
 
     private static long awaitProgress(final Process child, final int killAfter, final int trial) throws IOException
