@@ -52,6 +52,7 @@ class ForgeryTest
     private String bEnd;
     private ManyToOneRingBuffer bInbox;
     private ExclusivePublication forger;
+    private Aeron forgerClient;
     private byte[] captured;
 
     @BeforeEach
@@ -73,7 +74,7 @@ class ForgeryTest
             .publicationTermBufferLength(1 << 16)
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)));
-        final Aeron forgerClient = track(Aeron.connect(new Aeron.Context().aeronDirectoryName(forgerDriver.aeronDirectoryName())));
+        forgerClient = track(Aeron.connect(new Aeron.Context().aeronDirectoryName(forgerDriver.aeronDirectoryName())));
         forger = track(forgerClient.addExclusivePublication("aeron:udp?endpoint=" + bEnd, AeronTransport.STREAM_ID));
 
         // capture: a spy on a's own driver sees every frame a publishes to b, as bytes on the wire
@@ -204,7 +205,11 @@ class ForgeryTest
             .log(bLog)));
         b.attach(B, bInbox);
         assertNotEquals(oldIncarnation, b.incarnation(), "a new incarnation at each start");
-        await("the forger's connection to the new b", 10_000, b::poll, forger::isConnected);
+        // a fresh publication: the old one may still look connected to the old b's image for seconds, and the
+        // new b drops its data until a SETUP; a new session is connected only once the new b answered its SETUP
+        forger.close();
+        forger = track(forgerClient.addExclusivePublication("aeron:udp?endpoint=" + bEnd, AeronTransport.STREAM_ID));
+        await("the forger's connection to the new b", 30_000, b::poll, forger::isConnected);
         // before a says anything: the new b's sequences from a start from nothing, so only the incarnation
         // tells the replay of a frame the old b accepted from a fresh one
         final UnsafeBuffer replay = new UnsafeBuffer(captured);
@@ -216,9 +221,16 @@ class ForgeryTest
         // a's first frames name b's old incarnation: refused, answered with a HELLO; then a gets through
         final UnsafeBuffer next = new UnsafeBuffer("again".getBytes());
         // Aeron re-establishes a's publication to the restarted driver on that port: seconds on a busy machine
-        await("a's message through to the new b", 30_000, () ->
+        // (once over 30 s beside a CI build); a sends every 20 ms, not in a spin, so that b's refusals and HELLOs
+        // do not flood both drivers meanwhile
+        final long[] lastSend = {0};
+        await("a's message through to the new b", 90_000, () ->
         {
-            a.send(B, 6, next, 0, next.capacity());
+            if (System.nanoTime() - lastSend[0] > 20_000_000L)
+            {
+                lastSend[0] = System.nanoTime();
+                a.send(B, 6, next, 0, next.capacity());
+            }
             a.poll();
             b.poll();
         }, () -> b.delivered() > 0);
