@@ -574,6 +574,35 @@ public final class Cluster implements AutoCloseable
         runtime.close();
     }
 
+    /**
+     * The inventory of resources (REL claim 9): each host's and the cluster's capacity, reserved, used
+     * (measured), required (programmed where set, else smoothed measured), free under the ceilings and
+     * overcommit, per resource, and how many more VMs of the given size fit (none on a drained host). Threadsafe;
+     * the figures are those of each host's last sample.
+     *
+     * @param vmCpu    the VM size's CPU, reference cores.
+     * @param vmIo     its I/O, bytes a second.
+     * @param vmMemory its memory, bytes.
+     * @return the inventory of this JVM's hosts.
+     * @throws IllegalArgumentException if the size is negative, not finite, or all 0.
+     */
+    public io.vmsched.placement.Inventory inventory(final double vmCpu, final double vmIo, final double vmMemory)
+    {
+        gate.checkOpen();
+        final List<io.vmsched.placement.Inventory.Row> rows = new ArrayList<>();
+        final List<io.vmsched.placement.HostLimits> limits = new ArrayList<>();
+        for (int h = 0, n = view.hosts; h < n; h++)
+        {
+            final HostRuntime runtime = hosts[h];
+            if (runtime != null)
+            {
+                rows.add(runtime.inventory());
+                limits.add(view.limits[h]);
+            }
+        }
+        return io.vmsched.placement.Inventory.of(rows, limits, view.placement.constraints(), vmCpu, vmIo, vmMemory);
+    }
+
     /** @return the hosts being drained, each with its VMs left and those that can go nowhere now, in id order. */
     public List<io.vmsched.placement.StatusReport.DrainReport> drains()
     {

@@ -221,12 +221,18 @@ public final class HostRuntime implements Agent, AutoCloseable
         double cpuSum = 0;
         double ioSum = 0;
         double memorySum = 0;
+        double measuredCpu = 0; // as measured, where the load may count programmed figures instead
+        double measuredIo = 0;
+        double measuredMemory = 0;
         for (int i = 0, n = vms.size(); i < n; i++)
         {
             final HostVm vm = vms.at(i);
             if (vm.external)
             {
                 measure(vm, vm.usageCpu, vm.usageIo, vm.usageMemory); // as the metrics agent last reported it
+                measuredCpu += vm.usageCpu;
+                measuredIo += vm.usageIo;
+                measuredMemory += vm.usageMemory;
                 total += model.load(vm.load.factors(), capacity);
                 final io.vmsched.load.LoadFactors f = vm.load.factors();
                 cpuSum += f.cpuCores;
@@ -242,8 +248,13 @@ public final class HostRuntime implements Agent, AutoCloseable
             final long cpu = schedule.cpuNanos(slot);
             final long io = schedule.ioBytes(slot);
             // a second of this host's CPU does coreSpeed seconds of the reference core's work
-            measure(vm, Math.max(0, cpu - vm.lastCpuNs) / 1e9 / seconds * capacity.coreSpeed(),
-                Math.max(0, io - vm.lastIoBytes) / seconds, schedule.memBytes(slot));
+            final double cpuNow = Math.max(0, cpu - vm.lastCpuNs) / 1e9 / seconds * capacity.coreSpeed();
+            final double ioNow = Math.max(0, io - vm.lastIoBytes) / seconds;
+            final double memoryNow = schedule.memBytes(slot);
+            measure(vm, cpuNow, ioNow, memoryNow);
+            measuredCpu += cpuNow;
+            measuredIo += ioNow;
+            measuredMemory += memoryNow;
             vm.lastCpuNs = cpu;
             vm.lastIoBytes = io;
             total += model.load(vm.load.factors(), capacity);
@@ -254,6 +265,9 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         load = total;
         view.publishUsage(hostId, cpuSum, ioSum, memorySum, vms.size());
+        this.measuredCpu = measuredCpu;
+        this.measuredIo = measuredIo;
+        this.measuredMemory = measuredMemory;
         view.publishLoad(hostId, total);
     }
 
@@ -301,6 +315,21 @@ public final class HostRuntime implements Agent, AutoCloseable
     public double usedMemoryBytes()
     {
         return Double.longBitsToDouble(view.usedMemoryBits.get(hostId));
+    }
+
+    private volatile double measuredCpu;
+    private volatile double measuredIo;
+    private volatile double measuredMemory;
+
+    /**
+     * @return this host's inventory row (capacity, reserved, used as measured, required by its VMs as the load
+     *         counts them, free under its ceilings), racy; any thread.
+     */
+    public io.vmsched.placement.Inventory.Row inventory()
+    {
+        return io.vmsched.placement.Inventory.row(hostId, capacity, view.limits[hostId], vms.count(),
+            new double[]{measuredCpu, measuredIo, measuredMemory},
+            new double[]{usedCpuCores(), usedIoBytesPerSecond(), usedMemoryBytes()});
     }
 
     /** @return VMs on this host (including any migrating away), a racy snapshot. */
