@@ -62,7 +62,6 @@ public final class NodeHandoffLatency
 {
     private static final long LINE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
     private static final long HANDOFF_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(20);
-    private static final long VM = 1;
     private static final long CAS_VM = 1L << 40; // far from the handoff's VM and the burners' ids
     private static final SystemEpochNanoClock EPOCH = new SystemEpochNanoClock();
 
@@ -309,12 +308,15 @@ public final class NodeHandoffLatency
             NodeProcesses.sleepS(options.pauseMs / 1e3);
             final Node source = at[holder];
             final Node target = at[1 - holder];
-            source.send("migrate " + VM + " " + target.hostId);
-            final String answer = source.expect(HANDOFF_TIMEOUT_NS, "committed " + VM + " ", "aborted " + VM + " ");
+            source.send("migrate " + pair.vm + " " + target.hostId);
+            final String answer = source.expect(HANDOFF_TIMEOUT_NS, "committed " + pair.vm + " ", "aborted " + pair.vm + " ");
             if (answer.startsWith("aborted"))
             {
-                phase.aborted++; // the VM stays at the source; the next try starts there again
-                phase.abortReasons.merge(answer.substring(("aborted " + VM + " ").length()), 1, Integer::sum);
+                // the VM stays at the source; the next try starts there again
+                final String reason = (done < options.warmup ? "in the warm-up: " : "") +
+                    answer.substring(("aborted " + pair.vm + " ").length());
+                phase.abortReasons.merge(reason, 1, Integer::sum);
+                phase.aborted += done < options.warmup ? 0 : 1;
                 continue;
             }
             final String[] w = answer.split(" ");
@@ -449,12 +451,15 @@ public final class NodeHandoffLatency
     {
         final Node a;
         final Node b;
+        /** The empty guest moved back and forth: each pair its own (the registry remembers the last pair's). */
+        final long vm;
         int holder; // 0: the VM is at a; 1: at b
 
-        private Pair(final Node a, final Node b)
+        private Pair(final Node a, final Node b, final long vm)
         {
             this.a = a;
             this.b = b;
+            this.vm = vm;
         }
 
         static Pair start(final Path dir, final String tag, final String registry, final Path secret, final int port,
@@ -485,13 +490,13 @@ public final class NodeHandoffLatency
                     final String up = node.expect(LINE_TIMEOUT_NS, "up ");
                     node.hostId = Integer.parseInt(up.split(" ")[1]);
                 }
-                final Pair pair = new Pair(started.get(0), started.get(1));
+                final Pair pair = new Pair(started.get(0), started.get(1), Long.parseLong(tag));
                 pair.a.send("peer " + pair.b.hostId);
                 pair.b.send("peer " + pair.a.hostId);
                 pair.a.expect(LINE_TIMEOUT_NS, "known ");
                 pair.b.expect(LINE_TIMEOUT_NS, "known ");
-                pair.a.send("admit " + VM);
-                pair.a.expect(LINE_TIMEOUT_NS, "admitted " + VM);
+                pair.a.send("admit " + pair.vm);
+                pair.a.expect(LINE_TIMEOUT_NS, "admitted " + pair.vm);
                 return pair;
             }
             catch (final RuntimeException ex)
