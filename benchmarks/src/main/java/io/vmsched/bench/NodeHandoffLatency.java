@@ -53,7 +53,7 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * {@code java @scheduler-core/target/classes/META-INF/vmsched/jvm.options -cp benchmarks/target/benchmarks.jar
  * io.vmsched.bench.NodeHandoffLatency [--handoffs 3000] [--warmup 300] [--pause-ms 5] [--phase-s 40]
- * [--phases idle,busy-1,busy] [--round-trips 10000] [--cas 5000] [--dir DIR]}: each phase ends after
+ * [--phases idle,busy-1,busy] [--round-trips 10000] [--cas 5000] [--dir DIR] [--jvm "-Dx=y ..."]}: each phase ends after
  * {@code --handoffs} measured handoffs or {@code --phase-s} seconds, whichever comes first (the defaults take
  * about 2.5 minutes). Every process it starts is stopped at the end, on a failure, and if the harness is
  * interrupted. Bad arguments: one line on stderr, exit code 2; a node or the registry that failed: exit code 1.
@@ -79,6 +79,8 @@ public final class NodeHandoffLatency
         final List<String> phases = new ArrayList<>(List.of("idle", "busy-1", "busy"));
         int roundTrips = 10_000;
         int cas = 5_000;
+        /** More JVM options for every process started (the registry and the nodes), e.g. system properties. */
+        final List<String> jvm = new ArrayList<>();
         Path dir;
     }
 
@@ -162,9 +164,12 @@ public final class NodeHandoffLatency
                 case "--dir":
                     options.dir = Path.of(value);
                     break;
+                case "--jvm":
+                    options.jvm.addAll(List.of(value.trim().split("\\s+")));
+                    break;
                 default:
                     throw new IllegalArgumentException("unknown option " + arg + " (expected --handoffs, --warmup, --pause-ms, " +
-                        "--phase-s, --phases, --round-trips, --cas, --dir)");
+                        "--phase-s, --phases, --round-trips, --cas, --dir, --jvm)");
             }
         }
         return options;
@@ -203,14 +208,15 @@ public final class NodeHandoffLatency
         try
         {
             // a 30 s session timeout rides out a node starved by its busy guests (the default is 5 s)
-            member = NodeProcesses.startLogged(NodeProcesses.builder(0, List.of("-Xmx256m"), BalanceTrafficProcess.class,
+            member = NodeProcesses.startLogged(NodeProcesses.builder(0, jvm(options, "-Xmx256m"), BalanceTrafficProcess.class,
                 List.of("registry", "--members", registry, "--secret", secret.toString(), "--data",
                 dir.resolve("registry").toString(), "--session-timeout-ms", "30000")), dir.resolve("registry.log"));
             final boolean first = options.phases.contains("idle") || options.phases.contains("busy-1");
             if (first)
             {
                 final int workers = Math.max(1, cores - 1);
-                try (Pair pair = Pair.start(dir, "1", registry, secret, base + RegistryMember.PORTS_PER_MEMBER, workers, member))
+                try (Pair pair = Pair.start(dir, "1", registry, secret, base + RegistryMember.PORTS_PER_MEMBER, workers, member,
+                    jvm(options, "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch")))
                 {
                     if (options.phases.contains("idle"))
                     {
@@ -232,7 +238,8 @@ public final class NodeHandoffLatency
             }
             if (options.phases.contains("busy"))
             {
-                try (Pair pair = Pair.start(dir, "2", registry, secret, base + RegistryMember.PORTS_PER_MEMBER + 2, cores, member))
+                try (Pair pair = Pair.start(dir, "2", registry, secret, base + RegistryMember.PORTS_PER_MEMBER + 2, cores, member,
+                    jvm(options, "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch")))
                 {
                     pair.burn(2 * cores);
                     report.phases.add(measure(options, "busy, workers = cores = " + cores, pair, cores));
@@ -256,6 +263,17 @@ public final class NodeHandoffLatency
             phase.steps(dir);
         }
         return report;
+    }
+
+    /**
+     * A child's JVM options: as a deployment would run it (C2, G1), for a node its heap fixed and touched up front
+     * (no page faults mid-run), then {@code --jvm}'s.
+     */
+    private static List<String> jvm(final Options options, final String... own)
+    {
+        final List<String> all = new ArrayList<>(List.of(own));
+        all.addAll(options.jvm);
+        return all;
     }
 
     /** The round trip and the CAS, while the first pair of nodes is up and idle; and the nodes' CPU at rest. */
@@ -463,7 +481,7 @@ public final class NodeHandoffLatency
         }
 
         static Pair start(final Path dir, final String tag, final String registry, final Path secret, final int port,
-            final int workers, final Process member) throws IOException
+            final int workers, final Process member, final List<String> jvm) throws IOException
         {
             final List<Node> started = new ArrayList<>();
             try
@@ -473,9 +491,7 @@ public final class NodeHandoffLatency
                     final String name = side + tag;
                     final Path data = dir.resolve("node-" + name);
                     final Path log = dir.resolve("node-" + name + ".log");
-                    // the JVM as a deployment would run it (C2, G1), its heap fixed and touched up front: no page faults mid-run
-                    final Process p = NodeProcesses.start(NodeProcesses.builder(0,
-                        List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch"), NodeHandoffLatencyProcess.class,
+                    final Process p = NodeProcesses.start(NodeProcesses.builder(0, jvm, NodeHandoffLatencyProcess.class,
                         List.of("node", "--registry", registry, "--name", name, "--bind", NodeProcesses.LOOPBACK + ":" +
                         (port + started.size()), "--secret", secret.toString(), "--data", data.toString(), "--workers",
                         Integer.toString(workers))).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())));
