@@ -53,7 +53,8 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * {@code java @scheduler-core/target/classes/META-INF/vmsched/jvm.options -cp benchmarks/target/benchmarks.jar
  * io.vmsched.bench.NodeHandoffLatency [--handoffs 3000] [--warmup 300] [--pause-ms 5] [--phase-s 40]
- * [--phases idle,busy-1,busy] [--round-trips 10000] [--cas 5000] [--dir DIR] [--jvm "-Dx=y ..."]}: each phase ends after
+ * [--phases idle,busy-1,busy] [--round-trips 10000] [--cas 5000] [--dir DIR] [--jvm "-Dx=y ..."]
+ * [--pin-workers true]}: each phase ends after
  * {@code --handoffs} measured handoffs or {@code --phase-s} seconds, whichever comes first (the defaults take
  * about 2.5 minutes). Every process it starts is stopped at the end, on a failure, and if the harness is
  * interrupted. Bad arguments: one line on stderr, exit code 2; a node or the registry that failed: exit code 1.
@@ -81,6 +82,8 @@ public final class NodeHandoffLatency
         int cas = 5_000;
         /** More JVM options for every process started (the registry and the nodes), e.g. system properties. */
         final List<String> jvm = new ArrayList<>();
+        /** Linux: in the busy phase with cores - 1 workers, pin every node's workers to the last cores - 1 CPUs. */
+        boolean pinWorkers;
         Path dir;
     }
 
@@ -164,12 +167,15 @@ public final class NodeHandoffLatency
                 case "--dir":
                     options.dir = Path.of(value);
                     break;
+                case "--pin-workers":
+                    options.pinWorkers = Boolean.parseBoolean(value);
+                    break;
                 case "--jvm":
                     options.jvm.addAll(List.of(value.trim().split("\\s+")));
                     break;
                 default:
                     throw new IllegalArgumentException("unknown option " + arg + " (expected --handoffs, --warmup, --pause-ms, " +
-                        "--phase-s, --phases, --round-trips, --cas, --dir, --jvm)");
+                        "--phase-s, --phases, --round-trips, --cas, --dir, --jvm, --pin-workers)");
             }
         }
         return options;
@@ -227,7 +233,15 @@ public final class NodeHandoffLatency
                     if (options.phases.contains("busy-1") && cores > 1)
                     {
                         pair.burn(2 * workers);
-                        report.phases.add(measure(options, "busy, workers = cores - 1 = " + workers, pair, workers));
+                        String label = "busy, workers = cores - 1 = " + workers;
+                        if (options.pinWorkers)
+                        {
+                            final String cpus = "1-" + (cores - 1);
+                            pair.a.pinWorkers(cpus);
+                            pair.b.pinWorkers(cpus);
+                            label += ", pinned to CPUs " + cpus;
+                        }
+                        report.phases.add(measure(options, label, pair, workers));
                     }
                     pair.quit();
                 }
@@ -455,6 +469,45 @@ public final class NodeHandoffLatency
             {
                 Thread.currentThread().interrupt();
                 return -1;
+            }
+        }
+
+        /**
+         * Linux: pin this node's dispatcher workers (threads named {@code vmsched-dispatcher-*}) to the CPUs given,
+         * with {@code taskset}; the node's other threads stay free to run anywhere.
+         */
+        void pinWorkers(final String cpus)
+        {
+            int pinned = 0;
+            try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task")))
+            {
+                for (final Path task : tasks.toList())
+                {
+                    final String comm = Files.readString(task.resolve("comm")).trim();
+                    if (comm.startsWith("vmsched-dispatc")) // comm is cut at 15 characters
+                    {
+                        final Process taskset = new ProcessBuilder("taskset", "-pc", cpus, task.getFileName().toString())
+                            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                        if (taskset.waitFor() != 0)
+                        {
+                            throw new IllegalStateException("taskset -pc " + cpus + " " + task.getFileName() + " failed");
+                        }
+                        pinned++;
+                    }
+                }
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalStateException("cannot pin node " + name + "'s workers: " + ex.getMessage(), ex);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted pinning node " + name + "'s workers", ex);
+            }
+            if (pinned == 0)
+            {
+                throw new IllegalStateException("node " + name + " has no dispatcher worker threads to pin");
             }
         }
 
