@@ -9,9 +9,6 @@ import io.vmsched.handoff.HostMessages;
 import org.agrona.concurrent.status.CountersReader;
 
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +22,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
@@ -59,7 +55,7 @@ import java.util.stream.Stream;
  */
 public final class BalanceTraffic
 {
-    private static final String LOOPBACK = "127.0.0.1";
+    private static final String LOOPBACK = NodeProcesses.LOOPBACK;
     private static final long START_DEADLINE_NS = TimeUnit.SECONDS.toNanos(300);
     /** Node JVMs starting at once (a JVM's start is seconds of CPU: 32 at once starve each other's registry sessions). */
     private static final int STARTING = 2;
@@ -275,7 +271,7 @@ public final class BalanceTraffic
         Files.createDirectories(dir);
         final Path secret = dir.resolve("cluster.secret");
         ClusterSecret.generate(secret);
-        final int base = freeUdpPorts(RegistryMember.PORTS_PER_MEMBER + n);
+        final int base = NodeProcesses.freeUdpPorts(RegistryMember.PORTS_PER_MEMBER + n);
         final String registry = "0=" + LOOPBACK + ":" + base;
         final List<Process> nodes = new ArrayList<>();
         final List<Path> nodeDirs = new ArrayList<>();
@@ -307,20 +303,20 @@ public final class BalanceTraffic
             final double upS = (System.nanoTime() - startNs) / 1e9;
             System.out.printf(Locale.ROOT, "%d nodes up and their guests admitted after %.1f s; settling %d s%n", n, upS,
                 options.settleS);
-            sleepS(options.settleS);
+            NodeProcesses.sleepS(options.settleS);
             alive(nodes, member, dir);
             try (Aeron registryDriver = Aeron.connect(new Aeron.Context().aeronDirectoryName(registryAeronDir(aeronDir))))
             {
                 final Map<String, Long> registryBefore = counters(registryDriver);
                 final List<Map<String, Long>> before = read(nodeDirs);
                 final long[] cpuBefore = cpuNs(nodes, member);
-                final String loadBefore = loadAverage();
-                sleepS(options.measureS);
+                final String loadBefore = NodeProcesses.loadAverage();
+                NodeProcesses.sleepS(options.measureS);
                 alive(nodes, member, dir);
                 final List<Map<String, Long>> after = read(nodeDirs);
                 final long[] cpuAfter = cpuNs(nodes, member);
                 final Map<String, Long> registryAfter = counters(registryDriver);
-                final String loadAfter = loadAverage();
+                final String loadAfter = NodeProcesses.loadAverage();
                 final StringBuilder dump = new StringBuilder();
                 new TreeMap<>(registryAfter).forEach((label, value) -> dump.append(label).append(" = ")
                     .append(registryBefore.getOrDefault(label, 0L)).append(" -> ").append(value).append('\n'));
@@ -331,10 +327,10 @@ public final class BalanceTraffic
         }
         finally
         {
-            stop(nodes);
+            NodeProcesses.stop(nodes);
             if (member != null)
             {
-                stop(List.of(member));
+                NodeProcesses.stop(List.of(member));
             }
         }
     }
@@ -346,32 +342,20 @@ public final class BalanceTraffic
             "-XX:ReservedCodeCacheSize=32m", "-Dvmsched.node.traffic=true");
     }
 
+    /** A registry or node process: {@link BalanceTrafficProcess}, or {@code vmsched} from the jar; its output to the log. */
     private static Process start(final Path jar, final long timerSlackUs, final Path log, final List<String> jvm,
         final String... args) throws IOException
     {
-        final List<String> command = new ArrayList<>();
-        if (timerSlackUs > 0)
-        {
-            // Linux: the shell sets its own timer slack, exec keeps it, and every thread the JVM starts inherits it
-            command.addAll(List.of("/bin/sh", "-c", "echo " + timerSlackUs * 1000 + " > /proc/self/timerslack_ns && exec \"$0\" \"$@\""));
-        }
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(Arrays.asList(BenchmarkMain.jvmFlags().split("\\s+")));
-        command.addAll(jvm);
         if (jar == null)
         {
-            command.add("-cp");
-            command.add(System.getProperty("java.class.path"));
-            command.add(BalanceTrafficProcess.class.getName());
+            return NodeProcesses.startLogged(NodeProcesses.builder(timerSlackUs, jvm, BalanceTrafficProcess.class,
+                Arrays.asList(args)), log);
         }
-        else
-        {
-            command.add("-jar");
-            command.add(jar.toString());
-        }
+        final List<String> command = NodeProcesses.javaCommand(timerSlackUs, jvm);
+        command.add("-jar");
+        command.add(jar.toString());
         command.addAll(Arrays.asList(args));
-        return new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        return NodeProcesses.startLogged(new ProcessBuilder(command), log);
     }
 
     /** Every node printed its start line (its guests admitted) and wrote its counters once. */
@@ -417,29 +401,6 @@ public final class BalanceTraffic
             {
                 throw new IllegalStateException("node-" + i + " exited (" + nodes.get(i).exitValue() + "); see " +
                     dir.resolve("node-" + i + ".log"));
-            }
-        }
-    }
-
-    /** SIGTERM to all at once (each node settles, closes its journal and its session), SIGKILL after 30 s. */
-    private static void stop(final List<Process> processes)
-    {
-        processes.forEach(Process::destroy);
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        for (final Process p : processes)
-        {
-            try
-            {
-                if (!p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS))
-                {
-                    p.destroyForcibly();
-                    p.waitFor(10, TimeUnit.SECONDS);
-                }
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                p.destroyForcibly();
             }
         }
     }
@@ -499,19 +460,6 @@ public final class BalanceTraffic
         return counters;
     }
 
-    private static String loadAverage()
-    {
-        try
-        {
-            final String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            return "?";
-        }
-    }
-
     /** Lines in the nodes' logs that say a frame was refused or a registry command was not answered. */
     private static int refusals(final Path dir, final int n) throws IOException
     {
@@ -524,44 +472,6 @@ public final class BalanceTraffic
             }
         }
         return lines;
-    }
-
-    private static void sleepS(final int seconds)
-    {
-        final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        long left;
-        while ((left = until - System.nanoTime()) > 0)
-        {
-            LockSupport.parkNanos(left);
-        }
-    }
-
-    private static int freeUdpPorts(final int count)
-    {
-        final InetAddress loopback = InetAddress.getLoopbackAddress();
-        for (int attempt = 0; attempt < 1000; attempt++)
-        {
-            // below the ephemeral range (32768 and up on Linux), where the registry clients' egress ports are
-            final int first = ThreadLocalRandom.current().nextInt(10_000, 32_000 - count);
-            final List<DatagramSocket> held = new ArrayList<>();
-            try
-            {
-                for (int p = first; p < first + count; p++)
-                {
-                    held.add(new DatagramSocket(new InetSocketAddress(loopback, p)));
-                }
-                return first;
-            }
-            catch (final IOException ex)
-            {
-                // taken: try another range
-            }
-            finally
-            {
-                held.forEach(DatagramSocket::close);
-            }
-        }
-        throw new IllegalStateException("no " + count + " consecutive free UDP ports found on the loopback address");
     }
 
     /** One run's counters, before and after the window, and what is derived from them. */

@@ -29,7 +29,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>
  * {@code registry --members M --secret FILE --data DIR [--session-timeout-ms MS]};
  * {@code node --registry M --name NAME --bind HOST:PORT --secret FILE --data DIR --guests N --guest-load L
- * --guest-swing S [--swing-period-ms MS] --balance-period-ms MS}. Runs until SIGTERM.
+ * --guest-swing S [--swing-period-ms MS] --balance-period-ms MS}. Runs until SIGTERM, or until the harness that
+ * started it ends.
  */
 public final class BalanceTrafficProcess
 {
@@ -82,7 +83,7 @@ public final class BalanceTrafficProcess
         return value;
     }
 
-    private static void registry(final Map<String, String> options)
+    static void registry(final Map<String, String> options)
     {
         final RegistryMember member = RegistryMember.launch(new RegistryMember.Context()
             .memberId(0)
@@ -187,9 +188,14 @@ public final class BalanceTrafficProcess
         }
     }
 
-    private static void awaitTerm(final Runnable close)
+    /**
+     * Wait for SIGTERM, or for the harness that started this process to end (killed, say, before it could
+     * stop its children): either way {@code close} runs once, in a shutdown hook, and the process ends.
+     */
+    static void awaitTerm(final Runnable close)
     {
         final CountDownLatch stopped = new CountDownLatch(1);
+        ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> System.exit(0)));
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
             try

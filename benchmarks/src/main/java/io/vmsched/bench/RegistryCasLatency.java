@@ -187,6 +187,21 @@ public final class RegistryCasLatency
 
     static Histogram pingPong(final Options options) throws IOException
     {
+        return pingPong(options.warmup, options.ops);
+    }
+
+    /**
+     * The baseline: Aeron ping-pong round trips of a 48-byte message between two clients, each on its own
+     * media driver set up as a registry member's, over UDP loopback.
+     *
+     * @param warmup round trips not recorded first.
+     * @param ops    round trips recorded.
+     * @return their latencies, ns.
+     * @throws IOException if no free port is found.
+     * @throws IllegalStateException if a round trip misses its deadline.
+     */
+    static Histogram pingPong(final int warmup, final int ops) throws IOException
+    {
         final String ping = "aeron:udp?endpoint=127.0.0.1:" + freeUdpPort() + "|term-length=64k";
         final String pong = "aeron:udp?endpoint=127.0.0.1:" + freeUdpPort() + "|term-length=64k";
         final Histogram histogram = new Histogram(3);
@@ -218,7 +233,7 @@ public final class RegistryCasLatency
             final long[] received = {0};
             final FragmentHandler onPong = (buffer, offset, length, header) -> received[0] = buffer.getLong(offset);
             final IdleStrategy idle = idle();
-            for (int i = 0; i < options.warmup + options.ops; i++)
+            for (int i = 0; i < warmup + ops; i++)
             {
                 message.putLong(0, i);
                 final long start = System.nanoTime();
@@ -239,7 +254,7 @@ public final class RegistryCasLatency
                     }
                     idle.idle(fragments);
                 }
-                if (i >= options.warmup)
+                if (i >= warmup)
                 {
                     histogram.recordValue(System.nanoTime() - start);
                 }
@@ -311,28 +326,7 @@ public final class RegistryCasLatency
                 .connectTimeout(60, TimeUnit.SECONDS)
                 .callTimeout(30, TimeUnit.SECONDS)
                 .log(line -> System.err.println("RegistryCasLatency: " + line)));
-            final int self = client.register("bench", "127.0.0.1:1", CAPACITY, "");
-            final long vm = 1;
-            expect(client.admit(vm), RegistryStatus.OK, "ADMIT");
-            final Histogram histogram = new Histogram(3);
-            long epoch = 1;
-            for (int i = 0; i < options.warmup + options.ops; i++)
-            {
-                final long start = System.nanoTime();
-                final RegistryClient.Ownership after = client.compareAndSet(vm, self, epoch, i + 1);
-                final long took = System.nanoTime() - start;
-                expect(after, RegistryStatus.OK, "CAS " + i);
-                epoch = after.epoch();
-                if (i >= options.warmup)
-                {
-                    histogram.recordValue(took);
-                }
-            }
-            if (epoch != 1L + options.warmup + options.ops)
-            {
-                throw new IllegalStateException("registry CAS: epoch " + epoch + " after " + (options.warmup + options.ops) + " CAS");
-            }
-            return histogram;
+            return casRoundTrips(client, "bench", 1, options.warmup, options.ops);
         }
         finally
         {
@@ -343,6 +337,43 @@ public final class RegistryCasLatency
             }
             IoUtil.delete(dataDir, true);
         }
+    }
+
+    /**
+     * Owner compare-and-set round trips from a connected client: it registers under a name, admits a VM,
+     * then reclaims it {@code warmup + ops} times, {@code CAS(vm, (self, e) -> (self, e + 1))}.
+     *
+     * @param client a connected client of a running registry (its own, or another process's).
+     * @param name   the name it registers under (a node of that name appears in the registry's directory).
+     * @param vm     a VM id no one else uses.
+     * @param warmup CAS not recorded first.
+     * @param ops    CAS recorded.
+     * @return their latencies, ns.
+     * @throws IllegalStateException if a CAS fails or the epochs do not count them.
+     */
+    static Histogram casRoundTrips(final RegistryClient client, final String name, final long vm, final int warmup, final int ops)
+    {
+        final int self = client.register(name, "127.0.0.1:1", CAPACITY, "");
+        expect(client.admit(vm), RegistryStatus.OK, "ADMIT");
+        final Histogram histogram = new Histogram(3);
+        long epoch = 1;
+        for (int i = 0; i < warmup + ops; i++)
+        {
+            final long start = System.nanoTime();
+            final RegistryClient.Ownership after = client.compareAndSet(vm, self, epoch, i + 1);
+            final long took = System.nanoTime() - start;
+            expect(after, RegistryStatus.OK, "CAS " + i);
+            epoch = after.epoch();
+            if (i >= warmup)
+            {
+                histogram.recordValue(took);
+            }
+        }
+        if (epoch != 1L + warmup + ops)
+        {
+            throw new IllegalStateException("registry CAS: epoch " + epoch + " after " + (warmup + ops) + " CAS");
+        }
+        return histogram;
     }
 
     private static void quiet(final String line)

@@ -44,6 +44,8 @@ public final class HostRuntime implements Agent, AutoCloseable
     private final Schedule schedule;
     private final Dispatcher dispatcher;
     private final ManyToOneRingBuffer inbox;
+    /** The inbox as other threads write to it: each message wakes the agent. */
+    private final WakingInbox sharedInbox;
     private final LoadModel model;
     private final HostCapacity capacity;
     private final VmTable vms = new VmTable();
@@ -84,6 +86,7 @@ public final class HostRuntime implements Agent, AutoCloseable
             ex -> view.listener.onError(hostId, ex));
         this.inbox = new ManyToOneRingBuffer(new UnsafeBuffer(
             ByteBuffer.allocateDirect(config.inboxBytes + RingBufferDescriptor.TRAILER_LENGTH)));
+        this.sharedInbox = new WakingInbox(inbox, this::wakeAgent);
         this.model = new LoadModel(config.weights);
         this.capacity = config.capacity();
         this.balancing = config.balancing;
@@ -101,7 +104,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         this.adapter = new InboxAdapter(hostId, view, requests, source, target, balancer, this::balancingOn);
         if (view.registry != null)
         {
-            view.registry.attach(hostId, inbox); // its answers come as OWNER_ANSWER messages
+            view.registry.attach(hostId, sharedInbox); // its answers come as OWNER_ANSWER messages, waking the agent
         }
     }
 
@@ -397,12 +400,26 @@ public final class HostRuntime implements Agent, AutoCloseable
 
     boolean offer(final int type, final DirectBuffer buffer, final int offset, final int length)
     {
-        return inbox.write(type, buffer, offset, length);
+        return sharedInbox.write(type, buffer, offset, length);
     }
 
-    ManyToOneRingBuffer inbox()
+    /** @return the inbox for other threads to write to (the API, peers in this JVM, a transport): each message wakes the agent. */
+    org.agrona.concurrent.ringbuffer.RingBuffer inbox()
     {
-        return inbox;
+        return sharedInbox;
+    }
+
+    /**
+     * Unpark the agent if it is parked by its idle strategy (any thread but the agent's own): a message
+     * written into its inbox is read now, not when the park ends (up to 1 ms with the default backoff).
+     */
+    private void wakeAgent()
+    {
+        final Thread agent = agentThread;
+        if (agent != null && agent != Thread.currentThread())
+        {
+            java.util.concurrent.locks.LockSupport.unpark(agent);
+        }
     }
 
     private boolean balancingOn()
