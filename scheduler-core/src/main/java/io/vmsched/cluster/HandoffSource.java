@@ -217,6 +217,8 @@ final class HandoffSource
         // from here the target may activate it: the source no longer decides alone
         out.phase = PHASE_AWAIT_ACK;
         out.deadlineNs = now + config.handoffTimeoutNs;
+        // emitted before the send: the target's ack (another thread) must not be stamped before it
+        FlightEvents.handoffTransfer(hostId, out.migrationId, vm.vmId, out.peer, length);
         try
         {
             if (!transport.send(out.peer, HostMessages.TRANSFER, transferBuffer, 0, length))
@@ -226,7 +228,6 @@ final class HandoffSource
                     " (its inbox is full, down, or smaller than 8 x the message)"); // it never left: safe
                 return;
             }
-            FlightEvents.handoffTransfer(hostId, out.migrationId, vm.vmId, out.peer, length);
         }
         catch (final RuntimeException ex)
         {

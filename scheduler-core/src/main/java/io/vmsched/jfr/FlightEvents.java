@@ -116,7 +116,8 @@ public final class FlightEvents
     }
 
     /**
-     * The source journaled SUSPENDED and sent the transfer.
+     * The source journaled SUSPENDED and offers the transfer (emitted just before the send, so that it precedes the
+     * target's ack; a send that fails is followed by the source's abort event).
      *
      * @param source      the source host (which emits it).
      * @param migrationId the migration.
