@@ -2,6 +2,7 @@ package io.vmsched.cluster;
 
 import io.vmsched.dispatch.Dispatcher;
 import io.vmsched.journal.Journal;
+import io.vmsched.journal.LoadSnapshot;
 import io.vmsched.journal.RecordType;
 import io.vmsched.load.HostCapacity;
 import io.vmsched.load.LoadModel;
@@ -57,6 +58,9 @@ public final class HostRuntime implements Agent, AutoCloseable
     private final HostBalancer balancer;
     private final Recovery recovery;
     private final InboxAdapter adapter;
+    private final LoadSnapshot snapshot = new LoadSnapshot();
+    private final org.agrona.concurrent.UnsafeBuffer snapshotBuffer = new org.agrona.concurrent.UnsafeBuffer(
+        new byte[LoadSnapshot.LENGTH]);
 
     private AgentRunner runner;
     private long nextSampleNs;
@@ -201,9 +205,32 @@ public final class HostRuntime implements Agent, AutoCloseable
         if (now - nextSnapshotNs >= 0)
         {
             nextSnapshotNs = now + config.loadSnapshotPeriodNs;
-            journal.append(RecordType.LOAD_SNAPSHOT, 0, -1, -1, vms.size(), load, 0);
+            journalLoadSnapshot();
         }
         return work;
+    }
+
+    /** The host's load, VMs and inventory figures, for {@code vmsched inventory} and its forecasts. Allocates nothing. */
+    private void journalLoadSnapshot()
+    {
+        final io.vmsched.placement.HostLimits limits = view.limits[hostId];
+        snapshot.wrapForWrite(snapshotBuffer, 0).maxVms(limits.maxVms());
+        figures(LoadSnapshot.CPU, capacity.cpuCapacity(), limits.reservedCores(), limits.cpuCeiling(), measuredCpu,
+            usedCpuCores());
+        figures(LoadSnapshot.IO, capacity.ioBytesPerSecond(), limits.reservedIo(), limits.ioCeiling(), measuredIo,
+            usedIoBytesPerSecond());
+        figures(LoadSnapshot.MEMORY, capacity.memoryBytes(), limits.reservedMemory(), limits.memoryCeiling(),
+            measuredMemory, usedMemoryBytes());
+        journal.appendPayload(RecordType.LOAD_SNAPSHOT, 0, -1, -1, vms.size(), load, 0, snapshotBuffer, 0,
+            LoadSnapshot.LENGTH);
+    }
+
+    private void figures(final int resource, final double capacity, final double reserved, final double ceiling,
+        final double used, final double required)
+    {
+        snapshot.set(resource, LoadSnapshot.CAPACITY, capacity).set(resource, LoadSnapshot.RESERVED, reserved)
+            .set(resource, LoadSnapshot.CEILING, ceiling).set(resource, LoadSnapshot.USED, used)
+            .set(resource, LoadSnapshot.REQUIRED, required);
     }
 
     @Override

@@ -44,28 +44,20 @@ public final class OfflineStatus
             throw new IllegalArgumentException(dataDir + " holds no placement journal (" + placementDir +
                 "): not a vmsched data directory, or one from before services");
         }
-        final Placement placement = new Placement();
         final Map<String, Object[]> last = new HashMap<>(); // service -> {health, cause, epoch ms}
-        try (ChronicleJournal journal = ChronicleJournal.openReadOnly(placementDir, ClusterPlacement.NO_HOST))
+        final Placement placement = placement(placementDir, (index, record) ->
         {
-            journal.replay((index, record) ->
+            if (record.type() == RecordType.SERVICE_STATUS)
             {
-                if (record.type() == RecordType.PLACEMENT)
+                final String text = record.text();
+                final int space = text.indexOf(' ');
+                if (space > 0 && record.code() >= 0 && record.code() < ServiceHealth.values().length)
                 {
-                    placement.replay(record.text());
+                    last.put(text.substring(0, space), new Object[]{ServiceHealth.values()[record.code()],
+                        text.substring(space + 1), record.timestampNs() / 1_000_000});
                 }
-                else if (record.type() == RecordType.SERVICE_STATUS)
-                {
-                    final String text = record.text();
-                    final int space = text.indexOf(' ');
-                    if (space > 0 && record.code() >= 0 && record.code() < ServiceHealth.values().length)
-                    {
-                        last.put(text.substring(0, space), new Object[]{ServiceHealth.values()[record.code()],
-                            text.substring(space + 1), record.timestampNs() / 1_000_000});
-                    }
-                }
-            });
-        }
+            }
+        });
         final Map<Long, Integer> where = new HashMap<>();
         final Path journals = dataDir.resolve("journal");
         if (Files.isDirectory(journals))
@@ -123,5 +115,30 @@ public final class OfflineStatus
                     (Long)status[2], List.copyOf(vms)));
         }
         return new StatusReport(List.copyOf(services), List.copyOf(ruleReports));
+    }
+
+    /**
+     * @param placementDir a placement journal's directory.
+     * @param others       sees every record that is not a PLACEMENT statement.
+     * @return the services, rules and drains its statements leave.
+     */
+    static Placement placement(final Path placementDir, final io.vmsched.journal.RecordHandler others)
+    {
+        final Placement placement = new Placement();
+        try (ChronicleJournal journal = ChronicleJournal.openReadOnly(placementDir, ClusterPlacement.NO_HOST))
+        {
+            journal.replay((index, record) ->
+            {
+                if (record.type() == RecordType.PLACEMENT)
+                {
+                    placement.replay(record.text());
+                }
+                else
+                {
+                    others.onRecord(index, record);
+                }
+            });
+        }
+        return placement;
     }
 }

@@ -153,6 +153,16 @@ public final class ChronicleJournal implements Journal
         return write(type, migrationId, vmId, peer, aux, a, b, code, utf8.length);
     }
 
+    @Override
+    public long appendPayload(final RecordType type, final long migrationId, final long vmId, final int peer,
+        final int aux, final double a, final double b, final org.agrona.DirectBuffer payload, final int offset,
+        final int length)
+    {
+        ensure(length);
+        buffer.putBytes(JournalRecord.HEADER_LENGTH, payload, offset, length);
+        return write(type, migrationId, vmId, peer, aux, a, b, 0, length);
+    }
+
     private void ensure(final int payload)
     {
         if (payload > JournalRecord.MAX_PAYLOAD)

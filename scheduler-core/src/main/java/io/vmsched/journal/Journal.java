@@ -43,6 +43,18 @@ public interface Journal extends AutoCloseable
         String text);
 
     /**
+     * Append a record whose payload is bytes laid out by the type's descriptor (a LOAD_SNAPSHOT's
+     * {@link LoadSnapshot}). Allocates nothing unless the payload is larger than any before it.
+     *
+     * @param payload holds the payload.
+     * @param offset  where it starts.
+     * @param length  its length.
+     * @return the record's index.
+     */
+    long appendPayload(RecordType type, long migrationId, long vmId, int peer, int aux, double a, double b,
+        org.agrona.DirectBuffer payload, int offset, int length);
+
+    /**
      * Read every record from the start, in order.
      *
      * @param handler receives each record.
