@@ -468,6 +468,24 @@ public final class Cluster implements AutoCloseable
     }
 
     /**
+     * Across machines ({@link ClusterConfig#placementAuthority}): a change of a service's status that the authority
+     * judged (it sees every node's VMs), reported here as the embedded watch reports its own: a SERVICE_STATUS record
+     * in this node's placement journal, a JFR event, then {@link ClusterListener#onServiceStatus}. Any thread.
+     *
+     * @param status the change.
+     * @throws IllegalStateException if this cluster has no authority (its own watch judges its services).
+     */
+    public void serviceStatusJudged(final io.vmsched.placement.ServiceStatus status)
+    {
+        gate.checkOpen();
+        if (config.placementAuthority == null)
+        {
+            throw new IllegalStateException("this cluster judges its own services: there is no authority to hear");
+        }
+        placement.told(status);
+    }
+
+    /**
      * Across machines: a host's labels as its node registered them, so this node's copy of the rules judges
      * moves to it as the authority will.
      *

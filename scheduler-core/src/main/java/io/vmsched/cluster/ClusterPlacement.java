@@ -73,6 +73,8 @@ final class ClusterPlacement implements AutoCloseable
     {
         if (authority != null)
         {
+            // the journal keeps the changes of status the authority tells (told); the placement is the authority's
+            this.journal = ChronicleJournal.open(dir, NO_HOST);
             // across machines: the authority checks each change against the whole cluster (the VMs named
             // may run on other nodes, so none is refused here for being unknown), then the copy applies it
             view.placement.wire(vm -> true, statement -> authority.submit(List.of(statement)));
@@ -155,6 +157,17 @@ final class ClusterPlacement implements AutoCloseable
     void hostAdded(final int host, final HostConfig config)
     {
         view.placement.hostLabels(host, config.labels);
+    }
+
+    /**
+     * Across machines: a change of a service's status that the authority judged, reported as the watch reports
+     * its own (journaled, JFR, the listener).
+     *
+     * @param status the change.
+     */
+    void told(final io.vmsched.placement.ServiceStatus status)
+    {
+        watch.report(status);
     }
 
     StatusReport status()

@@ -134,7 +134,8 @@ final class ServiceWatch
         return new StatusReport(List.copyOf(reports), List.copyOf(ruleReports));
     }
 
-    private void report(final ServiceStatus status)
+    /** Journal a change, then JFR, then the listener (whose mistakes never stop the caller). */
+    void report(final ServiceStatus status)
     {
         if (journal != null)
         {

@@ -56,7 +56,7 @@ public final class Node implements AutoCloseable
         return thread;
     });
 
-    private Node(final Context context, final RegistryClient client, final int nodeId)
+    private Node(final Context context, final RegistryClient client, final int nodeId, final StatusRelay relay)
     {
         this.context = context;
         this.hostId = RegistryOwners.hostOf(nodeId);
@@ -124,6 +124,49 @@ public final class Node implements AutoCloseable
         learn(directory);
         cluster.adoptPlacement(placement.statements());
         knownPlacementVersion = placement.version();
+        final Cluster started = cluster;
+        relay.target(status -> adopter.execute(() ->
+        {
+            // off the registry thread: the listener may call the cluster, whose calls wait for that thread
+            if (!closing)
+            {
+                context.log.accept("vmsched node " + context.name + ": service " + status.service() + " " +
+                    (status.previous() == null ? "" : status.previous().word() + " -> ") + status.health().word() + ": " +
+                    status.cause() + " (judged by the registry)");
+                started.serviceStatusJudged(status);
+            }
+        }));
+    }
+
+    /**
+     * The registry's SERVICE_STATUS events, held until the node's cluster runs (its own REGISTER may change a
+     * status), then passed on in order. Threadsafe: the registry thread tells, the starting thread sets the target.
+     */
+    private static final class StatusRelay implements java.util.function.Consumer<io.vmsched.placement.ServiceStatus>
+    {
+        private static final int MAX_EARLY = 1024;
+        private final java.util.List<io.vmsched.placement.ServiceStatus> early = new java.util.ArrayList<>();
+        private java.util.function.Consumer<io.vmsched.placement.ServiceStatus> target;
+
+        @Override
+        public synchronized void accept(final io.vmsched.placement.ServiceStatus status)
+        {
+            if (target != null)
+            {
+                target.accept(status);
+            }
+            else if (early.size() < MAX_EARLY)
+            {
+                early.add(status);
+            }
+        }
+
+        synchronized void target(final java.util.function.Consumer<io.vmsched.placement.ServiceStatus> target)
+        {
+            early.forEach(target);
+            early.clear();
+            this.target = target;
+        }
     }
 
     /**
@@ -141,7 +184,9 @@ public final class Node implements AutoCloseable
     {
         context.conclude();
         claimName(context.dataDir, context.name);
+        final StatusRelay relay = new StatusRelay();
         final RegistryClient client = RegistryClient.connect(new RegistryClient.Context()
+            .serviceStatusListener(relay)
             .members(io.vmsched.aeron.registry.RegistryMember.ingressEndpoints(context.registry))
             .secret(context.secret)
             .egressHost(host(context.bind))
@@ -163,7 +208,7 @@ public final class Node implements AutoCloseable
             throw new IllegalStateException("the registry numbered node '" + context.name + "' " + nodeId +
                 ", beyond --max-nodes " + context.maxHosts);
         }
-        return new Node(context, client, nodeId);
+        return new Node(context, client, nodeId, relay);
     }
 
     private static String host(final String endpoint)

@@ -106,6 +106,7 @@ public final class RegistryClient implements AutoCloseable
     private final RegistryMessages.DirectoryPage directoryPage = new RegistryMessages.DirectoryPage();
     private final RegistryMessages.DirectoryNode directoryNode = new RegistryMessages.DirectoryNode();
     private final RegistryMessages.NodeDown nodeDown = new RegistryMessages.NodeDown();
+    private final RegistryMessages.ServiceChange serviceChange = new RegistryMessages.ServiceChange();
     private final IdleStrategy idleStrategy;
     private long nextCorrelationId = 1;
     private int sendLength;
@@ -1084,6 +1085,21 @@ public final class RegistryClient implements AutoCloseable
                 context.nodeDownListener.accept(nodeDown.wrapRead(buffer, offset).nodeId());
                 return;
             }
+            if (type == RegistryMessages.SERVICE_STATUS)
+            {
+                serviceChange.wrapRead(buffer, offset);
+                final io.vmsched.placement.ServiceHealth[] all = io.vmsched.placement.ServiceHealth.values();
+                if (!serviceChange.lengthMatches(length) || serviceChange.health() >= all.length ||
+                    serviceChange.previous() >= all.length && serviceChange.previous() != RegistryMessages.ServiceChange.NONE)
+                {
+                    context.log.accept("registry client: a SERVICE_STATUS of " + length + " bytes that does not add up: ignored");
+                    return;
+                }
+                context.serviceStatusListener.accept(new io.vmsched.placement.ServiceStatus(serviceChange.name(),
+                    all[serviceChange.health()], serviceChange.previous() == RegistryMessages.ServiceChange.NONE ? null :
+                    all[serviceChange.previous()], serviceChange.cause(), serviceChange.timeMs()));
+                return;
+            }
             if (RegistryMessages.correlationId(buffer, offset) != awaitedCorrelationId || replied)
             {
                 return; // a late reply to a call that timed out
@@ -1405,6 +1421,7 @@ public final class RegistryClient implements AutoCloseable
         private IdleStrategy idleStrategy;
         private Consumer<String> log = System.err::println;
         private IntConsumer nodeDownListener = id -> { };
+        private Consumer<io.vmsched.placement.ServiceStatus> serviceStatusListener = status -> { };
         private byte[] secret;
         private boolean insecure;
 
@@ -1511,6 +1528,17 @@ public final class RegistryClient implements AutoCloseable
         public Context nodeDownListener(final IntConsumer listener)
         {
             this.nodeDownListener = listener;
+            return this;
+        }
+
+        /**
+         * @param listener told of every change of a service's status the registry judges (SERVICE_STATUS), on the
+         *                 client's thread; it must not call the client.
+         * @return this.
+         */
+        public Context serviceStatusListener(final Consumer<io.vmsched.placement.ServiceStatus> listener)
+        {
+            this.serviceStatusListener = listener;
             return this;
         }
 

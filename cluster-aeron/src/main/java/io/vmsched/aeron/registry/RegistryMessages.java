@@ -51,7 +51,12 @@ import java.nio.charset.StandardCharsets;
  *  PLACEMENT_PAGE 16 4 placement version | 20 4 from | 24 4 count | 28 4 total statements |
  *             32 statements, each: 0 4 length | 4 text (UTF-8)               answers PLACEMENT
  *  NODE_DOWN  16 4 node id: sent to every session when a node's session closes (correlation id 0)
+ *  SERVICE_STATUS 16 1 status | 17 1 previous status (255: none) | 18 2 name length | 20 2 cause length |
+ *             22 2 reserved | 24 8 cluster time (ms since the epoch) | 32 name | cause (UTF-8): sent to every
+ *             session when a service's status changes (correlation id 0; statuses are ServiceHealth ordinals)
  * </pre>
+ * SERVICE_STATUS came within version 3: a version-3 client that does not know it drops it as a reply to
+ * no call (its correlation id 0 is never awaited), so it needed no new version.
  * A command is exactly as long as its layout says (REGISTER: its header plus its three strings). A
  * DIRECTORY_PAGE is at most {@link DirectoryPage#MAX_LENGTH} bytes: one Aeron message of the smallest
  * term (64 KiB) after the cluster's session header; the client asks for the next page after the last
@@ -99,6 +104,8 @@ public final class RegistryMessages
     public static final int PLACEMENT_PAGE = 106;
     /** Event: a node went down. */
     public static final int NODE_DOWN = 110;
+    /** Event: a service's status changed. */
+    public static final int SERVICE_STATUS = 111;
 
     /**
      * The only version this code reads and writes (2: MOVE, RECLAIM, REPORT, DIRECTORY, OWNER's fence;
@@ -1423,6 +1430,93 @@ public final class RegistryMessages
             buffer.putInt(offset + 16, nodeId, ORDER);
             buffer.putInt(offset + 20, 0, ORDER);
             return LENGTH;
+        }
+    }
+
+    /** SERVICE_STATUS. */
+    public static final class ServiceChange extends Flyweight<ServiceChange>
+    {
+        /** Bytes before the name. */
+        public static final int BLOCK_LENGTH = 32;
+        /** The longest cause kept, in characters. */
+        public static final int MAX_CAUSE = 512;
+        /** The previous status of a service's first. */
+        public static final int NONE = 255;
+
+        @Override
+        int type()
+        {
+            return SERVICE_STATUS;
+        }
+
+        /** @return the status, a {@link io.vmsched.placement.ServiceHealth} ordinal. */
+        public int health()
+        {
+            return readBuffer.getByte(offset + 16) & 0xFF;
+        }
+
+        /** @return the previous status, a {@link io.vmsched.placement.ServiceHealth} ordinal, or {@link #NONE}. */
+        public int previous()
+        {
+            return readBuffer.getByte(offset + 17) & 0xFF;
+        }
+
+        /** @return the cluster time of the change, ms since the epoch. */
+        public long timeMs()
+        {
+            return readBuffer.getLong(offset + 24, ORDER);
+        }
+
+        private int nameLength()
+        {
+            return readBuffer.getShort(offset + 18, ORDER) & 0xFFFF;
+        }
+
+        private int causeLength()
+        {
+            return readBuffer.getShort(offset + 20, ORDER) & 0xFFFF;
+        }
+
+        /** @param messageLength the length received. @return whether it is this layout's. */
+        public boolean lengthMatches(final int messageLength)
+        {
+            return messageLength >= BLOCK_LENGTH && BLOCK_LENGTH + nameLength() + causeLength() == messageLength;
+        }
+
+        /** @return the service's name. */
+        public String name()
+        {
+            return readBuffer.getStringWithoutLengthUtf8(offset + BLOCK_LENGTH, nameLength());
+        }
+
+        /** @return the cause of the status. */
+        public String cause()
+        {
+            return readBuffer.getStringWithoutLengthUtf8(offset + BLOCK_LENGTH + nameLength(), causeLength());
+        }
+
+        /**
+         * @param health   the status ordinal.
+         * @param previous the previous one, or {@link #NONE}.
+         * @param timeMs   the cluster time.
+         * @param name     the service (a placement name: short).
+         * @param cause    the cause (cut at {@link #MAX_CAUSE} characters).
+         * @return the message's length.
+         */
+        public int set(final int health, final int previous, final long timeMs, final String name, final String cause)
+        {
+            final byte[] n = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            final byte[] c = (cause.length() > MAX_CAUSE ? cause.substring(0, MAX_CAUSE) : cause)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            buffer.putByte(offset + 16, (byte)health);
+            buffer.putByte(offset + 17, (byte)previous);
+            buffer.putShort(offset + 18, (short)n.length, ORDER);
+            buffer.putShort(offset + 20, (short)c.length, ORDER);
+            buffer.putShort(offset + 22, (short)0, ORDER);
+            buffer.putLong(offset + 24, timeMs, ORDER);
+            buffer.putBytes(offset + BLOCK_LENGTH, n);
+            buffer.putBytes(offset + BLOCK_LENGTH + n.length, c);
+            return BLOCK_LENGTH + n.length + c.length;
         }
     }
 }

@@ -10,6 +10,7 @@ import io.aeron.cluster.service.ClusteredService;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
 import io.vmsched.load.HostCapacity;
+import io.vmsched.placement.ServiceStatus;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -62,10 +63,12 @@ public final class RegistryService implements ClusteredService
     private final RegistryMessages.Placed placed = new RegistryMessages.Placed();
     private final RegistryMessages.PlacementRead placementRead = new RegistryMessages.PlacementRead();
     private final RegistryMessages.PlacementPage placementPage = new RegistryMessages.PlacementPage();
+    private final RegistryMessages.ServiceChange serviceChange = new RegistryMessages.ServiceChange();
     private Cluster cluster;
     private IdleStrategy idleStrategy;
     private volatile long commandsApplied;
     private volatile long repliesDropped;
+    private volatile long serviceChanges;
     private volatile boolean loadedSnapshot;
     private volatile Cluster.Role role = Cluster.Role.FOLLOWER;
 
@@ -112,6 +115,31 @@ public final class RegistryService implements ClusteredService
                     offer(other, length);
                 }
             }
+            tellServiceChanges(timestamp);
+        }
+    }
+
+    /**
+     * After a command that changed the tables: judge the services again and tell every session of each change
+     * (SERVICE_STATUS), with a line on the leader's log. Every member judges at the same commands.
+     */
+    private void tellServiceChanges(final long timestamp)
+    {
+        for (final ServiceStatus status : state.serviceChanges(timestamp))
+        {
+            if (Cluster.Role.LEADER == role)
+            {
+                log.accept("registry: service " + status.service() + " " + (null == status.previous() ? "" :
+                    status.previous().word() + " -> ") + status.health().word() + ": " + status.cause());
+            }
+            final int length = serviceChange.wrap(replyBuffer, 0).correlationId(0).set(status.health().ordinal(),
+                null == status.previous() ? RegistryMessages.ServiceChange.NONE : status.previous().ordinal(),
+                status.epochMs(), status.service(), status.cause());
+            for (final ClientSession session : cluster.clientSessions())
+            {
+                offer(session, length);
+            }
+            serviceChanges++;
         }
     }
 
@@ -160,6 +188,10 @@ public final class RegistryService implements ClusteredService
                 final int nodeId = RegistryStatus.OK == status ? state.nodeIdOfSession(sessionId) : RegistryState.NO_NODE;
                 final int replyLength = registered.wrap(replyBuffer, 0).correlationId(correlationId).status(status).set(nodeId);
                 offer(session, replyLength);
+                if (RegistryStatus.OK == status)
+                {
+                    tellServiceChanges(timestamp); // a node up again: its VMs run again
+                }
                 break;
             }
 
@@ -172,6 +204,7 @@ public final class RegistryService implements ClusteredService
                 }
                 admit.wrapRead(buffer, offset);
                 replyOwner(session, correlationId, admit.vmId(), state.admit(sessionId, admit.vmId(), admit.nodeId()));
+                tellServiceChanges(timestamp);
                 break;
             }
 
@@ -186,6 +219,7 @@ public final class RegistryService implements ClusteredService
                 final RegistryStatus status = state.compareAndSet(
                     sessionId, cas.vmId(), cas.expectOwner(), cas.expectEpoch(), cas.newOwner(), cas.migrationId());
                 replyOwner(session, correlationId, cas.vmId(), status);
+                tellServiceChanges(timestamp);
                 break;
             }
 
@@ -212,6 +246,7 @@ public final class RegistryService implements ClusteredService
                 final RegistryStatus status = state.move(sessionId, move.vmId(), move.fromNode(), move.migrationId(),
                     move.tenureFence());
                 replyOwner(session, correlationId, move.vmId(), status);
+                tellServiceChanges(timestamp);
                 break;
             }
 
@@ -224,6 +259,7 @@ public final class RegistryService implements ClusteredService
                 }
                 release.wrapRead(buffer, offset);
                 replyOwner(session, correlationId, release.vmId(), state.release(sessionId, release.vmId()));
+                tellServiceChanges(timestamp);
                 break;
             }
 
@@ -237,6 +273,7 @@ public final class RegistryService implements ClusteredService
                 reclaim.wrapRead(buffer, offset);
                 final RegistryStatus status = state.reclaim(sessionId, reclaim.vmId(), reclaim.migrationId());
                 replyOwner(session, correlationId, reclaim.vmId(), status);
+                tellServiceChanges(timestamp);
                 break;
             }
 
@@ -287,6 +324,7 @@ public final class RegistryService implements ClusteredService
                 }
                 offer(session, placed.wrap(replyBuffer, 0).correlationId(correlationId).status(status)
                     .set(state.placementVersion(), reason.toString()));
+                tellServiceChanges(timestamp);
                 break;
             }
 
@@ -518,7 +556,13 @@ public final class RegistryService implements ClusteredService
         return repliesDropped;
     }
 
-    /** @return whether this service started from a snapshot, from any thread. */
+    /** @return service status changes told since start (log replay included), from any thread. */
+    public long serviceChanges()
+    {
+        return serviceChanges;
+    }
+
+        /** @return whether this service started from a snapshot, from any thread. */
     public boolean loadedSnapshot()
     {
         return loadedSnapshot;

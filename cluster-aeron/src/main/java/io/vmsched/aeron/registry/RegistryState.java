@@ -3,6 +3,8 @@ package io.vmsched.aeron.registry;
 import io.vmsched.load.HostCapacity;
 import io.vmsched.placement.Constraints;
 import io.vmsched.placement.Placement;
+import io.vmsched.placement.ServiceStatus;
+import io.vmsched.placement.StatusReport;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
@@ -13,7 +15,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The registry's replicated state machine, without Aeron: the node directory (with each node's last
@@ -81,6 +85,8 @@ public final class RegistryState
         return null == entry ? -1 : entry.owner - 1; // host ids are node ids - 1
     };
     private int placementVersion;
+    // each service's last judged status (serviceChanges), in no snapshot: a function of the tables above
+    private final Map<String, ServiceStatus> statuses = new HashMap<>();
     private int refusingRule = -1;
     // counts the directory's changes (a node registered, up again, or down), so a node re-reads it only then
     private int directoryVersion;
@@ -871,6 +877,52 @@ public final class RegistryState
         }
         placement.replaceWith(statements);
         placementVersion = loadedPlacementVersion;
+        statuses.clear();
+        serviceChanges(0); // the statuses are a function of the tables: judged again, not told again
+    }
+
+    /**
+     * Judge every service against the tables as they are now ({@link RegistryStatusReport#of}: a VM runs
+     * where its owner node is up) and return the services whose status changed since the last judgement
+     * (a new service's first status included; a deleted service is forgotten). The statuses are not in the
+     * snapshot: they are a function of the tables, so a restored state judges them again silently, and every
+     * member, applying the same log, tells the same changes at the same commands.
+     *
+     * @param timestampMs the command's cluster time, ms since the epoch (the same on every member).
+     * @return the changes, in the placement's order of services; empty if none.
+     */
+    public List<ServiceStatus> serviceChanges(final long timestampMs)
+    {
+        if (placement.services().isEmpty() && statuses.isEmpty())
+        {
+            return List.of();
+        }
+        final StatusReport report = RegistryStatusReport.of(placement, host ->
+        {
+            final Node node = nodesById.get(host + 1);
+            return null != node && node.up;
+        }, where, timestampMs);
+        List<ServiceStatus> changes = List.of();
+        final java.util.Set<String> defined = new java.util.HashSet<>();
+        for (final StatusReport.ServiceReport service : report.services())
+        {
+            final String name = service.service().name();
+            defined.add(name);
+            final ServiceStatus before = statuses.get(name);
+            if (null == before || before.health() != service.health())
+            {
+                final ServiceStatus status = new ServiceStatus(name, service.health(), null == before ? null : before.health(),
+                    service.cause(), timestampMs);
+                statuses.put(name, status);
+                if (changes.isEmpty())
+                {
+                    changes = new java.util.ArrayList<>();
+                }
+                changes.add(status);
+            }
+        }
+        statuses.keySet().retainAll(defined);
+        return changes;
     }
 
     private static void need(final int bytes, final int at, final int end, final int offset, final String what)

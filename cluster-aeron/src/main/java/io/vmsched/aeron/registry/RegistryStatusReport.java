@@ -45,6 +45,25 @@ public final class RegistryStatusReport
             up.put(node.nodeId() - 1, node.up());
         }
         placement.replaceWith(copy.statements());
+        final Map<Long, Integer> where = new HashMap<>();
+        for (final long vm : named(placement))
+        {
+            final RegistryClient.Ownership entry = client.query(vm);
+            if (RegistryStatus.OK == entry.status())
+            {
+                where.put(vm, entry.owner() - 1);
+            }
+        }
+        return of(placement, host -> up.getOrDefault(host, false), vm -> where.getOrDefault(vm, -1),
+            System.currentTimeMillis());
+    }
+
+    /**
+     * @param placement the services and rules (with the nodes' labels as hosts' labels).
+     * @return every VM a service or a rule names, in the placement's order.
+     */
+    static Set<Long> named(final Placement placement)
+    {
         final Constraints rules = placement.constraints();
         final Set<Long> named = new LinkedHashSet<>();
         for (final Service service : placement.services())
@@ -61,19 +80,26 @@ public final class RegistryStatusReport
                 named.add(vm);
             }
         }
-        final Map<Long, Integer> where = new HashMap<>();
-        for (final long vm : named)
-        {
-            final RegistryClient.Ownership entry = client.query(vm);
-            if (RegistryStatus.OK == entry.status())
-            {
-                where.put(vm, entry.owner() - 1);
-            }
-        }
-        final Constraints.Locator at = vm -> where.getOrDefault(vm, -1);
+        return named;
+    }
+
+    /**
+     * The status from the registry's tables: the one judgement, used by {@link #read} on a client and by the
+     * registry itself for its status events ({@link RegistryState#serviceChanges}). Pure: the same tables give
+     * the same report.
+     *
+     * @param placement the services and rules.
+     * @param up        whether a host (node id - 1) is up.
+     * @param at        the host of a VM (its owner node id - 1), -1 if none.
+     * @param nowMs     the report's time, ms since the epoch.
+     * @return the report.
+     */
+    static StatusReport of(final Placement placement, final java.util.function.IntPredicate up, final Constraints.Locator at,
+        final long nowMs)
+    {
+        final Constraints rules = placement.constraints();
         final List<List<Long>> breakingOf = new ArrayList<>();
         final List<StatusReport.RuleReport> ruleReports = ServiceJudge.rules(rules, at, breakingOf);
-        final long now = System.currentTimeMillis();
         final List<StatusReport.ServiceReport> services = new ArrayList<>();
         for (final Service service : placement.services())
         {
@@ -83,18 +109,18 @@ public final class RegistryStatusReport
             String degraded = null;
             for (final long vm : members)
             {
-                final Integer host = where.get(vm);
-                final boolean hostUp = host != null && up.getOrDefault(host, false);
-                final String state = host == null ? "absent" : hostUp ? "running" : "node down";
+                final int host = at.hostOf(vm);
+                final boolean hostUp = host >= 0 && up.test(host);
+                final String state = host < 0 ? "absent" : hostUp ? "running" : "node down";
                 running += hostUp ? 1 : 0;
-                if (host != null && !hostUp && degraded == null)
+                if (host >= 0 && !hostUp && degraded == null)
                 {
                     degraded = "vm " + vm + "'s node (host " + host + ") is down";
                 }
-                vms.add(new StatusReport.VmReport(vm, host == null ? -1 : host, state, Double.NaN));
+                vms.add(new StatusReport.VmReport(vm, host, state, Double.NaN));
             }
             final ServiceJudge.Verdict verdict = ServiceJudge.judge(service, running, rules, breakingOf, members, degraded);
-            services.add(new StatusReport.ServiceReport(service, verdict.health(), verdict.cause(), now, List.copyOf(vms)));
+            services.add(new StatusReport.ServiceReport(service, verdict.health(), verdict.cause(), nowMs, List.copyOf(vms)));
         }
         return new StatusReport(List.copyOf(services), List.copyOf(ruleReports));
     }

@@ -48,6 +48,8 @@ class NodePlacementTest
     private final List<String> errors = new CopyOnWriteArrayList<>();
     private final List<String> failures = new CopyOnWriteArrayList<>();
     private final List<String> aborts = new CopyOnWriteArrayList<>();
+    private final List<String> statuses = new CopyOnWriteArrayList<>(); // "node service previous->health: cause"
+    private final List<String> registryLog = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void closeAll()
@@ -96,7 +98,11 @@ class NodePlacementTest
         final String members = "0=" + LOOPBACK + ":" + freeUdpPorts(RegistryMember.PORTS_PER_MEMBER);
         toClose.add(RegistryMember.launch(new RegistryMember.Context().memberId(0).members(members)
             .dataDir(dir.resolve("registry").toFile()).sessionTimeout(2, TimeUnit.SECONDS).secret(secret)
-            .log(line -> System.out.println("[registry] " + line))));
+            .log(line ->
+            {
+                registryLog.add(line);
+                System.out.println("[registry] " + line);
+            })));
         return members;
     }
 
@@ -130,6 +136,13 @@ class NodePlacementTest
                 public void onAborted(final long vmId, final int source, final int target, final String reason)
                 {
                     aborts.add(vmId + ": " + reason);
+                }
+
+                @Override
+                public void onServiceStatus(final io.vmsched.placement.ServiceStatus status)
+                {
+                    statuses.add(name + " " + status.service() + " " + (status.previous() == null ? "none" :
+                        status.previous().word()) + "->" + status.health().word() + ": " + status.cause());
                 }
             }));
         toClose.add(node);
@@ -265,6 +278,34 @@ class NodePlacementTest
             return now.health() == ServiceHealth.FAILED && now.cause().contains("fewer than its minimum");
         });
         assertTrue(errors.isEmpty(), errors.toString());
+
+        // each change of status is an event at every node, as the registry judged it, without anyone asking:
+        // web was degraded with 2 of 3 running, then failed when node c went down
+        for (final String node : List.of("a", "b"))
+        {
+            await("node " + node + " to hear web fail", 30, () -> statuses.stream().anyMatch(e ->
+                e.startsWith(node + " web degraded->failed: ") && e.contains("fewer than its minimum")));
+            assertTrue(statuses.stream().anyMatch(e -> e.startsWith(node + " web ") && e.contains("->degraded: ")),
+                statuses.toString());
+        }
+        assertTrue(registryLog.stream().anyMatch(l -> l.startsWith("registry: service web degraded -> failed: ")), registryLog.toString());
+        // and node a journaled it in its placement journal
+        await("node a's journal to hold web's failure", 30, () ->
+        {
+            final List<String> journaled = new ArrayList<>();
+            try (io.vmsched.journal.ChronicleJournal journal = io.vmsched.journal.ChronicleJournal.openReadOnly(
+                dir.resolve("a").resolve("placement"), -1))
+            {
+                journal.replay((index, record) ->
+                {
+                    if (record.type() == io.vmsched.journal.RecordType.SERVICE_STATUS)
+                    {
+                        journaled.add(ServiceHealth.values()[record.code()].word() + " " + record.text());
+                    }
+                });
+            }
+            return journaled.stream().anyMatch(t -> t.startsWith("failed web ") && t.contains("fewer than its minimum"));
+        });
     }
 
     @Test

@@ -612,4 +612,39 @@ class RegistryStateTest
             "the restored registry enforces a rule over VMs it restored (vm 1 runs on d)");
         assertEquals(d, restored.ownerOf(1));
     }
+
+    @Test
+    void theServicesAreJudgedAtEachChangeAndARestoredStateDoesNotTellThemAgain()
+    {
+        final int a = register(S1, "a");
+        final int b = register(S2, "b");
+        assertTrue(state.serviceChanges(1).isEmpty(), "no service, nothing to tell");
+        assertEquals(OK, state.admit(S1, 1, a));
+        assertEquals(OK, state.admit(S2, 2, b));
+        assertEquals(OK, state.place(java.util.List.of("service web size=2 min=2", "join web vms=1,2"), new StringBuilder()));
+        final java.util.List<io.vmsched.placement.ServiceStatus> first = state.serviceChanges(100);
+        assertEquals(1, first.size(), first.toString());
+        assertEquals(io.vmsched.placement.ServiceHealth.HEALTHY, first.get(0).health());
+        assertEquals(null, first.get(0).previous(), "a new service's first status");
+        assertEquals(100, first.get(0).epochMs(), "the command's cluster time, the same on every member");
+        assertTrue(state.serviceChanges(101).isEmpty(), "nothing changed: nothing told");
+
+        final org.agrona.ExpandableArrayBuffer buffer = new org.agrona.ExpandableArrayBuffer();
+        final int length = state.snapshot(buffer, 0);
+        final RegistryState restored = new RegistryState();
+        restored.restore(buffer, 0, length);
+        assertTrue(restored.serviceChanges(102).isEmpty(), "a restored member judged them again silently");
+
+        for (final RegistryState s : java.util.List.of(state, restored))
+        {
+            assertEquals(b, s.sessionClosed(S2));
+            final java.util.List<io.vmsched.placement.ServiceStatus> down = s.serviceChanges(200);
+            assertEquals(1, down.size(), down.toString());
+            assertEquals(io.vmsched.placement.ServiceHealth.FAILED, down.get(0).health());
+            assertEquals(io.vmsched.placement.ServiceHealth.HEALTHY, down.get(0).previous());
+            assertEquals("1 VMs running, fewer than its minimum 2", down.get(0).cause());
+        }
+        assertEquals(OK, state.place(java.util.List.of("delete-service web"), new StringBuilder()));
+        assertTrue(state.serviceChanges(300).isEmpty(), "a deleted service is forgotten, not told");
+    }
 }
