@@ -104,6 +104,27 @@ final class ForecastEvalCommand implements Runnable
         out.printf(Locale.ROOT, "%s, %s: %d VMs on %d hosts (round-robin), %d steps; scored from step %d on, %d methods in " +
             "%,d ms%n", workload.name(), resource, workload.vms(), result.count(Kind.HOST), workload.steps(), result.start(),
             methods.size(), millis);
+        int filled = 0;
+        int filledSteps = 0;
+        for (int t = 0; t < workload.steps(); t++)
+        {
+            boolean any = false;
+            for (int v = 0; v < workload.vms(); v++)
+            {
+                if (workload.filled(v, t))
+                {
+                    filled++;
+                    any = true;
+                }
+            }
+            filledSteps += any ? 1 : 0;
+        }
+        if (filled > 0)
+        {
+            out.printf(Locale.ROOT, "Gaps in the trace's timestamps: %,d of the VMs' %,d samples filled in by the reader " +
+                "(%,d steps with one), observed but never scored (nor a host's or the cluster's sum at those steps).%n",
+                filled, (long)workload.vms() * workload.steps(), filledSteps);
+        }
         out.println("MASE: mean absolute error / the series' mean one-step change (naive one step ahead = 1; lower is " +
             "better). Cells: mean over the series [median].");
         for (final Kind kind : Kind.values())

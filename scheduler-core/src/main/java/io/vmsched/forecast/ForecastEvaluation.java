@@ -30,6 +30,11 @@ import java.util.function.IntFunction;
  * series has no scale and no MASE. MAPE: the mean of {@code |error| / |y|} in per cent, defined for a
  * series and horizon only if no target is 0.
  * <p>
+ * <b>Gaps.</b> A value the trace reader filled in (a gap in the trace's timestamps, {@link
+ * Workload#filled}) is observed like any other, as a host would see a held value, but is never a
+ * target: no forecast of it is scored, and no one-step change into it counts in the scale (so naive
+ * still scores exactly 1 one step ahead).
+ * <p>
  * Pure: no threads, no clock, no randomness.
  */
 public final class ForecastEvaluation
@@ -92,9 +97,31 @@ public final class ForecastEvaluation
      * @param name   for reports: the VM's index, {@code host 3}, {@code cluster}.
      * @param kind   what it is the demand of.
      * @param values its values, oldest first.
+     * @param filled true where a value was filled in by the trace reader, not measured (never scored);
+     *               null if none was.
      */
-    public record Series(String name, Kind kind, double[] values)
+    public record Series(String name, Kind kind, double[] values, boolean[] filled)
     {
+        /**
+         * A series every value of which was measured.
+         *
+         * @param name   for reports.
+         * @param kind   what it is the demand of.
+         * @param values its values, oldest first.
+         */
+        public Series(final String name, final Kind kind, final double[] values)
+        {
+            this(name, kind, values, null);
+        }
+
+        /**
+         * @param t a step.
+         * @return true if the value at {@code t} was filled in, not measured.
+         */
+        public boolean filled(final int t)
+        {
+            return filled != null && filled[t];
+        }
     }
 
     /**
@@ -214,26 +241,39 @@ public final class ForecastEvaluation
         final double[][] hostSums = new double[hosts][steps];
         final boolean[] used = new boolean[hosts];
         final double[] cluster = new double[steps];
+        final boolean[][] hostFilled = new boolean[hosts][steps];
+        final boolean[] clusterFilled = new boolean[steps];
+        boolean anyFilled = false;
         for (int v = 0; v < workload.vms(); v++)
         {
             final double[] values = new double[steps];
+            final boolean[] filled = new boolean[steps];
+            boolean vmFilled = false;
             for (int t = 0; t < steps; t++)
             {
                 values[t] = resource.of(workload, v, t);
                 hostSums[placement[v]][t] += values[t];
                 cluster[t] += values[t];
+                if (workload.filled(v, t))
+                {
+                    filled[t] = true;
+                    hostFilled[placement[v]][t] = true;
+                    clusterFilled[t] = true;
+                    vmFilled = true;
+                }
             }
+            anyFilled |= vmFilled;
             used[placement[v]] = true;
-            out.add(new Series("vm " + v, Kind.VM, values));
+            out.add(new Series("vm " + v, Kind.VM, values, vmFilled ? filled : null));
         }
         for (int h = 0; h < hosts; h++)
         {
             if (used[h])
             {
-                out.add(new Series("host " + h, Kind.HOST, hostSums[h]));
+                out.add(new Series("host " + h, Kind.HOST, hostSums[h], anyFilled ? hostFilled[h] : null));
             }
         }
-        out.add(new Series("cluster", Kind.CLUSTER, cluster));
+        out.add(new Series("cluster", Kind.CLUSTER, cluster, anyFilled ? clusterFilled : null));
         return out;
     }
 
@@ -287,21 +327,27 @@ public final class ForecastEvaluation
         final Score[][] scores = new Score[series.size()][methods.size()];
         for (int s = 0; s < series.size(); s++)
         {
-            final double[] y = series.get(s).values();
+            final Series one = series.get(s);
+            final double[] y = one.values();
             if (y.length != length)
             {
                 throw new IllegalArgumentException("series '" + series.get(s).name() + "' has " + y.length +
                     " steps, the first " + length);
             }
             double scale = 0;
+            int changes = 0;
             for (int t = start; t < length; t++)
             {
-                scale += Math.abs(y[t] - y[t - 1]);
+                if (!one.filled(t))
+                {
+                    scale += Math.abs(y[t] - y[t - 1]);
+                    changes++;
+                }
             }
-            scale /= length - start;
+            scale = changes > 0 ? scale / changes : 0;
             for (int m = 0; m < methods.size(); m++)
             {
-                scores[s][m] = score(y, methods.get(m), horizons, start, scale);
+                scores[s][m] = score(one, methods.get(m), horizons, start, scale);
             }
         }
         final List<String> names = new ArrayList<>();
@@ -312,9 +358,10 @@ public final class ForecastEvaluation
         return new Result(horizons.clone(), names, List.copyOf(series), start, scores);
     }
 
-    private static Score score(final double[] y, final Method method, final int[] horizons, final int start,
+    private static Score score(final Series series, final Method method, final int[] horizons, final int start,
         final double scale)
     {
+        final double[] y = series.values();
         final int n = horizons.length;
         final Forecaster[] forecasters = new Forecaster[n];
         for (int i = 0; i < n; i++)
@@ -342,7 +389,7 @@ public final class ForecastEvaluation
             for (int i = 0; i < n; i++)
             {
                 final int target = t + horizons[i];
-                if (target < y.length)
+                if (target < y.length && !series.filled(target))
                 {
                     final double error = Math.abs(y[target] - forecasters[i].forecast(horizons[i]));
                     absolute[i] += error;
@@ -362,8 +409,8 @@ public final class ForecastEvaluation
         final double[] mape = new double[n];
         for (int i = 0; i < n; i++)
         {
-            mase[i] = scale > 0 ? absolute[i] / points[i] / scale : Double.NaN;
-            mape[i] = zeroTarget[i] ? Double.NaN : 100 * percentage[i] / points[i];
+            mase[i] = scale > 0 && points[i] > 0 ? absolute[i] / points[i] / scale : Double.NaN;
+            mape[i] = zeroTarget[i] || points[i] == 0 ? Double.NaN : 100 * percentage[i] / points[i];
         }
         return new Score(mase, mape, points);
     }

@@ -26,8 +26,14 @@ import java.util.stream.Stream;
  *     [KB];Disk read throughput [KB/s];Disk write throughput [KB/s];Network received throughput
  *     [KB/s];Network transmitted throughput [KB/s]}. CPU (in 1 GHz reference cores), memory and I/O
  *     (disk plus network) all feed the load; a host's capacity is the VMs' provisioned CPU and
- *     memory, and their peak I/O, divided among {@code hosts}. The set's files differ by a few samples
- *     (8,250 to 8,263 in the rnd sample), so a run takes the shortest file's length.</li>
+ *     memory, and their peak I/O, divided among {@code hosts}. Samples are placed by their timestamp
+ *     (in seconds, although the header says ms) on a grid of {@link #BITBRAINS_INTERVAL_S} seconds from
+ *     the set's earliest first timestamp, each at the nearest step: the files have gaps (in the rnd
+ *     sample one of 30-31 hours in every file, at different moments, and a few of 10-55 minutes), and
+ *     reading the rows one a step would shift the rest of the month by the gap, each VM by its own.
+ *     A step without a sample repeats the last sample before it (the file's first, before that) and
+ *     is marked {@link Workload#filled}; a run ends at the set's earliest last timestamp. Timestamps
+ *     that go back are refused.</li>
  * </ul>
  * Files are read in name order. A malformed file gets a {@link TraceFormatException} naming the
  * file and line.
@@ -38,6 +44,8 @@ public final class Traces
     public static final double PLANETLAB_HOST_CORES = 10;
     /** MHz of the 1 GHz reference core Bitbrains CPU usage is expressed in. */
     public static final double REFERENCE_CORE_MHZ = 1000;
+    /** Seconds between two Bitbrains samples. */
+    public static final int BITBRAINS_INTERVAL_S = 300;
 
     private static final String[] BITBRAINS_HEADER = {
         "Timestamp [ms]", "CPU cores", "CPU capacity provisioned [MHZ]", "CPU usage [MHZ]", "CPU usage [%]",
@@ -127,6 +135,7 @@ public final class Traces
         final float[][] cpu = new float[files.size()][];
         final float[][] io = new float[files.size()][];
         final float[][] memory = new float[files.size()][];
+        final long[][] stamps = new long[files.size()][];
         double provisionedCpu = 0;
         double provisionedMemory = 0;
         double peakIo = 0;
@@ -155,6 +164,7 @@ public final class Traces
             final float[] c = new float[lines.size()];
             final float[] o = new float[lines.size()];
             final float[] m = new float[lines.size()];
+            final long[] ts = new long[lines.size()];
             int count = 0;
             double vmPeakIo = 0;
             double vmProvisionedCpu = 0;
@@ -189,6 +199,12 @@ public final class Traces
                             "number >= 0, found " + fields[f]);
                     }
                 }
+                ts[count] = (long)values[0];
+                if (count > 0 && ts[count] < ts[count - 1])
+                {
+                    throw new TraceFormatException(file, i + 1, "the timestamp " + fields[0] + " is before the " +
+                        "previous sample's, " + ts[count - 1]);
+                }
                 c[count] = (float)(values[3] / REFERENCE_CORE_MHZ);
                 m[count] = (float)(values[6] * 1024);
                 final double ioRate = (values[7] + values[8] + values[9] + values[10]) * 1024;
@@ -205,6 +221,7 @@ public final class Traces
             cpu[v] = java.util.Arrays.copyOf(c, count);
             io[v] = java.util.Arrays.copyOf(o, count);
             memory[v] = java.util.Arrays.copyOf(m, count);
+            stamps[v] = java.util.Arrays.copyOf(ts, count);
             provisionedCpu += vmProvisionedCpu;
             provisionedMemory += vmProvisionedMemory;
             peakIo += vmPeakIo;
@@ -212,7 +229,69 @@ public final class Traces
         final int hostCount = hosts > 0 ? hosts : defaultHosts(files.size());
         final HostCapacity capacity = new HostCapacity(
             Math.max(provisionedCpu / hostCount, 1e-3), 1, Math.max(peakIo / hostCount, 1), Math.max(provisionedMemory / hostCount, 1));
-        return new Workload("bitbrains " + dir, cpu, io, memory, LoadWeights.DEFAULT, capacity);
+        final boolean[][] filled = new boolean[files.size()][];
+        alignOnTimestamps(stamps, cpu, io, memory, filled);
+        return new Workload("bitbrains " + dir, cpu, io, memory, LoadWeights.DEFAULT, capacity, filled);
+    }
+
+    /**
+     * Each file's samples to the step of their timestamp on one grid from the set's earliest first
+     * timestamp, up to the set's earliest last one; a step without a sample repeats the last before it
+     * (the file's first, before that) and is marked filled; of two samples at one step the later wins.
+     */
+    private static void alignOnTimestamps(final long[][] stamps, final float[][] cpu, final float[][] io,
+        final float[][] memory, final boolean[][] filled)
+    {
+        long origin = Long.MAX_VALUE;
+        long end = Long.MAX_VALUE;
+        for (final long[] ts : stamps)
+        {
+            origin = Math.min(origin, ts[0]);
+            end = Math.min(end, ts[ts.length - 1]);
+        }
+        final int steps = (int)step(end, origin) + 1;
+        for (int v = 0; v < stamps.length; v++)
+        {
+            final float[] c = new float[steps];
+            final float[] o = new float[steps];
+            final float[] m = new float[steps];
+            final boolean[] f = new boolean[steps];
+            java.util.Arrays.fill(f, true);
+            for (int i = 0; i < stamps[v].length; i++)
+            {
+                final long t = step(stamps[v][i], origin);
+                if (t < steps)
+                {
+                    c[(int)t] = cpu[v][i];
+                    o[(int)t] = io[v][i];
+                    m[(int)t] = memory[v][i];
+                    f[(int)t] = false;
+                }
+            }
+            int last = -1;
+            for (int t = 0; t < steps; t++)
+            {
+                if (!f[t])
+                {
+                    last = t;
+                }
+                else
+                {
+                    c[t] = last >= 0 ? c[last] : cpu[v][0];
+                    o[t] = last >= 0 ? o[last] : io[v][0];
+                    m[t] = last >= 0 ? m[last] : memory[v][0];
+                }
+            }
+            cpu[v] = c;
+            io[v] = o;
+            memory[v] = m;
+            filled[v] = f;
+        }
+    }
+
+    private static long step(final long timestamp, final long origin)
+    {
+        return Math.round((timestamp - origin) / (double)BITBRAINS_INTERVAL_S);
     }
 
     /**

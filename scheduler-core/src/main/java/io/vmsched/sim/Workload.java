@@ -19,8 +19,11 @@ public final class Workload
     private final int steps;
     private final LoadWeights weights;
     private final HostCapacity hostCapacity;
+    private final boolean[][] filled;
 
     /**
+     * A workload every sample of which was measured.
+     *
      * @param name         where it came from, for reports.
      * @param cpu          reference cores busy, per VM per step.
      * @param io           I/O bytes per second, per VM per step (or null: none).
@@ -30,6 +33,22 @@ public final class Workload
      */
     public Workload(final String name, final float[][] cpu, final float[][] io, final float[][] memory,
         final LoadWeights weights, final HostCapacity hostCapacity)
+    {
+        this(name, cpu, io, memory, weights, hostCapacity, null);
+    }
+
+    /**
+     * @param name         where it came from, for reports.
+     * @param cpu          reference cores busy, per VM per step.
+     * @param io           I/O bytes per second, per VM per step (or null: none).
+     * @param memory       memory bytes, per VM per step (or null: none).
+     * @param weights      weights of the load model.
+     * @param hostCapacity the capacity of one (reference) host.
+     * @param filled       per VM per step, true where the trace had no sample and the reader filled
+     *                     one in (a gap in a trace's timestamps); null if none was.
+     */
+    public Workload(final String name, final float[][] cpu, final float[][] io, final float[][] memory,
+        final LoadWeights weights, final HostCapacity hostCapacity, final boolean[][] filled)
     {
         if (cpu.length == 0)
         {
@@ -51,6 +70,7 @@ public final class Workload
         this.steps = steps;
         this.weights = weights;
         this.hostCapacity = hostCapacity;
+        this.filled = filled;
     }
 
     /** @return where it came from. */
@@ -111,5 +131,16 @@ public final class Workload
     public double memory(final int vm, final int step)
     {
         return memory == null ? 0 : memory[vm][step % steps];
+    }
+
+    /**
+     * @param vm   the VM.
+     * @param step the step (taken modulo {@link #steps()}).
+     * @return true if the trace had no sample at this step and the reader filled one in (the last
+     * one before it): a forecast evaluation does not score it.
+     */
+    public boolean filled(final int vm, final int step)
+    {
+        return filled != null && filled[vm][step % steps];
     }
 }

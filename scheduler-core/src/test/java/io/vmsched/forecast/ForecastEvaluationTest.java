@@ -112,6 +112,45 @@ class ForecastEvaluationTest
     }
 
     @Test
+    void filledValuesAreObservedButNeverScoredNorInTheScale()
+    {
+        // a VM alternating 1, 2; a gap the reader filled by holding 1000 over steps 50-59 (a value no
+        // forecast would hit): scored, it would swamp the errors; not scored, naive stays exactly 1
+        final int steps = 100;
+        final float[][] cpu = { new float[steps], new float[steps] };
+        final boolean[][] filled = { new boolean[steps], new boolean[steps] };
+        for (int t = 0; t < steps; t++)
+        {
+            cpu[0][t] = 1 + t % 2;
+            cpu[1][t] = 3;
+            if (t >= 50 && t < 60)
+            {
+                cpu[0][t] = 1000;
+                filled[0][t] = true;
+            }
+        }
+        final Workload workload = new Workload("generated", cpu, null, null, LoadWeights.CPU_ONLY,
+            new HostCapacity(10, 1, 1, 1), filled);
+        final List<ForecastEvaluation.Series> series = ForecastEvaluation.series(workload,
+            ForecastEvaluation.Resource.CPU, new int[] { 0, 0 }, 1);
+        assertTrue(series.get(2).filled(55), "a host's sum is filled where one of its VMs is");
+        assertTrue(series.get(3).filled(55), "so is the cluster's");
+        assertFalse(series.get(1).filled(55));
+        final ForecastEvaluation.Result result = ForecastEvaluation.evaluate(series, new int[] { 1, 2 },
+            List.of(Method.of("naive", NaiveForecaster::new)), 10);
+        final ForecastEvaluation.Score vm = result.scores()[0][0];
+        assertEquals(1.0, vm.mase()[0], 1e-12, "naive one step ahead is still the scale");
+        assertEquals(steps - 10 - 10, vm.points()[0], "the 10 filled targets are not scored");
+        // two steps ahead: exact but from the filled values' origins (steps 49-59 forecast 51-61)
+        assertEquals(steps - 10 - 1 - 10, vm.points()[1]);
+        // the scale: 79 changes of 1 and the one out of the gap, 1000 to 1 (it is naive's error there)
+        // two steps ahead: exact, except from the last two held values (1000 for 1 and for 2)
+        assertEquals((999.0 + 998) / 79 / ((79.0 + 999) / 80), vm.mase()[1], 1e-9,
+            "forecasts made from a held value still count where their target was measured");
+        assertEquals(vm.points()[0], result.scores()[2][0].points()[0], "the host skips the same steps");
+    }
+
+    @Test
     void tooShortASeriesIsRefusedInOneLine()
     {
         final Workload workload = seasonalWorkload(2, 60, 1);

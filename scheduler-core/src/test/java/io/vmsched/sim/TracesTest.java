@@ -141,6 +141,65 @@ class TracesTest
         assertEquals(37, Traces.bitbrains(dir, 1).steps());
     }
 
+    /** Drops the samples {@code from} to {@code to} (0-based, exclusive) of a generated Bitbrains file, and jitters the rest by ±1 s. */
+    static void cutGap(final Path file, final int from, final int to) throws IOException
+    {
+        final List<String> lines = Files.readAllLines(file);
+        final List<String> out = new ArrayList<>();
+        out.add(lines.get(0));
+        for (int i = 1; i < lines.size(); i++)
+        {
+            final int sample = i - 1;
+            if (sample >= from && sample < to)
+            {
+                continue;
+            }
+            final String[] fields = lines.get(i).split(";", 2);
+            final long jittered = Long.parseLong(fields[0].strip()) + (sample % 3) - 1;
+            out.add(jittered + ";" + fields[1]);
+        }
+        Files.write(file, out);
+    }
+
+    @Test
+    void bitbrainsSamplesSitAtTheirTimestampsAcrossGapsTheGapsFilledAndMarked(@TempDir final Path dir) throws IOException
+    {
+        writeBitbrains(dir, 3, 60, 6);
+        final Workload whole = Traces.bitbrains(dir, 1);
+        // file 1 misses samples 10-19 (50 minutes), file 2 samples 30-32; file 3 is whole. The real set's
+        // files each miss a day and more at different moments: read one row a step, every later sample
+        // of a file would sit 10 steps early, and the files would no longer agree on the time.
+        cutGap(dir.resolve("1.csv"), 10, 20);
+        cutGap(dir.resolve("2.csv"), 30, 33);
+        final Workload gapped = Traces.bitbrains(dir, 1);
+        assertEquals(60, gapped.steps(), "the grid spans the timestamps, not the rows");
+        for (int t = 0; t < 60; t++)
+        {
+            final boolean gap0 = t >= 10 && t < 20;
+            final boolean gap1 = t >= 30 && t < 33;
+            assertEquals(gap0, gapped.filled(0, t), "vm 0 step " + t);
+            assertEquals(gap1, gapped.filled(1, t), "vm 1 step " + t);
+            assertFalse(gapped.filled(2, t));
+            assertFalse(whole.filled(0, t));
+            final int source0 = gap0 ? 9 : t;
+            final int source1 = gap1 ? 29 : t;
+            assertEquals(whole.cpu(0, source0), gapped.cpu(0, t), 1e-9, "vm 0 at step " + t + ": held over the gap");
+            assertEquals(whole.memory(0, source0), gapped.memory(0, t), 1e-3);
+            assertEquals(whole.io(0, source0), gapped.io(0, t), 1e-3);
+            assertEquals(whole.cpu(1, source1), gapped.cpu(1, t), 1e-9, "vm 1 at step " + t);
+            assertEquals(whole.cpu(2, t), gapped.cpu(2, t), 1e-9);
+        }
+    }
+
+    @Test
+    void bitbrainsTimestampsThatGoBackAreRefused(@TempDir final Path dir) throws IOException
+    {
+        final Path file = dir.resolve("1.csv");
+        Files.writeString(file, HEADER + "\n600;2;3;4;5;6;7;8;9;10;11\n300;2;3;4;5;6;7;8;9;10;11\n");
+        final TraceFormatException ex = assertThrows(TraceFormatException.class, () -> Traces.bitbrains(dir, 1));
+        assertEquals(file + ":3: the timestamp 300 is before the previous sample's, 600", ex.getMessage());
+    }
+
     @Test
     void bitbrainsErrorsNameFileAndLine(@TempDir final Path dir) throws IOException
     {
