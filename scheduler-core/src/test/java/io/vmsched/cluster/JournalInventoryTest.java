@@ -45,9 +45,29 @@ class JournalInventoryTest
             // read beside the running cluster, as vmsched inventory does: the programmed figures arrive
             Await.until("the programmed load journaled", 20, () ->
             {
-                final Inventory.Row host0 = JournalInventory.read(dir).inventory(1, 0, 0).hosts().get(0);
+                final JournalInventory records;
+                try
+                {
+                    records = JournalInventory.read(dir);
+                }
+                catch (final IllegalArgumentException ex)
+                {
+                    return false; // no host has journaled a snapshot yet
+                }
+                if (records.hosts().length < 2)
+                {
+                    return false;
+                }
+                final Inventory.Row host0 = records.inventory(1, 0, 0).hosts().get(0);
                 return Math.abs(host0.cpu().required() - cluster.inventory(1, 0, 0).hosts().get(0).cpu().required()) < 1e-9 &&
                     host0.memory().required() >= 3 * GIB - 1;
+            });
+            // both hosts' last snapshots after the drain (host 1's records it closed)
+            final long drained = System.currentTimeMillis() * 1_000_000L;
+            Await.until("both hosts journaled after the drain", 20, () ->
+            {
+                final JournalInventory records = JournalInventory.read(dir);
+                return records.hosts().length == 2 && records.lastNs() > drained + 2 * config.host.loadSnapshotPeriodNs;
             });
             final Inventory journaled = JournalInventory.read(dir).inventory(0.25, 0, GIB);
             final Inventory live = cluster.inventory(0.25, 0, GIB);
