@@ -660,7 +660,7 @@ final class SimulateCommand implements Runnable
         {
             if (d.blocked().isEmpty())
             {
-                sb.append("; none blocked (still in flight as the run ended)");
+                sb.append("; none blocked: the run ended first");
             }
             else
             {
