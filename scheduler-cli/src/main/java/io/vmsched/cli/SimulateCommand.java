@@ -113,6 +113,16 @@ final class SimulateCommand implements Runnable
     @Option(names = "--add-hosts", paramLabel = "N@STEP", description = "Add N empty hosts as step STEP starts (repeatable): scale-out; prints the periods until they are within 10 %% of the mean.")
     List<String> addHosts = new ArrayList<>();
 
+    @Option(names = "--drain", paramLabel = "HOST@STEP", description = "Drain host HOST as step STEP starts " +
+        "(repeatable; host ids from 0, STEP from 1): it takes no new VM and its VMs leave, at most --drain-parallel " +
+        "in flight, each to where the runtime's placement chooses; prints the steps and migrations it took and " +
+        "the mean CV before and during it (the CV of the hosts in service).")
+    List<String> drain = new ArrayList<>();
+
+    @Option(names = "--drain-parallel", paramLabel = "N", defaultValue = "4", description = "A draining host's VMs " +
+        "in flight away at most, as the runtime's drainParallel (default: ${DEFAULT-VALUE}).")
+    int drainParallel;
+
     @Option(names = "--profile", description = "Defaults the other options start from: static (synthetic loads) | traces | claims (the claims' plain settings, for comparison) (default: traces with --trace, else static).")
     String profile;
 
@@ -189,6 +199,12 @@ final class SimulateCommand implements Runnable
         }
         Flags.atLeast("--steps", steps, 0, " (0: the default)");
         addHostsParsed(); // a bad --add-hosts is named before any work
+        drainsParsed(); // so is a bad --drain (its host and step are checked against the run later)
+        Flags.atLeast("--drain-parallel", drainParallel, 1, "");
+        if (!drain.isEmpty() && dryRun)
+        {
+            throw new IllegalArgumentException("--drain moves VMs: it cannot be combined with --dry-run");
+        }
         if (rounds != null)
         {
             Flags.atLeast("--rounds-per-step", rounds, 1, "");
@@ -375,6 +391,8 @@ final class SimulateCommand implements Runnable
         config.hosts = hosts > 0 ? hosts : (trace != null ? Traces.defaultHosts(workload.vms()) : 50);
         config.steps = steps;
         config.addHosts = addHostsParsed();
+        config.drains = drainsParsed();
+        config.drainParallel = drainParallel;
         if (rounds != null)
         {
             config.roundsPerStep = rounds;
@@ -504,6 +522,10 @@ final class SimulateCommand implements Runnable
                     out.printf(Locale.ROOT, "%-22s %,12d%n", "refused on arrival", rules.refusedOnArrival());
                 }
             }
+            for (final SimulationResult.Drain d : result.drains())
+            {
+                out.println(drainLine(d));
+            }
             out.printf(Locale.ROOT, "%-22s %,12d%n", "wall ms", result.wallMillis());
             final StringBuilder cvs = new StringBuilder();
             final double[] byStep = result.cvByStep();
@@ -618,6 +640,76 @@ final class SimulateCommand implements Runnable
         return profile != null ? profile : (trace != null ? "traces" : "static");
     }
 
+    /** One drain's line of the text summary. */
+    static String drainLine(final SimulationResult.Drain d)
+    {
+        final StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "drain host %d from step %d: ", d.host(),
+            d.startStep()));
+        if (d.complete())
+        {
+            sb.append(String.format(Locale.ROOT, "empty in step %d (%d step%s), %d VMs moved",
+                d.emptyStep(), d.steps(), d.steps() == 1 ? "" : "s", d.vmsAtStart()));
+        }
+        else
+        {
+            sb.append(String.format(Locale.ROOT, "incomplete: %d of %d VMs left at the end", d.vmsLeft(), d.vmsAtStart()));
+        }
+        sb.append(String.format(Locale.ROOT, ", %d migrations; mean CV %.4f before, %.4f during, %.4f since", d.migrations(),
+            d.meanCvBefore(), d.meanCvDuring(), d.meanCvSince()));
+        if (!d.complete())
+        {
+            if (d.blocked().isEmpty())
+            {
+                sb.append("; none blocked: the run ended first");
+            }
+            else
+            {
+                final Map.Entry<Long, String> first = d.blocked().entrySet().iterator().next();
+                sb.append(String.format(Locale.ROOT, "; blocked: VM %d by %s", first.getKey(), first.getValue()));
+                if (d.blocked().size() > 1)
+                {
+                    sb.append(String.format(Locale.ROOT, ", and %d more VM%s", d.blocked().size() - 1,
+                        d.blocked().size() == 2 ? "" : "s"));
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    /** {@code --drain HOST@STEP} values as {host, step} pairs; a malformed one, or a host named twice, in one line. */
+    int[][] drainsParsed()
+    {
+        final int[][] parsed = new int[drain.size()][];
+        final Set<Integer> seen = new TreeSet<>();
+        for (int i = 0; i < parsed.length; i++)
+        {
+            final String text = drain.get(i);
+            final int at = text.indexOf('@');
+            try
+            {
+                final int host = Integer.parseInt(text.substring(0, Math.max(0, at)));
+                final int step = Integer.parseInt(text.substring(at + 1));
+                if (at > 0 && host >= 0 && step >= 1)
+                {
+                    if (!seen.add(host))
+                    {
+                        throw new IllegalArgumentException("--drain names host " + host + " twice ('" + text +
+                            "'): a host is drained once");
+                    }
+                    parsed[i] = new int[] { host, step };
+                    continue;
+                }
+            }
+            catch (final NumberFormatException ignored)
+            {
+                // named below
+            }
+            throw new IllegalArgumentException("--drain expects HOST@STEP (a host id >= 0, drained as step STEP >= 1 " +
+                "starts), got '" + text + "'");
+        }
+        return parsed;
+    }
+
     /** {@code --add-hosts N@STEP} values as {count, step} pairs; a bad one named in one line. */
     int[][] addHostsParsed()
     {
@@ -708,6 +800,40 @@ final class SimulateCommand implements Runnable
                 g.writeNumberField("placedByRules", rules.admittedElsewhere());
                 g.writeNumberField("refusedOnArrival", rules.refusedOnArrival());
                 g.writeEndObject();
+            }
+            if (!r.drains().isEmpty())
+            {
+                g.writeArrayFieldStart("drains");
+                for (final SimulationResult.Drain d : r.drains())
+                {
+                    g.writeStartObject();
+                    g.writeNumberField("host", d.host());
+                    g.writeNumberField("startStep", d.startStep());
+                    g.writeFieldName("emptyStep"); // null: it never emptied
+                    if (d.emptyStep() == null)
+                    {
+                        g.writeNull();
+                    }
+                    else
+                    {
+                        g.writeNumber(d.emptyStep());
+                    }
+                    g.writeBooleanField("complete", d.complete());
+                    g.writeNumberField("vmsAtStart", d.vmsAtStart());
+                    g.writeNumberField("vmsLeft", d.vmsLeft());
+                    g.writeNumberField("migrations", d.migrations());
+                    sixDigits(g, "meanCvBefore", d.meanCvBefore());
+                    sixDigits(g, "meanCvDuring", d.meanCvDuring());
+                    sixDigits(g, "meanCvSince", d.meanCvSince());
+                    g.writeObjectFieldStart("blocked"); // VM id: the rule or limit refusing it, and where
+                    for (final Map.Entry<Long, String> b : d.blocked().entrySet())
+                    {
+                        g.writeStringField(Long.toString(b.getKey()), b.getValue());
+                    }
+                    g.writeEndObject();
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
             }
             g.writeEndObject();
             Json.endLine(g);

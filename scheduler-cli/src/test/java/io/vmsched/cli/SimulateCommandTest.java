@@ -102,6 +102,38 @@ class SimulateCommandTest extends CommandTest
     }
 
     @Test
+    void aDrainIsReportedInTextAndJson(@TempDir final Path dir) throws IOException
+    {
+        assertEquals(0, run("simulate", "--vms", "400", "--hosts", "10", "--steps", "20", "--drain", "3@4"), err.toString());
+        final String text = out.toString();
+        assertTrue(text.matches("(?s).*drain host 3 from step 4: empty in step \\d+ \\(\\d+ steps\\), \\d+ VMs moved, " +
+            "\\d+ migrations; mean CV 0\\.\\d{4} before, 0\\.\\d{4} during, 0\\.\\d{4} since\n.*"), text);
+
+        final Path file = dir.resolve("rules.txt");
+        Files.writeString(file, "label gpu hosts=3\non-label gpu-only hard label=gpu vms=0,1\n");
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("simulate", "--vms", "400", "--hosts", "10", "--steps", "60", "--constraints", file.toString(),
+            "--drain", "3@4", "--drain", "5@6", "--drain-parallel", "2"), err.toString());
+        assertTrue(out.toString().contains("incomplete: 2 of "), out.toString());
+        assertTrue(out.toString().contains("VMs left at the end"), out.toString());
+        assertTrue(out.toString().contains("; blocked: VM 0 by gpu-only (host "), out.toString());
+        assertTrue(out.toString().contains(", and 1 more VM\n"), out.toString());
+        assertTrue(out.toString().contains("drain host 5 from step 6: empty in step "), out.toString());
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("simulate", "--vms", "400", "--hosts", "10", "--steps", "20", "--constraints", file.toString(),
+            "--drain", "3@4", "--drain", "5@6", "--json"), err.toString());
+        final String json = lastLine();
+        assertTrue(json.contains("\"drains\":[{\"host\":3,\"startStep\":4,\"emptyStep\":null,\"complete\":false,"),
+            json);
+        assertTrue(json.contains("\"vmsLeft\":2,"), json);
+        assertTrue(json.contains("\"blocked\":{\"0\":\"gpu-only (host "), json);
+        assertTrue(json.contains("{\"host\":5,\"startStep\":6,\"emptyStep\":"), json);
+        assertTrue(json.contains("\"complete\":true,"), json);
+        assertTrue(json.contains("\"meanCvBefore\":"), json);
+        assertTrue(json.contains("\"meanCvDuring\":"), json);
+    }
+
+    @Test
     void constraintsAreHonouredAndReported(@TempDir final Path dir) throws IOException
     {
         final Path file = dir.resolve("rules.txt");

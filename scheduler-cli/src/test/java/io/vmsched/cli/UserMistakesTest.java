@@ -212,11 +212,48 @@ class UserMistakesTest extends CommandTest
         refused("--add-hosts expects N@STEP (N >= 1 hosts joining as step STEP >= 1 starts), got '4@0'", "simulate",
             "--add-hosts", "4@0");
         refused("--hosts must be at least 2 to balance", "simulate", "--hosts", "1");
+        refused("--drain expects HOST@STEP (a host id >= 0, drained as step STEP >= 1 starts), got '3'", "simulate",
+            "--drain", "3");
+        refused("--drain expects HOST@STEP (a host id >= 0, drained as step STEP >= 1 starts), got '3@0'", "simulate",
+            "--drain", "3@0");
+        refused("--drain expects HOST@STEP (a host id >= 0, drained as step STEP >= 1 starts), got 'host3@5'", "simulate",
+            "--drain", "host3@5");
+        refused("--drain names host 3 twice ('3@9'): a host is drained once", "simulate", "--drain", "3@2", "--drain", "3@9");
+        refused("--drain-parallel must be at least 1, got 0", "simulate", "--drain", "3@2", "--drain-parallel", "0");
+        refused("--drain moves VMs: it cannot be combined with --dry-run", "simulate", "--drain", "3@2", "--dry-run");
         refused("--interval-ms must be in [100, 3600000], got 99999999999", "stat", "--data", journal, "--interval-ms",
             "99999999999");
         refused("--duration must be at least 1 second, got -1", "demo", "--duration", "-1", "--data", journal);
         refused("--demand must be a number in [0.001, 1024], got NaN", "demo", "--demand", "NaN", "--data", journal);
         assertEquals(Map.of("", "dir", "report.html", "dir"), tree(dir), "nothing made by a refused command");
+    }
+
+    @Test
+    void aDrainOfAHostOrAStepTheRunDoesNotHaveIsNamed(@TempDir final Path dir) throws IOException
+    {
+        refused("--drain 12@2: there is no host 12 (the run has 10 hosts, ids 0-9)", "simulate", "--vms", "100",
+            "--hosts", "10", "--drain", "12@2");
+        refused("--drain 4@5: step 5 is beyond the run's 5 steps (a drain starts at step 1 to 4)", "simulate", "--vms",
+            "100", "--hosts", "10", "--steps", "5", "--drain", "4@5");
+        refused("--drain 11@3: host 11 joins only at step 6 (--add-hosts)", "simulate", "--vms", "100", "--hosts", "10",
+            "--add-hosts", "2@6", "--drain", "11@3");
+        refused("--drain drains all 2 hosts: at least one must stay in service", "simulate", "--vms", "100", "--hosts", "2",
+            "--drain", "0@2", "--drain", "1@3");
+        for (int v = 0; v < 4; v++)
+        {
+            final StringBuilder sb = new StringBuilder();
+            for (int t = 0; t < 30; t++)
+            {
+                sb.append((v * 7 + t * 3) % 90).append('\n');
+            }
+            Files.writeString(dir.resolve("vm" + v), sb);
+        }
+        final Map<String, String> before = tree(dir);
+        refused("--drain 1@30: step 30 is beyond the run's 30 steps (a drain starts at step 1 to 29)", "simulate",
+            "--trace", dir.toString(), "--hosts", "2", "--drain", "1@30");
+        refused("--drain 1@400: step 400 is beyond the run's 30 steps", "simulate", "--trace", dir.toString(),
+            "--hosts", "2", "--drain", "1@400");
+        assertEquals(before, tree(dir));
     }
 
     @Test

@@ -365,10 +365,10 @@ final class HostBalancer implements HostView, Exchange.Actions
     {
         this.now = now;
         final java.util.Map<Long, String> blocked = new java.util.TreeMap<>(); // a drain is rare: not the hot path
-        final int most = drainParallel - source.size();
+        final int most = io.vmsched.placement.Repair.drainBudget(drainParallel, source.size());
         final int started = most <= 0 ? 0 : io.vmsched.placement.Repair.evacuate(view.placement.constraints(), this,
             owners, limits, most, this, (vmId, cause, host) ->
-                blocked.put(vmId, host < 0 ? cause : cause + " (host " + host + ")"));
+                blocked.put(vmId, io.vmsched.placement.Repair.blockedText(cause, host)));
         if (most > 0)
         {
             view.drainBlocked.set(hostId, java.util.Collections.unmodifiableMap(blocked));

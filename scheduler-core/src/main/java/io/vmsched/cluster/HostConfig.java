@@ -67,7 +67,7 @@ public final class HostConfig
     /** The host's capacity rules: ceilings per resource, the most VMs, room reserved (default: none). */
     public io.vmsched.placement.HostLimits limits = io.vmsched.placement.HostLimits.NONE;
     /** While this host is drained: its VMs in flight away at most (each turn starts more up to this). */
-    public int drainParallel = 4;
+    public int drainParallel = io.vmsched.placement.Repair.DRAIN_PARALLEL;
     /** Seed of the hosts' random peer choices (each host adds its id). */
     public long seed = 1;
 

@@ -107,6 +107,34 @@ public final class Repair
     /** What {@link Blocked} is told when no other host is up and open. */
     public static final String NO_HOST = "no open host up";
 
+    /** A draining host's VMs in flight away at most, by default (the runtime's and the simulator's). */
+    public static final int DRAIN_PARALLEL = 4;
+
+    /**
+     * How many migrations a draining host's turn may start: its VMs in flight away are at most
+     * {@code parallel} (the runtime's {@code HostConfig.drainParallel}), the simulator's too.
+     *
+     * @param parallel the most in flight at once.
+     * @param inFlight migrations it has in flight as the source now.
+     * @return migrations the turn may start, 0 or more.
+     */
+    public static int drainBudget(final int parallel, final int inFlight)
+    {
+        return Math.max(0, parallel - inFlight);
+    }
+
+    /**
+     * What an operator reads of a VM a drain cannot move ({@link Blocked}'s cause and host as one text).
+     *
+     * @param cause the cause.
+     * @param host  the host that refused it, -1 if none.
+     * @return {@code cause}, or {@code cause (host N)}.
+     */
+    public static String blockedText(final String cause, final int host)
+    {
+        return host < 0 ? cause : cause + " (host " + host + ")";
+    }
+
     /**
      * A draining host's turn: start moving up to {@code most} of its VMs away, each to the least loaded up,
      * open peer that keeps every hard rule of the VM (one keeping its soft rules too if any does) and whose

@@ -3,6 +3,7 @@ package io.vmsched.sim;
 import io.vmsched.balance.BalanceDecision;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The summary of one simulation run.
@@ -29,6 +30,7 @@ import java.util.List;
  * @param addedFilledAfter     balance periods from that addition until every host it added was within
  *                             10 % of the cluster's mean load, or null (none added, or never).
  * @param rules                how the placement rules fared, or null if none were in force.
+ * @param drains               each host drained ({@code --drain}), in the order given; empty if none.
  */
 public record SimulationResult(
     int hosts,
@@ -51,8 +53,44 @@ public record SimulationResult(
     List<BalanceDecision> decisions,
     Integer addedHosts,
     Integer addedFilledAfter,
-    Rules rules)
+    Rules rules,
+    List<Drain> drains)
 {
+    /**
+     * How one host's drain went ({@code --drain HOST@STEP}): from STEP on the host took no VM and its
+     * VMs left by its drain turns ({@link io.vmsched.placement.Repair#evacuate}, the runtime's). The CV
+     * of a step is that of the hosts in service (those not drained), so an emptied host does not count
+     * as imbalance.
+     *
+     * @param host         the host.
+     * @param startStep    the step it started at (as given: the step index, steps before it being 0 .. STEP - 1).
+     * @param emptyStep    the step in which its last VM left (same numbering), or null if it never emptied.
+     * @param vmsAtStart   VMs on it as the drain started.
+     * @param vmsLeft      VMs on it at the end of the run (0 if it emptied: none comes back).
+     * @param migrations   migrations its drain turns started.
+     * @param meanCvBefore mean of the steps' CV before the drain started.
+     * @param meanCvDuring mean CV over the drain's steps, from its start to the step it emptied in (to the
+     *                     end if it never did).
+     * @param meanCvSince  mean CV from its start to the end of the run.
+     * @param blocked      if it never emptied: the VMs its last turn could move nowhere, each with why
+     *                     (the hard rule or limit that refused it, and on which host); else empty.
+     */
+    public record Drain(int host, int startStep, Integer emptyStep, int vmsAtStart, int vmsLeft, long migrations,
+        double meanCvBefore, double meanCvDuring, double meanCvSince, Map<Long, String> blocked)
+    {
+        /** @return whether it emptied. */
+        public boolean complete()
+        {
+            return emptyStep != null;
+        }
+
+        /** @return steps it took to empty (1: within its first step), or null if it never did. */
+        public Integer steps()
+        {
+            return emptyStep == null ? null : emptyStep - startStep + 1;
+        }
+    }
+
     /**
      * How the placement rules fared in a run. A rule is broken when it does not
      * {@linkplain io.vmsched.placement.Constraints#holds hold} (a pair on one host, a VM off its label);

@@ -17,8 +17,10 @@ import io.vmsched.placement.RulesText;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.IntConsumer;
 
@@ -39,6 +41,11 @@ import java.util.function.IntConsumer;
  * each exchange checks its candidates with {@link ExchangeGuard} over the simulated placement, each
  * host runs the {@link Repair} turn before its exchange, and a migration that takes steps is checked
  * again by its target as it arrives. Greedy's moves pass the same check, after every host's repair turn.
+ * <p>
+ * A host drained ({@link Config#drains}) is closed in the same placement ({@link Placement#drain}): the
+ * exchange's guard, repair, greedy and the arrival check refuse it as a target, and its turn, instead
+ * of repair and exchange, is the runtime's drain turn ({@link Repair#evacuate}, at most
+ * {@link Config#drainParallel} in flight). From a drain's start, a step's CV is that of the hosts in service.
  * <p>
  * <b>Note:</b> Not threadsafe: one simulation per instance, run once.
  */
@@ -129,6 +136,14 @@ public final class Simulator
          * and the repair turns mend what they find broken.
          */
         public int rulesFromStep;
+        /**
+         * Hosts drained during the run: each entry {host, step}, the drain starting as that step starts
+         * (step 1 or later, within the run; a host drained once). From then on the host takes no VM and
+         * its turns move its VMs away, each to where the placement chooses ({@link Repair#evacuate}).
+         */
+        public int[][] drains = {};
+        /** A draining host's VMs in flight away at most (the runtime's {@code HostConfig.drainParallel}). */
+        public int drainParallel = Repair.DRAIN_PARALLEL;
 
         /**
          * The plain settings of the claims: one round per step, one random peer, threshold 10 % and
@@ -222,10 +237,16 @@ public final class Simulator
     private final List<BalanceDecision> decisions = new ArrayList<>();
     private long decisionsRecorded;
 
-    // placement rules: compiled once; in force (the same, or none until rulesFromStep)
+    // placement rules: compiled once; in force (the same, or none until rulesFromStep); drains close hosts in both
     private final BalanceConfig balance;
-    private final Constraints compiled;
+    private final Placement rules; // the run's rules and labels, and its drains; null if none of them
+    private final Placement bare; // only the drains, before the rules come into force; null if not needed
+    private boolean rulesOn;
+    private Constraints compiled;
     private Constraints inForce = Constraints.NONE;
+    private final DrainState[] drains;
+    private final DrainState[] drainOf; // by host, null if never drained
+    private boolean anyDrain; // a drain has started: CVs are of the hosts in service
     private final Constraints.Locator where;
     private final ExchangeGuard guard;
     private int admittedElsewhere;
@@ -300,11 +321,19 @@ public final class Simulator
         final int vmCount = vms;
         final SimulatedHosts placed = state;
         this.where = vm -> vm >= 0 && vm < vmCount ? placed.hostOf((int)vm) : -1; // a migrating VM is its source's
-        this.compiled = compile(config, hosts, vms);
         if (config.rulesFromStep < 0)
         {
             throw new IllegalArgumentException("--rules-from-step must be 0 or more, got " + config.rulesFromStep);
         }
+        this.drains = drains(config, workload, hosts);
+        this.drainOf = new DrainState[hosts];
+        for (final DrainState drain : drains)
+        {
+            drainOf[drain.host] = drain;
+        }
+        this.rules = compile(config, hosts, vms, drains.length > 0);
+        this.compiled = rules == null ? Constraints.NONE : rules.constraints();
+        this.bare = drains.length > 0 && config.rulesFromStep > 0 ? open(hosts) : null;
         this.guard = new ExchangeGuard(this::rulesInForce, where, null); // the simulated hosts have no capacity limits
         for (int h = 0; h < hosts; h++)
         {
@@ -312,20 +341,116 @@ public final class Simulator
             exchanges[h] = new Exchange(balance, config.roundsPerStep, 1, Exchange.seedFor(config.seed, h), false);
             exchanges[h].rule(guard);
         }
-        if (config.rulesFromStep == 0)
-        {
-            inForce = compiled;
-        }
+        rulesOn = config.rulesFromStep == 0;
+        publish();
         place(new LoadModel(workload.weights()), capacities);
     }
 
-    /** The rules of the run's constraints and labels, compiled; {@link Constraints#NONE} if none are given. */
-    private static Constraints compile(final Config config, final int hosts, final int vms)
+    /**
+     * The run's drains, checked: each {host, step}, the host in the cluster by then, the step within the
+     * run, no host twice, one host at least left in service.
+     */
+    private static DrainState[] drains(final Config config, final Workload workload, final int hosts)
+    {
+        if (config.drainParallel < 1)
+        {
+            throw new IllegalArgumentException("--drain-parallel must be at least 1, got " + config.drainParallel);
+        }
+        if (config.drains.length > 0 && config.balance.dryRun)
+        {
+            throw new IllegalArgumentException("--drain moves VMs: it cannot be combined with --dry-run");
+        }
+        final int runSteps = config.steps > 0 ? config.steps : workload.steps() == 1 ? config.maxSteps : workload.steps();
+        final DrainState[] out = new DrainState[config.drains.length];
+        final Set<Integer> seen = new TreeSet<>();
+        for (int i = 0; i < out.length; i++)
+        {
+            final int[] drain = config.drains[i];
+            if (drain.length != 2 || drain[1] < 1)
+            {
+                throw new IllegalArgumentException("--drain needs HOST@STEP with STEP >= 1, got " + Arrays.toString(drain));
+            }
+            final int host = drain[0];
+            final int step = drain[1];
+            final String named = "--drain " + host + "@" + step + ": ";
+            if (host < 0 || host >= hosts)
+            {
+                throw new IllegalArgumentException(named + "there is no host " + host + " (the run has " + hosts +
+                    " hosts, ids 0-" + (hosts - 1) + ")");
+            }
+            if (step >= runSteps)
+            {
+                throw new IllegalArgumentException(named + "step " + step + " is beyond the run's " + runSteps +
+                    " steps (a drain starts at step 1 to " + (runSteps - 1) + ")");
+            }
+            final int joins = joinStep(config, host);
+            if (joins > step)
+            {
+                throw new IllegalArgumentException(named + "host " + host + " joins only at step " + joins +
+                    " (--add-hosts)");
+            }
+            if (!seen.add(host))
+            {
+                throw new IllegalArgumentException(named + "host " + host + " is drained twice: drain a host once");
+            }
+            out[i] = new DrainState(host, step);
+        }
+        if (out.length > 0 && out.length >= hosts)
+        {
+            throw new IllegalArgumentException("--drain drains all " + hosts + " hosts: at least one must stay in service");
+        }
+        return out;
+    }
+
+    /** The step a host joins the cluster at: 0 for those there from the start, else its --add-hosts step. */
+    private static int joinStep(final Config config, final int host)
+    {
+        if (host < config.hosts)
+        {
+            return 0;
+        }
+        int first = config.hosts;
+        for (final int[] add : config.addHosts)
+        {
+            first += add[0];
+            if (host < first)
+            {
+                return add[1];
+            }
+        }
+        return Integer.MAX_VALUE;
+    }
+
+    /** A placement with no rules and no labels over the run's hosts: where the drains close hosts before the rules. */
+    private static Placement open(final int hosts)
+    {
+        final Placement placement = new Placement();
+        final List<Set<String>> labels = new ArrayList<>(hosts);
+        for (int h = 0; h < hosts; h++)
+        {
+            labels.add(Set.of());
+        }
+        placement.hostLabels(labels);
+        return placement;
+    }
+
+    /** What is in force now: the rules (once they are) with the drains, or the drains alone. */
+    private void publish()
+    {
+        compiled = rules == null ? Constraints.NONE : rules.constraints();
+        inForce = rulesOn ? compiled : bare == null ? Constraints.NONE : bare.constraints();
+    }
+
+    /**
+     * The placement of the run's constraints and labels (where its drains close hosts too); null if none
+     * are given and nothing is drained.
+     */
+    private static Placement compile(final Config config, final int hosts, final int vms, final boolean drains)
     {
         final RulesText.Statements statements = config.constraints;
         if (statements == null && config.hostLabels.isEmpty())
         {
-            return Constraints.NONE;
+            return drains ? open(hosts) : null;
         }
         if (config.hostLabels.size() > hosts)
         {
@@ -359,7 +484,7 @@ public final class Simulator
             placement.wire(vm -> vm >= 0 && vm < vms, statement -> { });
             placement.apply(statements);
         }
-        return placement.constraints();
+        return placement;
     }
 
     /**
@@ -509,12 +634,14 @@ public final class Simulator
         {
             clock = (long)step * config.roundsPerStep;
             addHosts();
+            startDrains();
             sample();
             completeMigrations();
             state.recomputeLoads();
             if (step == config.rulesFromStep)
             {
-                inForce = compiled; // as a rule added live: what it breaks now is counted, then repaired
+                rulesOn = true; // as a rule added live: what it breaks now is counted, then repaired
+                publish();
                 countBroken();
             }
             if (step == 0)
@@ -535,6 +662,13 @@ public final class Simulator
                 }
             }
             balance();
+            for (final DrainState drain : drains)
+            {
+                if (drain.step <= step && drain.emptyStep < 0 && state.count(drain.host) == 0)
+                {
+                    drain.emptyStep = step;
+                }
+            }
             cvs[step] = ClusterStats.cv(inCluster(actual));
             ran = step + 1;
             if (converged < 0 && cvs[step] <= CONVERGED_CV)
@@ -547,7 +681,7 @@ public final class Simulator
             }
             // with hosts still to add (or filling), a converged run goes on until they are in and full
             if (untilConverged && converged > 0 && step >= lastAddStep() && (addedFrom < 0 || addedFilledAfter != null) &&
-                cvs[step] <= CONVERGED_CV)
+                drainsDone() && cvs[step] <= CONVERGED_CV)
             {
                 break;
             }
@@ -580,17 +714,135 @@ public final class Simulator
                 initialHard, initialSoft, inForce.brokenCount(where, true), inForce.brokenCount(where, false), maxHard,
                 maxSoft, admittedElsewhere, repairs, refusedOnArrival);
         }
+        final List<SimulationResult.Drain> drained = new ArrayList<>(drains.length);
+        for (final DrainState drain : drains)
+        {
+            final int end = drain.emptyStep >= 0 ? drain.emptyStep + 1 : ran;
+            drained.add(new SimulationResult.Drain(drain.host, drain.step, drain.emptyStep >= 0 ? drain.emptyStep : null,
+                drain.vmsAtStart, state.count(drain.host), drain.migrations, mean(cvs, 0, drain.step),
+                mean(cvs, drain.step, end), mean(cvs, drain.step, ran),
+                drain.emptyStep >= 0 ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(drain.blocked))));
+        }
         return new SimulationResult(active, vms, ran, config.policy.toString(), migrations, displaced, initialCv,
             cvs[ran - 1], meanCv, initialMaxOverMean, ClusterStats.maxOverMean(inCluster(actual)), converged < 0 ? null : converged,
             lowerBound, exchanged, (System.nanoTime() - start) / 1_000_000, Arrays.copyOf(cvs, ran),
             decisionsRecorded, List.copyOf(decisions), addedFrom < 0 ? null : active - addedFrom, addedFilledAfter,
-            ruleCounts);
+            ruleCounts, List.copyOf(drained));
     }
 
-    /** The loads of the hosts in the cluster now (the array itself when every host is). */
+    private static double mean(final double[] values, final int from, final int to)
+    {
+        if (to <= from)
+        {
+            return Double.NaN;
+        }
+        double sum = 0;
+        for (int i = from; i < to; i++)
+        {
+            sum += values[i];
+        }
+        return sum / (to - from);
+    }
+
+    /**
+     * The loads of the hosts in service now: in the cluster, and not drained (the array itself when every
+     * host is).
+     */
     private double[] inCluster(final double[] loads)
     {
-        return active == hosts ? loads : Arrays.copyOf(loads, active);
+        if (!anyDrain)
+        {
+            return active == hosts ? loads : Arrays.copyOf(loads, active);
+        }
+        final double[] open = new double[active];
+        int n = 0;
+        for (int h = 0; h < active; h++)
+        {
+            if (!inForce.closed(h))
+            {
+                open[n++] = loads[h];
+            }
+        }
+        return Arrays.copyOf(open, n);
+    }
+
+    /** Drains due at this step start: the host is closed to every placement from now on. */
+    private void startDrains()
+    {
+        for (final DrainState drain : drains)
+        {
+            if (drain.step == step)
+            {
+                rules.drain(drain.host);
+                if (bare != null)
+                {
+                    bare.drain(drain.host);
+                }
+                publish();
+                drain.vmsAtStart = state.count(drain.host);
+                anyDrain = true;
+            }
+        }
+    }
+
+    /** @return whether every drain has started and emptied its host. */
+    private boolean drainsDone()
+    {
+        for (final DrainState drain : drains)
+        {
+            if (drain.emptyStep < 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A draining host's turn, the runtime's ({@code HostBalancer.evacuate}): up to
+     * {@link Config#drainParallel} of its VMs in flight away, each to where {@link Repair#evacuate} chooses;
+     * the VMs it can move nowhere now are kept, with why, until its next turn.
+     */
+    private void evacuate(final int h)
+    {
+        final DrainState drain = drainOf[h];
+        final SimulatedHosts view = state.as(h);
+        final int most = Repair.drainBudget(config.drainParallel, view.inFlight());
+        if (most <= 0)
+        {
+            return;
+        }
+        drain.blocked.clear();
+        drain.migrations += Repair.evacuate(inForce, view, where, null, most, actions, drain);
+    }
+
+    /** @param h a host. @return whether it is being drained now. */
+    private boolean draining(final int h)
+    {
+        return anyDrain && inForce.closed(h);
+    }
+
+    /** One drain's progress. */
+    private static final class DrainState implements Repair.Blocked
+    {
+        final int host;
+        final int step;
+        int vmsAtStart;
+        int emptyStep = -1;
+        long migrations;
+        final Map<Long, String> blocked = new TreeMap<>();
+
+        DrainState(final int host, final int step)
+        {
+            this.host = host;
+            this.step = step;
+        }
+
+        @Override
+        public void blocked(final long vmId, final String cause, final int host)
+        {
+            blocked.put(vmId, Repair.blockedText(cause, host));
+        }
     }
 
     private int lastAddStep()
@@ -629,14 +881,19 @@ public final class Simulator
         periodsSinceAdded += periods;
         final double[] loads = state.actualLoads();
         double total = 0;
+        int open = 0;
         for (int h = 0; h < active; h++)
         {
-            total += loads[h];
+            if (!draining(h))
+            {
+                total += loads[h];
+                open++;
+            }
         }
-        final double mean = total / active;
+        final double mean = total / open;
         for (int h = addedFrom; h < active; h++)
         {
-            if (Math.abs(loads[h] - mean) > 0.10 * mean)
+            if (!draining(h) && Math.abs(loads[h] - mean) > 0.10 * mean)
             {
                 return;
             }
@@ -661,13 +918,18 @@ public final class Simulator
         switch (config.policy)
         {
             case NONE:
+                drainTurns(); // drained whether balancing is on or not, as in the runtime
                 timeFill(config.roundsPerStep);
                 countBroken();
                 return;
             case GREEDY:
+                drainTurns();
                 for (int h = 0; h < active; h++)
                 {
-                    repair(h); // each host's repair turn, then greedy's moves for the step
+                    if (!draining(h))
+                    {
+                        repair(h); // each host's repair turn, then greedy's moves for the step
+                    }
                 }
                 greedy();
                 timeFill(config.roundsPerStep); // greedy's step counts as a step's periods
@@ -706,6 +968,11 @@ public final class Simulator
                 final int h = turns[0];
                 nextTurn[h] = Double.POSITIVE_INFINITY; // taken: sinks below every turn still due
                 siftDown(0);
+                if (draining(h))
+                {
+                    evacuate(h); // as the runtime's host: a draining host's turn moves its VMs away instead
+                    continue;
+                }
                 repair(h); // as the runtime's host: mend the rules its VMs break, then exchange
                 exchanges[h].run(state.as(h), clock, actions);
                 if (pullFrom >= 0)
@@ -718,6 +985,25 @@ public final class Simulator
             }
             timeFill(1);
             countBroken();
+        }
+    }
+
+    /** Without turns in periods (greedy, none): each draining host's drain turns of the step's periods. */
+    private void drainTurns()
+    {
+        if (!anyDrain)
+        {
+            return;
+        }
+        for (int k = 0; k < config.roundsPerStep; k++)
+        {
+            for (int h = 0; h < active; h++)
+            {
+                if (draining(h))
+                {
+                    evacuate(h);
+                }
+            }
         }
     }
 
@@ -805,15 +1091,19 @@ public final class Simulator
         final long cap = Math.max(vms, 1);
         for (long moves = 0; moves < cap; moves++)
         {
-            int max = 0;
-            int min = 0;
-            for (int h = 1; h < active; h++)
+            int max = -1;
+            int min = -1;
+            for (int h = 0; h < active; h++)
             {
-                if (observed[h] > observed[max])
+                if (draining(h))
+                {
+                    continue; // drained: its own turns empty it, and it takes nothing
+                }
+                if (max < 0 || observed[h] > observed[max])
                 {
                     max = h;
                 }
-                if (observed[h] < observed[min])
+                if (min < 0 || observed[h] < observed[min])
                 {
                     min = h;
                 }
@@ -879,8 +1169,10 @@ public final class Simulator
             {
                 final int to = state.migratingTo(v);
                 inMigration.remove(i);
-                // the target checks the hard rules again as the VM arrives, as the runtime's does
-                if (inForce.hardRuleCount() > 0 && inForce.breaks(inForce.rulesOf(v), v, to, where, false, true) >= 0)
+                // the target checks the hard rules again as the VM arrives, as the runtime's does (and a
+                // drained target takes none)
+                if (inForce.closed(to) ||
+                    inForce.hardRuleCount() > 0 && inForce.breaks(inForce.rulesOf(v), v, to, where, false, true) >= 0)
                 {
                     state.cancel(v);
                     refusedOnArrival++;

@@ -1,12 +1,17 @@
 package io.vmsched.sim;
 
 import io.vmsched.balance.BalanceDecision;
+import io.vmsched.placement.Rule;
+import io.vmsched.placement.RulesText;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -299,5 +304,207 @@ class SimulatorTest
             result.addedFilledAfter() + " periods");
         assertTrue(result.cvByStep()[3] > 2 * result.cvByStep()[2], "their arrival unbalanced the cluster, as measured: " +
             java.util.Arrays.toString(result.cvByStep()));
+    }
+
+    /** VMs on a host now, by the simulator's own account of where each VM runs. */
+    private static Set<Integer> vmsOn(final Simulator simulator, final int vms, final int host)
+    {
+        final Set<Integer> on = new HashSet<>();
+        for (int v = 0; v < vms; v++)
+        {
+            if (simulator.hostOf(v) == host)
+            {
+                on.add(v);
+            }
+        }
+        return on;
+    }
+
+    /**
+     * Runs with a drain, watching the drained host at the end of every step: no VM is lost (every VM on
+     * one host of the run), none arrives on the drained host from its start on, at most {@code perStep}
+     * leave it in a step.
+     *
+     * @return the result.
+     */
+    private static SimulationResult watchDrain(final Simulator.Config config, final Workload workload, final String initial,
+        final int host, final int from, final int perStep)
+    {
+        final Simulator simulator = new Simulator(config, workload,
+            Simulator.placement(initial, workload.vms(), config.hosts, config.seed));
+        final int vms = workload.vms();
+        final List<Set<Integer>> byStep = new ArrayList<>();
+        final SimulationResult result = simulator.run(ended ->
+        {
+            int placed = 0;
+            for (int v = 0; v < vms; v++)
+            {
+                final int h = simulator.hostOf(v);
+                placed += h >= 0 && h < config.hosts ? 1 : 0;
+            }
+            assertEquals(vms, placed, "every VM on a host after step " + ended);
+            byStep.add(vmsOn(simulator, vms, host));
+        });
+        for (int i = from; i < byStep.size(); i++) // byStep[i]: at the end of step index i; the drain starts at index from
+        {
+            final Set<Integer> before = byStep.get(i - 1);
+            final Set<Integer> now = byStep.get(i);
+            assertTrue(before.containsAll(now), "no VM arrived on drained host " + host + " in step " + i + ": " +
+                now + " after " + before);
+            assertTrue(before.size() - now.size() <= perStep, "at most " + perStep + " left host " + host +
+                " in step " + i + ": " + before.size() + " -> " + now.size());
+        }
+        return result;
+    }
+
+    @Test
+    void aDrainedHostEmptiesAtTheRuntimesPaceTakesNoVmAndLosesNone()
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(1200, "lognormal", 5);
+        // instant migrations, one turn a step: drainParallel VMs leave each turn, exactly
+        final Simulator.Config instant = Simulator.Config.staticLoads();
+        instant.hosts = 24;
+        instant.steps = 30;
+        instant.drains = new int[][] { { 5, 4 } };
+        final SimulationResult result = watchDrain(instant, workload, "random", 5, 4, 4);
+        assertEquals(1, result.drains().size());
+        final SimulationResult.Drain drain = result.drains().get(0);
+        assertEquals(5, drain.host());
+        assertEquals(4, drain.startStep());
+        assertTrue(drain.vmsAtStart() >= 30, drain.toString()); // 1,200 VMs on 24 hosts, spread
+        assertTrue(drain.complete(), drain.toString());
+        assertEquals((drain.vmsAtStart() + 3) / 4, drain.steps(), "4 a step: " + drain);
+        assertEquals(drain.vmsAtStart(), drain.migrations(), "each VM moved once: " + drain);
+        assertEquals(0, drain.vmsLeft());
+        assertTrue(drain.blocked().isEmpty());
+        // the CV is of the 23 hosts in service: the VMs that left were balanced away, not piled up
+        assertTrue(result.finalCv() <= 0.10, result.toString());
+        assertTrue(drain.meanCvDuring() <= 0.10, drain.toString());
+
+        // migrations that take a step: at most drainParallel (here 3) in flight, so at most 3 leave a step
+        final Simulator.Config slow = Simulator.Config.staticLoads();
+        slow.hosts = 24;
+        slow.steps = 40;
+        slow.roundsPerStep = 4;
+        slow.migrationSteps = 1;
+        slow.balance.maxConcurrentPerHost = 2;
+        slow.drainParallel = 3;
+        slow.drains = new int[][] { { 11, 6 }, { 2, 9 } };
+        final SimulationResult two = watchDrain(slow, workload, "random", 11, 6, 3);
+        for (final SimulationResult.Drain d : two.drains())
+        {
+            assertTrue(d.complete(), d.toString());
+            assertTrue(d.steps() <= d.vmsAtStart() / 3 + 2, "about 3 a step: " + d);
+            assertTrue(d.migrations() <= d.vmsAtStart(), d.toString());
+        }
+        // without the drain the same host keeps its VMs: the drain is what emptied it
+        slow.drains = new int[0][];
+        final Simulator plain = new Simulator(slow, workload, Simulator.placement("random", 1200, 24, slow.seed));
+        plain.run(null);
+        assertTrue(vmsOn(plain, 1200, 11).size() >= 20, "host 11 undrained keeps its share");
+    }
+
+    @Test
+    void aDrainBreaksNoHardRuleUnderAnyPolicy(@TempDir final Path dir) throws IOException
+    {
+        final Workload trace = Traces.planetLab(TracesTest.writePlanetLab(dir, 400, 40, 13));
+        for (final Simulator.Policy policy : Simulator.Policy.values())
+        {
+            final Simulator.Config config = Simulator.Config.traces();
+            config.policy = policy;
+            config.hosts = 16;
+            config.migrationSteps = policy == Simulator.Policy.GREEDY ? 0 : 1;
+            config.constraints = RulesText.parse("generated", List.of());
+            GeneratedRules.antiAffinityPairs(config.constraints, 400, 120, 3); // 60 % of the VMs in pairs
+            GeneratedRules.pinHalfToLabels(config.constraints, 400, 16, 3);
+            config.drains = new int[][] { { 0, 10 }, { 9, 20 } }; // one host of each labelled half
+            final List<Rule> rules = new ArrayList<>(config.constraints.rules);
+            final Simulator simulator = new Simulator(config, trace, Simulator.placement("random", 400, 16, 1));
+            final int[] broken = new int[1];
+            final SimulationResult result = simulator.run(step ->
+            {
+                for (final Rule rule : rules)
+                {
+                    final long[] vms = rule.vms();
+                    if (rule.kind() == Rule.Kind.ANTI_AFFINITY)
+                    {
+                        broken[0] += simulator.hostOf((int)vms[0]) == simulator.hostOf((int)vms[1]) ? 1 : 0;
+                    }
+                    else
+                    {
+                        final boolean firstHalf = GeneratedRules.FIRST_HALF.equals(rule.label());
+                        for (final long vm : vms)
+                        {
+                            broken[0] += (simulator.hostOf((int)vm) < 8) == firstHalf ? 0 : 1;
+                        }
+                    }
+                }
+            });
+            assertEquals(0, broken[0], policy + ": " + result);
+            assertEquals(0, result.rules().maxHardBroken(), policy + ": " + result.rules());
+            for (final SimulationResult.Drain drain : result.drains())
+            {
+                assertTrue(drain.complete(), policy + ": " + drain);
+                assertTrue(drain.vmsAtStart() > 0, policy + ": " + drain);
+            }
+        }
+    }
+
+    @Test
+    void aDrainThatCannotCompleteSaysWhichRuleHoldsWhichVmAndTheRunEnds()
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(300, "uniform", 2);
+        final Simulator.Config config = Simulator.Config.staticLoads();
+        config.hosts = 8;
+        config.steps = 0; // static loads: until converged, which a drain that never completes must not turn into a hang
+        config.maxSteps = 60;
+        config.constraints = RulesText.parse("rules.txt", List.of("label gpu hosts=3",
+            "on-label gpu-only hard label=gpu vms=0,1,2,3,4"));
+        config.drains = new int[][] { { 3, 2 } };
+        final Simulator simulator = new Simulator(config, workload, Simulator.placement("round-robin", 300, 8, 1));
+        final SimulationResult result = simulator.run(null);
+        assertEquals(60, result.steps(), "ran to its cap, and ended");
+        final SimulationResult.Drain drain = result.drains().get(0);
+        assertFalse(drain.complete(), drain.toString());
+        assertNull(drain.emptyStep());
+        assertNull(drain.steps());
+        assertEquals(5, drain.vmsLeft(), "only the VMs pinned to the one gpu host stay: " + drain);
+        assertEquals(Set.of(0L, 1L, 2L, 3L, 4L), drain.blocked().keySet());
+        for (final String why : drain.blocked().values())
+        {
+            assertTrue(why.startsWith("gpu-only (host "), why);
+        }
+        assertEquals(drain.vmsAtStart() - 5, drain.migrations(), drain.toString());
+        for (int v = 0; v < 5; v++)
+        {
+            assertEquals(3, simulator.hostOf(v), "vm " + v + " kept on its label");
+        }
+        assertEquals(0, result.rules().maxHardBroken());
+    }
+
+    @Test
+    void badDrainsAreNamed()
+    {
+        final Workload workload = SyntheticWorkload.staticLoads(100, "uniform", 1);
+        final Simulator.Config config = config(Simulator.Policy.RANDOM_PAIR, 10);
+        config.steps = 20;
+        final String[][] cases = {
+            { "12", "5", "--drain 12@5: there is no host 12 (the run has 10 hosts, ids 0-9)" },
+            { "3", "20", "--drain 3@20: step 20 is beyond the run's 20 steps (a drain starts at step 1 to 19)" },
+            { "3", "0", "--drain needs HOST@STEP with STEP >= 1, got [3, 0]" },
+        };
+        for (final String[] c : cases)
+        {
+            config.drains = new int[][] { { Integer.parseInt(c[0]), Integer.parseInt(c[1]) } };
+            assertEquals(c[2], assertThrows(IllegalArgumentException.class,
+                () -> new Simulator(config, workload, new int[100])).getMessage());
+        }
+        config.drains = new int[][] { { 3, 5 }, { 3, 8 } };
+        assertEquals("--drain 3@8: host 3 is drained twice: drain a host once",
+            assertThrows(IllegalArgumentException.class, () -> new Simulator(config, workload, new int[100])).getMessage());
+        config.drains = new int[][] { { 10, 5 } };
+        config.addHosts = new int[][] { { 2, 8 } };
+        assertEquals("--drain 10@5: host 10 joins only at step 8 (--add-hosts)",
+            assertThrows(IllegalArgumentException.class, () -> new Simulator(config, workload, new int[100])).getMessage());
     }
 }
