@@ -144,12 +144,13 @@ public final class Exchange
     }
 
     /**
-     * @param rule the placement rule candidates must pass (default: none).
+     * @param rule the placement rule candidates must pass, and whose closed hosts are no peers (default: none).
      * @return this.
      */
     public Exchange rule(final PlacementRule rule)
     {
         this.rule = rule;
+        peers.closed(rule::closed); // a closed host is no peer: chosen, it would refuse every move
         return this;
     }
 
@@ -415,7 +416,7 @@ public final class Exchange
             final double peerLoad = view.peerLoad(peer);
             contactIds[0] = peer;
             contactLoads[0] = peerLoad;
-            return Double.isNaN(peerLoad) ? 0 : 1;
+            return Double.isNaN(peerLoad) || rule.closed(peer) ? 0 : 1;
         }
         int aim = -1;
         if (config.view == BalanceConfig.PeerView.GOSSIP)

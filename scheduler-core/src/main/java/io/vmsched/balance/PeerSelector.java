@@ -12,6 +12,7 @@ import java.util.SplittableRandom;
 public final class PeerSelector
 {
     private final SplittableRandom random;
+    private java.util.function.IntPredicate closed = host -> false;
 
     /**
      * @param seed the seed.
@@ -19,6 +20,15 @@ public final class PeerSelector
     public PeerSelector(final long seed)
     {
         this.random = new SplittableRandom(seed);
+    }
+
+    /**
+     * @param closed the hosts that are no peers however light (closed to VMs: {@link PlacementRule#closed}); tested
+     *               on the choosing host's thread, must not allocate.
+     */
+    public void closed(final java.util.function.IntPredicate closed)
+    {
+        this.closed = closed;
     }
 
     /**
@@ -60,7 +70,7 @@ public final class PeerSelector
         {
             final int candidate = i == 0 && first >= 0 && first != self && first < hosts ? first : pick(self, hosts);
             final double load = view.peerLoad(candidate);
-            if (Double.isNaN(load) || VmSelector.contains(out, n, candidate))
+            if (Double.isNaN(load) || closed.test(candidate) || VmSelector.contains(out, n, candidate))
             {
                 continue;
             }
@@ -95,7 +105,7 @@ public final class PeerSelector
         for (int i = 0; i < hosts; i++)
         {
             final int candidate = start + i < hosts ? start + i : start + i - hosts;
-            if (candidate == self)
+            if (candidate == self || closed.test(candidate))
             {
                 continue;
             }

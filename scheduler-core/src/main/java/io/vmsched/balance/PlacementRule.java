@@ -21,4 +21,14 @@ public interface PlacementRule
      *         it (an existing string: no allocation), and it is rejected for {@link Rejection#RULE}.
      */
     String refuses(HostView view, int vm, int peer);
+
+    /**
+     * @param host a host.
+     * @return whether it takes no VM at all (draining, removed): then it is no peer of an exchange either, since
+     *         its load, kept low by the drain, would draw every exchange to a host that refuses every move.
+     */
+    default boolean closed(final int host)
+    {
+        return false;
+    }
 }

@@ -31,6 +31,12 @@ public final class ExchangeGuard implements PlacementRule
     }
 
     @Override
+    public boolean closed(final int host)
+    {
+        return rules.get().closed(host);
+    }
+
+    @Override
     public String refuses(final HostView view, final int vm, final int peer)
     {
         final Constraints constraints = rules.get();

@@ -77,6 +77,67 @@ class ExchangeTest
     }
 
     @Test
+    void aClosedHostIsNoPeerHoweverLight()
+    {
+        // host 0 piled up; hosts 1 and 2 empty, host 1 closed (draining): every exchange pairs with host 2
+        for (final int choices : new int[]{ 1, BalanceConfig.MAX_CONTACTS })
+        {
+            final BalanceConfig config = new BalanceConfig();
+            config.peerChoices = choices;
+            config.thresholdFraction = 0.25;
+            config.validate();
+            final Map<Integer, Double> sent = new HashMap<>();
+            final int[] shared = new int[3];
+            for (long seed = 1; seed <= 50; seed++)
+            {
+                final ArrayHostView view = new ArrayHostView(0, 3.0, 0.0, 0.0);
+                for (long vm = 1; vm <= 6; vm++)
+                {
+                    view.vm(vm, 0.5);
+                }
+                final Exchange exchange = new Exchange(config, 1, seed, false).rule(new PlacementRule()
+                {
+                    @Override
+                    public String refuses(final HostView v, final int vm, final int peer)
+                    {
+                        return peer == 1 ? "draining" : null;
+                    }
+
+                    @Override
+                    public boolean closed(final int host)
+                    {
+                        return host == 1;
+                    }
+                });
+                exchange.mean().start(3.0, 1.0);
+                exchange.run(view, 100, new Exchange.Actions()
+                {
+                    @Override
+                    public double shareMean(final int peer, final double estimate)
+                    {
+                        shared[peer]++;
+                        return Double.NaN;
+                    }
+
+                    @Override
+                    public void migrate(final long vmId, final int vm, final int peer, final double onSource, final double onPeer)
+                    {
+                        sent.merge(peer, onPeer, Double::sum);
+                    }
+
+                    @Override
+                    public void decided(final BalanceDecision decision, final int moves, final long firstVm)
+                    {
+                    }
+                });
+            }
+            assertEquals(0, shared[1], choices + " choices: the closed host is never contacted");
+            assertFalse(sent.containsKey(1), choices + " choices: " + sent);
+            assertTrue(sent.getOrDefault(2, 0.0) > 0, choices + " choices: the open empty host gets load: " + sent);
+        }
+    }
+
+    @Test
     void aMigrationIsNotAChangeOfTheMean()
     {
         final MeanEstimate estimate = new MeanEstimate();
