@@ -13,7 +13,6 @@ import io.vmsched.load.HostCapacity;
 import org.HdrHistogram.Histogram;
 import org.agrona.CloseHelper;
 import org.agrona.IoUtil;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -168,7 +167,7 @@ public final class RegistryCasLatency
 
     private static IdleStrategy idle()
     {
-        return new BackoffIdleStrategy(10, 20, 1_000, 1_000_000); // as the registry's agents and client
+        return io.vmsched.dispatch.Idle.messages(); // as the registry's agents and client
     }
 
     private static MediaDriver driver(final String name)

@@ -16,7 +16,6 @@ import io.aeron.logbuffer.Header;
 import io.vmsched.cluster.Transport;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -879,7 +878,7 @@ public final class AeronTransport implements Transport
             }
             if (driverIdleStrategy == null)
             {
-                driverIdleStrategy = new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+                driverIdleStrategy = io.vmsched.dispatch.Idle.messages();
             }
             for (final Map.Entry<Integer, String> peer : peers.entrySet())
             {

@@ -58,7 +58,7 @@ public final class HostConfig
      * long); a benchmark or a latency-bound deployment with cores to spare spins or yields instead.
      */
     public java.util.function.Supplier<org.agrona.concurrent.IdleStrategy> agentIdleStrategy =
-        () -> new org.agrona.concurrent.BackoffIdleStrategy(100, 10, 1_000, 1_000_000);
+        io.vmsched.dispatch.Idle::work;
     /**
      * The host's labels, which VM-host rules name ({@link io.vmsched.placement.Rule.Kind#ON_LABEL}); each
      * of letters, digits, '.', '_' and '-'.

@@ -3,7 +3,6 @@ package io.vmsched.dispatch;
 import io.vmsched.schedule.Schedule;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.util.ArrayList;
@@ -72,7 +71,7 @@ public final class Dispatcher implements AutoCloseable
      */
     public static IdleStrategy defaultIdleStrategy()
     {
-        return new BackoffIdleStrategy(100, 10, 1_000, 1_000_000);
+        return Idle.work();
     }
 
     /**

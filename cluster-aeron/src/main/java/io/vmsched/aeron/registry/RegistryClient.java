@@ -14,7 +14,6 @@ import io.vmsched.load.HostCapacity;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
@@ -156,7 +155,7 @@ public final class RegistryClient implements AutoCloseable
                     .threadingMode(ThreadingMode.SHARED)
                     .clientLivenessTimeoutNs(TimeUnit.MILLISECONDS.toNanos(DRIVER_TIMEOUT_MS))
                     .publicationUnblockTimeoutNs(TimeUnit.MILLISECONDS.toNanos(DRIVER_TIMEOUT_MS * 3 / 2)) // must exceed it
-                    .sharedIdleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 1_000_000))
+                    .sharedIdleStrategy(io.vmsched.dispatch.Idle.messages())
                     .termBufferSparseFile(true)
                     .publicationTermBufferLength(64 * 1024)
                     .ipcTermBufferLength(64 * 1024)
@@ -1582,7 +1581,7 @@ public final class RegistryClient implements AutoCloseable
             }
             if (null == idleStrategy)
             {
-                idleStrategy = new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+                idleStrategy = io.vmsched.dispatch.Idle.messages();
             }
             return this;
         }

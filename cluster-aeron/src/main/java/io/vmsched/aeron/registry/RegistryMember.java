@@ -285,7 +285,7 @@ public final class RegistryMember implements AutoCloseable
 
     private static BackoffIdleStrategy idle()
     {
-        return new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+        return io.vmsched.dispatch.Idle.messages();
     }
 
     private String endpoint(final int memberId, final int portOffset)
