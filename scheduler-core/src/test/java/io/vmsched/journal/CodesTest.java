@@ -78,7 +78,8 @@ class CodesTest
         final RecordType[] inCodeOrder = { RecordType.HOST_STARTED, RecordType.ADMITTED, RecordType.REMOVED,
             RecordType.MIGRATION_INTENT, RecordType.SUSPENDED, RecordType.RECEIVED, RecordType.ACTIVATED,
             RecordType.COMMITTED, RecordType.ABORTED, RecordType.DECISION, RecordType.LOAD_SNAPSHOT, RecordType.RESOLVED,
-            RecordType.WATERMARK, RecordType.PLACEMENT, RecordType.SERVICE_STATUS };
+            RecordType.WATERMARK, RecordType.PLACEMENT, RecordType.SERVICE_STATUS, RecordType.BALLOON_REQUESTED,
+            RecordType.BALLOON_RESULT };
         assertEquals(RecordType.values().length, inCodeOrder.length);
         for (int i = 0; i < inCodeOrder.length; i++)
         {
