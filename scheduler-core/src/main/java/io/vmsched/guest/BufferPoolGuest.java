@@ -27,6 +27,7 @@ public final class BufferPoolGuest implements Guest
     public static final int PAGE = 8192;
     private static final int READS_PER_SLICE = 512;
     private static final int SNAPSHOT_MAGIC = 0x42504F4C; // 'BPOL'
+    private static final int SNAPSHOT_LENGTH = 4 + 8 + 3 * 4;
 
     private long tablePages;
     private int wantedPages;
@@ -147,15 +148,15 @@ public final class BufferPoolGuest implements Guest
     @Override
     public byte[] snapshot()
     {
-        return ByteBuffer.allocate(28).putInt(SNAPSHOT_MAGIC).putLong(tablePages).putInt(wantedPages)
-            .putInt(floorPages).putInt(poolPages).putLong(0).array();
+        return ByteBuffer.allocate(SNAPSHOT_LENGTH).putInt(SNAPSHOT_MAGIC).putLong(tablePages).putInt(wantedPages)
+            .putInt(floorPages).putInt(poolPages).array();
     }
 
     @Override
     public void restore(final byte[] state)
     {
         final ByteBuffer buffer = ByteBuffer.wrap(state);
-        if (state.length != 28 || buffer.getInt() != SNAPSHOT_MAGIC)
+        if (state.length != SNAPSHOT_LENGTH || buffer.getInt() != SNAPSHOT_MAGIC)
         {
             throw new IllegalArgumentException("not a buffer pool snapshot (" + state.length + " bytes)");
         }
