@@ -33,6 +33,9 @@ class JournalBalloonCommandTest extends CommandTest
                 cluster.balloon(4, -3, BalloonRequest.UNCHANGED).get(20, TimeUnit.SECONDS).outcome());
         }
 
+        assertEquals(0, run("journal", "verify", data.toString()), err.toString() + out);
+        assertTrue(out.toString().contains("0 lost, 0 duplicated"), out.toString());
+
         assertEquals(0, run("journal", "dump", data.toString(), "--type", "balloon_result"), err.toString());
         final String dump = out.toString();
         assertTrue(dump.contains("BALLOON_RESULT host=0 vm=4 request=1 memory=1048576 processors=2 MET"), dump);

@@ -86,4 +86,21 @@ class CodesTest
             assertEquals(i + 1, inCodeOrder[i].code(), inCodeOrder[i].name());
         }
     }
+
+    @Test
+    void balloonOutcomeCodesArePinned()
+    {
+        final io.vmsched.balloon.BalloonResult.Outcome[] inCodeOrder = { io.vmsched.balloon.BalloonResult.Outcome.MET,
+            io.vmsched.balloon.BalloonResult.Outcome.SHORT, io.vmsched.balloon.BalloonResult.Outcome.REFUSED,
+            io.vmsched.balloon.BalloonResult.Outcome.NO_BALLOON, io.vmsched.balloon.BalloonResult.Outcome.TIMED_OUT,
+            io.vmsched.balloon.BalloonResult.Outcome.FAILED };
+        assertEquals(io.vmsched.balloon.BalloonResult.Outcome.values().length, inCodeOrder.length);
+        for (int i = 0; i < inCodeOrder.length; i++)
+        {
+            assertEquals(i + 1, inCodeOrder[i].code(), inCodeOrder[i].name());
+            assertSame(inCodeOrder[i], io.vmsched.balloon.BalloonResult.Outcome.of(i + 1));
+        }
+        assertNull(io.vmsched.balloon.BalloonResult.Outcome.of(0), "0 is a request's: no outcome");
+        assertNull(io.vmsched.balloon.BalloonResult.Outcome.of(99));
+    }
 }
