@@ -23,7 +23,9 @@ import java.util.List;
  * <p>
  * The snapshot holds the sizes (what it wants, its floor, what it holds now), not the bytes, so a migrated or
  * recovered guest holds what it held; a snapshot of the earlier format (the bytes themselves) restores as a
- * working set of that size.
+ * working set of that size, its bytes kept. What the balloon gives back is freed at once; a guest dropped whole
+ * (removed, migrated away, or the copy a caller passed to {@code Cluster.admit}) is freed by the GC's cleaner
+ * unless {@link #free()} is called.
  * <p>
  * Threading: as every {@link Guest}. {@link #resize(int)} is for the host agent while the entry is stopped, or
  * from the guest's own slice; the balloon runs on the guest's slice. The getters are for the same threads (a
