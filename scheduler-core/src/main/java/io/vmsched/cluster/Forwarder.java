@@ -1,6 +1,5 @@
 package io.vmsched.cluster;
 
-import io.vmsched.handoff.HostMessages;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
