@@ -108,6 +108,8 @@ public final class History implements JournalSet.Handler
     private final Migration[] recent = new Migration[64];
     private final List<LoadPoint> loadPoints = new ArrayList<>();
     private final Map<String, Long> decisions = new TreeMap<>();
+    private final Map<String, Long> balloons = new TreeMap<>();
+    private final io.vmsched.journal.BalloonRecord balloon = new io.vmsched.journal.BalloonRecord();
     private final Map<String, Long> abortReasons = new TreeMap<>();
     private final List<String> findings = new ArrayList<>();
     private int[] given; // the hosts whose journals are read, ascending; null: unknown, taken as every host
@@ -293,6 +295,15 @@ public final class History implements JournalSet.Handler
             case DECISION:
                 decisions.merge(r.decisionOutcome().label(), 1L, Long::sum);
                 break;
+            case BALLOON_REQUESTED:
+                balloons.merge("requested", 1L, Long::sum);
+                break;
+            case BALLOON_RESULT:
+            {
+                final io.vmsched.balloon.BalloonResult.Outcome outcome = balloon.wrap(r).outcome();
+                balloons.merge(outcome == null ? "unknown" : outcome.name().toLowerCase(java.util.Locale.ROOT), 1L, Long::sum);
+                break;
+            }
             default:
                 break;
         }
@@ -557,6 +568,15 @@ public final class History implements JournalSet.Handler
     public List<Migration> migrations()
     {
         return new ArrayList<>(migrationsInOrder);
+    }
+
+    /**
+     * @return balloon requests ({@code requested}) and their results by outcome (lower-case
+     *         {@link io.vmsched.balloon.BalloonResult.Outcome} names).
+     */
+    public Map<String, Long> balloons()
+    {
+        return balloons;
     }
 
     /** @return balance decisions by outcome: {@link io.vmsched.balance.DecisionOutcome#label()}s. */

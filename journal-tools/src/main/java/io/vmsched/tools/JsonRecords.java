@@ -12,7 +12,8 @@ import java.io.Writer;
  * Journal records as JSON lines, one object per record: {@code seq, host, index, timeNs, type,
  * migration, vm, peer, aux, a, b}, then {@code code} (the AbortReason's or DecisionOutcome's label) and
  * {@code text} for ABORTED and DECISION, or {@code kind} and
- * {@code stateBytes} for the records that carry a guest (ADMITTED, SUSPENDED, RECEIVED). A non-finite
+ * {@code stateBytes} for the records that carry a guest (ADMITTED, SUSPENDED, RECEIVED), or {@code request,
+ * memoryBytes, processors} (and {@code outcome, reason} in a result) for BALLOON_REQUESTED and BALLOON_RESULT. A non-finite
  * {@code a} or {@code b} is written as null. A {@link JournalSet.Handler}, so a read can feed it:
  * {@code set.forEach(records)}.
  * <p>
@@ -22,6 +23,7 @@ import java.io.Writer;
 public final class JsonRecords implements JournalSet.Handler, AutoCloseable
 {
     private final JsonGenerator generator;
+    private final io.vmsched.journal.BalloonRecord balloon = new io.vmsched.journal.BalloonRecord();
 
     /**
      * @param out where the lines go; the caller closes it.
@@ -76,6 +78,18 @@ public final class JsonRecords implements JournalSet.Handler, AutoCloseable
         {
             generator.writeStringField("kind", r.guestKind());
             generator.writeNumberField("stateBytes", r.guestStateLength());
+        }
+        else if (type == RecordType.BALLOON_REQUESTED || type == RecordType.BALLOON_RESULT)
+        {
+            balloon.wrap(r);
+            generator.writeNumberField("request", balloon.requestId());
+            generator.writeNumberField("memoryBytes", balloon.memoryBytes());
+            generator.writeNumberField("processors", balloon.processors());
+            if (type == RecordType.BALLOON_RESULT)
+            {
+                generator.writeStringField("outcome", String.valueOf(balloon.outcome()));
+                generator.writeStringField("reason", balloon.reason());
+            }
         }
         generator.writeEndObject();
         Json.endLine(generator);

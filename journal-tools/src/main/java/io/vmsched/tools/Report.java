@@ -129,6 +129,7 @@ public final class Report
         out.append("</table>");
         table(out, "Aborts by reason", history.abortReasons());
         table(out, "Balance decisions by outcome", history.decisions());
+        table(out, "Balloon requests and results by outcome", history.balloons());
         out.append("</body></html>\n");
         return out.toString();
     }

@@ -283,7 +283,7 @@ final class JournalCommand implements Runnable
         }
     }
 
-    @Command(name = "timeline", mixinStandardHelpOptions = true, description = "One VM's life: admission, every migration with its steps.")
+    @Command(name = "timeline", mixinStandardHelpOptions = true, description = "One VM's life: admission, every migration with its steps, balloon requests and results.")
     static final class Timeline implements Runnable
     {
         @Mixin
@@ -299,6 +299,7 @@ final class JournalCommand implements Runnable
             final long[] count = { 0 };
             final Map<Long, Long> intents = new java.util.HashMap<>(); // migration: its intent's time
             final long[] latest = { 0 };
+            final io.vmsched.journal.BalloonRecord balloon = new io.vmsched.journal.BalloonRecord();
             try (JournalSet set = JournalSet.open(journal.dirs))
             {
                 set.forEach((seq, host, index, r) ->
@@ -323,6 +324,11 @@ final class JournalCommand implements Runnable
                             (r.timestampNs() - start) / 1000, r.migrationId() == latest[0] ? "" : " (migration " +
                             History.hex(r.migrationId()) + ")", r.type() == RecordType.ABORTED ? ": " + r.text() : "");
                     }
+                    else if (r.type() == RecordType.BALLOON_REQUESTED || r.type() == RecordType.BALLOON_RESULT)
+                    {
+                        out.printf(Locale.ROOT, "%s  %s at host %d: %s%n", time(r.timestampNs()), r.type(), host,
+                            balloon.wrap(r).describe());
+                    }
                     else
                     {
                         out.printf(Locale.ROOT, "%s  %s at host %d%n", time(r.timestampNs()), r.type(), host);
@@ -339,7 +345,7 @@ final class JournalCommand implements Runnable
     }
 
     @Command(name = "stats", mixinStandardHelpOptions = true,
-        description = "Migrations, aborts, handoff latency percentiles per step, balance decisions by outcome.")
+        description = "Migrations, aborts, handoff latency percentiles per step, balance decisions and balloon results by outcome.")
     static final class Stats implements Runnable
     {
         @Mixin
@@ -364,6 +370,8 @@ final class JournalCommand implements Runnable
             h.abortReasons().forEach((reason, n) -> out.printf("  %6d  %s%n", n, reason));
             out.println("balance decisions by outcome:");
             h.decisions().forEach((outcome, n) -> out.printf("  %6d  %s%n", n, outcome));
+            out.println("balloon requests and results by outcome:");
+            h.balloons().forEach((outcome, n) -> out.printf("  %6d  %s%n", n, outcome));
             out.flush();
         }
     }

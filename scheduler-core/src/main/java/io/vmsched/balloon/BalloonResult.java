@@ -13,21 +13,73 @@ package io.vmsched.balloon;
  */
 public record BalloonResult(long requestId, long vmId, Outcome outcome, long memoryBytes, int processors, String reason)
 {
-    /** How a request ended. */
+    /** @throws NullPointerException if the outcome is null; a null reason is taken as empty. */
+    public BalloonResult
+    {
+        java.util.Objects.requireNonNull(outcome, "outcome");
+        reason = reason == null ? "" : reason;
+    }
+
+    /** How a request ended. Each has a code stored in the journal: never renumber one, only add. */
     public enum Outcome
     {
         /** The guest now holds what was asked. */
-        MET,
+        MET(1),
         /** The guest moved towards the target and stopped short (a floor it keeps, nothing more it can free). */
-        SHORT,
-        /** The guest was asked and changed nothing (it says why). */
-        REFUSED,
+        SHORT(2),
+        /** The guest was asked and changed nothing (it says why), or the host refused the request (a bad target). */
+        REFUSED(3),
         /** The guest has no balloon: it cannot be asked. */
-        NO_BALLOON,
+        NO_BALLOON(4),
         /** No answer before the deadline: counted as a refusal. */
-        TIMED_OUT,
+        TIMED_OUT(5),
         /** The guest or its driver failed (threw, the socket went away, an error reply): counted as a refusal. */
-        FAILED
+        FAILED(6);
+
+        private static final Outcome[] BY_CODE = new Outcome[7];
+
+        static
+        {
+            for (final Outcome outcome : values())
+            {
+                BY_CODE[outcome.code] = outcome;
+            }
+        }
+
+        private final int code;
+
+        Outcome(final int code)
+        {
+            this.code = code;
+        }
+
+        /** @return the code stored on disk. */
+        public int code()
+        {
+            return code;
+        }
+
+        /**
+         * @param code a stored code.
+         * @return its outcome, or null if the code is unknown (0 is none: a request, not a result).
+         */
+        public static Outcome of(final int code)
+        {
+            return code > 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+        }
+    }
+
+    /**
+     * A result the host makes itself (no answer from the guest, or none asked).
+     *
+     * @param request the request answered.
+     * @param outcome how it ended.
+     * @param reason  why, in words.
+     * @return the result, holdings unknown (-1).
+     */
+    public static BalloonResult of(final BalloonRequest request, final Outcome outcome, final String reason)
+    {
+        return new BalloonResult(request.requestId(), request.vmId(), outcome, -1, -1, reason);
     }
 
     /** @return whether the guest gave anything: {@link Outcome#MET} or {@link Outcome#SHORT}. */

@@ -1,5 +1,6 @@
 package io.vmsched.cluster;
 
+import io.vmsched.balloon.BalloonResult;
 import io.vmsched.placement.Placement;
 
 import io.vmsched.dispatch.Guest;
@@ -749,6 +750,53 @@ public final class Cluster implements AutoCloseable
         {
             gate.exit();
         }
+    }
+
+    /**
+     * Ask a VM's balloon, the reservation module inside its guest, to hold this much memory and run at this many
+     * processors (its weight in the host's proportional share); the guest decides what to free or take, and may give
+     * less than asked. The request goes to the VM's host through its inbox; the host journals it
+     * (BALLOON_REQUESTED), hands it to the guest's next slice (never waiting for it), and journals how it ended
+     * (BALLOON_RESULT): what the guest holds now, or why not ({@link BalloonResult.Outcome}): a bad target is
+     * REFUSED with the reason, a guest without a balloon NO_BALLOON, one that throws FAILED, one that does not
+     * answer within {@link HostConfig#balloonTimeoutNs} TIMED_OUT; the guest keeps running in every case. A
+     * processors change that the guest accepts becomes the VM's weight. One request per VM at a time: another
+     * while one is in flight is REFUSED.
+     * <p>
+     * Threading: any thread but a listener callback's (it would wait for its own inbox when the inbox is full).
+     * The future is completed on the host's agent thread, after {@link ClusterListener#onBalloon}: stages
+     * chained on it without an executor run there and must not block (use the {@code ...Async} variants).
+     *
+     * @param vmId        the VM.
+     * @param memoryBytes the memory it should hold, bytes; {@link io.vmsched.balloon.BalloonRequest#UNCHANGED}
+     *                    to leave it.
+     * @param processors  the weight it should run at, at least 1; {@link io.vmsched.balloon.BalloonRequest#UNCHANGED}
+     *                    to leave it.
+     * @return completed with the result (FAILED if the host closed before the guest answered).
+     * @throws IllegalArgumentException if the VM is not in the cluster (or not on this node).
+     * @throws IllegalStateException    if the cluster is closed, or the host's inbox stayed full.
+     */
+    public java.util.concurrent.CompletableFuture<BalloonResult> balloon(final long vmId, final long memoryBytes,
+        final int processors)
+    {
+        gate.enter();
+        final long callId = view.balloonCallIds.incrementAndGet();
+        final java.util.concurrent.CompletableFuture<BalloonResult> result = new java.util.concurrent.CompletableFuture<>();
+        view.balloonCalls.put(callId, result);
+        try
+        {
+            requests.balloon(vmId, memoryBytes, processors, callId);
+        }
+        catch (final RuntimeException ex)
+        {
+            view.balloonCalls.remove(callId);
+            throw ex;
+        }
+        finally
+        {
+            gate.exit();
+        }
+        return result;
     }
 
     /**

@@ -105,4 +105,15 @@ public interface ClusterListener
     default void onServiceStatus(final io.vmsched.placement.ServiceStatus status)
     {
     }
+
+    /**
+     * A balloon request ({@link Cluster#balloon}, or one recovery made again) ended; journaled (BALLOON_RESULT)
+     * before this is called, and its future is completed right after. Called on the host's agent thread; must not
+     * block.
+     *
+     * @param result how it ended and what the guest holds now.
+     */
+    default void onBalloon(final io.vmsched.balloon.BalloonResult result)
+    {
+    }
 }

@@ -44,6 +44,10 @@ final class ClusterView
     final AtomicLong aborted = new AtomicLong();
     /** Requests accepted by the API and not yet settled (done, or reported failed) by a host. */
     final AtomicLong pending = new AtomicLong();
+    /** {@link Cluster#balloon} calls waiting for their result, by call id (ids from {@link #balloonCallIds}, never 0). */
+    final java.util.concurrent.ConcurrentHashMap<Long, java.util.concurrent.CompletableFuture<io.vmsched.balloon.BalloonResult>>
+        balloonCalls = new java.util.concurrent.ConcurrentHashMap<>();
+    final AtomicLong balloonCallIds = new AtomicLong();
     /** Admissions queued to each host and not yet handled by its agent (so placement sees them). */
     final java.util.concurrent.atomic.AtomicIntegerArray admitsQueued;
     final ClusterListener listener;

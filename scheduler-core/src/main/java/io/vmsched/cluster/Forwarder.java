@@ -1,6 +1,5 @@
 package io.vmsched.cluster;
 
-import io.vmsched.handoff.HostMessages;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -111,7 +110,7 @@ final class Forwarder
                 final Request request = Request.of(p.type);
                 if (request != null)
                 {
-                    requests.failed(request, HostMessages.requestVmId(new UnsafeBuffer(p.bytes), 0),
+                    requests.failed(request, new UnsafeBuffer(p.bytes), 0,
                         "host " + hostId + " closed before it could pass it on to host " + p.toHost);
                 }
             }

@@ -20,7 +20,7 @@ public final class GuestRegistry
 {
     private final Map<String, Supplier<Guest>> factories = new ConcurrentHashMap<>();
 
-    /** @return a registry that knows the shipped guests (CPU burner, paced burner, memory holder). */
+    /** @return a registry that knows the shipped guests (CPU burner, paced burner, memory holder, buffer pool). */
     public static GuestRegistry withDefaults()
     {
         final GuestRegistry registry = new GuestRegistry();
@@ -28,6 +28,7 @@ public final class GuestRegistry
         registry.register(CpuBurnerGuest.class.getName(), () -> new CpuBurnerGuest(0));
         registry.register(MemoryHolderGuest.class.getName(), () -> new MemoryHolderGuest(0));
         registry.register(io.vmsched.guest.IdleGuest.class.getName(), io.vmsched.guest.IdleGuest::new);
+        registry.register(io.vmsched.guest.BufferPoolGuest.class.getName(), io.vmsched.guest.BufferPoolGuest::new);
         return registry;
     }
 

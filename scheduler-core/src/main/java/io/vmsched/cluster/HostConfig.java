@@ -33,6 +33,11 @@ public final class HostConfig
      * (back-pressure: the call blocks, then refuses; a listener callback never waits).
      */
     public long requestTimeoutNs = 1_000_000_000L;
+    /**
+     * How long a balloon request ({@link Cluster#balloon}) waits for the guest's answer, which comes on the guest's
+     * next slice: none by then ends it {@link io.vmsched.balloon.BalloonResult.Outcome#TIMED_OUT}.
+     */
+    public long balloonTimeoutNs = 2_000_000_000L;
     /** Bytes of each host's inbox ring (a power of two, plus Agrona's trailer is added). */
     public int inboxBytes = 1 << 20;
     /** Load weights of CPU, I/O and memory. */
@@ -105,6 +110,7 @@ public final class HostConfig
         check(scheduleCapacity >= 2, "schedule capacity must be at least 2, got " + scheduleCapacity);
         check(samplePeriodNs > 0 && balancePeriodNs > 0 && handoffTimeoutNs > 0 && loadSnapshotPeriodNs > 0 &&
             requestTimeoutNs >= 0, "periods and the handoff timeout must be positive, the request timeout not negative");
+        check(balloonTimeoutNs > 0, "the balloon timeout must be positive, got " + balloonTimeoutNs + " ns");
         check(Integer.bitCount(inboxBytes) == 1 && inboxBytes >= 4096, "inbox bytes must be a power of two >= 4096, got " +
             inboxBytes);
         check(limits != null && labels != null, "limits and labels must be set (none: HostLimits.NONE, an empty set)");

@@ -23,7 +23,8 @@ import java.nio.ByteBuffer;
  * runs a balance exchange every period and journals its load. The roles live in their own classes:
  * {@link Requests} (admission, removal, loads, explicit migration), {@link HandoffSource} and
  * {@link HandoffTarget} (the two sides of the journaled handoff), {@link HostBalancer} (the exchange),
- * {@link Recovery} (the journal replayed at start), {@link Forwarder} (messages that wait for room).
+ * {@link Recovery} (the journal replayed at start), {@link Forwarder} (messages that wait for room),
+ * {@link HostBalloons} (balloon requests: posted to a guest's next slice, collected here, never waited for).
  * <p>
  * Invariants (hold at every moment, and after recovery from a crash at any point): every admitted VM
  * is owned by exactly one host (the target from ACTIVATED on, the source before); it is runnable on
@@ -53,6 +54,7 @@ public final class HostRuntime implements Agent, AutoCloseable
     private final FaultInjectingTransport transport;
     private final Forwarder forwarder;
     private final Requests requests;
+    private final HostBalloons balloons;
     private final HandoffSource source;
     private final HandoffTarget target;
     private final HostBalancer balancer;
@@ -99,12 +101,14 @@ public final class HostRuntime implements Agent, AutoCloseable
         this.requests = new Requests(hostId, config, view, journal, registry, schedule, vms, forwarder, model, capacity);
         this.source = new HandoffSource(hostId, config, view, journal, schedule, vms, this.transport, faults, requests);
         this.requests.source(source);
+        this.balloons = new HostBalloons(hostId, config, view, journal, schedule, capacity);
+        this.requests.balloons(balloons, this::wakeAgent);
         this.target = new HandoffTarget(hostId, view, journal, schedule, vms, requests, forwarder, faults);
         this.balancer = new HostBalancer(hostId, config, view, journal, vms, source, forwarder, model, capacity);
         this.source.onMoved(balancer::left);
         this.target.onMoved(balancer::arrived);
         this.target.tenureFence(source::highestMigrationId);
-        this.recovery = new Recovery(hostId, view, journal, schedule, vms, requests, source, target);
+        this.recovery = new Recovery(hostId, view, journal, schedule, vms, requests, source, target, balloons);
         this.adapter = new InboxAdapter(hostId, view, requests, source, target, balancer, this::balancingOn);
         if (view.registry != null)
         {
@@ -171,6 +175,10 @@ public final class HostRuntime implements Agent, AutoCloseable
         work += schedule.reclaim();
         final long now = System.nanoTime();
         work += source.progress(now);
+        if (balloons.inFlight() > 0)
+        {
+            work += balloons.poll(now);
+        }
         work += transport.sendDue(now);
         if (!forwarder.isEmpty())
         {
@@ -491,6 +499,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         }
         forwarder.failQueuedRequests(requests);
         requests.failHeld();
+        balloons.failAll("host " + hostId + " closed before the guest answered");
     }
 
     /** Stop the agent and the dispatcher, and close the journal. */

@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
 final class HostVm
 {
     final long vmId;
-    final int weight;
+    int weight; // changed by a balloon's processors (agent only)
     final byte[] kindUtf8;
     final boolean external; // runs outside (bound to a process): never dispatched, never moved
     final VmLoad load;

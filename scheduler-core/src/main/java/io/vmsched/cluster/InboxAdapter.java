@@ -100,6 +100,6 @@ final class InboxAdapter implements MessageHandler
         {
             view.admitsQueued.decrementAndGet(hostId); // it never reached its admission
         }
-        requests.failed(request, HostMessages.requestVmId(buffer, offset), "host " + hostId + " closed before it took effect");
+        requests.failed(request, buffer, offset, "host " + hostId + " closed before it took effect");
     }
 }

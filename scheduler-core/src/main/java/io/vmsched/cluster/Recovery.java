@@ -28,11 +28,14 @@ final class Recovery
     private final Requests requests;
     private final HandoffSource source;
     private final HandoffTarget target;
+    private final HostBalloons balloons;
     private final Long2ObjectHashMap<HostVm> checked = new Long2ObjectHashMap<>(); // made by check, used by recover
 
     Recovery(final int hostId, final ClusterView view, final Journal journal, final Schedule schedule,
-        final VmTable vms, final Requests requests, final HandoffSource source, final HandoffTarget target)
+        final VmTable vms, final Requests requests, final HandoffSource source, final HandoffTarget target,
+        final HostBalloons balloons)
     {
+        this.balloons = balloons;
         this.hostId = hostId;
         this.view = view;
         this.journal = journal;
@@ -173,6 +176,18 @@ final class Recovery
         }
         checked.clear();
         journal.append(RecordType.HOST_STARTED, 0, -1, -1, vms.size(), 0, 0);
+        // a ballooned guest restarts at its ballooned size: its balloon is asked again, on its first slice
+        balloons.lastRequestId(state.maxBalloonRequestId());
+        final long now = System.nanoTime();
+        for (final JournalState.Owned owned : state.owned().values())
+        {
+            final long memory = state.balloonedMemory(owned.vmId);
+            final HostVm vm = vms.get(owned.vmId);
+            if (memory >= 0 && vm != null && !vm.external)
+            {
+                balloons.request(vm, memory, io.vmsched.balloon.BalloonRequest.UNCHANGED, 0, now);
+            }
+        }
         return vms.size();
     }
 }

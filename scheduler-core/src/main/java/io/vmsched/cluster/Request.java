@@ -18,9 +18,11 @@ public enum Request
     /** {@link Cluster#migrate}. */
     MIGRATE(HostMessages.MIGRATE),
     /** {@link Cluster#reportUsage}. */
-    REPORT_USAGE(HostMessages.USAGE);
+    REPORT_USAGE(HostMessages.USAGE),
+    /** {@link Cluster#balloon}: its failures are told through its future and {@link ClusterListener#onBalloon} as well. */
+    BALLOON(HostMessages.BALLOON);
 
-    private static final Request[] BY_TYPE = new Request[HostMessages.USAGE + 1];
+    private static final Request[] BY_TYPE = new Request[HostMessages.BALLOON + 1];
 
     static
     {

@@ -94,6 +94,14 @@ final class RequestSender
         send(ownerOf(vmId), Request.MIGRATE, vmId, buffer);
     }
 
+    /** BALLOON, to the VM's owner: the targets as given (its host refuses bad ones, journaled). */
+    void balloon(final long vmId, final long memoryBytes, final int processors, final long callId)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[HostMessages.Balloon.LENGTH]);
+        new HostMessages.Balloon().wrap(buffer, 0).set(vmId, memoryBytes, processors, callId);
+        send(ownerOf(vmId), Request.BALLOON, vmId, buffer);
+    }
+
     /** PROGRAM or USAGE: a VM's usage, to its owner. */
     void usage(final Request request, final long vmId, final double cpu, final double io, final double memory)
     {

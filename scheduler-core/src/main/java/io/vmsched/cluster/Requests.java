@@ -40,7 +40,10 @@ final class Requests
     private final HostMessages.Remove remove = new HostMessages.Remove();
     private final org.agrona.concurrent.UnsafeBuffer removeBuffer =
         new org.agrona.concurrent.UnsafeBuffer(new byte[HostMessages.Remove.LENGTH]);
+    private final HostMessages.Balloon balloon = new HostMessages.Balloon();
     private HandoffSource source;
+    private HostBalloons balloons;
+    private Runnable wake = () -> { };
 
     private DirectBuffer current; // the request being handled, so a handler can pass it on whole
     private int currentOffset;
@@ -73,6 +76,13 @@ final class Requests
         this.source = source;
     }
 
+    /** @param balloons the host's balloon side. @param wake wakes the agent (a guest's balloon answered). */
+    void balloons(final HostBalloons balloons, final Runnable wake)
+    {
+        this.balloons = balloons;
+        this.wake = wake;
+    }
+
     /**
      * Handle one request message and settle it unless it was passed on.
      *
@@ -102,18 +112,30 @@ final class Requests
                 case HostMessages.REMOVE: onRemove(HostMessages.requestVmId(buffer, offset)); break;
                 case HostMessages.PROGRAM: onProgram(buffer, offset); break;
                 case HostMessages.MIGRATE: onMigrate(buffer, offset); break;
+                case HostMessages.BALLOON: onBalloon(buffer, offset); break;
                 default: onUsage(buffer, offset); break;
             }
         }
         catch (final RuntimeException ex)
         {
-            failed(request, HostMessages.requestVmId(buffer, offset), ex.getMessage());
+            failed(request, buffer, offset, ex.getMessage());
             return;
         }
         if (!kept)
         {
             view.settled();
         }
+    }
+
+    /** A request failed here, its message at hand: a balloon call's future is told too. */
+    void failed(final Request request, final DirectBuffer buffer, final int offset, final String reason)
+    {
+        if (request == Request.BALLOON)
+        {
+            balloon.wrapRead(buffer, offset);
+            balloons.failCall(balloon.callId(), balloon.vmId(), reason);
+        }
+        failed(request, HostMessages.requestVmId(buffer, offset), reason);
     }
 
     /** A request failed here: tell the listener, then settle it (close() waits for the callback). */
@@ -262,10 +284,13 @@ final class Requests
         return vm;
     }
 
-    /** @return a guest of this kind restored from its state (null for an external VM: it runs outside). */
+    /**
+     * @return a guest of this kind restored from its state, in its balloon's mailbox (null for an external VM: it
+     *         runs outside).
+     */
     Guest guest(final String kind, final byte[] state)
     {
-        return HostRuntime.EXTERNAL_KIND.equals(kind) ? null : registry.create(kind, state);
+        return HostRuntime.EXTERNAL_KIND.equals(kind) ? null : new BalloonedGuest(registry.create(kind, state), wake);
     }
 
     /** @return a VM without its guest yet (a transfer journals RECEIVED before it makes the guest). */
@@ -296,6 +321,7 @@ final class Requests
 
     private void removeNow(final HostVm vm)
     {
+        balloons.left(vm, "vm " + vm.vmId + " was removed before its guest answered");
         journal.append(RecordType.REMOVED, 0, vm.vmId, -1, 0, 0, 0);
         schedule.delete(vm.vmId);
         vms.drop(vm);
@@ -369,8 +395,9 @@ final class Requests
             final java.util.List<byte[]> followers = following.remove(vmId);
             for (int i = 0; followers != null && i < followers.size(); i++)
             {
-                final int type = new org.agrona.concurrent.UnsafeBuffer(followers.get(i)).getInt(0);
-                failed(Request.of(type), vmId, "host " + hostId + " closed before vm " + vmId + " was admitted");
+                final org.agrona.concurrent.UnsafeBuffer follower = new org.agrona.concurrent.UnsafeBuffer(followers.get(i));
+                failed(Request.of(follower.getInt(0)), follower, 4, "host " + hostId + " closed before vm " + vmId +
+                    " was admitted");
             }
         }
         for (int i = 0, n = vms.size(); i < n; i++)
@@ -444,6 +471,29 @@ final class Requests
         vm.usageCpu = usage.cpu();
         vm.usageIo = usage.io();
         vm.usageMemory = usage.memory();
+    }
+
+    private void onBalloon(final DirectBuffer buffer, final int offset)
+    {
+        balloon.wrapRead(buffer, offset);
+        final long vmId = balloon.vmId();
+        final HostVm vm = vms.get(vmId);
+        if (vm == null)
+        {
+            final Integer owner = view.owners.get(vmId);
+            if (owner != null && owner != hostId && view.remote(owner))
+            {
+                // its future is in this JVM: another node could not answer it
+                throw new IllegalArgumentException("vm " + vmId + " moved to host " + owner + ", another node's: ask there");
+            }
+            if (!forwardToOwner(HostMessages.BALLOON, vmId))
+            {
+                throw new IllegalArgumentException("vm " + vmId + " is not in the cluster");
+            }
+            return;
+        }
+        kept = true; // settled when its result is known
+        balloons.request(vm, balloon.memoryBytes(), balloon.processors(), balloon.callId(), System.nanoTime());
     }
 
     private void onMigrate(final DirectBuffer buffer, final int offset)

@@ -49,4 +49,17 @@ public interface Guest
     {
         return getClass().getName();
     }
+
+    /**
+     * The guest's reservation module, which the host asks for memory or processors
+     * ({@link io.vmsched.balloon.Balloon}). Called once by the host when it makes the guest; the balloon it
+     * returns is called on the guest's own slices.
+     *
+     * @return its balloon, or null (the default): the guest cannot be asked, and a request is answered
+     *         {@link io.vmsched.balloon.BalloonResult.Outcome#NO_BALLOON} at once.
+     */
+    default io.vmsched.balloon.Balloon balloon()
+    {
+        return null;
+    }
 }

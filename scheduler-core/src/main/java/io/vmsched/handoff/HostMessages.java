@@ -46,6 +46,8 @@ public final class HostMessages
     public static final int MIGRATE = 4;
     /** An external VM's measured usage (request). */
     public static final int USAGE = 5;
+    /** Ask a VM's balloon for memory or processors (request). */
+    public static final int BALLOON = 6;
     /** Source to target: the VM's state. */
     public static final int TRANSFER = 10;
     /** Target to source: activated. */
@@ -109,7 +111,7 @@ public final class HostMessages
      */
     public static boolean isRequest(final int type)
     {
-        return type >= ADMIT && type <= USAGE;
+        return type >= ADMIT && type <= BALLOON;
     }
 
     /**
@@ -337,6 +339,53 @@ public final class HostMessages
         {
             buffer.putLong(offset, vmId, ORDER);
             buffer.putInt(offset + 8, target, ORDER);
+            return this;
+        }
+    }
+
+    /** BALLOON: a VM's targets, and the caller's id for the answer (its future, in this JVM). */
+    public static final class Balloon extends Flyweight<Balloon>
+    {
+        /** Its length. */
+        public static final int LENGTH = 28;
+
+        /** @return the VM. */
+        public long vmId()
+        {
+            return readBuffer.getLong(offset, ORDER);
+        }
+
+        /** @return the memory target, bytes (-1 unchanged; any other value as the caller gave it). */
+        public long memoryBytes()
+        {
+            return readBuffer.getLong(offset + 8, ORDER);
+        }
+
+        /** @return the processors target, the guest's weight (-1 unchanged). */
+        public int processors()
+        {
+            return readBuffer.getInt(offset + 16, ORDER);
+        }
+
+        /** @return the caller's id of this call. */
+        public long callId()
+        {
+            return readBuffer.getLong(offset + 20, ORDER);
+        }
+
+        /**
+         * @param vmId        the VM.
+         * @param memoryBytes the memory target.
+         * @param processors  the processors target.
+         * @param callId      the caller's id of this call.
+         * @return this.
+         */
+        public Balloon set(final long vmId, final long memoryBytes, final int processors, final long callId)
+        {
+            buffer.putLong(offset, vmId, ORDER);
+            buffer.putLong(offset + 8, memoryBytes, ORDER);
+            buffer.putInt(offset + 16, processors, ORDER);
+            buffer.putLong(offset + 20, callId, ORDER);
             return this;
         }
     }

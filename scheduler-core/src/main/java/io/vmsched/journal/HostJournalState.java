@@ -101,7 +101,10 @@ public class HostJournalState
     private final LongHashSet activatedHere = new LongHashSet(); // the commit points: asked per in-doubt migration
     private final List<Long> refusedHere = new ArrayList<>();
     private final org.agrona.collections.Long2LongHashMap watermarks = new org.agrona.collections.Long2LongHashMap(0);
+    private final org.agrona.collections.Long2LongHashMap ballooned = new org.agrona.collections.Long2LongHashMap(-1);
+    private final BalloonRecord balloon = new BalloonRecord();
     private long maxSequence;
+    private long maxBalloonRequest;
     private long arrivals;
 
     /**
@@ -141,11 +144,32 @@ public class HostJournalState
         switch (record.type())
         {
             case ADMITTED:
+                ballooned.remove(vmId);
                 own(new Owned(vmId, record.aux(), kind(record), state(record)));
                 break;
             case REMOVED:
+                ballooned.remove(vmId);
                 owned.remove(vmId);
                 break;
+            case BALLOON_REQUESTED:
+                maxBalloonRequest = Math.max(maxBalloonRequest, balloon.wrap(record).requestId());
+                break;
+            case BALLOON_RESULT:
+            {
+                final Owned vm = owned.get(vmId);
+                if (vm != null && balloon.wrap(record).moved())
+                {
+                    if (balloon.memoryBytes() >= 0)
+                    {
+                        ballooned.put(vmId, balloon.memoryBytes());
+                    }
+                    if (balloon.processors() >= 1 && balloon.processors() != vm.weight)
+                    {
+                        own(new Owned(vmId, balloon.processors(), vm.kind, vm.state)); // the weight it runs at now
+                    }
+                }
+                break;
+            }
             case MIGRATION_INTENT:
                 open(pendingOut, new Pending(migrationId, vmId, record.peer(), 0, null, null));
                 maxSequence = Math.max(maxSequence, JournalRecord.migrationSequence(migrationId));
@@ -162,6 +186,7 @@ public class HostJournalState
             }
             case COMMITTED:
                 pendingOut.remove(migrationId);
+                ballooned.remove(vmId);
                 owned.remove(vmId);
                 break;
             case ABORTED:
@@ -182,6 +207,7 @@ public class HostJournalState
                 final Pending in = pendingIn.remove(migrationId);
                 if (in != null)
                 {
+                    ballooned.remove(vmId); // it arrives at the size its transferred state holds
                     own(new Owned(vmId, in.weight, in.kind, in.state));
                 }
                 activatedHere.add(migrationId);
@@ -193,6 +219,22 @@ public class HostJournalState
             default:
                 break;
         }
+    }
+
+    /** @return the highest balloon request id journaled (0 if none): a restarted host numbers on from it. */
+    public long maxBalloonRequestId()
+    {
+        return maxBalloonRequest;
+    }
+
+    /**
+     * @param vmId an owned VM.
+     * @return the memory, bytes, its last balloon result that moved it left it holding (since it was admitted or
+     *         arrived here), or -1 if none: recovery asks its balloon for it again.
+     */
+    public long balloonedMemory(final long vmId)
+    {
+        return ballooned.get(vmId);
     }
 
     /** Own a VM: one owned already keeps its place (a newer state), as a LinkedHashMap keeps a key's. */

@@ -33,7 +33,9 @@ import java.util.zip.CRC32C;
  *  72     n    payload: bytes whose meaning depends on the type
  * </pre>
  * Payloads that carry a guest are a length-prefixed UTF-8 kind name (2-byte length) followed by the
- * guest's state bytes; {@code ABORTED} and {@code DECISION} carry UTF-8 text, the detail of their code.
+ * guest's state bytes; {@code ABORTED} and {@code DECISION} carry UTF-8 text, the detail of their code;
+ * {@code LOAD_SNAPSHOT}, {@code BALLOON_REQUESTED} and {@code BALLOON_RESULT} carry the fields of their one
+ * descriptor ({@link LoadSnapshot}, {@link BalloonRecord}).
  * <p>
  * The code came after the first records were written, whose header is 64 bytes and ends at {@code b}.
  * It was added without a new schema version, because version 1 already provides for it: every
@@ -368,6 +370,11 @@ public final class JournalRecord
         else if (type == RecordType.LOAD_SNAPSHOT)
         {
             out.append(String.format(" load=%.4f vms=%d", a(), aux()));
+        }
+        else if ((type == RecordType.BALLOON_REQUESTED || type == RecordType.BALLOON_RESULT) &&
+            payloadLength() >= BalloonRecord.FIXED_LENGTH)
+        {
+            out.append(' ').append(new BalloonRecord().wrap(this).describe());
         }
         else if (type == RecordType.HOST_STARTED || type == RecordType.RESOLVED)
         {

@@ -45,7 +45,17 @@ public enum RecordType
      * The cluster's placement journal: a service's status changed; {@code code} = the status
      * ({@link io.vmsched.placement.ServiceHealth} ordinal), payload = the service's name, a space, the cause.
      */
-    SERVICE_STATUS(15);
+    SERVICE_STATUS(15),
+    /**
+     * The host asked a VM's balloon for memory or processors; payload = {@link BalloonRecord} (the request's id
+     * and targets, -1 for a target left unchanged). Journaled also for a request refused at once (a bad target).
+     */
+    BALLOON_REQUESTED(16),
+    /**
+     * How a balloon request ended; payload = {@link BalloonRecord} (the request's id, the outcome, what the guest
+     * holds now, -1 if unknown, and the reason). Recovery applies the last one that moved the guest again.
+     */
+    BALLOON_RESULT(17);
 
     private static final RecordType[] BY_CODE;
 

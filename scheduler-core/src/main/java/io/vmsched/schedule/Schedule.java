@@ -365,6 +365,26 @@ public final class Schedule implements AutoCloseable
     }
 
     /**
+     * Change an entry's weight (its share from the next grant on). Agent thread only. A worker that reads the
+     * weight while it changes sees the old or the new one: either is a valid share for one slice.
+     *
+     * @param vmId   the VM's id.
+     * @param weight its new share, in [1, {@link #MAX_WEIGHT}].
+     * @throws IllegalArgumentException if the weight is out of range.
+     * @throws ScheduleException        if the vmId is not in the schedule.
+     */
+    public void setWeight(final long vmId, final int weight)
+    {
+        if (weight < 1 || weight > MAX_WEIGHT || (long)weight * quantumNanos > MAX_SLICE_NANOS)
+        {
+            throw new IllegalArgumentException("vm " + vmId + ": weight must be in [1, " +
+                Math.min(MAX_WEIGHT, MAX_SLICE_NANOS / quantumNanos) + "], got " + weight);
+        }
+        final int slot = slotOrThrow(vmId, "set the weight of");
+        buffer.putIntVolatile(slotOffset(slot) + WEIGHT_OFFSET, weight);
+    }
+
+    /**
      * Delete an entry. Agent thread only. If a worker is running it, the slot is freed when its
      * slice ends (the vmId stays reserved until then, and {@link #reclaim()} frees it); it is never
      * dispatched again either way.

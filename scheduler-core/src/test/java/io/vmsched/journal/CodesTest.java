@@ -78,11 +78,29 @@ class CodesTest
         final RecordType[] inCodeOrder = { RecordType.HOST_STARTED, RecordType.ADMITTED, RecordType.REMOVED,
             RecordType.MIGRATION_INTENT, RecordType.SUSPENDED, RecordType.RECEIVED, RecordType.ACTIVATED,
             RecordType.COMMITTED, RecordType.ABORTED, RecordType.DECISION, RecordType.LOAD_SNAPSHOT, RecordType.RESOLVED,
-            RecordType.WATERMARK, RecordType.PLACEMENT, RecordType.SERVICE_STATUS };
+            RecordType.WATERMARK, RecordType.PLACEMENT, RecordType.SERVICE_STATUS, RecordType.BALLOON_REQUESTED,
+            RecordType.BALLOON_RESULT };
         assertEquals(RecordType.values().length, inCodeOrder.length);
         for (int i = 0; i < inCodeOrder.length; i++)
         {
             assertEquals(i + 1, inCodeOrder[i].code(), inCodeOrder[i].name());
         }
+    }
+
+    @Test
+    void balloonOutcomeCodesArePinned()
+    {
+        final io.vmsched.balloon.BalloonResult.Outcome[] inCodeOrder = { io.vmsched.balloon.BalloonResult.Outcome.MET,
+            io.vmsched.balloon.BalloonResult.Outcome.SHORT, io.vmsched.balloon.BalloonResult.Outcome.REFUSED,
+            io.vmsched.balloon.BalloonResult.Outcome.NO_BALLOON, io.vmsched.balloon.BalloonResult.Outcome.TIMED_OUT,
+            io.vmsched.balloon.BalloonResult.Outcome.FAILED };
+        assertEquals(io.vmsched.balloon.BalloonResult.Outcome.values().length, inCodeOrder.length);
+        for (int i = 0; i < inCodeOrder.length; i++)
+        {
+            assertEquals(i + 1, inCodeOrder[i].code(), inCodeOrder[i].name());
+            assertSame(inCodeOrder[i], io.vmsched.balloon.BalloonResult.Outcome.of(i + 1));
+        }
+        assertNull(io.vmsched.balloon.BalloonResult.Outcome.of(0), "0 is a request's: no outcome");
+        assertNull(io.vmsched.balloon.BalloonResult.Outcome.of(99));
     }
 }

@@ -1,0 +1,289 @@
+package io.vmsched.cluster;
+
+import io.vmsched.balloon.BalloonRequest;
+import io.vmsched.balloon.BalloonResult;
+import io.vmsched.balloon.BalloonResult.Outcome;
+import io.vmsched.journal.BalloonRecord;
+import io.vmsched.journal.Journal;
+import io.vmsched.journal.RecordType;
+import io.vmsched.load.HostCapacity;
+import io.vmsched.schedule.Schedule;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A host's side of the balloon: it journals each request (BALLOON_REQUESTED), posts it to the guest's
+ * {@link BalloonedGuest} mailbox for the guest's next slice, collects the answer in its duty cycle, or ends the
+ * request TIMED_OUT at its deadline, applies a processors change to the VM's weight, journals BALLOON_RESULT, and
+ * tells the listener and the caller's future. A request the host can answer itself (a bad target, no balloon, a
+ * migrating VM, one in flight already) gets both records at once. The agent never waits for a guest.
+ * <p>
+ * Invariant: every BALLOON_REQUESTED is followed by its BALLOON_RESULT unless the host crashes in between; each
+ * API call is settled once, when its result is known.
+ * <p>
+ * <b>Note:</b> Not threadsafe: the host's agent only.
+ */
+final class HostBalloons
+{
+    private final int hostId;
+    private final HostConfig config;
+    private final ClusterView view;
+    private final Journal journal;
+    private final Schedule schedule;
+    private final HostCapacity capacity;
+    private final List<InFlight> inFlight = new ArrayList<>();
+    private final UnsafeBuffer payload =
+        new UnsafeBuffer(new byte[BalloonRecord.FIXED_LENGTH + BalloonRecord.MAX_REASON_BYTES]);
+    private long lastRequestId;
+
+    /** A request posted to a guest, waiting for its answer. */
+    private static final class InFlight
+    {
+        final BalloonRequest request;
+        final long callId;
+        final HostVm vm;
+        final BalloonedGuest guest;
+
+        InFlight(final BalloonRequest request, final long callId, final HostVm vm, final BalloonedGuest guest)
+        {
+            this.request = request;
+            this.callId = callId;
+            this.vm = vm;
+            this.guest = guest;
+        }
+    }
+
+    HostBalloons(final int hostId, final HostConfig config, final ClusterView view, final Journal journal,
+        final Schedule schedule, final HostCapacity capacity)
+    {
+        this.hostId = hostId;
+        this.config = config;
+        this.view = view;
+        this.journal = journal;
+        this.schedule = schedule;
+        this.capacity = capacity;
+    }
+
+    /** Recovery: request ids go on above the journal's (unique per host across restarts). */
+    void lastRequestId(final long id)
+    {
+        lastRequestId = Math.max(lastRequestId, id);
+    }
+
+    /** @return requests posted to guests and not answered yet. */
+    int inFlight()
+    {
+        return inFlight.size();
+    }
+
+    /**
+     * Ask a VM on this host for targets (journaled at once; the answer comes on the guest's next slice).
+     *
+     * @param vm          the VM, here.
+     * @param memoryBytes the memory target as the caller gave it ({@link BalloonRequest#UNCHANGED} to leave it).
+     * @param processors  the processors target, the guest's weight ({@link BalloonRequest#UNCHANGED} to leave it).
+     * @param callId      the caller's call, or 0 for the host's own request (recovery's): nothing to settle.
+     * @param now         the agent's clock.
+     */
+    void request(final HostVm vm, final long memoryBytes, final int processors, final long callId, final long now)
+    {
+        final long requestId = ++lastRequestId;
+        journal.appendPayload(RecordType.BALLOON_REQUESTED, 0, vm.vmId, -1, 0, 0, 0, payload, 0,
+            BalloonRecord.encode(payload, 0, requestId, memoryBytes, processors, null, null));
+        final String bad = badTarget(vm.vmId, memoryBytes, processors);
+        if (bad != null)
+        {
+            finish(requestId, vm, callId, Outcome.REFUSED, bad);
+            return;
+        }
+        final BalloonedGuest guest = vm.guest instanceof BalloonedGuest ? (BalloonedGuest)vm.guest : null;
+        if (vm.external || guest == null || guest.balloon == null)
+        {
+            finish(requestId, vm, callId, Outcome.NO_BALLOON, vm.external ?
+                "vm " + vm.vmId + " is an external VM: its balloon is its hypervisor's (a BalloonDriver)" :
+                "vm " + vm.vmId + "'s guest has no balloon (Guest.balloon() is null)");
+            return;
+        }
+        if (vm.out != null)
+        {
+            finish(requestId, vm, callId, Outcome.REFUSED, "vm " + vm.vmId + " is migrating: ask it where it lands");
+            return;
+        }
+        for (int i = 0; i < inFlight.size(); i++)
+        {
+            if (inFlight.get(i).vm == vm)
+            {
+                finish(requestId, vm, callId, Outcome.REFUSED, "vm " + vm.vmId + " has balloon request " +
+                    inFlight.get(i).request.requestId() + " in flight: ask again when it ends");
+                return;
+            }
+        }
+        final BalloonRequest request = new BalloonRequest(requestId, vm.vmId, memoryBytes, processors,
+            now + config.balloonTimeoutNs);
+        guest.offer(request);
+        inFlight.add(new InFlight(request, callId, vm, guest));
+    }
+
+    /** @return the reason a target is bad, in one line, or null if it may be asked. */
+    private String badTarget(final long vmId, final long memoryBytes, final int processors)
+    {
+        try
+        {
+            new BalloonRequest(0, vmId, memoryBytes, processors, 0); // its own checks: negative, nothing asked
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return "vm " + vmId + ": " + ex.getMessage();
+        }
+        if (memoryBytes > capacity.memoryBytes())
+        {
+            return "vm " + vmId + ": a memory target of " + memoryBytes + " bytes exceeds host " + hostId +
+                "'s memory of " + (long)capacity.memoryBytes() + " bytes";
+        }
+        final int maxWeight = Math.min(Schedule.MAX_WEIGHT, Schedule.MAX_SLICE_NANOS / schedule.quantumNanos());
+        if (processors > maxWeight)
+        {
+            return "vm " + vmId + ": a processor target (weight) of " + processors + " exceeds the largest weight, " +
+                maxWeight;
+        }
+        return null;
+    }
+
+    /**
+     * Collect the answers that came and end the requests whose deadline passed.
+     *
+     * @param now the agent's clock.
+     * @return requests ended.
+     */
+    int poll(final long now)
+    {
+        int ended = 0;
+        for (int i = inFlight.size() - 1; i >= 0; i--)
+        {
+            final InFlight call = inFlight.get(i);
+            final BalloonResult answer = call.guest.answer(call.request);
+            if (answer == null && now - call.request.deadlineNs() < 0)
+            {
+                continue;
+            }
+            inFlight.remove(i);
+            ended++;
+            if (answer == null)
+            {
+                call.guest.withdraw(call.request);
+                finish(call.request.requestId(), call.vm, call.callId, Outcome.TIMED_OUT, "vm " + call.vm.vmId +
+                    " did not answer within " + config.balloonTimeoutNs / 1_000_000 + " ms (no slice ran its balloon, " +
+                    "or it ran past the deadline)");
+            }
+            else
+            {
+                answered(call, answer);
+            }
+        }
+        return ended;
+    }
+
+    /** The guest answered: check what it says, apply its weight, and end the request. */
+    private void answered(final InFlight call, final BalloonResult answer)
+    {
+        final HostVm vm = call.vm;
+        int processors = answer.processors() < 0 || call.request.processors() == BalloonRequest.UNCHANGED ?
+            vm.weight : answer.processors(); // only a request for processors changes them
+        final int maxWeight = Math.min(Schedule.MAX_WEIGHT, Schedule.MAX_SLICE_NANOS / schedule.quantumNanos());
+        if (processors < 1 || processors > maxWeight)
+        {
+            end(call.callId, vm, new BalloonResult(answer.requestId(), vm.vmId, Outcome.FAILED, answer.memoryBytes(),
+                vm.weight, "vm " + vm.vmId + "'s balloon answered a weight of " + processors + ", outside [1, " +
+                maxWeight + "]"));
+            return;
+        }
+        if (answer.moved() && processors != vm.weight && schedule.contains(vm.vmId))
+        {
+            schedule.setWeight(vm.vmId, processors);
+            vm.weight = processors;
+        }
+        else if (!answer.moved())
+        {
+            processors = vm.weight;
+        }
+        end(call.callId, vm, new BalloonResult(answer.requestId(), vm.vmId, answer.outcome(), answer.memoryBytes(),
+            processors, answer.reason()));
+    }
+
+    private void finish(final long requestId, final HostVm vm, final long callId, final Outcome outcome,
+        final String reason)
+    {
+        end(callId, vm, new BalloonResult(requestId, vm.vmId, outcome, -1, vm.weight, reason));
+    }
+
+    /** Journal the result, then tell the listener and the caller, then settle the call. */
+    private void end(final long callId, final HostVm vm, final BalloonResult result)
+    {
+        journal.appendPayload(RecordType.BALLOON_RESULT, 0, vm.vmId, -1, 0, 0, 0, payload, 0, BalloonRecord.encode(
+            payload, 0, result.requestId(), result.memoryBytes(), result.processors(), result.outcome(), result.reason()));
+        tell(callId, result);
+    }
+
+    /** Tell the listener and the caller's future (no journal: the host could not ask, or is closing). */
+    void tell(final long callId, final BalloonResult result)
+    {
+        try
+        {
+            view.listener.onBalloon(result);
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex); // the result stands: a listener's failure is not the request's
+        }
+        if (callId != 0)
+        {
+            final java.util.concurrent.CompletableFuture<BalloonResult> future = view.balloonCalls.remove(callId);
+            if (future != null)
+            {
+                future.complete(result);
+            }
+            view.settled();
+        }
+    }
+
+    /**
+     * A call that never reached a guest's host ends (the host closed, or the VM moved to another node): its future
+     * is told FAILED. The caller settles it ({@link Requests#failed}).
+     */
+    void failCall(final long callId, final long vmId, final String reason)
+    {
+        final java.util.concurrent.CompletableFuture<BalloonResult> future = view.balloonCalls.remove(callId);
+        if (future != null)
+        {
+            future.complete(new BalloonResult(0, vmId, Outcome.FAILED, -1, -1, reason));
+        }
+    }
+
+    /** At close: the requests still waiting for a guest end FAILED, journaled, so none is left open. */
+    void failAll(final String reason)
+    {
+        for (int i = inFlight.size() - 1; i >= 0; i--)
+        {
+            final InFlight call = inFlight.remove(i);
+            call.guest.withdraw(call.request);
+            finish(call.request.requestId(), call.vm, call.callId, Outcome.FAILED, reason);
+        }
+    }
+
+    /** A VM leaves this host (removed, migrated): a request in flight for it ends REFUSED. */
+    void left(final HostVm vm, final String reason)
+    {
+        for (int i = inFlight.size() - 1; i >= 0; i--)
+        {
+            final InFlight call = inFlight.get(i);
+            if (call.vm == vm)
+            {
+                inFlight.remove(i);
+                call.guest.withdraw(call.request);
+                finish(call.request.requestId(), vm, call.callId, Outcome.REFUSED, reason);
+            }
+        }
+    }
+}
