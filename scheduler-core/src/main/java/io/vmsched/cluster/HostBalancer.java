@@ -107,10 +107,19 @@ final class HostBalancer implements HostView, Exchange.Actions
         this.now = now;
     }
 
+    // the balloons may still free this host's memory (HostBalloons.turn, at its last balance turn): shed nothing
+    private boolean heldForBalloons;
+
+    /** @param held whether the balloons hold this host's migrations until the next balance turn (agent thread). */
+    void heldForBalloons(final boolean held)
+    {
+        heldForBalloons = held;
+    }
+
     /** A light host asked this one to shed to it (agent thread): the same pair as a push to it. */
     void onPull(final HostMessages.Pull message, final boolean balancing)
     {
-        if (balancing) // a host whose balancing is off sheds to no one
+        if (balancing && !heldForBalloons) // a host whose balancing is off, or held for its balloons, sheds to no one
         {
             exchange.pulled(this, now, this, message.from(), message.load());
         }

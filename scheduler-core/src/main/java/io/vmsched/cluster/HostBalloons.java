@@ -66,6 +66,94 @@ final class HostBalloons
         this.capacity = capacity;
     }
 
+    // the host's own turn (turn()): scratch grown as VMs come, never per turn
+    private long[] held = new long[16];
+    private long[] natural = new long[16];
+    private boolean[] askable = new boolean[16];
+    private HostVm[] candidates = new HostVm[16];
+    private final int[] chosen = new int[1];
+
+    /**
+     * The host's own balloon turn ({@link HostConfig#balloonPolicy}), at its balance turn: at most one request,
+     * decided by the {@link io.vmsched.balloon.BalloonPolicy} the simulator runs too, from what each VM reported
+     * holding at its last slice.
+     *
+     * @param vms the host's VMs.
+     * @param now the agent's clock.
+     * @return whether the host should shed nothing by migration this turn: over the band with a balloon that may
+     *         still free the excess.
+     */
+    boolean turn(final VmTable vms, final long now)
+    {
+        final io.vmsched.balloon.BalloonPolicy policy = config.balloonPolicy;
+        if (policy == null)
+        {
+            return false;
+        }
+        final int size = vms.size();
+        if (held.length < size)
+        {
+            final int length = Math.max(size, held.length * 2);
+            held = new long[length];
+            natural = new long[length];
+            askable = new boolean[length];
+            candidates = new HostVm[length];
+        }
+        int n = 0;
+        int mayFree = inFlight.size();
+        double used = 0;
+        for (int i = 0; i < size; i++)
+        {
+            final HostVm vm = vms.at(i);
+            final int slot = schedule.slotOf(vm.vmId);
+            if (vm.external || slot == Schedule.NO_SLOT)
+            {
+                continue;
+            }
+            final long memory = schedule.memBytes(slot);
+            if (vm.balloonShortAt >= 0 && memory > vm.balloonShortAt)
+            {
+                vm.balloonShortAt = -1; // it grew: it may have something to give again
+            }
+            final boolean canAsk = vm.guest instanceof BalloonedGuest && ((BalloonedGuest)vm.guest).balloon != null &&
+                vm.out == null && vm.balloonShortAt < 0 && !asked(vm);
+            held[n] = memory;
+            natural[n] = Math.max(vm.balloonNatural, memory);
+            askable[n] = canAsk;
+            candidates[n] = vm;
+            used += memory;
+            mayFree += canAsk ? 1 : 0;
+            n++;
+        }
+        final long target = policy.decide(capacity.memoryBytes(), n, held, natural, askable, chosen);
+        if (target != io.vmsched.balloon.BalloonPolicy.NONE)
+        {
+            final HostVm vm = candidates[chosen[0]];
+            if (vm.balloonNatural == 0 && target < held[chosen[0]])
+            {
+                vm.balloonNatural = held[chosen[0]];
+            }
+            request(vm, target, BalloonRequest.UNCHANGED, 0, now);
+        }
+        java.util.Arrays.fill(candidates, 0, n, null);
+        // held by what the load counts (smoothed): a balloon that gave lowers the load only over a few samples,
+        // and the exchange would move a VM meanwhile
+        final double counted = Double.longBitsToDouble(view.usedMemoryBits.get(hostId));
+        return policy.holdsMigrations(capacity.memoryBytes(), Math.max(used, counted), mayFree);
+    }
+
+    private boolean asked(final HostVm vm)
+    {
+        for (int i = 0; i < inFlight.size(); i++)
+        {
+            if (inFlight.get(i).vm == vm)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Recovery: request ids go on above the journal's (unique per host across restarts). */
     void lastRequestId(final long id)
     {
@@ -221,6 +309,17 @@ final class HostBalloons
     /** Journal the result, then tell the listener and the caller, then settle the call. */
     private void end(final long callId, final HostVm vm, final BalloonResult result)
     {
+        if (result.outcome() != Outcome.MET)
+        {
+            // not asked again until it grew past what it holds now (a guest that cannot give, or take, more)
+            final int slot = schedule.slotOf(vm.vmId);
+            vm.balloonShortAt = result.memoryBytes() >= 0 ? result.memoryBytes() :
+                slot == Schedule.NO_SLOT ? 0 : schedule.memBytes(slot);
+        }
+        else if (result.outcome() == Outcome.MET && result.memoryBytes() >= vm.balloonNatural)
+        {
+            vm.balloonNatural = 0; // back to its own size
+        }
         journal.appendPayload(RecordType.BALLOON_RESULT, 0, vm.vmId, -1, 0, 0, 0, payload, 0, BalloonRecord.encode(
             payload, 0, result.requestId(), result.memoryBytes(), result.processors(), result.outcome(), result.reason()));
         tell(callId, result);

@@ -38,6 +38,12 @@ public final class HostConfig
      * next slice: none by then ends it {@link io.vmsched.balloon.BalloonResult.Outcome#TIMED_OUT}.
      */
     public long balloonTimeoutNs = 2_000_000_000L;
+    /**
+     * When the host asks its guests' balloons at its balance turns (memory above the band's top: the largest
+     * guest is asked for the excess, and the host sheds nothing by migration while a balloon may still free it;
+     * below the bottom: memory is given back); null for never. Default: above 85 %, below 70 % of its memory.
+     */
+    public io.vmsched.balloon.BalloonPolicy balloonPolicy = new io.vmsched.balloon.BalloonPolicy(0.85, 0.70);
     /** Bytes of each host's inbox ring (a power of two, plus Agrona's trailer is added). */
     public int inboxBytes = 1 << 20;
     /** Load weights of CPU, I/O and memory. */

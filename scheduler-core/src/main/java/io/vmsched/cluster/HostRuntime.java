@@ -206,7 +206,13 @@ public final class HostRuntime implements Agent, AutoCloseable
             }
             else if (balancing)
             {
-                balancer.exchange(load, now);
+                // the balloons first: while they may still free the memory, the host sheds nothing by migration
+                final boolean held = balloons.turn(vms, now);
+                balancer.heldForBalloons(held); // a peer's pull is held too
+                if (!held)
+                {
+                    balancer.exchange(load, now);
+                }
                 work++;
             }
         }

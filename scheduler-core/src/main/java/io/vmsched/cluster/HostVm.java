@@ -30,6 +30,11 @@ final class HostVm
     double usageIo;
     double usageMemory;
     int index;
+    // the balloon policy's marks (agent only): the VM's own size before the host first asked it to give memory
+    // (0: not ballooned), and what it held when it last answered an inflate short (-1: it did not), so it is not
+    // asked again until it grew
+    long balloonNatural;
+    long balloonShortAt = -1;
 
     HostVm(final long vmId, final int weight, final String kind, final Guest guest, final double smoothing)
     {
