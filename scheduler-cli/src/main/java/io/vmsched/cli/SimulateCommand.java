@@ -723,7 +723,7 @@ final class SimulateCommand implements Runnable
         out.printf(Locale.ROOT, "%-22s %12s%n", "balloon requests", String.format(Locale.ROOT,
             "%,d to give, %,d to take back (%s)", b.inflations(), b.deflations(), outcomes.length() == 0 ? "none" : outcomes));
         out.printf(Locale.ROOT, "%-22s %12s%n", "memory reclaimed", String.format(Locale.ROOT,
-            "%.1f GiB in total, peak %.1f GiB at once, %.1f GiB at the end; %.1f GiB given back", b.reclaimedTotal() / gib,
+            "%.1f GiB freed by answers; held out %.1f GiB at peak, %.1f GiB at the end; %.1f GiB given back", b.reclaimedTotal() / gib,
             b.reclaimedPeak() / gib, b.reclaimedAtEnd() / gib, b.returnedTotal() / gib));
         out.printf(Locale.ROOT, "%-22s %,12d%n", "turns held", b.heldTurns());
         out.printf(Locale.ROOT, "%-22s %,12d%n", "VM-steps below floor", b.belowFloorVmSteps());

@@ -110,7 +110,7 @@ class SimulateCommandTest extends CommandTest
         assertTrue(text.contains("memory-overcommit (generated, seed 1): 200 VMs on 10 hosts, policy random-pair, 24 steps"), text);
         assertTrue(text.contains("settings (traces profile)"), text);
         assertTrue(text.matches("(?s).*balloon requests +[\\d,]+ to give, [\\d,]+ to take back \\(.*met \\d+.*\\)\n.*"), text);
-        assertTrue(text.matches("(?s).*memory reclaimed +\\d+\\.\\d GiB in total, peak \\d+\\.\\d GiB at once.*"), text);
+        assertTrue(text.matches("(?s).*memory reclaimed +\\d+\\.\\d GiB freed by answers; held out \\d+\\.\\d GiB at peak.*"), text);
         assertTrue(text.contains("hosts over at end      0 (the fullest at 0."), text);
         out.getBuffer().setLength(0);
         assertEquals(0, run("simulate", "--workload", "memory-overcommit", "--vms", "200", "--hosts", "10", "--steps", "24",

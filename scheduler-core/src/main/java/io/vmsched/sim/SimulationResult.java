@@ -70,8 +70,10 @@ public record SimulationResult(
      * @param deflations        requests to take memory back.
      * @param byOutcome         requests by outcome (MET, SHORT, REFUSED), by the outcome's name.
      * @param reclaimedTotal    bytes the balloons freed, summed over the run's requests.
-     * @param reclaimedPeak     the most bytes held out by balloons at once (at the end of a step).
-     * @param reclaimedAtEnd    bytes held out by balloons at the end.
+     * @param reclaimedPeak     the most memory the balloons kept out of the hosts at once: the ballooned guests'
+     *                          demand above what they held, at the end of a step (their demand grown above their
+     *                          targets counts too, so it may exceed the total their answers freed).
+     * @param reclaimedAtEnd    the same at the end of the run.
      * @param returnedTotal     bytes given back by deflating, summed.
      * @param heldTurns         host turns that held their migrations while balloons could still free the excess.
      * @param belowFloorVmSteps VM-steps in which a ballooned guest's demand had grown past its balloon beyond its
