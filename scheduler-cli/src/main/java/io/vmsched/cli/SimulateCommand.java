@@ -721,7 +721,8 @@ final class SimulateCommand implements Runnable
         b.byOutcome().forEach((outcome, count) -> outcomes.append(outcomes.length() == 0 ? "" : ", ")
             .append(outcome.toLowerCase(Locale.ROOT)).append(' ').append(count));
         out.printf(Locale.ROOT, "%-22s %12s%n", "balloon requests", String.format(Locale.ROOT,
-            "%,d to give, %,d to take back (%s)", b.inflations(), b.deflations(), outcomes.length() == 0 ? "none" : outcomes));
+            "%,d to give (%s), %,d to take back", b.inflations(), outcomes.length() == 0 ? "none" : outcomes,
+            b.deflations()));
         out.printf(Locale.ROOT, "%-22s %12s%n", "memory reclaimed", String.format(Locale.ROOT,
             "%.1f GiB freed by answers; held out %.1f GiB at peak, %.1f GiB at the end; %.1f GiB given back", b.reclaimedTotal() / gib,
             b.reclaimedPeak() / gib, b.reclaimedAtEnd() / gib, b.returnedTotal() / gib));

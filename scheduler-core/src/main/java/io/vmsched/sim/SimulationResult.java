@@ -68,7 +68,8 @@ public record SimulationResult(
      * @param reclaimable       the share of a guest's demand it can free.
      * @param inflations        requests to give memory.
      * @param deflations        requests to take memory back.
-     * @param byOutcome         requests by outcome (MET, SHORT, REFUSED), by the outcome's name.
+     * @param byOutcome         requests to give memory by outcome (MET, SHORT, REFUSED), by the outcome's name
+     *                          (a deflation always succeeds: counted in deflations only).
      * @param reclaimedTotal    bytes the balloons freed, summed over the run's requests.
      * @param reclaimedPeak     the most memory the balloons kept out of the hosts at once: the ballooned guests'
      *                          demand above what they held, at the end of a step (their demand grown above their

@@ -1080,7 +1080,7 @@ public final class Simulator
      * not say what a guest could free). Asked to give memory, it gives down to a floor of its demand x
      * (1 - {@link Config#balloonReclaimable}), its cache, and no further: MET if the target is at or above
      * the floor, SHORT if it gave some and stopped at the floor, REFUSED if it is at or below the floor
-     * already. Asked to take memory back, it takes it (MET): it holds min(demand, target) from then on,
+     * already. Asked to take memory back, it takes it (always met: counted as a deflation): it holds min(demand, target) from then on,
      * its demand again once the target reaches it.
      */
     private void answer(final int v, final long target)
@@ -1114,7 +1114,7 @@ public final class Simulator
             returnedTotal += (long)Math.max(0, holds - now);
             state.balloon(v, holds);
             shortAt[v] = -1; // given room again: it may be asked anew
-            outcome = BalloonResult.Outcome.MET;
+            return; // taking memory back always succeeds: counted as deflations, not by outcome
         }
         outcomes.merge(outcome, 1L, Long::sum);
     }
