@@ -313,6 +313,28 @@ final class SimulateCommand implements Runnable
     /** The generated memory-overcommit trace's default length: a day of 5-minute steps. */
     static final int OVERCOMMIT_STEPS = 288;
 
+    /** Heap a generated trace takes per sample while it is made: its CPU and memory floats, and a double. */
+    static final long BYTES_PER_GENERATED_SAMPLE = 16;
+
+    /**
+     * Refuse a generated trace the heap cannot hold, before making it: one line naming --vms and --steps.
+     *
+     * @param vmCount   VMs.
+     * @param stepCount steps.
+     */
+    private static void checkTraceHeap(final long vmCount, final long stepCount)
+    {
+        final Runtime runtime = Runtime.getRuntime();
+        final long budget = (long)((runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory())) * HEAP_SHARE);
+        final long needed = vmCount * stepCount * BYTES_PER_GENERATED_SAMPLE + vmCount * BYTES_PER_VM;
+        if (needed > budget)
+        {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "--workload memory-overcommit with --vms %d " +
+                "and --steps %d needs about %s of heap, more than the %s this JVM has free (fewer VMs or steps, or " +
+                "raise -Xmx)", vmCount, stepCount, mib(needed), mib(budget)));
+        }
+    }
+
     /** {@code --balloon-band ABOVE,BELOW} as the policy; a bad one named in one line. */
     io.vmsched.balloon.BalloonPolicy balloonBandParsed()
     {
@@ -436,6 +458,7 @@ final class SimulateCommand implements Runnable
         }
         else if ("memory-overcommit".equals(workloadKind))
         {
+            checkTraceHeap(vms, steps > 0 ? steps : OVERCOMMIT_STEPS);
             workload = SyntheticWorkload.memoryOvercommit(vms, hosts > 0 ? hosts : 50, steps > 0 ? steps : OVERCOMMIT_STEPS,
                 seed.value());
         }

@@ -230,6 +230,8 @@ class UserMistakesTest extends CommandTest
         refused("--balloon-reclaimable must be a number in [0, 1], got -0.1", "simulate", "--balloon-reclaimable", "-0.1");
         refused("--balloon-reclaimable must be a number in [0, 1], got NaN", "simulate", "--balloon-reclaimable", "NaN");
         refused("unknown --workload 'memory': expected static or memory-overcommit", "simulate", "--workload", "memory");
+        refused("--workload memory-overcommit with --vms 2000000 and --steps 100000 needs about", "simulate", "--workload",
+            "memory-overcommit", "--vms", "2000000", "--steps", "100000");
         refused("--drain moves VMs: it cannot be combined with --dry-run", "simulate", "--drain", "3@2", "--dry-run");
         refused("--interval-ms must be in [100, 3600000], got 99999999999", "stat", "--data", journal, "--interval-ms",
             "99999999999");
