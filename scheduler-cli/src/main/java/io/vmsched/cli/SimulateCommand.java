@@ -56,6 +56,27 @@ final class SimulateCommand implements Runnable
     @Option(names = "--load-dist", defaultValue = "lognormal", description = "uniform | lognormal (default: ${DEFAULT-VALUE}).")
     String loadDist;
 
+    @Option(names = "--workload", defaultValue = "static", description = "Without --trace: static (one step of " +
+        "CPU loads drawn by --load-dist) | memory-overcommit (a generated memory-bound trace of --steps steps, 288 if " +
+        "not given: VMs' memory demand with diurnal swings and growth spells, scaled to 80 %% of the hosts' memory on " +
+        "average, weights CPU 0.3, memory 0.7) (default: ${DEFAULT-VALUE}).")
+    String workloadKind;
+
+    @Option(names = "--balloon", description = "Each host's turn first asks its guests' balloons for memory when over " +
+        "the band's top, gives it back under its bottom (the runtime's BalloonPolicy), and sheds nothing by migration " +
+        "while balloons may still free the excess (issue 19).")
+    boolean balloon;
+
+    @Option(names = "--balloon-band", paramLabel = "ABOVE,BELOW", defaultValue = "0.85,0.70", description = "With " +
+        "--balloon: the share of a host's memory above which it asks its balloons, and below which it gives memory " +
+        "back, 0 <= BELOW < ABOVE <= 1 (default: ${DEFAULT-VALUE}).")
+    String balloonBand;
+
+    @Option(names = "--balloon-reclaimable", paramLabel = "F", defaultValue = "0.3", description = "With --balloon: " +
+        "the share of a simulated guest's memory demand it can free (its cache), in [0, 1]; a modelling assumption, " +
+        "the traces do not say (default: ${DEFAULT-VALUE}).")
+    double balloonReclaimable;
+
     @Option(names = "--initial", defaultValue = "random", description = "all-on-one | random | round-robin (default: ${DEFAULT-VALUE}).")
     String initial;
 
@@ -281,6 +302,63 @@ final class SimulateCommand implements Runnable
         Flags.atLeast("--residency", residency, 0, "");
         Flags.atLeast("--migration-steps", migrationSteps, 0, " (0: instant)");
         Flags.atLeast("--concurrent", concurrent, 0, " (0: no limit)");
+        if (!"static".equals(workloadKind) && !"memory-overcommit".equals(workloadKind))
+        {
+            throw new IllegalArgumentException("unknown --workload '" + workloadKind + "': expected static or memory-overcommit");
+        }
+        balloonBandParsed();
+        Flags.within("--balloon-reclaimable", balloonReclaimable, 0, 1);
+    }
+
+    /** The generated memory-overcommit trace's default length: a day of 5-minute steps. */
+    static final int OVERCOMMIT_STEPS = 288;
+
+    /** Heap a generated trace takes per sample while it is made: its CPU and memory floats, and a double. */
+    static final long BYTES_PER_GENERATED_SAMPLE = 16;
+
+    /**
+     * Refuse a generated trace the heap cannot hold, before making it: one line naming --vms and --steps.
+     *
+     * @param vmCount   VMs.
+     * @param stepCount steps.
+     */
+    private static void checkTraceHeap(final long vmCount, final long stepCount)
+    {
+        final Runtime runtime = Runtime.getRuntime();
+        final long budget = (long)((runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory())) * HEAP_SHARE);
+        final long needed = vmCount * stepCount * BYTES_PER_GENERATED_SAMPLE + vmCount * BYTES_PER_VM;
+        if (needed > budget)
+        {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "--workload memory-overcommit with --vms %d " +
+                "and --steps %d needs about %s of heap, more than the %s this JVM has free (fewer VMs or steps, or " +
+                "raise -Xmx)", vmCount, stepCount, mib(needed), mib(budget)));
+        }
+    }
+
+    /** {@code --balloon-band ABOVE,BELOW} as the policy; a bad one named in one line. */
+    io.vmsched.balloon.BalloonPolicy balloonBandParsed()
+    {
+        final String[] parts = balloonBand.split(",", -1);
+        double above = Double.NaN;
+        double below = Double.NaN;
+        if (parts.length == 2)
+        {
+            try
+            {
+                above = Double.parseDouble(parts[0].trim());
+                below = Double.parseDouble(parts[1].trim());
+            }
+            catch (final NumberFormatException ignored)
+            {
+                // named below
+            }
+        }
+        if (!(above > 0 && above <= 1 && below >= 0 && below < above))
+        {
+            throw new IllegalArgumentException("--balloon-band expects ABOVE,BELOW, shares of a host's memory with " +
+                "0 <= BELOW < ABOVE <= 1 (e.g. 0.85,0.70), got '" + balloonBand + "'");
+        }
+        return new io.vmsched.balloon.BalloonPolicy(above, below);
     }
 
     /**
@@ -378,6 +456,12 @@ final class SimulateCommand implements Runnable
             checkHeap(workload.vms(), null, hosts > 0 ? hosts : Traces.defaultHosts(workload.vms()),
                 steps > 0 ? steps : workload.steps());
         }
+        else if ("memory-overcommit".equals(workloadKind))
+        {
+            checkTraceHeap(vms, steps > 0 ? steps : OVERCOMMIT_STEPS);
+            workload = SyntheticWorkload.memoryOvercommit(vms, hosts > 0 ? hosts : 50, steps > 0 ? steps : OVERCOMMIT_STEPS,
+                seed.value());
+        }
         else
         {
             workload = SyntheticWorkload.staticLoads(vms, loadDist, seed.value());
@@ -393,6 +477,11 @@ final class SimulateCommand implements Runnable
         config.addHosts = addHostsParsed();
         config.drains = drainsParsed();
         config.drainParallel = drainParallel;
+        if (balloon)
+        {
+            config.balloon = balloonBandParsed();
+            config.balloonReclaimable = balloonReclaimable;
+        }
         if (rounds != null)
         {
             config.roundsPerStep = rounds;
@@ -526,6 +615,10 @@ final class SimulateCommand implements Runnable
             {
                 out.println(drainLine(d));
             }
+            if (result.balloon() != null)
+            {
+                balloonLines(out, result.balloon());
+            }
             out.printf(Locale.ROOT, "%-22s %,12d%n", "wall ms", result.wallMillis());
             final StringBuilder cvs = new StringBuilder();
             final double[] byStep = result.cvByStep();
@@ -637,7 +730,29 @@ final class SimulateCommand implements Runnable
 
     private String chosenProfile()
     {
-        return profile != null ? profile : (trace != null ? "traces" : "static");
+        return profile != null ? profile : (trace != null || "memory-overcommit".equals(workloadKind) ? "traces" : "static");
+    }
+
+    /** The balloon's lines of the text summary. */
+    static void balloonLines(final PrintWriter out, final SimulationResult.Balloon b)
+    {
+        final double gib = 1L << 30;
+        out.printf(Locale.ROOT, "%-22s %12s%n", "balloon", String.format(Locale.ROOT,
+            "band %.2f-%.2f of a host's memory, guests free up to %.0f %% of their demand", b.deflateBelow(),
+            b.inflateAbove(), 100 * b.reclaimable()));
+        final StringBuilder outcomes = new StringBuilder();
+        b.byOutcome().forEach((outcome, count) -> outcomes.append(outcomes.length() == 0 ? "" : ", ")
+            .append(outcome.toLowerCase(Locale.ROOT)).append(' ').append(count));
+        out.printf(Locale.ROOT, "%-22s %12s%n", "balloon requests", String.format(Locale.ROOT,
+            "%,d to give (%s), %,d to take back", b.inflations(), outcomes.length() == 0 ? "none" : outcomes,
+            b.deflations()));
+        out.printf(Locale.ROOT, "%-22s %12s%n", "memory reclaimed", String.format(Locale.ROOT,
+            "%.1f GiB freed by answers; held out %.1f GiB at peak, %.1f GiB at the end; %.1f GiB given back", b.reclaimedTotal() / gib,
+            b.reclaimedPeak() / gib, b.reclaimedAtEnd() / gib, b.returnedTotal() / gib));
+        out.printf(Locale.ROOT, "%-22s %,12d%n", "turns held", b.heldTurns());
+        out.printf(Locale.ROOT, "%-22s %,12d%n", "VM-steps below floor", b.belowFloorVmSteps());
+        out.printf(Locale.ROOT, "%-22s %12s%n", "hosts over at end", String.format(Locale.ROOT,
+            "%d (the fullest at %.3f of its memory)", b.hostsOverAtEnd(), b.maxMemoryShareAtEnd()));
     }
 
     /** One drain's line of the text summary. */
@@ -799,6 +914,31 @@ final class SimulateCommand implements Runnable
                 g.writeNumberField("repairs", rules.repairs());
                 g.writeNumberField("placedByRules", rules.admittedElsewhere());
                 g.writeNumberField("refusedOnArrival", rules.refusedOnArrival());
+                g.writeEndObject();
+            }
+            final SimulationResult.Balloon bal = r.balloon();
+            if (bal != null)
+            {
+                g.writeObjectFieldStart("balloon");
+                sixDigits(g, "inflateAbove", bal.inflateAbove());
+                sixDigits(g, "deflateBelow", bal.deflateBelow());
+                sixDigits(g, "reclaimable", bal.reclaimable());
+                g.writeNumberField("inflations", bal.inflations());
+                g.writeNumberField("deflations", bal.deflations());
+                g.writeObjectFieldStart("byOutcome");
+                for (final Map.Entry<String, Long> o : bal.byOutcome().entrySet())
+                {
+                    g.writeNumberField(o.getKey(), o.getValue());
+                }
+                g.writeEndObject();
+                g.writeNumberField("reclaimedTotalBytes", bal.reclaimedTotal());
+                g.writeNumberField("reclaimedPeakBytes", bal.reclaimedPeak());
+                g.writeNumberField("reclaimedAtEndBytes", bal.reclaimedAtEnd());
+                g.writeNumberField("returnedTotalBytes", bal.returnedTotal());
+                g.writeNumberField("heldTurns", bal.heldTurns());
+                g.writeNumberField("belowFloorVmSteps", bal.belowFloorVmSteps());
+                g.writeNumberField("hostsOverAtEnd", bal.hostsOverAtEnd());
+                sixDigits(g, "maxMemoryShareAtEnd", bal.maxMemoryShareAtEnd());
                 g.writeEndObject();
             }
             if (!r.drains().isEmpty())

@@ -102,6 +102,34 @@ class SimulateCommandTest extends CommandTest
     }
 
     @Test
+    void theBalloonIsReportedInTextAndJsonOnAGeneratedMemoryOvercommitTrace()
+    {
+        assertEquals(0, run("simulate", "--workload", "memory-overcommit", "--vms", "200", "--hosts", "10", "--steps", "24",
+            "--balloon", "--balloon-band", "0.85,0.7", "--balloon-reclaimable", "0.3"), err.toString());
+        final String text = out.toString();
+        assertTrue(text.contains("memory-overcommit (generated, seed 1): 200 VMs on 10 hosts, policy random-pair, 24 steps"), text);
+        assertTrue(text.contains("settings (traces profile)"), text);
+        assertTrue(text.matches("(?s).*balloon requests +[\\d,]+ to give \\((met|short|refused) \\d+.*\\), [\\d,]+ to take back\n.*"), text);
+        assertTrue(text.matches("(?s).*memory reclaimed +\\d+\\.\\d GiB freed by answers; held out \\d+\\.\\d GiB at peak.*"), text);
+        assertTrue(text.contains("hosts over at end      0 (the fullest at 0."), text);
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("simulate", "--workload", "memory-overcommit", "--vms", "200", "--hosts", "10", "--steps", "24",
+            "--balloon", "--json"), err.toString());
+        final String json = lastLine();
+        assertTrue(json.contains("\"balloon\":{\"inflateAbove\":0.850000,\"deflateBelow\":0.700000,\"reclaimable\":0.300000,"),
+            json);
+        for (final String key : new String[] { "\"byOutcome\":{", "\"reclaimedTotalBytes\":", "\"reclaimedPeakBytes\":",
+            "\"heldTurns\":", "\"hostsOverAtEnd\":0,", "\"migrations\":", "\"meanCv\":" })
+        {
+            assertTrue(json.contains(key), key + " in " + json);
+        }
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("simulate", "--workload", "memory-overcommit", "--vms", "200", "--hosts", "10", "--steps", "24",
+            "--json"), err.toString());
+        assertFalse(lastLine().contains("balloon"), lastLine());
+    }
+
+    @Test
     void aDrainIsReportedInTextAndJson(@TempDir final Path dir) throws IOException
     {
         assertEquals(0, run("simulate", "--vms", "400", "--hosts", "10", "--steps", "20", "--drain", "3@4"), err.toString());

@@ -220,6 +220,18 @@ class UserMistakesTest extends CommandTest
             "--drain", "host3@5");
         refused("--drain names host 3 twice ('3@9'): a host is drained once", "simulate", "--drain", "3@2", "--drain", "3@9");
         refused("--drain-parallel must be at least 1, got 0", "simulate", "--drain", "3@2", "--drain-parallel", "0");
+        refused("--balloon-band expects ABOVE,BELOW, shares of a host's memory with 0 <= BELOW < ABOVE <= 1 (e.g. " +
+            "0.85,0.70), got '0.70,0.85'", "simulate", "--balloon", "--balloon-band", "0.70,0.85");
+        refused("--balloon-band expects ABOVE,BELOW", "simulate", "--balloon", "--balloon-band", "1.2,0.5");
+        refused("--balloon-band expects ABOVE,BELOW", "simulate", "--balloon", "--balloon-band", "0.85");
+        refused("--balloon-band expects ABOVE,BELOW", "simulate", "--balloon", "--balloon-band", "high,low");
+        refused("--balloon-reclaimable must be a number in [0, 1], got 1.5", "simulate", "--balloon",
+            "--balloon-reclaimable", "1.5");
+        refused("--balloon-reclaimable must be a number in [0, 1], got -0.1", "simulate", "--balloon-reclaimable", "-0.1");
+        refused("--balloon-reclaimable must be a number in [0, 1], got NaN", "simulate", "--balloon-reclaimable", "NaN");
+        refused("unknown --workload 'memory': expected static or memory-overcommit", "simulate", "--workload", "memory");
+        refused("--workload memory-overcommit with --vms 2000000 and --steps 100000 needs about", "simulate", "--workload",
+            "memory-overcommit", "--vms", "2000000", "--steps", "100000");
         refused("--drain moves VMs: it cannot be combined with --dry-run", "simulate", "--drain", "3@2", "--dry-run");
         refused("--interval-ms must be in [100, 3600000], got 99999999999", "stat", "--data", journal, "--interval-ms",
             "99999999999");

@@ -132,6 +132,38 @@ public final class SimulatedHosts implements HostView
     }
 
     /**
+     * A balloon changed what a VM holds (issue 19): its memory is this figure from now until the next
+     * {@link #measure}, in its actual load and in its observed one (the change is taken as one more sample
+     * of the VM, the same CPU and I/O: exact with no smoothing, a sample more in the average with it), and
+     * its host's loads follow.
+     *
+     * @param vm          the VM.
+     * @param memoryBytes what it holds now.
+     */
+    public void balloon(final int vm, final double memoryBytes)
+    {
+        final int h = vmHost[vm];
+        final double actualBefore = actualLoad(vm, h);
+        final double observedBefore = observedLoad(vm, h);
+        memory[vm] = memoryBytes;
+        usage[vm].measure(cpu[vm], io[vm], memoryBytes);
+        actual[h] += actualLoad(vm, h) - actualBefore;
+        observed[h] += observedLoad(vm, h) - observedBefore;
+    }
+
+    /** @param vm a VM. @return the memory it holds now (its last measure, or what a balloon left it), bytes. */
+    public double memory(final int vm)
+    {
+        return memory[vm];
+    }
+
+    /** @param host a host. @return its memory, bytes. */
+    public double memoryCapacity(final int host)
+    {
+        return capacities[host].memoryBytes();
+    }
+
+    /**
      * Program a VM's usage (what the balancer sees: a target, as an operator's reservation).
      *
      * @param vm               the VM.

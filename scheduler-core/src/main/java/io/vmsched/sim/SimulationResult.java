@@ -31,6 +31,7 @@ import java.util.Map;
  *                             10 % of the cluster's mean load, or null (none added, or never).
  * @param rules                how the placement rules fared, or null if none were in force.
  * @param drains               each host drained ({@code --drain}), in the order given; empty if none.
+ * @param balloon              how the balloon fared ({@code --balloon}), or null if it was off.
  */
 public record SimulationResult(
     int hosts,
@@ -54,8 +55,39 @@ public record SimulationResult(
     Integer addedHosts,
     Integer addedFilledAfter,
     Rules rules,
-    List<Drain> drains)
+    List<Drain> drains,
+    Balloon balloon)
 {
+    /**
+     * How the balloon fared ({@code --balloon}, issue 19): each host's turn ran the runtime's
+     * {@link io.vmsched.balloon.BalloonPolicy} on its memory, and simulated guests answered (each frees down
+     * to its demand x (1 - reclaimable), a modelling assumption).
+     *
+     * @param inflateAbove      the band's top: a host's memory share above which it asks.
+     * @param deflateBelow      the band's bottom: below it, it gives memory back.
+     * @param reclaimable       the share of a guest's demand it can free.
+     * @param inflations        requests to give memory.
+     * @param deflations        requests to take memory back.
+     * @param byOutcome         requests to give memory by outcome (MET, SHORT, REFUSED), by the outcome's name
+     *                          (a deflation always succeeds: counted in deflations only).
+     * @param reclaimedTotal    bytes the balloons freed, summed over the run's requests.
+     * @param reclaimedPeak     the most memory the balloons kept out of the hosts at once: the ballooned guests'
+     *                          demand above what they held, at the end of a step (their demand grown above their
+     *                          targets counts too, so it may exceed the total their answers freed).
+     * @param reclaimedAtEnd    the same at the end of the run.
+     * @param returnedTotal     bytes given back by deflating, summed.
+     * @param heldTurns         host turns that held their migrations while balloons could still free the excess.
+     * @param belowFloorVmSteps VM-steps in which a ballooned guest's demand had grown past its balloon beyond its
+     *                          cache (its target below demand x (1 - reclaimable)): the guest's cost, it pages.
+     * @param hostsOverAtEnd    hosts over the band's top at the end.
+     * @param maxMemoryShareAtEnd the largest host's memory share at the end.
+     */
+    public record Balloon(double inflateAbove, double deflateBelow, double reclaimable, long inflations,
+        long deflations, Map<String, Long> byOutcome, long reclaimedTotal, long reclaimedPeak, long reclaimedAtEnd,
+        long returnedTotal, long heldTurns, long belowFloorVmSteps, int hostsOverAtEnd, double maxMemoryShareAtEnd)
+    {
+    }
+
     /**
      * How one host's drain went ({@code --drain HOST@STEP}): from STEP on the host took no VM and its
      * VMs left by its drain turns ({@link io.vmsched.placement.Repair#evacuate}, the runtime's). The CV

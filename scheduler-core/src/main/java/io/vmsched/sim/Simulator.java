@@ -1,6 +1,8 @@
 package io.vmsched.sim;
 
 import io.vmsched.balance.BalanceConfig;
+import io.vmsched.balloon.BalloonPolicy;
+import io.vmsched.balloon.BalloonResult;
 import io.vmsched.balance.BalanceDecision;
 import io.vmsched.balance.Exchange;
 import io.vmsched.balance.LoadTable;
@@ -16,6 +18,7 @@ import io.vmsched.placement.RulesText;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -144,6 +147,18 @@ public final class Simulator
         public int[][] drains = {};
         /** A draining host's VMs in flight away at most (the runtime's {@code HostConfig.drainParallel}). */
         public int drainParallel = Repair.DRAIN_PARALLEL;
+        /**
+         * The balloon (issue 19), or null for none: each host's turn first runs this policy on its memory
+         * (the runtime's {@link BalloonPolicy}, the same code) and, while it
+         * {@linkplain BalloonPolicy#holdsMigrations holds migrations}, the host sheds nothing by migration.
+         */
+        public BalloonPolicy balloon;
+        /**
+         * With {@link #balloon}: the share of a simulated guest's memory demand it can free (its cache), in
+         * [0, 1]. A modelling assumption: the traces do not say what a guest could free. A guest asked for
+         * memory gives down to a floor of its demand x (1 - this), and no further.
+         */
+        public double balloonReclaimable = 0.3;
 
         /**
          * The plain settings of the claims: one round per step, one random peer, threshold 10 % and
@@ -257,6 +272,26 @@ public final class Simulator
     private int maxHard;
     private int maxSoft;
 
+    // the balloon (issue 19): null policy when off
+    private final BalloonPolicy balloonPolicy;
+    private final double reclaimable;
+    private final double[] demand; // each VM's memory demand this step (the trace's figure), bytes
+    private final double[] ballooned; // each VM's balloon target, bytes; -1 when it holds its demand (none, or deflated)
+    private final double[] shortAt; // the demand a VM answered short at, -1 if it did not (or grew since)
+    private final boolean[] holding; // each host's last turn held its migrations
+    private long[] held = new long[16];
+    private long[] natural = new long[16];
+    private boolean[] askable = new boolean[16];
+    private final int[] chosen = new int[1];
+    private final EnumMap<BalloonResult.Outcome, Long> outcomes = new EnumMap<>(BalloonResult.Outcome.class);
+    private long inflations;
+    private long deflations;
+    private long reclaimedTotal;
+    private long returnedTotal;
+    private long reclaimedPeak;
+    private long heldTurns;
+    private long belowFloorVmSteps;
+
     /**
      * @param config      the run's settings.
      * @param workload    the VMs' usage.
@@ -343,6 +378,19 @@ public final class Simulator
         }
         rulesOn = config.rulesFromStep == 0;
         publish();
+        this.balloonPolicy = config.balloon;
+        if (!(config.balloonReclaimable >= 0 && config.balloonReclaimable <= 1))
+        {
+            throw new IllegalArgumentException("--balloon-reclaimable must be a number in [0, 1], got " +
+                config.balloonReclaimable);
+        }
+        this.reclaimable = config.balloonReclaimable;
+        this.demand = new double[vms];
+        this.ballooned = new double[vms];
+        this.shortAt = new double[vms];
+        this.holding = new boolean[hosts];
+        Arrays.fill(ballooned, -1);
+        Arrays.fill(shortAt, -1);
         place(new LoadModel(workload.weights()), capacities);
     }
 
@@ -662,6 +710,7 @@ public final class Simulator
                 }
             }
             balance();
+            balloonStep();
             for (final DrainState drain : drains)
             {
                 if (drain.step <= step && drain.emptyStep < 0 && state.count(drain.host) == 0)
@@ -727,7 +776,42 @@ public final class Simulator
             cvs[ran - 1], meanCv, initialMaxOverMean, ClusterStats.maxOverMean(inCluster(actual)), converged < 0 ? null : converged,
             lowerBound, exchanged, (System.nanoTime() - start) / 1_000_000, Arrays.copyOf(cvs, ran),
             decisionsRecorded, List.copyOf(decisions), addedFrom < 0 ? null : active - addedFrom, addedFilledAfter,
-            ruleCounts, List.copyOf(drained));
+            ruleCounts, List.copyOf(drained), balloonSummary());
+    }
+
+    /** The balloon's figures at the end of a run, or null if it was off. */
+    private SimulationResult.Balloon balloonSummary()
+    {
+        if (balloonPolicy == null)
+        {
+            return null;
+        }
+        int over = 0;
+        double maxShare = 0;
+        for (int h = 0; h < active; h++)
+        {
+            double used = 0;
+            for (int i = 0, n = state.count(h); i < n; i++)
+            {
+                used += state.memory(state.vmAt(h, i));
+            }
+            final double share = used / state.memoryCapacity(h);
+            maxShare = Math.max(maxShare, share);
+            if (share > balloonPolicy.inflateAbove())
+            {
+                over++;
+            }
+        }
+        final java.util.Map<String, Long> byOutcome = new java.util.LinkedHashMap<>();
+        outcomes.forEach((outcome, count) -> byOutcome.put(outcome.name(), count));
+        long stillHeld = 0;
+        for (int v = 0; v < vms; v++)
+        {
+            stillHeld += (long)Math.max(0, demand[v] - state.memory(v));
+        }
+        return new SimulationResult.Balloon(balloonPolicy.inflateAbove(), balloonPolicy.deflateBelow(), reclaimable,
+            inflations, deflations, java.util.Collections.unmodifiableMap(byOutcome), reclaimedTotal, reclaimedPeak,
+            stillHeld, returnedTotal, heldTurns, belowFloorVmSteps, over, maxShare);
     }
 
     private static double mean(final double[] values, final int from, final int to)
@@ -909,7 +993,161 @@ public final class Simulator
         }
         for (int v = 0; v < vms; v++)
         {
-            state.measure(v, workload.cpu(v, step), workload.io(v, step), workload.memory(v, step));
+            final double memory = workload.memory(v, step);
+            demand[v] = memory;
+            // a ballooned guest runs at its balloon's size: its demand above it is its own problem (it pages)
+            state.measure(v, workload.cpu(v, step), workload.io(v, step),
+                ballooned[v] >= 0 ? Math.min(memory, ballooned[v]) : memory);
+        }
+    }
+
+    /**
+     * Host {@code h}'s balloon turn (issue 19): the runtime's {@link BalloonPolicy} decides on the host's
+     * memory, what its VMs hold now against what they would hold unasked (their demand); the guest asked
+     * answers at once ({@link #answer}).
+     *
+     * @return whether the host holds its migrations this turn ({@link BalloonPolicy#holdsMigrations}, after
+     * the answer): it is over the band and a guest can still be asked.
+     */
+    private boolean balloonTurn(final int h)
+    {
+        final int n = state.count(h);
+        if (held.length < n)
+        {
+            held = new long[Math.max(n, held.length * 2)];
+            natural = new long[held.length];
+            askable = new boolean[held.length];
+        }
+        final double capacity = state.memoryCapacity(h);
+        double used = 0;
+        for (int i = 0; i < n; i++)
+        {
+            final int v = state.vmAt(h, i);
+            held[i] = (long)state.memory(v);
+            natural[i] = (long)demand[v];
+            used += held[i];
+        }
+        final boolean over = used > balloonPolicy.inflateAbove() * capacity;
+        for (int i = 0; i < n; i++)
+        {
+            final int v = state.vmAt(h, i);
+            // not migrating; to inflate, not a guest that answered short and has not grown since
+            askable[i] = state.migratingTo(v) < 0 && !(over && answeredShort(v));
+        }
+        final long target = balloonPolicy.decide(capacity, n, held, natural, askable, chosen);
+        if (target != BalloonPolicy.NONE)
+        {
+            answer(state.vmAt(h, chosen[0]), target);
+        }
+        if (!over)
+        {
+            return false; // under the band, or brought under by this turn's answer: nothing to hold
+        }
+        used = 0;
+        int canAsk = 0;
+        for (int i = 0; i < n; i++)
+        {
+            final int v = state.vmAt(h, i);
+            used += state.memory(v);
+            if (state.migratingTo(v) < 0 && !answeredShort(v) && state.memory(v) > 0)
+            {
+                canAsk++;
+            }
+        }
+        final boolean hold = balloonPolicy.holdsMigrations(capacity, used, canAsk);
+        if (hold)
+        {
+            heldTurns++;
+        }
+        return hold;
+    }
+
+    /**
+     * Growth past which a guest that answered short may be asked again: 10 % of the demand it answered at (a
+     * trace's demand moves a few % from step to step: a guest re-asked on every wobble would hold its host's
+     * migrations turn after turn for nothing).
+     */
+    static final double REGROWTH = 0.10;
+
+    /** @return whether VM {@code v} answered short and its demand has not grown by {@link #REGROWTH} since. */
+    private boolean answeredShort(final int v)
+    {
+        return shortAt[v] >= 0 && demand[v] <= shortAt[v] * (1 + REGROWTH);
+    }
+
+    /**
+     * The simulated guest's balloon answers at once (the guest model, a modelling assumption: the traces do
+     * not say what a guest could free). Asked to give memory, it gives down to a floor of its demand x
+     * (1 - {@link Config#balloonReclaimable}), its cache, and no further: MET if the target is at or above
+     * the floor, SHORT if it gave some and stopped at the floor, REFUSED if it is at or below the floor
+     * already. Asked to take memory back, it takes it (always met: counted as a deflation): it holds min(demand, target) from then on,
+     * its demand again once the target reaches it.
+     */
+    private void answer(final int v, final long target)
+    {
+        final double now = state.memory(v);
+        final BalloonResult.Outcome outcome;
+        if (target < now)
+        {
+            inflations++;
+            final double floor = demand[v] * (1 - reclaimable);
+            final double gives = Math.max(target, floor);
+            if (gives >= now)
+            {
+                outcome = BalloonResult.Outcome.REFUSED; // nothing above its floor left to free
+                shortAt[v] = demand[v];
+            }
+            else
+            {
+                ballooned[v] = gives;
+                reclaimedTotal += (long)(now - gives);
+                state.balloon(v, gives);
+                outcome = gives > target ? BalloonResult.Outcome.SHORT : BalloonResult.Outcome.MET;
+                shortAt[v] = outcome == BalloonResult.Outcome.SHORT ? demand[v] : -1;
+            }
+        }
+        else
+        {
+            deflations++;
+            ballooned[v] = target >= demand[v] ? -1 : target;
+            final double holds = Math.min(demand[v], target);
+            returnedTotal += (long)Math.max(0, holds - now);
+            state.balloon(v, holds);
+            shortAt[v] = -1; // given room again: it may be asked anew
+            return; // taking memory back always succeeds: counted as deflations, not by outcome
+        }
+        outcomes.merge(outcome, 1L, Long::sum);
+    }
+
+    /** The balloon's figures at the end of a step: the memory its balloons hold out now, guests below their floor. */
+    private void balloonStep()
+    {
+        if (balloonPolicy == null)
+        {
+            return;
+        }
+        long out = 0;
+        for (int v = 0; v < vms; v++)
+        {
+            out += (long)Math.max(0, demand[v] - state.memory(v));
+            if (ballooned[v] >= 0 && ballooned[v] < demand[v] * (1 - reclaimable))
+            {
+                belowFloorVmSteps++; // its demand grew past what its balloon leaves it, beyond its cache: it pages
+            }
+        }
+        reclaimedPeak = Math.max(reclaimedPeak, out);
+    }
+
+    /** Without turns in periods (greedy, none): each host's balloon turn, once a balance period. */
+    private void balloonTurns()
+    {
+        if (balloonPolicy == null)
+        {
+            return;
+        }
+        for (int h = 0; h < active; h++)
+        {
+            holding[h] = !draining(h) && balloonTurn(h);
         }
     }
 
@@ -919,6 +1157,10 @@ public final class Simulator
         {
             case NONE:
                 drainTurns(); // drained whether balancing is on or not, as in the runtime
+                for (int k = 0; k < config.roundsPerStep; k++)
+                {
+                    balloonTurns();
+                }
                 timeFill(config.roundsPerStep);
                 countBroken();
                 return;
@@ -931,6 +1173,7 @@ public final class Simulator
                         repair(h); // each host's repair turn, then greedy's moves for the step
                     }
                 }
+                balloonTurns(); // then their balloon turns: a host holding its migrations sheds nothing to greedy
                 greedy();
                 timeFill(config.roundsPerStep); // greedy's step counts as a step's periods
                 countBroken();
@@ -974,13 +1217,24 @@ public final class Simulator
                     continue;
                 }
                 repair(h); // as the runtime's host: mend the rules its VMs break, then exchange
+                if (balloonPolicy != null)
+                {
+                    holding[h] = balloonTurn(h); // its balloon turn first: while it holds, no shedding by migration
+                    if (holding[h] && !exchanges[h].quiet(clock))
+                    {
+                        continue; // its exchange skipped (a quiet period's turn only gossips: it still does)
+                    }
+                }
                 exchanges[h].run(state.as(h), clock, actions);
                 if (pullFrom >= 0)
                 {
                     // the heavy host sheds to the light one that asked, once the asker's exchange is over
                     final int heavy = pullFrom;
                     pullFrom = -1;
-                    exchanges[heavy].pulled(state.as(heavy), clock, actions, h, pullerLoad);
+                    if (!holding[heavy])
+                    {
+                        exchanges[heavy].pulled(state.as(heavy), clock, actions, h, pullerLoad);
+                    }
                 }
             }
             timeFill(1);
@@ -1099,7 +1353,7 @@ public final class Simulator
                 {
                     continue; // drained: its own turns empty it, and it takes nothing
                 }
-                if (max < 0 || observed[h] > observed[max])
+                if (!holding[h] && (max < 0 || observed[h] > observed[max]))
                 {
                     max = h;
                 }
@@ -1107,6 +1361,10 @@ public final class Simulator
                 {
                     min = h;
                 }
+            }
+            if (max < 0)
+            {
+                return; // every host holds its migrations for its balloons
             }
             final double difference = observed[max] - observed[min];
             int best = -1;

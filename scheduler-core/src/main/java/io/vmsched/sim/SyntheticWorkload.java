@@ -84,6 +84,82 @@ public final class SyntheticWorkload
         return trace;
     }
 
+    /** The reference host's memory in a generated memory-overcommit trace: 64 GiB. */
+    public static final double OVERCOMMIT_HOST_MEMORY = 64.0 * (1L << 30);
+    /** The cluster's mean memory load a generated memory-overcommit trace is scaled to: 0.8 of its hosts' memory. */
+    public static final double OVERCOMMIT_MEAN_MEMORY = 0.8;
+    /** Load weights of a generated memory-overcommit trace: memory-bound (CPU 0.3, I/O 0, memory 0.7). */
+    public static final LoadWeights MEMORY_BOUND = new LoadWeights(0.3, 0.0, 0.7);
+
+    /**
+     * A generated memory-overcommit trace ({@code --workload memory-overcommit}): memory-bound VMs whose
+     * memory demand is, per VM, a size drawn log-normal (median 2 GiB, sigma 0.8), a base share of it
+     * (40-90 %), a diurnal swing with its own phase (up to 25 % of the size) and, 1 % of the steps, a
+     * growth spell of a few to 30 steps (a job loading data: up to 30 % more); noise 2 % of the size.
+     * CPU is light (0.05-0.5 of a 32-core host's reference cores per VM, with noise). The memory is scaled
+     * so that the VMs' mean demand is {@link #OVERCOMMIT_MEAN_MEMORY} of {@code hosts} hosts of
+     * {@link #OVERCOMMIT_HOST_MEMORY}: placed at random, many hosts run above 85 % of their memory at
+     * their peaks, some above 100 % (overcommitted). The weights are {@link #MEMORY_BOUND}.
+     *
+     * @param vms   VMs, at least 1.
+     * @param hosts hosts the memory is scaled for, at least 1.
+     * @param steps samples per VM, at least 1.
+     * @param seed  seed.
+     * @return the workload.
+     */
+    public static Workload memoryOvercommit(final int vms, final int hosts, final int steps, final long seed)
+    {
+        if (vms < 1 || hosts < 1 || steps < 1)
+        {
+            throw new IllegalArgumentException("a memory-overcommit trace needs VMs, hosts and steps >= 1, got " + vms +
+                ", " + hosts + ", " + steps);
+        }
+        final SplittableRandom random = new SplittableRandom(seed * 1_000_003 + 19);
+        final float[][] cpu = new float[vms][steps];
+        final double[][] raw = new double[vms][steps];
+        double total = 0;
+        for (int v = 0; v < vms; v++)
+        {
+            final double size = 2.0 * Math.exp(0.8 * gaussian(random)); // GiB, before scaling
+            final double base = size * (0.4 + 0.5 * random.nextDouble());
+            final double swing = size * 0.25 * random.nextDouble();
+            final double phase = random.nextDouble() * 2 * Math.PI;
+            final double cpuBase = 0.05 + 0.45 * random.nextDouble();
+            int spell = 0;
+            double growth = 0;
+            for (int t = 0; t < steps; t++)
+            {
+                if (spell == 0 && random.nextDouble() < 0.01)
+                {
+                    spell = 3 + random.nextInt(28);
+                    growth = size * 0.3 * random.nextDouble();
+                }
+                double value = base + swing * Math.sin(2 * Math.PI * t / Math.max(steps, 2) + phase) +
+                    0.02 * size * gaussian(random);
+                if (spell > 0)
+                {
+                    value += growth;
+                    spell--;
+                }
+                raw[v][t] = Math.max(0.05 * size, value);
+                total += raw[v][t];
+                cpu[v][t] = (float)Math.max(0, cpuBase * (1 + 0.2 * gaussian(random)));
+            }
+        }
+        final double scale = OVERCOMMIT_MEAN_MEMORY * hosts * OVERCOMMIT_HOST_MEMORY / (total / steps);
+        final float[][] memory = new float[vms][steps];
+        for (int v = 0; v < vms; v++)
+        {
+            for (int t = 0; t < steps; t++)
+            {
+                memory[v][t] = (float)(raw[v][t] * scale);
+            }
+        }
+        // a 32-core reference host: a VM's CPU share stays small beside its memory
+        return new Workload("memory-overcommit (generated, seed " + seed + ")", cpu, null, memory, MEMORY_BOUND,
+            new HostCapacity(32, 1, 1, OVERCOMMIT_HOST_MEMORY));
+    }
+
     private static double gaussian(final SplittableRandom random)
     {
         // Box-Muller: SplittableRandom has no nextGaussian on Java 17

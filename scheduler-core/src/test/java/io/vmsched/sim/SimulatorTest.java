@@ -507,4 +507,118 @@ class SimulatorTest
         assertEquals("--drain 10@5: host 10 joins only at step 8 (--add-hosts)",
             assertThrows(IllegalArgumentException.class, () -> new Simulator(config, workload, new int[100])).getMessage());
     }
+
+    // ---------------------------------------------------------------------------------------------
+    // The balloon (issue 19): generated memory-overcommit traces only.
+    // ---------------------------------------------------------------------------------------------
+
+    private static final int BALLOON_HOSTS = 20;
+
+    private static Simulator.Config balloonConfig(final double reclaimable)
+    {
+        final Simulator.Config config = Simulator.Config.traces();
+        config.hosts = BALLOON_HOSTS;
+        if (reclaimable >= 0)
+        {
+            config.balloon = new io.vmsched.balloon.BalloonPolicy(0.85, 0.70);
+            config.balloonReclaimable = reclaimable;
+        }
+        return config;
+    }
+
+    /** Run, and check no VM was lost: each is on one host in the cluster, and the hosts hold them all. */
+    private static SimulationResult runKeepingEveryVm(final Simulator.Config config, final Workload workload)
+    {
+        final Simulator simulator = new Simulator(config, workload,
+            Simulator.placement("random", workload.vms(), config.hosts, config.seed));
+        final SimulationResult result = simulator.run(null);
+        for (int v = 0; v < workload.vms(); v++)
+        {
+            assertTrue(simulator.hostOf(v) >= 0 && simulator.hostOf(v) < config.hosts, "VM " + v + " on " + simulator.hostOf(v));
+        }
+        assertEquals(workload.vms(), result.vms());
+        return result;
+    }
+
+    @Test
+    void theBalloonTakesAMemoryOvercommitWithFewerMigrationsAndBringsEveryHostUnderTheBand()
+    {
+        final Workload workload = SyntheticWorkload.memoryOvercommit(400, BALLOON_HOSTS, 96, 7);
+        final SimulationResult without = runKeepingEveryVm(balloonConfig(-1), workload);
+        assertNull(without.balloon());
+        for (final double reclaimable : new double[] { 0.3, 0.5 })
+        {
+            final SimulationResult with = runKeepingEveryVm(balloonConfig(reclaimable), workload);
+            final SimulationResult.Balloon b = with.balloon();
+            assertNotNull(b);
+            final String both = "F " + reclaimable + ": " + with + " without: " + without;
+            assertTrue(with.migrations() < without.migrations(), both);
+            assertEquals(0, b.hostsOverAtEnd(), both);
+            assertTrue(b.maxMemoryShareAtEnd() <= 0.85, both);
+            assertTrue(b.reclaimedTotal() > 0 && b.reclaimedPeak() > 0 && b.reclaimedAtEnd() <= b.reclaimedPeak(), both);
+            assertTrue(b.inflations() > 0, both);
+            assertEquals(b.inflations(), b.byOutcome().values().stream().mapToLong(Long::longValue).sum(),
+                both);
+            assertTrue(with.meanCv() < 0.1, both);
+        }
+    }
+
+    @Test
+    void guestsWithNothingToFreeFreeNothingAndTheHostsMigrateAsWithout()
+    {
+        final Workload workload = SyntheticWorkload.memoryOvercommit(400, BALLOON_HOSTS, 96, 7);
+        final SimulationResult without = runKeepingEveryVm(balloonConfig(-1), workload);
+        final SimulationResult with = runKeepingEveryVm(balloonConfig(0.0), workload);
+        final SimulationResult.Balloon b = with.balloon();
+        final String both = with + " without: " + without;
+        assertEquals(0, b.reclaimedTotal(), both);
+        assertEquals(0, b.reclaimedPeak(), both);
+        assertEquals(java.util.Set.of("REFUSED"), b.byOutcome().keySet(), both);
+        assertEquals(0, b.deflations(), both); // nothing was taken: nothing to give back
+        // a guest that answered short is not asked again until it grew: the host holds its migrations only
+        // while it asks each guest once, then migrates as without (each exchange's own stream, so not the same moves)
+        final long turns = 96L * 16 * BALLOON_HOSTS;
+        assertTrue(b.heldTurns() < turns / 20, both);
+        assertTrue(with.migrations() >= 0.8 * without.migrations() && with.migrations() <= 1.3 * without.migrations(), both);
+    }
+
+    @Test
+    void aBadBalloonIsNamed()
+    {
+        final Workload workload = SyntheticWorkload.memoryOvercommit(20, 2, 4, 1);
+        final Simulator.Config config = balloonConfig(1.5);
+        config.hosts = 2;
+        assertEquals("--balloon-reclaimable must be a number in [0, 1], got 1.5",
+            assertThrows(IllegalArgumentException.class, () -> new Simulator(config, workload, new int[20])).getMessage());
+        config.balloonReclaimable = Double.NaN;
+        assertThrows(IllegalArgumentException.class, () -> new Simulator(config, workload, new int[20]));
+        assertThrows(IllegalArgumentException.class, () -> new io.vmsched.balloon.BalloonPolicy(0.7, 0.85));
+        assertThrows(IllegalArgumentException.class, () -> SyntheticWorkload.memoryOvercommit(0, 2, 4, 1));
+    }
+
+    @Test
+    void aMemoryOvercommitTraceIsMemoryBoundAndOvercommitsSomeHosts()
+    {
+        final Workload workload = SyntheticWorkload.memoryOvercommit(400, BALLOON_HOSTS, 96, 7);
+        assertEquals(96, workload.steps());
+        assertEquals(SyntheticWorkload.MEMORY_BOUND, workload.weights());
+        double total = 0;
+        for (int v = 0; v < workload.vms(); v++)
+        {
+            for (int t = 0; t < workload.steps(); t++)
+            {
+                total += workload.memory(v, t);
+            }
+        }
+        final double mean = total / workload.steps() / (BALLOON_HOSTS * workload.hostCapacity().memoryBytes());
+        assertEquals(SyntheticWorkload.OVERCOMMIT_MEAN_MEMORY, mean, 1e-3);
+        // placed at random, some host starts over its memory's band
+        final int[] placement = Simulator.placement("random", workload.vms(), BALLOON_HOSTS, 1);
+        final double[] used = new double[BALLOON_HOSTS];
+        for (int v = 0; v < workload.vms(); v++)
+        {
+            used[placement[v]] += workload.memory(v, 0);
+        }
+        assertTrue(java.util.Arrays.stream(used).max().orElseThrow() > 0.95 * workload.hostCapacity().memoryBytes());
+    }
 }
