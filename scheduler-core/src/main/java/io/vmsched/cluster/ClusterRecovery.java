@@ -116,8 +116,10 @@ final class ClusterRecovery
                 long answer = decided.get(migrationId);
                 if (answer < 0) // check and recover both ask: one reclaim, remembered
                 {
+                    // the reclaim applied only if the VM is this host's now; any other owner means it left (the
+                    // target activated it, and it may have moved on since, with a later migration id): never resume it
                     final OwnerRegistry.Owner owner = owners.reclaim(vmId, migrationId);
-                    answer = owner.host == target && owner.migrationId == migrationId ? 1 : 0;
+                    answer = owner.host == h ? 0 : 1;
                     decided.put(migrationId, answer);
                 }
                 return answer == 1;

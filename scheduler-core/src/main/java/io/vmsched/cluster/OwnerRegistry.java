@@ -94,8 +94,8 @@ public interface OwnerRegistry extends AutoCloseable
      *
      * @param vmId        the VM.
      * @param migrationId the migration.
-     * @return the entry after the reclaim: this host if it keeps the VM, the target (with this migration)
-     *         if the migration committed.
+     * @return the entry after the reclaim: this host if it keeps the VM; otherwise the VM left (the target's
+     *         move won, and it may have moved on since: then another host, with a later migration).
      */
     Owner reclaim(long vmId, long migrationId);
 
