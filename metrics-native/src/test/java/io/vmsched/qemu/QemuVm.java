@@ -81,6 +81,16 @@ final class QemuVm implements AutoCloseable
                 }
                 process.waitFor(10, TimeUnit.MILLISECONDS);
             }
+            // the socket file is there from QEMU's bind, a moment before its listen: connect once to be sure
+            while (!accepts(socket))
+            {
+                if (!process.isAlive() || System.nanoTime() - deadline > 0)
+                {
+                    throw new IOException("QEMU's QMP socket " + socket + " took no connection within 30 s: " +
+                        Files.readString(log).strip());
+                }
+                process.waitFor(10, TimeUnit.MILLISECONDS);
+            }
             return vm;
         }
         catch (final InterruptedException ex)
@@ -93,6 +103,19 @@ final class QemuVm implements AutoCloseable
         {
             vm.close();
             throw ex;
+        }
+    }
+
+    private static boolean accepts(final Path socket)
+    {
+        try (java.nio.channels.SocketChannel channel = java.nio.channels.SocketChannel.open(
+            java.net.UnixDomainSocketAddress.of(socket)))
+        {
+            return channel.isConnected();
+        }
+        catch (final IOException ex)
+        {
+            return false;
         }
     }
 
