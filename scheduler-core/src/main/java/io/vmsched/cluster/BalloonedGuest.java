@@ -19,7 +19,7 @@ import java.lang.invoke.VarHandle;
  * dispatcher worker's. The request passes by a compare-and-set, so exactly one slice takes it, and never after
  * the agent withdrew it (its deadline passed).
  */
-final class BalloonedGuest implements Guest
+final class BalloonedGuest implements Guest, BalloonMailbox
 {
     private static final VarHandle PENDING;
 
@@ -54,20 +54,27 @@ final class BalloonedGuest implements Guest
     }
 
     /** Agent: post a request for the guest's next slice (the previous one is answered or withdrawn). */
-    void offer(final BalloonRequest request)
+    @Override
+    public void offer(final BalloonRequest request)
     {
         answer = null;
         pending = request;
     }
 
-    /** Agent: take back a request no slice has taken yet; a slice running it now answers into the void. */
-    void withdraw(final BalloonRequest request)
+    /**
+     * Agent: take back a request no slice has taken yet.
+     *
+     * @return false if a slice took it: its answer comes late, and the agent still collects it.
+     */
+    @Override
+    public boolean withdraw(final BalloonRequest request)
     {
-        PENDING.compareAndSet(this, request, null);
+        return PENDING.compareAndSet(this, request, null);
     }
 
     /** @return the guest's answer to this request, or null if none yet. */
-    BalloonResult answer(final BalloonRequest request)
+    @Override
+    public BalloonResult answer(final BalloonRequest request)
     {
         final BalloonResult result = answer;
         return result != null && result.requestId() == request.requestId() ? result : null;

@@ -678,7 +678,9 @@ public final class Cluster implements AutoCloseable
     /**
      * Admit an external VM: an OS process (a hypervisor's VM process, say) bound by its PID. Its entry
      * is never dispatched; its load comes from {@link #reportUsage} (a metrics agent samples the
-     * process), and it is not migrated (no driver moves a process yet). Journaled like any admission.
+     * process), and it is not migrated (no driver moves a process yet). Journaled like any admission. Its balloon
+     * ({@link #balloon}) is the driver {@link HostConfig#externalBalloons} gives it, if any (QEMU's
+     * {@code io.vmsched.qemu.QemuBalloonDriver}).
      *
      * @param host the host it runs on.
      * @param vmId the VM's id.

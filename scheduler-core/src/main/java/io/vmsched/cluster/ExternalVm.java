@@ -17,6 +17,18 @@ final class ExternalVm implements Guest
         state = ByteBuffer.allocate(8 + utf8.length).putLong(pid).put(utf8).array();
     }
 
+    /** @return the PID in an external VM's journaled state. */
+    static long pid(final byte[] state)
+    {
+        return ByteBuffer.wrap(state).getLong(0);
+    }
+
+    /** @return the name in an external VM's journaled state. */
+    static String name(final byte[] state)
+    {
+        return new String(state, 8, state.length - 8, StandardCharsets.UTF_8);
+    }
+
     @Override
     public void runSlice(final SliceContext context)
     {

@@ -17,11 +17,17 @@ import java.util.List;
  * A host's side of the balloon: it journals each request (BALLOON_REQUESTED), posts it to the guest's
  * {@link BalloonedGuest} mailbox for the guest's next slice, collects the answer in its duty cycle, or ends the
  * request TIMED_OUT at its deadline, applies a processors change to the VM's weight, journals BALLOON_RESULT, and
- * tells the listener and the caller's future. A request the host can answer itself (a bad target, no balloon, a
+ * tells the listener and the caller's future. An external VM's request goes to its hypervisor's driver
+ * ({@link DriverMailbox}) instead. A request the host can answer itself (a bad target, no balloon, a
  * migrating VM, one in flight already) gets both records at once. The agent never waits for a guest.
  * <p>
+ * A guest (or driver) that took a request and answers after its deadline still changed what it holds: that late
+ * answer is journaled as a second BALLOON_RESULT of the same request, so recovery restarts the guest at the size it
+ * really has; until it comes the VM is not asked again.
+ * <p>
  * Invariant: every BALLOON_REQUESTED is followed by its BALLOON_RESULT unless the host crashes in between; each
- * API call is settled once, when its result is known.
+ * API call is settled once, when its result is known; the last BALLOON_RESULT of a VM that moved it is what the VM
+ * holds.
  * <p>
  * <b>Note:</b> Not threadsafe: the host's agent only.
  */
@@ -34,6 +40,7 @@ final class HostBalloons
     private final Schedule schedule;
     private final HostCapacity capacity;
     private final List<InFlight> inFlight = new ArrayList<>();
+    private final List<InFlight> late = new ArrayList<>(); // timed out, taken by the guest: its answer still comes
     private final UnsafeBuffer payload =
         new UnsafeBuffer(new byte[BalloonRecord.FIXED_LENGTH + BalloonRecord.MAX_REASON_BYTES]);
     private long lastRequestId;
@@ -44,9 +51,9 @@ final class HostBalloons
         final BalloonRequest request;
         final long callId;
         final HostVm vm;
-        final BalloonedGuest guest;
+        final BalloonMailbox guest;
 
-        InFlight(final BalloonRequest request, final long callId, final HostVm vm, final BalloonedGuest guest)
+        InFlight(final BalloonRequest request, final long callId, final HostVm vm, final BalloonMailbox guest)
         {
             this.request = request;
             this.callId = callId;
@@ -106,17 +113,16 @@ final class HostBalloons
         {
             final HostVm vm = vms.at(i);
             final int slot = schedule.slotOf(vm.vmId);
-            if (vm.external || slot == Schedule.NO_SLOT)
+            if (slot == Schedule.NO_SLOT || (vm.external && vm.balloonDriver == null))
             {
                 continue;
             }
-            final long memory = schedule.memBytes(slot);
+            final long memory = vm.external ? (long)vm.usageMemory : schedule.memBytes(slot); // measured outside
             if (vm.balloonShortAt >= 0 && memory > vm.balloonShortAt)
             {
                 vm.balloonShortAt = -1; // it grew: it may have something to give again
             }
-            final boolean canAsk = vm.guest instanceof BalloonedGuest && ((BalloonedGuest)vm.guest).balloon != null &&
-                vm.out == null && vm.balloonShortAt < 0 && !asked(vm);
+            final boolean canAsk = mailbox(vm) != null && vm.out == null && vm.balloonShortAt < 0 && !asked(vm);
             held[n] = memory;
             natural[n] = Math.max(vm.balloonNatural, memory);
             askable[n] = canAsk;
@@ -144,14 +150,30 @@ final class HostBalloons
 
     private boolean asked(final HostVm vm)
     {
-        for (int i = 0; i < inFlight.size(); i++)
+        return callOf(inFlight, vm) != null || callOf(late, vm) != null;
+    }
+
+    private static InFlight callOf(final List<InFlight> calls, final HostVm vm)
+    {
+        for (int i = 0; i < calls.size(); i++)
         {
-            if (inFlight.get(i).vm == vm)
+            if (calls.get(i).vm == vm)
             {
-                return true;
+                return calls.get(i);
             }
         }
-        return false;
+        return null;
+    }
+
+    /** @return where this VM's balloon is asked: its guest's mailbox, its hypervisor's driver, or null if none. */
+    private static BalloonMailbox mailbox(final HostVm vm)
+    {
+        if (vm.external)
+        {
+            return vm.balloonDriver;
+        }
+        return vm.guest instanceof BalloonedGuest && ((BalloonedGuest)vm.guest).balloon != null ?
+            (BalloonedGuest)vm.guest : null;
     }
 
     /** Recovery: request ids go on above the journal's (unique per host across restarts). */
@@ -160,10 +182,10 @@ final class HostBalloons
         lastRequestId = Math.max(lastRequestId, id);
     }
 
-    /** @return requests posted to guests and not answered yet. */
+    /** @return requests posted to guests and not answered yet (late ones included). */
     int inFlight()
     {
-        return inFlight.size();
+        return inFlight.size() + late.size();
     }
 
     /**
@@ -186,11 +208,11 @@ final class HostBalloons
             finish(requestId, vm, callId, Outcome.REFUSED, bad);
             return;
         }
-        final BalloonedGuest guest = vm.guest instanceof BalloonedGuest ? (BalloonedGuest)vm.guest : null;
-        if (vm.external || guest == null || guest.balloon == null)
+        final BalloonMailbox guest = mailbox(vm);
+        if (guest == null)
         {
             finish(requestId, vm, callId, Outcome.NO_BALLOON, vm.external ?
-                "vm " + vm.vmId + " is an external VM: its balloon is its hypervisor's (a BalloonDriver)" :
+                "vm " + vm.vmId + " is an external VM without a balloon driver (HostConfig.externalBalloons gave none)" :
                 "vm " + vm.vmId + "'s guest has no balloon (Guest.balloon() is null)");
             return;
         }
@@ -199,14 +221,14 @@ final class HostBalloons
             finish(requestId, vm, callId, Outcome.REFUSED, "vm " + vm.vmId + " is migrating: ask it where it lands");
             return;
         }
-        for (int i = 0; i < inFlight.size(); i++)
+        final InFlight asked = callOf(inFlight, vm);
+        final InFlight answering = asked != null ? asked : callOf(late, vm);
+        if (answering != null)
         {
-            if (inFlight.get(i).vm == vm)
-            {
-                finish(requestId, vm, callId, Outcome.REFUSED, "vm " + vm.vmId + " has balloon request " +
-                    inFlight.get(i).request.requestId() + " in flight: ask again when it ends");
-                return;
-            }
+            finish(requestId, vm, callId, Outcome.REFUSED, "vm " + vm.vmId + " has balloon request " +
+                answering.request.requestId() + (asked != null ? " in flight" : " past its deadline, its answer still " +
+                "awaited") + ": ask again when it ends");
+            return;
         }
         final BalloonRequest request = new BalloonRequest(requestId, vm.vmId, memoryBytes, processors,
             now + config.balloonTimeoutNs);
@@ -260,7 +282,10 @@ final class HostBalloons
             ended++;
             if (answer == null)
             {
-                call.guest.withdraw(call.request);
+                if (!call.guest.withdraw(call.request))
+                {
+                    late.add(call); // the guest has it: what it does still counts
+                }
                 finish(call.request.requestId(), call.vm, call.callId, Outcome.TIMED_OUT, "vm " + call.vm.vmId +
                     " did not answer within " + config.balloonTimeoutNs / 1_000_000 + " ms (no slice ran its balloon, " +
                     "or it ran past the deadline)");
@@ -268,6 +293,22 @@ final class HostBalloons
             else
             {
                 answered(call, answer);
+            }
+        }
+        for (int i = late.size() - 1; i >= 0; i--)
+        {
+            final InFlight call = late.get(i);
+            final BalloonResult answer = call.guest.answer(call.request);
+            if (answer != null)
+            {
+                late.remove(i);
+                ended++;
+                if (answer.moved()) // it changed what the guest holds after TIMED_OUT was journaled
+                {
+                    answered(new InFlight(call.request, 0, call.vm, call.guest), new BalloonResult(answer.requestId(),
+                        answer.vmId(), answer.outcome(), answer.memoryBytes(), answer.processors(),
+                        "answered after its deadline" + (answer.reason().isEmpty() ? "" : ": " + answer.reason())));
+                }
             }
         }
         return ended;
@@ -369,11 +410,13 @@ final class HostBalloons
             call.guest.withdraw(call.request);
             finish(call.request.requestId(), call.vm, call.callId, Outcome.FAILED, reason);
         }
+        late.clear(); // a restart asks the guest again for the size the journal holds
     }
 
     /** A VM leaves this host (removed, migrated): a request in flight for it ends REFUSED. */
     void left(final HostVm vm, final String reason)
     {
+        late.removeIf(call -> call.vm == vm); // it takes what it holds with it (its state, or its process)
         for (int i = inFlight.size() - 1; i >= 0; i--)
         {
             final InFlight call = inFlight.get(i);

@@ -44,6 +44,11 @@ public final class HostConfig
      * below the bottom: memory is given back); null for never. Default: above 85 %, below 70 % of its memory.
      */
     public io.vmsched.balloon.BalloonPolicy balloonPolicy = new io.vmsched.balloon.BalloonPolicy(0.85, 0.70);
+    /**
+     * Gives each external VM that comes to the host its balloon driver (its hypervisor's); null: external VMs have
+     * no balloon. Called on the host's agent: it must not block.
+     */
+    public io.vmsched.balloon.ExternalBalloons externalBalloons;
     /** Bytes of each host's inbox ring (a power of two, plus Agrona's trailer is added). */
     public int inboxBytes = 1 << 20;
     /** Load weights of CPU, I/O and memory. */

@@ -506,6 +506,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         forwarder.failQueuedRequests(requests);
         requests.failHeld();
         balloons.failAll("host " + hostId + " closed before the guest answered");
+        vms.closeDrivers();
     }
 
     /** Stop the agent and the dispatcher, and close the journal. */

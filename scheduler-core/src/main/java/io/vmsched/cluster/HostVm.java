@@ -35,6 +35,8 @@ final class HostVm
     // asked again until it grew
     long balloonNatural;
     long balloonShortAt = -1;
+    /** An external VM's balloon, its hypervisor's driver (null if none); closed when the VM leaves. */
+    DriverMailbox balloonDriver;
 
     HostVm(final long vmId, final int weight, final String kind, final Guest guest, final double smoothing)
     {

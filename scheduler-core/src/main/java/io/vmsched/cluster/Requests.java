@@ -281,6 +281,20 @@ final class Requests
     {
         final HostVm vm = new HostVm(vmId, weight, kind, null, config.smoothingWindow);
         vm.guest = guest(kind, state);
+        if (vm.external && config.externalBalloons != null)
+        {
+            try
+            {
+                final io.vmsched.balloon.BalloonDriver driver =
+                    config.externalBalloons.open(vmId, ExternalVm.name(state), ExternalVm.pid(state));
+                vm.balloonDriver = driver == null ? null : new DriverMailbox(driver, wake);
+            }
+            catch (final RuntimeException ex) // the VM runs without a balloon: its requests say so
+            {
+                view.listener.onError(hostId, new IllegalStateException("vm " + vmId + ": its balloon driver could " +
+                    "not be opened: " + ex.getMessage(), ex));
+            }
+        }
         return vm;
     }
 

@@ -56,7 +56,26 @@ final class VmTable
         list.remove(last);
         byId.remove(vm.vmId);
         vm.guest = null;
+        closeDriver(vm);
         count = list.size();
+    }
+
+    /** The host closes: every external VM's balloon driver stops its thread. */
+    void closeDrivers()
+    {
+        for (int i = 0; i < list.size(); i++)
+        {
+            closeDriver(list.get(i));
+        }
+    }
+
+    private static void closeDriver(final HostVm vm)
+    {
+        if (vm.balloonDriver != null)
+        {
+            vm.balloonDriver.close();
+            vm.balloonDriver = null;
+        }
     }
 
     /** @return VMs held, a racy snapshot safe from any thread. */

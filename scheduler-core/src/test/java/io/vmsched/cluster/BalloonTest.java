@@ -200,7 +200,8 @@ class BalloonTest
     @Test
     void aBalloonThatDoesNotAnswerInTimeTimesOutAndTheGuestKeepsRunning(@TempDir final Path dir) throws Exception
     {
-        final ClusterConfig config = config(dir, new ArrayList<>());
+        final List<BalloonResult> told = new CopyOnWriteArrayList<>();
+        final ClusterConfig config = config(dir, told);
         config.host.balloonTimeoutNs = 300_000_000L; // the deadline this test waits out
         config.guests.register(Misbehaving.class.getName(), Misbehaving::new);
         SLICES.clear();
@@ -213,14 +214,27 @@ class BalloonTest
             assertEquals(Outcome.TIMED_OUT, result.outcome());
             assertEquals("vm 8 did not answer within 300 ms (no slice ran its balloon, or it ran past the deadline)",
                 result.reason());
-            release.countDown(); // its late answer is dropped
+            release.countDown(); // it answers late: what it did is journaled all the same
+            Await.until("the late answer is told", 20, () -> told.stream().anyMatch(r -> r.outcome() == Outcome.MET));
+            assertEquals("answered after its deadline", told.get(told.size() - 1).reason());
             final long after = slices(8);
             Await.until("vm 8 still runs", 10, () -> slices(8) > after + 10);
-            assertEquals(Outcome.MET, ask(cluster, 8, MIB, UNCHANGED).outcome(), "answered in time, once let go");
         }
         finally
         {
             release.countDown();
+        }
+        assertEquals(List.of("1 TIMED_OUT -1 vm 8 did not answer within 300 ms (no slice ran its balloon, or it ran " +
+            "past the deadline)", "1 MET 1048576 answered after its deadline"), ExternalBalloonTest.results(
+            config.journalDir(0)));
+
+        // recovery brings it back at the size of its late answer
+        final List<BalloonResult> recovered = new CopyOnWriteArrayList<>();
+        try (Cluster cluster = Cluster.start(config(dir, recovered)))
+        {
+            Await.until("recovery asked the balloon again", 20, () -> !recovered.isEmpty());
+            assertEquals(MIB, recovered.get(0).memoryBytes(), recovered::toString);
+            assertEquals(Outcome.MET, ask(cluster, 8, 2 * MIB, UNCHANGED).outcome(), "answered in time");
         }
     }
 
