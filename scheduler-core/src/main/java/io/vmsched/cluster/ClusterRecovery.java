@@ -98,46 +98,7 @@ final class ClusterRecovery
         final JournalState state = JournalState.empty();
         JournalCheck.verify(config.journalDir(h), (index, record) -> state.apply(record));
         final Journal journal = ChronicleJournal.open(config.journalDir(h), h);
-        final OwnerRegistry owners = config.owners;
-        // the registry decides: the target won (the VM left) or this host reclaims it (a late move cannot apply)
-        final CommitPoint commitPoint = new CommitPoint()
-        {
-            private final org.agrona.collections.Long2LongHashMap decided = new org.agrona.collections.Long2LongHashMap(-1);
-
-            @Override
-            public boolean activated(final int target, final long migrationId)
-            {
-                throw new UnsupportedOperationException("a node resolves by VM: activated(target, migrationId, vmId)");
-            }
-
-            @Override
-            public boolean activated(final int target, final long migrationId, final long vmId)
-            {
-                long answer = decided.get(migrationId);
-                if (answer < 0) // check and recover both ask: one reclaim, remembered
-                {
-                    // the reclaim applied only if the VM is this host's now; any other owner means it left (the
-                    // target activated it, and it may have moved on since, with a later migration id): never resume it
-                    final OwnerRegistry.Owner owner = owners.reclaim(vmId, migrationId);
-                    answer = owner.host == h ? 0 : 1;
-                    decided.put(migrationId, answer);
-                }
-                return answer == 1;
-            }
-
-            @Override
-            public boolean movedHere(final int source, final long migrationId, final long vmId)
-            {
-                long answer = decided.get(migrationId);
-                if (answer < 0)
-                {
-                    final OwnerRegistry.Owner owner = owners.owner(vmId);
-                    answer = owner.host == h && owner.migrationId == migrationId ? 1 : 0;
-                    decided.put(migrationId, answer);
-                }
-                return answer == 1;
-            }
-        };
+        final CommitPoint commitPoint = new RegistryCommitPoint(config.owners, h);
         try
         {
             hosts[h] = new HostRuntime(h, config.hostConfig(h), view, transports.of(h), journal, config.guests, config.faults);
