@@ -919,6 +919,17 @@ public final class Cluster implements AutoCloseable
         return total;
     }
 
+    /** @return arrivals accepted by a node's host and waiting for the owner registry's answer (0 embedded). */
+    private int arriving()
+    {
+        int total = 0;
+        for (int h = 0, n = view.hosts; h < n; h++)
+        {
+            total += hosts[h] == null ? 0 : hosts[h].arrivingCount();
+        }
+        return total;
+    }
+
     /** @return where the journals are. */
     public List<java.nio.file.Path> journalDirs()
     {
@@ -935,7 +946,7 @@ public final class Cluster implements AutoCloseable
 
     /**
      * Refuse new calls, stop balancing, let every accepted request and every migration in flight
-     * finish (while the hosts make progress; a host stalled for a few handoff timeouts reports what it
+     * (a node's arrivals waiting for the owner registry's answer included) finish (while the hosts make progress; a host stalled for a few handoff timeouts reports what it
      * still holds as failed, and a migration still in flight stays in the journal for recovery to
      * resolve), then stop every thread and close every journal. Idempotent; a second, concurrent
      * call returns at once.
@@ -964,7 +975,7 @@ public final class Cluster implements AutoCloseable
         while (true)
         {
             final long pending = view.pending.get();
-            final int inFlight = inFlight();
+            final int inFlight = inFlight() + arriving(); // a node's arrivals wait for the registry's answer too
             final long now = System.nanoTime();
             if (pending <= 0 && inFlight == 0 || now - progressNs > stallLimit)
             {

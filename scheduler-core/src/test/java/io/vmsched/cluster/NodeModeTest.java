@@ -432,6 +432,49 @@ class NodeModeTest
         }
     }
 
+    @Test
+    void aNodeClosingWaitsForAnArrivalsRegistryAnswerSoItIsNotLeftInDoubt(@TempDir final Path dir) throws Exception
+    {
+        final Table table = new Table();
+        final Wire wire = new Wire(new InJvmTransport(HOSTS));
+        final Events events0 = new Events();
+        try (Cluster node0 = Cluster.start(node(dir, 0, wire, new Owners(table), events0, false)))
+        {
+            final Cluster node1 = Cluster.start(node(dir, 1, wire, new Owners(table), new Events(), false));
+            node0.admit(0, 6, 1, new IdleGuest());
+            Await.until("admitted", 10, () -> node0.host(0).vmCount() == 1);
+            synchronized (table)
+            {
+                table.holding = true; // the registry is slow: the arrival waits for its move
+            }
+            node0.migrate(6, 1);
+            final HostRuntime target = node1.host(1);
+            Await.until("node 1 holds the arrival, its move asked", 10, () -> target.arrivingCount() == 1);
+            final Thread closer = new Thread(node1::close, "closer");
+            closer.start();
+            Await.until("node 1 is closing", 10, () ->
+            {
+                try
+                {
+                    node1.migrationsInFlight();
+                    return false;
+                }
+                catch (final IllegalStateException closed)
+                {
+                    return true;
+                }
+            });
+            assertTrue(closer.isAlive(), "close waits for the registry's answer");
+            table.release(c -> ((Owners.Command)c).kind() == OwnerRegistry.MOVE);
+            closer.join(10_000);
+            assertFalse(closer.isAlive(), "close returned once the answer came");
+            assertEquals(1, table.get(6L).owner());
+            Await.until("the source commits", 10, () -> events0.migrated.size() == 1);
+        }
+        assertEquals(List.of(RecordType.RECEIVED, RecordType.ACTIVATED), types(dir.resolve("node1"), 1, 6),
+            "settled before the node closed: nothing in doubt for its next start");
+    }
+
     private static boolean moved(final int first)
     {
         return first == OwnerRegistry.MOVE;
