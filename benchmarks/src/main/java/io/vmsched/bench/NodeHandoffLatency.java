@@ -778,9 +778,9 @@ public final class NodeHandoffLatency
 
         private static void row(final String what, final Histogram h, final String load)
         {
+            final double[] us = LatencyTable.micros(h, 50, 90, 99, 99.9);
             System.out.printf(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %s |%n", what, h.getTotalCount(),
-                h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3,
-                h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3, load);
+                us[0], us[1], us[2], us[3], us[4], load);
         }
     }
 }

@@ -51,6 +51,7 @@ public final class QmpLatency
 {
     private static final String QEMU = "qemu-system-x86_64";
     private static final long MIB = 1 << 20;
+    private static final LatencyTable TABLE = new LatencyTable(44, 50, 90, 99, 99.9);
 
     private QmpLatency()
     {
@@ -87,14 +88,14 @@ public final class QmpLatency
         }
         System.out.printf(Locale.ROOT, "QMP round trips over Unix sockets, %d ops after %d warm-up ops, %d cores; µs%n",
             ops, warmup, Runtime.getRuntime().availableProcessors());
-        System.out.printf(Locale.ROOT, "%-44s %9s %9s %9s %9s %9s%n", "", "p50", "p90", "p99", "p99.9", "max");
+        TABLE.printHeader();
         Path dir = null;
         Process qemu = null;
         try
         {
             dir = Files.createTempDirectory("vmsched-qmp-bench-");
-            print("unix socket echo (40 B line)", echo(dir.resolve("echo.sock"), warmup, ops));
-            print("QmpClient.execute, in-JVM stand-in", standIn(dir.resolve("standin.sock"), warmup, ops));
+            TABLE.printRow("unix socket echo (40 B line)", echo(dir.resolve("echo.sock"), warmup, ops));
+            TABLE.printRow("QmpClient.execute, in-JVM stand-in", standIn(dir.resolve("standin.sock"), warmup, ops));
             final String binary = qemu();
             if (null == binary)
             {
@@ -110,14 +111,14 @@ public final class QmpLatency
             try (QmpClient qmp = QmpClient.connect(socket))
             {
                 System.out.println("(QEMU " + qmp.qemuVersion() + ")");
-                print("QEMU query-balloon", qmpRoundTrips(qmp, warmup, ops, i -> qmp.execute("query-balloon")));
-                print("QEMU balloon (32/64 MiB)", qmpRoundTrips(qmp, warmup, ops,
+                TABLE.printRow("QEMU query-balloon", qmpRoundTrips(qmp, warmup, ops, i -> qmp.execute("query-balloon")));
+                TABLE.printRow("QEMU balloon (32/64 MiB)", qmpRoundTrips(qmp, warmup, ops,
                     i -> qmp.execute("balloon", Map.of("value", (i & 1) == 0 ? 32 * MIB : 64 * MIB))));
                 qmp.execute("balloon", Map.of("value", 64 * MIB));
             }
             try (QemuBalloonDriver driver = new QemuBalloonDriver(socket))
             {
-                print("QemuBalloonDriver request, target held", driverRoundTrips(driver, warmup, ops));
+                TABLE.printRow("QemuBalloonDriver request, target held", driverRoundTrips(driver, warmup, ops));
             }
         }
         catch (final IOException | RuntimeException ex)
@@ -341,13 +342,6 @@ public final class QmpLatency
             }
         }
         return Files.isExecutable(Path.of("/usr/bin", QEMU)) ? "/usr/bin/" + QEMU : null;
-    }
-
-    private static void print(final String what, final Histogram h)
-    {
-        System.out.printf(Locale.ROOT, "%-44s %9.1f %9.1f %9.1f %9.1f %9.1f%n", what, h.getValueAtPercentile(50) / 1e3,
-            h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3, h.getValueAtPercentile(99.9) / 1e3,
-            h.getMaxValue() / 1e3);
     }
 
     private static int positive(final String option, final String value)

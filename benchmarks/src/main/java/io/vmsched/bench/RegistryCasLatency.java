@@ -58,6 +58,7 @@ public final class RegistryCasLatency
     private static final long CONNECT_DEADLINE_NS = TimeUnit.SECONDS.toNanos(60);
     private static final long ROUND_TRIP_DEADLINE_NS = TimeUnit.SECONDS.toNanos(10);
     private static final HostCapacity CAPACITY = new HostCapacity(2, 1, 1e8, 4e9);
+    private static final LatencyTable TABLE = new LatencyTable(28, 50, 90, 99);
 
     private RegistryCasLatency()
     {
@@ -89,13 +90,13 @@ public final class RegistryCasLatency
         }
         System.out.printf(Locale.ROOT, "round trips on UDP loopback, %d ops after %d warm-up ops, %d cores; µs%n",
             options.ops, options.warmup, Runtime.getRuntime().availableProcessors());
-        System.out.printf(Locale.ROOT, "%-28s %9s %9s %9s %9s%n", "", "p50", "p90", "p99", "max");
+        TABLE.printHeader();
         try
         {
-            print("aeron ping-pong (48 B)", pingPong(options));
+            TABLE.printRow("aeron ping-pong (48 B)", pingPong(options));
             for (final int members : options.members)
             {
-                print("registry CAS, " + members + (members == 1 ? " member" : " members"), cas(options, members));
+                TABLE.printRow("registry CAS, " + members + (members == 1 ? " member" : " members"), cas(options, members));
             }
         }
         catch (final IllegalStateException | IOException ex)
@@ -157,12 +158,6 @@ public final class RegistryCasLatency
             // fall through to the one-line error
         }
         throw new IllegalArgumentException(option + " " + value + ": expected a positive integer");
-    }
-
-    private static void print(final String what, final Histogram h)
-    {
-        System.out.printf(Locale.ROOT, "%-28s %9.1f %9.1f %9.1f %9.1f%n", what, h.getValueAtPercentile(50) / 1e3,
-            h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3, h.getMaxValue() / 1e3);
     }
 
     private static IdleStrategy idle()

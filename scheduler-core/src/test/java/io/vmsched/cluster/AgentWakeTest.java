@@ -1,11 +1,14 @@
 package io.vmsched.cluster;
 
+import io.vmsched.dispatch.Await;
 import io.vmsched.guest.IdleGuest;
 import org.agrona.concurrent.IdleStrategy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * idle strategy's park to end. Here every agent idles by parking 10 s at a time (after a thousand idle
  * cycles of yielding, which cover a dispatcher's slice the stop of a VM may wait for), so without the wake the
  * admission and each step of the handoff (the request, the transfer into the target's inbox, the ack back)
- * would each wait for the park to end.
+ * would each wait for the park to end. Each request is made only once every agent is blocked in that park.
  */
 class AgentWakeTest
 {
@@ -31,8 +34,14 @@ class AgentWakeTest
         final CountDownLatch admitted = new CountDownLatch(1);
         final CountDownLatch migrated = new CountDownLatch(1);
         final AtomicLong handoffNs = new AtomicLong();
+        final List<LongParks> agents = new CopyOnWriteArrayList<>();
         final ClusterConfig config = ClusterTest.config(2, dir);
-        config.host.agentIdleStrategy = LongParks::new;
+        config.host.agentIdleStrategy = () ->
+        {
+            final LongParks idle = new LongParks();
+            agents.add(idle);
+            return idle;
+        };
         config.listener = new ClusterListener()
         {
             @Override
@@ -50,13 +59,13 @@ class AgentWakeTest
         };
         try (Cluster cluster = Cluster.start(config))
         {
-            Thread.sleep(200); // both agents are parked by now: nothing to do since their start
+            awaitParked(agents, 2); // nothing to do since their start
             long start = System.nanoTime();
             cluster.admit(0, 1, 1, new IdleGuest());
             assertTrue(admitted.await(3, TimeUnit.SECONDS), "the admission waited for the agent's park to end");
             final long admitNs = System.nanoTime() - start;
 
-            Thread.sleep(200); // parked again
+            awaitParked(agents, 2); // host 0's agent parked again after the admission (it was running its callback)
             start = System.nanoTime();
             cluster.migrate(1, 1);
             assertTrue(migrated.await(3, TimeUnit.SECONDS), "the handoff waited for a parked agent");
@@ -67,9 +76,19 @@ class AgentWakeTest
         }
     }
 
-    /** Yields for a thousand idle cycles after any work, then parks 10 s at a time. */
+    private static void awaitParked(final List<LongParks> agents, final int hosts)
+    {
+        Await.until("every agent blocked in its 10 s park", 10,
+            () -> agents.size() == hosts && agents.stream().allMatch(LongParks::isParked));
+    }
+
+    /**
+     * Yields for a thousand idle cycles after any work, then parks 10 s at a time; tells whether its agent is
+     * blocked in that park now.
+     */
     static final class LongParks implements IdleStrategy
     {
+        private volatile Thread parked; // the agent's thread while it is in parkNanos, else null
         private int idleCycles;
 
         @Override
@@ -92,8 +111,17 @@ class AgentWakeTest
             }
             else
             {
+                parked = Thread.currentThread();
                 LockSupport.parkNanos(PARK_NS);
+                parked = null;
             }
+        }
+
+        /** @return whether the agent is blocked in its long park now: not yielding, nor about to park. */
+        boolean isParked()
+        {
+            final Thread thread = parked;
+            return thread != null && thread.getState() == Thread.State.TIMED_WAITING && parked == thread;
         }
 
         @Override
