@@ -307,10 +307,23 @@ public final class QmpLatency
         }
     }
 
+    private static boolean accepts(final Path socket)
+    {
+        try (java.nio.channels.SocketChannel channel = java.nio.channels.SocketChannel.open(
+            java.net.UnixDomainSocketAddress.of(socket)))
+        {
+            return channel.isConnected();
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
+    }
+
     private static void awaitSocket(final Process qemu, final Path socket) throws IOException
     {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.exists(socket))
+        while (!Files.exists(socket) || !accepts(socket)) // QEMU binds a moment before it listens
         {
             if (!qemu.isAlive())
             {
@@ -318,7 +331,7 @@ public final class QmpLatency
             }
             if (System.nanoTime() - deadline > 0)
             {
-                throw new IOException("QEMU's QMP socket " + socket + " not there within 30 s");
+                throw new IOException("QEMU's QMP socket " + socket + " takes no connection within 30 s");
             }
             try
             {
