@@ -9,7 +9,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A tiny QEMU VM for tests: {@code qemu-system-x86_64 -M q35 -m 64 -nodefaults -nographic -display none}, no
+ * A tiny QEMU VM for tests: {@code qemu-system-x86_64 -M q35 -m 64 -nodefaults -nographic -display none} (or
+ * another memory size and more arguments), no
  * guest OS (the firmware runs, nothing answers the balloon), its QMP on a Unix socket. {@link #close} kills it
  * and waits for it.
  */
@@ -53,14 +54,27 @@ final class QemuVm implements AutoCloseable
      */
     static QemuVm start(final String binary, final Path dir, final String name, final boolean balloon) throws IOException
     {
+        return start(binary, dir, name, 64, balloon ? List.of("-device", "virtio-balloon-pci,id=balloon0") : List.of());
+    }
+
+    /**
+     * Start a VM of a given memory size, with more arguments after the usual ones (before its {@code -qmp}), and
+     * wait until its QMP socket takes a connection.
+     *
+     * @param binary    the QEMU binary.
+     * @param dir       where its socket and log go.
+     * @param name      the socket's and log's name.
+     * @param memoryMib its memory, MiB.
+     * @param extra     more arguments, e.g. {@code -S}.
+     */
+    static QemuVm start(final String binary, final Path dir, final String name, final int memoryMib,
+        final List<String> extra) throws IOException
+    {
         final Path socket = dir.resolve(name + ".sock");
         final Path log = dir.resolve(name + ".log");
-        final List<String> command = new ArrayList<>(List.of(binary, "-M", "q35", "-m", "64", "-nodefaults", "-nographic",
-            "-display", "none"));
-        if (balloon)
-        {
-            command.addAll(List.of("-device", "virtio-balloon-pci,id=balloon0"));
-        }
+        final List<String> command = new ArrayList<>(List.of(binary, "-M", "q35", "-m", Integer.toString(memoryMib),
+            "-nodefaults", "-nographic", "-display", "none"));
+        command.addAll(extra);
         command.addAll(List.of("-qmp", "unix:" + socket + ",server=on,wait=off"));
         final Process process = new ProcessBuilder(command).redirectErrorStream(true)
             .redirectOutput(log.toFile()).start();

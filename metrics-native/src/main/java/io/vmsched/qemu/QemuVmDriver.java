@@ -1,0 +1,964 @@
+package io.vmsched.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.vmsched.vm.MigrationState;
+import io.vmsched.vm.MigrationStatus;
+import io.vmsched.vm.VmDriver;
+import io.vmsched.vm.VmDriverException;
+import io.vmsched.vm.VmHandle;
+import io.vmsched.vm.VmState;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The {@link VmDriver} of QEMU VMs, over each VM's QMP socket ({@link QmpClient}).
+ * <p>
+ * <b>Adopt.</b> The control socket is a QMP socket: the driver connects (QEMU's greeting, {@code
+ * qmp_capabilities}) and asks {@code query-status}. The process must be a {@code qemu-system-*} whose command line
+ * ({@code /proc/PID/cmdline}) serves that socket, by {@code -qmp unix:PATH,...} (or {@code -qmp-pretty},
+ * {@code -monitor}) or by {@code -chardev socket,id=ID,path=PATH,...} used by {@code -mon chardev=ID}: that is how a
+ * PID that is not the one behind the socket is told. The launch spec is that command line without the parts that
+ * belong to the one instance ({@link QemuCommandLine}: the control monitor, {@code -pidfile}, {@code -daemonize},
+ * {@code -incoming}, {@code -S}); everything else is kept as written, host paths included. The spec's bytes are
+ * the arguments, each NUL-terminated, as in {@code /proc/PID/cmdline}.
+ * <p>
+ * <b>Incoming copies.</b> {@link #prepareIncoming} starts the spec's program and arguments plus {@code -qmp
+ * unix:RUN_DIR/NAME.qmp,server=on,wait=off -incoming defer}, in a session of its own ({@code setsid}, where
+ * there is one), stdin from {@code /dev/null}, stdout and stderr appended to {@code RUN_DIR/NAME.log}: no pipe
+ * ties it to this JVM, which it outlives. Once its QMP socket takes a connection, {@code migrate-incoming
+ * {"uri":"tcp:BIND:0"}} lets the kernel choose a free port, and {@code query-migrate}'s {@code socket-address}
+ * says which (QEMU 7.2 reports it while it waits); the handle's incoming URI is {@code tcp:BIND:PORT}.
+ * <p>
+ * <b>Bounds.</b> Every QMP command waits at most the QMP timeout (one more connection is tried when
+ * {@link #state} finds the old one broken); a start waits at most the start timeout for the socket; {@link #remove}
+ * waits the quit timeout for the process after {@code quit} (or SIGTERM when QMP does not answer), then kills it
+ * and waits up to 10 s more.
+ * <p>
+ * <b>One connection per VM.</b> The driver holds each VM's QMP connection from adopt to remove. QEMU serves one
+ * client at a time on a QMP socket, so another client of the same socket (a {@link QemuBalloonDriver}) cannot
+ * connect meanwhile: give the VM a second {@code -qmp} socket for it, or use {@link #execute}.
+ * <p>
+ * Threading: threadsafe. Calls for one VM are served one at a time (each VM has its lock); calls for different VMs
+ * run at once. Every method may block, within the bounds above: call it from a thread of vmsched's driver, never
+ * from a host's agent.
+ */
+public final class QemuVmDriver implements VmDriver
+{
+    /** This driver's {@link #kind()}. */
+    public static final String KIND = "qemu";
+    /** The address incoming copies listen on unless configured: loopback. */
+    public static final String DEFAULT_BIND = "127.0.0.1";
+    /** How long an incoming copy may take to listen on its QMP socket. */
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a process may take to exit after {@code quit} before it is killed. */
+    public static final Duration DEFAULT_QUIT_TIMEOUT = Duration.ofSeconds(10);
+
+    private static final Duration KILL_WAIT = Duration.ofSeconds(10);
+    /** A socket that broke: how long to wait for its process to exit before calling it alive. */
+    private static final Duration EXIT_GRACE = Duration.ofSeconds(1);
+    /** sun_path holds 108 bytes with its NUL. */
+    private static final int MAX_SOCKET_PATH = 107;
+    private static final String PROGRAM_PREFIX = "qemu-system-";
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
+    private static final File DEV_NULL = new File("/dev/null");
+
+    private final Path runDir;
+    private final String bindAddress;
+    private final Duration qmpTimeout;
+    private final Duration startTimeout;
+    private final Duration quitTimeout;
+    private final Map<String, Vm> vms = new HashMap<>(); // guarded by itself, as are starting and closed
+    private final Set<String> starting = new HashSet<>();
+    private boolean closed;
+
+    /**
+     * A driver with {@link #DEFAULT_BIND}, {@link QmpClient#DEFAULT_TIMEOUT}, {@link #DEFAULT_START_TIMEOUT} and
+     * {@link #DEFAULT_QUIT_TIMEOUT}; see {@link #QemuVmDriver(Path, String, Duration, Duration, Duration)}.
+     *
+     * @param runDir where incoming copies' QMP sockets and logs go.
+     */
+    public QemuVmDriver(final Path runDir)
+    {
+        this(runDir, DEFAULT_BIND, QmpClient.DEFAULT_TIMEOUT, DEFAULT_START_TIMEOUT, DEFAULT_QUIT_TIMEOUT);
+    }
+
+    /**
+     * Make a driver. Starts nothing and connects nowhere.
+     *
+     * @param runDir       where incoming copies' QMP sockets ({@code NAME.qmp}) and logs ({@code NAME.log}) go; made
+     *                     at the first {@link #prepareIncoming}. Keep it short: a socket path has at most 107 bytes.
+     * @param bindAddress  the address incoming copies listen on for migrations, as sources reach it (an IP address
+     *                     or a host name; not a wildcard such as 0.0.0.0, which a source cannot connect to).
+     * @param qmpTimeout   the deadline of each QMP command, positive.
+     * @param startTimeout how long an incoming copy may take to listen on its QMP socket, positive.
+     * @param quitTimeout  how long {@link #remove} waits for a process after {@code quit} before killing it, positive.
+     * @throws IllegalArgumentException with a one-line message if the address is empty or a wildcard, or a duration
+     *                                  is not positive.
+     */
+    public QemuVmDriver(final Path runDir, final String bindAddress, final Duration qmpTimeout,
+        final Duration startTimeout, final Duration quitTimeout)
+    {
+        this.runDir = Objects.requireNonNull(runDir, "runDir").toAbsolutePath().normalize();
+        Objects.requireNonNull(bindAddress, "bindAddress");
+        final String bare = bindAddress.startsWith("[") && bindAddress.endsWith("]") ?
+            bindAddress.substring(1, bindAddress.length() - 1) : bindAddress;
+        if (bare.isEmpty() || "0.0.0.0".equals(bare) || "::".equals(bare))
+        {
+            throw new IllegalArgumentException("the QEMU driver's bind address must be one a source can connect to, got '" +
+                bindAddress + "'");
+        }
+        this.bindAddress = bare;
+        this.qmpTimeout = positive("QMP timeout", qmpTimeout);
+        this.startTimeout = positive("start timeout", startTimeout);
+        this.quitTimeout = positive("quit timeout", quitTimeout);
+    }
+
+    @Override
+    public String kind()
+    {
+        return KIND;
+    }
+
+    /** @return where incoming copies' sockets and logs go. */
+    public Path runDir()
+    {
+        return runDir;
+    }
+
+    /**
+     * Check the socket speaks QMP and the process is the QEMU behind it, and learn the spec; see the class
+     * description. Blocks up to about three QMP timeouts (greeting, {@code qmp_capabilities},
+     * {@code query-status}).
+     */
+    @Override
+    public VmHandle adopt(final String name, final Path control, final long pid) throws VmDriverException
+    {
+        requireName(name);
+        final Path socket = Objects.requireNonNull(control, "control").toAbsolutePath().normalize();
+        synchronized (vms)
+        {
+            requireOpen(name);
+            refuseTaken(name, socket, pid);
+        }
+        if (!Files.exists(socket))
+        {
+            throw new VmDriverException(name, "no QMP socket at " + socket + ": no such file");
+        }
+        final ProcessHandle process = ProcessHandle.of(pid).orElse(null);
+        if (null == process || exited(process))
+        {
+            throw new VmDriverException(name, "no process " + pid);
+        }
+        QmpClient client = null;
+        try
+        {
+            client = connect(name, socket);
+            final List<String> args;
+            try
+            {
+                args = QemuCommandLine.split(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")));
+            }
+            catch (final IOException ex)
+            {
+                throw new VmDriverException(name, "cannot read the command line of process " + pid + ": " + ex, ex);
+            }
+            final String program = program(pid, args);
+            if (null == program)
+            {
+                throw new VmDriverException(name, "process " + pid + " is not QEMU: its program is '" +
+                    (args.isEmpty() ? "" : args.get(0)) + "', not " + PROGRAM_PREFIX + "*");
+            }
+            final QemuCommandLine.Result line = QemuCommandLine.strip(args, socket, cwd(pid));
+            if (!line.servesControl())
+            {
+                throw new VmDriverException(name, "process " + pid + " (" + Path.of(program).getFileName() +
+                    ") is not the QEMU behind " + socket + ": its command line serves no monitor there" +
+                    (line.monitorSockets().isEmpty() ? " (nor any QMP socket)" :
+                    " (its monitor sockets: " + String.join(", ", line.monitorSockets()) + ")"));
+            }
+            execute(name, client, "query-status", null);
+            final List<String> spec = new ArrayList<>(line.spec());
+            spec.set(0, program);
+            final VmHandle handle = new VmHandle(name, pid, socket, QemuCommandLine.join(spec), null);
+            register(new Vm(handle, process, socket, false, null, client));
+            client = null; // the VM's now
+            return handle;
+        }
+        finally
+        {
+            if (null != client)
+            {
+                client.close();
+            }
+        }
+    }
+
+    /**
+     * Start an incoming copy from a spec and have it listen for the migration; see the class description. Blocks
+     * up to the start timeout plus a few QMP timeouts; a copy that fails to get there is killed and its socket
+     * deleted.
+     */
+    @Override
+    public VmHandle prepareIncoming(final String name, final byte[] spec) throws VmDriverException
+    {
+        requireName(name);
+        final List<String> given = QemuCommandLine.split(Objects.requireNonNull(spec, "spec"));
+        if (given.isEmpty() || !isQemu(given.get(0)))
+        {
+            throw new VmDriverException(name, "the spec is not a QEMU command line: its program is '" +
+                (given.isEmpty() ? "" : given.get(0)) + "', not " + PROGRAM_PREFIX + "*");
+        }
+        final List<String> args = QemuCommandLine.strip(given, null, null).spec();
+        final Path socket = runDir.resolve(fileName(name) + ".qmp");
+        final Path log = runDir.resolve(fileName(name) + ".log");
+        if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH)
+        {
+            throw new VmDriverException(name, "the QMP socket path " + socket + " is longer than " + MAX_SOCKET_PATH +
+                " bytes: configure a shorter run directory");
+        }
+        synchronized (vms)
+        {
+            requireOpen(name);
+            refuseTaken(name, socket, -1);
+            starting.add(name);
+        }
+        ProcessHandle process = null;
+        QmpClient client = null;
+        boolean started = false;
+        try
+        {
+            Files.createDirectories(runDir);
+            if (Files.exists(socket))
+            {
+                if (accepts(socket))
+                {
+                    throw new VmDriverException(name, "something listens at " + socket + " already (a copy of another " +
+                        "driver on this run directory, or one this driver forgot): remove it first");
+                }
+                Files.delete(socket); // left by a copy that died
+            }
+            final List<String> command = new ArrayList<>();
+            if (Files.isExecutable(SETSID))
+            {
+                command.add(SETSID.toString()); // its own session: a signal to vmsched's process group is not the VM's
+            }
+            command.addAll(args);
+            command.addAll(List.of("-qmp", "unix:" + QemuCommandLine.escape(socket.toString()) + ",server=on,wait=off",
+                "-incoming", "defer"));
+            final Process child;
+            try
+            {
+                child = new ProcessBuilder(command)
+                    .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectErrorStream(true)
+                    .start();
+            }
+            catch (final IOException ex)
+            {
+                throw new VmDriverException(name, "cannot start " + args.get(0) + ": " + ex.getMessage(), ex);
+            }
+            process = child.toHandle();
+            awaitSocket(name, process, socket, log);
+            client = connect(name, socket);
+            // setsid execs QEMU in its own process; make sure the PID is QEMU's, which serves this socket
+            final List<String> running = QemuCommandLine.split(
+                Files.readAllBytes(Path.of("/proc", Long.toString(process.pid()), "cmdline")));
+            if (!QemuCommandLine.strip(running, socket, null).servesControl())
+            {
+                throw new VmDriverException(name, "process " + process.pid() + " is not the QEMU started on " + socket +
+                    ": its command line is " + String.join(" ", running));
+            }
+            final String listen = bindAddress.indexOf(':') >= 0 ? "[" + bindAddress + "]" : bindAddress;
+            execute(name, client, "migrate-incoming", Map.of("uri", "tcp:" + listen + ":0"));
+            final JsonNode address = execute(name, client, "query-migrate", null).path("socket-address").path(0);
+            final String port = address.path("port").asText("");
+            if (port.isEmpty() || "0".equals(port))
+            {
+                throw new VmDriverException(name, "QEMU did not say which port it listens on for the migration: " +
+                    "query-migrate answered " + address);
+            }
+            final VmHandle handle = new VmHandle(name, process.pid(), socket, QemuCommandLine.join(args),
+                "tcp:" + listen + ":" + port);
+            register(new Vm(handle, process, socket, true, log, client));
+            started = true;
+            return handle;
+        }
+        catch (final IOException ex)
+        {
+            throw new VmDriverException(name, "cannot start an incoming copy: " + ex.getMessage(), ex);
+        }
+        finally
+        {
+            synchronized (vms)
+            {
+                starting.remove(name);
+            }
+            if (!started)
+            {
+                if (null != client)
+                {
+                    client.close();
+                }
+                if (null != process)
+                {
+                    process.destroyForcibly();
+                    awaitExit(process, KILL_WAIT);
+                    quietDelete(socket);
+                }
+            }
+        }
+    }
+
+    /** QMP {@code migrate {"uri": uri}}: returns once QEMU has started it. */
+    @Override
+    public void migrate(final VmHandle source, final String uri) throws VmDriverException
+    {
+        Objects.requireNonNull(uri, "uri");
+        if (uri.isBlank())
+        {
+            throw new VmDriverException(source.name(), "cannot migrate to an empty URI");
+        }
+        command(vm(source), "migrate", Map.of("uri", uri));
+    }
+
+    /** QMP {@code query-migrate}: {@code status}, {@code total-time}, {@code downtime}, {@code ram.transferred}, {@code error-desc}. */
+    @Override
+    public MigrationStatus migration(final VmHandle vm) throws VmDriverException
+    {
+        return status(command(vm(vm), "query-migrate", null));
+    }
+
+    /**
+     * QMP {@code query-status}: {@code running}, {@code paused}, {@code inmigrate}, {@code postmigrate} and the
+     * other QEMU run states as {@link VmState.Kind#OTHER}. {@link VmState.Kind#GONE} when the process exited, or
+     * the connection broke and the socket is gone or takes no new connection (the status says which).
+     */
+    @Override
+    public VmState state(final VmHandle handle) throws VmDriverException
+    {
+        final Vm vm = vm(handle);
+        synchronized (vm)
+        {
+            final String name = vm.handle.name();
+            requireAdopted(vm);
+            VmState gone = gone(vm, false);
+            if (null != gone)
+            {
+                return gone;
+            }
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    return state(vm.client(this).execute("query-status").path("status").asText(""));
+                }
+                catch (final QmpException ex)
+                {
+                    throw new VmDriverException(name, ex.getMessage(), ex);
+                }
+                catch (final IOException ex)
+                {
+                    vm.drop();
+                    gone = gone(vm, true);
+                    if (null != gone)
+                    {
+                        return gone;
+                    }
+                    if (ex instanceof SocketTimeoutException || ex instanceof InterruptedIOException)
+                    {
+                        throw new VmDriverException(name, ex.getMessage(), ex); // alive and slow: not gone
+                    }
+                    if (attempt > 0)
+                    {
+                        return VmState.gone("its QMP socket " + vm.control + " takes no connection (" + ex.getMessage() +
+                            "); process " + vm.handle.pid() + " still runs");
+                    }
+                }
+            }
+        }
+    }
+
+    /** QMP {@code migrate_cancel}. */
+    @Override
+    public void cancelMigration(final VmHandle vm) throws VmDriverException
+    {
+        command(vm(vm), "migrate_cancel", null);
+    }
+
+    /** QMP {@code cont}. */
+    @Override
+    public void resume(final VmHandle vm) throws VmDriverException
+    {
+        command(vm(vm), "cont", null);
+    }
+
+    /** QMP {@code stop}. */
+    @Override
+    public void stop(final VmHandle vm) throws VmDriverException
+    {
+        command(vm(vm), "stop", null);
+    }
+
+    /**
+     * QMP {@code quit} (SIGTERM if QMP does not answer), wait up to the quit timeout for the process, then SIGKILL
+     * and wait up to 10 s more; the driver forgets the VM, and deletes an incoming copy's socket and log.
+     */
+    @Override
+    public void remove(final VmHandle handle) throws VmDriverException
+    {
+        final Vm vm = vm(handle);
+        synchronized (vm)
+        {
+            requireAdopted(vm);
+            final String name = vm.handle.name();
+            if (!exited(vm.process))
+            {
+                boolean asked = false;
+                try
+                {
+                    vm.client(this).execute("quit");
+                    asked = true;
+                }
+                catch (final IOException ex)
+                {
+                    // QEMU may close the socket before its answer; SIGTERM below if it did not take it
+                }
+                vm.drop();
+                if (!asked && !awaitExit(vm.process, EXIT_GRACE))
+                {
+                    vm.process.destroy();
+                }
+                if (!awaitExit(vm.process, quitTimeout))
+                {
+                    vm.process.destroyForcibly();
+                    if (!awaitExit(vm.process, KILL_WAIT))
+                    {
+                        throw new VmDriverException(name, "process " + vm.handle.pid() + " is still there " +
+                            KILL_WAIT.toSeconds() + " s after SIGKILL");
+                    }
+                }
+            }
+            vm.drop();
+            vm.removed = true;
+            if (vm.owned)
+            {
+                quietDelete(vm.control);
+                quietDelete(vm.log);
+            }
+        }
+        synchronized (vms)
+        {
+            vms.remove(handle.name(), vm);
+        }
+    }
+
+    /**
+     * Run a QMP command the SPI has no word for (e.g. {@code migrate-set-parameters} with {@code max-bandwidth})
+     * over the VM's connection. Blocks up to the QMP timeout.
+     *
+     * @param handle    a handle of this driver's.
+     * @param command   the QMP command.
+     * @param arguments its arguments, or null for none.
+     * @return QEMU's {@code return} value.
+     * @throws VmDriverException if the VM is gone or not this driver's, or QEMU refuses or does not answer in time.
+     */
+    public JsonNode execute(final VmHandle handle, final String command, final Map<String, ?> arguments)
+        throws VmDriverException
+    {
+        return command(vm(handle), command, arguments);
+    }
+
+    /** Close every VM's QMP connection and forget them; the VMs keep running. Idempotent. */
+    @Override
+    public void close()
+    {
+        final List<Vm> all;
+        synchronized (vms)
+        {
+            closed = true;
+            all = new ArrayList<>(vms.values());
+            vms.clear();
+        }
+        for (final Vm vm : all)
+        {
+            vm.closeClient(); // ends a call in progress at once
+            synchronized (vm)
+            {
+                vm.removed = true;
+                vm.drop();
+            }
+        }
+    }
+
+    /** For tests: drop a VM's QMP connection, as a broken socket would. */
+    void disconnect(final VmHandle handle) throws VmDriverException
+    {
+        final Vm vm = vm(handle);
+        synchronized (vm)
+        {
+            vm.drop();
+        }
+    }
+
+    // ---------------------------------------------------------------- the VMs
+
+    /** An adopted VM or an incoming copy. Its QMP connection is guarded by the object's lock. */
+    private static final class Vm
+    {
+        final VmHandle handle;
+        final ProcessHandle process;
+        final Path control;
+        final boolean owned;
+        final Path log;
+        private volatile QmpClient client; // written under the object's lock; read without it by closeClient
+        boolean removed;
+
+        Vm(final VmHandle handle, final ProcessHandle process, final Path control, final boolean owned, final Path log,
+            final QmpClient client)
+        {
+            this.handle = handle;
+            this.process = process;
+            this.control = control;
+            this.owned = owned;
+            this.log = log;
+            this.client = client;
+        }
+
+        /** @return the connection, made again if it was dropped. */
+        QmpClient client(final QemuVmDriver driver) throws IOException
+        {
+            if (null == client)
+            {
+                client = QmpClient.connect(control, driver.qmpTimeout);
+            }
+            return client;
+        }
+
+        void drop()
+        {
+            if (null != client)
+            {
+                client.close();
+                client = null;
+            }
+        }
+
+        /** Close the connection without the lock (QmpClient.close is threadsafe): ends a call in progress. */
+        void closeClient()
+        {
+            final QmpClient c = client;
+            if (null != c)
+            {
+                c.close();
+            }
+        }
+    }
+
+    private Vm vm(final VmHandle handle) throws VmDriverException
+    {
+        Objects.requireNonNull(handle, "handle");
+        synchronized (vms)
+        {
+            requireOpen(handle.name());
+            final Vm vm = vms.get(handle.name());
+            if (null == vm)
+            {
+                throw new VmDriverException(handle.name(), "not adopted by this driver (adopt it first)");
+            }
+            if (vm.handle.pid() != handle.pid() || !vm.control.equals(handle.control()))
+            {
+                throw new VmDriverException(handle.name(), "the handle names process " + handle.pid() + " at " +
+                    handle.control() + ", this driver has process " + vm.handle.pid() + " at " + vm.control);
+            }
+            return vm;
+        }
+    }
+
+    private void requireAdopted(final Vm vm) throws VmDriverException
+    {
+        if (vm.removed)
+        {
+            throw new VmDriverException(vm.handle.name(), "removed from this driver" + (closed() ? " (the driver is closed)" : ""));
+        }
+    }
+
+    private boolean closed()
+    {
+        synchronized (vms)
+        {
+            return closed;
+        }
+    }
+
+    /** A QMP command on a VM: QEMU's refusal, a VM that is gone and a broken socket are one-line exceptions. */
+    private JsonNode command(final Vm vm, final String command, final Map<String, ?> arguments) throws VmDriverException
+    {
+        synchronized (vm)
+        {
+            requireAdopted(vm);
+            final String name = vm.handle.name();
+            final VmState before = gone(vm, false);
+            if (null != before)
+            {
+                throw new VmDriverException(name, "cannot " + command + ": gone (" + before.status() + ")");
+            }
+            try
+            {
+                return null == arguments ? vm.client(this).execute(command) : vm.client(this).execute(command, arguments);
+            }
+            catch (final QmpException ex)
+            {
+                throw new VmDriverException(name, ex.getMessage(), ex);
+            }
+            catch (final IOException ex)
+            {
+                vm.drop();
+                final VmState gone = gone(vm, true);
+                throw new VmDriverException(name, null == gone ? ex.getMessage() :
+                    "cannot " + command + ": gone (" + gone.status() + ")", ex);
+            }
+        }
+    }
+
+    /**
+     * @param broken whether the connection just broke: then wait a moment for the process to exit (its socket
+     *               closes before the process is reaped), and look whether the socket file is still there.
+     * @return GONE if the process exited, or the connection broke and the socket file is gone; null otherwise (a
+     *         connection that works drives the VM even if its socket file was deleted).
+     */
+    private static VmState gone(final Vm vm, final boolean broken)
+    {
+        if (exited(vm.process) || (broken && awaitExit(vm.process, EXIT_GRACE)))
+        {
+            return VmState.gone("process " + vm.handle.pid() + " exited");
+        }
+        if (broken && !Files.exists(vm.control))
+        {
+            return VmState.gone("its QMP socket " + vm.control + " is gone; process " + vm.handle.pid() + " still runs");
+        }
+        return null;
+    }
+
+    /** Add a VM, unless its name, socket or process is taken (by another than its own start, for a copy). */
+    private void register(final Vm vm) throws VmDriverException
+    {
+        synchronized (vms)
+        {
+            if (vm.owned)
+            {
+                starting.remove(vm.handle.name()); // its own reservation
+            }
+            try
+            {
+                requireOpen(vm.handle.name());
+                refuseTaken(vm.handle.name(), vm.control, vm.handle.pid());
+            }
+            catch (final VmDriverException ex)
+            {
+                vm.drop();
+                throw ex;
+            }
+            vms.put(vm.handle.name(), vm);
+        }
+    }
+
+    /** Under the lock of {@link #vms}. */
+    private void refuseTaken(final String name, final Path socket, final long pid) throws VmDriverException
+    {
+        final Vm same = vms.get(name);
+        if (null != same)
+        {
+            throw new VmDriverException(name, "adopted by this driver already (process " + same.handle.pid() + " at " +
+                same.control + ")");
+        }
+        if (starting.contains(name))
+        {
+            throw new VmDriverException(name, "an incoming copy of that name is being started by this driver");
+        }
+        for (final Vm other : vms.values())
+        {
+            if (other.control.equals(socket) || other.handle.pid() == pid)
+            {
+                throw new VmDriverException(name, "process " + other.handle.pid() + " at " + other.control +
+                    " is adopted by this driver already, as vm " + other.handle.name());
+            }
+        }
+    }
+
+    private void requireOpen(final String name) throws VmDriverException
+    {
+        if (closed)
+        {
+            throw new VmDriverException(name, "the QEMU driver is closed");
+        }
+    }
+
+    // ---------------------------------------------------------------- QMP
+
+    private QmpClient connect(final String name, final Path socket) throws VmDriverException
+    {
+        try
+        {
+            return QmpClient.connect(socket, qmpTimeout);
+        }
+        catch (final IOException ex)
+        {
+            throw new VmDriverException(name, ex.getMessage(), ex);
+        }
+    }
+
+    private static JsonNode execute(final String name, final QmpClient client, final String command,
+        final Map<String, ?> arguments) throws VmDriverException
+    {
+        try
+        {
+            return null == arguments ? client.execute(command) : client.execute(command, arguments);
+        }
+        catch (final IOException ex)
+        {
+            throw new VmDriverException(name, ex.getMessage(), ex);
+        }
+    }
+
+    static VmState state(final String status)
+    {
+        return switch (status)
+        {
+            case "running" -> new VmState(VmState.Kind.RUNNING, status);
+            case "paused" -> new VmState(VmState.Kind.PAUSED, status);
+            case "inmigrate" -> new VmState(VmState.Kind.INMIGRATE, status);
+            case "postmigrate" -> new VmState(VmState.Kind.POSTMIGRATE, status);
+            default -> new VmState(VmState.Kind.OTHER, status);
+        };
+    }
+
+    static MigrationStatus status(final JsonNode info)
+    {
+        final String status = info.path("status").asText("");
+        final MigrationState state = switch (status)
+        {
+            case "", "none" -> MigrationState.NONE;
+            case "setup" -> MigrationState.SETUP;
+            case "completed" -> MigrationState.COMPLETED;
+            case "failed" -> MigrationState.FAILED;
+            case "cancelled" -> MigrationState.CANCELLED;
+            // active, pre-switchover, device, wait-unplug, cancelling, postcopy-*, colo: still under way
+            default -> MigrationState.ACTIVE;
+        };
+        return new MigrationStatus(state, status, info.path("total-time").asLong(-1), info.path("downtime").asLong(-1),
+            info.path("ram").path("transferred").asLong(-1), info.path("error-desc").asText(""));
+    }
+
+    // ---------------------------------------------------------------- processes
+
+    /** @return the QEMU program of a command line (argv[0], or /proc/PID/exe), or null if it is not QEMU. */
+    private static String program(final long pid, final List<String> args)
+    {
+        if (!args.isEmpty() && isQemu(args.get(0)))
+        {
+            return args.get(0);
+        }
+        try
+        {
+            final String exe = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "exe")).toString()
+                .replace(" (deleted)", "");
+            return isQemu(exe) ? exe : null;
+        }
+        catch (final IOException | UnsupportedOperationException ex)
+        {
+            return null;
+        }
+    }
+
+    private static boolean isQemu(final String program)
+    {
+        final Path file = Path.of(program).getFileName();
+        return null != file && file.toString().startsWith(PROGRAM_PREFIX);
+    }
+
+    private static Path cwd(final long pid)
+    {
+        try
+        {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "cwd"));
+        }
+        catch (final IOException | UnsupportedOperationException ex)
+        {
+            return null; // another user's process: relative socket paths are compared as written
+        }
+    }
+
+    /** Whether a process exited: gone, or a zombie its parent has not reaped (ProcessHandle calls that alive). */
+    static boolean exited(final ProcessHandle process)
+    {
+        if (!process.isAlive())
+        {
+            return true;
+        }
+        try
+        {
+            final String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+            final int end = stat.lastIndexOf(')'); // the command's name may hold spaces and parentheses
+            return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'Z';
+        }
+        catch (final IOException ex)
+        {
+            return !process.isAlive();
+        }
+    }
+
+    /** @return whether the process exited within the wait. */
+    private static boolean awaitExit(final ProcessHandle process, final Duration wait)
+    {
+        final long deadline = System.nanoTime() + wait.toNanos();
+        while (!exited(process))
+        {
+            final long left = deadline - System.nanoTime();
+            if (left <= 0)
+            {
+                return false;
+            }
+            try
+            {
+                // a zombie never completes onExit: look again at least every 50 ms
+                process.onExit().get(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
+            }
+            catch (final TimeoutException | ExecutionException ex)
+            {
+                // look again
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return exited(process);
+            }
+        }
+        return true;
+    }
+
+    private void awaitSocket(final String name, final ProcessHandle process, final Path socket, final Path log)
+        throws VmDriverException
+    {
+        final long deadline = System.nanoTime() + startTimeout.toNanos();
+        // the socket file is there from QEMU's bind, a moment before its listen: wait until it takes a connection
+        while (!Files.exists(socket) || !accepts(socket))
+        {
+            if (exited(process))
+            {
+                throw new VmDriverException(name, "the incoming copy exited before its QMP socket was there: " +
+                    lastLine(log));
+            }
+            if (System.nanoTime() - deadline > 0)
+            {
+                throw new VmDriverException(name, "the incoming copy's QMP socket " + socket + " took no connection " +
+                    "within " + startTimeout.toMillis() + " ms");
+            }
+            try
+            {
+                process.onExit().get(10, TimeUnit.MILLISECONDS);
+            }
+            catch (final TimeoutException | ExecutionException ex)
+            {
+                // look again
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                throw new VmDriverException(name, "interrupted while the incoming copy started");
+            }
+        }
+    }
+
+    private static boolean accepts(final Path socket)
+    {
+        try (java.nio.channels.SocketChannel channel = java.nio.channels.SocketChannel.open(
+            java.net.UnixDomainSocketAddress.of(socket)))
+        {
+            return channel.isConnected();
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
+    }
+
+    private static String lastLine(final Path log)
+    {
+        try
+        {
+            final List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            for (int i = lines.size() - 1; i >= 0; i--)
+            {
+                if (!lines.get(i).isBlank())
+                {
+                    return lines.get(i).strip();
+                }
+            }
+            return "its log " + log + " is empty";
+        }
+        catch (final IOException ex)
+        {
+            return "its log " + log + " cannot be read: " + ex.getMessage();
+        }
+    }
+
+    /** A file name for a VM's socket and log: its name if that is safe, else the safe part and a hash. */
+    static String fileName(final String name)
+    {
+        final String safe = name.replaceAll("[^A-Za-z0-9._-]", "_");
+        return safe.equals(name) && !name.startsWith(".") ? name :
+            safe.replaceFirst("^\\.", "_") + "-" + Integer.toHexString(name.hashCode());
+    }
+
+    private static void quietDelete(final Path file)
+    {
+        if (null == file)
+        {
+            return;
+        }
+        try
+        {
+            Files.deleteIfExists(file);
+        }
+        catch (final IOException ex)
+        {
+            // removing: nothing left to tell
+        }
+    }
+
+    private static void requireName(final String name)
+    {
+        Objects.requireNonNull(name, "name");
+        if (name.isEmpty())
+        {
+            throw new IllegalArgumentException("a VM's name must not be empty");
+        }
+    }
+
+    private static Duration positive(final String what, final Duration d)
+    {
+        if (d.isNegative() || d.isZero())
+        {
+            throw new IllegalArgumentException("the QEMU driver's " + what + " must be positive, got " + d);
+        }
+        return d;
+    }
+}

@@ -1,0 +1,134 @@
+package io.vmsched.vm;
+
+import java.nio.file.Path;
+
+/**
+ * The hypervisor's side of an external VM (a VM that runs as a process of its own, e.g. QEMU): adopt a running
+ * VM, start an incoming copy of it on a target host, live-migrate it there, report the migration and the VM's run
+ * state, pause, resume and remove it.
+ * <p>
+ * A live migration between two hosts, each with its own driver:
+ * <ol>
+ * <li>source: {@link #adopt} the VM (once); its handle's {@link VmHandle#spec() spec} goes to the target;</li>
+ * <li>target: {@link #prepareIncoming} with that spec: a copy waits at {@link VmHandle#incomingUri()};</li>
+ * <li>source: {@link #migrate} to that URI, then poll {@link #migration} until {@link MigrationState#isFinal()};</li>
+ * <li>{@link MigrationState#COMPLETED}: the target copy runs ({@link VmState.Kind#RUNNING}), the source is
+ * {@link VmState.Kind#POSTMIGRATE}: {@link #remove} it. {@link MigrationState#FAILED} or
+ * {@link MigrationState#CANCELLED}: the source still has the VM ({@link #resume} it if it was paused), and the
+ * target's copy is {@link #remove}d.</li>
+ * </ol>
+ * <p>
+ * Threading: every method MAY BLOCK (a round trip to the hypervisor, a process start, a process exit), each
+ * within a bound the implementation states: vmsched calls a driver from a driver thread of its own, never from a
+ * host's agent. Implementations are threadsafe: calls for different VMs may run at once, calls for one VM are
+ * served one at a time.
+ * <p>
+ * Errors: each method throws {@link VmDriverException} whose message is one line naming the VM and the problem (a
+ * socket that does not speak the protocol, a process that is not the one behind the socket, a VM adopted twice,
+ * a VM that is gone, a refusal of the hypervisor's).
+ */
+public interface VmDriver extends AutoCloseable
+{
+    /** @return the kind of hypervisor this driver speaks to, e.g. {@code "qemu"}. */
+    String kind();
+
+    /**
+     * Take charge of a VM that runs already: check that its control socket speaks the hypervisor's protocol, that
+     * the process is the one behind the socket, and learn its launch spec from the process.
+     *
+     * @param name    vmsched's name for the VM, unique within this driver.
+     * @param control the VM's control socket.
+     * @param pid     the process that runs it.
+     * @return its handle, without an incoming URI.
+     * @throws VmDriverException if the socket is missing or does not speak the protocol, the process is not there
+     *                           or not the one behind the socket, the name, socket or process is adopted already
+     *                           by this driver (the message names the VM that has it), or the driver is closed.
+     */
+    VmHandle adopt(String name, Path control, long pid) throws VmDriverException;
+
+    /**
+     * On a target host: start an incoming copy that matches a spec, listening for the migration on the address
+     * this driver was configured to bind (loopback by default). The copy outlives this driver and this JVM: it is a
+     * VM, not a child of vmsched's.
+     *
+     * @param name vmsched's name for the VM, unique within this driver.
+     * @param spec a launch spec from a handle of {@link #adopt} (of this kind of driver).
+     * @return the copy's handle; its {@link VmHandle#incomingUri()} is where the source migrates to.
+     * @throws VmDriverException if the spec is not one of this driver's, the name is taken, the copy does not start
+     *                           or does not listen in time (it is then removed), or the driver is closed.
+     */
+    VmHandle prepareIncoming(String name, byte[] spec) throws VmDriverException;
+
+    /**
+     * Start a live migration of a VM to an incoming copy; returns once the hypervisor has started it (poll
+     * {@link #migration} for its progress).
+     *
+     * @param source the VM, a handle of this driver's.
+     * @param uri    the incoming copy's {@link VmHandle#incomingUri()}.
+     * @throws VmDriverException if the VM is gone, not this driver's, or the hypervisor refuses (e.g. a migration
+     *                           is already in progress).
+     */
+    void migrate(VmHandle source, String uri) throws VmDriverException;
+
+    /**
+     * The progress of a VM's latest migration, from the hypervisor's own figures; on an incoming copy, of the
+     * migration it receives.
+     *
+     * @param vm a handle of this driver's.
+     * @return the status; {@link MigrationStatus#NONE}'s state if none was started.
+     * @throws VmDriverException if the VM is gone or not this driver's, or the hypervisor does not answer in time.
+     */
+    MigrationStatus migration(VmHandle vm) throws VmDriverException;
+
+    /**
+     * The VM's run state. A VM whose process exited, or whose control socket is gone, is {@link VmState.Kind#GONE}
+     * (not an exception).
+     *
+     * @param vm a handle of this driver's.
+     * @return the state.
+     * @throws VmDriverException if the VM is not this driver's, or the hypervisor does not answer in time while its
+     *                           process and socket are there.
+     */
+    VmState state(VmHandle vm) throws VmDriverException;
+
+    /**
+     * Cancel the VM's migration in progress; the source keeps the VM. Nothing happens if none is in progress.
+     *
+     * @param vm the source, a handle of this driver's.
+     * @throws VmDriverException if the VM is gone or not this driver's, or the hypervisor refuses.
+     */
+    void cancelMigration(VmHandle vm) throws VmDriverException;
+
+    /**
+     * Let the VM run (QEMU's {@code cont}); nothing happens if it runs. Resuming a source whose migration
+     * {@link MigrationState#COMPLETED} runs the VM twice if the target's copy runs: only the caller knows it does not.
+     *
+     * @param vm a handle of this driver's.
+     * @throws VmDriverException if the VM is gone or not this driver's, or the hypervisor refuses.
+     */
+    void resume(VmHandle vm) throws VmDriverException;
+
+    /**
+     * Pause the VM (QEMU's {@code stop}); nothing happens if it is paused.
+     *
+     * @param vm a handle of this driver's.
+     * @throws VmDriverException if the VM is gone or not this driver's, or the hypervisor refuses.
+     */
+    void stop(VmHandle vm) throws VmDriverException;
+
+    /**
+     * End the VM's process: ask the hypervisor to quit, wait a bounded time for the process to exit, then kill it;
+     * the driver forgets the VM. A VM that is gone already is only forgotten.
+     *
+     * @param vm a handle of this driver's.
+     * @throws VmDriverException if the VM is not this driver's, or its process outlives the kill's bounded wait.
+     */
+    void remove(VmHandle vm) throws VmDriverException;
+
+    /**
+     * Let go of every VM (their connections): the VMs keep running. Later calls throw {@link VmDriverException}.
+     * Idempotent.
+     */
+    @Override
+    void close();
+}
