@@ -2,17 +2,20 @@ package io.vmsched.qemu;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A tiny QEMU VM for tests: {@code qemu-system-x86_64 -M q35 -m 64 -nodefaults -nographic -display none} (or
- * another memory size and more arguments), no
- * guest OS (the firmware runs, nothing answers the balloon), its QMP on a Unix socket. {@link #close} kills it
- * and waits for it.
+ * another memory size and more arguments), no guest OS (the firmware runs, nothing answers the balloon), its QMP
+ * on a Unix socket; or, {@link #boot}ed, a {@link GuestKernel} Linux guest whose own balloon driver answers.
+ * {@link #close} kills it and waits for it.
  */
 final class QemuVm implements AutoCloseable
 {
@@ -23,12 +26,15 @@ final class QemuVm implements AutoCloseable
     final Process process;
     final Path socket;
     final Path log;
+    /** The guest's serial console ({@code -serial file:}), null without a guest OS. */
+    final Path serial;
 
-    private QemuVm(final Process process, final Path socket, final Path log)
+    private QemuVm(final Process process, final Path socket, final Path log, final Path serial)
     {
         this.process = process;
         this.socket = socket;
         this.log = log;
+        this.serial = serial;
     }
 
     /** @return the QEMU binary, or null if this machine has none. */
@@ -76,9 +82,105 @@ final class QemuVm implements AutoCloseable
             "-nodefaults", "-nographic", "-display", "none"));
         command.addAll(extra);
         command.addAll(List.of("-qmp", "unix:" + socket + ",server=on,wait=off"));
+        return launch(command, socket, log, null);
+    }
+
+    /**
+     * Boot a Linux guest: {@code -kernel} and {@code -initrd} (written into {@code dir}) of {@code kernel}, its
+     * console on the first serial port, written to a file; a {@code virtio-balloon-pci} device (id
+     * {@code balloon0}); no reboot (a guest that panics ends QEMU). Waits until its QMP socket takes a connection
+     * and the guest printed {@link GuestKernel#READY}.
+     *
+     * @param binary    the QEMU binary.
+     * @param dir       where its socket, logs and initramfs go.
+     * @param name      their name.
+     * @param kernel    the guest.
+     * @param memoryMib the VM's memory.
+     * @param deadline  how long the boot may take.
+     * @throws IOException with the console's last lines if the guest failed, QEMU exited, or the deadline passed.
+     */
+    static QemuVm boot(final String binary, final Path dir, final String name, final GuestKernel kernel,
+        final int memoryMib, final Duration deadline) throws IOException
+    {
+        final long start = System.nanoTime();
+        final Path socket = dir.resolve(name + ".sock");
+        final Path serial = dir.resolve(name + ".serial");
+        final Path initrd = kernel.writeInitramfs(dir.resolve(name + ".initrd"));
+        final List<String> command = List.of(binary, "-M", "q35", "-m", Integer.toString(memoryMib), "-nodefaults",
+            "-nographic", "-display", "none", "-no-reboot", "-kernel", kernel.vmlinuz.toString(), "-initrd",
+            initrd.toString(), "-append", "console=ttyS0 panic=-1", "-serial", "file:" + serial,
+            "-device", "virtio-balloon-pci,id=balloon0", "-qmp", "unix:" + socket + ",server=on,wait=off");
+        final QemuVm vm = launch(command, socket, dir.resolve(name + ".log"), serial);
+        try
+        {
+            vm.awaitConsole(start + deadline.toNanos(), deadline);
+            return vm;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            vm.close();
+            throw ex;
+        }
+    }
+
+    /** Wait until the guest's console says it is ready, it failed, QEMU exits, or the deadline passes. */
+    private void awaitConsole(final long deadlineNs, final Duration deadline) throws IOException
+    {
+        try
+        {
+            while (true)
+            {
+                final String console = console();
+                if (console.contains(GuestKernel.READY))
+                {
+                    return;
+                }
+                final int failed = console.indexOf(GuestKernel.FAILED);
+                if (failed >= 0)
+                {
+                    final int end = console.indexOf('\n', failed);
+                    throw new IOException("the guest " + console.substring(failed + "vmsched-guest: ".length(),
+                        end < 0 ? console.length() : end).strip() + "; its console:\n" + lastLines(console, 40));
+                }
+                if (!process.isAlive())
+                {
+                    throw new IOException("QEMU exited with " + process.exitValue() + " before the guest was ready: " +
+                        Files.readString(log).strip() + "; its console:\n" + lastLines(console, 40));
+                }
+                if (System.nanoTime() - deadlineNs > 0)
+                {
+                    throw new IOException("the guest did not print \"" + GuestKernel.READY + "\" within " +
+                        deadline.toSeconds() + " s; its console:\n" + lastLines(console, 40));
+                }
+                process.waitFor(50, TimeUnit.MILLISECONDS);
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", ex);
+        }
+    }
+
+    /** @return what the guest wrote on its console so far ("" before anything, or without a guest). */
+    String console() throws IOException
+    {
+        return null == serial || !Files.exists(serial) ? "" :
+            new String(Files.readAllBytes(serial), StandardCharsets.UTF_8).replace("\r", "");
+    }
+
+    private static String lastLines(final String text, final int count)
+    {
+        final String[] lines = text.strip().split("\n");
+        return String.join("\n", Arrays.asList(lines).subList(Math.max(0, lines.length - count), lines.length));
+    }
+
+    private static QemuVm launch(final List<String> command, final Path socket, final Path log, final Path serial)
+        throws IOException
+    {
         final Process process = new ProcessBuilder(command).redirectErrorStream(true)
             .redirectOutput(log.toFile()).start();
-        final QemuVm vm = new QemuVm(process, socket, log);
+        final QemuVm vm = new QemuVm(process, socket, log, serial);
         try
         {
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
