@@ -693,6 +693,46 @@ public final class Cluster implements AutoCloseable
     }
 
     /**
+     * Adopt a hypervisor's running VM (a QEMU process, say) on a host, through the host's
+     * {@link HostConfig#vmDriver}: the driver checks the control socket and the process and learns the VM's launch
+     * spec, then the VM is admitted like any (journaled ADMITTED, of kind {@code vm:<driver kind>}, its handle as
+     * its state). It is never dispatched; its load comes from {@link #reportUsage} or {@link #programLoad}; it is
+     * moved by live migration, by {@link #migrate} or the balancer, to hosts with a driver of the same kind.
+     * <p>
+     * Threading: any thread but a listener's; it blocks while the driver adopts the VM (a round trip to the
+     * hypervisor), then returns as {@link #admit} does.
+     *
+     * @param host    the host it runs on (this node's own, across machines).
+     * @param vmId    the VM's id.
+     * @param name    a name for it, unique on the host.
+     * @param control its control socket (QEMU: the QMP socket).
+     * @param pid     its process.
+     * @throws IllegalArgumentException with the driver's one-line reason if the host has no driver or the driver
+     *                                  refuses the VM (not its protocol, not its process, adopted already).
+     */
+    public void adoptVm(final int host, final long vmId, final String name, final java.nio.file.Path control,
+        final long pid)
+    {
+        final HostRuntime runtime = host >= 0 && host < hosts.length ? hosts[host] : null;
+        final io.vmsched.vm.VmDriver driver = runtime == null ? null : runtime.vmDriver();
+        if (driver == null)
+        {
+            throw new IllegalArgumentException("vm " + vmId + " not adopted: host " + host +
+                (runtime == null ? " does not run here" : " has no VM driver (HostConfig.vmDriver)"));
+        }
+        final io.vmsched.vm.VmHandle handle;
+        try
+        {
+            handle = driver.adopt(name, control, pid);
+        }
+        catch (final io.vmsched.vm.VmDriverException ex)
+        {
+            throw new IllegalArgumentException("vm " + vmId + " not adopted: " + ex.getMessage(), ex);
+        }
+        admit(host, vmId, 1, new DrivenVm(HostRuntime.DRIVEN_KIND_PREFIX + driver.kind(), handle));
+    }
+
+    /**
      * Report an external VM's measured usage; its host folds it into its load at the next sample.
      *
      * @param vmId             the VM.

@@ -41,6 +41,19 @@ public interface ClusterListener
     }
 
     /**
+     * A driven VM's live migration committed (told just before {@link #onMigrated}): the hypervisor's own figures.
+     *
+     * @param vmId   the VM.
+     * @param source where it was.
+     * @param target where it runs now.
+     * @param status how the hypervisor ended it: total time, downtime, bytes sent.
+     */
+    default void onLiveMigration(final long vmId, final int source, final int target,
+        final io.vmsched.vm.MigrationStatus status)
+    {
+    }
+
+    /**
      * A migration aborted: the VM runs on at the source.
      *
      * @param vmId   the VM.

@@ -33,6 +33,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * refusal (NACK), or a target silent for {@link #RECLAIM_AFTER} timeouts, asks for a reclaim, and the
  * registry's answer decides (reclaimed: abort and resume; the target's move won: commit).
  * <p>
+ * A driven VM (a hypervisor's, {@link HostRuntime#DRIVEN_KIND_PREFIX}) is not stopped: its handle (its launch spec)
+ * is journaled as SUSPENDED and sent; the target starts an incoming copy and says where it listens (PREPARED);
+ * this side's driver live-migrates the VM there (PHASE_MIGRATING: no timeout of the handoff's, the migration has
+ * its own, {@link HostConfig#vmMigrationTimeoutNs}, and is cancelled past it). The target's copy running is the
+ * commit point, journaled ACTIVATED by the target, which then acks; on the ack this side quits its paused copy.
+ * A migration that failed or was cancelled asks the target to resolve: it kills its copy before it answers, and
+ * only then does this side make its own copy run again, so two copies never run and one always does.
+ * <p>
  * <b>Note:</b> Not threadsafe: the host's agent only.
  */
 final class HandoffSource
@@ -40,6 +48,8 @@ final class HandoffSource
     static final int PHASE_STOPPING = 1;
     static final int PHASE_AWAIT_ACK = 2;
     static final int PHASE_RESOLVING = 3;
+    /** A driven VM's live migration runs: the hypervisor reports its end. */
+    static final int PHASE_MIGRATING = 4;
     /** A node's source asks the registry to reclaim after this many timeouts without an answer. */
     static final int RECLAIM_AFTER = 2;
 
@@ -54,6 +64,8 @@ final class HandoffSource
         long deadlineNs;
         int timeouts;
         boolean reclaiming; // a node: the registry was asked; its answer settles this migration
+        io.vmsched.vm.MigrationStatus live; // a driven VM's live migration as its hypervisor ended it, once it did
+        boolean liveStarted; // a driven VM: the hypervisor was asked to migrate it (its copy here may be paused)
 
         Outgoing(final long migrationId, final HostVm vm, final int peer, final long startNs)
         {
@@ -73,6 +85,7 @@ final class HandoffSource
     private final Transport transport;
     private final Faults faults;
     private final Requests requests;
+    private HostVmDriver vmDriver;
     /** Told of each VM this side moves (agent thread): the balancer keeps a migration out of its mean. */
     private java.util.function.Consumer<HostVm> moved = vm -> { };
     private final List<Outgoing> outgoing = new ArrayList<>();
@@ -99,6 +112,18 @@ final class HandoffSource
         this.transport = transport;
         this.faults = faults;
         this.requests = requests;
+    }
+
+    /** @param vmDriver the host's hypervisor driver, or null. */
+    void vmDriver(final HostVmDriver vmDriver)
+    {
+        this.vmDriver = vmDriver;
+    }
+
+    /** @return whether a migration may move this VM (allocates nothing). */
+    boolean movable(final HostVm vm)
+    {
+        return requests.movable(vm);
     }
 
     /** Recovery: numbering goes on after the highest migration the journal holds. */
@@ -146,7 +171,10 @@ final class HandoffSource
         try
         {
             fault(Faults.Point.SOURCE_AFTER_INTENT, migrationId);
-            schedule.stopForMigration(vm.vmId);
+            if (!vm.driven)
+            {
+                schedule.stopForMigration(vm.vmId); // a driven VM runs on through its live migration
+            }
         }
         catch (final RuntimeException ex)
         {
@@ -167,13 +195,14 @@ final class HandoffSource
             final Outgoing out = outgoing.get(i);
             if (out.phase == PHASE_STOPPING)
             {
-                if (schedule.stateOf(out.vm.vmId) == EntryState.MIGRATING_OUT && !schedule.isPending(out.vm.vmId))
+                if (out.vm.driven ||
+                    schedule.stateOf(out.vm.vmId) == EntryState.MIGRATING_OUT && !schedule.isPending(out.vm.vmId))
                 {
                     sendTransfer(out, now);
                     work++;
                 }
             }
-            else if (now - out.deadlineNs >= 0)
+            else if (out.phase != PHASE_MIGRATING && now - out.deadlineNs >= 0)
             {
                 // no answer in time: ask the target to resolve it, never guess
                 out.phase = PHASE_RESOLVING;
@@ -196,7 +225,7 @@ final class HandoffSource
         final int length;
         try
         {
-            final byte[] state = vm.guest.snapshot();
+            final byte[] state = vm.driven ? vm.handle.encode() : vm.guest.snapshot(); // a driven VM: its spec
             journal.appendGuest(RecordType.SUSPENDED, out.migrationId, vm.vmId, out.peer, vm.weight, vm.kindUtf8, state);
             fault(Faults.Point.SOURCE_AFTER_SUSPENDED, out.migrationId);
             final int needed = HostMessages.Transfer.HEADER_LENGTH + vm.kindUtf8.length + state.length;
@@ -216,7 +245,8 @@ final class HandoffSource
         }
         // from here the target may activate it: the source no longer decides alone
         out.phase = PHASE_AWAIT_ACK;
-        out.deadlineNs = now + config.handoffTimeoutNs;
+        // a driven VM's target starts a hypervisor process before it answers
+        out.deadlineNs = now + (vm.driven ? config.vmMigrationTimeoutNs : config.handoffTimeoutNs);
         // emitted before the send: the target's ack (another thread) must not be stamped before it
         FlightEvents.handoffTransfer(hostId, out.migrationId, vm.vmId, out.peer, length);
         try
@@ -289,6 +319,83 @@ final class HandoffSource
         commit(out);
     }
 
+    /**
+     * A driven VM's target started its incoming copy: migrate the VM there (on a driver thread), and ask the target
+     * to resolve if the hypervisor ends it short of COMPLETED.
+     *
+     * @param migrationId the migration.
+     * @param from        the target.
+     * @param uri         where the copy listens.
+     */
+    void onPrepared(final long migrationId, final int from, final String uri)
+    {
+        final Outgoing out = find(migrationId);
+        if (out == null || out.phase != PHASE_AWAIT_ACK || from != out.peer || !out.vm.driven || vmDriver == null)
+        {
+            view.listener.onError(hostId, new IllegalStateException("a PREPARED of migration " + migrationId +
+                " from host " + from + " that no live migration here waits for: ignored"));
+            return;
+        }
+        out.phase = PHASE_MIGRATING;
+        out.liveStarted = true;
+        final io.vmsched.vm.VmHandle handle = out.vm.handle;
+        final long deadlineNs = System.nanoTime() + config.vmMigrationTimeoutNs;
+        vmDriver.submit(driver -> liveMigrate(driver, handle, uri, deadlineNs), (status, failure) ->
+            migrated(out, status, failure));
+    }
+
+    /** On a driver thread: migrate, then poll the hypervisor until it ends the migration; cancel it past the deadline. */
+    private static io.vmsched.vm.MigrationStatus liveMigrate(final io.vmsched.vm.VmDriver driver,
+        final io.vmsched.vm.VmHandle handle, final String uri, final long deadlineNs) throws io.vmsched.vm.VmDriverException
+    {
+        driver.migrate(handle, uri);
+        boolean cancelled = false;
+        while (true)
+        {
+            final io.vmsched.vm.MigrationStatus status = driver.migration(handle);
+            if (status.state().isFinal())
+            {
+                return status;
+            }
+            if (!cancelled && System.nanoTime() - deadlineNs > 0)
+            {
+                driver.cancelMigration(handle);
+                cancelled = true; // polled on until the hypervisor says it ended (cancelled, or completed after all)
+            }
+            if (Thread.interrupted())
+            {
+                throw new io.vmsched.vm.VmDriverException(handle.name(), "the host closed during its migration");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
+        }
+    }
+
+    /** Agent: the hypervisor ended a live migration (or the driver failed): wait for the ack, or ask the target. */
+    private void migrated(final Outgoing out, final io.vmsched.vm.MigrationStatus status, final String failure)
+    {
+        if (find(out.migrationId) != out)
+        {
+            return; // settled meanwhile
+        }
+        out.live = status;
+        final long now = System.nanoTime();
+        out.deadlineNs = now + config.handoffTimeoutNs;
+        if (status != null && status.state() == io.vmsched.vm.MigrationState.COMPLETED)
+        {
+            out.phase = PHASE_AWAIT_ACK; // the target's copy runs: its ACTIVATED and ack come
+            return;
+        }
+        if (failure != null)
+        {
+            view.listener.onError(hostId, new IllegalStateException("vm " + out.vm.vmId + "'s live migration " +
+                out.migrationId + ": " + failure));
+        }
+        // failed, cancelled, or unknown: the target decides (it kills its copy unless it runs), then answers
+        out.phase = PHASE_RESOLVING;
+        resolve.wrap(resolveBuffer, 0).set(out.migrationId, out.vm.vmId, hostId, watermark());
+        transport.send(out.peer, HostMessages.RESOLVE, resolveBuffer, 0, HostMessages.Resolve.LENGTH);
+    }
+
     private void reclaim(final Outgoing out)
     {
         if (!out.reclaiming && view.registry.requestReclaim(out.vm.vmId, out.migrationId))
@@ -357,8 +464,30 @@ final class HandoffSource
         view.committed.incrementAndGet();
         final long durationNs = System.nanoTime() - out.startNs;
         FlightEvents.handoffCommit(hostId, migrationId, vm.vmId, out.peer, durationNs);
+        if (vm.driven && vmDriver != null)
+        {
+            if (out.live != null)
+            {
+                view.listener.onLiveMigration(vm.vmId, hostId, out.peer, out.live);
+            }
+            final io.vmsched.vm.VmHandle handle = vm.handle;
+            vmDriver.submit(driver ->
+            {
+                driver.remove(handle); // paused since the migration completed: the target's copy runs
+                return null;
+            }, (none, failure) -> removeFailed(vm.vmId, failure));
+        }
         view.listener.onMigrated(vm.vmId, hostId, out.peer, durationNs);
         requests.forwardHeld(vm, out.peer);
+    }
+
+    private void removeFailed(final long vmId, final String failure)
+    {
+        if (failure != null)
+        {
+            view.listener.onError(hostId, new IllegalStateException("vm " + vmId + " moved, but its paused copy " +
+                "here could not be removed: " + failure));
+        }
     }
 
     private void abort(final Outgoing out, final AbortReason code, final String reason)
@@ -380,6 +509,20 @@ final class HandoffSource
         {
             view.listener.onError(hostId, ex);
         }
+        if (vm.driven && out.liveStarted && vmDriver != null)
+        {
+            // the target answered that its copy does not run (killed first): this copy runs again if it paused
+            final io.vmsched.vm.VmHandle handle = vm.handle;
+            vmDriver.submit(driver ->
+            {
+                final io.vmsched.vm.VmState state = driver.state(handle);
+                if (state.kind() == io.vmsched.vm.VmState.Kind.PAUSED || state.kind() == io.vmsched.vm.VmState.Kind.POSTMIGRATE)
+                {
+                    driver.resume(handle);
+                }
+                return state;
+            }, (state, failure) -> resumeFailed(vm.vmId, failure));
+        }
         aborts.incrementAndGet();
         view.aborted.incrementAndGet();
         FlightEvents.handoffAbort(hostId, FlightEvents.SOURCE, out.migrationId, vm.vmId, hostId, out.peer, code.label(), reason);
@@ -387,6 +530,15 @@ final class HandoffSource
         if (vm.heldRemoves > 0)
         {
             requests.removeHeld(vm);
+        }
+    }
+
+    private void resumeFailed(final long vmId, final String failure)
+    {
+        if (failure != null)
+        {
+            view.listener.onError(hostId, new IllegalStateException("vm " + vmId + " stays here, but its copy could " +
+                "not be made to run again: " + failure));
         }
     }
 

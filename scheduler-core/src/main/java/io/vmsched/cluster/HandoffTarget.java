@@ -25,6 +25,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * here is kept (activated or refused) until that source's watermark passes it, and a resolve for a
  * migration that never arrived refuses it for good, so a late transfer cannot activate it.
  * <p>
+ * A driven VM (a hypervisor's) arrives as its launch spec: the host's driver starts an incoming copy (on a driver
+ * thread; PREPARING), RECEIVED is journaled with the copy's handle, and the source is told where the copy
+ * listens (PREPARED); the copy is watched (WATCHING) until it runs, which is the commit point: ACTIVATED is
+ * journaled first, then the ack. A copy that does not run (the migration failed, it died, the deadline passed), or
+ * a resolve that comes before it runs, has the copy killed before the nack, so the source resumes its own only
+ * once no other copy can run.
+ * <p>
  * <b>Note:</b> Not threadsafe: the host's agent only.
  */
 final class HandoffTarget
@@ -33,6 +40,45 @@ final class HandoffTarget
     static final long REFUSED = 2;
     /** A node's move is with the owner registry: no answer yet (a repeated transfer or resolve waits for it). */
     static final long AWAITING_REGISTRY = 3;
+    /** A driven VM's incoming copy is being started: no answer yet (a resolve is answered once it is decided). */
+    static final long PREPARING = 4;
+    /** A driven VM's incoming copy waits for, or receives, the migration: no answer until it runs or is killed. */
+    static final long WATCHING = 5;
+
+    /** A driven VM's arrival, between its transfer and its outcome. */
+    private static final class Arrival
+    {
+        final long migrationId;
+        final long vmId;
+        final int source;
+        final int weight;
+        final String kind;
+        final double cpu;
+        final double io;
+        final double memory;
+        final boolean programmed;
+        final java.util.concurrent.atomic.AtomicBoolean resolve = new java.util.concurrent.atomic.AtomicBoolean();
+        HostVm vm; // once its copy is started
+
+        Arrival(final long migrationId, final long vmId, final int source, final int weight, final String kind,
+            final double cpu, final double io, final double memory, final boolean programmed)
+        {
+            this.migrationId = migrationId;
+            this.vmId = vmId;
+            this.source = source;
+            this.weight = weight;
+            this.kind = kind;
+            this.cpu = cpu;
+            this.io = io;
+            this.memory = memory;
+            this.programmed = programmed;
+        }
+    }
+
+    private HostVmDriver vmDriver;
+    private final org.agrona.collections.Long2ObjectHashMap<Arrival> arrivals = new org.agrona.collections.Long2ObjectHashMap<>();
+    private final HostMessages.Prepared prepared = new HostMessages.Prepared();
+    private UnsafeBuffer preparedBuffer = new UnsafeBuffer(new byte[HostMessages.Prepared.HEADER_LENGTH + 256]);
 
     private final int hostId;
     private final ClusterView view;
@@ -124,9 +170,9 @@ final class HandoffTarget
         }
         advanceWatermark(source, transfer.watermark());
         final long known = outcomes.get(migrationId);
-        if (known == AWAITING_REGISTRY)
+        if (known == AWAITING_REGISTRY || known == PREPARING || known == WATCHING)
         {
-            return; // a repeat: the registry's answer settles it
+            return; // a repeat: the registry's answer, or the copy's fate, settles it
         }
         if (known != 0)
         {
@@ -160,6 +206,11 @@ final class HandoffTarget
             return;
         }
 
+        if (kind.startsWith(HostRuntime.DRIVEN_KIND_PREFIX))
+        {
+            prepare(new Arrival(migrationId, vmId, source, weight, kind, cpu, io, memory, programmed), state);
+            return;
+        }
         boolean inserted = false;
         final HostVm vm;
         try
@@ -216,6 +267,178 @@ final class HandoffTarget
             return;
         }
         activate(vm, migrationId, source);
+    }
+
+    /** @param vmDriver the host's hypervisor driver, or null. */
+    void vmDriver(final HostVmDriver vmDriver)
+    {
+        this.vmDriver = vmDriver;
+    }
+
+    /** A driven VM's transfer: start its incoming copy on a driver thread (nothing is journaled before it runs). */
+    private void prepare(final Arrival arrival, final byte[] state)
+    {
+        final io.vmsched.vm.VmHandle from;
+        try
+        {
+            fault(Faults.Point.TARGET_ON_TRANSFER, arrival.migrationId);
+            if (vms.contains(arrival.vmId))
+            {
+                throw new IllegalStateException("vm " + arrival.vmId + " is already on host " + hostId);
+            }
+            if (vmDriver == null || !vmDriver.vmKind().equals(arrival.kind) || view.registry != null)
+            {
+                throw new IllegalStateException("host " + hostId + " has no VM driver for kind '" + arrival.kind + "'" +
+                    (view.registry != null ? " between node processes (not built yet)" : ""));
+            }
+            from = io.vmsched.vm.VmHandle.decode(state);
+        }
+        catch (final RuntimeException ex)
+        {
+            failedBefore(arrival, "target failed before activating: " + ex.getMessage());
+            return;
+        }
+        outcomes.put(arrival.migrationId, PREPARING);
+        arrivals.put(arrival.migrationId, arrival);
+        vmDriver.submit(driver -> driver.prepareIncoming(from.name(), from.spec()),
+            (copy, failure) -> prepared(arrival, copy, failure));
+    }
+
+    private void failedBefore(final Arrival arrival, final String detail)
+    {
+        arrivals.remove(arrival.migrationId);
+        journal.appendText(RecordType.ABORTED, arrival.migrationId, arrival.vmId, arrival.source, 0, 0, 0,
+            AbortReason.TARGET_FAILED_BEFORE_ACTIVATING.code(), detail);
+        FlightEvents.handoffAbort(hostId, FlightEvents.TARGET, arrival.migrationId, arrival.vmId, arrival.source, hostId,
+            AbortReason.TARGET_FAILED_BEFORE_ACTIVATING.label(), detail);
+        outcomes.put(arrival.migrationId, REFUSED);
+        aborts.incrementAndGet();
+        answer(arrival.source, arrival.migrationId, arrival.vmId, false);
+    }
+
+    /** Agent: the incoming copy started (or not): journal it, tell the source where it listens, watch it. */
+    private void prepared(final Arrival arrival, final io.vmsched.vm.VmHandle copy, final String failure)
+    {
+        if (copy == null)
+        {
+            failedBefore(arrival, "target could not start the incoming copy: " + failure);
+            return;
+        }
+        if (arrival.resolve.get())
+        {
+            kill(arrival, copy, AbortReason.RESOLVED_BEFORE_TRANSFER, "target: resolved before its copy was ready");
+            return;
+        }
+        final HostVm vm = requests.shell(arrival.vmId, arrival.weight, arrival.kind);
+        vm.handle = copy;
+        if (arrival.programmed)
+        {
+            vm.load.program(arrival.cpu, arrival.io, arrival.memory);
+        }
+        else
+        {
+            vm.load.measure(arrival.cpu, arrival.io, arrival.memory);
+        }
+        try
+        {
+            journal.appendGuest(RecordType.RECEIVED, arrival.migrationId, arrival.vmId, arrival.source, arrival.weight,
+                vm.kindUtf8, copy.encode());
+            schedule.insert(arrival.vmId, arrival.weight, EntryState.MIGRATING_IN, null);
+        }
+        catch (final RuntimeException ex)
+        {
+            kill(arrival, copy, AbortReason.TARGET_FAILED_BEFORE_ACTIVATING, "target failed before activating: " +
+                ex.getMessage());
+            return;
+        }
+        arrival.vm = vm;
+        outcomes.put(arrival.migrationId, WATCHING);
+        final byte[] uri = copy.incomingUri().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (preparedBuffer.capacity() < HostMessages.Prepared.HEADER_LENGTH + uri.length)
+        {
+            preparedBuffer = new UnsafeBuffer(new byte[HostMessages.Prepared.HEADER_LENGTH + uri.length]);
+        }
+        final int length = prepared.wrap(preparedBuffer, 0).set(arrival.migrationId, arrival.vmId, hostId, uri);
+        try
+        {
+            forwarder.send(arrival.source, HostMessages.PREPARED, preparedBuffer, 0, length);
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex); // the source times out and asks: the copy is killed then
+        }
+        final long deadlineNs = System.nanoTime() + requests.config().vmMigrationTimeoutNs;
+        vmDriver.submit(driver -> watch(driver, copy, arrival.resolve, deadlineNs),
+            (state, watchFailure) -> watched(arrival, state, watchFailure));
+    }
+
+    /** On a driver thread: the copy's state once it runs or cannot, a resolve asks, or the deadline passes. */
+    private static io.vmsched.vm.VmState watch(final io.vmsched.vm.VmDriver driver, final io.vmsched.vm.VmHandle copy,
+        final java.util.concurrent.atomic.AtomicBoolean resolve, final long deadlineNs) throws io.vmsched.vm.VmDriverException
+    {
+        while (true)
+        {
+            final io.vmsched.vm.VmState state = driver.state(copy);
+            if (state.kind() != io.vmsched.vm.VmState.Kind.INMIGRATE || resolve.get() ||
+                System.nanoTime() - deadlineNs > 0 || Thread.currentThread().isInterrupted())
+            {
+                return state;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
+        }
+    }
+
+    /** Agent: the copy runs (the commit point: activate) or it does not (kill it, then refuse). */
+    private void watched(final Arrival arrival, final io.vmsched.vm.VmState state, final String failure)
+    {
+        if (state != null && state.kind() == io.vmsched.vm.VmState.Kind.RUNNING)
+        {
+            arrivals.remove(arrival.migrationId);
+            activate(arrival.vm, arrival.migrationId, arrival.source);
+            return;
+        }
+        kill(arrival, arrival.vm.handle, AbortReason.TARGET_FAILED_BEFORE_ACTIVATING, "target: its incoming copy " +
+            (state == null ? "could not be asked: " + failure : "is " + state.kind() +
+            (state.status().isEmpty() ? "" : " (" + state.status() + ")")) +
+            (arrival.resolve.get() ? " when the source asked" : ""));
+    }
+
+    /** Kill an incoming copy that must not run, then (on the agent) refuse the migration for good. */
+    private void kill(final Arrival arrival, final io.vmsched.vm.VmHandle copy, final AbortReason code, final String reason)
+    {
+        vmDriver.submit(driver ->
+        {
+            driver.remove(copy);
+            return null;
+        }, (none, failure) ->
+        {
+            arrivals.remove(arrival.migrationId);
+            if (failure != null)
+            {
+                view.listener.onError(hostId, new IllegalStateException("vm " + arrival.vmId + ": its incoming copy " +
+                    "could not be removed: " + failure));
+            }
+            if (arrival.vm != null)
+            {
+                refuse(arrival.vm, arrival.migrationId, arrival.source, code, reason);
+            }
+            else
+            {
+                journal.appendText(RecordType.ABORTED, arrival.migrationId, arrival.vmId, arrival.source, 0, 0, 0,
+                    code.code(), reason);
+                FlightEvents.handoffAbort(hostId, FlightEvents.TARGET, arrival.migrationId, arrival.vmId,
+                    arrival.source, hostId, code.label(), reason);
+                outcomes.put(arrival.migrationId, REFUSED);
+                aborts.incrementAndGet();
+                answer(arrival.source, arrival.migrationId, arrival.vmId, false);
+            }
+        });
+    }
+
+    /** @return driven VMs arriving: their copies being started or watched (agent thread). */
+    int liveArrivals()
+    {
+        return arrivals.size();
     }
 
     /** Where VMs are as this host alone knows: its own (and those arriving), nowhere else. */
@@ -360,7 +583,16 @@ final class HandoffTarget
         vm.arrivedNs = System.nanoTime();
         vm.cameFrom = source;
         vms.add(vm);
-        schedule.resume(vmId);
+        if (vm.external)
+        {
+            // a hypervisor runs it: kept stopped here, never dispatched
+            schedule.delete(vmId);
+            schedule.insert(vmId, vm.weight, EntryState.SUSPENDED, null);
+        }
+        else
+        {
+            schedule.resume(vmId);
+        }
         moved.accept(vm);
         activated.incrementAndGet();
         try
@@ -391,6 +623,15 @@ final class HandoffTarget
         if (known == AWAITING_REGISTRY)
         {
             return; // the registry's answer settles it, and is sent then
+        }
+        if (known == PREPARING || known == WATCHING)
+        {
+            final Arrival arrival = arrivals.get(migrationId);
+            if (arrival != null)
+            {
+                arrival.resolve.set(true); // decided by its copy at once: runs (activated) or killed (refused)
+            }
+            return;
         }
         if (known == 0)
         {

@@ -322,7 +322,7 @@ final class HostBalancer implements HostView, Exchange.Actions
     @Override
     public boolean pinned(final int vm)
     {
-        return vms.at(vm).external;
+        return !source.movable(vms.at(vm));
     }
 
     @Override

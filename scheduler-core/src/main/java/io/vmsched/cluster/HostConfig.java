@@ -49,6 +49,18 @@ public final class HostConfig
      * no balloon. Called on the host's agent: it must not block.
      */
     public io.vmsched.balloon.ExternalBalloons externalBalloons;
+    /**
+     * Each host's hypervisor driver, given the host's id, called once as the host starts (null: none): the host
+     * adopts running VMs through it ({@link Cluster#adoptVm}), moves them by live migration and starts the incoming
+     * copies of those that come to it. The host closes it when it closes (the VMs keep running).
+     */
+    public java.util.function.IntFunction<io.vmsched.vm.VmDriver> vmDriver;
+    /**
+     * How long a driven VM's live migration may take, from the transfer of its spec to the hypervisor's final
+     * state (the target's incoming copy started, the memory copied): past it the migration is cancelled and the VM
+     * stays where it was.
+     */
+    public long vmMigrationTimeoutNs = 120_000_000_000L;
     /** Bytes of each host's inbox ring (a power of two, plus Agrona's trailer is added). */
     public int inboxBytes = 1 << 20;
     /** Load weights of CPU, I/O and memory. */
@@ -121,6 +133,7 @@ public final class HostConfig
         check(scheduleCapacity >= 2, "schedule capacity must be at least 2, got " + scheduleCapacity);
         check(samplePeriodNs > 0 && balancePeriodNs > 0 && handoffTimeoutNs > 0 && loadSnapshotPeriodNs > 0 &&
             requestTimeoutNs >= 0, "periods and the handoff timeout must be positive, the request timeout not negative");
+        check(vmMigrationTimeoutNs > 0, "the VM migration timeout must be positive, got " + vmMigrationTimeoutNs + " ns");
         check(balloonTimeoutNs > 0, "the balloon timeout must be positive, got " + balloonTimeoutNs + " ns");
         check(Integer.bitCount(inboxBytes) == 1 && inboxBytes >= 4096, "inbox bytes must be a power of two >= 4096, got " +
             inboxBytes);

@@ -38,6 +38,12 @@ public final class HostRuntime implements Agent, AutoCloseable
 {
     /** The guest kind of an external VM: an OS process bound by PID, measured from outside, never dispatched. */
     public static final String EXTERNAL_KIND = "external";
+    /**
+     * The prefix of a driven VM's kind ({@code vm:qemu}): a hypervisor's VM, adopted through the host's
+     * {@link HostConfig#vmDriver}, never dispatched, moved by live migration; its state is its
+     * {@link io.vmsched.vm.VmHandle}.
+     */
+    public static final String DRIVEN_KIND_PREFIX = "vm:";
 
     private final int hostId;
     private final HostConfig config;
@@ -55,6 +61,7 @@ public final class HostRuntime implements Agent, AutoCloseable
     private final Forwarder forwarder;
     private final Requests requests;
     private final HostBalloons balloons;
+    private final HostVmDriver vmDriver; // null: no hypervisor driver, driven VMs stay where they are
     private final HandoffSource source;
     private final HandoffTarget target;
     private final HostBalancer balancer;
@@ -98,9 +105,13 @@ public final class HostRuntime implements Agent, AutoCloseable
         this.balancing = config.balancing;
         this.transport = new FaultInjectingTransport(transport, faults, hostId, 2 * config.handoffTimeoutNs);
         this.forwarder = new Forwarder(hostId, view.capacity, this.transport, view.local >= 0); // room for hosts added later
+        final io.vmsched.vm.VmDriver driver = config.vmDriver == null ? null : config.vmDriver.apply(hostId);
+        this.vmDriver = driver == null ? null : new HostVmDriver(hostId, driver, this::wakeAgent);
         this.requests = new Requests(hostId, config, view, journal, registry, schedule, vms, forwarder, model, capacity);
+        this.requests.vmDriver(vmDriver);
         this.source = new HandoffSource(hostId, config, view, journal, schedule, vms, this.transport, faults, requests);
         this.requests.source(source);
+        this.source.vmDriver(vmDriver);
         this.balloons = new HostBalloons(hostId, config, view, journal, schedule, capacity);
         this.requests.balloons(balloons, this::wakeAgent);
         this.target = new HandoffTarget(hostId, view, journal, schedule, vms, requests, forwarder, faults);
@@ -108,6 +119,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         this.source.onMoved(balancer::left);
         this.target.onMoved(balancer::arrived);
         this.target.tenureFence(source::highestMigrationId);
+        this.target.vmDriver(vmDriver);
         this.recovery = new Recovery(hostId, view, journal, schedule, vms, requests, source, target, balloons);
         this.adapter = new InboxAdapter(hostId, view, requests, source, target, balancer, this::balancingOn);
         if (view.registry != null)
@@ -175,6 +187,10 @@ public final class HostRuntime implements Agent, AutoCloseable
         work += schedule.reclaim();
         final long now = System.nanoTime();
         work += source.progress(now);
+        if (vmDriver != null)
+        {
+            work += vmDriver.poll(); // what follows a hypervisor's call: a migration's progress, an incoming copy
+        }
         if (balloons.inFlight() > 0)
         {
             work += balloons.poll(now);
@@ -444,6 +460,12 @@ public final class HostRuntime implements Agent, AutoCloseable
         return sharedInbox.write(type, buffer, offset, length);
     }
 
+    /** @return this host's hypervisor driver, or null if it has none. */
+    io.vmsched.vm.VmDriver vmDriver()
+    {
+        return vmDriver == null ? null : vmDriver.driver;
+    }
+
     /** @return the inbox for other threads to write to (the API, peers in this JVM, a transport): each message wakes the agent. */
     org.agrona.concurrent.ringbuffer.RingBuffer inbox()
     {
@@ -516,6 +538,10 @@ public final class HostRuntime implements Agent, AutoCloseable
         if (runner != null)
         {
             runner.close();
+        }
+        if (vmDriver != null)
+        {
+            vmDriver.close(); // after the agent: nothing follows a call any more; the VMs keep running
         }
         dispatcher.close();
         view.publishLoad(hostId, Double.NaN);

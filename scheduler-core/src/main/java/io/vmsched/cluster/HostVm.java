@@ -16,7 +16,9 @@ final class HostVm
     final long vmId;
     int weight; // changed by a balloon's processors (agent only)
     final byte[] kindUtf8;
-    final boolean external; // runs outside (bound to a process): never dispatched, never moved
+    final boolean external; // runs outside (bound to a process): never dispatched
+    final boolean driven; // a hypervisor's VM (kind DRIVEN_KIND_PREFIX + its driver's kind): moved by live migration
+    io.vmsched.vm.VmHandle handle; // a driven VM's, as its host's driver knows it; null if the driver does not
     final VmLoad load;
     final LoadModel.Volatility volatility = new LoadModel.Volatility();
     Guest guest;
@@ -43,7 +45,8 @@ final class HostVm
         this.vmId = vmId;
         this.weight = weight;
         this.kindUtf8 = kind.getBytes(StandardCharsets.UTF_8);
-        this.external = HostRuntime.EXTERNAL_KIND.equals(kind);
+        this.driven = kind.startsWith(HostRuntime.DRIVEN_KIND_PREFIX);
+        this.external = driven || HostRuntime.EXTERNAL_KIND.equals(kind);
         this.guest = guest;
         this.load = new VmLoad(smoothing);
     }

@@ -23,6 +23,7 @@ final class InboxAdapter implements MessageHandler
     private final HostMessages.Pull pull = new HostMessages.Pull();
     private final HostMessages.LoadFigures figures = new HostMessages.LoadFigures();
     private final HostMessages.OwnerAnswer ownerAnswer = new HostMessages.OwnerAnswer();
+    private final HostMessages.Prepared prepared = new HostMessages.Prepared();
     private final java.util.function.BooleanSupplier balancing;
 
     InboxAdapter(final int hostId, final ClusterView view, final Requests requests, final HandoffSource source,
@@ -54,6 +55,7 @@ final class InboxAdapter implements MessageHandler
                 case HostMessages.ACK: onAnswer(answer.wrapRead(buffer, offset), true); break;
                 case HostMessages.NACK: onAnswer(answer.wrapRead(buffer, offset), false); break;
                 case HostMessages.RESOLVE: target.onResolve(buffer, offset); break;
+                case HostMessages.PREPARED: onPrepared(prepared.wrapRead(buffer, offset), length); break;
                 case HostMessages.MEAN_SHARE: balancer.onMeanShare(share.wrapRead(buffer, offset)); break;
                 case HostMessages.MEAN_REPLY: balancer.onMeanReply(share.wrapRead(buffer, offset)); break;
                 case HostMessages.GOSSIP: balancer.onGossip(figures.wrapRead(buffer, offset), length, true); break;
@@ -67,6 +69,11 @@ final class InboxAdapter implements MessageHandler
         {
             view.listener.onError(hostId, ex);
         }
+    }
+
+    private void onPrepared(final HostMessages.Prepared prepared, final int length)
+    {
+        source.onPrepared(prepared.migrationId(), prepared.host(), prepared.uri(length));
     }
 
     private void onAnswer(final HostMessages.Answer answer, final boolean activated)

@@ -175,6 +175,10 @@ final class Recovery
             view.owners.put(owned.vmId, hostId);
         }
         checked.clear();
+        for (int i = 0; i < vms.size(); i++)
+        {
+            requests.adoptAgain(vms.at(i)); // a hypervisor's VM runs on: the host's new driver takes it again
+        }
         journal.append(RecordType.HOST_STARTED, 0, -1, -1, vms.size(), 0, 0);
         // a ballooned guest restarts at its ballooned size: its balloon is asked again, on its first slice
         balloons.lastRequestId(state.maxBalloonRequestId());

@@ -43,6 +43,7 @@ final class Requests
     private final HostMessages.Balloon balloon = new HostMessages.Balloon();
     private HandoffSource source;
     private HostBalloons balloons;
+    private HostVmDriver vmDriver;
     private Runnable wake = () -> { };
 
     private DirectBuffer current; // the request being handled, so a handler can pass it on whole
@@ -74,6 +75,80 @@ final class Requests
     void source(final HandoffSource source)
     {
         this.source = source;
+    }
+
+    /** @return the host's settings. */
+    HostConfig config()
+    {
+        return config;
+    }
+
+    /** @param vmDriver the host's hypervisor driver, or null. */
+    void vmDriver(final HostVmDriver vmDriver)
+    {
+        this.vmDriver = vmDriver;
+    }
+
+    /**
+     * @return why this VM cannot be moved off this host, or null if it can: an external process no driver moves, a
+     *         driven VM on a host without its driver, or a driven VM between node processes (not built yet).
+     */
+    String pinned(final HostVm vm)
+    {
+        if (movable(vm))
+        {
+            return null;
+        }
+        if (!vm.driven)
+        {
+            return "is an external process (no driver moves it)";
+        }
+        if (vm.handle == null || vmDriver == null)
+        {
+            return "is a hypervisor's VM that host " + hostId + "'s VM driver does not hold";
+        }
+        return "is a hypervisor's VM: live migration between node processes is not built yet";
+    }
+
+    /**
+     * Recovery (the starting thread): a driven VM found in the journal is adopted again by the host's new driver,
+     * which checks that it still runs; one the driver cannot take stays here, pinned, and the listener is told why.
+     */
+    void adoptAgain(final HostVm vm)
+    {
+        if (!vm.driven || vm.handle == null)
+        {
+            return;
+        }
+        final io.vmsched.vm.VmHandle journaled = vm.handle;
+        vm.handle = null;
+        String why = null;
+        if (vmDriver == null || !vmDriver.vmKind().equals(new String(vm.kindUtf8, java.nio.charset.StandardCharsets.UTF_8)))
+        {
+            why = "host " + hostId + " has no VM driver of its kind";
+        }
+        else
+        {
+            try
+            {
+                vm.handle = vmDriver.driver.adopt(journaled.name(), journaled.control(), journaled.pid());
+            }
+            catch (final io.vmsched.vm.VmDriverException ex)
+            {
+                why = ex.getMessage();
+            }
+        }
+        if (why != null)
+        {
+            view.listener.onError(hostId, new IllegalStateException("vm " + vm.vmId + " (" + journaled.name() +
+                ") stays on host " + hostId + ", pinned: " + why));
+        }
+    }
+
+    /** @return whether a migration may move this VM (allocates nothing: the exchange asks it of every candidate). */
+    boolean movable(final HostVm vm)
+    {
+        return !vm.external || vm.driven && vm.handle != null && vmDriver != null && view.registry == null;
     }
 
     /** @param balloons the host's balloon side. @param wake wakes the agent (a guest's balloon answered). */
@@ -281,6 +356,10 @@ final class Requests
     {
         final HostVm vm = new HostVm(vmId, weight, kind, null, config.smoothingWindow);
         vm.guest = guest(kind, state);
+        if (vm.driven)
+        {
+            vm.handle = io.vmsched.vm.VmHandle.decode(state); // recovery adopts it again through the driver
+        }
         if (vm.external && config.externalBalloons != null)
         {
             try
@@ -304,7 +383,7 @@ final class Requests
      */
     Guest guest(final String kind, final byte[] state)
     {
-        return HostRuntime.EXTERNAL_KIND.equals(kind) ? null : new BalloonedGuest(registry.create(kind, state), wake);
+        return HostRuntime.EXTERNAL_KIND.equals(kind) || kind.startsWith(HostRuntime.DRIVEN_KIND_PREFIX) ? null : new BalloonedGuest(registry.create(kind, state), wake);
     }
 
     /** @return a VM without its guest yet (a transfer journals RECEIVED before it makes the guest). */
@@ -521,11 +600,11 @@ final class Requests
         {
             return; // it moved on since the call: the host that has it now starts the migration
         }
-        if (vm == null || vm.out != null || vm.external || target == hostId || target < 0 || target >= view.hosts)
+        final String pinned = vm == null ? null : pinned(vm);
+        if (vm == null || vm.out != null || pinned != null || target == hostId || target < 0 || target >= view.hosts)
         {
             throw new IllegalArgumentException("vm " + vmId + (vm == null ? " is not on host " + hostId :
-                vm.out != null ? " is already migrating" : vm.external ? " is an external process (no driver moves it)" :
-                " cannot go to host " + target));
+                vm.out != null ? " is already migrating" : pinned != null ? " " + pinned : " cannot go to host " + target));
         }
         final double here = model.load(vm.load.factors(), capacity);
         source.start(vm, target, here, model.load(vm.load.factors(), view.capacities[target]), System.nanoTime());

@@ -71,6 +71,8 @@ public final class HostMessages
      * what became of a request (admit, move, reclaim), {@code io.vmsched.cluster.OwnerRegistry}.
      */
     public static final int OWNER_ANSWER = 19;
+    /** Target to source: a driven VM's incoming copy waits at a URI ({@link Prepared}). */
+    public static final int PREPARED = 20;
 
     /**
      * Where a message that travels between hosts names its sender, so a network transport can check it
@@ -89,6 +91,7 @@ public final class HostMessages
             case ACK:
             case NACK: return Answer.HOST_OFFSET;
             case RESOLVE: return Resolve.SOURCE_OFFSET;
+            case PREPARED: return Prepared.HOST_OFFSET;
             case MEAN_SHARE:
             case MEAN_REPLY: return MeanShare.FROM_OFFSET;
             case PULL: return Pull.FROM_OFFSET;
@@ -522,6 +525,74 @@ public final class HostMessages
             buffer.putLong(offset + 8, vmId, ORDER);
             buffer.putInt(offset + HOST_OFFSET, host, ORDER);
             return this;
+        }
+    }
+
+    /** PREPARED: a target's incoming copy of a driven VM, and the URI it listens at. */
+    public static final class Prepared extends Flyweight<Prepared>
+    {
+        /** Where the target's host id is. */
+        public static final int HOST_OFFSET = 16;
+        /** Where the URI's UTF-8 length (a short) is; the URI follows. */
+        public static final int URI_LENGTH_OFFSET = 20;
+        /** The fixed part's length. */
+        public static final int HEADER_LENGTH = 22;
+        /** The longest URI. */
+        public static final int MAX_URI_LENGTH = 1024;
+
+        /** @return the migration. */
+        public long migrationId()
+        {
+            return readBuffer.getLong(offset, ORDER);
+        }
+
+        /** @return the VM. */
+        public long vmId()
+        {
+            return readBuffer.getLong(offset + 8, ORDER);
+        }
+
+        /** @return the target host. */
+        public int host()
+        {
+            return readBuffer.getInt(offset + HOST_OFFSET, ORDER);
+        }
+
+        /**
+         * @param messageLength the whole message's length.
+         * @return the URI.
+         * @throws IllegalArgumentException if its length does not fit the message.
+         */
+        public String uri(final int messageLength)
+        {
+            final int length = readBuffer.getShort(offset + URI_LENGTH_OFFSET, ORDER) & 0xFFFF;
+            if (messageLength < HEADER_LENGTH || HEADER_LENGTH + length != messageLength)
+            {
+                throw new IllegalArgumentException("a PREPARED message of " + messageLength + " bytes holds a URI of " +
+                    length + " bytes: refused");
+            }
+            return readBuffer.getStringWithoutLengthUtf8(offset + HEADER_LENGTH, length);
+        }
+
+        /**
+         * @param migrationId the migration.
+         * @param vmId        the VM.
+         * @param host        the target host.
+         * @param uriUtf8     the URI, UTF-8, at most {@link #MAX_URI_LENGTH} bytes.
+         * @return the whole message's length.
+         */
+        public int set(final long migrationId, final long vmId, final int host, final byte[] uriUtf8)
+        {
+            if (uriUtf8.length > MAX_URI_LENGTH)
+            {
+                throw new IllegalArgumentException("a URI of " + uriUtf8.length + " bytes is longer than " + MAX_URI_LENGTH);
+            }
+            buffer.putLong(offset, migrationId, ORDER);
+            buffer.putLong(offset + 8, vmId, ORDER);
+            buffer.putInt(offset + HOST_OFFSET, host, ORDER);
+            buffer.putShort(offset + URI_LENGTH_OFFSET, (short)uriUtf8.length, ORDER);
+            buffer.putBytes(offset + HEADER_LENGTH, uriUtf8);
+            return HEADER_LENGTH + uriUtf8.length;
         }
     }
 
