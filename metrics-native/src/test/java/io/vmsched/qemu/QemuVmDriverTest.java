@@ -49,7 +49,7 @@ class QemuVmDriverTest
     Path dir;
 
     private final List<QemuVm> started = new ArrayList<>();
-    private final List<Long> copies = new ArrayList<>();
+    private final List<ProcessHandle> copies = new ArrayList<>(); // handles: never a later process with the pid
     private final List<QemuVmDriver> drivers = new ArrayList<>();
     private final List<Process> jvms = new ArrayList<>();
     private QemuVmDriver driver;
@@ -70,13 +70,10 @@ class QemuVmDriverTest
             await(jvm.toHandle());
         }
         started.forEach(QemuVm::kill);
-        for (final long pid : copies)
+        for (final ProcessHandle copy : copies)
         {
-            ProcessHandle.of(pid).ifPresent(p ->
-            {
-                p.destroyForcibly();
-                await(p);
-            });
+            copy.destroyForcibly();
+            await(copy);
         }
     }
 
@@ -117,7 +114,7 @@ class QemuVmDriverTest
     private VmHandle incoming(final String name, final byte[] spec) throws VmDriverException
     {
         final VmHandle handle = driver.prepareIncoming(name, spec);
-        copies.add(handle.pid());
+        ProcessHandle.of(handle.pid()).ifPresent(copies::add);
         return handle;
     }
 
@@ -443,7 +440,7 @@ class QemuVmDriverTest
         final String[] words = line.split(" ");
         assertEquals("READY", words[0], line);
         final long pid = Long.parseLong(words[1]);
-        copies.add(pid);
+        ProcessHandle.of(pid).ifPresent(copies::add);
         final ProcessHandle copy = ProcessHandle.of(pid).orElseThrow();
         assertEquals(jvm.pid(), copy.parent().map(ProcessHandle::pid).orElse(-1L), "started by the launcher's JVM");
         for (final int fd : new int[] {0, 1, 2})
