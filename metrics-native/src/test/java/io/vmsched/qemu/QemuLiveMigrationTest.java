@@ -1,0 +1,255 @@
+package io.vmsched.qemu;
+
+import io.vmsched.cluster.Cluster;
+import io.vmsched.cluster.ClusterConfig;
+import io.vmsched.cluster.ClusterListener;
+import io.vmsched.journal.AbortReason;
+import io.vmsched.journal.ChronicleJournal;
+import io.vmsched.journal.JournalCheck;
+import io.vmsched.journal.RecordType;
+import io.vmsched.vm.MigrationState;
+import io.vmsched.vm.MigrationStatus;
+import io.vmsched.vm.VmHandle;
+import io.vmsched.vm.VmState;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * An embedded cluster moves real QEMU VMs (TCG, no guest OS) between its hosts by live migration, each host with a
+ * {@link QemuVmDriver} of its own (skipped, with the reason, where {@code qemu-system-x86_64} is missing). At every
+ * end exactly one QEMU process per VM runs; the journals verify. Every QEMU a test starts, or a driver starts for it,
+ * is killed at the end (bounded waits).
+ */
+@Timeout(180)
+class QemuLiveMigrationTest
+{
+    @TempDir
+    Path dir;
+
+    private final List<QemuVm> started = new ArrayList<>();
+    private final QemuVmDriver[] drivers = new QemuVmDriver[2];
+    private final List<MigrationStatus> live = new CopyOnWriteArrayList<>();
+    private final List<Long> migrated = new CopyOnWriteArrayList<>();
+    private final List<String> aborted = new CopyOnWriteArrayList<>();
+    private final List<Throwable> errors = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void stopEverything() throws Exception
+    {
+        started.forEach(QemuVm::kill);
+        // the copies the drivers started outlive them (they are VMs): found by their QMP sockets' processes
+        for (int h = 0; h < drivers.length; h++)
+        {
+            final Path run = dir.resolve("run" + h);
+            if (!Files.isDirectory(run))
+            {
+                continue;
+            }
+            try (var files = Files.list(run))
+            {
+                for (final Path socket : files.filter(f -> f.toString().endsWith(".qmp")).toList())
+                {
+                    ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(socket.toString()))
+                        .forEach(p ->
+                        {
+                            p.destroyForcibly();
+                            try
+                            {
+                                p.onExit().get(10, TimeUnit.SECONDS);
+                            }
+                            catch (final Exception ex)
+                            {
+                                // reported by the test itself
+                            }
+                        });
+                }
+            }
+        }
+    }
+
+    private ClusterConfig config(final boolean balancing)
+    {
+        final ClusterConfig config = ClusterConfig.of(2, dir.resolve("data"));
+        config.host.balancing = balancing;
+        config.host.balancePeriodNs = 200_000_000L;
+        config.host.samplePeriodNs = 50_000_000L;
+        config.host.vmDriver = h ->
+        {
+            drivers[h] = new QemuVmDriver(dir.resolve("run" + h));
+            return drivers[h];
+        };
+        config.listener = new ClusterListener()
+        {
+            @Override
+            public void onLiveMigration(final long vmId, final int source, final int target, final MigrationStatus status)
+            {
+                live.add(status);
+            }
+
+            @Override
+            public void onMigrated(final long vmId, final int source, final int target, final long durationNs)
+            {
+                migrated.add(vmId);
+            }
+
+            @Override
+            public void onAborted(final long vmId, final int source, final int target, final AbortReason code,
+                final String reason)
+            {
+                aborted.add(vmId + ": " + reason);
+            }
+
+            @Override
+            public void onError(final int host, final Throwable error)
+            {
+                errors.add(error);
+            }
+        };
+        return config;
+    }
+
+    private String qemu()
+    {
+        final String binary = QemuVm.binary();
+        Assumptions.assumeTrue(binary != null, QemuVm.MISSING);
+        return binary;
+    }
+
+    private QemuVm vm(final String binary, final String name) throws Exception
+    {
+        final QemuVm vm = QemuVm.start(binary, dir, name, false);
+        started.add(vm);
+        return vm;
+    }
+
+    /** @return the handle of the copy a host's journal last received for this VM (null if none). */
+    private static VmHandle received(final Path journalDir, final int host, final long vmId)
+    {
+        final VmHandle[] last = new VmHandle[1];
+        try (ChronicleJournal journal = ChronicleJournal.openReadOnly(journalDir, host))
+        {
+            journal.replay((index, record) ->
+            {
+                if (record.type() == RecordType.RECEIVED && record.vmId() == vmId)
+                {
+                    last[0] = VmHandle.decode(record.guestState());
+                }
+            });
+        }
+        return last[0];
+    }
+
+    private static void until(final String what, final BooleanSupplier condition)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                fail("not within 60 s: " + what);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+        }
+    }
+
+    private VmState.Kind stateAt(final int host, final VmHandle handle)
+    {
+        try
+        {
+            return drivers[host].state(handle).kind();
+        }
+        catch (final io.vmsched.vm.VmDriverException ex)
+        {
+            return null;
+        }
+    }
+
+    @Test
+    void aQemuVmGoesToTheOtherHostAndBackByLiveMigrationOneCopyRunningAtEachEnd() throws Exception
+    {
+        final String binary = qemu();
+        final QemuVm vm = vm(binary, "vm1");
+        final ClusterConfig config = config(false);
+        try (Cluster cluster = Cluster.start(config))
+        {
+            cluster.adoptVm(0, 1, "vm1", vm.socket, vm.process.pid());
+            until("adopted", () -> cluster.placement().equals(Map.of(1L, 0)));
+
+            cluster.migrate(1, 1);
+            until("moved to host 1", () -> migrated.size() == 1);
+            assertEquals(Map.of(1L, 1), cluster.placement());
+            until("the source's copy is quit", () -> !vm.process.isAlive());
+            final VmHandle there = received(config.journalDir(1), 1, 1);
+            assertNotNull(there, "host 1 journaled the copy it received");
+            assertNotEquals(vm.process.pid(), there.pid());
+            assertEquals(VmState.Kind.RUNNING, stateAt(1, there));
+
+            cluster.migrate(1, 0);
+            until("moved back to host 0", () -> migrated.size() == 2);
+            assertEquals(Map.of(1L, 0), cluster.placement());
+            until("host 1's copy is quit", () -> ProcessHandle.of(there.pid()).map(p -> !p.isAlive()).orElse(true));
+            final VmHandle back = received(config.journalDir(0), 0, 1);
+            assertEquals(VmState.Kind.RUNNING, stateAt(0, back));
+            assertTrue(aborted.isEmpty() && errors.isEmpty(), aborted + " " + errors);
+        }
+        assertEquals(2, live.size());
+        for (final MigrationStatus status : live)
+        {
+            assertEquals(MigrationState.COMPLETED, status.state(), status::toString);
+            assertTrue(status.totalTimeMs() >= 0 && status.downtimeMs() >= 0, status::toString);
+        }
+        for (int h = 0; h < 2; h++)
+        {
+            JournalCheck.verify(config.journalDir(h));
+        }
+    }
+
+    @Test
+    void aTargetThatCannotStartItsCopyLeavesTheVmRunningWhereItWas() throws Exception
+    {
+        final String binary = qemu();
+        final QemuVm vm = vm(binary, "vm2");
+        Files.writeString(dir.resolve("run1"), "a file where host 1's run directory should be");
+        final ClusterConfig config = config(false);
+        try (Cluster cluster = Cluster.start(config))
+        {
+            cluster.adoptVm(0, 2, "vm2", vm.socket, vm.process.pid());
+            until("adopted", () -> cluster.placement().equals(Map.of(2L, 0)));
+            cluster.migrate(2, 1);
+            until("the migration aborts", () -> aborted.size() == 1);
+            assertEquals("2: the target did not activate it", aborted.get(0));
+            assertEquals(Map.of(2L, 0), cluster.placement());
+            assertTrue(vm.process.isAlive());
+            final VmHandle here = new VmHandle("vm2", vm.process.pid(), vm.socket, new byte[0], null);
+            assertEquals(VmState.Kind.RUNNING, stateAt(0, here), "the VM runs on where it was");
+        }
+        final List<String> why = new ArrayList<>();
+        try (ChronicleJournal journal = ChronicleJournal.openReadOnly(config.journalDir(1), 1))
+        {
+            journal.replay((index, record) ->
+            {
+                if (record.type() == RecordType.ABORTED)
+                {
+                    why.add(record.text());
+                }
+            });
+        }
+        assertEquals(1, why.size(), why::toString);
+        assertTrue(why.get(0).startsWith("target could not start the incoming copy: "), why::toString);
+        assertFalse(why.get(0).contains("\n"), why::toString);
+    }
+}
