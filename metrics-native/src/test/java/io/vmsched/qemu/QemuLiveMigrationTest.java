@@ -252,4 +252,89 @@ class QemuLiveMigrationTest
         assertTrue(why.get(0).startsWith("target could not start the incoming copy: "), why::toString);
         assertFalse(why.get(0).contains("\n"), why::toString);
     }
+
+    /** @return the live QEMU processes of a VM: its own and any copy of it a driver started. */
+    private List<ProcessHandle> copiesOf(final String name)
+    {
+        final String own = dir.resolve(name + ".sock").toString();
+        final String run0 = dir.resolve("run0").resolve(name + ".qmp").toString();
+        final String run1 = dir.resolve("run1").resolve(name + ".qmp").toString();
+        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive).filter(p ->
+        {
+            final String line = p.info().commandLine().orElse("");
+            return line.contains("qemu-system") && (line.contains(own) || line.contains(run0) || line.contains(run1));
+        }).toList();
+    }
+
+    @Test
+    void theBalancerSpreadsQemuVmsByLiveMigrationAndEachRunsOnceAtTheEnd() throws Exception
+    {
+        final String binary = qemu();
+        final ClusterConfig config = config(true);
+        try (Cluster cluster = Cluster.start(config))
+        {
+            for (int i = 1; i <= 3; i++)
+            {
+                final QemuVm vm = vm(binary, "vm" + i);
+                cluster.adoptVm(0, 10 + i, "vm" + i, vm.socket, vm.process.pid());
+                cluster.programLoad(10 + i, 0.4, 0, 0); // host 0 carries 1.2 cores of 1: the balancer sheds
+            }
+            until("the balancer moved one to host 1", () -> cluster.placement().containsValue(1));
+            cluster.balancing(false);
+            until("no migration in flight", () -> cluster.migrationsInFlight() == 0);
+            assertTrue(aborted.isEmpty() && errors.isEmpty(), aborted + " " + errors);
+            for (int i = 1; i <= 3; i++)
+            {
+                final String name = "vm" + i;
+                until(name + " runs as one process", () -> copiesOf(name).size() == 1);
+            }
+        }
+        assertFalse(live.isEmpty());
+        assertTrue(live.stream().allMatch(s -> s.state() == MigrationState.COMPLETED), live::toString);
+    }
+
+    @Test
+    void aTargetCopyKilledDuringTheMigrationFailsItAndTheVmRunsOnWhereItWas() throws Exception
+    {
+        final String binary = qemu();
+        // 256 MiB of zero pages at 32 KiB/s: the migration lasts about 30 s, long enough to be cut
+        final QemuVm vm = QemuVm.start(binary, dir, "vm4", 256, List.of());
+        started.add(vm);
+        final ClusterConfig config = config(false);
+        try (Cluster cluster = Cluster.start(config))
+        {
+            cluster.adoptVm(0, 4, "vm4", vm.socket, vm.process.pid());
+            until("adopted", () -> cluster.placement().equals(Map.of(4L, 0)));
+            final VmHandle here = new VmHandle("vm4", vm.process.pid(), vm.socket, new byte[0], null);
+            drivers[0].execute(here, "migrate-set-parameters", Map.of("max-bandwidth", 32 << 10));
+            cluster.migrate(4, 1);
+            until("the migration is under way", () ->
+            {
+                try
+                {
+                    return drivers[0].migration(here).state() == MigrationState.ACTIVE && copiesOf("vm4").size() == 2;
+                }
+                catch (final io.vmsched.vm.VmDriverException ex)
+                {
+                    return false;
+                }
+            });
+            for (final ProcessHandle copy : copiesOf("vm4"))
+            {
+                if (copy.pid() != vm.process.pid())
+                {
+                    copy.destroyForcibly(); // the target's incoming copy dies mid-way
+                }
+            }
+            until("the migration aborts", () -> aborted.size() == 1);
+            assertEquals(Map.of(4L, 0), cluster.placement());
+            until("the VM runs on where it was", () -> stateAt(0, here) == VmState.Kind.RUNNING);
+            assertEquals(List.of(vm.process.pid()), copiesOf("vm4").stream().map(ProcessHandle::pid).toList());
+            assertTrue(migrated.isEmpty());
+        }
+        for (int h = 0; h < 2; h++)
+        {
+            JournalCheck.verify(config.journalDir(h));
+        }
+    }
 }
