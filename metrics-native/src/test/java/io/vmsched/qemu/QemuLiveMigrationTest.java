@@ -253,6 +253,27 @@ class QemuLiveMigrationTest
         assertFalse(why.get(0).contains("\n"), why::toString);
     }
 
+    /** @return why host 1 refused what it refused, from its journal. */
+    private static List<String> targetAborts(final ClusterConfig config)
+    {
+        final List<String> why = new ArrayList<>();
+        for (int h = 0; h < 2; h++)
+        {
+            try (ChronicleJournal journal = ChronicleJournal.openReadOnly(config.journalDir(h), h))
+            {
+                final int host = h;
+                journal.replay((index, record) ->
+                {
+                    if (record.type() == RecordType.ABORTED)
+                    {
+                        why.add("host " + host + ": " + record.text());
+                    }
+                });
+            }
+        }
+        return why;
+    }
+
     /** @return the live QEMU processes of a VM: its own and any copy of it a driver started. */
     private List<ProcessHandle> copiesOf(final String name)
     {
@@ -282,7 +303,7 @@ class QemuLiveMigrationTest
             until("the balancer moved one to host 1", () -> cluster.placement().containsValue(1));
             cluster.balancing(false);
             until("no migration in flight", () -> cluster.migrationsInFlight() == 0);
-            assertTrue(aborted.isEmpty() && errors.isEmpty(), aborted + " " + errors);
+            assertTrue(aborted.isEmpty() && errors.isEmpty(), aborted + " " + errors + " " + targetAborts(config));
             for (int i = 1; i <= 3; i++)
             {
                 final String name = "vm" + i;

@@ -66,6 +66,7 @@ final class HandoffSource
         boolean reclaiming; // a node: the registry was asked; its answer settles this migration
         io.vmsched.vm.MigrationStatus live; // a driven VM's live migration as its hypervisor ended it, once it did
         boolean liveStarted; // a driven VM: the hypervisor was asked to migrate it (its copy here may be paused)
+        int earlyAnswer; // the target answered while the hypervisor's end was still to be learnt: 1 ack, -1 nack
 
         Outgoing(final long migrationId, final HostVm vm, final int peer, final long startNs)
         {
@@ -305,6 +306,11 @@ final class HandoffSource
                 " from host " + from + ", not its target " + out.peer + ": ignored"));
             return;
         }
+        if (out.phase == PHASE_MIGRATING)
+        {
+            out.earlyAnswer = activated ? 1 : -1; // settled once the hypervisor's figures are in: this copy may pause
+            return;
+        }
         if (!activated)
         {
             if (view.registry != null)
@@ -378,18 +384,32 @@ final class HandoffSource
             return; // settled meanwhile
         }
         out.live = status;
-        final long now = System.nanoTime();
-        out.deadlineNs = now + config.handoffTimeoutNs;
-        if (status != null && status.state() == io.vmsched.vm.MigrationState.COMPLETED)
+        if (out.earlyAnswer != 0)
         {
-            out.phase = PHASE_AWAIT_ACK; // the target's copy runs: its ACTIVATED and ack come
+            // the target's copy ran (it acked: commit) or was killed (it nacked: this copy runs again)
+            if (out.earlyAnswer > 0)
+            {
+                commit(out);
+            }
+            else
+            {
+                abort(out, AbortReason.TARGET_DID_NOT_ACTIVATE, "the target did not activate it");
+            }
             return;
         }
-        if (failure != null)
+        final long now = System.nanoTime();
+        if (status != null && status.state() == io.vmsched.vm.MigrationState.COMPLETED)
         {
-            view.listener.onError(hostId, new IllegalStateException("vm " + out.vm.vmId + "'s live migration " +
-                out.migrationId + ": " + failure));
+            // the target's copy has everything and runs once it has loaded it (long on a busy host): its watch
+            // answers (ACTIVATED, or killed past its own deadline); a resolve now would have it killed mid-load
+            out.phase = PHASE_AWAIT_ACK;
+            out.deadlineNs = now + config.vmMigrationTimeoutNs;
+            return;
         }
+        out.deadlineNs = now + config.handoffTimeoutNs;
+        view.listener.onError(hostId, new IllegalStateException("vm " + out.vm.vmId + "'s live migration " +
+            out.migrationId + (failure != null ? ": " + failure : " ended " + status.state() +
+            (status.error().isEmpty() ? "" : ": " + status.error()))));
         // failed, cancelled, or unknown: the target decides (it kills its copy unless it runs), then answers
         out.phase = PHASE_RESOLVING;
         resolve.wrap(resolveBuffer, 0).set(out.migrationId, out.vm.vmId, hostId, watermark());
