@@ -66,6 +66,15 @@ final class ClusterRecovery
                 owned += hosts[h].recover(states[h], commitPoint);
                 transports.attach(h, hosts[h].inbox());
             }
+            // the hypervisors agree with the journals: copies that must not run are quit on every host first
+            for (int h = 0; h < config.hosts; h++)
+            {
+                hosts[h].settleCopies();
+            }
+            for (int h = 0; h < config.hosts; h++)
+            {
+                hosts[h].runKept();
+            }
             dataDirectory.recordHosts(config.hosts);
             return owned;
         }
@@ -104,6 +113,8 @@ final class ClusterRecovery
             hosts[h] = new HostRuntime(h, config.hostConfig(h), view, transports.of(h), journal, config.guests, config.faults);
             hosts[h].checkRecoverable(state, commitPoint);
             final int owned = hosts[h].recover(state, commitPoint);
+            hosts[h].settleCopies();
+            hosts[h].runKept();
             transports.attach(h, hosts[h].inbox());
             return owned;
         }

@@ -37,7 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * is journaled as SUSPENDED and sent; the target starts an incoming copy and says where it listens (PREPARED);
  * this side's driver live-migrates the VM there (PHASE_MIGRATING: no timeout of the handoff's, the migration has
  * its own, {@link HostConfig#vmMigrationTimeoutNs}, and is cancelled past it). The target's copy running is the
- * commit point, journaled ACTIVATED by the target, which then acks; on the ack this side quits its paused copy.
+ * commit point, journaled ACTIVATED by the target, which then acks; on the ack this side quits its paused copy,
+ * then journals COMMITTED (so a source with COMMITTED holds no copy).
  * A migration that failed or was cancelled asks the target to resolve: it kills its copy before it answers, and
  * only then does this side make its own copy run again, so two copies never run and one always does.
  * <p>
@@ -67,6 +68,8 @@ final class HandoffSource
         io.vmsched.vm.MigrationStatus live; // a driven VM's live migration as its hypervisor ended it, once it did
         boolean liveStarted; // a driven VM: the hypervisor was asked to migrate it (its copy here may be paused)
         int earlyAnswer; // the target answered while the hypervisor's end was still to be learnt: 1 ack, -1 nack
+        boolean removing; // a driven VM's paused copy here is being quit; COMMITTED is journaled once it is gone
+        boolean copyGone;
 
         Outgoing(final long migrationId, final HostVm vm, final int peer, final long startNs)
         {
@@ -471,6 +474,30 @@ final class HandoffSource
 
     private void commit(final Outgoing out)
     {
+        if (out.vm.driven && vmDriver != null && !out.copyGone)
+        {
+            // the target's copy runs: this paused one is quit first, so a source that journaled COMMITTED holds no
+            // copy (a crash before it leaves recovery to quit it)
+            if (!out.removing)
+            {
+                out.removing = true;
+                final io.vmsched.vm.VmHandle handle = out.vm.handle;
+                vmDriver.submit(driver ->
+                {
+                    driver.remove(handle);
+                    return null;
+                }, (none, failure) ->
+                {
+                    removeFailed(out.vm.vmId, failure);
+                    out.copyGone = true;
+                    if (find(out.migrationId) == out)
+                    {
+                        commit(out);
+                    }
+                });
+            }
+            return;
+        }
         final long migrationId = out.migrationId;
         final HostVm vm = out.vm;
         journal.append(RecordType.COMMITTED, migrationId, vm.vmId, out.peer, 0, 0, 0);
@@ -484,18 +511,9 @@ final class HandoffSource
         view.committed.incrementAndGet();
         final long durationNs = System.nanoTime() - out.startNs;
         FlightEvents.handoffCommit(hostId, migrationId, vm.vmId, out.peer, durationNs);
-        if (vm.driven && vmDriver != null)
+        if (out.live != null)
         {
-            if (out.live != null)
-            {
-                view.listener.onLiveMigration(vm.vmId, hostId, out.peer, out.live);
-            }
-            final io.vmsched.vm.VmHandle handle = vm.handle;
-            vmDriver.submit(driver ->
-            {
-                driver.remove(handle); // paused since the migration completed: the target's copy runs
-                return null;
-            }, (none, failure) -> removeFailed(vm.vmId, failure));
+            view.listener.onLiveMigration(vm.vmId, hostId, out.peer, out.live);
         }
         view.listener.onMigrated(vm.vmId, hostId, out.peer, durationNs);
         requests.forwardHeld(vm, out.peer);

@@ -152,6 +152,18 @@ public final class HostRuntime implements Agent, AutoCloseable
         return recovery.recover(state, commitPoint);
     }
 
+    /** Recovery, after every host recovered: quit the driven VMs' copies that must not run (step 1 of 2). */
+    void settleCopies()
+    {
+        recovery.settleCopies();
+    }
+
+    /** Recovery, after every host took step 1: the driven VMs kept here run again (step 2). */
+    void runKept()
+    {
+        recovery.runKept();
+    }
+
     /** Start the dispatcher and the agent. */
     void start()
     {

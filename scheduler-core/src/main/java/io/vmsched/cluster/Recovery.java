@@ -16,6 +16,12 @@ import org.agrona.collections.LongHashSet;
  * refused transfer can never activate later. {@link #check} runs on every host before any
  * {@link #recover} writes, so a cluster that cannot start leaves every journal as it was.
  * <p>
+ * A driven VM's live migration cut short is resolved by the journals the same way, then the hypervisor is made to
+ * agree, in two steps every host takes in turn ({@link #settleCopies}, then {@link #runKept}): first the copies that
+ * must not run are quit (an incoming copy whose migration aborted; a source's copy whose migration committed), then
+ * a source that keeps its VM cancels the migration if the hypervisor still runs it and lets its copy run again. The
+ * order keeps the handoff's invariant after a crash too: two copies never run, and one does.
+ * <p>
  * <b>Note:</b> Not threadsafe: the constructing thread, before the agent starts.
  */
 final class Recovery
@@ -30,6 +36,9 @@ final class Recovery
     private final HandoffTarget target;
     private final HostBalloons balloons;
     private final Long2ObjectHashMap<HostVm> checked = new Long2ObjectHashMap<>(); // made by check, used by recover
+    // a driven VM's copies to quit (an aborted arrival's, a committed departure's), and VMs kept whose copy must run
+    private final java.util.List<io.vmsched.vm.VmHandle> stale = new java.util.ArrayList<>();
+    private final LongHashSet kept = new LongHashSet();
 
     Recovery(final int hostId, final ClusterView view, final Journal journal, final Schedule schedule,
         final VmTable vms, final Requests requests, final HandoffSource source, final HandoffTarget target,
@@ -97,6 +106,36 @@ final class Recovery
         }
     }
 
+    /**
+     * After every host recovered: quit the copies of driven VMs that must not run (step 1 of 2, on every host before
+     * any takes step 2). Blocks on the hypervisor (the starting thread).
+     */
+    void settleCopies()
+    {
+        for (final io.vmsched.vm.VmHandle copy : stale)
+        {
+            requests.quitCopy(copy);
+        }
+        stale.clear();
+    }
+
+    /**
+     * Step 2: each driven VM this host keeps after a migration cut short runs here again: its migration cancelled if
+     * the hypervisor still runs it (the target's copy is gone by step 1), its copy resumed if it paused.
+     */
+    void runKept()
+    {
+        for (final long vmId : kept)
+        {
+            final HostVm vm = vms.get(vmId);
+            if (vm != null)
+            {
+                requests.runAgain(vm);
+            }
+        }
+        kept.clear();
+    }
+
     private HostVm newVm(final long vmId, final int weight, final String kind, final byte[] state)
     {
         try
@@ -121,6 +160,18 @@ final class Recovery
         for (final JournalState.Pending pending : state.pendingOut())
         {
             final boolean committed = commitPoint.activated(pending.peer, pending.migrationId, pending.vmId);
+            final JournalState.Owned leaving = state.owned().get(pending.vmId);
+            if (leaving != null && leaving.kind.startsWith(HostRuntime.DRIVEN_KIND_PREFIX))
+            {
+                if (committed)
+                {
+                    stale.add(io.vmsched.vm.VmHandle.decode(leaving.state)); // paused since it moved: quit it
+                }
+                else
+                {
+                    kept.add(pending.vmId);
+                }
+            }
             journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, committed ? 1 : 0, 0, 0);
             if (committed)
             {
@@ -145,6 +196,10 @@ final class Recovery
                 vms.add(vm);
                 view.owners.put(pending.vmId, hostId);
                 continue;
+            }
+            if (pending.kind != null && pending.state != null && pending.kind.startsWith(HostRuntime.DRIVEN_KIND_PREFIX))
+            {
+                stale.add(io.vmsched.vm.VmHandle.decode(pending.state)); // its incoming copy, running or not
             }
             journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0);
             journal.appendText(RecordType.ABORTED, pending.migrationId, pending.vmId, pending.peer, 0, 0, 0,

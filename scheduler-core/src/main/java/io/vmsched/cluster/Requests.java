@@ -145,6 +145,66 @@ final class Requests
         }
     }
 
+    /**
+     * Recovery: quit a driven VM's copy that must not run (the starting thread; blocks). A copy this host's driver
+     * cannot take (gone already, or not answering) is killed if its process is still the one journaled.
+     */
+    void quitCopy(final io.vmsched.vm.VmHandle copy)
+    {
+        String why = null;
+        if (vmDriver != null)
+        {
+            try
+            {
+                vmDriver.driver.remove(vmDriver.driver.adopt(copy.name(), copy.control(), copy.pid()));
+                return;
+            }
+            catch (final io.vmsched.vm.VmDriverException ex)
+            {
+                why = ex.getMessage();
+            }
+        }
+        final java.util.Optional<ProcessHandle> process = ProcessHandle.of(copy.pid());
+        if (process.isPresent() && process.get().info().commandLine().orElse("").contains(copy.control().toString()))
+        {
+            process.get().destroyForcibly(); // the journaled copy, still there: it must not run
+            view.listener.onError(hostId, new IllegalStateException("recovery: vm " + copy.name() + "'s copy (process " +
+                copy.pid() + ") was killed: its driver could not quit it: " + why));
+        }
+    }
+
+    /** Recovery: a driven VM kept here after a migration cut short runs again (the starting thread; blocks). */
+    void runAgain(final HostVm vm)
+    {
+        if (vm.handle == null || vmDriver == null)
+        {
+            return; // not adopted again: reported then
+        }
+        final io.vmsched.vm.VmDriver driver = vmDriver.driver;
+        try
+        {
+            if (!driver.migration(vm.handle).state().isFinal())
+            {
+                driver.cancelMigration(vm.handle);
+                final long deadline = System.nanoTime() + config.vmMigrationTimeoutNs;
+                while (!driver.migration(vm.handle).state().isFinal() && System.nanoTime() - deadline < 0)
+                {
+                    java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
+                }
+            }
+            final io.vmsched.vm.VmState state = driver.state(vm.handle);
+            if (state.kind() == io.vmsched.vm.VmState.Kind.PAUSED || state.kind() == io.vmsched.vm.VmState.Kind.POSTMIGRATE)
+            {
+                driver.resume(vm.handle);
+            }
+        }
+        catch (final io.vmsched.vm.VmDriverException ex)
+        {
+            view.listener.onError(hostId, new IllegalStateException("recovery: vm " + vm.vmId + " stays on host " +
+                hostId + ", but its copy could not be made to run: " + ex.getMessage()));
+        }
+    }
+
     /** @return whether a migration may move this VM (allocates nothing: the exchange asks it of every candidate). */
     boolean movable(final HostVm vm)
     {
