@@ -143,6 +143,54 @@ public final class QemuVmDriver implements VmDriver
     }
 
     /**
+     * The incoming copies whose QMP sockets are in the run directory ({@code NAME.qmp}) and whose QEMU processes still
+     * run: found by the socket path in their command lines. Blocks while it reads the process table.
+     *
+     * @return the copies (name, process, socket; no spec).
+     * @throws VmDriverException if the run directory cannot be listed.
+     */
+    @Override
+    public List<VmHandle> copies() throws VmDriverException
+    {
+        if (!Files.isDirectory(runDir))
+        {
+            return List.of();
+        }
+        final List<Path> sockets;
+        try (java.util.stream.Stream<Path> files = Files.list(runDir))
+        {
+            sockets = files.filter(f -> f.getFileName().toString().endsWith(".qmp")).toList();
+        }
+        catch (final IOException ex)
+        {
+            throw new VmDriverException(runDir.toString(), "cannot list the run directory: " + ex.getMessage(), ex);
+        }
+        final List<VmHandle> copies = new ArrayList<>();
+        if (sockets.isEmpty())
+        {
+            return copies;
+        }
+        ProcessHandle.allProcesses().filter(ProcessHandle::isAlive).forEach(p ->
+        {
+            final String line = p.info().commandLine().orElse("");
+            if (!line.contains(PROGRAM_PREFIX))
+            {
+                return;
+            }
+            for (final Path socket : sockets)
+            {
+                if (line.contains("unix:" + socket + ",") || line.contains("path=" + socket + ","))
+                {
+                    final String file = socket.getFileName().toString();
+                    copies.add(new VmHandle(file.substring(0, file.length() - ".qmp".length()), p.pid(), socket,
+                        new byte[0], null));
+                }
+            }
+        });
+        return copies;
+    }
+
+    /**
      * Check the socket speaks QMP and the process is the QEMU behind it, and learn the spec; see the class
      * description. Blocks up to about three QMP timeouts (greeting, {@code qmp_capabilities},
      * {@code query-status}).

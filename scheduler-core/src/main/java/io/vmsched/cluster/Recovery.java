@@ -117,6 +117,7 @@ final class Recovery
             requests.quitCopy(copy);
         }
         stale.clear();
+        requests.quitStrays(); // copies started just before the crash, journaled nowhere
     }
 
     /**

@@ -173,6 +173,42 @@ final class Requests
         }
     }
 
+    /**
+     * Recovery: quit the copies this host's driver started that no VM here is (an incoming copy started just before
+     * a crash, before its RECEIVED was journaled: no migration can have reached it, the source sends only after).
+     */
+    void quitStrays()
+    {
+        if (vmDriver == null)
+        {
+            return;
+        }
+        final java.util.List<io.vmsched.vm.VmHandle> copies;
+        try
+        {
+            copies = vmDriver.driver.copies();
+        }
+        catch (final io.vmsched.vm.VmDriverException ex)
+        {
+            view.listener.onError(hostId, new IllegalStateException("recovery: host " + hostId + "'s copies could not " +
+                "be listed: " + ex.getMessage()));
+            return;
+        }
+        for (final io.vmsched.vm.VmHandle copy : copies)
+        {
+            boolean owned = false;
+            for (int i = 0; i < vms.size() && !owned; i++)
+            {
+                final io.vmsched.vm.VmHandle handle = vms.at(i).handle;
+                owned = handle != null && handle.pid() == copy.pid();
+            }
+            if (!owned)
+            {
+                quitCopy(copy);
+            }
+        }
+    }
+
     /** Recovery: a driven VM kept here after a migration cut short runs again (the starting thread; blocks). */
     void runAgain(final HostVm vm)
     {

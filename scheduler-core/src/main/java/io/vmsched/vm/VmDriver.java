@@ -126,6 +126,20 @@ public interface VmDriver extends AutoCloseable
     void remove(VmHandle vm) throws VmDriverException;
 
     /**
+     * The copies this driver, or an earlier one of the same kind on the same host, started ({@link #prepareIncoming})
+     * whose processes still run, adopted or not: after a crash, recovery quits those no VM of the host's is (a copy
+     * started just before the crash, before the host journaled it). Only their name, process and control socket are
+     * filled in (the spec is empty).
+     *
+     * @return the copies, in no order.
+     * @throws VmDriverException if they cannot be listed.
+     */
+    default java.util.List<VmHandle> copies() throws VmDriverException
+    {
+        return java.util.List.of();
+    }
+
+    /**
      * Let go of every VM (their connections): the VMs keep running. Later calls throw {@link VmDriverException}.
      * Idempotent.
      */
