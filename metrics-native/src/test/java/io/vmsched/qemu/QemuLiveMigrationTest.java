@@ -358,4 +358,51 @@ class QemuLiveMigrationTest
             JournalCheck.verify(config.journalDir(h));
         }
     }
+
+    @Test
+    void aSourceKilledDuringTheMigrationIsReportedAndNoCopyIsLeftHalfMade() throws Exception
+    {
+        final String binary = qemu();
+        final QemuVm vm = QemuVm.start(binary, dir, "vm5", 256, List.of());
+        started.add(vm);
+        final ClusterConfig config = config(false);
+        try (Cluster cluster = Cluster.start(config))
+        {
+            cluster.adoptVm(0, 5, "vm5", vm.socket, vm.process.pid());
+            until("adopted", () -> cluster.placement().equals(Map.of(5L, 0)));
+            final VmHandle here = new VmHandle("vm5", vm.process.pid(), vm.socket, new byte[0], null);
+            drivers[0].execute(here, "migrate-set-parameters", Map.of("max-bandwidth", 32 << 10));
+            cluster.migrate(5, 1);
+            until("the migration is under way", () -> copiesOf("vm5").size() == 2);
+            vm.kill(); // the source's QEMU dies mid-way: nothing can run the VM now
+            until("the migration aborts", () -> aborted.size() == 1);
+            until("the target's half-made copy is quit", () -> copiesOf("vm5").isEmpty());
+            assertEquals(Map.of(5L, 0), cluster.placement(), "it stays where it was, reported");
+            until("the loss is reported", () -> errors.stream().anyMatch(e -> e.getMessage().contains("vm 5")));
+        }
+    }
+
+    @Test
+    void badAdoptionsAreRefusedWithOneLine() throws Exception
+    {
+        final String binary = qemu();
+        final QemuVm vm = vm(binary, "vm6");
+        final QemuVm other = vm(binary, "vm7");
+        try (Cluster cluster = Cluster.start(config(false)))
+        {
+            final IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                () -> cluster.adoptVm(0, 6, "vm6", dir.resolve("no.sock"), vm.process.pid()));
+            final IllegalArgumentException mismatch = assertThrows(IllegalArgumentException.class,
+                () -> cluster.adoptVm(0, 6, "vm6", vm.socket, other.process.pid()));
+            cluster.adoptVm(0, 6, "vm6", vm.socket, vm.process.pid());
+            final IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+                () -> cluster.adoptVm(0, 8, "again", vm.socket, vm.process.pid()));
+            for (final IllegalArgumentException ex : List.of(missing, mismatch, twice))
+            {
+                assertTrue(ex.getMessage().startsWith("vm ") && ex.getMessage().contains(" not adopted: "), ex.getMessage());
+                assertFalse(ex.getMessage().contains("\n"), ex.getMessage());
+            }
+            assertTrue(cluster.placement().isEmpty() || cluster.placement().equals(Map.of(6L, 0)));
+        }
+    }
 }
