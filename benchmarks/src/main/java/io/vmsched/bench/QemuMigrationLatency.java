@@ -202,7 +202,8 @@ public final class QemuMigrationLatency
                 total.recordValue(status.totalTimeMs() * 1000);
                 downtime.recordValue(status.downtimeMs() * 1000);
                 transferred.recordValue(Math.max(1, status.transferredBytes() / 1024));
-                awaitRunning(driver, target);
+                awaitPaused(driver, target);
+                driver.resume(target); // an incoming copy waits, paused, to be let run
                 driver.remove(vm);
                 vm = target;
             }
@@ -257,15 +258,15 @@ public final class QemuMigrationLatency
         }
     }
 
-    private static void awaitRunning(final QemuVmDriver driver, final VmHandle vm) throws VmDriverException
+    private static void awaitPaused(final QemuVmDriver driver, final VmHandle vm) throws VmDriverException
     {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         VmState state = driver.state(vm);
-        while (state.kind() != VmState.Kind.RUNNING)
+        while (state.kind() != VmState.Kind.PAUSED)
         {
             if (System.nanoTime() - deadline > 0)
             {
-                throw new IllegalStateException(vm.name() + " does not run 30 s after its migration: " + state);
+                throw new IllegalStateException(vm.name() + " does not hold the VM 30 s after its migration: " + state);
             }
             sleepMillis(5);
             state = driver.state(vm);

@@ -143,47 +143,33 @@ public final class QemuVmDriver implements VmDriver
     }
 
     /**
-     * The incoming copies whose QMP sockets are in the run directory ({@code NAME.qmp}) and whose QEMU processes still
-     * run: found by the socket path in their command lines. Blocks while it reads the process table.
+     * The incoming copies started on the run directory: the QEMU processes whose command line puts their QMP socket
+     * there ({@code -qmp unix:RUN_DIR/NAME.qmp,...}), found in the process table, not by the socket files (a copy
+     * may not have made its socket yet, or a copy that quit may have unlinked one of the same name). Blocks while it
+     * reads the process table.
      *
      * @return the copies (name, process, socket; no spec).
-     * @throws VmDriverException if the run directory cannot be listed.
      */
     @Override
-    public List<VmHandle> copies() throws VmDriverException
+    public List<VmHandle> copies()
     {
-        if (!Files.isDirectory(runDir))
-        {
-            return List.of();
-        }
-        final List<Path> sockets;
-        try (java.util.stream.Stream<Path> files = Files.list(runDir))
-        {
-            sockets = files.filter(f -> f.getFileName().toString().endsWith(".qmp")).toList();
-        }
-        catch (final IOException ex)
-        {
-            throw new VmDriverException(runDir.toString(), "cannot list the run directory: " + ex.getMessage(), ex);
-        }
+        final String prefix = "unix:" + runDir + "/";
         final List<VmHandle> copies = new ArrayList<>();
-        if (sockets.isEmpty())
-        {
-            return copies;
-        }
         ProcessHandle.allProcesses().filter(ProcessHandle::isAlive).forEach(p ->
         {
             final String line = p.info().commandLine().orElse("");
-            if (!line.contains(PROGRAM_PREFIX))
+            if (!p.info().command().orElse("").contains(PROGRAM_PREFIX))
             {
-                return;
+                return; // a launcher (setsid) of one is not one
             }
-            for (final Path socket : sockets)
+            final int at = line.indexOf(prefix);
+            final int end = at < 0 ? -1 : line.indexOf(".qmp,", at);
+            if (end > at)
             {
-                if (line.contains("unix:" + socket + ",") || line.contains("path=" + socket + ","))
+                final String file = line.substring(at + prefix.length(), end);
+                if (!file.contains("/"))
                 {
-                    final String file = socket.getFileName().toString();
-                    copies.add(new VmHandle(file.substring(0, file.length() - ".qmp".length()), p.pid(), socket,
-                        new byte[0], null));
+                    copies.add(new VmHandle(file, p.pid(), runDir.resolve(file + ".qmp"), new byte[0], null));
                 }
             }
         });
@@ -308,8 +294,9 @@ public final class QemuVmDriver implements VmDriver
                 command.add(SETSID.toString()); // its own session: a signal to vmsched's process group is not the VM's
             }
             command.addAll(args);
+            // -S: paused once the migration completed, until resume(): the caller runs it after its commit point
             command.addAll(List.of("-qmp", "unix:" + QemuCommandLine.escape(socket.toString()) + ",server=on,wait=off",
-                "-incoming", "defer"));
+                "-S", "-incoming", "defer"));
             final Process child;
             try
             {

@@ -95,7 +95,7 @@ class QemuRecoveryTest
                 try
                 {
                     final MigrationState state = before0.migration(adopted).state();
-                    return complete ? state == MigrationState.COMPLETED && before1.state(copy).kind() == VmState.Kind.RUNNING :
+                    return complete ? state == MigrationState.COMPLETED && before1.state(copy).kind() == VmState.Kind.PAUSED :
                         state == MigrationState.ACTIVE;
                 }
                 catch (final VmDriverException ex)
@@ -189,7 +189,7 @@ class QemuRecoveryTest
     }
 
     @Test
-    void completedButNotActivatedTheTargetsCopyIsQuitAndTheSourceRunsAgain() throws Exception
+    void completedButNotActivatedTheTargetsPausedCopyIsQuitAndTheSourceRunsAgain() throws Exception
     {
         final Crash crash = crash(qemu(), true);
         final ClusterConfig config = config();
@@ -197,7 +197,7 @@ class QemuRecoveryTest
         try (Cluster cluster = Cluster.start(config))
         {
             assertEquals(Map.of(VM, 0), cluster.placement());
-            assertFalse(alive(crash.copy().pid()), "the target's copy, running at the crash, is quit");
+            assertFalse(alive(crash.copy().pid()), "the target's copy, holding the VM at the crash, is quit");
             assertEquals(VmState.Kind.RUNNING, drivers[0].state(crash.adopted()).kind(), "the source's runs again");
             assertTrue(errors.isEmpty(), errors::toString);
         }
@@ -208,7 +208,7 @@ class QemuRecoveryTest
     }
 
     @Test
-    void activatedTheSourcesPausedCopyIsQuitAndTheTargetsRunsOn() throws Exception
+    void activatedTheSourcesPausedCopyIsQuitAndTheTargetsIsLetRun() throws Exception
     {
         final Crash crash = crash(qemu(), true);
         final ClusterConfig config = config();

@@ -215,8 +215,10 @@ class QemuVmDriverTest
         assertTrue(done.totalTimeMs() >= 0 && done.downtimeMs() >= 0 && done.transferredBytes() > 0, done.toString());
         assertEquals("", done.error());
 
-        waitUntil("the target runs", () -> kind(target) == VmState.Kind.RUNNING);
+        waitUntil("the target has it, paused until it is let run", () -> kind(target) == VmState.Kind.PAUSED);
         assertEquals(new VmState(VmState.Kind.POSTMIGRATE, "postmigrate"), driver.state(source));
+        driver.resume(target);
+        assertEquals(VmState.Kind.RUNNING, driver.state(target).kind());
         assertEquals(MigrationState.COMPLETED, driver.migration(target).state());
 
         driver.remove(source);
@@ -460,7 +462,8 @@ class QemuVmDriverTest
         assertArrayEquals(source.spec(), target.spec(), "the spec learnt from the copy is the one it was started from");
         driver.migrate(source, words[2]);
         assertEquals(MigrationState.COMPLETED, awaitMigration(source, MigrationState.COMPLETED).state());
-        waitUntil("the copy runs", () -> kind(target) == VmState.Kind.RUNNING);
+        waitUntil("the copy has it", () -> kind(target) == VmState.Kind.PAUSED);
+        driver.resume(target);
         driver.remove(source);
         driver.remove(target);
         assertFalse(running(pid));

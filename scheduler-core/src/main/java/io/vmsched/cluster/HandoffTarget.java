@@ -27,10 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>
  * A driven VM (a hypervisor's) arrives as its launch spec: the host's driver starts an incoming copy (on a driver
  * thread; PREPARING), RECEIVED is journaled with the copy's handle, and the source is told where the copy
- * listens (PREPARED); the copy is watched (WATCHING) until it runs, which is the commit point: ACTIVATED is
- * journaled first, then the ack. A copy that does not run (the migration failed, it died, the deadline passed), or
- * a resolve that comes before it runs, has the copy killed before the nack, so the source resumes its own only
- * once no other copy can run.
+ * listens (PREPARED); the copy is watched (WATCHING) until it holds the whole VM, paused (the driver starts it so):
+ * that is the commit point, ACTIVATED is journaled, and only then is the copy let run, then the ack. A copy that
+ * does not get there (the migration failed, it died, the deadline passed), or a resolve that comes first, is killed
+ * before the nack, so the source resumes its own only once no other copy can run.
  * <p>
  * <b>Note:</b> Not threadsafe: the host's agent only.
  */
@@ -388,13 +388,14 @@ final class HandoffTarget
         }
     }
 
-    /** Agent: the copy runs (the commit point: activate) or it does not (kill it, then refuse). */
+    /** Agent: the copy holds the VM (the commit point: activate, then let it run) or it does not (kill it, refuse). */
     private void watched(final Arrival arrival, final io.vmsched.vm.VmState state, final String failure)
     {
-        if (state != null && state.kind() == io.vmsched.vm.VmState.Kind.RUNNING)
+        if (state != null && (state.kind() == io.vmsched.vm.VmState.Kind.PAUSED ||
+            state.kind() == io.vmsched.vm.VmState.Kind.RUNNING))
         {
             arrivals.remove(arrival.migrationId);
-            activate(arrival.vm, arrival.migrationId, arrival.source);
+            activate(arrival.vm, arrival.migrationId, arrival.source); // the ack follows once the copy runs
             return;
         }
         kill(arrival, arrival.vm.handle, AbortReason.TARGET_FAILED_BEFORE_ACTIVATING, "target: its incoming copy " +
@@ -602,6 +603,24 @@ final class HandoffTarget
         catch (final RuntimeException ex)
         {
             view.listener.onError(hostId, ex); // past the commit point: the VM is ours; the source will ask
+            return;
+        }
+        if (vm.driven && vmDriver != null)
+        {
+            final io.vmsched.vm.VmHandle copy = vm.handle;
+            vmDriver.submit(driver ->
+            {
+                driver.resume(copy); // past the commit point: it runs here now, the source's stays paused
+                return null;
+            }, (none, failure) ->
+            {
+                if (failure != null)
+                {
+                    view.listener.onError(hostId, new IllegalStateException("vm " + vmId + " is host " + hostId +
+                        "'s, but its copy could not be let run: " + failure));
+                }
+                answer(source, migrationId, vmId, true);
+            });
             return;
         }
         answer(source, migrationId, vmId, true);

@@ -19,7 +19,8 @@ import org.agrona.collections.LongHashSet;
  * A driven VM's live migration cut short is resolved by the journals the same way, then the hypervisor is made to
  * agree, in two steps every host takes in turn ({@link #settleCopies}, then {@link #runKept}): first the copies that
  * must not run are quit (an incoming copy whose migration aborted; a source's copy whose migration committed), then
- * a source that keeps its VM cancels the migration if the hypervisor still runs it and lets its copy run again. The
+ * a source that keeps its VM cancels the migration if the hypervisor still runs it and lets its copy run again, and
+ * a copy that arrived (activated, so it is this host's) runs if the crash came before it was let run. The
  * order keeps the handoff's invariant after a crash too: two copies never run, and one does.
  * <p>
  * <b>Note:</b> Not threadsafe: the constructing thread, before the agent starts.
@@ -233,7 +234,12 @@ final class Recovery
         checked.clear();
         for (int i = 0; i < vms.size(); i++)
         {
-            requests.adoptAgain(vms.at(i)); // a hypervisor's VM runs on: the host's new driver takes it again
+            final HostVm vm = vms.at(i);
+            if (vm.handle != null && vm.handle.incomingUri() != null)
+            {
+                kept.add(vm.vmId); // it arrived by migration: activated, maybe not let run yet when the host crashed
+            }
+            requests.adoptAgain(vm); // a hypervisor's VM runs on: the host's new driver takes it again
         }
         journal.append(RecordType.HOST_STARTED, 0, -1, -1, vms.size(), 0, 0);
         // a ballooned guest restarts at its ballooned size: its balloon is asked again, on its first slice

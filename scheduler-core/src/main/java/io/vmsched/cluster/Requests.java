@@ -151,6 +151,12 @@ final class Requests
      */
     void quitCopy(final io.vmsched.vm.VmHandle copy)
     {
+        quitCopy(copy, true);
+    }
+
+    /** @param report whether a copy killed without its driver is told to the listener (not for a stray). */
+    private void quitCopy(final io.vmsched.vm.VmHandle copy, final boolean report)
+    {
         String why = null;
         if (vmDriver != null)
         {
@@ -167,9 +173,12 @@ final class Requests
         final java.util.Optional<ProcessHandle> process = ProcessHandle.of(copy.pid());
         if (process.isPresent() && process.get().info().commandLine().orElse("").contains(copy.control().toString()))
         {
-            process.get().destroyForcibly(); // the journaled copy, still there: it must not run
-            view.listener.onError(hostId, new IllegalStateException("recovery: vm " + copy.name() + "'s copy (process " +
-                copy.pid() + ") was killed: its driver could not quit it: " + why));
+            process.get().destroyForcibly(); // the copy, still there: it must not run
+            if (report)
+            {
+                view.listener.onError(hostId, new IllegalStateException("recovery: vm " + copy.name() + "'s copy " +
+                    "(process " + copy.pid() + ") was killed: its driver could not quit it: " + why));
+            }
         }
     }
 
@@ -204,7 +213,7 @@ final class Requests
             }
             if (!owned)
             {
-                quitCopy(copy);
+                quitCopy(copy, false); // one whose start the crash cut short may have no socket yet: killed then
             }
         }
     }

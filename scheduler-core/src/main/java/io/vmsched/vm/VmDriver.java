@@ -12,8 +12,8 @@ import java.nio.file.Path;
  * <li>source: {@link #adopt} the VM (once); its handle's {@link VmHandle#spec() spec} goes to the target;</li>
  * <li>target: {@link #prepareIncoming} with that spec: a copy waits at {@link VmHandle#incomingUri()};</li>
  * <li>source: {@link #migrate} to that URI, then poll {@link #migration} until {@link MigrationState#isFinal()};</li>
- * <li>{@link MigrationState#COMPLETED}: the target copy runs ({@link VmState.Kind#RUNNING}), the source is
- * {@link VmState.Kind#POSTMIGRATE}: {@link #remove} it. {@link MigrationState#FAILED} or
+ * <li>{@link MigrationState#COMPLETED}: the target copy has the VM, paused ({@link VmState.Kind#PAUSED}), the
+ * source is {@link VmState.Kind#POSTMIGRATE}: {@link #resume} the copy, {@link #remove} the source. {@link MigrationState#FAILED} or
  * {@link MigrationState#CANCELLED}: the source still has the VM ({@link #resume} it if it was paused), and the
  * target's copy is {@link #remove}d.</li>
  * </ol>
@@ -48,7 +48,9 @@ public interface VmDriver extends AutoCloseable
 
     /**
      * On a target host: start an incoming copy that matches a spec, listening for the migration on the address
-     * this driver was configured to bind (loopback by default). The copy outlives this driver and this JVM: it is a
+     * this driver was configured to bind (loopback by default). Once the migration completed the copy stays
+     * {@link VmState.Kind#PAUSED} until {@link #resume}: its caller lets it run after its commit point, so that two
+     * copies never run (the source's is paused too by then). The copy outlives this driver and this JVM: it is a
      * VM, not a child of vmsched's.
      *
      * @param name vmsched's name for the VM, unique within this driver.
