@@ -13,8 +13,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * When each VM's latest live-migration calls ran, across the drivers of every host: {@link #wrap} a host's
- * {@link VmDriver} and every {@code prepareIncoming} (on the target) and {@code migrate} (on the source) is timed,
- * by the VM's name, which its copies keep. With a {@link io.vmsched.cluster.ClusterListener#onMigrated}'s
+ * {@link VmDriver} and every {@code prepareIncoming} (on the target), {@code migrate} (on the source) and {@code
+ * remove} is timed, and when the source's {@code migration} first says the migration ended and the target's
+ * {@code state} first says its copy runs, by the VM's name, which its copies keep. With a {@link io.vmsched.cluster.ClusterListener#onMigrated}'s
  * duration this splits vmsched's part of a live migration: the target's copy starting, and the rest.
  * <p>
  * Threadsafe: the drivers record on their threads, a listener reads on an agent's.
@@ -27,8 +28,13 @@ public final class VmDriverTimes
      * @param prepareStartNs the target's {@code prepareIncoming} was called.
      * @param prepareEndNs   it returned (the copy listens), or failed.
      * @param migrateStartNs the source's {@code migrate} was called.
+     * @param completedNs    the source's {@code migration} first said the migration ended (after migrateStartNs).
+     * @param runningNs      the target's {@code state} first said its copy runs (after prepareEndNs).
+     * @param removedNs      a {@code remove} of a copy of it returned (the source's, after a commit: the driver has
+     *                       forgotten the copy then, and takes the name again).
      */
-    public record Times(long prepareStartNs, long prepareEndNs, long migrateStartNs)
+    public record Times(long prepareStartNs, long prepareEndNs, long migrateStartNs, long completedNs,
+        long runningNs, long removedNs)
     {
         /** @return how long the target's copy took to start, ns; -1 if it was not timed. */
         public long prepareNs()
@@ -37,7 +43,7 @@ public final class VmDriverTimes
         }
     }
 
-    private static final Times NONE = new Times(0, 0, 0);
+    private static final Times NONE = new Times(0, 0, 0, 0, 0, 0);
 
     private final Map<String, Times> times = new ConcurrentHashMap<>();
 
@@ -91,7 +97,7 @@ public final class VmDriverTimes
             finally
             {
                 final long end = System.nanoTime();
-                times.compute(name, (k, t) -> new Times(start, end, null == t ? 0 : t.migrateStartNs()));
+                times.compute(name, (k, t) -> new Times(start, end, 0, 0, 0, null == t ? 0 : t.removedNs()));
             }
         }
 
@@ -99,21 +105,36 @@ public final class VmDriverTimes
         public void migrate(final VmHandle source, final String uri) throws VmDriverException
         {
             final long start = System.nanoTime();
-            times.compute(source.name(), (k, t) -> null == t ? new Times(0, 0, start) :
-                new Times(t.prepareStartNs(), t.prepareEndNs(), start));
+            times.compute(source.name(), (k, t) -> null == t ? new Times(0, 0, start, 0, 0, 0) :
+                new Times(t.prepareStartNs(), t.prepareEndNs(), start, 0, t.runningNs(), t.removedNs()));
             driver.migrate(source, uri);
         }
 
         @Override
         public MigrationStatus migration(final VmHandle vm) throws VmDriverException
         {
-            return driver.migration(vm);
+            final MigrationStatus status = driver.migration(vm);
+            if (status.state().isFinal())
+            {
+                final long now = System.nanoTime();
+                times.computeIfPresent(vm.name(), (k, t) -> t.migrateStartNs() == 0 || t.completedNs() != 0 ? t :
+                    new Times(t.prepareStartNs(), t.prepareEndNs(), t.migrateStartNs(), now, t.runningNs(), t.removedNs()));
+            }
+            return status;
         }
 
         @Override
         public VmState state(final VmHandle vm) throws VmDriverException
         {
-            return driver.state(vm);
+            final VmState state = driver.state(vm);
+            if (state.kind() == VmState.Kind.RUNNING)
+            {
+                final long now = System.nanoTime();
+                times.computeIfPresent(vm.name(), (k, t) -> t.prepareEndNs() == 0 || t.runningNs() != 0 ? t :
+                    new Times(t.prepareStartNs(), t.prepareEndNs(), t.migrateStartNs(), t.completedNs(), now,
+                    t.removedNs()));
+            }
+            return state;
         }
 
         @Override
@@ -138,6 +159,9 @@ public final class VmDriverTimes
         public void remove(final VmHandle vm) throws VmDriverException
         {
             driver.remove(vm);
+            final long end = System.nanoTime();
+            times.compute(vm.name(), (k, t) -> null == t ? new Times(0, 0, 0, 0, 0, end) :
+                new Times(t.prepareStartNs(), t.prepareEndNs(), t.migrateStartNs(), t.completedNs(), t.runningNs(), end));
         }
 
         @Override
