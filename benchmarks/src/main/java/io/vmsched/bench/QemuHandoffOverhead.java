@@ -39,6 +39,8 @@ import java.util.concurrent.locks.LockSupport;
  * polls);</li>
  * <li>the copy seen running to the commit (ACTIVATED journaled, the ack, COMMITTED).</li>
  * </ol>
+ * Two more rows: the overhead less the copy's start, and less its loading too (what is left: vmsched's journal
+ * records, messages, agents and polls).
  * Prints p50, p90, p99 and max in ms (HdrHistogram, 3 significant digits; {@link LatencyTable#millis}), and the
  * machine's load average before and after.
  * <p>
@@ -129,6 +131,7 @@ public final class QemuHandoffOverhead
         final VmDriverTimes times = new VmDriverTimes();
         final BlockingQueue<Outcome> outcomes = new LinkedBlockingQueue<>();
         final Map<Long, MigrationStatus> live = new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
         final ClusterConfig config = ClusterConfig.of(2, dir.resolve("data"));
         config.host.balancing = false;
         config.host.vmDriver = h -> times.wrap(new QemuVmDriver(dir.resolve("h" + h)));
@@ -152,6 +155,12 @@ public final class QemuHandoffOverhead
             {
                 outcomes.add(new Outcome(null, 0, 0, reason));
             }
+
+            @Override
+            public void onError(final int host, final Throwable error)
+            {
+                errors.add("host " + host + ": " + error.getMessage());
+            }
         };
 
         final Histogram total = new Histogram(3);
@@ -164,6 +173,7 @@ public final class QemuHandoffOverhead
         final Histogram toRunning = new Histogram(3);
         final Histogram toCommit = new Histogram(3);
         final Histogram lessCopy = new Histogram(3);
+        final Histogram own = new Histogram(3);
         int clamped = 0;
 
         final Process vm = QemuProcesses.startTiny(binary, dir.resolve("vm.qmp"), dir.resolve("vm.log"), memoryMib,
@@ -198,8 +208,11 @@ public final class QemuHandoffOverhead
                 at = target;
                 // the source's copy quits after the commit, and its driver forgets it: then the next migration
                 // (a driver still removing the copy refuses a new one of the same name)
-                await("the source's copy removed after migration " + i, () -> times.last("vm").removedNs() -
-                    outcome.commitNs() > 0 && QemuProcesses.under(dir).size() == 1, 30);
+                final long migrateStart = times.last("vm").migrateStartNs();
+                final int index = i;
+                await(() -> "the source's copy removed after migration " + index + " (QEMU processes: " +
+                    QemuProcesses.under(dir).size() + ", driver times " + times.last("vm") + ", errors " + errors + ")",
+                    () -> times.last("vm").removedNs() - migrateStart > 0 && QemuProcesses.under(dir).size() == 1, 30);
                 if (i < warmup)
                 {
                     continue;
@@ -224,6 +237,7 @@ public final class QemuHandoffOverhead
                 toRunning.recordValue(Math.max(0, t.runningNs() - t.completedNs()));
                 toCommit.recordValue(Math.max(0, outcome.commitNs() - Math.max(t.runningNs(), t.completedNs())));
                 lessCopy.recordValue(Math.max(0, over - t.prepareNs()));
+                own.recordValue(Math.max(0, over - t.prepareNs() - Math.max(0, t.runningNs() - t.completedNs())));
             }
         }
         finally
@@ -246,6 +260,7 @@ public final class QemuHandoffOverhead
         table.printRow("  COMPLETED seen to the target's copy seen running", toRunning);
         table.printRow("  seen running to the commit (ACTIVATED, ack)", toCommit);
         table.printRow("vmsched overhead less the copy's start", lessCopy);
+        table.printRow("  and less the copy's loading (journal, messages, polls)", own);
         if (clamped > 0)
         {
             System.out.printf(Locale.ROOT, "(%d migrations had a part below 0 ms, counted as 0: QEMU's total-time is in " +
@@ -260,12 +275,18 @@ public final class QemuHandoffOverhead
 
     private static void await(final String what, final Condition condition, final int seconds)
     {
+        await(() -> what, condition, seconds);
+    }
+
+    private static void await(final java.util.function.Supplier<String> what, final Condition condition,
+        final int seconds)
+    {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!condition.holds())
         {
             if (System.nanoTime() - deadline > 0)
             {
-                throw new IllegalStateException("not within " + seconds + " s: " + what);
+                throw new IllegalStateException("not within " + seconds + " s: " + what.get());
             }
             LockSupport.parkNanos(2_000_000L);
         }
