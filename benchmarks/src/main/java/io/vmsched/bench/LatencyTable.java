@@ -12,6 +12,7 @@ import java.util.Locale;
  *                              p50       p90       p99       max
  * aeron ping-pong (48 B)        41.2      55.0     101.9     812.0
  * </pre>
+ * {@link #millis} makes the same table in ms, for latencies of a second or so (a live migration's).
  * Instances are immutable.
  */
 final class LatencyTable
@@ -20,6 +21,7 @@ final class LatencyTable
     private final String headerFormat;
     private final String rowFormat;
     private final Object[] header;
+    private final double nanosPerUnit;
 
     /**
      * @param labelWidth  the label column's width: labels are left-aligned and padded to it (at least 1).
@@ -27,6 +29,24 @@ final class LatencyTable
      */
     LatencyTable(final int labelWidth, final double... percentiles)
     {
+        this(1e3, labelWidth, percentiles);
+    }
+
+    /**
+     * The same table with its figures in ms.
+     *
+     * @param labelWidth  the label column's width (at least 1).
+     * @param percentiles the percentile columns, in order; the max follows them.
+     * @return the table.
+     */
+    static LatencyTable millis(final int labelWidth, final double... percentiles)
+    {
+        return new LatencyTable(1e6, labelWidth, percentiles);
+    }
+
+    private LatencyTable(final double nanosPerUnit, final int labelWidth, final double... percentiles)
+    {
+        this.nanosPerUnit = nanosPerUnit;
         if (labelWidth < 1 || percentiles.length == 0)
         {
             throw new IllegalArgumentException("a latency table needs a label width of at least 1 and a percentile, got " +
@@ -52,20 +72,20 @@ final class LatencyTable
     }
 
     /**
-     * Print one row to standard output.
+     * Print one row to standard output, in µs (or ms, for a {@link #millis} table).
      *
      * @param label what was measured.
      * @param nanos its latencies, ns.
      */
     void printRow(final String label, final Histogram nanos)
     {
-        final double[] micros = micros(nanos, percentiles);
-        final Object[] row = new Object[micros.length + 1];
+        final Object[] row = new Object[percentiles.length + 2];
         row[0] = label;
-        for (int i = 0; i < micros.length; i++)
+        for (int i = 0; i < percentiles.length; i++)
         {
-            row[i + 1] = micros[i];
+            row[i + 1] = nanos.getValueAtPercentile(percentiles[i]) / nanosPerUnit;
         }
+        row[percentiles.length + 1] = nanos.getMaxValue() / nanosPerUnit;
         System.out.printf(Locale.ROOT, rowFormat, row);
     }
 

@@ -23,6 +23,8 @@ final class ClusterNode
 {
     /** Guest ids of host {@code h} start at {@code (h + 1) × GUEST_IDS}. */
     static final long GUEST_IDS = 1_000_000_000L;
+    /** QEMU VMs' ids ({@code --qemu}) of host {@code h} start at {@code (h + 1) × GUEST_IDS + QEMU_IDS}. */
+    static final long QEMU_IDS = 500_000_000L;
 
     private final NodeCommand command;
 
@@ -58,12 +60,16 @@ final class ClusterNode
         }
         final byte[] key = ClusterSecret.read(c.secret);
         final Path data = c.dataDir.checked();
+        // checked before the registry hears of this node; they stay on it (live migration between node processes
+        // is not built yet)
+        final java.util.List<QemuVm> qemuVms = QemuVm.parse(c.qemus, 0, data.resolve(NodeCommand.QEMU_RUN_DIR));
         final Metrics endpoint = c.metricsEndpoint.start(); // before the registry hears of this node: a taken port changes nothing
         final PrintWriter out = c.spec.commandLine().getOut();
         final java.util.concurrent.atomic.AtomicInteger settled = new java.util.concurrent.atomic.AtomicInteger();
         final HostConfig host = Node.Context.defaultHost();
         host.workers = c.workers;
         host.balancePeriodNs = c.balancePeriodMs * 1_000_000L;
+        host.vmDriver = h -> new io.vmsched.qemu.QemuVmDriver(data.resolve(NodeCommand.QEMU_RUN_DIR));
         final Node.Context context = new Node.Context().name(c.name).bind(c.bind).registry(c.registry).secret(key)
             .dataDir(data).labels(c.labels).maxHosts(c.maxNodes).host(host)
             .connectTimeoutMs(Math.min(5_000, c.registryWaitS * 1_000L)) // each try (1 s was too short for 20 nodes on 2 cores)
@@ -131,6 +137,15 @@ final class ClusterNode
                     admitted++;
                 }
             }
+            for (final QemuVm vm : qemuVms)
+            {
+                final long vmId = base + QEMU_IDS + vm.vmId();
+                if (!placement.containsKey(vmId)) // one the journal holds was adopted again by recovery
+                {
+                    cluster.adoptVm(hostId, vmId, vm.name(), vm.socket(), vm.pid());
+                    admitted++;
+                }
+            }
             final long deadline = System.nanoTime() + 30_000_000_000L;
             while (settled.get() < admitted) // counted by the listener: VMs may already be leaving by handoffs
             {
@@ -189,9 +204,10 @@ final class ClusterNode
                 stopped.countDown();
             }
         }, "vmsched-node-shutdown"));
-        out.printf("vmsched node %s: host %d, pid %d, listening on %s, %d VMs (%d recovered from the journal); " +
+        out.printf("vmsched node %s: host %d, pid %d, listening on %s, %d VMs (%d recovered from the journal)%s; " +
             "%sstop with Ctrl-C or SIGTERM%n", c.name, hostId, ProcessHandle.current().pid(), c.bind,
-            cluster.placement().size(), cluster.recoveredVms(), endpoint == null ? "" : "metrics " + endpoint.url() + "; ");
+            cluster.placement().size(), cluster.recoveredVms(), qemuVms.isEmpty() ? "" : ", " + qemuVms.size() +
+            " QEMU VMs pinned here", endpoint == null ? "" : "metrics " + endpoint.url() + "; ");
         out.flush();
         try
         {

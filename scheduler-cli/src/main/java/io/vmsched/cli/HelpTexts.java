@@ -16,6 +16,9 @@ public final class HelpTexts extends ListResourceBundle
         { "vmsched.demo.data", "Directory for the run's journals, in a new run-<time> folder (default: ${DEFAULT-VALUE})." },
         { "vmsched.dispatch-demo.data", "Directory for the run's mapped schedule and I/O guest's file, in a new " +
             "dispatch-<time> folder (default: ${DEFAULT-VALUE})." },
+        { "vmsched.qemu-demo.data", "Directory for the run's journals, VMs' sockets and logs and the drivers' " +
+            "incoming copies, in a new qemu-<time> folder (default: ${DEFAULT-VALUE})." },
+        { "vmsched.qemu-demo.seed", "Seed for the VMs' loads and the peer choices (default: ${DEFAULT-VALUE})." },
         { "vmsched.node.data", "Directory for the journal and the counters file (default: ${DEFAULT-VALUE})." },
         { "vmsched.stat.data", "The node's data directory (default: ${DEFAULT-VALUE})." },
         { "vmsched.demo.seed", "Seed for loads and peer choices (default: ${DEFAULT-VALUE})." },

@@ -29,6 +29,10 @@ final class NodeCommand implements Runnable
 {
     /** External VMs' ids start here, apart from the guests' 1..1000. */
     static final long EXTERNAL_IDS = 1_000_000;
+    /** QEMU VMs' ids ({@code --qemu}) start here. */
+    static final long QEMU_IDS = 2_000_000;
+    /** The QEMU driver's run directory under the data directory (where incoming copies' sockets and logs would go). */
+    static final String QEMU_RUN_DIR = "qemu";
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -41,6 +45,10 @@ final class NodeCommand implements Runnable
 
     @Option(names = "--vm-pid", description = "An external VM: NAME=PID of a running process (repeatable).")
     List<String> vmPids = new ArrayList<>();
+
+    @Option(names = "--qemu", description = "A running QEMU VM to adopt through its QMP socket: NAME=SOCKET (the QEMU " +
+        "process serving SOCKET is found in /proc) or NAME=SOCKET@PID (repeatable). With --registry it stays on this node.")
+    List<String> qemus = new ArrayList<>();
 
     @Option(names = "--guests", defaultValue = "0", description = "In-JVM paced guests to run, 0-1000 (default: ${DEFAULT-VALUE}).")
     int guests;
@@ -140,11 +148,15 @@ final class NodeCommand implements Runnable
             }
             bindings.add(new MetricsAgent.Binding(EXTERNAL_IDS + i, name, pid));
         }
+        final List<QemuVm> qemuVms = QemuVm.parse(qemus, QEMU_IDS, data.resolve(QEMU_RUN_DIR)); // checked: disk untouched
+        qemuVms.forEach(vm -> bindings.add(vm.binding()));
 
         final PrintWriter out = spec.commandLine().getOut();
         final ClusterConfig config = ClusterConfig.of(1, data);
         config.host.workers = workers;
         config.host.balancing = false; // one host: no peer to exchange with
+        // always: recovery adopts again the QEMU VMs the journal holds
+        config.host.vmDriver = h -> new io.vmsched.qemu.QemuVmDriver(data.resolve(QEMU_RUN_DIR));
         final ClusterListener log = new ClusterListener()
         {
             @Override
@@ -186,9 +198,16 @@ final class NodeCommand implements Runnable
             }
             for (final MetricsAgent.Binding binding : bindings)
             {
-                if (!placement.containsKey(binding.vmId()))
+                if (!placement.containsKey(binding.vmId()) && binding.vmId() < QEMU_IDS)
                 {
                     cluster.admitExternal(0, binding.vmId(), binding.name(), binding.pid());
+                }
+            }
+            for (final QemuVm vm : qemuVms)
+            {
+                if (!placement.containsKey(vm.vmId())) // one the journal holds was adopted again by recovery
+                {
+                    cluster.adoptVm(0, vm.vmId(), vm.name(), vm.socket(), vm.pid());
                 }
             }
             final long deadline = System.nanoTime() + 10_000_000_000L;
@@ -245,9 +264,10 @@ final class NodeCommand implements Runnable
                 stopped.countDown();
             }
         }, "vmsched-node-shutdown"));
-        out.printf("vmsched node: pid %d, %d VMs (%d recovered from the journal), %d external; journal %s; counters %s; " +
+        out.printf("vmsched node: pid %d, %d VMs (%d recovered from the journal), %d external%s; journal %s; counters %s; " +
             "%sstop with Ctrl-C or SIGTERM%n", ProcessHandle.current().pid(), cluster.placement().size(),
-            cluster.recoveredVms(), bindings.size(), cluster.journalDirs().get(0), counters.path(),
+            cluster.recoveredVms(), bindings.size(), qemuVms.isEmpty() ? "" : " (" + qemuVms.size() + " QEMU)",
+            cluster.journalDirs().get(0), counters.path(),
             endpoint == null ? "" : "metrics " + endpoint.url() + "; ");
         out.flush();
         try

@@ -22,7 +22,7 @@ import java.util.List;
     version = "vmsched 0.1.0-SNAPSHOT",
     resourceBundle = "io.vmsched.cli.HelpTexts", // what a shared flag means to each command
     description = "A VM scheduler runtime: off-heap lock-free schedules, random-peer balancing, journaled migration.",
-    subcommands = { DemoCommand.class, DispatchDemoCommand.class, SimulateCommand.class, ForecastEvalCommand.class, NodeCommand.class, RegistryCommand.class, ClusterDemoCommand.class, StatCommand.class, StatusCommand.class, InventoryCommand.class, ConstraintsCommand.class, DrainCommand.Drain.class, DrainCommand.Undrain.class, JournalCommand.class, CommandLine.HelpCommand.class })
+    subcommands = { DemoCommand.class, QemuDemoCommand.class, DispatchDemoCommand.class, SimulateCommand.class, ForecastEvalCommand.class, NodeCommand.class, RegistryCommand.class, ClusterDemoCommand.class, StatCommand.class, StatusCommand.class, InventoryCommand.class, ConstraintsCommand.class, DrainCommand.Drain.class, DrainCommand.Undrain.class, JournalCommand.class, CommandLine.HelpCommand.class })
 public final class VmschedCommand implements Runnable
 {
     /** Exit status of a usage error: a bad flag, value, file or directory. */

@@ -1,0 +1,336 @@
+package io.vmsched.bench;
+
+import io.vmsched.cluster.Cluster;
+import io.vmsched.cluster.ClusterConfig;
+import io.vmsched.cluster.ClusterListener;
+import io.vmsched.journal.AbortReason;
+import io.vmsched.metrics.VmDriverTimes;
+import io.vmsched.qemu.QemuProcesses;
+import io.vmsched.qemu.QemuVmDriver;
+import io.vmsched.vm.MigrationStatus;
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * What vmsched adds to a QEMU live migration: an embedded 2-host cluster, each host with its own
+ * {@link QemuVmDriver}, one tiny VM (no guest OS) adopted on host 0 and moved back and forth by
+ * {@link Cluster#migrate}, one migration at a time (the next once the source's copy has quit). Per migration,
+ * from {@link ClusterListener#onLiveMigration} and {@link ClusterListener#onMigrated}: QEMU's {@code total-time}
+ * and {@code downtime}, and vmsched's overhead, the handoff's duration (MIGRATION_INTENT to COMMITTED at the
+ * source) less QEMU's total time. The overhead is split by the driver calls' times ({@link VmDriverTimes}) into:
+ * <ol>
+ * <li>the intent to the target's {@code prepareIncoming} (journal, the spec's transfer);</li>
+ * <li>{@code prepareIncoming}: the target's incoming copy starting (a QEMU process, its QMP socket, the port);</li>
+ * <li>the copy listening to the source's {@code migrate} (the PREPARED message, the source's agent and driver
+ * thread);</li>
+ * <li>{@code migrate} called to the source's poll seeing the migration COMPLETED, less QEMU's total time (the QMP
+ * round trips, the 2 ms polls);</li>
+ * <li>COMPLETED seen to the target's poll seeing its copy running (QEMU loading the state it received, the 2 ms
+ * polls);</li>
+ * <li>the copy seen running to the commit (ACTIVATED journaled, the ack, COMMITTED).</li>
+ * </ol>
+ * Two more rows: the overhead less the copy's start, and less its loading too (what is left: vmsched's journal
+ * records, messages, agents and polls).
+ * Prints p50, p90, p99 and max in ms (HdrHistogram, 3 significant digits; {@link LatencyTable#millis}), and the
+ * machine's load average before and after.
+ * <p>
+ * {@code java @scheduler-core/target/classes/META-INF/vmsched/jvm.options -cp benchmarks/target/benchmarks.jar
+ * io.vmsched.bench.QemuHandoffOverhead [--n 20] [--warmup 2] [--memory-mib 64]}: N recorded migrations after W
+ * unrecorded ones. Needs {@code qemu-system-x86_64} on the PATH or in /usr/bin. Bad arguments or no QEMU: one
+ * line on stderr, exit code 2; a failure: exit code 1. Every QEMU it started, or a driver started, is killed at the
+ * end (found by their sockets under its temporary directory).
+ */
+public final class QemuHandoffOverhead
+{
+    private static final long MIGRATION_WAIT_S = 120;
+
+    /** A committed live migration as the listener saw it, or an abort's reason. */
+    private record Outcome(MigrationStatus status, long durationNs, long commitNs, String aborted)
+    {
+    }
+
+    private QemuHandoffOverhead()
+    {
+    }
+
+    /**
+     * @param args the options.
+     */
+    public static void main(final String[] args)
+    {
+        int n = 20;
+        int warmup = 2;
+        int memoryMib = 64;
+        final Path binary = QemuProcesses.binary();
+        try
+        {
+            for (int i = 0; i < args.length; i += 2)
+            {
+                if (i + 1 >= args.length)
+                {
+                    throw new IllegalArgumentException("option " + args[i] + " needs a value");
+                }
+                switch (args[i])
+                {
+                    case "--n" -> n = atLeast(args[i], args[i + 1], 1);
+                    case "--warmup" -> warmup = atLeast(args[i], args[i + 1], 0);
+                    case "--memory-mib" -> memoryMib = atLeast(args[i], args[i + 1], 32);
+                    default -> throw new IllegalArgumentException("unknown option " + args[i] +
+                        " (expected --n, --warmup, --memory-mib)");
+                }
+            }
+            if (null == binary)
+            {
+                throw new IllegalArgumentException(QemuProcesses.missing());
+            }
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("QemuHandoffOverhead: " + ex.getMessage());
+            System.exit(2);
+            return;
+        }
+
+        Path dir = null;
+        int status = 0;
+        try
+        {
+            dir = Files.createTempDirectory("vmsched-qho-");
+            run(binary, dir, n, warmup, memoryMib);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            System.err.println("QemuHandoffOverhead: " + ex.getMessage());
+            status = 1;
+        }
+        finally
+        {
+            if (null != dir)
+            {
+                QemuProcesses.killUnder(dir);
+                delete(dir);
+            }
+        }
+        System.exit(status);
+    }
+
+    private static void run(final Path binary, final Path dir, final int n, final int warmup, final int memoryMib)
+        throws IOException
+    {
+        final String loadBefore = loadAverage();
+        final VmDriverTimes times = new VmDriverTimes();
+        final BlockingQueue<Outcome> outcomes = new LinkedBlockingQueue<>();
+        final Map<Long, MigrationStatus> live = new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final ClusterConfig config = ClusterConfig.of(2, dir.resolve("data"));
+        config.host.balancing = false;
+        config.host.vmDriver = h -> times.wrap(new QemuVmDriver(dir.resolve("h" + h)));
+        config.listener = new ClusterListener()
+        {
+            @Override
+            public void onLiveMigration(final long vmId, final int source, final int target, final MigrationStatus status)
+            {
+                live.put(vmId, status);
+            }
+
+            @Override
+            public void onMigrated(final long vmId, final int source, final int target, final long durationNs)
+            {
+                outcomes.add(new Outcome(live.remove(vmId), durationNs, System.nanoTime(), null));
+            }
+
+            @Override
+            public void onAborted(final long vmId, final int source, final int target, final AbortReason code,
+                final String reason)
+            {
+                outcomes.add(new Outcome(null, 0, 0, reason));
+            }
+
+            @Override
+            public void onError(final int host, final Throwable error)
+            {
+                errors.add("host " + host + ": " + error.getMessage());
+            }
+        };
+
+        final Histogram total = new Histogram(3);
+        final Histogram downtime = new Histogram(3);
+        final Histogram overhead = new Histogram(3);
+        final Histogram toPrepare = new Histogram(3);
+        final Histogram prepare = new Histogram(3);
+        final Histogram toMigrate = new Histogram(3);
+        final Histogram toCompleted = new Histogram(3);
+        final Histogram toRunning = new Histogram(3);
+        final Histogram toCommit = new Histogram(3);
+        final Histogram lessCopy = new Histogram(3);
+        final Histogram own = new Histogram(3);
+        int clamped = 0;
+
+        final Process vm = QemuProcesses.startTiny(binary, dir.resolve("vm.qmp"), dir.resolve("vm.log"), memoryMib,
+            Duration.ofSeconds(30));
+        try (Cluster cluster = Cluster.start(config))
+        {
+            cluster.adoptVm(0, 1, "vm", dir.resolve("vm.qmp"), vm.pid());
+            await("the VM adopted on host 0", () -> Integer.valueOf(0).equals(cluster.placement().get(1L)), 30);
+            int at = 0;
+            for (int i = 0; i < warmup + n; i++)
+            {
+                final int target = 1 - at;
+                cluster.migrate(1, target);
+                final Outcome outcome;
+                try
+                {
+                    outcome = outcomes.poll(MIGRATION_WAIT_S, TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted");
+                }
+                if (null == outcome)
+                {
+                    throw new IllegalStateException("migration " + i + " not over within " + MIGRATION_WAIT_S + " s");
+                }
+                if (null != outcome.aborted() || null == outcome.status())
+                {
+                    throw new IllegalStateException("migration " + i + " aborted: " + outcome.aborted());
+                }
+                at = target;
+                // the source's copy quits after the commit, and its driver forgets it: then the next migration
+                // (a driver still removing the copy refuses a new one of the same name)
+                final long migrateStart = times.last("vm").migrateStartNs();
+                final int index = i;
+                await(() -> "the source's copy removed after migration " + index + " (QEMU processes: " +
+                    QemuProcesses.under(dir).size() + ", driver times " + times.last("vm") + ", errors " + errors + ")",
+                    () -> times.last("vm").removedNs() - migrateStart > 0 && QemuProcesses.under(dir).size() == 1, 30);
+                if (i < warmup)
+                {
+                    continue;
+                }
+                final MigrationStatus s = outcome.status();
+                final long totalNs = s.totalTimeMs() * 1_000_000L;
+                final VmDriverTimes.Times t = times.last("vm");
+                final long intentNs = outcome.commitNs() - outcome.durationNs();
+                total.recordValue(totalNs);
+                downtime.recordValue(Math.max(0, s.downtimeMs()) * 1_000_000L);
+                final long over = outcome.durationNs() - totalNs;
+                final long completed = t.completedNs() - t.migrateStartNs() - totalNs;
+                if (over < 0 || completed < 0)
+                {
+                    clamped++;
+                }
+                overhead.recordValue(Math.max(0, over));
+                toPrepare.recordValue(Math.max(0, t.prepareStartNs() - intentNs));
+                prepare.recordValue(Math.max(0, t.prepareNs()));
+                toMigrate.recordValue(Math.max(0, t.migrateStartNs() - t.prepareEndNs()));
+                toCompleted.recordValue(Math.max(0, completed));
+                toRunning.recordValue(Math.max(0, t.runningNs() - t.completedNs()));
+                toCommit.recordValue(Math.max(0, outcome.commitNs() - Math.max(t.runningNs(), t.completedNs())));
+                lessCopy.recordValue(Math.max(0, over - t.prepareNs()));
+                own.recordValue(Math.max(0, over - t.prepareNs() - Math.max(0, t.runningNs() - t.completedNs())));
+            }
+        }
+        finally
+        {
+            vm.destroyForcibly();
+        }
+        System.out.printf(Locale.ROOT, "vmsched's overhead on a QEMU live migration: an embedded 2-host cluster, a %d MiB " +
+            "VM (no guest OS) moved back and forth by Cluster.migrate, %d migrations (after %d unrecorded), %d cores; " +
+            "load average %s before, %s after; ms%n", memoryMib, n, warmup, Runtime.getRuntime().availableProcessors(),
+            loadBefore, loadAverage());
+        final LatencyTable table = LatencyTable.millis(62, 50, 90, 99);
+        table.printHeader();
+        table.printRow("QEMU total-time", total);
+        table.printRow("QEMU downtime", downtime);
+        table.printRow("vmsched overhead (intent to commit less total-time)", overhead);
+        table.printRow("  intent to prepareIncoming (journal, transfer)", toPrepare);
+        table.printRow("  prepareIncoming (the target's copy starting)", prepare);
+        table.printRow("  copy listening to migrate (PREPARED, source)", toMigrate);
+        table.printRow("  migrate to COMPLETED seen, less total-time", toCompleted);
+        table.printRow("  COMPLETED seen to the target's copy seen running", toRunning);
+        table.printRow("  seen running to the commit (ACTIVATED, ack)", toCommit);
+        table.printRow("vmsched overhead less the copy's start", lessCopy);
+        table.printRow("  and less the copy's loading (journal, messages, polls)", own);
+        if (clamped > 0)
+        {
+            System.out.printf(Locale.ROOT, "(%d migrations had a part below 0 ms, counted as 0: QEMU's total-time is in " +
+                "whole ms)%n", clamped);
+        }
+    }
+
+    private interface Condition
+    {
+        boolean holds();
+    }
+
+    private static void await(final String what, final Condition condition, final int seconds)
+    {
+        await(() -> what, condition, seconds);
+    }
+
+    private static void await(final java.util.function.Supplier<String> what, final Condition condition,
+        final int seconds)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.holds())
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                throw new IllegalStateException("not within " + seconds + " s: " + what.get());
+            }
+            LockSupport.parkNanos(2_000_000L);
+        }
+    }
+
+    private static String loadAverage()
+    {
+        try
+        {
+            final String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return fields[0] + "/" + fields[1] + "/" + fields[2];
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return "unknown";
+        }
+    }
+
+    private static int atLeast(final String option, final String value, final int min)
+    {
+        try
+        {
+            final int v = Integer.parseInt(value.strip());
+            if (v >= min)
+            {
+                return v;
+            }
+        }
+        catch (final NumberFormatException ex)
+        {
+            // fall through to the one-line error
+        }
+        throw new IllegalArgumentException(option + " " + value + ": expected an integer of at least " + min);
+    }
+
+    private static void delete(final Path dir)
+    {
+        try (var files = Files.walk(dir))
+        {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+        catch (final IOException ex)
+        {
+            // a temporary directory: nothing left to tell
+        }
+    }
+}
