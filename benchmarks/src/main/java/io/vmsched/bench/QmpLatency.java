@@ -307,23 +307,11 @@ public final class QmpLatency
         }
     }
 
-    private static boolean accepts(final Path socket)
-    {
-        try (java.nio.channels.SocketChannel channel = java.nio.channels.SocketChannel.open(
-            java.net.UnixDomainSocketAddress.of(socket)))
-        {
-            return channel.isConnected();
-        }
-        catch (final IOException ex)
-        {
-            return false;
-        }
-    }
 
     private static void awaitSocket(final Process qemu, final Path socket) throws IOException
     {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.exists(socket) || !accepts(socket)) // QEMU binds a moment before it listens
+        while (!Files.exists(socket) || !io.vmsched.qemu.QemuProcesses.accepts(socket)) // QEMU binds a moment before it listens
         {
             if (!qemu.isAlive())
             {

@@ -295,7 +295,11 @@ public final class QemuProcesses
         return null != file && file.toString().startsWith(PROGRAM_PREFIX);
     }
 
-    private static boolean accepts(final Path socket)
+    /**
+     * @param socket a Unix socket's path.
+     * @return whether something takes a connection there now (QEMU binds its QMP socket a moment before it listens).
+     */
+    public static boolean accepts(final Path socket)
     {
         try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket)))
         {
@@ -307,7 +311,8 @@ public final class QemuProcesses
         }
     }
 
-    private static String lastLine(final Path log)
+    /** @return a process's log's last line that is not blank, or what stops it being read (for one-line errors). */
+    static String lastLine(final Path log)
     {
         try
         {
@@ -323,7 +328,7 @@ public final class QemuProcesses
         }
         catch (final IOException ex)
         {
-            return "its log " + log + " cannot be read";
+            return "its log " + log + " cannot be read: " + ex.getMessage();
         }
     }
 }

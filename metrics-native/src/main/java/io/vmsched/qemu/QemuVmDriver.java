@@ -281,7 +281,7 @@ public final class QemuVmDriver implements VmDriver
             Files.createDirectories(runDir);
             if (Files.exists(socket))
             {
-                if (accepts(socket))
+                if (QemuProcesses.accepts(socket))
                 {
                     throw new VmDriverException(name, "something listens at " + socket + " already (a copy of another " +
                         "driver on this run directory, or one this driver forgot): remove it first");
@@ -894,12 +894,12 @@ public final class QemuVmDriver implements VmDriver
     {
         final long deadline = System.nanoTime() + startTimeout.toNanos();
         // the socket file is there from QEMU's bind, a moment before its listen: wait until it takes a connection
-        while (!Files.exists(socket) || !accepts(socket))
+        while (!Files.exists(socket) || !QemuProcesses.accepts(socket))
         {
             if (exited(process))
             {
                 throw new VmDriverException(name, "the incoming copy exited before its QMP socket was there: " +
-                    lastLine(log));
+                    QemuProcesses.lastLine(log));
             }
             if (System.nanoTime() - deadline > 0)
             {
@@ -919,39 +919,6 @@ public final class QemuVmDriver implements VmDriver
                 Thread.currentThread().interrupt();
                 throw new VmDriverException(name, "interrupted while the incoming copy started");
             }
-        }
-    }
-
-    private static boolean accepts(final Path socket)
-    {
-        try (java.nio.channels.SocketChannel channel = java.nio.channels.SocketChannel.open(
-            java.net.UnixDomainSocketAddress.of(socket)))
-        {
-            return channel.isConnected();
-        }
-        catch (final IOException ex)
-        {
-            return false;
-        }
-    }
-
-    private static String lastLine(final Path log)
-    {
-        try
-        {
-            final List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            for (int i = lines.size() - 1; i >= 0; i--)
-            {
-                if (!lines.get(i).isBlank())
-                {
-                    return lines.get(i).strip();
-                }
-            }
-            return "its log " + log + " is empty";
-        }
-        catch (final IOException ex)
-        {
-            return "its log " + log + " cannot be read: " + ex.getMessage();
         }
     }
 

@@ -149,15 +149,7 @@ class QemuRecoveryTest
 
     private static void until(final String what, final BooleanSupplier condition)
     {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                fail("not within 60 s: " + what);
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
-        }
+        QemuVm.until(what, condition);
     }
 
     private static boolean alive(final long pid)

@@ -198,7 +198,7 @@ final class QemuVm implements AutoCloseable
                 process.waitFor(10, TimeUnit.MILLISECONDS);
             }
             // the socket file is there from QEMU's bind, a moment before its listen: connect once to be sure
-            while (!accepts(socket))
+            while (!QemuProcesses.accepts(socket))
             {
                 if (!process.isAlive() || System.nanoTime() - deadline > 0)
                 {
@@ -222,18 +222,6 @@ final class QemuVm implements AutoCloseable
         }
     }
 
-    private static boolean accepts(final Path socket)
-    {
-        try (java.nio.channels.SocketChannel channel = java.nio.channels.SocketChannel.open(
-            java.net.UnixDomainSocketAddress.of(socket)))
-        {
-            return channel.isConnected();
-        }
-        catch (final IOException ex)
-        {
-            return false;
-        }
-    }
 
     /** Kill it (SIGKILL) and wait for it. */
     void kill()
@@ -253,5 +241,19 @@ final class QemuVm implements AutoCloseable
     public void close()
     {
         kill();
+    }
+
+    /** Wait for a condition with a 60 s deadline (no fixed sleeps): fails the test with what it waited for. */
+    static void until(final String what, final java.util.function.BooleanSupplier condition)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                org.junit.jupiter.api.Assertions.fail("not within 60 s: " + what);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+        }
     }
 }
