@@ -2,6 +2,7 @@ package io.vmsched.placement;
 
 import io.vmsched.balance.HostView;
 import io.vmsched.balance.PlacementRule;
+import io.vmsched.balance.Rejection;
 
 import java.util.function.Supplier;
 
@@ -36,6 +37,36 @@ public final class ExchangeGuard implements PlacementRule
         return rules.get().closed(host);
     }
 
+    /** The closed peer and each candidate's host-label rules: one mask test a candidate, no other VM located. */
+    @Override
+    public void screen(final HostView view, final int peer, final int count, final Rejection[] blocked,
+        final String[] names)
+    {
+        final Constraints constraints = rules.get();
+        final String closed = constraints.closedReason(peer);
+        if (closed == null && (constraints.ruleCount() == 0 || constraints.labelsHold(peer)))
+        {
+            return; // the peer breaks no label rule of any VM: nothing to tell at little cost
+        }
+        for (int i = 0; i < count; i++)
+        {
+            if (blocked[i] == Rejection.NONE)
+            {
+                final long vmId = view.vmId(i);
+                final Constraints.VmRules own = closed != null ? null : constraints.rulesFor(vmId);
+                if (closed != null || constraints.breaksLabel(own, peer))
+                {
+                    blocked[i] = Rejection.RULE;
+                    if (names != null)
+                    {
+                        names[i] = closed != null ? closed :
+                            constraints.rule(constraints.refusal(own, vmId, peer, where)).name();
+                    }
+                }
+            }
+        }
+    }
+
     @Override
     public String refuses(final HostView view, final int vm, final int peer)
     {
@@ -48,7 +79,7 @@ public final class ExchangeGuard implements PlacementRule
         if (constraints.ruleCount() > 0)
         {
             final long vmId = view.vmId(vm);
-            final int broken = constraints.breaks(constraints.rulesOf(vmId), vmId, peer, where, true, false);
+            final int broken = constraints.refusal(constraints.rulesFor(vmId), vmId, peer, where);
             if (broken >= 0)
             {
                 return constraints.rule(broken).name();
