@@ -60,8 +60,7 @@ final class ClusterNode
         }
         final byte[] key = ClusterSecret.read(c.secret);
         final Path data = c.dataDir.checked();
-        // checked before the registry hears of this node; they stay on it (live migration between node processes
-        // is not built yet)
+        // checked before the registry hears of this node
         final java.util.List<QemuVm> qemuVms = QemuVm.parse(c.qemus, 0, data.resolve(NodeCommand.QEMU_RUN_DIR));
         final Metrics endpoint = c.metricsEndpoint.start(); // before the registry hears of this node: a taken port changes nothing
         final PrintWriter out = c.spec.commandLine().getOut();
@@ -69,7 +68,11 @@ final class ClusterNode
         final HostConfig host = Node.Context.defaultHost();
         host.workers = c.workers;
         host.balancePeriodNs = c.balancePeriodMs * 1_000_000L;
-        host.vmDriver = h -> new io.vmsched.qemu.QemuVmDriver(data.resolve(NodeCommand.QEMU_RUN_DIR));
+        // incoming copies listen where peers reach this node (its --bind host), never on all interfaces
+        final String bindHost = c.bind.substring(0, c.bind.lastIndexOf(':')).replace("[", "").replace("]", "");
+        host.vmDriver = h -> new io.vmsched.qemu.QemuVmDriver(data.resolve(NodeCommand.QEMU_RUN_DIR), bindHost,
+            io.vmsched.qemu.QmpClient.DEFAULT_TIMEOUT, io.vmsched.qemu.QemuVmDriver.DEFAULT_START_TIMEOUT,
+            io.vmsched.qemu.QemuVmDriver.DEFAULT_QUIT_TIMEOUT);
         final Node.Context context = new Node.Context().name(c.name).bind(c.bind).registry(c.registry).secret(key)
             .dataDir(data).labels(c.labels).maxHosts(c.maxNodes).host(host)
             .connectTimeoutMs(Math.min(5_000, c.registryWaitS * 1_000L)) // each try (1 s was too short for 20 nodes on 2 cores)

@@ -314,6 +314,13 @@ final class HandoffSource
             out.earlyAnswer = activated ? 1 : -1; // settled once the hypervisor's figures are in: this copy may pause
             return;
         }
+        answered(out, activated);
+    }
+
+    /** The target's answer to a migration past its transfer: commit, abort, or (a node) ask the registry. */
+    private void answered(final Outgoing out, final boolean activated)
+    {
+        final long migrationId = out.migrationId;
         if (!activated)
         {
             if (view.registry != null)
@@ -389,15 +396,11 @@ final class HandoffSource
         out.live = status;
         if (out.earlyAnswer != 0)
         {
-            // the target's copy ran (it acked: commit) or was killed (it nacked: this copy runs again)
-            if (out.earlyAnswer > 0)
-            {
-                commit(out);
-            }
-            else
-            {
-                abort(out, AbortReason.TARGET_DID_NOT_ACTIVATE, "the target did not activate it");
-            }
+            // the target's copy ran (it acked: commit) or was killed (it nacked: this copy runs again, a node's once
+            // the registry let it reclaim the VM)
+            out.phase = PHASE_AWAIT_ACK;
+            out.deadlineNs = System.nanoTime() + config.handoffTimeoutNs;
+            answered(out, out.earlyAnswer > 0);
             return;
         }
         final long now = System.nanoTime();

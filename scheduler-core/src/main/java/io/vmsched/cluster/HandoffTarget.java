@@ -286,10 +286,9 @@ final class HandoffTarget
             {
                 throw new IllegalStateException("vm " + arrival.vmId + " is already on host " + hostId);
             }
-            if (vmDriver == null || !vmDriver.vmKind().equals(arrival.kind) || view.registry != null)
+            if (vmDriver == null || !vmDriver.vmKind().equals(arrival.kind))
             {
-                throw new IllegalStateException("host " + hostId + " has no VM driver for kind '" + arrival.kind + "'" +
-                    (view.registry != null ? " between node processes (not built yet)" : ""));
+                throw new IllegalStateException("host " + hostId + " has no VM driver for kind '" + arrival.kind + "'");
             }
             from = io.vmsched.vm.VmHandle.decode(state);
         }
@@ -395,6 +394,21 @@ final class HandoffTarget
             state.kind() == io.vmsched.vm.VmState.Kind.RUNNING))
         {
             arrivals.remove(arrival.migrationId);
+            if (view.registry != null)
+            {
+                // a node: the copy holds the VM, paused, until the registry applies the move (the commit point)
+                if (!view.registry.requestMove(arrival.vmId, arrival.source, arrival.migrationId, tenureFence.getAsLong()))
+                {
+                    quitThenRefuse(arrival.vm, arrival.migrationId, arrival.source,
+                        AbortReason.TARGET_FAILED_BEFORE_ACTIVATING,
+                        "target failed before activating: the owner registry's queue is full");
+                    return;
+                }
+                outcomes.put(arrival.migrationId, AWAITING_REGISTRY);
+                awaiting.put(arrival.migrationId, arrival.vm);
+                awaitingCount = awaiting.size();
+                return;
+            }
             activate(arrival.vm, arrival.migrationId, arrival.source); // the ack follows once the copy runs
             return;
         }
@@ -535,12 +549,12 @@ final class HandoffTarget
         }
         else if (owner == OwnerRegistry.REFUSED_BY_RULE)
         {
-            refuse(vm, migrationId, source, AbortReason.PLACEMENT_REFUSED,
+            quitThenRefuse(vm, migrationId, source, AbortReason.PLACEMENT_REFUSED,
                 "the owner registry refused the move: a hard placement rule, or a drain, forbids the vm on host " + hostId);
         }
         else
         {
-            refuse(vm, migrationId, source, AbortReason.REGISTRY_REFUSED_MOVE,
+            quitThenRefuse(vm, migrationId, source, AbortReason.REGISTRY_REFUSED_MOVE,
                 "the owner registry refused the move: the source kept the vm");
         }
     }
@@ -549,6 +563,31 @@ final class HandoffTarget
     int arriving()
     {
         return awaitingCount;
+    }
+
+    /** Refuse a migration for good; a driven VM's copy (paused, never let run) is quit first. */
+    private void quitThenRefuse(final HostVm vm, final long migrationId, final int source, final AbortReason code,
+        final String reason)
+    {
+        if (!vm.driven || vmDriver == null)
+        {
+            refuse(vm, migrationId, source, code, reason);
+            return;
+        }
+        final io.vmsched.vm.VmHandle copy = vm.handle;
+        vmDriver.submit(driver ->
+        {
+            driver.remove(copy);
+            return null;
+        }, (none, failure) ->
+        {
+            if (failure != null)
+            {
+                view.listener.onError(hostId, new IllegalStateException("vm " + vm.vmId + ": its incoming copy could " +
+                    "not be removed: " + failure));
+            }
+            refuse(vm, migrationId, source, code, reason);
+        });
     }
 
     private void refuse(final HostVm vm, final long migrationId, final int source, final AbortReason code,

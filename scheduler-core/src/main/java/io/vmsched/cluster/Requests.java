@@ -103,11 +103,7 @@ final class Requests
         {
             return "is an external process (no driver moves it)";
         }
-        if (vm.handle == null || vmDriver == null)
-        {
-            return "is a hypervisor's VM that host " + hostId + "'s VM driver does not hold";
-        }
-        return "is a hypervisor's VM: live migration between node processes is not built yet";
+        return "is a hypervisor's VM that host " + hostId + "'s VM driver does not hold";
     }
 
     /**
@@ -253,7 +249,7 @@ final class Requests
     /** @return whether a migration may move this VM (allocates nothing: the exchange asks it of every candidate). */
     boolean movable(final HostVm vm)
     {
-        return !vm.external || vm.driven && vm.handle != null && vmDriver != null && view.registry == null;
+        return !vm.external || vm.driven && vm.handle != null && vmDriver != null;
     }
 
     /** @param balloons the host's balloon side. @param wake wakes the agent (a guest's balloon answered). */

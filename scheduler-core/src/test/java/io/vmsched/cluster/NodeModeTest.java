@@ -247,7 +247,7 @@ class NodeModeTest
         }
     }
 
-    private static final class Events implements ClusterListener
+    static final class Events implements ClusterListener
     {
         final List<String> aborted = new CopyOnWriteArrayList<>();
         final List<Long> migrated = new CopyOnWriteArrayList<>();
@@ -279,7 +279,7 @@ class NodeModeTest
         }
     }
 
-    private static ClusterConfig node(final Path dir, final int host, final Wire wire, final Owners owners,
+    static ClusterConfig node(final Path dir, final int host, final Wire wire, final Owners owners,
         final Events events, final boolean balancing)
     {
         final ClusterConfig config = ClusterConfig.of(HOSTS, dir.resolve("node" + host));

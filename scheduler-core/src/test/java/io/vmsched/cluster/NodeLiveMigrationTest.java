@@ -1,0 +1,97 @@
+package io.vmsched.cluster;
+
+import io.vmsched.vm.VmState;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static io.vmsched.dispatch.Await.until;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A hypervisor's VM live-migrated between two nodes ({@link FakeHypervisor}; the registry and the wire of
+ * {@link NodeModeTest}): the target's copy holds the VM paused until the registry applies the move, then runs; a
+ * move the registry refuses has the paused copy quit and the source's run again. Never two running copies.
+ */
+class NodeLiveMigrationTest
+{
+    private static ClusterConfig node(final Path dir, final int host, final NodeModeTest.Wire wire,
+        final NodeModeTest.Owners owners, final NodeModeTest.Events events, final FakeHypervisor world)
+    {
+        final ClusterConfig config = NodeModeTest.node(dir, host, wire, owners, events, false);
+        config.host.vmDriver = world::driver;
+        return config;
+    }
+
+    @Test
+    void theRegistryAppliesTheMoveBeforeTheCopyRuns(@TempDir final Path dir)
+    {
+        final FakeHypervisor world = new FakeHypervisor();
+        final NodeModeTest.Table table = new NodeModeTest.Table();
+        final NodeModeTest.Wire wire = new NodeModeTest.Wire(new InJvmTransport(2));
+        final NodeModeTest.Events events0 = new NodeModeTest.Events();
+        try (Cluster node0 = Cluster.start(node(dir, 0, wire, new NodeModeTest.Owners(table), events0, world));
+            Cluster node1 = Cluster.start(node(dir, 1, wire, new NodeModeTest.Owners(table), new NodeModeTest.Events(), world)))
+        {
+            final long pid = world.start();
+            node0.adoptVm(0, 5, "vm", Path.of("/fake/vm.qmp"), pid);
+            until("admitted", 10, () -> node0.host(0).vmCount() == 1); // placement() shows the reservation before
+            synchronized (table)
+            {
+                table.holding = true; // the registry is slow: the copy waits for it, paused
+            }
+            node0.migrate(5, 1);
+            until("the copy holds the VM and waits for the registry", 10, () -> node1.host(1).arrivingCount() == 1);
+            assertEquals(0, world.running(), "the source's copy is POSTMIGRATE and the target's PAUSED: none runs yet");
+            table.release(c -> true);
+            until("moved", 10, () -> events0.migrated.size() == 1);
+            assertEquals(1, table.get(5L).owner());
+            assertEquals(Map.of(5L, 1), node1.placement());
+            until("the source's copy is quit", 10, () -> world.states.get(pid) == VmState.Kind.GONE);
+            assertEquals(1, world.running(), "exactly one copy runs: the target's");
+            assertTrue(events0.errors.isEmpty(), events0.errors::toString);
+        }
+    }
+
+    @Test
+    void aMoveTheRegistryRefusesHasThePausedCopyQuitAndTheSourceRunsAgain(@TempDir final Path dir)
+    {
+        final FakeHypervisor world = new FakeHypervisor();
+        final NodeModeTest.Table table = new NodeModeTest.Table();
+        final NodeModeTest.Wire wire = new NodeModeTest.Wire(new InJvmTransport(2));
+        final NodeModeTest.Events events0 = new NodeModeTest.Events();
+        try (Cluster node0 = Cluster.start(node(dir, 0, wire, new NodeModeTest.Owners(table), events0, world));
+            Cluster node1 = Cluster.start(node(dir, 1, wire, new NodeModeTest.Owners(table), new NodeModeTest.Events(), world)))
+        {
+            final long pid = world.start();
+            node0.adoptVm(0, 5, "vm", Path.of("/fake/vm.qmp"), pid);
+            until("admitted", 10, () -> node0.host(0).vmCount() == 1); // placement() shows the reservation before
+            synchronized (table)
+            {
+                table.holding = true;
+            }
+            node0.migrate(5, 1);
+            try
+            {
+                until("the copy waits for the registry", 10, () -> node1.host(1).arrivingCount() == 1);
+            }
+            catch (final AssertionError ex)
+            {
+                throw new AssertionError(ex.getMessage() + ": " + events0.aborted + " " + events0.errors + " " +
+                    events0.failed + " " + world.states + " " + table.held.size(), ex);
+            }
+            // the source reclaims first (as after a partition): the registry refuses the target's move
+            new NodeModeTest.Owners(table).reclaim(5, Long.MAX_VALUE); // host 0's: fences every move of vm 5
+            table.release(c -> true);
+            until("aborted", 10, () -> events0.aborted.size() == 1);
+            assertEquals(0, table.get(5L).owner());
+            until("the source's copy runs again", 10, () -> world.states.get(pid) == VmState.Kind.RUNNING);
+            until("the target's paused copy is quit", 10, () -> world.running() == 1 &&
+                world.states.values().stream().noneMatch(k -> k == VmState.Kind.PAUSED));
+            assertEquals(Map.of(5L, 0), node0.placement());
+            assertEquals(Map.of(), node1.placement());
+        }
+    }
+}
