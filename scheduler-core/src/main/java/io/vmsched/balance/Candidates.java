@@ -24,6 +24,10 @@ public final class Candidates
     public String[] rules = new String[8];
     /** The selector's choices, as indices into the arrays above. */
     public int[] chosen = new int[8];
+    /** Whether a candidate passed the placement rule this exchange (each is checked once an exchange at most). */
+    public boolean[] cleared = new boolean[8];
+    /** The selection's scratch: each candidate's score in a round ({@link VmSelector.Check}). */
+    public double[] scores = new double[8];
 
     /**
      * Make room for {@code count} candidates (the contents are not kept when the arrays grow).
@@ -43,6 +47,8 @@ public final class Candidates
             blocked = new Rejection[length];
             rules = new String[length];
             chosen = new int[length];
+            cleared = new boolean[length];
+            scores = new double[length];
         }
         return this;
     }

@@ -1,5 +1,7 @@
 package io.vmsched.balance;
 
+import java.util.Arrays;
+
 /**
  * One host's balance exchange, the same in the runtime and the simulator (seed VM claims 1-8, 14-20,
  * 23-31): pick a random peer ({@link PeerSelector}), share the mean estimate with it
@@ -449,8 +451,10 @@ public final class Exchange
         final long pingPong = config.pingPongGuard * period;
         final boolean record = dryRun || recordAll;
         // a decision record names every candidate's reason, so it checks every rule up front; otherwise the
-        // rules are checked only on the chosen (below), as they cost more than the rest of the exchange
+        // selection checks them on its choices only (VmSelector.Check), as they cost more than the rest of the
+        // exchange: the same moves, a fraction of the checks
         final boolean eagerRules = record;
+        final boolean lazyRules = !eagerRules && rule != PlacementRule.NONE;
         for (int i = 0; i < count; i++)
         {
             ids[i] = view.vmId(i);
@@ -462,11 +466,20 @@ public final class Exchange
         final BalanceDecision decision = record ?
             new BalanceDecision(view.hostId(), peer, load, peerLoad, config.thresholdFraction * estimate, estimate) : null;
         final double[] stable = config.stabilityWeight == 0.0 ? null : volatility;
-        int moves = VmSelector.select(config, load, peerLoad, estimate, count, ids, onSource, onPeer, stable, blocked,
-            limit, chosen, decision);
-        if (!eagerRules && rule != PlacementRule.NONE)
+        final int moves;
+        if (lazyRules)
         {
-            moves = checkChosen(view, peer, load, peerLoad, estimate, count, c, stable, limit, moves);
+            Arrays.fill(c.cleared, 0, count, false);
+            checkView = view;
+            checkPeer = peer;
+            moves = VmSelector.select(config, load, peerLoad, estimate, count, ids, onSource, onPeer, stable, blocked,
+                limit, chosen, null, check, c.scores);
+            checkView = null;
+        }
+        else
+        {
+            moves = VmSelector.select(config, load, peerLoad, estimate, count, ids, onSource, onPeer, stable, blocked,
+                limit, chosen, decision);
         }
         if (record)
         {
@@ -485,72 +498,42 @@ public final class Exchange
         return moves;
     }
 
-    /**
-     * The rules checked on the selector's choices only: a choice a rule refuses is blocked and the selection
-     * made again, which picks what checking every candidate first would have picked (the selector is
-     * deterministic in what is blocked). After {@link #LAZY_REFUSALS} refusals the rest are checked at once,
-     * bounding the exchange at that many selections plus one check of each candidate.
-     */
-    private int checkChosen(final HostView view, final int peer, final double load, final double peerLoad,
-        final double estimate, final int count, final Candidates c, final double[] stable, final int limit,
-        final int firstMoves)
+    // the selection's check of a candidate (the rules, when not checked up front), on this exchange's view and peer
+    private final VmSelector.Check check = new VmSelector.Check() // made once: an exchange allocates nothing
     {
-        final Rejection[] blocked = c.blocked;
-        final int[] chosen = c.chosen;
-        int moves = firstMoves;
-        for (int refusals = 0; moves > 0; )
+        @Override
+        public boolean refused(final int candidate)
         {
-            int refused = -1;
-            for (int m = 0; m < moves && refused < 0; m++)
-            {
-                final String name = rule.refuses(view, chosen[m], peer);
-                if (name != null)
-                {
-                    refused = chosen[m];
-                    c.rules[refused] = name;
-                }
-            }
-            if (refused < 0)
-            {
-                return moves;
-            }
-            // undo the selection's marks (its choices, and capacity judged after earlier choices), then block
-            for (int m = 0; m < moves; m++)
-            {
-                blocked[chosen[m]] = Rejection.NONE;
-            }
-            for (int i = 0; i < count; i++)
-            {
-                blocked[i] = blocked[i] == Rejection.CAPACITY ? Rejection.NONE : blocked[i];
-            }
-            blocked[refused] = Rejection.RULE;
-            if (++refusals == LAZY_REFUSALS)
-            {
-                for (int i = 0; i < count; i++)
-                {
-                    if (blocked[i] == Rejection.NONE)
-                    {
-                        final String name = rule.refuses(view, i, peer);
-                        if (name != null)
-                        {
-                            c.rules[i] = name;
-                            blocked[i] = Rejection.RULE;
-                        }
-                    }
-                }
-            }
-            moves = VmSelector.select(config, load, peerLoad, estimate, count, c.ids, c.onSource, c.onPeer, stable,
-                blocked, limit, chosen, null);
-            if (refusals >= LAZY_REFUSALS)
-            {
-                return moves; // every candidate left has passed
-            }
+            return refusedNow(candidate);
         }
-        return moves;
-    }
 
-    /** Refusals of chosen candidates after which the exchange checks every candidate's rules at once. */
-    static final int LAZY_REFUSALS = 1;
+        @Override
+        public void firstRefusal(final Rejection[] blocked, final int count)
+        {
+            rule.screen(checkView, checkPeer, count, blocked, null); // nothing is recorded: no names
+        }
+    };
+    private HostView checkView;
+    private int checkPeer;
+
+    /**
+     * Whether the rule refuses candidate {@code vm}; each is checked once an exchange at most. Not named: only a
+     * recorded decision names its rules, and it checks them all up front.
+     */
+    private boolean refusedNow(final int vm)
+    {
+        final Candidates c = candidates;
+        if (c.cleared[vm])
+        {
+            return false;
+        }
+        if (rule.refuses(checkView, vm, checkPeer) != null)
+        {
+            return true;
+        }
+        c.cleared[vm] = true;
+        return false;
+    }
 
     private Rejection guard(final HostView view, final int vm, final int peer, final long now, final long residency,
         final long pingPong, final String[] rules, final boolean checkRules)

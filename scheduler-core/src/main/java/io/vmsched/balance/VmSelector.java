@@ -23,6 +23,40 @@ public final class VmSelector
     }
 
     /**
+     * A check the selection makes of each round's choice before it takes it (the placement rules, when they
+     * are not checked up front): a refused choice is blocked for {@link Rejection#RULE} and the round takes
+     * the next best instead, so each round chooses what it would with every refused candidate blocked
+     * beforehand, while a round whose choice passes checks that one candidate only. After
+     * {@link #LAZY_REFUSALS} refusals the round checks all its other candidates at once (checks made one
+     * after another, independent of each other, cost less than the same checks each waiting for the
+     * next-best search), bounding it at that many searches plus one check of each candidate.
+     */
+    @FunctionalInterface
+    public interface Check
+    {
+        /**
+         * @param candidate a candidate's index.
+         * @return whether it may not move.
+         */
+        boolean refused(int candidate);
+
+        /**
+         * Told of the selection's first refusal, before it looks for the next best: it may mark refused, at once,
+         * candidates it can tell refused at little cost each ({@link PlacementRule#screen}); only ones it would
+         * refuse (default: none).
+         *
+         * @param blocked each candidate's reason not to move.
+         * @param count   candidates.
+         */
+        default void firstRefusal(final Rejection[] blocked, final int count)
+        {
+        }
+    }
+
+    /** Refusals in a selection after which a round checks all its candidates at once ({@link Check}). */
+    static final int LAZY_REFUSALS = 2;
+
+    /**
      * Choose VMs to move from a source to a peer.
      *
      * @param config     the balancer's settings.
@@ -57,6 +91,49 @@ public final class VmSelector
         final int[] chosen,
         final BalanceDecision record)
     {
+        return select(config, sourceLoad, peerLoad, mean, count, vmIds, onSource, onPeer, volatility, blocked, maxMoves,
+            chosen, record, null, null);
+    }
+
+    /**
+     * {@link #select(BalanceConfig, double, double, double, int, long[], double[], double[], double[], Rejection[],
+     * int, int[], BalanceDecision) select}, checking each round's choice ({@link Check}).
+     *
+     * @param config     the balancer's settings.
+     * @param sourceLoad the source's load.
+     * @param peerLoad   the peer's load.
+     * @param mean       the cluster's mean host load as the source estimates it.
+     * @param count      number of candidates.
+     * @param vmIds      candidates' ids (for the record), or null.
+     * @param onSource   each candidate's load on the source.
+     * @param onPeer     each candidate's load on the peer.
+     * @param volatility each candidate's load volatility, or null.
+     * @param blocked    each candidate's reason not to move; a refused one is marked {@link Rejection#RULE}.
+     * @param maxMoves   most moves (0 = no limit; negative: no room for another migration).
+     * @param chosen     receives the indices chosen, in order.
+     * @param record     receives the reasons, or null.
+     * @param check      the check, or null for none.
+     * @param scores     scratch of at least {@code count} (each round's scores, for its next best), or null
+     *                   when {@code check} is.
+     * @return number of candidates chosen.
+     */
+    public static int select(
+        final BalanceConfig config,
+        final double sourceLoad,
+        final double peerLoad,
+        final double mean,
+        final int count,
+        final long[] vmIds,
+        final double[] onSource,
+        final double[] onPeer,
+        final double[] volatility,
+        final Rejection[] blocked,
+        final int maxMoves,
+        final int[] chosen,
+        final BalanceDecision record,
+        final Check check,
+        final double[] scores)
+    {
         final double threshold = config.thresholdFraction * mean;
         final double minGain = config.minGainFraction * mean;
         final double ceiling = config.peerCeilingFraction == Double.POSITIVE_INFINITY ? Double.POSITIVE_INFINITY :
@@ -66,6 +143,7 @@ public final class VmSelector
         double source = sourceLoad;
         double peer = peerLoad;
         int moves = 0;
+        int refusals = 0;
         boolean cappedAtMean = false;
         final boolean noRoom = maxMoves < 0;
         if (noRoom)
@@ -108,6 +186,10 @@ public final class VmSelector
                     blocked[i] = Rejection.CAPACITY;
                     continue;
                 }
+                if (check != null)
+                {
+                    scores[i] = Double.POSITIVE_INFINITY; // no choice this round, unless scored below
+                }
                 if (peer + toPeer > ceiling && (moves > 0 || peerLoad > mean))
                 {
                     // would make the peer a host that must shed in turn; but a peer at or below the mean
@@ -122,10 +204,39 @@ public final class VmSelector
                 }
                 final double nearness = Math.abs(moved - 2 * target); // |mean of both figures - target| x 2
                 final double score = stability == 0.0 ? nearness : nearness + stability * volatility[i];
+                if (check != null)
+                {
+                    scores[i] = score;
+                }
                 if (score < bestScore)
                 {
                     bestScore = score;
                     best = i;
+                }
+            }
+            if (check != null)
+            {
+                while (best >= 0 && check.refused(best))
+                {
+                    blocked[best] = Rejection.RULE;
+                    if (++refusals == 1)
+                    {
+                        check.firstRefusal(blocked, count);
+                    }
+                    if (refusals >= LAZY_REFUSALS)
+                    {
+                        // the rest of the round at once: the best left has passed
+                        for (int i = 0; i < count; i++)
+                        {
+                            if (blocked[i] == Rejection.NONE && scores[i] < Double.POSITIVE_INFINITY && check.refused(i))
+                            {
+                                blocked[i] = Rejection.RULE;
+                            }
+                        }
+                        best = nextBest(blocked, scores, count);
+                        break;
+                    }
+                    best = nextBest(blocked, scores, count);
                 }
             }
             if (best < 0)
@@ -237,6 +348,22 @@ public final class VmSelector
     {
         return sourceLoad - peerLoad > config.thresholdFraction * mean &&
             !(config.shedOnlyAboveMean && sourceLoad <= mean * (1 + config.sourceExcessFraction));
+    }
+
+    /** The round's choice among the candidates left: its scan's, had the ones blocked since been blocked before. */
+    private static int nextBest(final Rejection[] blocked, final double[] scores, final int count)
+    {
+        int best = -1;
+        double bestScore = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < count; i++)
+        {
+            if (blocked[i] == Rejection.NONE && scores[i] < bestScore)
+            {
+                bestScore = scores[i];
+                best = i;
+            }
+        }
+        return best;
     }
 
     private static boolean allBlocked(final Rejection[] blocked, final int count)

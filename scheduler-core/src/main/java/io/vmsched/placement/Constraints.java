@@ -37,18 +37,73 @@ public final class Constraints
     public static final Constraints NONE = new Constraints(new Rule[0], new long[0][], new long[0], new long[0],
         new Long2ObjectHashMap<>(), new HashMap<>(), 0, 0, new byte[0]);
 
+    /**
+     * One VM's rules compiled for the checks: the rules in check order ({@link #hardFirst}), and for the
+     * exchange's check of all of them at once ({@link #refusal}) the label bits it needs and shuns, the other
+     * VMs of its small anti-affinity rules, and its other VM-VM rules. Immutable, as the constraints it
+     * belongs to.
+     */
+    static final class VmRules
+    {
+        final int[] ordered;
+        // ON_LABEL rules' bits (a host lacking one breaks a rule) and OFF_LABEL rules' (a host carrying one does)
+        final long needs;
+        final long shuns;
+        // the VM-VM rules of ordered, in its order: when no label rule is broken, the first of these broken is
+        // the first of all broken
+        final int[] pairs;
+        // the other VMs of its anti-affinity rules of at most PARTNERS_FROM VMs (sorted, unique): one of them
+        // on a host breaks one of those rules there, and only then
+        final long[] partners;
+        // pairs less those anti-affinity rules, in the same order
+        final int[] rest;
+
+        VmRules(final int[] ordered, final long needs, final long shuns, final int[] pairs, final long[] partners,
+            final int[] rest)
+        {
+            this.ordered = ordered;
+            this.needs = needs;
+            this.shuns = shuns;
+            this.pairs = pairs;
+            this.partners = partners;
+            this.rest = rest;
+        }
+    }
+
+    /**
+     * Anti-affinity rules of at most this many VMs have their VMs copied into each member's partners (a
+     * flat walk, no rule to look up); larger ones (a service's) are walked by rule, so a rule of n VMs costs
+     * at most n x PARTNERS_FROM copies, not n squared.
+     */
+    static final int PARTNERS_FROM = 16;
+
+    // a rule's kind as the checks switch on it: an int, read from an array, not the enum through the rule
+    private static final byte AFFINITY = 0;
+    private static final byte ANTI_AFFINITY = 1;
+    private static final byte ON_LABEL = 2;
+    private static final byte OFF_LABEL = 3;
+
     /** What {@link #closedReason} says of a host being drained. */
     public static final String DRAINING = "draining";
     /** What {@link #closedReason} says of a host removed from the cluster. */
     public static final String REMOVED = "removed";
 
     private static final int[] NO_RULES = new int[0];
+    /** A VM in no rule. */
+    static final VmRules NO_VM_RULES = new VmRules(NO_RULES, 0, 0, NO_RULES, new long[0], NO_RULES);
 
     private final Rule[] rules;
     private final long[][] members;
     private final long[] labelBit;
     private final long[] hostMask;
-    private final Long2ObjectHashMap<int[]> byVm;
+    // by rule: its kind (AFFINITY .. OFF_LABEL) and whether it is hard, for the checks
+    private final byte[] kinds;
+    private final boolean[] hards;
+    // every ON_LABEL rule's bit, every OFF_LABEL rule's: a host carrying all of the one and none of the other
+    // breaks no host-label rule of any VM
+    private final long needed;
+    private final long shunned;
+    private final Long2ObjectHashMap<VmRules> byVm;
     private final Map<String, int[]> byService;
     private final int hosts;
     private final int hardCount;
@@ -57,7 +112,7 @@ public final class Constraints
     private final int closedCount;
 
     private Constraints(final Rule[] rules, final long[][] members, final long[] labelBit, final long[] hostMask,
-        final Long2ObjectHashMap<int[]> byVm, final Map<String, int[]> byService, final int hosts, final int hardCount,
+        final Long2ObjectHashMap<VmRules> byVm, final Map<String, int[]> byService, final int hosts, final int hardCount,
         final byte[] closed)
     {
         this.closed = closed;
@@ -71,6 +126,19 @@ public final class Constraints
         this.members = members;
         this.labelBit = labelBit;
         this.hostMask = hostMask;
+        this.kinds = new byte[rules.length];
+        this.hards = new boolean[rules.length];
+        long needs = 0;
+        long shuns = 0;
+        for (int r = 0; r < rules.length; r++)
+        {
+            kinds[r] = kindCode(rules[r].kind());
+            hards[r] = rules[r].hard();
+            needs |= kinds[r] == ON_LABEL ? labelBit[r] : 0;
+            shuns |= kinds[r] == OFF_LABEL ? labelBit[r] : 0;
+        }
+        this.needed = needs;
+        this.shunned = shuns;
         this.byVm = byVm;
         this.byService = byService;
         this.hosts = hosts;
@@ -147,12 +215,103 @@ public final class Constraints
                 }
             }
         }
-        final Long2ObjectHashMap<int[]> vmRules = new Long2ObjectHashMap<>();
-        byVm.forEach((vm, list) -> vmRules.put(vm, hardFirst(list, ordered)));
+        final Long2ObjectHashMap<VmRules> vmRules = new Long2ObjectHashMap<>();
+        byVm.forEach((vm, list) -> vmRules.put(vm, compileVm(vm, hardFirst(list, ordered), ordered, members, labelBit)));
         final Map<String, int[]> serviceRules = new HashMap<>();
         byService.forEach((service, list) -> serviceRules.put(service, hardFirst(list, ordered)));
         return new Constraints(ordered, members, labelBit, hostMask, vmRules, serviceRules, hostLabels.size(), hard,
             closed.clone());
+    }
+
+    /** A VM's rules (in check order) with what {@link #refusal} reads of them. */
+    private static VmRules compileVm(final long vmId, final int[] ordered, final Rule[] rules, final long[][] members,
+        final long[] labelBit)
+    {
+        long needs = 0;
+        long shuns = 0;
+        int pairCount = 0;
+        int restCount = 0;
+        int partnerCount = 0;
+        for (final int r : ordered)
+        {
+            switch (rules[r].kind())
+            {
+                case ON_LABEL -> needs |= labelBit[r];
+                case OFF_LABEL -> shuns |= labelBit[r];
+                default ->
+                {
+                    pairCount++;
+                    if (flat(rules[r], members[r]))
+                    {
+                        partnerCount += members[r].length;
+                    }
+                    else
+                    {
+                        restCount++;
+                    }
+                }
+            }
+        }
+        final int[] pairs = new int[pairCount];
+        final int[] rest = new int[restCount];
+        long[] partners = new long[partnerCount];
+        int p = 0;
+        int q = 0;
+        int n = 0;
+        for (final int r : ordered)
+        {
+            if (rules[r].label() != null)
+            {
+                continue;
+            }
+            pairs[p++] = r;
+            if (!flat(rules[r], members[r]))
+            {
+                rest[q++] = r;
+                continue;
+            }
+            for (final long other : members[r])
+            {
+                if (other != vmId)
+                {
+                    partners[n++] = other;
+                }
+            }
+        }
+        partners = Arrays.copyOf(partners, n);
+        Arrays.sort(partners);
+        int unique = 0;
+        for (int i = 0; i < partners.length; i++)
+        {
+            if (i == 0 || partners[i] != partners[i - 1])
+            {
+                partners[unique++] = partners[i];
+            }
+        }
+        return new VmRules(ordered, needs, shuns, pairs, Arrays.copyOf(partners, unique), rest);
+    }
+
+    /** Whether a rule's VMs go into each member's partners ({@link #PARTNERS_FROM}). */
+    private static boolean flat(final Rule rule, final long[] vms)
+    {
+        return rule.kind() == Rule.Kind.ANTI_AFFINITY && vms.length <= PARTNERS_FROM;
+    }
+
+    private static byte kindCode(final Rule.Kind kind)
+    {
+        switch (kind)
+        {
+            case AFFINITY:
+                return AFFINITY;
+            case ANTI_AFFINITY:
+                return ANTI_AFFINITY;
+            case ON_LABEL:
+                return ON_LABEL;
+            case OFF_LABEL:
+                return OFF_LABEL;
+            default:
+                throw new IllegalStateException(kind.name());
+        }
     }
 
     /**
@@ -244,7 +403,7 @@ public final class Constraints
     boolean breaksLabel(final int index, final int host)
     {
         final boolean carries = (mask(host) & labelBit[index]) != 0;
-        return rules[index].kind() == Rule.Kind.ON_LABEL ? !carries : carries;
+        return kinds[index] == ON_LABEL ? !carries : carries;
     }
 
     /**
@@ -262,8 +421,8 @@ public final class Constraints
      */
     public int[] rulesOf(final long vmId)
     {
-        final int[] found = byVm.get(vmId);
-        return found == null ? NO_RULES : found;
+        final VmRules found = byVm.get(vmId);
+        return found == null ? NO_RULES : found.ordered;
     }
 
     /**
@@ -293,12 +452,11 @@ public final class Constraints
     {
         for (final int r : ruleIndexes)
         {
-            final Rule rule = rules[r];
-            if (!rule.hard() && !soft)
+            if (!hards[r] && !soft)
             {
                 return -1; // hard ones first: the rest are soft
             }
-            if (breaks(r, rule.kind(), vmId, target, where, localOnly))
+            if (breaks(r, vmId, target, where, localOnly))
             {
                 return r;
             }
@@ -306,10 +464,76 @@ public final class Constraints
         return -1;
     }
 
-    private boolean breaks(final int r, final Rule.Kind kind, final long vmId, final int target, final Locator where,
-        final boolean localOnly)
+    /**
+     * {@link #breaks(int[], long, int, Locator, boolean, boolean) breaks(rulesOf(vmId), vmId, target, where, true,
+     * false)}: the first of the VM's rules, soft ones included, that running on {@code target} breaks, with
+     * the label rules checked all at once. The balancer's exchange asks it of every candidate it checks.
+     *
+     * @param vmId   the VM.
+     * @param target the host it would run on.
+     * @param where  where the other VMs are.
+     * @return the rule's index, or -1 if none is broken.
+     */
+    public int refusal(final long vmId, final int target, final Locator where)
     {
-        switch (kind)
+        return refusal(rulesFor(vmId), vmId, target, where);
+    }
+
+    /**
+     * @param vmId a VM.
+     * @return its compiled rules ({@link #NO_VM_RULES} if none), for {@link #refusal(VmRules, long, int, Locator)}.
+     */
+    VmRules rulesFor(final long vmId)
+    {
+        final VmRules found = byVm.get(vmId);
+        return found == null ? NO_VM_RULES : found;
+    }
+
+    /** {@link #refusal(long, int, Locator)} with the VM's rules at hand ({@link #rulesFor}). */
+    int refusal(final VmRules own, final long vmId, final int target, final Locator where)
+    {
+        if (breaksLabel(own, target))
+        {
+            return breaks(own.ordered, vmId, target, where, true, false); // a label rule is: the first broken of all
+        }
+        for (final long other : own.partners)
+        {
+            if (where.hostOf(other) == target)
+            {
+                return breaks(own.pairs, vmId, target, where, true, false); // no label rule is: the first VM-VM one
+            }
+        }
+        for (final int r : own.rest)
+        {
+            if (breaks(r, vmId, target, where, false))
+            {
+                return r; // no label rule, no small anti-affinity one: the first of the rest
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * @param host a host.
+     * @return true if it breaks no VM's host-label rule (it carries every label an on-label rule names and
+     *         none an off-label rule names); false if it may break one.
+     */
+    public boolean labelsHold(final int host)
+    {
+        final long carried = mask(host);
+        return (carried & needed) == needed && (carried & shunned) == 0;
+    }
+
+    /** Whether one of a VM's host-label rules is broken on {@code target} ({@link #rulesFor}). */
+    boolean breaksLabel(final VmRules own, final int target)
+    {
+        final long carried = mask(target);
+        return (carried & own.needs) != own.needs || (carried & own.shuns) != 0;
+    }
+
+    private boolean breaks(final int r, final long vmId, final int target, final Locator where, final boolean localOnly)
+    {
+        switch (kinds[r])
         {
             case ANTI_AFFINITY:
                 for (final long other : members[r])
@@ -344,7 +568,7 @@ public final class Constraints
             case OFF_LABEL:
                 return (mask(target) & labelBit[r]) != 0;
             default:
-                throw new IllegalStateException(kind.name());
+                throw new IllegalStateException(rules[r].kind().name());
         }
     }
 
@@ -417,7 +641,7 @@ public final class Constraints
                 for (final long vm : vms)
                 {
                     final int host = where.hostOf(vm);
-                    if (host >= 0 && breaks(index, rules[index].kind(), vm, host, where, false))
+                    if (host >= 0 && breaks(index, vm, host, where, false))
                     {
                         return false;
                     }
@@ -513,7 +737,7 @@ public final class Constraints
             final int towards = mendTowards(index, vmId, where);
             return towards >= 0 && towards != host;
         }
-        return breaks(index, rules[index].kind(), vmId, host, where, false);
+        return breaks(index, vmId, host, where, false);
     }
 
     @Override

@@ -374,7 +374,7 @@ public final class Simulator
         {
             // clock: balance periods; a guard of n steps is n x roundsPerStep of them
             exchanges[h] = new Exchange(balance, config.roundsPerStep, 1, Exchange.seedFor(config.seed, h), false);
-            exchanges[h].rule(guard);
+            exchanges[h].rule(new ExchangeGuard(this::rulesInForce, where, null)); // a host's own, as in the runtime: its slots
         }
         rulesOn = config.rulesFromStep == 0;
         publish();

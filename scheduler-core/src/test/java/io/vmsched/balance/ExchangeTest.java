@@ -272,4 +272,152 @@ class ExchangeTest
         final java.util.List<String> free = movesUnder(false, 5, 1, PlacementRule.NONE, none);
         assertEquals(free.size(), none[0]);
     }
+
+    /** Host 0's 30 VMs (ids in a seeded order) under random rules; the moves one exchange makes under {@code rule}. */
+    private static java.util.List<String> movesUnderRules(final boolean record, final long seed, final int moves,
+        final java.util.function.Function<io.vmsched.placement.Constraints.Locator, PlacementRule> rule)
+    {
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        final double[] loads = new double[9];
+        loads[0] = 3.0;
+        for (int h = 1; h < loads.length; h++)
+        {
+            loads[h] = random.nextDouble() * 0.5;
+        }
+        final ArrayHostView view = new ArrayHostView(0, loads);
+        final long[] order = java.util.stream.LongStream.range(0, 30).toArray();
+        for (int i = order.length - 1; i > 0; i--)
+        {
+            final int j = random.nextInt(i + 1);
+            final long t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        for (final long v : order)
+        {
+            view.vm(v, 0.02 + random.nextDouble() * 0.2);
+        }
+        final int[] elsewhere = new int[20]; // VMs 1000.. on the other hosts
+        for (int k = 0; k < elsewhere.length; k++)
+        {
+            elsewhere[k] = 1 + random.nextInt(8);
+        }
+        final io.vmsched.placement.Constraints.Locator where = vm -> vm < 30 ? 0 : elsewhere[(int)(vm - 1000)];
+        final BalanceConfig config = new BalanceConfig();
+        config.maxMovesPerExchange = moves;
+        config.thresholdFraction = 0.1;
+        config.validate();
+        final java.util.List<String> made = new java.util.ArrayList<>();
+        final Exchange exchange = new Exchange(config, 1, seed, record).rule(rule.apply(where));
+        exchange.mean().start(loads[0], java.util.Arrays.stream(loads).average().orElseThrow());
+        exchange.run(view, 100, new Exchange.Actions()
+        {
+            @Override
+            public double shareMean(final int peer, final double estimate)
+            {
+                return Double.NaN;
+            }
+
+            @Override
+            public void migrate(final long vmId, final int vm, final int peer, final double onSource, final double onPeer)
+            {
+                made.add(vmId + "->" + peer);
+            }
+
+            @Override
+            public void decided(final BalanceDecision decision, final int count, final long firstVm)
+            {
+            }
+        });
+        return made;
+    }
+
+    /** Random rules on host 0's VMs: labels half or a quarter of the hosts carry, pairs here and elsewhere. */
+    private static io.vmsched.placement.Constraints randomRules(final long seed)
+    {
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(seed * 31 + 7);
+        final io.vmsched.placement.Placement placement = new io.vmsched.placement.Placement();
+        for (int h = 0; h < 9; h++)
+        {
+            placement.hostLabels(h, (h & 1) == 0 ? java.util.Set.of("a") : (h & 3) == 1 ? java.util.Set.of("b") :
+                java.util.Set.of());
+        }
+        if (seed % 3 == 0)
+        {
+            // every VM kept on hosts labelled a: a peer without it refuses them all (a screened exchange)
+            add(placement, io.vmsched.placement.Rule.hostLabel("all-on-a", io.vmsched.placement.Rule.Kind.ON_LABEL,
+                true, "a", java.util.stream.LongStream.range(0, 30).toArray()));
+        }
+        final int count = random.nextInt(60);
+        for (int r = 0; r < count; r++)
+        {
+            final long here = random.nextInt(30);
+            final boolean hard = random.nextBoolean();
+            switch (random.nextInt(5))
+            {
+                case 0 -> add(placement, io.vmsched.placement.Rule.antiAffinity("apart" + r, hard, here,
+                    1000 + random.nextInt(20)));
+                case 1 -> add(placement, io.vmsched.placement.Rule.antiAffinity("spread" + r, false, here,
+                    (here + 1 + random.nextInt(29)) % 30, 1000 + random.nextInt(20)));
+                case 2 -> add(placement, io.vmsched.placement.Rule.hostLabel("on" + r,
+                    io.vmsched.placement.Rule.Kind.ON_LABEL, hard, random.nextBoolean() ? "a" : "b", here));
+                case 3 -> add(placement, io.vmsched.placement.Rule.hostLabel("off" + r,
+                    io.vmsched.placement.Rule.Kind.OFF_LABEL, hard, random.nextBoolean() ? "a" : "b", here));
+                default -> add(placement, io.vmsched.placement.Rule.affinity("with" + r, hard, here,
+                    random.nextBoolean() ? (here + 1 + random.nextInt(29)) % 30 : 1000 + random.nextInt(20)));
+            }
+        }
+        return placement.constraints();
+    }
+
+    /** Add a rule unless the placement refuses it (it contradicts one drawn before). */
+    private static void add(final io.vmsched.placement.Placement placement, final io.vmsched.placement.Rule rule)
+    {
+        try
+        {
+            placement.addRule(rule);
+        }
+        catch (final IllegalArgumentException contradicts)
+        {
+            // drawn at random: left out
+        }
+    }
+
+    @Test
+    void anExchangeUnderPlacementRulesMovesWhatCheckingEveryCandidateFirstMoves()
+    {
+        // one guard for every exchange below: its slots see other VMs in them and other rules each time
+        final io.vmsched.placement.Constraints[] inForce = { io.vmsched.placement.Constraints.NONE };
+        final io.vmsched.placement.Constraints.Locator[] at = new io.vmsched.placement.Constraints.Locator[1];
+        final io.vmsched.placement.ExchangeGuard shared = new io.vmsched.placement.ExchangeGuard(() -> inForce[0],
+            vm -> at[0].hostOf(vm), null);
+        int movesMade = 0;
+        int refusedAll = 0;
+        for (long seed = 1; seed <= 300; seed++)
+        {
+            inForce[0] = randomRules(seed);
+            for (final int moves : new int[]{ 1, 3, 0 })
+            {
+                final long s = seed;
+                final java.util.List<String> eager = movesUnderRules(true, seed, moves,
+                    where -> new io.vmsched.placement.ExchangeGuard(() -> inForce[0], where, null));
+                final java.util.List<String> plain = movesUnderRules(false, seed, moves, where ->
+                {
+                    final io.vmsched.placement.ExchangeGuard guard =
+                        new io.vmsched.placement.ExchangeGuard(() -> inForce[0], where, null);
+                    return guard::refuses; // checked on the choices, nothing screened
+                });
+                final java.util.List<String> lazy = movesUnderRules(false, seed, moves, where ->
+                {
+                    at[0] = where;
+                    return shared;
+                });
+                assertEquals(eager, plain, "seed " + s + ", " + moves + " moves, rules " + inForce[0]);
+                assertEquals(eager, lazy, "seed " + s + ", " + moves + " moves, rules " + inForce[0]);
+                movesMade += lazy.size();
+                refusedAll += lazy.isEmpty() ? 1 : 0;
+            }
+        }
+        assertTrue(movesMade > 300 && refusedAll > 50, movesMade + " moves, " + refusedAll + " exchanges without one");
+    }
 }

@@ -302,4 +302,65 @@ class VmSelectorTest
         assertEquals(n - 1 - BalanceDecision.LISTED_REJECTIONS, record.rejectedUnlisted(), "the chosen one is no rejection");
         assertTrue(record.toString().endsWith(" and 23 more"), record.toString());
     }
+
+    @Test
+    void checkingEachRoundsChoiceChoosesWhatBlockingEveryRefusedCandidateFirstChooses()
+    {
+        int checks = 0;
+        int candidates = 0;
+        int moved = 0;
+        for (long seed = 1; seed <= 2_000; seed++)
+        {
+            final java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+            final int n = 1 + random.nextInt(40);
+            final double[] onSource = new double[n];
+            final double[] onPeer = new double[n];
+            final double[] volatility = new double[n];
+            final boolean[] refuses = new boolean[n];
+            final double refusing = random.nextDouble();
+            final Rejection[] upFront = open(n);
+            final Rejection[] checked = open(n);
+            for (int i = 0; i < n; i++)
+            {
+                onSource[i] = random.nextInt(4) == 0 ? 0.1 : random.nextDouble() * 0.5; // ties too
+                onPeer[i] = onSource[i] * (random.nextBoolean() ? 1.0 : 0.5 + random.nextDouble());
+                volatility[i] = random.nextDouble() * 0.1;
+                refuses[i] = random.nextDouble() < refusing;
+                upFront[i] = random.nextInt(10) == 0 ? Rejection.PINNED : Rejection.NONE;
+                checked[i] = upFront[i];
+                upFront[i] = upFront[i] == Rejection.NONE && refuses[i] ? Rejection.RULE : upFront[i];
+            }
+            final BalanceConfig config = config(random.nextInt(4));
+            config.minGainFraction = random.nextBoolean() ? 0.0 : 0.1;
+            config.capAtMean = random.nextBoolean();
+            config.peerCeilingFraction = random.nextBoolean() ? Double.POSITIVE_INFINITY : 1.0;
+            config.stabilityWeight = random.nextBoolean() ? 0.0 : 1.0;
+            final double[] stable = config.stabilityWeight == 0.0 ? null : volatility;
+            final double source = 1.0 + random.nextDouble();
+            final double peer = random.nextDouble();
+            final double mean = (source + peer) / 2;
+            final int[] expected = new int[n];
+            final int[] actual = new int[n];
+            final int[] asked = new int[1];
+            final int want = VmSelector.select(config, source, peer, mean, n, null, onSource, onPeer, stable, upFront,
+                config.maxMovesPerExchange, expected, null);
+            final int got = VmSelector.select(config, source, peer, mean, n, null, onSource, onPeer, stable, checked,
+                config.maxMovesPerExchange, actual, null, i ->
+                {
+                    asked[0]++;
+                    return refuses[i];
+                }, new double[n]);
+            assertEquals(want, got, "seed " + seed);
+            assertArrayEquals(Arrays.copyOf(expected, want), Arrays.copyOf(actual, got), "seed " + seed);
+            for (int i = 0; i < n; i++)
+            {
+                assertTrue(checked[i] != Rejection.RULE || refuses[i], "seed " + seed + ": only a refused one is RULE");
+            }
+            checks += asked[0];
+            candidates += n;
+            moved += got;
+        }
+        assertTrue(moved > 1_000, "the selections moved VMs: " + moved);
+        assertTrue(checks < candidates / 2, checks + " checks of " + candidates + " candidates");
+    }
 }
