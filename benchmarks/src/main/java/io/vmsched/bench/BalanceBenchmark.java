@@ -157,9 +157,9 @@ public class BalanceBenchmark
         }
 
         @Override
-        public boolean migrating(final int vm)
+        public int movingTo(final int vm)
         {
-            return false;
+            return -1;
         }
 
         @Override

@@ -291,7 +291,7 @@ public final class Exchange
         }
 
         final int pairs = config.scatter && !config.dryRun ? contacts : 1;
-        double source = load;
+        double source = load - leaving(view);
         int total = 0;
         for (int j = 0; j < pairs; j++)
         {
@@ -346,7 +346,25 @@ public final class Exchange
     {
         final double load = view.load();
         mean.observe(load);
-        return shed(view, now, actions, load, puller, pullerLoad, Math.max(mean.estimate(), 1e-12));
+        return shed(view, now, actions, load - leaving(view), puller, pullerLoad, Math.max(mean.estimate(), 1e-12));
+    }
+
+    /**
+     * The load of this host's VMs migrating away. Invariant: an exchange counts a VM in flight on its target, not
+     * on its source, from the migration's start to its end, as if it had moved at once; a live migration keeps the
+     * VM running (and measured) on its source for seconds, and counted there it would be shed again, overshooting.
+     */
+    private static double leaving(final HostView view)
+    {
+        double leaving = 0;
+        for (int i = 0, n = view.vmCount(); i < n; i++)
+        {
+            if (view.movingTo(i) >= 0)
+            {
+                leaving += view.vmLoad(i);
+            }
+        }
+        return leaving;
     }
 
     /**
@@ -429,10 +447,14 @@ public final class Exchange
         return peers.contacts(view, choices, aim, contactIds, contactLoads);
     }
 
-    /** One pair: the source (its load now {@code load}) sheds to {@code peer}; moves made, 0 if none. */
+    /**
+     * One pair: the source (its load now {@code load}, without what migrates away) sheds to {@code peer} (its load
+     * {@code peerLoad} as last known; what this host migrates to it is added here); moves made, 0 if none.
+     */
     private int shed(final HostView view, final long now, final Actions actions, final double load, final int peer,
-        final double peerLoad, final double estimate)
+        final double knownPeerLoad, final double estimate)
     {
+        double peerLoad = knownPeerLoad;
         final boolean dryRun = config.dryRun;
         final int limit = config.movesAllowed(view.inFlight());
         if (!dryRun && (limit < 0 || !VmSelector.worthExchanging(config, load, peerLoad, estimate)))
@@ -455,13 +477,35 @@ public final class Exchange
         // exchange: the same moves, a fraction of the checks
         final boolean eagerRules = record;
         final boolean lazyRules = !eagerRules && rule != PlacementRule.NONE;
+        double arriving = 0; // what this host migrates to the peer now: counted on it (see leaving)
         for (int i = 0; i < count; i++)
         {
             ids[i] = view.vmId(i);
             onSource[i] = view.vmLoad(i);
             onPeer[i] = view.vmLoadOn(i, peer);
             volatility[i] = view.volatility(i);
-            blocked[i] = guard(view, i, peer, now, residency, pingPong, c.rules, eagerRules);
+            final int to = view.movingTo(i);
+            if (to == peer)
+            {
+                arriving += onPeer[i];
+            }
+            if (to >= 0)
+            {
+                c.rules[i] = null;
+                blocked[i] = Rejection.MIGRATING;
+            }
+            else
+            {
+                blocked[i] = guard(view, i, peer, now, residency, pingPong, c.rules, eagerRules);
+            }
+        }
+        if (arriving > 0)
+        {
+            peerLoad += arriving;
+            if (!dryRun && !VmSelector.worthExchanging(config, load, peerLoad, estimate))
+            {
+                return 0;
+            }
         }
         final BalanceDecision decision = record ?
             new BalanceDecision(view.hostId(), peer, load, peerLoad, config.thresholdFraction * estimate, estimate) : null;
@@ -539,10 +583,6 @@ public final class Exchange
         final long pingPong, final String[] rules, final boolean checkRules)
     {
         rules[vm] = null;
-        if (view.migrating(vm))
-        {
-            return Rejection.MIGRATING;
-        }
         if (view.pinned(vm))
         {
             return Rejection.PINNED;

@@ -22,7 +22,10 @@ public interface HostView
     /** @return hosts in the cluster (peers are the other ids). */
     int hosts();
 
-    /** @return this host's load, as it last measured it (a fraction of its capacity). */
+    /**
+     * @return this host's load, as it last measured it (a fraction of its capacity), its VMs migrating away included
+     *         (the exchange takes them off itself, {@link #movingTo}).
+     */
     double load();
 
     /**
@@ -92,9 +95,11 @@ public interface HostView
 
     /**
      * @param vm a candidate index.
-     * @return whether it is migrating away now.
+     * @return the host it is migrating to now, or -1 when it is not migrating. Until the migration ends the exchange
+     *         counts its load on that host, not on this one: a slow (live) migration keeps the VM running here for
+     *         seconds, and counted here it would be shed a second time.
      */
-    boolean migrating(int vm);
+    int movingTo(int vm);
 
     /**
      * @param vm a candidate index.

@@ -314,9 +314,10 @@ final class HostBalancer implements HostView, Exchange.Actions
     }
 
     @Override
-    public boolean migrating(final int vm)
+    public int movingTo(final int vm)
     {
-        return vms.at(vm).out != null;
+        final HandoffSource.Outgoing out = vms.at(vm).out;
+        return out == null ? -1 : out.peer;
     }
 
     @Override

@@ -315,6 +315,11 @@ public final class HostRuntime implements Agent, AutoCloseable
             final int slot = schedule.slotOf(vm.vmId);
             if (slot == Schedule.NO_SLOT)
             {
+                if (vm.out != null)
+                {
+                    // suspended to move: still this host's until it commits (HostView.load), at its last figures
+                    total += model.load(vm.load.factors(), capacity);
+                }
                 continue;
             }
             final long cpu = schedule.cpuNanos(slot);

@@ -60,7 +60,7 @@ public final class Repair
         int started = 0;
         for (int i = 0, n = view.vmCount(); i < n && started < most; i++)
         {
-            if (view.migrating(i) || view.pinned(i))
+            if (view.movingTo(i) >= 0 || view.pinned(i))
             {
                 continue;
             }
@@ -156,7 +156,7 @@ public final class Repair
         int started = 0;
         for (int i = 0, n = view.vmCount(); i < n && started < most; i++)
         {
-            if (view.migrating(i))
+            if (view.movingTo(i) >= 0)
             {
                 continue;
             }

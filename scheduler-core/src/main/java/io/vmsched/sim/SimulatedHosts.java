@@ -432,9 +432,9 @@ public final class SimulatedHosts implements HostView
     }
 
     @Override
-    public boolean migrating(final int vm)
+    public int movingTo(final int vm)
     {
-        return migratingTo[hostVms[current][vm]] >= 0;
+        return migratingTo[hostVms[current][vm]];
     }
 
     @Override

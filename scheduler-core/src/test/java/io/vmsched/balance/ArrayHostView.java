@@ -11,7 +11,7 @@ final class ArrayHostView implements HostView
     long[] ids = new long[0];
     double[] loads = new double[0];
     double[] scale; // load of a VM on host h = its load here x scale[h] / scale[hostId]
-    boolean[] migrating = new boolean[0];
+    int[] migratingTo = new int[0];
     boolean[] pinned = new boolean[0];
     long[] arrivedAt = new long[0];
     int[] cameFrom = new int[0];
@@ -29,7 +29,8 @@ final class ArrayHostView implements HostView
     {
         ids = Arrays.copyOf(ids, vms + 1);
         loads = Arrays.copyOf(loads, vms + 1);
-        migrating = Arrays.copyOf(migrating, vms + 1);
+        migratingTo = Arrays.copyOf(migratingTo, vms + 1);
+        migratingTo[vms] = -1;
         pinned = Arrays.copyOf(pinned, vms + 1);
         arrivedAt = Arrays.copyOf(arrivedAt, vms + 1);
         cameFrom = Arrays.copyOf(cameFrom, vms + 1);
@@ -102,9 +103,9 @@ final class ArrayHostView implements HostView
     }
 
     @Override
-    public boolean migrating(final int vm)
+    public int movingTo(final int vm)
     {
-        return migrating[vm];
+        return migratingTo[vm];
     }
 
     @Override

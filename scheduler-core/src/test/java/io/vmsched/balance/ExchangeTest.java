@@ -137,6 +137,78 @@ class ExchangeTest
         }
     }
 
+    /**
+     * A VM still migrating (a live migration runs for seconds, the VM measured on its source all along) counts on
+     * its target: the next exchange neither sheds its load a second time nor piles more on the same target. Each
+     * case also runs with the VM not migrating, where the same loads do move a VM: the accounting, not the
+     * loads, stops it.
+     */
+    @Test
+    void aVmInFlightCountsOnItsTargetSoASlowMigrationIsNotShedTwice()
+    {
+        final BalanceConfig config = new BalanceConfig();
+        config.peerChoices = 1;
+        config.thresholdFraction = 0.25;
+        config.validate();
+        // host 0 at 1.0 with a VM of 0.3 on its way to host 1 (0.4): once it lands both are at 0.7
+        assertEquals(Map.of(), shedOnce(config, new double[]{ 1.0, 0.4 }, 1), "in flight to the peer");
+        assertFalse(shedOnce(config, new double[]{ 1.0, 0.4 }, -1).isEmpty(), "the same loads, nothing in flight");
+        // the same VM on its way to host 2: host 0 is at 0.7 once it lands, no more than host 1's 0.6 + a threshold
+        for (long seed = 1; seed <= 20; seed++)
+        {
+            assertEquals(Map.of(), shedOnce(config, new double[]{ 1.0, 0.6, 0.7 }, 2, seed), "seed " + seed);
+        }
+        boolean moved = false;
+        for (long seed = 1; seed <= 20 && !moved; seed++)
+        {
+            moved = !shedOnce(config, new double[]{ 1.0, 0.6, 0.7 }, -1, seed).isEmpty();
+        }
+        assertTrue(moved, "the same loads, nothing in flight: host 0 sheds to host 1");
+    }
+
+    private static Map<Integer, Double> shedOnce(final BalanceConfig config, final double[] loads, final int inFlightTo)
+    {
+        return shedOnce(config, loads, inFlightTo, 1);
+    }
+
+    /** One exchange of host 0 (VMs of 0.3, 0.2, 0.2, 0.3; the first migrating to {@code inFlightTo}, -1: none). */
+    private static Map<Integer, Double> shedOnce(final BalanceConfig config, final double[] loads, final int inFlightTo,
+        final long seed)
+    {
+        final ArrayHostView view = new ArrayHostView(0, loads).vm(1, 0.3).vm(2, 0.2).vm(3, 0.2).vm(4, 0.3);
+        view.migratingTo[0] = inFlightTo;
+        view.inFlight = inFlightTo >= 0 ? 1 : 0;
+        double sum = 0;
+        for (final double load : loads)
+        {
+            sum += load;
+        }
+        final Exchange exchange = new Exchange(config, 1, seed, false);
+        exchange.mean().start(loads[0], sum / loads.length);
+        final Map<Integer, Double> sent = new HashMap<>();
+        exchange.run(view, 100, new Exchange.Actions()
+        {
+            @Override
+            public double shareMean(final int peer, final double estimate)
+            {
+                return Double.NaN;
+            }
+
+            @Override
+            public void migrate(final long vmId, final int vm, final int peer, final double onSource, final double onPeer)
+            {
+                assertFalse(inFlightTo >= 0 && vmId == 1L, "a VM in flight is never chosen again");
+                sent.merge(peer, onPeer, Double::sum);
+            }
+
+            @Override
+            public void decided(final BalanceDecision decision, final int moves, final long firstVm)
+            {
+            }
+        });
+        return sent;
+    }
+
     @Test
     void aMigrationIsNotAChangeOfTheMean()
     {

@@ -82,9 +82,9 @@ class ExchangeGuardTest
         }
 
         @Override
-        public boolean migrating(final int vm)
+        public int movingTo(final int vm)
         {
-            return false;
+            return -1;
         }
 
         @Override
