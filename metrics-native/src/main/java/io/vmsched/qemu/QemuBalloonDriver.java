@@ -50,7 +50,8 @@ import java.util.function.Consumer;
  * {@code virtio-balloon-device}).
  * <p>
  * Threading: one thread of its own per driver, which holds the QMP connection (opened at the first use, opened
- * again after a failure). {@link #request}, {@link #guestStats} and {@link #pollGuestStats} never block: they queue
+ * again after a failure), or, for a VM a {@link QemuVmDriver} holds ({@link #through}), uses that driver's
+ * connection (QEMU serves one QMP client per socket). {@link #request}, {@link #guestStats} and {@link #pollGuestStats} never block: they queue
  * work for that thread, which answers in order, each request exactly once. A request made after {@link #close} is
  * answered {@link Outcome#FAILED} at once on the caller's thread (there is no driver thread any more).
  */
@@ -67,6 +68,7 @@ public final class QemuBalloonDriver implements BalloonDriver
     private static final long MIB = 1 << 20;
 
     private final Path socket;
+    private final Opener opener;
     private final Duration timeout;
     private final long pollNs;
     private final long settleNs;
@@ -76,7 +78,7 @@ public final class QemuBalloonDriver implements BalloonDriver
     private volatile boolean closed;
 
     // the driver thread's only
-    private QmpClient client;
+    private Qmp client;
     private String balloonPath;
 
     /**
@@ -101,7 +103,33 @@ public final class QemuBalloonDriver implements BalloonDriver
      */
     public QemuBalloonDriver(final Path socket, final Duration timeout, final Duration poll, final Duration settle)
     {
-        this.socket = Objects.requireNonNull(socket, "socket");
+        this(Objects.requireNonNull(socket, "socket"), () -> new OwnClient(QmpClient.connect(socket, timeout)), timeout,
+            poll, settle);
+    }
+
+    /**
+     * The balloon of a VM that {@code driver} holds (adopted, or its incoming copy), over the driver's own QMP
+     * connection to it: QEMU serves one QMP client per socket, so a second one would wait for a greeting that never
+     * comes. Closing this driver leaves that connection to its VM driver. Calls the VM driver on this driver's
+     * thread only; the VM driver serialises them with its own.
+     *
+     * @param driver the VM driver holding the VM.
+     * @param vm     its handle.
+     * @return the balloon driver, with {@link #DEFAULT_POLL} and {@link #DEFAULT_SETTLE}; connects nothing yet.
+     */
+    public static QemuBalloonDriver through(final QemuVmDriver driver, final io.vmsched.vm.VmHandle vm)
+    {
+        Objects.requireNonNull(driver, "driver");
+        Objects.requireNonNull(vm, "vm");
+        return new QemuBalloonDriver(vm.control(), () -> new DriverConnection(driver, vm), QmpClient.DEFAULT_TIMEOUT,
+            DEFAULT_POLL, DEFAULT_SETTLE);
+    }
+
+    private QemuBalloonDriver(final Path socket, final Opener opener, final Duration timeout, final Duration poll,
+        final Duration settle)
+    {
+        this.socket = socket;
+        this.opener = opener;
         this.timeout = positive("timeout", timeout);
         this.pollNs = positive("poll", poll).toNanos();
         this.settleNs = positive("settle", settle).toNanos();
@@ -242,7 +270,90 @@ public final class QemuBalloonDriver implements BalloonDriver
     @FunctionalInterface
     private interface QmpCall<T>
     {
-        T apply(QmpClient client) throws IOException;
+        T apply(Qmp client) throws IOException;
+    }
+
+    /** The QMP commands this driver sends, over its own client or a VM driver's connection. */
+    private interface Qmp
+    {
+        JsonNode execute(String command) throws IOException;
+
+        JsonNode execute(String command, Map<String, ?> arguments) throws IOException;
+
+        /** Forget the events read so far (the balloon's BALLOON_CHANGE says what query-balloon says). */
+        void takeEvents();
+
+        void close();
+    }
+
+    @FunctionalInterface
+    private interface Opener
+    {
+        Qmp open() throws IOException;
+    }
+
+    private record OwnClient(QmpClient client) implements Qmp
+    {
+        @Override
+        public JsonNode execute(final String command) throws IOException
+        {
+            return client.execute(command);
+        }
+
+        @Override
+        public JsonNode execute(final String command, final Map<String, ?> arguments) throws IOException
+        {
+            return client.execute(command, arguments);
+        }
+
+        @Override
+        public void takeEvents()
+        {
+            client.takeEvents();
+        }
+
+        @Override
+        public void close()
+        {
+            client.close();
+        }
+    }
+
+    /** A VM driver's connection: its events are its own (it keeps a bounded number), and it stays open here. */
+    private record DriverConnection(QemuVmDriver driver, io.vmsched.vm.VmHandle vm) implements Qmp
+    {
+        @Override
+        public JsonNode execute(final String command) throws IOException
+        {
+            return execute(command, null);
+        }
+
+        @Override
+        public JsonNode execute(final String command, final Map<String, ?> arguments) throws IOException
+        {
+            try
+            {
+                return driver.execute(vm, command, arguments);
+            }
+            catch (final io.vmsched.vm.VmDriverException ex)
+            {
+                if (ex.getCause() instanceof QmpException refused)
+                {
+                    throw refused; // QEMU's error reply (e.g. DeviceNotActive): the connection is fine
+                }
+                throw new IOException(ex.getMessage(), ex);
+            }
+        }
+
+        @Override
+        public void takeEvents()
+        {
+        }
+
+        @Override
+        public void close()
+        {
+        }
     }
 
     private boolean enqueue(final Task task)
@@ -319,7 +430,7 @@ public final class QemuBalloonDriver implements BalloonDriver
         }
     }
 
-    private QmpClient connected() throws IOException
+    private Qmp connected() throws IOException
     {
         if (closed)
         {
@@ -327,7 +438,7 @@ public final class QemuBalloonDriver implements BalloonDriver
         }
         if (null == client)
         {
-            client = QmpClient.connect(socket, timeout);
+            client = opener.open();
             balloonPath = null;
         }
         return client;
@@ -350,7 +461,7 @@ public final class QemuBalloonDriver implements BalloonDriver
         }
     }
 
-    private String balloonPath(final QmpClient c) throws IOException
+    private String balloonPath(final Qmp c) throws IOException
     {
         if (null == balloonPath)
         {
@@ -431,7 +542,7 @@ public final class QemuBalloonDriver implements BalloonDriver
                 answer(Outcome.TIMED_OUT, -1, "the deadline passed before the driver got to the request");
                 return;
             }
-            final QmpClient c = connected();
+            final Qmp c = connected();
             final long before = actual(c);
             final JsonNode memory = c.execute("query-memory-size-summary");
             final long ram = memory.path("base-memory").asLong() + memory.path("plugged-memory").asLong();
@@ -485,7 +596,7 @@ public final class QemuBalloonDriver implements BalloonDriver
         }
 
         /** Short of the target: say how far the guest got, and withdraw the rest of the request. */
-        private void end(final QmpClient c, final long before, final long actual, final long target, final boolean stalled)
+        private void end(final Qmp c, final long before, final long actual, final long target, final boolean stalled)
             throws IOException
         {
             final boolean inflate = target < before;
@@ -538,7 +649,7 @@ public final class QemuBalloonDriver implements BalloonDriver
         }
     }
 
-    private static long actual(final QmpClient c) throws IOException
+    private static long actual(final Qmp c) throws IOException
     {
         final JsonNode actual = c.execute("query-balloon").get("actual");
         if (null == actual || !actual.canConvertToLong())

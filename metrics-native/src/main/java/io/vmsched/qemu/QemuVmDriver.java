@@ -521,6 +521,16 @@ public final class QemuVmDriver implements VmDriver
         return command(vm(handle), command, arguments);
     }
 
+    /**
+     * The VM's balloon over this driver's connection to it ({@link QemuBalloonDriver#through}); a VM without a
+     * {@code virtio-balloon} device answers NO_BALLOON. Never blocks.
+     */
+    @Override
+    public io.vmsched.balloon.BalloonDriver balloon(final VmHandle vm)
+    {
+        return QemuBalloonDriver.through(this, vm);
+    }
+
     /** Close every VM's QMP connection and forget them; the VMs keep running. Idempotent. */
     @Override
     public void close()

@@ -210,6 +210,49 @@ class QemuLiveMigrationTest
         }
     }
 
+    /**
+     * A driven VM's balloon goes through its driver's own QMP connection (QEMU serves one client per socket: a
+     * second one would never get its greeting), on whichever host the VM runs: after a live migration, the copy's.
+     * With no guest OS the guest gives nothing back: QEMU's side answers (REFUSED, the VM's 64 MiB), not "no
+     * balloon driver". A VM without a balloon device says so.
+     */
+    @Test
+    void aDrivenVmsBalloonGoesThroughItsDriversConnectionWhereverTheVmRuns() throws Exception
+    {
+        final String binary = qemu();
+        final QemuVm vm = QemuVm.start(binary, dir, "vm7", true);
+        started.add(vm);
+        final QemuVm bare = vm(binary, "vm8");
+        final ClusterConfig config = config(false);
+        config.host.balloonTimeoutNs = 30_000_000_000L;
+        final long mib = 1 << 20;
+        try (Cluster cluster = Cluster.start(config))
+        {
+            cluster.adoptVm(0, 7, "vm7", vm.socket, vm.process.pid());
+            cluster.adoptVm(0, 8, "vm8", bare.socket, bare.process.pid());
+            until("adopted", () -> cluster.placement().equals(Map.of(7L, 0, 8L, 0)));
+
+            final io.vmsched.balloon.BalloonResult here =
+                cluster.balloon(7, 32 * mib, io.vmsched.balloon.BalloonRequest.UNCHANGED).get(60, TimeUnit.SECONDS);
+            assertEquals(io.vmsched.balloon.BalloonResult.Outcome.REFUSED, here.outcome(), () -> here + " " + errors);
+            assertEquals(64 * mib, here.memoryBytes(), "QEMU's query-balloon: the VM holds its 64 MiB");
+            assertTrue(here.reason().endsWith("no guest balloon driver answering"), here::toString);
+            final io.vmsched.balloon.BalloonResult none =
+                cluster.balloon(8, 32 * mib, io.vmsched.balloon.BalloonRequest.UNCHANGED).get(60, TimeUnit.SECONDS);
+            assertEquals(io.vmsched.balloon.BalloonResult.Outcome.NO_BALLOON, none.outcome(), none::toString);
+
+            cluster.migrate(7, 1); // the driver's connection still drives the VM: the migration goes through it
+            until("moved to host 1", () -> migrated.size() == 1);
+            until("the source's copy is quit", () -> !vm.process.isAlive());
+            final io.vmsched.balloon.BalloonResult there =
+                cluster.balloon(7, 48 * mib, io.vmsched.balloon.BalloonRequest.UNCHANGED).get(60, TimeUnit.SECONDS);
+            assertEquals(io.vmsched.balloon.BalloonResult.Outcome.REFUSED, there.outcome(), there::toString);
+            assertEquals(64 * mib, there.memoryBytes(), "host 1's copy answered: " + there);
+            assertEquals(VmState.Kind.RUNNING, stateAt(1, received(config.journalDir(1), 1, 7)));
+            assertTrue(aborted.isEmpty() && errors.isEmpty(), aborted + " " + errors);
+        }
+    }
+
     @Test
     void aTargetThatCannotStartItsCopyLeavesTheVmRunningWhereItWas() throws Exception
     {

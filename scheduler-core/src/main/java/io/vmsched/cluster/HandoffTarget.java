@@ -623,6 +623,10 @@ final class HandoffTarget
         vm.arrivedNs = System.nanoTime();
         vm.cameFrom = source;
         vms.add(vm);
+        if (vm.driven && vm.balloonDriver == null)
+        {
+            requests.openBalloon(vm, null); // its copy's balloon, through this host's driver
+        }
         if (vm.external)
         {
             // a hypervisor runs it: kept stopped here, never dispatched

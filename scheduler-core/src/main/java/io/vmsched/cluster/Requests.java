@@ -461,11 +461,28 @@ final class Requests
         {
             vm.handle = io.vmsched.vm.VmHandle.decode(state); // recovery adopts it again through the driver
         }
-        if (vm.external && config.externalBalloons != null)
+        openBalloon(vm, state);
+        return vm;
+    }
+
+    /**
+     * Give an external VM its balloon, if it has one: a driven VM's is its hypervisor driver's (one control client
+     * per VM: {@link io.vmsched.vm.VmDriver#balloon}), a PID-bound one's the embedder's ({@link
+     * HostConfig#externalBalloons}). Closed when the VM leaves the host's table (VmTable). Agent thread; never blocks.
+     *
+     * @param vm    the VM, its handle set if it is driven.
+     * @param state its journaled state (a PID-bound VM's name and PID).
+     */
+    void openBalloon(final HostVm vm, final byte[] state)
+    {
+        final long vmId = vm.vmId;
+        if (vm.driven ? vmDriver != null && vm.handle != null &&
+            vmDriver.vmKind().equals(new String(vm.kindUtf8, java.nio.charset.StandardCharsets.UTF_8)) :
+            vm.external && config.externalBalloons != null)
         {
             try
             {
-                final io.vmsched.balloon.BalloonDriver driver =
+                final io.vmsched.balloon.BalloonDriver driver = vm.driven ? vmDriver.driver.balloon(vm.handle) :
                     config.externalBalloons.open(vmId, ExternalVm.name(state), ExternalVm.pid(state));
                 vm.balloonDriver = driver == null ? null : new DriverMailbox(driver, wake);
             }
@@ -475,7 +492,6 @@ final class Requests
                     "not be opened: " + ex.getMessage(), ex));
             }
         }
-        return vm;
     }
 
     /**

@@ -142,6 +142,22 @@ public interface VmDriver extends AutoCloseable
     }
 
     /**
+     * The balloon of a VM this driver holds, driven through the driver's own control of it (a hypervisor may serve
+     * one control client per VM), or null if the driver has none. The host opens it when the VM comes to it and closes
+     * it when the VM leaves.
+     * <p>
+     * Threading: called on the host's agent thread, so it must not block (connect at the first request, on the
+     * balloon driver's own thread).
+     *
+     * @param vm a handle of this driver's (it may not be adopted yet: the balloon's requests then fail).
+     * @return the balloon driver, or null (the default: no balloon).
+     */
+    default io.vmsched.balloon.BalloonDriver balloon(final VmHandle vm)
+    {
+        return null;
+    }
+
+    /**
      * Let go of every VM (their connections): the VMs keep running. Later calls throw {@link VmDriverException}.
      * Idempotent.
      */
