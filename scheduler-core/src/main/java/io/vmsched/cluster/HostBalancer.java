@@ -196,7 +196,7 @@ final class HostBalancer implements HostView, Exchange.Actions
         }
         if (answer)
         {
-            exchange.ownFigure(hostId, load, now);
+            exchange.ownFigure(hostId, load(), now); // as the exchange sees it: live migrations out at their targets
             send(message.from(), HostMessages.GOSSIP_REPLY, table);
         }
     }
@@ -260,7 +260,31 @@ final class HostBalancer implements HostView, Exchange.Actions
     @Override
     public double load()
     {
-        return load;
+        return Math.max(0, load - liveOut(-1, capacity));
+    }
+
+    /**
+     * The load of the driven VMs whose live migration from here is in flight, counted at their target from its
+     * start. Invariant: the exchange sees the moves it already made. A live migration lasts seconds, many balance
+     * periods: a source that counted such a VM as its own until the commit shed again and again, the target got
+     * them all, and then shed them all back (seen between node processes: NodeQemuMigrationTest). A guest's
+     * handoff is over within a period, and is counted as before.
+     *
+     * @param peer the target, or -1 for any.
+     * @param on   the capacity the VMs' load factors are taken on.
+     */
+    private double liveOut(final int peer, final HostCapacity on)
+    {
+        double sum = 0;
+        for (int i = 0, n = source.size(); i < n; i++)
+        {
+            final HandoffSource.Outgoing out = source.outgoing(i);
+            if (out.vm.driven && (peer < 0 || out.peer == peer))
+            {
+                sum += model.load(out.vm.load.factors(), on);
+            }
+        }
+        return sum;
     }
 
     @Override
@@ -272,9 +296,10 @@ final class HostBalancer implements HostView, Exchange.Actions
             // a node's peer is another process, up by the directory: its load as last gossiped, or the
             // directory's figure until a figure of it arrives
             final LoadTable table = exchange.table();
-            return host < table.size() && table.at(host) != LoadTable.UNKNOWN ? table.load(host) : shared;
+            final double known = host < table.size() && table.at(host) != LoadTable.UNKNOWN ? table.load(host) : shared;
+            return known + liveOut(host, view.capacities[host]);
         }
-        return shared;
+        return Double.isNaN(shared) ? shared : shared + liveOut(host, view.capacities[host]);
     }
 
     @Override
