@@ -94,4 +94,35 @@ class NodeLiveMigrationTest
             assertEquals(Map.of(), node1.placement());
         }
     }
+
+    /**
+     * A node's messages are best effort: a PREPARED, then an ACK, lost on the way cost a handoff timeout each (the
+     * source sends the transfer again; the target answers it with PREPARED again, then with its outcome), not the
+     * migration timeout (two minutes by default: the VM would wait paused that long for the lost ACK).
+     */
+    @Test
+    void aLostPreparedOrAnswerIsSentAgainAtTheNextTransfer(@TempDir final Path dir)
+    {
+        final FakeHypervisor world = new FakeHypervisor();
+        final NodeModeTest.Table table = new NodeModeTest.Table();
+        final NodeModeTest.Wire wire = new NodeModeTest.Wire(new InJvmTransport(2));
+        final NodeModeTest.Events events0 = new NodeModeTest.Events();
+        final java.util.concurrent.atomic.AtomicInteger lost = new java.util.concurrent.atomic.AtomicInteger();
+        wire.loseType = type -> (type == io.vmsched.handoff.HostMessages.PREPARED && lost.compareAndSet(0, 1)) ||
+            (type == io.vmsched.handoff.HostMessages.ACK && lost.compareAndSet(1, 2));
+        try (Cluster node0 = Cluster.start(node(dir, 0, wire, new NodeModeTest.Owners(table), events0, world));
+            Cluster node1 = Cluster.start(node(dir, 1, wire, new NodeModeTest.Owners(table), new NodeModeTest.Events(), world)))
+        {
+            final long pid = world.start();
+            node0.adoptVm(0, 5, "vm", Path.of("/fake/vm.qmp"), pid);
+            until("admitted", 10, () -> node0.host(0).vmCount() == 1);
+            node0.migrate(5, 1);
+            until("moved", 10, () -> events0.migrated.size() == 1); // well within the 120 s migration timeout
+            assertEquals(2, lost.get(), "a PREPARED and an ACK were lost");
+            assertEquals(Map.of(5L, 1), node1.placement());
+            until("the source's copy is quit", 10, () -> world.states.get(pid) == VmState.Kind.GONE);
+            assertEquals(1, world.running(), "exactly one copy runs: the target's");
+            assertTrue(events0.aborted.isEmpty(), events0.aborted::toString);
+        }
+    }
 }
