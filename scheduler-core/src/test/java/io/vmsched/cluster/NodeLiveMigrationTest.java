@@ -20,7 +20,14 @@ class NodeLiveMigrationTest
     private static ClusterConfig node(final Path dir, final int host, final NodeModeTest.Wire wire,
         final NodeModeTest.Owners owners, final NodeModeTest.Events events, final FakeHypervisor world)
     {
-        final ClusterConfig config = NodeModeTest.node(dir, host, wire, owners, events, false);
+        return node(dir, host, wire, owners, events, world, false);
+    }
+
+    private static ClusterConfig node(final Path dir, final int host, final NodeModeTest.Wire wire,
+        final NodeModeTest.Owners owners, final NodeModeTest.Events events, final FakeHypervisor world,
+        final boolean balancing)
+    {
+        final ClusterConfig config = NodeModeTest.node(dir, host, wire, owners, events, balancing);
         config.host.vmDriver = world::driver;
         return config;
     }
@@ -123,6 +130,42 @@ class NodeLiveMigrationTest
             until("the source's copy is quit", 10, () -> world.states.get(pid) == VmState.Kind.GONE);
             assertEquals(1, world.running(), "exactly one copy runs: the target's");
             assertTrue(events0.aborted.isEmpty(), events0.aborted::toString);
+        }
+    }
+
+    /**
+     * A live migration lasts many balance periods (here 1.5 s, 15 periods): the source counts the VM at its target
+     * from the start, so it sends away no more than the difference calls for, and the VMs do not go back and forth
+     * (counted at the source until the commit, all three left, then came back, again and again).
+     */
+    @Test
+    void theBalancerCountsALiveMigrationAtItsTargetFromItsStart(@TempDir final Path dir)
+    {
+        final FakeHypervisor world = new FakeHypervisor();
+        world.migrationNs = 1_500_000_000L;
+        final NodeModeTest.Table table = new NodeModeTest.Table();
+        final NodeModeTest.Wire wire = new NodeModeTest.Wire(new InJvmTransport(2));
+        final NodeModeTest.Events events0 = new NodeModeTest.Events();
+        final NodeModeTest.Events events1 = new NodeModeTest.Events();
+        try (Cluster node0 = Cluster.start(node(dir, 0, wire, new NodeModeTest.Owners(table), events0, world, true));
+            Cluster node1 = Cluster.start(node(dir, 1, wire, new NodeModeTest.Owners(table), events1, world, true)))
+        {
+            node0.peer(1, new HostConfig().capacity());
+            node1.peer(0, new HostConfig().capacity());
+            for (long vm = 1; vm <= 3; vm++)
+            {
+                node0.adoptVm(0, vm, "vm" + vm, Path.of("/fake/vm" + vm + ".qmp"), world.start());
+                node0.programLoad(vm, 0.3, 0, 0);
+            }
+            until("a VM moved to node 1", 20, () -> events0.migrated.size() >= 1);
+            java.util.concurrent.locks.LockSupport.parkNanos(8_000_000_000L); // five more migrations' time
+            final int moves = events0.migrated.size() + events1.migrated.size();
+            assertTrue(moves <= 2, "at most one move more than the one the difference calls for, not back and forth: " +
+                moves + " moves");
+            assertEquals(3, node0.placement().size() + node1.placement().size());
+            assertFalse(node0.placement().isEmpty() || node1.placement().isEmpty(), "spread: " + node0.placement() +
+                " " + node1.placement());
+            assertEquals(3, world.running(), "one copy of each VM runs");
         }
     }
 }
