@@ -52,7 +52,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * the nodes and the registry ({@link Children}), the QEMU VMs and every copy the nodes' drivers started under their
  * data directories ({@link QemuProcesses#killUnder}).
  */
-@Timeout(1800)
+@Timeout(1200)
 class NodeQemuMigrationTest
 {
     private static final String LOOPBACK = "127.0.0.1";
@@ -548,7 +548,7 @@ class NodeQemuMigrationTest
                     out.toString());
             }
             final long recovering = System.nanoTime();
-            awaitAtRest("trial " + t + ": every VM one QEMU process on its owner's side", 600, observer, nodes, false);
+            awaitAtRest("trial " + t + ": every VM one QEMU process on its owner's side", 300, observer, nodes, false);
             System.out.printf("trial %d: at rest %d ms after the restart: %s%n", t,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - recovering), copies());
         }
