@@ -45,6 +45,10 @@ final class ClusterNode
         {
             throw new IllegalArgumentException("--guest-load must be in [0, 1024] reference cores, got " + c.guestLoad);
         }
+        if (!(c.qemuLoad >= 0 && c.qemuLoad <= 1024))
+        {
+            throw new IllegalArgumentException("--qemu-load must be in [0, 1024] reference cores, got " + c.qemuLoad);
+        }
         if (!(c.guestSwing >= 0 && c.guestSwing < 1))
         {
             throw new IllegalArgumentException("--guest-swing must be in [0, 1), got " + c.guestSwing);
@@ -61,7 +65,9 @@ final class ClusterNode
         final byte[] key = ClusterSecret.read(c.secret);
         final Path data = c.dataDir.checked();
         // checked before the registry hears of this node
-        final java.util.List<QemuVm> qemuVms = QemuVm.parse(c.qemus, 0, data.resolve(NodeCommand.QEMU_RUN_DIR));
+        final java.util.Set<Integer> adoptedBefore = qemuAdoptedBefore(data);
+        final java.util.List<QemuVm> qemuVms = QemuVm.parse(c.qemus, 0, data.resolve(NodeCommand.QEMU_RUN_DIR),
+            adoptedBefore::contains);
         final Metrics endpoint = c.metricsEndpoint.start(); // before the registry hears of this node: a taken port changes nothing
         final PrintWriter out = c.spec.commandLine().getOut();
         final java.util.concurrent.atomic.AtomicInteger settled = new java.util.concurrent.atomic.AtomicInteger();
@@ -95,6 +101,16 @@ final class ClusterNode
                     }
                     settled.incrementAndGet(); // admissions are the only other requests this command makes
                     System.err.println("vmsched node " + c.name + ": " + request + " of vm " + vmId + " failed: " + reason);
+                }
+
+                @Override
+                public void onLiveMigration(final long vmId, final int source, final int target,
+                    final io.vmsched.vm.MigrationStatus status)
+                {
+                    // few (QEMU VMs only), and what an operator of real VMs looks for in the log
+                    System.err.printf(java.util.Locale.ROOT, "vmsched node %s: vm %d live-migrated to host %d " +
+                        "(QEMU's total %d ms, downtime %d ms, %d bytes)%n", c.name, vmId, target, status.totalTimeMs(),
+                        status.downtimeMs(), status.transferredBytes());
                 }
 
                 @Override
@@ -143,10 +159,32 @@ final class ClusterNode
             for (final QemuVm vm : qemuVms)
             {
                 final long vmId = base + QEMU_IDS + vm.vmId();
-                if (!placement.containsKey(vmId)) // one the journal holds was adopted again by recovery
+                if (vm.pid() == QemuVm.UNCHECKED && !placement.containsKey(vmId))
+                {
+                    // adopted at an earlier start and gone since: it left by live migration (or was removed); its
+                    // owner, if any, is another node's, and adopting its old process again would run it twice
+                    System.err.println("vmsched node " + c.name + ": --qemu vm " + vm.name() + " (" + vmId + ") was " +
+                        "adopted here before and is no longer this node's: not adopted again");
+                }
+                else if (!placement.containsKey(vmId)) // one the journal holds was adopted again by recovery
                 {
                     cluster.adoptVm(hostId, vmId, vm.name(), vm.socket(), vm.pid());
                     admitted++;
+                    if (c.qemuLoad > 0)
+                    {
+                        cluster.programLoad(vmId, c.qemuLoad, 0, 0); // queued behind its admission
+                    }
+                }
+            }
+            if (c.qemuLoad > 0)
+            {
+                // a programmed load is not journaled: the QEMU VMs recovered here (adopted here or arrived) get it again
+                for (final long vmId : placement.keySet())
+                {
+                    if (isQemu(vmId))
+                    {
+                        cluster.programLoad(vmId, c.qemuLoad, 0, 0);
+                    }
                 }
             }
             final long deadline = System.nanoTime() + 30_000_000_000L;
@@ -207,10 +245,11 @@ final class ClusterNode
                 stopped.countDown();
             }
         }, "vmsched-node-shutdown"));
+        final long qemuHere = cluster.placement().keySet().stream().filter(ClusterNode::isQemu).count();
         out.printf("vmsched node %s: host %d, pid %d, listening on %s, %d VMs (%d recovered from the journal)%s; " +
             "%sstop with Ctrl-C or SIGTERM%n", c.name, hostId, ProcessHandle.current().pid(), c.bind,
-            cluster.placement().size(), cluster.recoveredVms(), qemuVms.isEmpty() ? "" : ", " + qemuVms.size() +
-            " QEMU VMs pinned here", endpoint == null ? "" : "metrics " + endpoint.url() + "; ");
+            cluster.placement().size(), cluster.recoveredVms(), qemuHere == 0 ? "" : ", " + qemuHere + " of them QEMU VMs",
+            endpoint == null ? "" : "metrics " + endpoint.url() + "; ");
         out.flush();
         try
         {
@@ -220,6 +259,51 @@ final class ClusterNode
         {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * The {@code --qemu} VMs this node adopted at an earlier start, by their position among the flags (which their
+     * ids follow), read from its own journal in the data directory (none at a first start, or if it cannot be read:
+     * recovery then says why). A restart neither checks nor adopts them again: recovery adopts again those still
+     * here, and the others have left by live migration, their processes quit and their sockets gone.
+     *
+     * @param data the node's data directory.
+     * @return their positions.
+     */
+    static java.util.Set<Integer> qemuAdoptedBefore(final Path data)
+    {
+        final java.util.Set<Integer> adopted = new java.util.HashSet<>();
+        final Path journals = data.resolve("journal");
+        if (!java.nio.file.Files.isDirectory(journals))
+        {
+            return adopted;
+        }
+        try (java.util.stream.Stream<Path> dirs = java.nio.file.Files.list(journals))
+        {
+            for (final Path dir : dirs.filter(d -> d.getFileName().toString().matches("\\d{1,9}")).toList())
+            {
+                final long base = (Long.parseLong(dir.getFileName().toString()) + 1) * GUEST_IDS + QEMU_IDS;
+                io.vmsched.journal.JournalCheck.verify(dir, (index, record) ->
+                {
+                    final long i = record.vmId() - base;
+                    if (record.type() == io.vmsched.journal.RecordType.ADMITTED && i >= 0 && i < GUEST_IDS - QEMU_IDS)
+                    {
+                        adopted.add((int)i);
+                    }
+                });
+            }
+        }
+        catch (final java.io.IOException | RuntimeException ex)
+        {
+            adopted.clear(); // a journal that cannot be read: each --qemu is checked, and the start says what is wrong
+        }
+        return adopted;
+    }
+
+    /** @return whether a VM's id is one that {@code --qemu} gives, on any node. */
+    static boolean isQemu(final long vmId)
+    {
+        return vmId >= GUEST_IDS && vmId % GUEST_IDS >= QEMU_IDS;
     }
 
     private static ClusterListener listener(final Metrics endpoint, final ClusterListener log)

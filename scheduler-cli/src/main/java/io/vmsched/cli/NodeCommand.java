@@ -47,7 +47,8 @@ final class NodeCommand implements Runnable
     List<String> vmPids = new ArrayList<>();
 
     @Option(names = "--qemu", description = "A running QEMU VM to adopt through its QMP socket: NAME=SOCKET (the QEMU " +
-        "process serving SOCKET is found in /proc) or NAME=SOCKET@PID (repeatable). With --registry it stays on this node.")
+        "process serving SOCKET is found in /proc) or NAME=SOCKET@PID (repeatable). With --registry the balancer, a drain " +
+        "or a migration moves it to other nodes by live migration (see --qemu-load).")
     List<String> qemus = new ArrayList<>();
 
     @Option(names = "--guests", defaultValue = "0", description = "In-JVM paced guests to run, 0-1000 (default: ${DEFAULT-VALUE}).")
@@ -83,6 +84,12 @@ final class NodeCommand implements Runnable
         "load in reference cores (0: measured) (default: ${DEFAULT-VALUE}).")
     double guestLoad;
 
+    @Option(names = "--qemu-load", defaultValue = "0", description = "With --registry: the programmed CPU load, in " +
+        "reference cores, of each QEMU VM this node holds when it starts (adopted by --qemu, or recovered from its " +
+        "journal); the balancer moves VMs by it (0: none, the node does not measure QEMU processes with --registry) " +
+        "(default: ${DEFAULT-VALUE}).")
+    double qemuLoad;
+
     @Option(names = "--guest-swing", defaultValue = "0", description = "With --registry and --guest-load: each guest's " +
         "programmed load swings by this fraction of it, as a wave of --swing-period-ms whose phase is the VM's own, " +
         "wherever it runs (0: steady) (default: ${DEFAULT-VALUE}).")
@@ -107,6 +114,11 @@ final class NodeCommand implements Runnable
         {
             new ClusterNode(this).run();
             return;
+        }
+        if (qemuLoad != 0)
+        {
+            throw new IllegalArgumentException("--qemu-load needs --registry: a single host has no peer to move its " +
+                "QEMU VMs to (their processes are measured)");
         }
         Flags.within("--guests", guests, 0, 1000);
         Flags.within("--workers", workers, 1, 256);

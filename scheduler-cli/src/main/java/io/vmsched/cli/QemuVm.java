@@ -26,6 +26,9 @@ import java.util.regex.Pattern;
  */
 record QemuVm(long vmId, String name, Path socket, long pid)
 {
+    /** The pid of a VM whose check was skipped: adopted at an earlier start of the node. */
+    static final long UNCHECKED = -1;
+
     private static final Pattern WITH_PID = Pattern.compile("(.+)@(\\d+)");
 
     /** @return the metrics agent's binding of its process (CPU, memory and I/O sampled, shown by {@code vmsched stat}). */
@@ -48,6 +51,24 @@ record QemuVm(long vmId, String name, Path socket, long pid)
      *                                  adopted twice).
      */
     static List<QemuVm> parse(final List<String> specs, final long firstId, final Path runDir)
+    {
+        return parse(specs, firstId, runDir, i -> false);
+    }
+
+    /**
+     * {@link #parse(List, long, Path)}, but the VMs {@code adoptedBefore} names are only parsed, not checked: a node
+     * adopted them at an earlier start, and they may have left it since by live migration (their process, and
+     * socket, gone). Such a VM gets pid {@link #UNCHECKED}.
+     *
+     * @param specs         the flags' values.
+     * @param firstId       the first VM's id.
+     * @param runDir        the driver's run directory (not made).
+     * @param adoptedBefore the positions, in {@code specs}, of the VMs adopted at an earlier start.
+     * @return the VMs, in order.
+     * @throws IllegalArgumentException in one line naming the flag's value.
+     */
+    static List<QemuVm> parse(final List<String> specs, final long firstId, final Path runDir,
+        final java.util.function.IntPredicate adoptedBefore)
     {
         final List<QemuVm> vms = new ArrayList<>();
         if (specs.isEmpty())
@@ -92,6 +113,11 @@ record QemuVm(long vmId, String name, Path socket, long pid)
                 catch (final InvalidPathException ex)
                 {
                     throw new IllegalArgumentException("--qemu '" + spec + "': not a path: " + ex.getReason());
+                }
+                if (adoptedBefore.test(i))
+                {
+                    vms.add(new QemuVm(firstId + i, name, socket, UNCHECKED));
+                    continue;
                 }
                 if (!Files.exists(socket))
                 {

@@ -367,6 +367,10 @@ class ClusterProcessesTest
             final String readable = nodeFails(2, "--registry", registry, "--secret", open.toString(), "--name", "c",
                 "--bind", LOOPBACK + ":" + port, "--data", dir.resolve("c").toString());
             assertTrue(readable.contains("chmod 600"), readable);
+            // a load out of range for the QEMU VMs: refused before anything is read
+            final String load = nodeFails(2, "--registry", registry, "--secret", secret.toString(), "--name", "e",
+                "--bind", LOOPBACK + ":" + port, "--data", dir.resolve("e").toString(), "--qemu-load", "2000");
+            assertTrue(load.contains("--qemu-load must be in [0, 1024] reference cores, got 2000.0"), load);
             // --registry without --name
             final String noName = nodeFails(2, "--registry", registry, "--secret", secret.toString(),
                 "--bind", LOOPBACK + ":" + port, "--data", dir.resolve("d").toString());

@@ -156,6 +156,7 @@ class NodeQemuTest extends CommandTest
             dir.resolve("vm.log"), "--qemu", "web=" + dir.resolve("vm.log"));
         refused("vmsched node: --qemu 'web': expected NAME=SOCKET or NAME=SOCKET@PID", "--qemu", "web");
         refused("vmsched node: --qemu 'a b=" + qmp + "': a name is 1-64 letters", "--qemu", "a b=" + qmp);
+        refused("vmsched node: --qemu-load needs --registry", "--qemu", "web=" + qmp, "--qemu-load", "0.3");
         assertFalse(Files.exists(data), "nothing written");
         assertTrue(qemu.isAlive());
     }

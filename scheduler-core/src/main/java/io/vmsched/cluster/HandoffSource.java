@@ -41,6 +41,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * then journals COMMITTED (so a source with COMMITTED holds no copy).
  * A migration that failed or was cancelled asks the target to resolve: it kills its copy before it answers, and
  * only then does this side make its own copy run again, so two copies never run and one always does.
+ * A node sends a driven VM's transfer again every handoff timeout while it waits for PREPARED or for the answer:
+ * its messages are best effort and a target that restarted forgot what it had not journaled, and the target answers
+ * a repeat from what it knows (where its copy listens, its outcome, or, having never journaled it, a new copy).
  * <p>
  * <b>Note:</b> Not threadsafe: the host's agent only.
  */
@@ -70,6 +73,7 @@ final class HandoffSource
         int earlyAnswer; // the target answered while the hypervisor's end was still to be learnt: 1 ack, -1 nack
         boolean removing; // a driven VM's paused copy here is being quit; COMMITTED is journaled once it is gone
         boolean copyGone;
+        long resendNs; // a node's driven VM awaiting PREPARED or the answer: when the transfer is sent again
 
         Outgoing(final long migrationId, final HostVm vm, final int peer, final long startNs)
         {
@@ -93,6 +97,10 @@ final class HandoffSource
     /** Told of each VM this side moves (agent thread): the balancer keeps a migration out of its mean. */
     private java.util.function.Consumer<HostVm> moved = vm -> { };
     private final List<Outgoing> outgoing = new ArrayList<>();
+    // a node's live migrations that recovery settled as aborted (the registry let this host reclaim the VM) while the
+    // target may still hold a copy waiting for them: asked to resolve until it answers, so it quits that copy now,
+    // not at its deadline (and takes the VM again meanwhile: its driver refuses a second copy of one VM)
+    private final List<long[]> abortedAtRecovery = new ArrayList<>(); // {migrationId, vmId, peer, untilNs, nextNs}
     private final HostMessages.Transfer transfer = new HostMessages.Transfer();
     private final HostMessages.Resolve resolve = new HostMessages.Resolve();
     private final UnsafeBuffer resolveBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.Resolve.LENGTH));
@@ -186,10 +194,39 @@ final class HandoffSource
         }
     }
 
+    /**
+     * Recovery (a node's): a driven VM's migration a crash cut short was aborted (reclaimed); its target is asked to
+     * resolve it once the host runs, until it answers.
+     *
+     * @param migrationId the migration.
+     * @param vmId        the VM.
+     * @param peer        its target.
+     */
+    void abortedAtRecovery(final long migrationId, final long vmId, final int peer)
+    {
+        final long now = System.nanoTime();
+        abortedAtRecovery.add(new long[] {migrationId, vmId, peer, now + config.vmMigrationTimeoutNs, now});
+    }
+
     /** Each duty cycle: send the transfer of stopped VMs, ask targets that stay silent to resolve. */
     int progress(final long now)
     {
         int work = 0;
+        for (int i = abortedAtRecovery.size() - 1; i >= 0; i--)
+        {
+            final long[] aborted = abortedAtRecovery.get(i);
+            if (now - aborted[3] >= 0)
+            {
+                abortedAtRecovery.remove(i); // the target's copy has passed its own deadline by now
+            }
+            else if (now - aborted[4] >= 0)
+            {
+                aborted[4] = now + config.handoffTimeoutNs;
+                resolve.wrap(resolveBuffer, 0).set(aborted[0], aborted[1], hostId, watermark());
+                transport.send((int)aborted[2], HostMessages.RESOLVE, resolveBuffer, 0, HostMessages.Resolve.LENGTH);
+                work++;
+            }
+        }
         for (int i = outgoing.size() - 1; i >= 0; i--)
         {
             if (i >= outgoing.size())
@@ -205,6 +242,17 @@ final class HandoffSource
                     sendTransfer(out, now);
                     work++;
                 }
+            }
+            else if (out.phase == PHASE_AWAIT_ACK && out.vm.driven && view.registry != null && now - out.resendNs >= 0 &&
+                now - out.deadlineNs < 0)
+            {
+                // a node's messages are best effort (one the transport cannot take now is dropped) and a target that
+                // restarted forgot what it had not journaled: the transfer is sent again, and the target answers it
+                // from what it knows (PREPARED again, its outcome, or a new copy), so a lost PREPARED or answer costs
+                // a handoff timeout, not the whole migration timeout
+                out.resendNs = now + config.handoffTimeoutNs;
+                resendTransfer(out);
+                work++;
             }
             else if (out.phase != PHASE_MIGRATING && now - out.deadlineNs >= 0)
             {
@@ -232,15 +280,7 @@ final class HandoffSource
             final byte[] state = vm.driven ? vm.handle.encode() : vm.guest.snapshot(); // a driven VM: its spec
             journal.appendGuest(RecordType.SUSPENDED, out.migrationId, vm.vmId, out.peer, vm.weight, vm.kindUtf8, state);
             fault(Faults.Point.SOURCE_AFTER_SUSPENDED, out.migrationId);
-            final int needed = HostMessages.Transfer.HEADER_LENGTH + vm.kindUtf8.length + state.length;
-            if (transferBuffer.capacity() < needed)
-            {
-                transferBuffer = new UnsafeBuffer(new byte[Math.max(needed, transferBuffer.capacity() * 2)]);
-            }
-            final LoadFactors usage = vm.load.factors();
-            length = transfer.wrap(transferBuffer, 0).set(out.migrationId, vm.vmId, hostId, vm.weight, watermark())
-                .usage(usage.cpuCores, usage.ioBytesPerSecond, usage.memoryBytes, vm.load.mode() == VmLoad.Mode.TARGET)
-                .guest(vm.kindUtf8, state);
+            length = encodeTransfer(out, state);
         }
         catch (final RuntimeException ex)
         {
@@ -249,6 +289,7 @@ final class HandoffSource
         }
         // from here the target may activate it: the source no longer decides alone
         out.phase = PHASE_AWAIT_ACK;
+        out.resendNs = now + config.handoffTimeoutNs;
         // a driven VM's target starts a hypervisor process before it answers
         out.deadlineNs = now + (vm.driven ? config.vmMigrationTimeoutNs : config.handoffTimeoutNs);
         // emitted before the send: the target's ack (another thread) must not be stamped before it
@@ -266,6 +307,35 @@ final class HandoffSource
         catch (final RuntimeException ex)
         {
             abort(out, AbortReason.TRANSFER_NOT_SENT, "the transfer could not be sent: " + ex.getMessage()); // it never left: safe
+        }
+    }
+
+    /** @return the transfer's length, encoded in {@link #transferBuffer}. */
+    private int encodeTransfer(final Outgoing out, final byte[] state)
+    {
+        final HostVm vm = out.vm;
+        final int needed = HostMessages.Transfer.HEADER_LENGTH + vm.kindUtf8.length + state.length;
+        if (transferBuffer.capacity() < needed)
+        {
+            transferBuffer = new UnsafeBuffer(new byte[Math.max(needed, transferBuffer.capacity() * 2)]);
+        }
+        final LoadFactors usage = vm.load.factors();
+        return transfer.wrap(transferBuffer, 0).set(out.migrationId, vm.vmId, hostId, vm.weight, watermark())
+            .usage(usage.cpuCores, usage.ioBytesPerSecond, usage.memoryBytes, vm.load.mode() == VmLoad.Mode.TARGET)
+            .guest(vm.kindUtf8, state);
+    }
+
+    /** A driven VM's transfer again, as journaled (its spec): lost or not, the target's answer to it is the same. */
+    private void resendTransfer(final Outgoing out)
+    {
+        try
+        {
+            final int length = encodeTransfer(out, out.vm.handle.encode());
+            transport.send(out.peer, HostMessages.TRANSFER, transferBuffer, 0, length); // not taken: the next resend
+        }
+        catch (final RuntimeException ex)
+        {
+            view.listener.onError(hostId, ex); // the timeout still resolves it
         }
     }
 
@@ -298,9 +368,26 @@ final class HandoffSource
                 break;
             }
         }
-        if (out == null || out.phase == PHASE_STOPPING)
+        if (out == null)
         {
+            for (int i = abortedAtRecovery.size() - 1; i >= 0; i--)
+            {
+                if (abortedAtRecovery.get(i)[0] == migrationId && abortedAtRecovery.get(i)[2] == from)
+                {
+                    abortedAtRecovery.remove(i); // the target let go of its copy
+                    if (activated)
+                    {
+                        // cannot be: the registry fenced the move off when this host reclaimed the VM
+                        view.listener.onError(hostId, new IllegalStateException("host " + from + " says it activated " +
+                            "migration " + migrationId + ", which this host's recovery aborted by the registry's reclaim"));
+                    }
+                }
+            }
             return; // a duplicate answer (to a resolve) for a migration already settled
+        }
+        if (out.phase == PHASE_STOPPING)
+        {
+            return;
         }
         if (from != out.peer)
         {
@@ -346,6 +433,10 @@ final class HandoffSource
     void onPrepared(final long migrationId, final int from, final String uri)
     {
         final Outgoing out = find(migrationId);
+        if (out != null && from == out.peer && out.liveStarted)
+        {
+            return; // a repeat, answering a transfer sent again: the hypervisor was asked once
+        }
         if (out == null || out.phase != PHASE_AWAIT_ACK || from != out.peer || !out.vm.driven || vmDriver == null)
         {
             view.listener.onError(hostId, new IllegalStateException("a PREPARED of migration " + migrationId +
@@ -415,7 +506,8 @@ final class HandoffSource
         out.deadlineNs = now + config.handoffTimeoutNs;
         view.listener.onError(hostId, new IllegalStateException("vm " + out.vm.vmId + "'s live migration " +
             out.migrationId + (failure != null ? ": " + failure : " ended " + status.state() +
-            (status.error().isEmpty() ? "" : ": " + status.error()))));
+            (status.error().isEmpty() ? "" : ": " + status.error()) + " (after " + status.totalTimeMs() + " ms, " +
+            status.transferredBytes() + " bytes sent)")));
         // failed, cancelled, or unknown: the target decides (it kills its copy unless it runs), then answers
         out.phase = PHASE_RESOLVING;
         resolve.wrap(resolveBuffer, 0).set(out.migrationId, out.vm.vmId, hostId, watermark());

@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * listens (PREPARED); the copy is watched (WATCHING) until it holds the whole VM, paused (the driver starts it so):
  * that is the commit point, ACTIVATED is journaled, and only then is the copy let run, then the ack. A copy that
  * does not get there (the migration failed, it died, the deadline passed), or a resolve that comes first, is killed
- * before the nack, so the source resumes its own only once no other copy can run.
+ * before the nack, so the source resumes its own only once no other copy can run. A transfer that comes again
+ * (a node's source repeats it until it hears back) gets PREPARED again while the copy waits for the migration.
  * <p>
  * <b>Note:</b> Not threadsafe: the host's agent only.
  */
@@ -170,9 +171,15 @@ final class HandoffTarget
         }
         advanceWatermark(source, transfer.watermark());
         final long known = outcomes.get(migrationId);
-        if (known == AWAITING_REGISTRY || known == PREPARING || known == WATCHING)
+        if (known == WATCHING)
         {
-            return; // a repeat: the registry's answer, or the copy's fate, settles it
+            // a repeat: the source has not started the migration yet (a node's PREPARED may be lost), or ignores this
+            sendPrepared(arrivals.get(migrationId));
+            return;
+        }
+        if (known == AWAITING_REGISTRY || known == PREPARING)
+        {
+            return; // a repeat: the registry's answer, or the copy's start, settles it
         }
         if (known != 0)
         {
@@ -352,7 +359,20 @@ final class HandoffTarget
         }
         arrival.vm = vm;
         outcomes.put(arrival.migrationId, WATCHING);
-        final byte[] uri = copy.incomingUri().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        sendPrepared(arrival);
+        final long deadlineNs = System.nanoTime() + requests.config().vmMigrationTimeoutNs;
+        vmDriver.submit(driver -> watch(driver, copy, arrival.resolve, deadlineNs),
+            (state, watchFailure) -> watched(arrival, state, watchFailure));
+    }
+
+    /** Tell the source where an arrival's copy listens (again, for a transfer sent again). */
+    private void sendPrepared(final Arrival arrival)
+    {
+        if (arrival == null || arrival.vm == null)
+        {
+            return;
+        }
+        final byte[] uri = arrival.vm.handle.incomingUri().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         if (preparedBuffer.capacity() < HostMessages.Prepared.HEADER_LENGTH + uri.length)
         {
             preparedBuffer = new UnsafeBuffer(new byte[HostMessages.Prepared.HEADER_LENGTH + uri.length]);
@@ -364,11 +384,8 @@ final class HandoffTarget
         }
         catch (final RuntimeException ex)
         {
-            view.listener.onError(hostId, ex); // the source times out and asks: the copy is killed then
+            view.listener.onError(hostId, ex); // the source sends the transfer again, or times out and asks
         }
-        final long deadlineNs = System.nanoTime() + requests.config().vmMigrationTimeoutNs;
-        vmDriver.submit(driver -> watch(driver, copy, arrival.resolve, deadlineNs),
-            (state, watchFailure) -> watched(arrival, state, watchFailure));
     }
 
     /** On a driver thread: the copy's state once it runs or cannot, a resolve asks, or the deadline passes. */
@@ -695,6 +712,11 @@ final class HandoffTarget
             }
             return;
         }
+        if (known == 0 && migrationId < watermarks.get(source))
+        {
+            answer(source, migrationId, vmId, false); // the source settled it (a node's, asking after its recovery)
+            return;
+        }
         if (known == 0)
         {
             // never arrived (or not yet): refuse it for good, so a late transfer cannot activate it
@@ -729,6 +751,16 @@ final class HandoffTarget
             final long migrationId = keys.nextValue();
             if (JournalRecord.migrationSource(migrationId) == source && migrationId < watermark)
             {
+                final Arrival arrival = arrivals.get(migrationId);
+                if (arrival != null)
+                {
+                    // the source settled it, yet a copy is still started or watched here: a node's source that
+                    // restarted and reclaimed the VM, whose migration will never come. Resolved as a RESOLVE is (the
+                    // copy is quit, or, holding the VM, asks the registry, which refuses), not left to its deadline;
+                    // its outcome is kept until then
+                    arrival.resolve.set(true);
+                    continue;
+                }
                 keys.remove();
             }
         }

@@ -172,6 +172,10 @@ final class Recovery
                 else
                 {
                     kept.add(pending.vmId);
+                    if (view.registry != null)
+                    {
+                        source.abortedAtRecovery(pending.migrationId, pending.vmId, pending.peer); // its copy there goes
+                    }
                 }
             }
             journal.append(RecordType.RESOLVED, pending.migrationId, pending.vmId, pending.peer, committed ? 1 : 0, 0, 0);

@@ -224,7 +224,10 @@ final class Requests
         final io.vmsched.vm.VmDriver driver = vmDriver.driver;
         try
         {
-            if (!driver.migration(vm.handle).state().isFinal())
+            final io.vmsched.vm.MigrationState migration = driver.migration(vm.handle).state();
+            // NONE: the crash came before the hypervisor was asked to migrate; there is nothing to cancel, and
+            // nothing would ever end (waiting for it held the host's start for the whole migration timeout)
+            if (migration != io.vmsched.vm.MigrationState.NONE && !migration.isFinal())
             {
                 driver.cancelMigration(vm.handle);
                 final long deadline = System.nanoTime() + config.vmMigrationTimeoutNs;

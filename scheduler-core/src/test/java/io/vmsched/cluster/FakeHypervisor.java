@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The hypervisors of a test's hosts, in memory: VMs by process id, each with a run state; a migration completes
- * on the first poll after it starts (or fails, if the test says so), leaving the source POSTMIGRATE and the
+ * on the first poll after it starts (or {@link #migrationNs} after it, or fails, if the test says so), leaving the source POSTMIGRATE and the
  * incoming copy PAUSED, as QEMU with {@code -S} does. {@link #driver} gives each host its driver.
  */
 final class FakeHypervisor
@@ -26,6 +26,9 @@ final class FakeHypervisor
     final Map<Long, MigrationState> ended = new ConcurrentHashMap<>();
     private final AtomicLong pids = new AtomicLong(1000);
     volatile boolean failMigrations;
+    /** How long a migration lasts: it ends on the first poll this long after it started (0: the first poll). */
+    volatile long migrationNs;
+    private final Map<Long, Long> startedNs = new ConcurrentHashMap<>(); // source pid -> when its migration started
 
     /** @return a new running VM's pid. */
     long start()
@@ -79,12 +82,18 @@ final class FakeHypervisor
                 {
                     throw new VmDriverException(source.name(), "nothing listens at " + uri);
                 }
+                startedNs.put(source.pid(), System.nanoTime());
                 migrations.put(source.pid(), target);
             }
 
             @Override
             public MigrationStatus migration(final VmHandle vm)
             {
+                final Long started = startedNs.get(vm.pid());
+                if (started != null && System.nanoTime() - started < migrationNs && migrations.containsKey(vm.pid()))
+                {
+                    return new MigrationStatus(MigrationState.ACTIVE, "active", 1, -1, 1, "");
+                }
                 final Long target = migrations.remove(vm.pid());
                 if (target != null)
                 {
