@@ -353,9 +353,9 @@ public final class QemuVmDriver implements VmDriver
             final VmHandle handle = new VmHandle(name, pid, socket, QemuCommandLine.join(spec), null);
             register(new Vm(handle, process, socket, false, null, client, linkTarget(socket), null));
             client = null; // the VM's now
-            if (null == QemuCommandLine.notPoolable(spec))
+            if (!isSpare(socket) && null == QemuCommandLine.notPoolable(spec))
             {
-                spares.replenish(spec, 0); // a spec seen: a copy of it may come back here
+                spares.replenish(spec, 0); // a VM's spec seen (not a stray spare's): a copy of it may come back here
             }
             return handle;
         }
