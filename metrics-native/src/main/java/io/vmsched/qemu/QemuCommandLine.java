@@ -230,7 +230,7 @@ final class QemuCommandLine
             }
             if ("s".equals(option))
             {
-                return "-s (a gdb server)";
+                return spec.get(i); // a gdb server
             }
             if (NO_ARGUMENT.contains(option) || i + 1 >= n)
             {
