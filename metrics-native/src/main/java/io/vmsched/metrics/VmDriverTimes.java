@@ -114,7 +114,25 @@ public final class VmDriverTimes
         @Override
         public MigrationStatus migration(final VmHandle vm) throws VmDriverException
         {
-            final MigrationStatus status = driver.migration(vm);
+            return ended(vm, driver.migration(vm));
+        }
+
+        @Override
+        public MigrationStatus awaitMigration(final VmHandle vm, final long timeoutNs) throws VmDriverException
+        {
+            return ended(vm, driver.awaitMigration(vm, timeoutNs)); // the driver's own wait (its events), not polls
+        }
+
+        @Override
+        public VmState awaitStateChange(final VmHandle vm, final VmState.Kind leaving, final long timeoutNs)
+            throws VmDriverException
+        {
+            return heldBy(vm, driver.awaitStateChange(vm, leaving, timeoutNs));
+        }
+
+        /** A migration the source's driver says ended: the first time is recorded. */
+        private MigrationStatus ended(final VmHandle vm, final MigrationStatus status)
+        {
             if (status.state().isFinal())
             {
                 final long now = System.nanoTime();

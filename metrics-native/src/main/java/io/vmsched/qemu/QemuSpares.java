@@ -68,6 +68,7 @@ final class QemuSpares implements AutoCloseable
         final CompletableFuture<Spare> started = new CompletableFuture<>(); // null if the start failed
         ProcessHandle process;
         QmpClient client;
+        boolean events;
         boolean launching;
         boolean claimed; // a take waits for it: it goes to the taker, not to the ready ones
         boolean evicted;
@@ -395,6 +396,7 @@ final class QemuSpares implements AutoCloseable
         {
             final Spec spec = spare.spec;
             spare.client = launched.client();
+            spare.events = launched.events();
             spec.starting.remove(spare);
             spec.failures = 0;
             if (closed)

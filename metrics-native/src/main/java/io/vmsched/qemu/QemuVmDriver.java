@@ -348,10 +348,11 @@ public final class QemuVmDriver implements VmDriver
                     " (its monitor sockets: " + String.join(", ", line.monitorSockets()) + ")"));
             }
             execute(name, client, "query-status", null);
+            final boolean events = enableEvents(client);
             final List<String> spec = new ArrayList<>(line.spec());
             spec.set(0, program);
             final VmHandle handle = new VmHandle(name, pid, socket, QemuCommandLine.join(spec), null);
-            register(new Vm(handle, process, socket, false, null, client, linkTarget(socket), null));
+            register(new Vm(handle, process, socket, false, null, client, linkTarget(socket), null, events));
             client = null; // the VM's now
             if (!isSpare(socket) && null == QemuCommandLine.notPoolable(spec))
             {
@@ -468,7 +469,8 @@ public final class QemuVmDriver implements VmDriver
                 return null; // a spare that does not answer, or refuses: a copy of its own may do better
             }
             final VmHandle handle = new VmHandle(name, spare.process.pid(), socket, QemuCommandLine.join(args), uri);
-            register(new Vm(handle, spare.process, socket, true, spare.log, spare.client, spare.socket, args));
+            register(new Vm(handle, spare.process, socket, true, spare.log, spare.client, spare.socket, args,
+                spare.events));
             done = true;
             return handle;
         }
@@ -500,7 +502,7 @@ public final class QemuVmDriver implements VmDriver
             final VmHandle handle = new VmHandle(name, launched.process().pid(), socket, QemuCommandLine.join(args),
                 listen(name, launched.client()));
             register(new Vm(handle, launched.process(), socket, true, log, launched.client(), null,
-                null == QemuCommandLine.notPoolable(args) ? args : null));
+                null == QemuCommandLine.notPoolable(args) ? args : null, launched.events()));
             started = true;
             return handle;
         }
@@ -516,8 +518,8 @@ public final class QemuVmDriver implements VmDriver
         }
     }
 
-    /** A QEMU process started for an incoming copy or a spare, its QMP connected. */
-    record Launched(ProcessHandle process, QmpClient client)
+    /** A QEMU process started for an incoming copy or a spare, its QMP connected; events: see {@link #enableEvents}. */
+    record Launched(ProcessHandle process, QmpClient client, boolean events)
     {
     }
 
@@ -574,8 +576,9 @@ public final class QemuVmDriver implements VmDriver
                 throw new VmDriverException(name, "process " + process.pid() + " is not the QEMU started on " + socket +
                     ": its command line is " + String.join(" ", running));
             }
+            final boolean events = enableEvents(client); // before migrate-incoming: the copy's end is told too
             ok = true;
-            return new Launched(process, client);
+            return new Launched(process, client, events);
         }
         catch (final IOException ex)
         {
@@ -612,6 +615,26 @@ public final class QemuVmDriver implements VmDriver
                 "query-migrate answered " + address);
         }
         return "tcp:" + listen + ":" + port;
+    }
+
+    /**
+     * Have QEMU send {@code MIGRATION} events ({@code migrate-set-capabilities} {@code events}), so that waits for a
+     * migration's end need not poll.
+     *
+     * @return whether it took it (QEMU refuses while a migration runs: then the waits poll).
+     */
+    private static boolean enableEvents(final QmpClient client)
+    {
+        try
+        {
+            client.execute("migrate-set-capabilities", Map.of("capabilities",
+                List.of(Map.of("capability", "events", "state", true))));
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
     }
 
     /** The pool's quit of a spare no one has: {@code quit} over its connection (a signal without one), bounded waits. */
@@ -659,7 +682,104 @@ public final class QemuVmDriver implements VmDriver
         {
             throw new VmDriverException(source.name(), "cannot migrate to an empty URI");
         }
-        command(vm(source), "migrate", Map.of("uri", uri));
+        final Vm vm = vm(source);
+        synchronized (vm)
+        {
+            vm.dropEvents(); // an earlier migration's (a copy's own incoming one): not this one's end
+            command(vm, "migrate", Map.of("uri", uri));
+        }
+    }
+
+    /**
+     * The migration's status once it ended, or after the wait: with QEMU's {@code MIGRATION} events (the driver sets
+     * the {@code events} capability when it adopts a VM or starts a copy), {@code query-migrate}, then a wait for an
+     * event that says it ended, then {@code query-migrate} again (an event lost, or one of an earlier migration,
+     * only costs the wait); without them, the SPI's 2 ms polls. Holds the VM's lock while it waits: another call
+     * for the VM waits up to the timeout.
+     */
+    @Override
+    public MigrationStatus awaitMigration(final VmHandle handle, final long timeoutNs) throws VmDriverException
+    {
+        final Vm vm = vm(handle);
+        if (!vm.events)
+        {
+            return VmDriver.super.awaitMigration(handle, timeoutNs);
+        }
+        synchronized (vm)
+        {
+            final MigrationStatus status = status(command(vm, "query-migrate", null));
+            if (status.state().isFinal() || timeoutNs <= 0 || !awaitMigrationEnd(vm, timeoutNs))
+            {
+                return status;
+            }
+            return status(command(vm, "query-migrate", null));
+        }
+    }
+
+    /**
+     * The copy's state once it left {@code leaving}, or after the wait: for an incoming copy leaving INMIGRATE with
+     * QEMU's {@code MIGRATION} events, {@code query-status}, a wait for the event that says its migration ended
+     * (QEMU sets the run state first), then {@code query-status} again; otherwise the SPI's 2 ms polls.
+     */
+    @Override
+    public VmState awaitStateChange(final VmHandle handle, final VmState.Kind leaving, final long timeoutNs)
+        throws VmDriverException
+    {
+        final Vm vm = vm(handle);
+        if (!vm.events || leaving != VmState.Kind.INMIGRATE)
+        {
+            return VmDriver.super.awaitStateChange(handle, leaving, timeoutNs);
+        }
+        synchronized (vm)
+        {
+            final VmState state = state(handle);
+            if (state.kind() != leaving || timeoutNs <= 0 || !awaitMigrationEnd(vm, timeoutNs))
+            {
+                return state;
+            }
+            return state(handle);
+        }
+    }
+
+    /**
+     * Under the VM's lock: wait for a {@code MIGRATION} event whose status is final.
+     *
+     * @return false if the wait could not be made (no connection, the VM removed): ask no more.
+     */
+    private boolean awaitMigrationEnd(final Vm vm, final long timeoutNs)
+    {
+        if (vm.removed)
+        {
+            return false;
+        }
+        final long deadline = System.nanoTime() + timeoutNs;
+        try
+        {
+            final QmpClient client = vm.client(this);
+            while (true)
+            {
+                final long left = deadline - System.nanoTime();
+                if (left <= 0)
+                {
+                    return true;
+                }
+                final String status = client.awaitEvent("MIGRATION", Duration.ofNanos(left)).path("data")
+                    .path("status").asText("");
+                if ("completed".equals(status) || "failed".equals(status) || "cancelled".equals(status))
+                {
+                    return true;
+                }
+            }
+        }
+        catch (final SocketTimeoutException ex)
+        {
+            return true; // the wait is over: asked once more
+        }
+        catch (final IOException ex)
+        {
+            vm.drop(); // the next command connects again, or finds the VM gone
+            return true;
+        }
     }
 
     /** QMP {@code query-migrate}: {@code status}, {@code total-time}, {@code downtime}, {@code ram.transferred}, {@code error-desc}. */
@@ -871,12 +991,14 @@ public final class QemuVmDriver implements VmDriver
         final Path log;
         final Path spareSocket; // the socket its control links to (a copy made of a spare), else null
         final List<String> poolSpec; // a copy whose spec the pool keeps spares of, else null
+        final boolean events; // QEMU sends MIGRATION events (capability set): waits need not poll
         private volatile QmpClient client; // written under the object's lock; read without it by closeClient
         boolean removed;
 
         Vm(final VmHandle handle, final ProcessHandle process, final Path control, final boolean owned, final Path log,
-            final QmpClient client, final Path spareSocket, final List<String> poolSpec)
+            final QmpClient client, final Path spareSocket, final List<String> poolSpec, final boolean events)
         {
+            this.events = events;
             this.handle = handle;
             this.process = process;
             this.control = control;
@@ -895,6 +1017,15 @@ public final class QemuVmDriver implements VmDriver
                 client = QmpClient.connect(control, driver.qmpTimeout);
             }
             return client;
+        }
+
+        /** Forget the events kept so far (under the object's lock). */
+        void dropEvents()
+        {
+            if (null != client)
+            {
+                client.takeEvents();
+            }
         }
 
         void drop()

@@ -334,6 +334,19 @@ class QemuSparesTest
         }
 
         @Override
+        public MigrationStatus awaitMigration(final VmHandle vm, final long timeoutNs) throws VmDriverException
+        {
+            return driver.awaitMigration(vm, timeoutNs);
+        }
+
+        @Override
+        public VmState awaitStateChange(final VmHandle vm, final VmState.Kind leaving, final long timeoutNs)
+            throws VmDriverException
+        {
+            return driver.awaitStateChange(vm, leaving, timeoutNs);
+        }
+
+        @Override
         public void cancelMigration(final VmHandle vm) throws VmDriverException
         {
             calls.add("cancelMigration " + vm.pid());
