@@ -14,9 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * When each VM's latest live-migration calls ran, across the drivers of every host: {@link #wrap} a host's
  * {@link VmDriver} and every {@code prepareIncoming} (on the target), {@code migrate} (on the source) and {@code
- * remove} is timed, and when the source's {@code migration} first says the migration ended and the target's
- * {@code state} first says its copy holds the VM (paused or running), by the VM's name, which its copies keep. With a {@link io.vmsched.cluster.ClusterListener#onMigrated}'s
- * duration this splits vmsched's part of a live migration: the target's copy starting, and the rest.
+ * remove} is timed, and when the source's {@code migration} (or {@code awaitMigration}) first says the migration
+ * ended and the target's {@code state} (or {@code awaitStateChange}) first says its copy holds the VM (paused or
+ * running), by the VM's name, which its copies keep. With a
+ * {@link io.vmsched.cluster.ClusterListener#onMigrated}'s duration this splits vmsched's part of a live migration:
+ * the target's copy starting, and the rest.
  * <p>
  * Threadsafe: the drivers record on their threads, a listener reads on an agent's.
  */

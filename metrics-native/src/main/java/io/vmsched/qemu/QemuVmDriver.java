@@ -53,18 +53,22 @@ import java.util.concurrent.TimeoutException;
  * {@link #prepareIncoming} takes a live spare of the spec when there is one, so it only links the name's socket
  * path to the spare's and issues {@code migrate-incoming}; a replacement starts on the pool's thread once the copy
  * is resumed or removed (not while its migration needs the CPU), or a few seconds later. A spec that would take a
- * host endpoint or device twice ({@link QemuCommandLine#notPoolable}) gets no spare.
+ * host endpoint or device twice ({@link QemuCommandLine#notPoolable}) gets no spare. {@link #close} quits them.
  * <p>
  * <b>A spare is nobody's copy until it is handed out</b> (the invariant recovery relies on). It is named
- * {@code RUN_DIR/.spare-TAG-N.qmp}, a name no VM's file has. Handing it out to VM NAME first makes the symbolic link
- * {@code RUN_DIR/NAME.qmp -> .spare-TAG-N.qmp}, and only then issues {@code migrate-incoming}: so a spare that can
- * receive a migration is always linked. The copy's handle names the link (its control socket is
- * {@code RUN_DIR/NAME.qmp}, as for a copy started for it), and everything that identifies a copy follows the link:
- * {@link #adopt} (the command line serves the link's target), a handle naming either path ({@code vm()}),
- * {@link #copies()} (a linked spare is NAME's copy), {@link QemuProcesses#pidServing}, recovery's kill of a copy
- * its driver cannot quit. A spare without a link is no VM's: {@link #adopt} refuses its socket under any other name than
- * its own, {@link #copies()} leaves out this driver's own (the pool's) and lists an earlier driver's under its spare name, a stray that
- * recovery quits (it kills it, since adopt refuses it); nothing ever resumes one.
+ * {@code RUN_DIR/.spare-TAG-N.qmp}, a name no VM's file has ({@link #fileName}). Handing it out to VM NAME first
+ * makes the symbolic link {@code RUN_DIR/NAME.qmp -> .spare-TAG-N.qmp}, and only then issues {@code
+ * migrate-incoming}: a spare that can receive a migration is always linked. The copy's handle names the link (its
+ * control socket is {@code RUN_DIR/NAME.qmp}, as for a copy started for it), and everything that identifies a copy
+ * follows the link: {@link #adopt} (the command line serves the link's target), a handle naming either path,
+ * {@link #copies()} (a linked spare is NAME's copy), {@link QemuProcesses#pidServing}, recovery's kill of a copy its
+ * driver cannot quit. A spare without a link is no VM's: {@link #copies()} leaves this driver's own out (the pool's)
+ * and lists an earlier driver's under its spare name, a stray that recovery quits; {@link #adopt} takes a spare's
+ * socket only under that name (to be removed), never under a VM's; {@link #resume} refuses one.
+ * <p>
+ * <b>Events.</b> The driver sets QEMU's {@code events} migration capability when it adopts a VM or starts a copy,
+ * so {@link #awaitMigration} and {@link #awaitStateChange} wait for QEMU's {@code MIGRATION} event instead of
+ * polling (a query before and after the wait: a lost event costs the wait, not the answer).
  * <p>
  * <b>Bounds.</b> Every QMP command waits at most the QMP timeout (one more connection is tried when
  * {@link #state} finds the old one broken); a start waits at most the start timeout for the socket; {@link #remove}
