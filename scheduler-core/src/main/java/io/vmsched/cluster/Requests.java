@@ -246,13 +246,17 @@ final class Requests
         final io.vmsched.vm.VmDriver driver = vmDriver.driver;
         try
         {
-            if (!driver.migration(vm.handle).state().isFinal())
+            final io.vmsched.vm.MigrationState migration = driver.migration(vm.handle).state();
+            // NONE: the crash came before the source's migrate, nothing to cancel (a cancel leaves it NONE, which
+            // is not final: the wait below would last the whole migration timeout)
+            if (migration != io.vmsched.vm.MigrationState.NONE && !migration.isFinal())
             {
                 driver.cancelMigration(vm.handle);
                 final long deadline = System.nanoTime() + config.vmMigrationTimeoutNs;
-                while (!driver.migration(vm.handle).state().isFinal() && System.nanoTime() - deadline < 0)
+                while (!driver.awaitMigration(vm.handle, HandoffSource.DRIVER_WAIT_NS).state().isFinal() &&
+                    System.nanoTime() - deadline < 0)
                 {
-                    java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
+                    // the driver waits (QEMU's events, or 2 ms polls)
                 }
             }
             final io.vmsched.vm.VmState state = driver.state(vm.handle);
