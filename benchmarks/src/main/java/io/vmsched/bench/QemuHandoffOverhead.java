@@ -34,11 +34,12 @@ import java.util.concurrent.locks.LockSupport;
  * one the target's incoming copy starting (a QEMU process, its QMP socket, the port);</li>
  * <li>the copy listening to the source's {@code migrate} (the PREPARED message, the source's agent and driver
  * thread);</li>
- * <li>{@code migrate} called to the source's poll seeing the migration COMPLETED, less QEMU's total time (the QMP
- * round trips, the 2 ms polls);</li>
- * <li>COMPLETED seen to the target's poll seeing its copy running (QEMU loading the state it received, the 2 ms
- * polls);</li>
- * <li>the copy seen running to the commit (ACTIVATED journaled, the ack, COMMITTED).</li>
+ * <li>{@code migrate} called to the source's driver seeing the migration COMPLETED, less QEMU's total time (the
+ * QMP round trips, QEMU's {@code MIGRATION} event);</li>
+ * <li>COMPLETED seen to the target's driver seeing its copy hold the VM, paused (QEMU loading the state it
+ * received, its event);</li>
+ * <li>the copy seen holding the VM to the commit (ACTIVATED journaled, {@code cont}, the ack, the source's copy
+ * quit, COMMITTED).</li>
  * </ol>
  * Two more rows: the overhead less the copy's start, and less its loading too (what is left: vmsched's journal
  * records, messages, agents and polls).
@@ -278,8 +279,8 @@ public final class QemuHandoffOverhead
         table.printRow("  prepareIncoming (a spare's migrate-incoming, or a start)", prepare);
         table.printRow("  copy listening to migrate (PREPARED, source)", toMigrate);
         table.printRow("  migrate to COMPLETED seen, less total-time", toCompleted);
-        table.printRow("  COMPLETED seen to the target's copy seen running", toRunning);
-        table.printRow("  seen running to the commit (ACTIVATED, ack)", toCommit);
+        table.printRow("  COMPLETED seen to the target's copy seen holding it", toRunning);
+        table.printRow("  seen holding it to the commit (ACTIVATED, cont, ack, quit)", toCommit);
         table.printRow("vmsched overhead less the copy's start", lessCopy);
         table.printRow("  and less the copy's loading (journal, messages, polls)", own);
         System.out.printf(Locale.ROOT, "%d of %d preparations took a spare (--spares %d)%n", tookSpare, n, spares);

@@ -99,8 +99,11 @@ public final class QemuVmDriver implements VmDriver
     public static final int DEFAULT_MAX_SPARES = 4;
     /** After a spare is handed out, its replacement starts at the latest this long after (earlier on resume or remove). */
     static final long REPLACE_AFTER_MS = 3_000;
-    /** After a copy is resumed, its replacement spare starts this long after: past the handoff's commit, which follows. */
-    static final long REPLACE_AFTER_RESUME_MS = 50;
+    /**
+     * After a copy is resumed, its replacement spare starts this long after: past the handoff's commit that follows
+     * (the source's quit, on a host that may share these cores); the spec's next copy here is rarely sooner.
+     */
+    static final long REPLACE_AFTER_RESUME_MS = 500;
 
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
     /** A socket that broke: how long to wait for its process to exit before calling it alive. */
