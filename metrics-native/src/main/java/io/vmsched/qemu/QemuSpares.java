@@ -374,9 +374,9 @@ final class QemuSpares implements AutoCloseable
             synchronized (this)
             {
                 dropStarting(spare, true);
-                if (null != spare.process)
+                if (null != spare.process && QemuVmDriver.exited(spare.process))
                 {
-                    processes.remove(spare.process);
+                    processes.remove(spare.process); // one killed but not yet gone (interrupted by close) stays for close
                 }
             }
             QemuVmDriver.quietDelete(spare.socket);

@@ -378,9 +378,10 @@ public final class QemuVmDriver implements VmDriver
 
     /**
      * Have an incoming copy of a spec listen for the migration: a spare of the spec if there is a live one, else a
-     * copy started now; see the class description. Blocks up to the start timeout plus a few QMP timeouts (a few
-     * QMP round trips with a spare); a copy that fails to get there is killed and its socket deleted (a spare that
-     * fails is, and a copy is started instead).
+     * copy started now; see the class description. Blocks a few QMP round trips with a ready spare; up to the start
+     * timeout plus a few QMP timeouts when it starts a copy, and up to twice that when it first waits for a spare
+     * whose process is starting and that fails. A copy that fails to get there is killed and its socket deleted (a
+     * spare that fails is quit, and a copy is started instead).
      */
     @Override
     public VmHandle prepareIncoming(final String name, final byte[] spec) throws VmDriverException

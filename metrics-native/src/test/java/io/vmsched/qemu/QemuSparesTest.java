@@ -431,6 +431,23 @@ class QemuSparesTest
         assertTrue(jvm.waitFor(10, TimeUnit.SECONDS));
         assertTrue(running(handed) && running(spare), "they outlived the JVM");
 
+        // an orphaned spare is no VM's: adopted only as itself, never resumed
+        final Path spareSocket = Path.of(Files.readString(Path.of("/proc", Long.toString(spare), "cmdline"))
+            .replaceAll("(?s).*unix:([^,]*),.*", "$1"));
+        final String spareName = spareSocket.getFileName().toString().replace(".qmp", "");
+        try (QemuVmDriver look = new QemuVmDriver(dir.resolve("run1"), QemuVmDriver.DEFAULT_BIND,
+            QmpClient.DEFAULT_TIMEOUT, QemuVmDriver.DEFAULT_START_TIMEOUT, Duration.ofSeconds(10), 0, 0))
+        {
+            final VmDriverException asVm = assertThrows(VmDriverException.class, () -> look.adopt("vm", spareSocket, spare));
+            assertEquals("vm vm: " + spareSocket + " is a spare incoming copy, no VM's: a copy made of one is adopted by " +
+                "its VM's socket (RUN_DIR/NAME.qmp), a spare only as itself (" + spareName + ") to be removed",
+                asVm.getMessage());
+            final VmHandle itself = look.adopt(spareName, spareSocket, spare);
+            assertEquals("vm " + spareName + ": a spare incoming copy is never resumed: it holds no VM",
+                assertThrows(VmDriverException.class, () -> look.resume(itself)).getMessage());
+            assertEquals(VmState.Kind.INMIGRATE, look.state(itself).kind());
+        } // let go: the spare runs on, for recovery to find
+
         // the journals: the VM admitted on host 0; host 1 journaled nothing (the crash came before RECEIVED)
         final ClusterConfig config = ClusterConfig.of(2, dir.resolve("data"));
         try (ChronicleJournal journal = ChronicleJournal.open(config.journalDir(0), 0))
