@@ -30,23 +30,30 @@ import java.util.concurrent.locks.LockSupport;
  * source) less QEMU's total time. The overhead is split by the driver calls' times ({@link VmDriverTimes}) into:
  * <ol>
  * <li>the intent to the target's {@code prepareIncoming} (journal, the spec's transfer);</li>
- * <li>{@code prepareIncoming}: the target's incoming copy starting (a QEMU process, its QMP socket, the port);</li>
+ * <li>{@code prepareIncoming}: a spare of the target's taken ({@code migrate-incoming} and the port), or without
+ * one the target's incoming copy starting (a QEMU process, its QMP socket, the port);</li>
  * <li>the copy listening to the source's {@code migrate} (the PREPARED message, the source's agent and driver
  * thread);</li>
- * <li>{@code migrate} called to the source's poll seeing the migration COMPLETED, less QEMU's total time (the QMP
- * round trips, the 2 ms polls);</li>
- * <li>COMPLETED seen to the target's poll seeing its copy running (QEMU loading the state it received, the 2 ms
- * polls);</li>
- * <li>the copy seen running to the commit (ACTIVATED journaled, the ack, COMMITTED).</li>
+ * <li>{@code migrate} called to the source's driver seeing the migration COMPLETED, less QEMU's total time (the
+ * QMP round trips, QEMU's {@code MIGRATION} event);</li>
+ * <li>COMPLETED seen to the target's driver seeing its copy hold the VM, paused (QEMU loading the state it
+ * received, its event);</li>
+ * <li>the copy seen holding the VM to the commit (ACTIVATED journaled, {@code cont}, the ack, the source's copy
+ * quit, COMMITTED).</li>
  * </ol>
  * Two more rows: the overhead less the copy's start, and less its loading too (what is left: vmsched's journal
  * records, messages, agents and polls).
  * Prints p50, p90, p99 and max in ms (HdrHistogram, 3 significant digits; {@link LatencyTable#millis}), and the
  * machine's load average before and after.
  * <p>
+ * Each host's driver keeps {@code --spares} spare incoming copies of the VM's spec (the driver's default, 1; 0 for
+ * none, the copy then starts in {@code prepareIncoming}). A spare handed out is replaced once its copy runs: the
+ * next migration waits until no spare is starting on either host, as it would not on two machines (both hosts
+ * share this one's cores), and the output says how many preparations took a spare.
+ * <p>
  * {@code java @scheduler-core/target/classes/META-INF/vmsched/jvm.options -cp benchmarks/target/benchmarks.jar
- * io.vmsched.bench.QemuHandoffOverhead [--n 20] [--warmup 2] [--memory-mib 64]}: N recorded migrations after W
- * unrecorded ones. Needs {@code qemu-system-x86_64} on the PATH or in /usr/bin. Bad arguments or no QEMU: one
+ * io.vmsched.bench.QemuHandoffOverhead [--n 20] [--warmup 2] [--memory-mib 64] [--spares 1]}: N recorded migrations
+ * after W unrecorded ones. Needs {@code qemu-system-x86_64} on the PATH or in /usr/bin. Bad arguments or no QEMU: one
  * line on stderr, exit code 2; a failure: exit code 1. Every QEMU it started, or a driver started, is killed at the
  * end (found by their sockets under its temporary directory).
  */
@@ -71,6 +78,7 @@ public final class QemuHandoffOverhead
         int n = 20;
         int warmup = 2;
         int memoryMib = 64;
+        int spares = QemuVmDriver.DEFAULT_SPARES_PER_SPEC;
         final Path binary = QemuProcesses.binary();
         try
         {
@@ -85,8 +93,9 @@ public final class QemuHandoffOverhead
                     case "--n" -> n = atLeast(args[i], args[i + 1], 1);
                     case "--warmup" -> warmup = atLeast(args[i], args[i + 1], 0);
                     case "--memory-mib" -> memoryMib = atLeast(args[i], args[i + 1], 32);
+                    case "--spares" -> spares = atLeast(args[i], args[i + 1], 0);
                     default -> throw new IllegalArgumentException("unknown option " + args[i] +
-                        " (expected --n, --warmup, --memory-mib)");
+                        " (expected --n, --warmup, --memory-mib, --spares)");
                 }
             }
             if (null == binary)
@@ -106,7 +115,7 @@ public final class QemuHandoffOverhead
         try
         {
             dir = Files.createTempDirectory("vmsched-qho-");
-            run(binary, dir, n, warmup, memoryMib);
+            run(binary, dir, n, warmup, memoryMib, spares);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -124,8 +133,8 @@ public final class QemuHandoffOverhead
         System.exit(status);
     }
 
-    private static void run(final Path binary, final Path dir, final int n, final int warmup, final int memoryMib)
-        throws IOException
+    private static void run(final Path binary, final Path dir, final int n, final int warmup, final int memoryMib,
+        final int spares) throws IOException
     {
         final String loadBefore = loadAverage();
         final VmDriverTimes times = new VmDriverTimes();
@@ -134,7 +143,10 @@ public final class QemuHandoffOverhead
         final java.util.List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
         final ClusterConfig config = ClusterConfig.of(2, dir.resolve("data"));
         config.host.balancing = false;
-        config.host.vmDriver = h -> times.wrap(new QemuVmDriver(dir.resolve("h" + h)));
+        final QemuVmDriver[] drivers = new QemuVmDriver[2];
+        config.host.vmDriver = h -> times.wrap(drivers[h] = new QemuVmDriver(dir.resolve("h" + h),
+            QemuVmDriver.DEFAULT_BIND, io.vmsched.qemu.QmpClient.DEFAULT_TIMEOUT, QemuVmDriver.DEFAULT_START_TIMEOUT,
+            QemuVmDriver.DEFAULT_QUIT_TIMEOUT, spares, QemuVmDriver.DEFAULT_MAX_SPARES));
         config.listener = new ClusterListener()
         {
             @Override
@@ -175,6 +187,7 @@ public final class QemuHandoffOverhead
         final Histogram lessCopy = new Histogram(3);
         final Histogram own = new Histogram(3);
         int clamped = 0;
+        int tookSpare = 0;
 
         final Process vm = QemuProcesses.startTiny(binary, dir.resolve("vm.qmp"), dir.resolve("vm.log"), memoryMib,
             Duration.ofSeconds(30));
@@ -186,6 +199,7 @@ public final class QemuHandoffOverhead
             for (int i = 0; i < warmup + n; i++)
             {
                 final int target = 1 - at;
+                final java.util.List<ProcessHandle> sparesBefore = drivers[target].spares();
                 cluster.migrate(1, target);
                 final Outcome outcome;
                 try
@@ -211,11 +225,19 @@ public final class QemuHandoffOverhead
                 final long migrateStart = times.last("vm").migrateStartNs();
                 final int index = i;
                 await(() -> "the source's copy removed after migration " + index + " (QEMU processes: " +
-                    QemuProcesses.under(dir).size() + ", driver times " + times.last("vm") + ", errors " + errors + ")",
-                    () -> times.last("vm").removedNs() - migrateStart > 0 && QemuProcesses.under(dir).size() == 1, 30);
+                    QemuProcesses.under(dir).size() + ", spares " + drivers[0].spares() + " " + drivers[1].spares() +
+                    ", driver times " + times.last("vm") + ", errors " + errors + ")",
+                    () -> times.last("vm").removedNs() - migrateStart > 0 && vmProcesses(dir, drivers) == 1 &&
+                        drivers[0].sparesStarting() == 0 && drivers[1].sparesStarting() == 0, 30);
                 if (i < warmup)
                 {
                     continue;
+                }
+                // a spare there before that is neither a spare now nor dead was handed out: the copy
+                final java.util.List<ProcessHandle> sparesAfter = drivers[target].spares();
+                if (sparesBefore.stream().anyMatch(p -> p.isAlive() && !sparesAfter.contains(p)))
+                {
+                    tookSpare++;
                 }
                 final MigrationStatus s = outcome.status();
                 final long totalNs = s.totalTimeMs() * 1_000_000L;
@@ -254,18 +276,28 @@ public final class QemuHandoffOverhead
         table.printRow("QEMU downtime", downtime);
         table.printRow("vmsched overhead (intent to commit less total-time)", overhead);
         table.printRow("  intent to prepareIncoming (journal, transfer)", toPrepare);
-        table.printRow("  prepareIncoming (the target's copy starting)", prepare);
+        table.printRow("  prepareIncoming (a spare's migrate-incoming, or a start)", prepare);
         table.printRow("  copy listening to migrate (PREPARED, source)", toMigrate);
         table.printRow("  migrate to COMPLETED seen, less total-time", toCompleted);
-        table.printRow("  COMPLETED seen to the target's copy seen running", toRunning);
-        table.printRow("  seen running to the commit (ACTIVATED, ack)", toCommit);
+        table.printRow("  COMPLETED seen to the target's copy seen holding it", toRunning);
+        table.printRow("  seen holding it to the commit (ACTIVATED, cont, ack, quit)", toCommit);
         table.printRow("vmsched overhead less the copy's start", lessCopy);
         table.printRow("  and less the copy's loading (journal, messages, polls)", own);
+        System.out.printf(Locale.ROOT, "%d of %d preparations took a spare (--spares %d)%n", tookSpare, n, spares);
         if (clamped > 0)
         {
             System.out.printf(Locale.ROOT, "(%d migrations had a part below 0 ms, counted as 0: QEMU's total-time is in " +
                 "whole ms)%n", clamped);
         }
+    }
+
+    /** @return the QEMU processes under the directory that are no driver's spares: the VM's copies. */
+    private static long vmProcesses(final Path dir, final QemuVmDriver[] drivers)
+    {
+        final java.util.List<ProcessHandle> all = QemuProcesses.under(dir);
+        final java.util.List<ProcessHandle> spares = new java.util.ArrayList<>(drivers[0].spares());
+        spares.addAll(drivers[1].spares()); // after the scan: it misses none forked before
+        return all.stream().filter(p -> !spares.contains(p)).count();
     }
 
     private interface Condition

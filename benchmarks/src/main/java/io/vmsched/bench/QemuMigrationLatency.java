@@ -163,7 +163,10 @@ public final class QemuMigrationLatency
         final Histogram transferred = new Histogram(3);
         // handles, not pids: a handle kills only the process it was taken from, never a later one with its pid
         final List<ProcessHandle> started = new ArrayList<>(List.of(source.toHandle()));
-        try (QemuVmDriver driver = new QemuVmDriver(dir.resolve("run")))
+        // no spares: the prepareIncoming column is a copy's start (QemuHandoffOverhead measures the spares)
+        try (QemuVmDriver driver = new QemuVmDriver(dir.resolve("run"), QemuVmDriver.DEFAULT_BIND,
+            io.vmsched.qemu.QmpClient.DEFAULT_TIMEOUT, QemuVmDriver.DEFAULT_START_TIMEOUT, QemuVmDriver.DEFAULT_QUIT_TIMEOUT,
+            0, 0))
         {
             VmHandle vm = adopt(driver, name, socket, source);
             if (printParameters)

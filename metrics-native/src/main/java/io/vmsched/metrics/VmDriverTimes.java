@@ -14,9 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * When each VM's latest live-migration calls ran, across the drivers of every host: {@link #wrap} a host's
  * {@link VmDriver} and every {@code prepareIncoming} (on the target), {@code migrate} (on the source) and {@code
- * remove} is timed, and when the source's {@code migration} first says the migration ended and the target's
- * {@code state} first says its copy runs, by the VM's name, which its copies keep. With a {@link io.vmsched.cluster.ClusterListener#onMigrated}'s
- * duration this splits vmsched's part of a live migration: the target's copy starting, and the rest.
+ * remove} is timed, and when the source's {@code migration} (or {@code awaitMigration}) first says the migration
+ * ended and the target's {@code state} (or {@code awaitStateChange}) first says its copy holds the VM (paused or
+ * running), by the VM's name, which its copies keep. With a
+ * {@link io.vmsched.cluster.ClusterListener#onMigrated}'s duration this splits vmsched's part of a live migration:
+ * the target's copy starting, and the rest.
  * <p>
  * Threadsafe: the drivers record on their threads, a listener reads on an agent's.
  */
@@ -29,7 +31,8 @@ public final class VmDriverTimes
      * @param prepareEndNs   it returned (the copy listens), or failed.
      * @param migrateStartNs the source's {@code migrate} was called.
      * @param completedNs    the source's {@code migration} first said the migration ended (after migrateStartNs).
-     * @param runningNs      the target's {@code state} first said its copy runs (after prepareEndNs).
+     * @param runningNs      the target's {@code state} first said its copy holds the VM, paused (copies start with
+     *                       {@code -S} and are let run after the commit point) or running (after prepareEndNs).
      * @param removedNs      a {@code remove} of a copy of it returned (the source's, after a commit: the driver has
      *                       forgotten the copy then, and takes the name again).
      */
@@ -113,7 +116,25 @@ public final class VmDriverTimes
         @Override
         public MigrationStatus migration(final VmHandle vm) throws VmDriverException
         {
-            final MigrationStatus status = driver.migration(vm);
+            return ended(vm, driver.migration(vm));
+        }
+
+        @Override
+        public MigrationStatus awaitMigration(final VmHandle vm, final long timeoutNs) throws VmDriverException
+        {
+            return ended(vm, driver.awaitMigration(vm, timeoutNs)); // the driver's own wait (its events), not polls
+        }
+
+        @Override
+        public VmState awaitStateChange(final VmHandle vm, final VmState.Kind leaving, final long timeoutNs)
+            throws VmDriverException
+        {
+            return heldBy(vm, driver.awaitStateChange(vm, leaving, timeoutNs));
+        }
+
+        /** A migration the source's driver says ended: the first time is recorded. */
+        private MigrationStatus ended(final VmHandle vm, final MigrationStatus status)
+        {
             if (status.state().isFinal())
             {
                 final long now = System.nanoTime();
@@ -126,8 +147,13 @@ public final class VmDriverTimes
         @Override
         public VmState state(final VmHandle vm) throws VmDriverException
         {
-            final VmState state = driver.state(vm);
-            if (state.kind() == VmState.Kind.RUNNING)
+            return heldBy(vm, driver.state(vm));
+        }
+
+        /** A copy paused or running after its preparation holds the VM: the first time is recorded. */
+        private VmState heldBy(final VmHandle vm, final VmState state)
+        {
+            if (state.kind() == VmState.Kind.RUNNING || state.kind() == VmState.Kind.PAUSED)
             {
                 final long now = System.nanoTime();
                 times.computeIfPresent(vm.name(), (k, t) -> t.prepareEndNs() == 0 || t.runningNs() != 0 ? t :

@@ -195,6 +195,95 @@ final class QemuCommandLine
         return new Result(List.copyOf(spec), servesControl, List.copyOf(sockets));
     }
 
+    /** Character-device backends that hold nothing of the host's (a spare may open them ahead). */
+    private static final Set<String> HARMLESS_CHARDEVS = Set.of("none", "null", "stdio", "mon:stdio", "vc", "pty",
+        "ringbuf", "memory", "msmouse", "braille", "testdev");
+    /** Options whose value is a character device (or a file) of the host. */
+    private static final Set<String> CHARDEV_OPTIONS = Set.of("chardev", "serial", "parallel", "monitor", "qmp",
+        "qmp-pretty", "debugcon", "gdb", "virtioconsole");
+    /** Network backends that take a host device or endpoint. */
+    private static final Set<String> HOST_NETDEVS = Set.of("tap", "bridge", "socket", "stream", "dgram", "vde",
+        "l2tpv3", "vhost-user", "vhost-vdpa", "netmap", "af-xdp");
+
+    /**
+     * Whether a spec may be started ahead of its migration, as a spare: only if a second process of it takes
+     * nothing from a VM of the same spec that runs (on this host, it may be the VM itself). Refused: a listening or
+     * connecting socket, a file or host device as a character device or log ({@code -chardev}, {@code -serial},
+     * {@code -monitor}, ... other than null, stdio, pty and the like), {@code -vnc}, {@code -spice}, {@code -gdb},
+     * {@code -s}, {@code -D}, a {@code hostfwd} or a tap/bridge/socket network backend, a host device
+     * ({@code vfio}), a memory backend shared with the host ({@code share=on}, which a start with prealloc writes).
+     * A copy prepared for a migration takes them too, but only while the migration needs it; a spare would hold them
+     * all along.
+     *
+     * @param spec a spec (without the control monitor: {@link #strip}).
+     * @return null if it may be, else the first thing that stops it, e.g. {@code "-serial unix:/run/s,server=on"}.
+     */
+    static String notPoolable(final List<String> spec)
+    {
+        final int n = spec.size();
+        for (int i = 1; i < n; i++)
+        {
+            final String option = option(spec.get(i));
+            if (null == option)
+            {
+                continue;
+            }
+            if ("s".equals(option))
+            {
+                return spec.get(i); // a gdb server
+            }
+            if (NO_ARGUMENT.contains(option) || i + 1 >= n)
+            {
+                continue;
+            }
+            final String value = spec.get(++i);
+            final String why = spec.get(i - 1) + " " + value;
+            if (value.contains("hostfwd=") || value.contains("share=on") || value.contains("share=yes"))
+            {
+                return why;
+            }
+            switch (option)
+            {
+                case "vnc", "spice", "D", "incoming", "pidfile", "add-fd" ->
+                {
+                    if (!"none".equals(value))
+                    {
+                        return why;
+                    }
+                }
+                case "netdev", "nic", "net" ->
+                {
+                    if (HOST_NETDEVS.contains(options(value, "type").get("type")))
+                    {
+                        return why;
+                    }
+                }
+                case "device" ->
+                {
+                    if (options(value, "driver").getOrDefault("driver", "").startsWith("vfio"))
+                    {
+                        return why;
+                    }
+                }
+                default ->
+                {
+                    if (CHARDEV_OPTIONS.contains(option))
+                    {
+                        // -chardev BACKEND,id=..., or -serial BACKEND:ARGS / BACKEND
+                        final String first = options(value, "backend").get("backend");
+                        final String backend = "chardev".equals(option) || first.startsWith("mon:") ? first :
+                            first.contains(":") ? first.substring(0, first.indexOf(':')) : first;
+                        if (!HARMLESS_CHARDEVS.contains(backend))
+                        {
+                            return why;
+                        }
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     /** @return the option's name without its dashes, or null if the argument is not an option. */
     static String option(final String arg)
     {

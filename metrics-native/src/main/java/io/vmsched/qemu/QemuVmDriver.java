@@ -14,6 +14,7 @@ import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,6 +47,29 @@ import java.util.concurrent.TimeoutException;
  * {"uri":"tcp:BIND:0"}} lets the kernel choose a free port, and {@code query-migrate}'s {@code socket-address}
  * says which (QEMU 7.2 reports it while it waits); the handle's incoming URI is {@code tcp:BIND:PORT}.
  * <p>
+ * <b>Spares.</b> Starting that process is most of a preparation (a QEMU start: 100-300 ms), so the driver keeps
+ * spares ({@link QemuSpares}): for each spec it has seen (a VM adopted, a copy prepared) up to {@code sparesPerSpec}
+ * processes started ahead, {@code -S -incoming defer} with their QMP connected, at most {@code maxSpares} in all.
+ * {@link #prepareIncoming} takes a live spare of the spec when there is one, so it only links the name's socket
+ * path to the spare's and issues {@code migrate-incoming}; a replacement starts on the pool's thread once the copy
+ * is resumed or removed (not while its migration needs the CPU), or a few seconds later. A spec that would take a
+ * host endpoint or device twice ({@link QemuCommandLine#notPoolable}) gets no spare. {@link #close} quits them.
+ * <p>
+ * <b>A spare is nobody's copy until it is handed out</b> (the invariant recovery relies on). It is named
+ * {@code RUN_DIR/.spare-TAG-N.qmp}, a name no VM's file has ({@link #fileName}). Handing it out to VM NAME first
+ * makes the symbolic link {@code RUN_DIR/NAME.qmp -> .spare-TAG-N.qmp}, and only then issues {@code
+ * migrate-incoming}: a spare that can receive a migration is always linked. The copy's handle names the link (its
+ * control socket is {@code RUN_DIR/NAME.qmp}, as for a copy started for it), and everything that identifies a copy
+ * follows the link: {@link #adopt} (the command line serves the link's target), a handle naming either path,
+ * {@link #copies()} (a linked spare is NAME's copy), {@link QemuProcesses#pidServing}, recovery's kill of a copy its
+ * driver cannot quit. A spare without a link is no VM's: {@link #copies()} leaves this driver's own out (the pool's)
+ * and lists an earlier driver's under its spare name, a stray that recovery quits; {@link #adopt} takes a spare's
+ * socket only under that name (to be removed), never under a VM's; {@link #resume} refuses one.
+ * <p>
+ * <b>Events.</b> The driver sets QEMU's {@code events} migration capability when it adopts a VM or starts a copy,
+ * so {@link #awaitMigration} and {@link #awaitStateChange} wait for QEMU's {@code MIGRATION} event instead of
+ * polling (a query before and after the wait: a lost event costs the wait, not the answer).
+ * <p>
  * <b>Bounds.</b> Every QMP command waits at most the QMP timeout (one more connection is tried when
  * {@link #state} finds the old one broken); a start waits at most the start timeout for the socket; {@link #remove}
  * waits the quit timeout for the process after {@code quit} (or SIGTERM when QMP does not answer), then kills it
@@ -57,7 +81,7 @@ import java.util.concurrent.TimeoutException;
  * <p>
  * Threading: threadsafe. Calls for one VM are served one at a time (each VM has its lock); calls for different VMs
  * run at once. Every method may block, within the bounds above: call it from a thread of vmsched's driver, never
- * from a host's agent.
+ * from a host's agent. Spares start on a thread of the driver's own ({@code vmsched-qemu-spares}).
  */
 public final class QemuVmDriver implements VmDriver
 {
@@ -69,6 +93,17 @@ public final class QemuVmDriver implements VmDriver
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(30);
     /** How long a process may take to exit after {@code quit} before it is killed. */
     public static final Duration DEFAULT_QUIT_TIMEOUT = Duration.ofSeconds(10);
+    /** Spare incoming copies kept per spec unless configured. */
+    public static final int DEFAULT_SPARES_PER_SPEC = 1;
+    /** Spare incoming copies kept in all unless configured. */
+    public static final int DEFAULT_MAX_SPARES = 4;
+    /** After a spare is handed out, its replacement starts at the latest this long after (earlier on resume or remove). */
+    static final long REPLACE_AFTER_MS = 3_000;
+    /**
+     * After a copy is resumed, its replacement spare starts this long after: past the handoff's commit that follows
+     * (the source's quit, on a host that may share these cores); the spec's next copy here is rarely sooner.
+     */
+    static final long REPLACE_AFTER_RESUME_MS = 500;
 
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
     /** A socket that broke: how long to wait for its process to exit before calling it alive. */
@@ -87,10 +122,12 @@ public final class QemuVmDriver implements VmDriver
     private final Map<String, Vm> vms = new HashMap<>(); // guarded by itself, as are starting and closed
     private final Set<String> starting = new HashSet<>();
     private boolean closed;
+    private final QemuSpares spares;
 
     /**
-     * A driver with {@link #DEFAULT_BIND}, {@link QmpClient#DEFAULT_TIMEOUT}, {@link #DEFAULT_START_TIMEOUT} and
-     * {@link #DEFAULT_QUIT_TIMEOUT}; see {@link #QemuVmDriver(Path, String, Duration, Duration, Duration)}.
+     * A driver with {@link #DEFAULT_BIND}, {@link QmpClient#DEFAULT_TIMEOUT}, {@link #DEFAULT_START_TIMEOUT},
+     * {@link #DEFAULT_QUIT_TIMEOUT} and the default spares; see
+     * {@link #QemuVmDriver(Path, String, Duration, Duration, Duration, int, int)}.
      *
      * @param runDir where incoming copies' QMP sockets and logs go.
      */
@@ -100,7 +137,18 @@ public final class QemuVmDriver implements VmDriver
     }
 
     /**
-     * Make a driver. Starts nothing and connects nowhere.
+     * A driver with {@link #DEFAULT_SPARES_PER_SPEC} and {@link #DEFAULT_MAX_SPARES}; see
+     * {@link #QemuVmDriver(Path, String, Duration, Duration, Duration, int, int)}.
+     */
+    public QemuVmDriver(final Path runDir, final String bindAddress, final Duration qmpTimeout,
+        final Duration startTimeout, final Duration quitTimeout)
+    {
+        this(runDir, bindAddress, qmpTimeout, startTimeout, quitTimeout, DEFAULT_SPARES_PER_SPEC, DEFAULT_MAX_SPARES);
+    }
+
+    /**
+     * Make a driver. Starts nothing and connects nowhere until a VM is adopted or a copy prepared (then spares
+     * start, on the driver's own thread).
      *
      * @param runDir       where incoming copies' QMP sockets ({@code NAME.qmp}) and logs ({@code NAME.log}) go; made
      *                     at the first {@link #prepareIncoming}. Keep it short: a socket path has at most 107 bytes.
@@ -109,11 +157,13 @@ public final class QemuVmDriver implements VmDriver
      * @param qmpTimeout   the deadline of each QMP command, positive.
      * @param startTimeout how long an incoming copy may take to listen on its QMP socket, positive.
      * @param quitTimeout  how long {@link #remove} waits for a process after {@code quit} before killing it, positive.
-     * @throws IllegalArgumentException with a one-line message if the address is empty or a wildcard, or a duration
-     *                                  is not positive.
+     * @param sparesPerSpec spare incoming copies kept for each spec seen (see the class description), 0 for none.
+     * @param maxSpares    spare incoming copies kept in all, whatever the specs; 0 for none.
+     * @throws IllegalArgumentException with a one-line message if the address is empty or a wildcard, a duration
+     *                                  is not positive, or a number of spares is negative.
      */
     public QemuVmDriver(final Path runDir, final String bindAddress, final Duration qmpTimeout,
-        final Duration startTimeout, final Duration quitTimeout)
+        final Duration startTimeout, final Duration quitTimeout, final int sparesPerSpec, final int maxSpares)
     {
         this.runDir = Objects.requireNonNull(runDir, "runDir").toAbsolutePath().normalize();
         Objects.requireNonNull(bindAddress, "bindAddress");
@@ -128,6 +178,13 @@ public final class QemuVmDriver implements VmDriver
         this.qmpTimeout = positive("QMP timeout", qmpTimeout);
         this.startTimeout = positive("start timeout", startTimeout);
         this.quitTimeout = positive("quit timeout", quitTimeout);
+        if (sparesPerSpec < 0 || maxSpares < 0)
+        {
+            throw new IllegalArgumentException("the QEMU driver's numbers of spares must be 0 or more, got " +
+                sparesPerSpec + " per spec and " + maxSpares + " in all");
+        }
+        this.spares = new QemuSpares(this.runDir, sparesPerSpec, maxSpares, this.startTimeout, this::launch,
+            this::quitSpare);
     }
 
     @Override
@@ -145,8 +202,11 @@ public final class QemuVmDriver implements VmDriver
     /**
      * The incoming copies started on the run directory: the QEMU processes whose command line puts their QMP socket
      * there ({@code -qmp unix:RUN_DIR/NAME.qmp,...}), found in the process table, not by the socket files (a copy
-     * may not have made its socket yet, or a copy that quit may have unlinked one of the same name). Blocks while it
-     * reads the process table.
+     * may not have made its socket yet, or a copy that quit may have unlinked one of the same name). A spare
+     * ({@code .spare-TAG-N.qmp}) that was handed out is listed as the copy of the name whose link points at it
+     * ({@code RUN_DIR/NAME.qmp}, its control); one that was not is listed under its spare name if an earlier driver
+     * started it (a stray: recovery quits it), and left out if it is this driver's (the pool's, nobody's copy).
+     * Blocks while it reads the process table and the run directory.
      *
      * @return the copies (name, process, socket; no spec).
      */
@@ -154,6 +214,7 @@ public final class QemuVmDriver implements VmDriver
     public List<VmHandle> copies()
     {
         final String prefix = "unix:" + runDir + "/";
+        final Map<String, String> handedOut = handedOut();
         final List<VmHandle> copies = new ArrayList<>();
         ProcessHandle.allProcesses().filter(ProcessHandle::isAlive).forEach(p ->
         {
@@ -167,13 +228,72 @@ public final class QemuVmDriver implements VmDriver
             if (end > at)
             {
                 final String file = line.substring(at + prefix.length(), end);
-                if (!file.contains("/"))
+                if (file.contains("/"))
+                {
+                    return;
+                }
+                if (!file.startsWith(QemuSpares.PREFIX))
+                {
+                    copies.add(new VmHandle(file, p.pid(), runDir.resolve(file + ".qmp"), new byte[0], null));
+                    return;
+                }
+                final String vm = handedOut.get(file);
+                if (null != vm)
+                {
+                    copies.add(new VmHandle(vm, p.pid(), runDir.resolve(vm + ".qmp"), new byte[0], null));
+                }
+                else if (!spares.own(file))
                 {
                     copies.add(new VmHandle(file, p.pid(), runDir.resolve(file + ".qmp"), new byte[0], null));
                 }
             }
         });
         return copies;
+    }
+
+    /** @return the spares handed out, by their links in the run directory: spare file name to VM file name. */
+    private Map<String, String> handedOut()
+    {
+        final Map<String, String> links = new HashMap<>();
+        try (var files = Files.newDirectoryStream(runDir, "*.qmp"))
+        {
+            for (final Path file : files)
+            {
+                if (Files.isSymbolicLink(file))
+                {
+                    final Path target = Files.readSymbolicLink(file);
+                    final String name = target.toString();
+                    if (null == target.getParent() && name.startsWith(QemuSpares.PREFIX) && name.endsWith(".qmp"))
+                    {
+                        final String vm = file.getFileName().toString();
+                        links.put(name.substring(0, name.length() - 4), vm.substring(0, vm.length() - 4));
+                    }
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            // no run directory: no copy handed out
+        }
+        return links;
+    }
+
+    /**
+     * The spares this driver keeps, ready or starting, not handed out: nobody's copies. For tests and tools that
+     * count QEMU processes: every spare process that exists when this is called is in the list (it waits for a
+     * fork in progress, a few milliseconds at most).
+     *
+     * @return their processes.
+     */
+    public List<ProcessHandle> spares()
+    {
+        return spares.processes();
+    }
+
+    /** @return how many spares are starting now (queued or launching); does not block. */
+    public int sparesStarting()
+    {
+        return spares.starting();
     }
 
     /**
@@ -194,6 +314,13 @@ public final class QemuVmDriver implements VmDriver
         if (!Files.exists(socket))
         {
             throw new VmDriverException(name, "no QMP socket at " + socket + ": no such file");
+        }
+        if (isSpare(socket) && !(name + ".qmp").equals(socket.getFileName().toString()))
+        {
+            // a spare reached by its own path, not by a VM's link: no VM's; only adopted as itself, to be quit
+            throw new VmDriverException(name, socket + " is a spare incoming copy, no VM's: a copy made of one is " +
+                "adopted by its VM's socket (RUN_DIR/NAME.qmp), a spare only as itself (" +
+                socket.getFileName().toString().replace(".qmp", "") + ") to be removed");
         }
         final ProcessHandle process = ProcessHandle.of(pid).orElse(null);
         if (null == process || exited(process))
@@ -228,11 +355,16 @@ public final class QemuVmDriver implements VmDriver
                     " (its monitor sockets: " + String.join(", ", line.monitorSockets()) + ")"));
             }
             execute(name, client, "query-status", null);
+            final boolean events = enableEvents(client);
             final List<String> spec = new ArrayList<>(line.spec());
             spec.set(0, program);
             final VmHandle handle = new VmHandle(name, pid, socket, QemuCommandLine.join(spec), null);
-            register(new Vm(handle, process, socket, false, null, client));
+            register(new Vm(handle, process, socket, false, null, client, linkTarget(socket), null, events));
             client = null; // the VM's now
+            if (!isSpare(socket) && null == QemuCommandLine.notPoolable(spec))
+            {
+                spares.replenish(spec, 0); // a VM's spec seen (not a stray spare's): a copy of it may come back here
+            }
             return handle;
         }
         finally
@@ -245,9 +377,11 @@ public final class QemuVmDriver implements VmDriver
     }
 
     /**
-     * Start an incoming copy from a spec and have it listen for the migration; see the class description. Blocks
-     * up to the start timeout plus a few QMP timeouts; a copy that fails to get there is killed and its socket
-     * deleted.
+     * Have an incoming copy of a spec listen for the migration: a spare of the spec if there is a live one, else a
+     * copy started now; see the class description. Blocks a few QMP round trips with a ready spare; up to the start
+     * timeout plus a few QMP timeouts when it starts a copy, and up to twice that when it first waits for a spare
+     * whose process is starting and that fails. A copy that fails to get there is killed and its socket deleted (a
+     * spare that fails is quit, and a copy is started instead).
      */
     @Override
     public VmHandle prepareIncoming(final String name, final byte[] spec) throws VmDriverException
@@ -273,21 +407,146 @@ public final class QemuVmDriver implements VmDriver
             refuseTaken(name, socket, -1);
             starting.add(name);
         }
-        ProcessHandle process = null;
-        QmpClient client = null;
-        boolean started = false;
         try
         {
             Files.createDirectories(runDir);
-            if (Files.exists(socket))
+            if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS))
             {
                 if (QemuProcesses.accepts(socket))
                 {
                     throw new VmDriverException(name, "something listens at " + socket + " already (a copy of another " +
                         "driver on this run directory, or one this driver forgot): remove it first");
                 }
-                Files.delete(socket); // left by a copy that died
+                Files.delete(socket); // left by a copy that died (or a link to a spare that did)
             }
+            final boolean poolable = null == QemuCommandLine.notPoolable(args);
+            final QemuSpares.Spare spare = poolable ? spares.take(args) : null;
+            VmHandle handle = null == spare ? null : handOut(name, args, socket, spare);
+            if (null == handle)
+            {
+                handle = startCopy(name, args, socket, log);
+            }
+            if (poolable)
+            {
+                // the replacement, or a first spare of a spec seen: after the migration (resume, remove) or later
+                spares.replenish(args, REPLACE_AFTER_MS);
+            }
+            return handle;
+        }
+        catch (final IOException ex)
+        {
+            throw new VmDriverException(name, "cannot start an incoming copy: " + ex.getMessage(), ex);
+        }
+        finally
+        {
+            synchronized (vms)
+            {
+                starting.remove(name);
+            }
+        }
+    }
+
+    /**
+     * Make a spare the copy of a VM: link the VM's socket path to the spare's, then have it listen for the
+     * migration. The link comes first: a spare that listens for a migration is always a VM's (the class
+     * description's invariant), so a crash after this step leaves a copy of NAME that recovery finds by its link.
+     *
+     * @return the copy's handle, or null if the spare failed (it is quit, its link deleted): start a copy instead.
+     * @throws VmDriverException if the driver closed meanwhile (the spare is quit).
+     */
+    private VmHandle handOut(final String name, final List<String> args, final Path socket, final QemuSpares.Spare spare)
+        throws VmDriverException
+    {
+        boolean linked = false;
+        boolean done = false;
+        try
+        {
+            if (exited(spare.process))
+            {
+                return null;
+            }
+            Files.createSymbolicLink(socket, Path.of(spare.socket.getFileName().toString()));
+            linked = true;
+            final String uri;
+            try
+            {
+                uri = listen(name, spare.client);
+            }
+            catch (final VmDriverException ex)
+            {
+                return null; // a spare that does not answer, or refuses: a copy of its own may do better
+            }
+            final VmHandle handle = new VmHandle(name, spare.process.pid(), socket, QemuCommandLine.join(args), uri);
+            register(new Vm(handle, spare.process, socket, true, spare.log, spare.client, spare.socket, args,
+                spare.events));
+            done = true;
+            return handle;
+        }
+        catch (final IOException ex)
+        {
+            return null; // the link could not be made: a copy of its own reports what is wrong there
+        }
+        finally
+        {
+            if (!done)
+            {
+                spares.discard(spare);
+                if (linked)
+                {
+                    quietDelete(socket); // after the quit: a live spare is never left unlinked once it listens
+                }
+            }
+        }
+    }
+
+    /** Start a copy of its own for a VM (no spare): the process, its QMP, the migration's port. */
+    private VmHandle startCopy(final String name, final List<String> args, final Path socket, final Path log)
+        throws VmDriverException
+    {
+        final Launched launched = launch(name, args, socket, log, null);
+        boolean started = false;
+        try
+        {
+            final VmHandle handle = new VmHandle(name, launched.process().pid(), socket, QemuCommandLine.join(args),
+                listen(name, launched.client()));
+            register(new Vm(handle, launched.process(), socket, true, log, launched.client(), null,
+                null == QemuCommandLine.notPoolable(args) ? args : null, launched.events()));
+            started = true;
+            return handle;
+        }
+        finally
+        {
+            if (!started)
+            {
+                launched.client().close();
+                launched.process().destroyForcibly();
+                awaitExit(launched.process(), KILL_WAIT);
+                quietDelete(socket);
+            }
+        }
+    }
+
+    /** A QEMU process started for an incoming copy or a spare, its QMP connected; events: see {@link #enableEvents}. */
+    record Launched(ProcessHandle process, QmpClient client, boolean events)
+    {
+    }
+
+    /**
+     * Start the spec's program and arguments plus {@code -qmp unix:SOCKET,server=on,wait=off -S -incoming defer}
+     * under {@code setsid}, wait until its QMP socket takes a connection, connect, and check that the PID is the
+     * QEMU that serves it. One that fails on the way is killed and its socket deleted.
+     *
+     * @param started told the process as soon as it exists, or null.
+     */
+    Launched launch(final String name, final List<String> args, final Path socket, final Path log,
+        final java.util.function.Consumer<ProcessHandle> started) throws VmDriverException
+    {
+        ProcessHandle process = null;
+        QmpClient client = null;
+        boolean ok = false;
+        try
+        {
+            Files.createDirectories(runDir);
             final List<String> command = new ArrayList<>();
             if (Files.isExecutable(SETSID))
             {
@@ -311,6 +570,10 @@ public final class QemuVmDriver implements VmDriver
                 throw new VmDriverException(name, "cannot start " + args.get(0) + ": " + ex.getMessage(), ex);
             }
             process = child.toHandle();
+            if (null != started)
+            {
+                started.accept(process);
+            }
             awaitSocket(name, process, socket, log);
             client = connect(name, socket);
             // setsid execs QEMU in its own process; make sure the PID is QEMU's, which serves this socket
@@ -321,20 +584,9 @@ public final class QemuVmDriver implements VmDriver
                 throw new VmDriverException(name, "process " + process.pid() + " is not the QEMU started on " + socket +
                     ": its command line is " + String.join(" ", running));
             }
-            final String listen = bindAddress.indexOf(':') >= 0 ? "[" + bindAddress + "]" : bindAddress;
-            execute(name, client, "migrate-incoming", Map.of("uri", "tcp:" + listen + ":0"));
-            final JsonNode address = execute(name, client, "query-migrate", null).path("socket-address").path(0);
-            final String port = address.path("port").asText("");
-            if (port.isEmpty() || "0".equals(port))
-            {
-                throw new VmDriverException(name, "QEMU did not say which port it listens on for the migration: " +
-                    "query-migrate answered " + address);
-            }
-            final VmHandle handle = new VmHandle(name, process.pid(), socket, QemuCommandLine.join(args),
-                "tcp:" + listen + ":" + port);
-            register(new Vm(handle, process, socket, true, log, client));
-            started = true;
-            return handle;
+            final boolean events = enableEvents(client); // before migrate-incoming: the copy's end is told too
+            ok = true;
+            return new Launched(process, client, events);
         }
         catch (final IOException ex)
         {
@@ -342,11 +594,7 @@ public final class QemuVmDriver implements VmDriver
         }
         finally
         {
-            synchronized (vms)
-            {
-                starting.remove(name);
-            }
-            if (!started)
+            if (!ok)
             {
                 if (null != client)
                 {
@@ -362,6 +610,77 @@ public final class QemuVmDriver implements VmDriver
         }
     }
 
+    /** {@code migrate-incoming} on a port the kernel chooses, then that port from {@code query-migrate}. @return the URI. */
+    private String listen(final String name, final QmpClient client) throws VmDriverException
+    {
+        final String listen = bindAddress.indexOf(':') >= 0 ? "[" + bindAddress + "]" : bindAddress;
+        execute(name, client, "migrate-incoming", Map.of("uri", "tcp:" + listen + ":0"));
+        final JsonNode address = execute(name, client, "query-migrate", null).path("socket-address").path(0);
+        final String port = address.path("port").asText("");
+        if (port.isEmpty() || "0".equals(port))
+        {
+            throw new VmDriverException(name, "QEMU did not say which port it listens on for the migration: " +
+                "query-migrate answered " + address);
+        }
+        return "tcp:" + listen + ":" + port;
+    }
+
+    /**
+     * Have QEMU send {@code MIGRATION} events ({@code migrate-set-capabilities} {@code events}), so that waits for a
+     * migration's end need not poll.
+     *
+     * @return whether it took it (QEMU refuses while a migration runs: then the waits poll).
+     */
+    private static boolean enableEvents(final QmpClient client)
+    {
+        try
+        {
+            client.execute("migrate-set-capabilities", Map.of("capabilities",
+                List.of(Map.of("capability", "events", "state", true))));
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
+    }
+
+    /** The pool's quit of a spare no one has: {@code quit} over its connection (a signal without one), bounded waits. */
+    private void quitSpare(final ProcessHandle process, final QmpClient client)
+    {
+        try
+        {
+            if (!exited(process))
+            {
+                boolean asked = false;
+                if (null != client)
+                {
+                    try
+                    {
+                        client.execute("quit");
+                        asked = true;
+                    }
+                    catch (final IOException ex)
+                    {
+                        // QEMU may close the socket before its answer; killed below if it did not take it
+                    }
+                }
+                if (!asked || !awaitExit(process, quitTimeout))
+                {
+                    process.destroyForcibly(); // a spare holds no VM: nothing is lost
+                    awaitExit(process, KILL_WAIT);
+                }
+            }
+        }
+        finally
+        {
+            if (null != client)
+            {
+                client.close();
+            }
+        }
+    }
+
     /** QMP {@code migrate {"uri": uri}}: returns once QEMU has started it. */
     @Override
     public void migrate(final VmHandle source, final String uri) throws VmDriverException
@@ -371,7 +690,104 @@ public final class QemuVmDriver implements VmDriver
         {
             throw new VmDriverException(source.name(), "cannot migrate to an empty URI");
         }
-        command(vm(source), "migrate", Map.of("uri", uri));
+        final Vm vm = vm(source);
+        synchronized (vm)
+        {
+            vm.dropEvents(); // an earlier migration's (a copy's own incoming one): not this one's end
+            command(vm, "migrate", Map.of("uri", uri));
+        }
+    }
+
+    /**
+     * The migration's status once it ended, or after the wait: with QEMU's {@code MIGRATION} events (the driver sets
+     * the {@code events} capability when it adopts a VM or starts a copy), {@code query-migrate}, then a wait for an
+     * event that says it ended, then {@code query-migrate} again (an event lost, or one of an earlier migration,
+     * only costs the wait); without them, the SPI's 2 ms polls. Holds the VM's lock while it waits: another call
+     * for the VM waits up to the timeout.
+     */
+    @Override
+    public MigrationStatus awaitMigration(final VmHandle handle, final long timeoutNs) throws VmDriverException
+    {
+        final Vm vm = vm(handle);
+        if (!vm.events)
+        {
+            return VmDriver.super.awaitMigration(handle, timeoutNs);
+        }
+        synchronized (vm)
+        {
+            final MigrationStatus status = status(command(vm, "query-migrate", null));
+            if (status.state().isFinal() || timeoutNs <= 0 || !awaitMigrationEnd(vm, timeoutNs))
+            {
+                return status;
+            }
+            return status(command(vm, "query-migrate", null));
+        }
+    }
+
+    /**
+     * The copy's state once it left {@code leaving}, or after the wait: for an incoming copy leaving INMIGRATE with
+     * QEMU's {@code MIGRATION} events, {@code query-status}, a wait for the event that says its migration ended
+     * (QEMU sets the run state first), then {@code query-status} again; otherwise the SPI's 2 ms polls.
+     */
+    @Override
+    public VmState awaitStateChange(final VmHandle handle, final VmState.Kind leaving, final long timeoutNs)
+        throws VmDriverException
+    {
+        final Vm vm = vm(handle);
+        if (!vm.events || leaving != VmState.Kind.INMIGRATE)
+        {
+            return VmDriver.super.awaitStateChange(handle, leaving, timeoutNs);
+        }
+        synchronized (vm)
+        {
+            final VmState state = state(handle);
+            if (state.kind() != leaving || timeoutNs <= 0 || !awaitMigrationEnd(vm, timeoutNs))
+            {
+                return state;
+            }
+            return state(handle);
+        }
+    }
+
+    /**
+     * Under the VM's lock: wait for a {@code MIGRATION} event whose status is final.
+     *
+     * @return false if the wait could not be made (no connection, the VM removed): ask no more.
+     */
+    private boolean awaitMigrationEnd(final Vm vm, final long timeoutNs)
+    {
+        if (vm.removed)
+        {
+            return false;
+        }
+        final long deadline = System.nanoTime() + timeoutNs;
+        try
+        {
+            final QmpClient client = vm.client(this);
+            while (true)
+            {
+                final long left = deadline - System.nanoTime();
+                if (left <= 0)
+                {
+                    return true;
+                }
+                final String status = client.awaitEvent("MIGRATION", Duration.ofNanos(left)).path("data")
+                    .path("status").asText("");
+                if ("completed".equals(status) || "failed".equals(status) || "cancelled".equals(status))
+                {
+                    return true;
+                }
+            }
+        }
+        catch (final SocketTimeoutException ex)
+        {
+            return true; // the wait is over: asked once more
+        }
+        catch (final IOException ex)
+        {
+            vm.drop(); // the next command connects again, or finds the VM gone
+            return true;
+        }
     }
 
     /** QMP {@code query-migrate}: {@code status}, {@code total-time}, {@code downtime}, {@code ram.transferred}, {@code error-desc}. */
@@ -438,11 +854,20 @@ public final class QemuVmDriver implements VmDriver
         command(vm(vm), "migrate_cancel", null);
     }
 
-    /** QMP {@code cont}. */
+    /** QMP {@code cont}; a copy's spec gets its spare again a moment later (see the class description). */
     @Override
-    public void resume(final VmHandle vm) throws VmDriverException
+    public void resume(final VmHandle handle) throws VmDriverException
     {
-        command(vm(vm), "cont", null);
+        final Vm vm = vm(handle);
+        if (isSpare(vm.control))
+        {
+            throw new VmDriverException(handle.name(), "a spare incoming copy is never resumed: it holds no VM");
+        }
+        command(vm, "cont", null);
+        if (null != vm.poolSpec)
+        {
+            spares.replenish(vm.poolSpec, REPLACE_AFTER_RESUME_MS);
+        }
     }
 
     /** QMP {@code stop}. */
@@ -495,13 +920,18 @@ public final class QemuVmDriver implements VmDriver
             vm.removed = true;
             if (vm.owned)
             {
-                quietDelete(vm.control);
+                quietDelete(vm.control); // a copy made of a spare: the link
                 quietDelete(vm.log);
+                quietDelete(vm.spareSocket); // QEMU unlinks it on quit, not when killed
             }
         }
         synchronized (vms)
         {
             vms.remove(handle.name(), vm);
+        }
+        if (null != vm.poolSpec)
+        {
+            spares.replenish(vm.poolSpec, 0);
         }
     }
 
@@ -531,7 +961,10 @@ public final class QemuVmDriver implements VmDriver
         return QemuBalloonDriver.through(this, vm);
     }
 
-    /** Close every VM's QMP connection and forget them; the VMs keep running. Idempotent. */
+    /**
+     * Close every VM's QMP connection and forget them; the VMs keep running. Quit the spares (a spare that is
+     * starting is killed), waiting for each within the quit timeout. Idempotent.
+     */
     @Override
     public void close()
     {
@@ -551,6 +984,7 @@ public final class QemuVmDriver implements VmDriver
                 vm.drop();
             }
         }
+        spares.close();
     }
 
     /** For tests: drop a VM's QMP connection, as a broken socket would. */
@@ -573,18 +1007,24 @@ public final class QemuVmDriver implements VmDriver
         final Path control;
         final boolean owned;
         final Path log;
+        final Path spareSocket; // the socket its control links to (a copy made of a spare), else null
+        final List<String> poolSpec; // a copy whose spec the pool keeps spares of, else null
+        final boolean events; // QEMU sends MIGRATION events (capability set): waits need not poll
         private volatile QmpClient client; // written under the object's lock; read without it by closeClient
         boolean removed;
 
         Vm(final VmHandle handle, final ProcessHandle process, final Path control, final boolean owned, final Path log,
-            final QmpClient client)
+            final QmpClient client, final Path spareSocket, final List<String> poolSpec, final boolean events)
         {
+            this.events = events;
             this.handle = handle;
             this.process = process;
             this.control = control;
             this.owned = owned;
             this.log = log;
             this.client = client;
+            this.spareSocket = spareSocket;
+            this.poolSpec = poolSpec;
         }
 
         /** @return the connection, made again if it was dropped. */
@@ -595,6 +1035,15 @@ public final class QemuVmDriver implements VmDriver
                 client = QmpClient.connect(control, driver.qmpTimeout);
             }
             return client;
+        }
+
+        /** Forget the events kept so far (under the object's lock). */
+        void dropEvents()
+        {
+            if (null != client)
+            {
+                client.takeEvents();
+            }
         }
 
         void drop()
@@ -628,13 +1077,19 @@ public final class QemuVmDriver implements VmDriver
             {
                 throw new VmDriverException(handle.name(), "not adopted by this driver (adopt it first)");
             }
-            if (vm.handle.pid() != handle.pid() || !vm.control.equals(handle.control()))
+            if (vm.handle.pid() != handle.pid() || !sameSocket(vm, handle.control()))
             {
                 throw new VmDriverException(handle.name(), "the handle names process " + handle.pid() + " at " +
                     handle.control() + ", this driver has process " + vm.handle.pid() + " at " + vm.control);
             }
             return vm;
         }
+    }
+
+    /** Whether a handle's socket is the VM's: its path, or for a copy made of a spare the spare's, which it links to. */
+    private static boolean sameSocket(final Vm vm, final Path control)
+    {
+        return vm.control.equals(control) || null != vm.spareSocket && vm.spareSocket.equals(control);
     }
 
     private void requireAdopted(final Vm vm) throws VmDriverException
@@ -940,7 +1395,26 @@ public final class QemuVmDriver implements VmDriver
             safe.replaceFirst("^\\.", "_") + "-" + Integer.toHexString(name.hashCode());
     }
 
-    private static void quietDelete(final Path file)
+    /** @return whether a socket is a spare's own (its file, not a VM's link to it). */
+    private static boolean isSpare(final Path socket)
+    {
+        return null != socket.getFileName() && socket.getFileName().toString().startsWith(QemuSpares.PREFIX);
+    }
+
+    /** @return the path a symbolic link points to (resolved against its directory), or null if it is none. */
+    static Path linkTarget(final Path path)
+    {
+        try
+        {
+            return Files.isSymbolicLink(path) ? path.resolveSibling(Files.readSymbolicLink(path)).normalize() : null;
+        }
+        catch (final IOException | UnsupportedOperationException ex)
+        {
+            return null;
+        }
+    }
+
+    static void quietDelete(final Path file)
     {
         if (null == file)
         {

@@ -23,7 +23,9 @@ public final class IncomingCopyLauncher
      */
     public static void main(final String[] args) throws Exception
     {
-        final QemuVmDriver driver = new QemuVmDriver(Path.of(args[0]));
+        // no spares: this JVM is killed without close, and a spare it left would be no one's to quit
+        final QemuVmDriver driver = new QemuVmDriver(Path.of(args[0]), QemuVmDriver.DEFAULT_BIND,
+            QmpClient.DEFAULT_TIMEOUT, QemuVmDriver.DEFAULT_START_TIMEOUT, QemuVmDriver.DEFAULT_QUIT_TIMEOUT, 0, 0);
         final VmHandle handle = driver.prepareIncoming(args[1], Files.readAllBytes(Path.of(args[2])));
         System.out.println("READY " + handle.pid() + " " + handle.incomingUri() + " " + handle.control());
         System.out.flush();

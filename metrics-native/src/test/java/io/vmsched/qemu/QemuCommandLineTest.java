@@ -96,10 +96,38 @@ class QemuCommandLineTest
     }
 
     @Test
+    void aSpecThatHoldsAHostEndpointOrDeviceIsNotPooled()
+    {
+        assertNull(QemuCommandLine.notPoolable(List.of(Q, "-M", "q35", "-m", "64", "-nodefaults", "-nographic",
+            "-display", "none", "-device", "virtio-balloon-pci,id=balloon0", "-serial", "mon:stdio", "-monitor", "none",
+            "-chardev", "null,id=n", "-netdev", "user,id=u", "-drive", "file=/img/a.qcow2,if=virtio", "-append", "-s")));
+        for (final List<String> held : List.of(
+            List.of("-qmp", "unix:/run/vm/web-1-balloon.qmp,server=on,wait=off"),
+            List.of("-monitor", "unix:/run/vm/web-1.hmp,server=on,wait=off"),
+            List.of("-serial", "tcp::4444,server,nowait"),
+            List.of("-serial", "file:/var/log/web-1.serial"),
+            List.of("-chardev", "socket,id=c,path=/run/vhost.sock"),
+            List.of("-vnc", ":1"),
+            List.of("-s"),
+            List.of("-gdb", "tcp::1234"),
+            List.of("-D", "/var/log/qemu.log"),
+            List.of("-nic", "user,hostfwd=tcp::2222-:22"),
+            List.of("-netdev", "tap,id=t,ifname=tap0"),
+            List.of("-device", "vfio-pci,host=0000:01:00.0"),
+            List.of("-object", "memory-backend-file,id=m,size=64M,mem-path=/dev/shm/m,share=on")))
+        {
+            final List<String> spec = new java.util.ArrayList<>(List.of(Q, "-m", "64"));
+            spec.addAll(held);
+            assertEquals(String.join(" ", held), QemuCommandLine.notPoolable(spec), held::toString);
+        }
+    }
+
+    @Test
     void fileNamesOfVmsAreSafe()
     {
         assertEquals("web-1.a_B", QemuVmDriver.fileName("web-1.a_B"));
         assertTrue(QemuVmDriver.fileName("../etc/x y").matches("_\\._etc_x_y-[0-9a-f]+"), QemuVmDriver.fileName("../etc/x y"));
         assertTrue(QemuVmDriver.fileName(".hidden").startsWith("_hidden-"));
+        assertFalse(QemuVmDriver.fileName(".spare-x1-1").startsWith(QemuSpares.PREFIX), "never a spare's file");
     }
 }

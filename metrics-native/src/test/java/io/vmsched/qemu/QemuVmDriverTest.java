@@ -231,6 +231,31 @@ class QemuVmDriverTest
         assertFalse(Files.exists(target.control()), "the copy's socket is deleted");
     }
 
+    @Test
+    void theWaitsForAMigrationsEndReturnWhenQemuSaysItEnded() throws Exception
+    {
+        final String binary = qemu();
+        final QemuVm vm = vm(binary, "src", 64);
+        final VmHandle source = driver.adopt("w", vm.socket, vm.process.pid());
+        final VmHandle target = incoming("w-in", source.spec());
+        final long wait = TimeUnit.SECONDS.toNanos(90); // far beyond the test's own deadlines: an event ends it
+        assertEquals(VmState.Kind.INMIGRATE, driver.awaitStateChange(target, VmState.Kind.INMIGRATE, 0).kind(),
+            "no wait: asked once");
+
+        final long start = System.nanoTime();
+        driver.migrate(source, target.incomingUri());
+        final MigrationStatus done = driver.awaitMigration(source, wait);
+        assertEquals(MigrationState.COMPLETED, done.state(), done.toString());
+        final VmState held = driver.awaitStateChange(target, VmState.Kind.INMIGRATE, wait);
+        assertEquals(VmState.Kind.PAUSED, held.kind(), held.toString());
+        final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(tookMs < DEADLINE.toMillis(), "told by QEMU's events, not at the end of the wait: " + tookMs + " ms");
+        assertEquals(MigrationState.COMPLETED, driver.awaitMigration(source, wait).state(), "an end is final");
+        driver.resume(target);
+        driver.remove(source);
+        driver.remove(target);
+    }
+
     private VmState.Kind kind(final VmHandle vm)
     {
         try

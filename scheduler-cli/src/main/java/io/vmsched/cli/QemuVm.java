@@ -75,7 +75,9 @@ record QemuVm(long vmId, String name, Path socket, long pid)
         {
             return vms;
         }
-        try (QemuVmDriver check = new QemuVmDriver(runDir))
+        // a check only: no spares (the node's own driver keeps them)
+        try (QemuVmDriver check = new QemuVmDriver(runDir, QemuVmDriver.DEFAULT_BIND, io.vmsched.qemu.QmpClient.DEFAULT_TIMEOUT,
+            QemuVmDriver.DEFAULT_START_TIMEOUT, QemuVmDriver.DEFAULT_QUIT_TIMEOUT, 0, 0))
         {
             for (int i = 0; i < specs.size(); i++)
             {

@@ -49,6 +49,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class HandoffSource
 {
+    /** The longest a driver thread waits on the hypervisor before it looks at its deadline again. */
+    static final long DRIVER_WAIT_NS = 50_000_000L;
+
     static final int PHASE_STOPPING = 1;
     static final int PHASE_AWAIT_ACK = 2;
     static final int PHASE_RESOLVING = 3;
@@ -451,7 +454,11 @@ final class HandoffSource
             migrated(out, status, failure));
     }
 
-    /** On a driver thread: migrate, then poll the hypervisor until it ends the migration; cancel it past the deadline. */
+    /**
+     * On a driver thread: migrate, then wait for the hypervisor to end the migration (its events, or 2 ms polls:
+     * {@link io.vmsched.vm.VmDriver#awaitMigration}), in slices of {@link #DRIVER_WAIT_NS}; cancel it past the
+     * deadline.
+     */
     private static io.vmsched.vm.MigrationStatus liveMigrate(final io.vmsched.vm.VmDriver driver,
         final io.vmsched.vm.VmHandle handle, final String uri, final long deadlineNs) throws io.vmsched.vm.VmDriverException
     {
@@ -459,7 +466,9 @@ final class HandoffSource
         boolean cancelled = false;
         while (true)
         {
-            final io.vmsched.vm.MigrationStatus status = driver.migration(handle);
+            final long left = deadlineNs - System.nanoTime();
+            final io.vmsched.vm.MigrationStatus status = driver.awaitMigration(handle,
+                cancelled ? DRIVER_WAIT_NS : Math.max(0, Math.min(DRIVER_WAIT_NS, left)));
             if (status.state().isFinal())
             {
                 return status;
@@ -467,13 +476,12 @@ final class HandoffSource
             if (!cancelled && System.nanoTime() - deadlineNs > 0)
             {
                 driver.cancelMigration(handle);
-                cancelled = true; // polled on until the hypervisor says it ended (cancelled, or completed after all)
+                cancelled = true; // waited on until the hypervisor says it ended (cancelled, or completed after all)
             }
             if (Thread.interrupted())
             {
                 throw new io.vmsched.vm.VmDriverException(handle.name(), "the host closed during its migration");
             }
-            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
         }
     }
 

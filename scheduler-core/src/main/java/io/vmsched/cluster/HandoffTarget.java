@@ -388,19 +388,24 @@ final class HandoffTarget
         }
     }
 
-    /** On a driver thread: the copy's state once it runs or cannot, a resolve asks, or the deadline passes. */
+    /**
+     * On a driver thread: the copy's state once it holds the VM or cannot, a resolve asks, or the deadline passes;
+     * waited for in slices of {@link HandoffSource#DRIVER_WAIT_NS} (the hypervisor's events, or 2 ms polls:
+     * {@link io.vmsched.vm.VmDriver#awaitStateChange}), a resolve seen between them.
+     */
     private static io.vmsched.vm.VmState watch(final io.vmsched.vm.VmDriver driver, final io.vmsched.vm.VmHandle copy,
         final java.util.concurrent.atomic.AtomicBoolean resolve, final long deadlineNs) throws io.vmsched.vm.VmDriverException
     {
         while (true)
         {
-            final io.vmsched.vm.VmState state = driver.state(copy);
+            final long left = deadlineNs - System.nanoTime();
+            final io.vmsched.vm.VmState state = driver.awaitStateChange(copy, io.vmsched.vm.VmState.Kind.INMIGRATE,
+                resolve.get() ? 0 : Math.max(0, Math.min(HandoffSource.DRIVER_WAIT_NS, left)));
             if (state.kind() != io.vmsched.vm.VmState.Kind.INMIGRATE || resolve.get() ||
                 System.nanoTime() - deadlineNs > 0 || Thread.currentThread().isInterrupted())
             {
                 return state;
             }
-            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
         }
     }
 

@@ -167,7 +167,8 @@ final class Requests
             }
         }
         final java.util.Optional<ProcessHandle> process = ProcessHandle.of(copy.pid());
-        if (process.isPresent() && process.get().info().commandLine().orElse("").contains(copy.control().toString()))
+        final String line = process.isPresent() ? process.get().info().commandLine().orElse("") : "";
+        if (process.isPresent() && (line.contains(copy.control().toString()) || line.contains(linkTarget(copy.control()))))
         {
             process.get().destroyForcibly(); // the copy, still there: it must not run
             if (report)
@@ -176,6 +177,27 @@ final class Requests
                     "(process " + copy.pid() + ") was killed: its driver could not quit it: " + why));
             }
         }
+    }
+
+    /**
+     * @return the path a control socket links to, as a string (a driver's copy made of a process started ahead, e.g.
+     *         QEMU's spares, is reached through a link: its command line names the target), or a string no
+     *         command line holds.
+     */
+    private static String linkTarget(final java.nio.file.Path control)
+    {
+        try
+        {
+            if (java.nio.file.Files.isSymbolicLink(control))
+            {
+                return control.resolveSibling(java.nio.file.Files.readSymbolicLink(control)).normalize().toString();
+            }
+        }
+        catch (final java.io.IOException | UnsupportedOperationException ex)
+        {
+            // not readable: the control path alone decides
+        }
+        return "\0";
     }
 
     /**
@@ -231,9 +253,10 @@ final class Requests
             {
                 driver.cancelMigration(vm.handle);
                 final long deadline = System.nanoTime() + config.vmMigrationTimeoutNs;
-                while (!driver.migration(vm.handle).state().isFinal() && System.nanoTime() - deadline < 0)
+                while (!driver.awaitMigration(vm.handle, HandoffSource.DRIVER_WAIT_NS).state().isFinal() &&
+                    System.nanoTime() - deadline < 0)
                 {
-                    java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
+                    // the driver waits (QEMU's events, or 2 ms polls)
                 }
             }
             final io.vmsched.vm.VmState state = driver.state(vm.handle);

@@ -11,7 +11,8 @@ import java.nio.file.Path;
  * <ol>
  * <li>source: {@link #adopt} the VM (once); its handle's {@link VmHandle#spec() spec} goes to the target;</li>
  * <li>target: {@link #prepareIncoming} with that spec: a copy waits at {@link VmHandle#incomingUri()};</li>
- * <li>source: {@link #migrate} to that URI, then poll {@link #migration} until {@link MigrationState#isFinal()};</li>
+ * <li>source: {@link #migrate} to that URI, then {@link #awaitMigration} (or poll {@link #migration}) until
+ * {@link MigrationState#isFinal()};</li>
  * <li>{@link MigrationState#COMPLETED}: the target copy has the VM, paused ({@link VmState.Kind#PAUSED}), the
  * source is {@link VmState.Kind#POSTMIGRATE}: {@link #resume} the copy, {@link #remove} the source. {@link MigrationState#FAILED} or
  * {@link MigrationState#CANCELLED}: the source still has the VM ({@link #resume} it if it was paused), and the
@@ -29,6 +30,9 @@ import java.nio.file.Path;
  */
 public interface VmDriver extends AutoCloseable
 {
+    /** How often the default {@link #awaitMigration} and {@link #awaitStateChange} ask: 2 ms. */
+    long POLL_NS = 2_000_000L;
+
     /** @return the kind of hypervisor this driver speaks to, e.g. {@code "qemu"}. */
     String kind();
 
@@ -92,6 +96,58 @@ public interface VmDriver extends AutoCloseable
      *                           process and socket are there.
      */
     VmState state(VmHandle vm) throws VmDriverException;
+
+    /**
+     * Wait a while for the VM's migration to end: its status as soon as it is {@link MigrationState#isFinal() final},
+     * else the latest one once the wait is over (or the thread is interrupted). A driver whose hypervisor tells it
+     * (QEMU's {@code MIGRATION} events) waits for that and asks once more in case the word was lost; this default
+     * asks {@link #migration} every 2 ms. Callers loop on it, checking their own deadlines between calls.
+     *
+     * @param vm        a handle of this driver's.
+     * @param timeoutNs the longest wait, ns (0: ask once).
+     * @return the status.
+     * @throws VmDriverException as {@link #migration}.
+     */
+    default MigrationStatus awaitMigration(final VmHandle vm, final long timeoutNs) throws VmDriverException
+    {
+        final long deadline = System.nanoTime() + timeoutNs;
+        while (true)
+        {
+            final MigrationStatus status = migration(vm);
+            if (status.state().isFinal() || System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted())
+            {
+                return status;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Math.min(POLL_NS, deadline - System.nanoTime()));
+        }
+    }
+
+    /**
+     * Wait a while for the VM to leave a run state (an incoming copy leaving {@link VmState.Kind#INMIGRATE} once
+     * its migration ended): its state as soon as it is another, else the latest one once the wait is over (or the
+     * thread is interrupted). As {@link #awaitMigration}: a driver may wait for its hypervisor's word; this default
+     * asks {@link #state} every 2 ms.
+     *
+     * @param vm        a handle of this driver's.
+     * @param leaving   the state waited out.
+     * @param timeoutNs the longest wait, ns (0: ask once).
+     * @return the state.
+     * @throws VmDriverException as {@link #state}.
+     */
+    default VmState awaitStateChange(final VmHandle vm, final VmState.Kind leaving, final long timeoutNs)
+        throws VmDriverException
+    {
+        final long deadline = System.nanoTime() + timeoutNs;
+        while (true)
+        {
+            final VmState state = state(vm);
+            if (state.kind() != leaving || System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted())
+            {
+                return state;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Math.min(POLL_NS, deadline - System.nanoTime()));
+        }
+    }
 
     /**
      * Cancel the VM's migration in progress; the source keeps the VM. Nothing happens if none is in progress.
