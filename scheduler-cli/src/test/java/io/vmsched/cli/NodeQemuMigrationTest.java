@@ -95,6 +95,11 @@ class NodeQemuMigrationTest
             return dir.resolve(name);
         }
 
+        Path journal(final int host)
+        {
+            return data().resolve("journal").resolve(Integer.toString(host));
+        }
+
         void start()
         {
             process = children.start(dir.resolve(name + ".log"), args);
@@ -175,13 +180,18 @@ class NodeQemuMigrationTest
         for (int i = 0; i < VMS; i++)
         {
             final Path socket = dir.resolve("vm" + i + ".qmp");
-            final List<String> command = new ArrayList<>(List.of("setsid", binary.toString(), "-M", "q35", "-m", "64",
-                "-nodefaults", "-nographic", "-display", "none", "-qmp",
-                "unix:" + socket + ",server=on,wait=off")); // no comma in a temporary directory's path
+            final List<String> command = new ArrayList<>();
+            if (Files.isExecutable(Path.of("/usr/bin/setsid")))
+            {
+                command.add("/usr/bin/setsid"); // a session of its own: no signal of the test's terminal reaches it
+            }
+            command.addAll(List.of(binary.toString(), "-M", "q35", "-m", "64", "-nodefaults", "-nographic", "-display",
+                "none", "-qmp", "unix:" + socket + ",server=on,wait=off")); // no comma in a temporary directory's path
             command.addAll(extra);
             final Path log = dir.resolve("vm" + i + ".log");
-            final Process qemu = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            final Process qemu = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             qemus.add(qemu);
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!Files.exists(socket) || !QemuProcesses.accepts(socket))
@@ -229,7 +239,8 @@ class NodeQemuMigrationTest
                 if (args.get(i).equals("-qmp") && args.get(i + 1).startsWith("unix:"))
                 {
                     final String value = args.get(i + 1).substring("unix:".length());
-                    final Path socket = Path.of(value.substring(0, value.indexOf(",server")));
+                    final int comma = value.indexOf(',');
+                    final Path socket = Path.of(comma < 0 ? value : value.substring(0, comma));
                     final String vm = socket.getFileName().toString().replace(".qmp", "");
                     byVm.computeIfAbsent(vm, k -> new ArrayList<>()).add(new Copy(vm, process.pid(), socket));
                     break;
@@ -249,7 +260,7 @@ class NodeQemuMigrationTest
         return byName;
     }
 
-    /** @return the VMs' ids by name: the i-th {@code --qemu} of node-0 (host h) is {@code (h + 1) × 10^9 + 5 × 10^8 + i}. */
+    /** @return the VMs' ids by name: node-0's i-th {@code --qemu} (host h) is {@code (h + 1) × 10^9 + 5 × 10^8 + i}. */
     private static Map<String, Long> vmIds(final RegistryClient observer)
     {
         final int host = directory(observer).get("node-0").nodeId() - 1;
@@ -271,8 +282,9 @@ class NodeQemuMigrationTest
 
     /**
      * @return null if the cluster is at rest and agrees: both nodes up, every VM owned by one of them per the
-     *         registry, the VM counts they report adding up, and each VM one QEMU process, on its owner's side (the
-     *         original, only ever on node-0, or a copy in the owner's run directory); else what does not hold yet.
+     *         registry, the VM counts they report adding up, each VM one QEMU process, on its owner's side (the
+     *         original, only ever on node-0, or a copy in the owner's run directory), and no handoff under way in
+     *         either journal; else what does not hold yet.
      */
     private String disagreement(final RegistryClient observer, final List<NodeProcess> nodes, final boolean spread)
     {
@@ -312,6 +324,22 @@ class NodeQemuMigrationTest
             if (!onOwnersSide(running.get(0), owner))
             {
                 return vm.getKey() + " owned by " + owner.name + ", but its one QEMU process is " + running.get(0);
+            }
+        }
+        // no handoff under way either (its copy may not be started yet): a node that stops leaves one in flight to
+        // its next start's recovery, when it has not settled within a few handoff timeouts
+        for (final NodeProcess node : nodes)
+        {
+            final int host = directory.get(node.name).nodeId() - 1;
+            final HostJournalState state;
+            try (ChronicleJournal read = ChronicleJournal.openReadOnly(node.journal(host), host))
+            {
+                state = HostJournalState.replay(read, false);
+            }
+            if (!state.pendingOut().isEmpty() || !state.pendingIn().isEmpty())
+            {
+                return node.name + " has migrations under way: " + state.pendingOut().size() + " out, " +
+                    state.pendingIn().size() + " in";
             }
         }
         return null;
@@ -404,7 +432,7 @@ class NodeQemuMigrationTest
         for (final NodeProcess node : nodes)
         {
             final int host = directory.get(node.name).nodeId() - 1;
-            final Path journal = node.data().resolve("journal").resolve(Integer.toString(host));
+            final Path journal = node.journal(host);
             assertTrue(JournalCheck.verify(journal) > 0, node.name + "'s journal verifies");
             final HostJournalState state;
             try (ChronicleJournal read = ChronicleJournal.openReadOnly(journal, host))
@@ -459,7 +487,7 @@ class NodeQemuMigrationTest
         {
             final int host = directory.get(node.name).nodeId() - 1;
             final long[] count = new long[1];
-            JournalCheck.verify(node.data().resolve("journal").resolve(Integer.toString(host)),
+            JournalCheck.verify(node.journal(host),
                 (index, record) -> count[0] += record.type() == RecordType.COMMITTED ? 1 : 0);
             committed += count[0];
         }
