@@ -4,7 +4,6 @@ import io.vmsched.vm.VmHandle;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -33,15 +32,7 @@ public final class SpareCrashChild
         final byte[] spec = Files.readAllBytes(Path.of(args[1]));
         final VmHandle first = driver.prepareIncoming("first", spec);
         driver.remove(first); // the migration that never came: its spares start at once
-        final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (driver.spares().size() < 2 || driver.sparesStarting() > 0)
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                throw new IllegalStateException("2 spares not ready within 60 s: " + driver.spares());
-            }
-            Thread.sleep(10);
-        }
+        QemuVm.until("2 spares ready", () -> driver.spares().size() >= 2 && driver.sparesStarting() == 0);
         final List<ProcessHandle> spares = driver.spares();
         final VmHandle handed = driver.prepareIncoming("handed", spec);
         final long left = spares.stream().mapToLong(ProcessHandle::pid).filter(pid -> pid != handed.pid()).findFirst()
