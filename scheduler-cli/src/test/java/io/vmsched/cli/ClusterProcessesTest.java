@@ -10,6 +10,7 @@ import io.vmsched.journal.JournalCheck;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -41,7 +42,7 @@ class ClusterProcessesTest
 {
     private static final String LOOPBACK = "127.0.0.1";
 
-    @TempDir
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS) // a failed run keeps its nodes' logs and journals to read
     Path dir;
 
     private final Children children = new Children(15_000);

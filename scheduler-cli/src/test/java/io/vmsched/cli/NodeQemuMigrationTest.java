@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
@@ -64,7 +65,7 @@ class NodeQemuMigrationTest
      */
     private static final long SLOW_BANDWIDTH = 256 << 10;
 
-    @TempDir
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS) // a failed run keeps its nodes' logs and journals to read
     Path dir;
 
     private final Children children = new Children(15_000);

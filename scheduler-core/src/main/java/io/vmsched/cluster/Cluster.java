@@ -487,6 +487,58 @@ public final class Cluster implements AutoCloseable
     }
 
     /**
+     * Across machines: the VMs of other nodes whose place this node's rules need, those sharing an affinity or
+     * anti-affinity rule with a VM this node owns. The node asks the registry where they run and tells
+     * {@link #peerOwners}. Any thread; O(this node's VMs under such rules × their rules' sizes).
+     *
+     * @return their ids (empty when no such rule covers a VM of this node).
+     */
+    public java.util.Set<Long> rulePartnersElsewhere()
+    {
+        final io.vmsched.placement.Constraints rules = view.placement.constraints();
+        final java.util.Set<Long> partners = new java.util.TreeSet<>();
+        for (int r = 0, n = rules.ruleCount(); r < n; r++)
+        {
+            final io.vmsched.placement.Rule.Kind kind = rules.rule(r).kind();
+            if (kind != io.vmsched.placement.Rule.Kind.AFFINITY && kind != io.vmsched.placement.Rule.Kind.ANTI_AFFINITY)
+            {
+                continue;
+            }
+            final long[] members = rules.membersOf(r);
+            boolean mine = false;
+            for (final long vm : members)
+            {
+                mine |= view.owners.containsKey(vm);
+            }
+            if (mine)
+            {
+                for (final long vm : members)
+                {
+                    if (!view.owners.containsKey(vm))
+                    {
+                        partners.add(vm);
+                    }
+                }
+            }
+        }
+        return partners;
+    }
+
+    /**
+     * Across machines: where the VMs {@link #rulePartnersElsewhere} named run, as the registry last said
+     * (host = owner node id - 1), replacing what it said before. The balancer, a drain and a repair judge a
+     * target's rules with it (without it a node sees no VM of another node, so it would send a VM where a partner
+     * runs, to be refused at the registry again and again); the registry still checks every move at its commit.
+     * Any thread.
+     *
+     * @param owners VM id to host; not kept (copied).
+     */
+    public void peerOwners(final Map<Long, Integer> owners)
+    {
+        view.elsewhere = Map.copyOf(owners);
+    }
+
+    /**
      * Across machines: a host's labels as its node registered them, so this node's copy of the rules judges
      * moves to it as the authority will.
      *

@@ -220,8 +220,7 @@ final class ClusterPlacement implements AutoCloseable
 
     private int ownerOf(final long vmId)
     {
-        final Integer host = view.owners.get(vmId);
-        return host == null ? -1 : host;
+        return view.hostOf(vmId);
     }
 
     /** @return the owner map as a locator. */

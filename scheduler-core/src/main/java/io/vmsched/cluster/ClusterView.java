@@ -26,6 +26,12 @@ final class ClusterView
     final AtomicLongArray heavyLoadBits;
     final AtomicLongArray heavyAt;
     final ConcurrentHashMap<Long, Integer> owners = new ConcurrentHashMap<>();
+    /**
+     * Across machines: where other nodes' VMs that share an affinity rule with this node's VMs run, as the registry
+     * last said (replaced whole by the node each directory period, {@link Cluster#peerOwners}); empty embedded.
+     * Only a hint for choosing a target: the registry checks every move's rules at its commit point.
+     */
+    volatile java.util.Map<Long, Integer> elsewhere = java.util.Map.of();
     /** The services and placement rules, and the compiled rules every placement reads. */
     final io.vmsched.placement.Placement placement = new io.vmsched.placement.Placement();
     // each host's usage as it last sampled it, per resource, and its VM count: written by that host alone
@@ -55,6 +61,24 @@ final class ClusterView
     final OwnerRegistry registry;
     /** -1: every host runs in this JVM; otherwise the one host that does (a node): the others' loads are gossiped. */
     final int local;
+
+    /**
+     * Where a VM runs, as rules see it: this JVM's owner map (a migrating VM is its source's until it commits),
+     * else, across machines, the registry's last word on a rule partner elsewhere ({@link #elsewhere}). Any thread.
+     *
+     * @param vmId a VM.
+     * @return its host, or -1 if unknown here.
+     */
+    int hostOf(final long vmId)
+    {
+        final Integer host = owners.get(vmId);
+        if (host != null)
+        {
+            return host;
+        }
+        final Integer there = elsewhere.get(vmId);
+        return there == null ? -1 : there;
+    }
 
     /**
      * @param hosts      hosts at the start.

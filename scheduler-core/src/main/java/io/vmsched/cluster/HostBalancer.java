@@ -396,13 +396,12 @@ final class HostBalancer implements HostView, Exchange.Actions
         return view.refusedByLimits(peer, f.cpuCores, f.ioBytesPerSecond, f.memoryBytes);
     }
 
-    /** Where VMs are: the cluster's owner map (a migrating VM is its source's until it commits). */
+    /** Where VMs are: {@link ClusterView#hostOf}. */
     private final io.vmsched.placement.Constraints.Locator owners = this::ownerOf;
 
     private int ownerOf(final long vmId)
     {
-        final Integer host = view.owners.get(vmId);
-        return host == null ? -1 : host;
+        return view.hostOf(vmId);
     }
 
     /** @return the cluster's owner map as a locator (repair and the API read it too). */

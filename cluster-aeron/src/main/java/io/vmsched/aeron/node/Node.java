@@ -247,8 +247,9 @@ public final class Node implements AutoCloseable
     }
 
     /**
-     * The registry thread's duties, every directory period: the load report (for operators), and the
-     * directory when it changed (a node joined, came back, or went down).
+     * The registry thread's duties, every directory period: the load report (for operators), the
+     * directory when it changed (a node joined, came back, or went down), the rules when they changed, and
+     * where this node's VMs' rule partners run ({@link #learnPartners}).
      */
     private void duties(final RegistryClient client)
     {
@@ -279,10 +280,31 @@ public final class Node implements AutoCloseable
                 }
             });
         }
+        learnPartners(client, running);
         if (context.writeTraffic)
         {
             writeTraffic(client, running);
         }
+    }
+
+    /**
+     * Where the VMs that share an affinity rule with this node's VMs run, from the registry ({@link
+     * Cluster#peerOwners}): one QUERY each, so a period costs what the node's own rules name, nothing without
+     * rules. On the registry thread, which owns the client.
+     */
+    private void learnPartners(final RegistryClient client, final Cluster running)
+    {
+        final java.util.Set<Long> partners = running.rulePartnersElsewhere();
+        final java.util.Map<Long, Integer> where = new java.util.HashMap<>();
+        for (final long vm : partners)
+        {
+            final RegistryClient.Ownership entry = client.query(vm);
+            if (io.vmsched.aeron.registry.RegistryStatus.OK == entry.status())
+            {
+                where.put(vm, RegistryOwners.hostOf(entry.owner()));
+            }
+        }
+        running.peerOwners(where);
     }
 
     /**

@@ -345,4 +345,34 @@ class NodePlacementTest
         await("vm 8 admitted on node a", 30, () -> observer.query(8).owner() == a.hostId() + 1);
         assertTrue(errors.isEmpty(), errors.toString());
     }
+
+    /**
+     * A node sees only its own VMs, yet judges a target by where the partners of its VMs run: it learns that
+     * from the registry. Vm 2 (node a) may not join vm 1 (node b); with balancing off node a sees its idle peers
+     * equally light and takes the first, node b, so a drain of node a that did not know where vm 1 runs would send
+     * vm 2 to node b again and again, refused each time.
+     */
+    @Test
+    void aDrainSendsAVmWhereItsPartnersOnOtherNodesAllowIt()
+    {
+        final String registry = registry();
+        final Node a = node(registry, "a", "");
+        final Node b = node(registry, "b", "");
+        final Node c = node(registry, "c", "");
+        final RegistryClient observer = observer(registry);
+        for (final Node node : List.of(a, b, c))
+        {
+            node.cluster().balancing(false); // no VM moves but the drained one's
+        }
+        b.cluster().admit(hostOf(b), 1, 1, new IdleGuest());
+        a.cluster().admit(hostOf(a), 2, 1, new IdleGuest());
+        await("vms 1 and 2 owned", 30, () -> observer.query(1).owner() == b.hostId() + 1 &&
+            observer.query(2).owner() == a.hostId() + 1);
+        a.cluster().addRule(Rule.antiAffinity("apart", true, 1, 2));
+
+        a.cluster().drain(hostOf(a));
+        await("vm 2 to leave node a for node c", 30, () -> observer.query(2).owner() == c.hostId() + 1);
+        assertEquals(b.hostId() + 1, observer.query(1).owner(), "vm 1 stays on node b");
+        assertTrue(errors.isEmpty(), errors.toString());
+    }
 }
