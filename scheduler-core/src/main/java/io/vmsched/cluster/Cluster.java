@@ -1037,7 +1037,8 @@ public final class Cluster implements AutoCloseable
     }
 
     /**
-     * Refuse new calls, stop balancing, let every accepted request and every migration in flight
+     * Refuse new calls, stop balancing and draining (no host starts a migration once its agent has seen the
+     * close), let every accepted request and every migration in flight
      * (a node's arrivals waiting for the owner registry's answer included) finish (while the hosts make progress; a host stalled for a few handoff timeouts reports what it
      * still holds as failed, and a migration still in flight stays in the journal for recovery to
      * resolve), then stop every thread and close every journal. Idempotent; a second, concurrent
@@ -1059,8 +1060,28 @@ public final class Cluster implements AutoCloseable
         }
         gate.closeAndWait(); // from here every call throws; the calls already past the gate have queued
         setBalancing(false);
-        // settle what was accepted: wait while the hosts make progress on it
         final long stallLimit = Math.max(4 * config.host.handoffTimeoutNs, 2_000_000_000L);
+        // no host starts a migration from here: a balance or drain turn under way when balancing went off may still
+        // start one, so wait until each agent has seen it (then its in-flight count holds every migration it started)
+        synchronized (this)
+        {
+            for (final HostRuntime host : hosts)
+            {
+                if (host != null)
+                {
+                    host.quiesce();
+                }
+            }
+        }
+        final long quiesceBy = System.nanoTime() + stallLimit;
+        for (final HostRuntime host : hosts)
+        {
+            while (host != null && !host.quiesced() && System.nanoTime() - quiesceBy < 0)
+            {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // an agent that stopped: given up on below
+            }
+        }
+        // settle what was accepted: wait while the hosts make progress on it
         long lastPending = -1;
         int lastInFlight = -1;
         long progressNs = System.nanoTime();

@@ -79,6 +79,11 @@ public final class HostRuntime implements Agent, AutoCloseable
     private long lastSampleNs;
     private double load;
     private volatile boolean balancing;
+    // closing: set by Cluster.close, then `quiesced` by the agent at the top of a duty cycle. Invariant: once the
+    // closer reads quiesced, every migration this host will ever start is in its outgoing count (the cycle that
+    // set it, and every later one, starts none: balancing is off and a drain turn is skipped)
+    private volatile boolean quiescing;
+    private volatile boolean quiesced;
     private volatile Thread agentThread;
 
     HostRuntime(
@@ -194,6 +199,10 @@ public final class HostRuntime implements Agent, AutoCloseable
     @Override
     public int doWork()
     {
+        if (quiescing)
+        {
+            quiesced = true;
+        }
         int work = transport.poll(); // a network transport's arrivals into the inbox, read next
         work += inbox.read(adapter, 64);
         work += schedule.reclaim();
@@ -229,6 +238,10 @@ public final class HostRuntime implements Agent, AutoCloseable
             nextBalanceNs = Long.MAX_VALUE;
             if (balancer.draining())
             {
+                if (quiescing)
+                {
+                    return work; // closing: no new migration
+                }
                 balancer.evacuate(now); // drained whether balancing is on or not: the operator asked for it
                 work++;
             }
@@ -510,6 +523,19 @@ public final class HostRuntime implements Agent, AutoCloseable
     void balancing(final boolean on)
     {
         balancing = on;
+    }
+
+    /** Cluster.close: start no more migrations; {@link #quiesced()} says when the agent has seen it. Any thread. */
+    void quiesce()
+    {
+        balancing = false;
+        quiescing = true;
+    }
+
+    /** @return whether the agent has seen {@link #quiesce()} at the top of a duty cycle: its outgoing count is final. */
+    boolean quiesced()
+    {
+        return quiesced;
     }
 
     /** @return arrivals waiting for the owner registry (racy). */

@@ -133,6 +133,44 @@ class DrainTest
         }
     }
 
+    /**
+     * A clean close leaves no migration in doubt, even while a drain starts migrations every few milliseconds: the
+     * close waits until each agent has seen that no more may start, then for those it started to settle.
+     */
+    @Test
+    void aCloseWhileADrainMovesVmsLeavesNoMigrationInDoubt(@TempDir final Path dir) throws Exception
+    {
+        for (int round = 0; round < 20; round++)
+        {
+            TrackingGuest.reset();
+            final Path data = dir.resolve("round-" + round);
+            final ClusterConfig config = config(data, 2, false);
+            config.host.balancePeriodNs = 1_000_000L; // a drain turn each millisecond
+            config.host.drainParallel = 1;
+            try (Cluster cluster = Cluster.start(config))
+            {
+                for (long vm = 0; vm < 40; vm++)
+                {
+                    cluster.admit(0, vm, 1, new TrackingGuest(vm));
+                }
+                Await.until("40 admitted", 10, () -> cluster.placement().size() == 40);
+                cluster.drain(0);
+                Await.until("a first VM moved", 10, () -> cluster.migrationsCommitted() > 0);
+            }
+            for (int host = 0; host < 2; host++)
+            {
+                final io.vmsched.journal.HostJournalState state;
+                try (io.vmsched.journal.ChronicleJournal read = io.vmsched.journal.ChronicleJournal.openReadOnly(
+                    config.journalDir(host), host))
+                {
+                    state = io.vmsched.journal.HostJournalState.replay(read, false);
+                }
+                assertEquals(0, state.pendingOut().size(), "round " + round + ", host " + host + ": migrations out in doubt");
+                assertEquals(0, state.pendingIn().size(), "round " + round + ", host " + host + ": migrations in in doubt");
+            }
+        }
+    }
+
     @Test
     void everyHostOfALoadedClusterIsReplacedInTurn(@TempDir final Path dir)
     {
