@@ -78,9 +78,7 @@ final class ClusterNode
         final String bindHost = c.bind.substring(0, c.bind.lastIndexOf(':')).replace("[", "").replace("]", "");
         host.vmDriver = h -> new io.vmsched.qemu.QemuVmDriver(data.resolve(NodeCommand.QEMU_RUN_DIR), bindHost,
             io.vmsched.qemu.QmpClient.DEFAULT_TIMEOUT, io.vmsched.qemu.QemuVmDriver.DEFAULT_START_TIMEOUT,
-            io.vmsched.qemu.QemuVmDriver.DEFAULT_QUIT_TIMEOUT, 0, 0); // no spare copies between node processes:
-        // NodeQemuMigrationTest lost a VM with them (a target killed mid-migration, its copy a linked spare, quit
-        // after the registry's move): not yet understood, so a node starts each copy as before
+            io.vmsched.qemu.QemuVmDriver.DEFAULT_QUIT_TIMEOUT); // with spare incoming copies, as embedded
         final Node.Context context = new Node.Context().name(c.name).bind(c.bind).registry(c.registry).secret(key)
             .dataDir(data).labels(c.labels).maxHosts(c.maxNodes).host(host)
             .connectTimeoutMs(Math.min(5_000, c.registryWaitS * 1_000L)) // each try (1 s was too short for 20 nodes on 2 cores)

@@ -219,6 +219,34 @@ class NodeQemuMigrationTest
         }
     }
 
+    /**
+     * @return the VM a QEMU process serving {@code socket} is a copy of: the socket's name, or for a spare handed out
+     *         to a VM (a node's driver links {@code NAME.qmp} to the spare's {@code .spare-TAG-N.qmp}) the link's name;
+     *         a spare no link names is nobody's copy and keeps its own name.
+     */
+    private static String vmOf(final Path socket)
+    {
+        final String file = socket.getFileName().toString();
+        if (file.startsWith(".spare-") && null != socket.getParent())
+        {
+            try (var links = Files.newDirectoryStream(socket.getParent(), "*.qmp"))
+            {
+                for (final Path link : links)
+                {
+                    if (Files.isSymbolicLink(link) && Files.readSymbolicLink(link).toString().equals(file))
+                    {
+                        return link.getFileName().toString().replace(".qmp", "");
+                    }
+                }
+            }
+            catch (final IOException ex)
+            {
+                // the directory went away: the spare's own name
+            }
+        }
+        return file.replace(".qmp", "");
+    }
+
     /** @return every QEMU process under the test's directory (the VMs and the nodes' copies), by VM name. */
     private Map<String, List<Copy>> copies()
     {
@@ -242,7 +270,7 @@ class NodeQemuMigrationTest
                     final String value = args.get(i + 1).substring("unix:".length());
                     final int comma = value.indexOf(',');
                     final Path socket = Path.of(comma < 0 ? value : value.substring(0, comma));
-                    final String vm = socket.getFileName().toString().replace(".qmp", "");
+                    final String vm = vmOf(socket);
                     byVm.computeIfAbsent(vm, k -> new ArrayList<>()).add(new Copy(vm, process.pid(), socket));
                     break;
                 }
