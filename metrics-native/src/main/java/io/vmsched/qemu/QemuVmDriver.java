@@ -359,7 +359,11 @@ public final class QemuVmDriver implements VmDriver
             final List<String> spec = new ArrayList<>(line.spec());
             spec.set(0, program);
             final VmHandle handle = new VmHandle(name, pid, socket, QemuCommandLine.join(spec), null);
-            register(new Vm(handle, process, socket, false, null, client, linkTarget(socket), null, events));
+            // a copy an earlier driver of this run directory made (recovery finds it again): its files are ours
+            final Path spareSocket = linkTarget(socket);
+            final boolean ours = runDir.equals(socket.getParent()) && socket.getFileName().toString().endsWith(".qmp");
+            final Path log = !ours ? null : logOf(null != spareSocket ? spareSocket : socket);
+            register(new Vm(handle, process, socket, false, log, client, spareSocket, null, events, ours));
             client = null; // the VM's now
             if (!isSpare(socket) && null == QemuCommandLine.notPoolable(spec))
             {
@@ -918,7 +922,7 @@ public final class QemuVmDriver implements VmDriver
             }
             vm.drop();
             vm.removed = true;
-            if (vm.owned)
+            if (vm.owned || vm.runFiles)
             {
                 quietDelete(vm.control); // a copy made of a spare: the link
                 quietDelete(vm.log);
@@ -1010,12 +1014,21 @@ public final class QemuVmDriver implements VmDriver
         final Path spareSocket; // the socket its control links to (a copy made of a spare), else null
         final List<String> poolSpec; // a copy whose spec the pool keeps spares of, else null
         final boolean events; // QEMU sends MIGRATION events (capability set): waits need not poll
+        final boolean runFiles; // its socket, log (and link) are in the run directory: removed with it
         private volatile QmpClient client; // written under the object's lock; read without it by closeClient
         boolean removed;
 
         Vm(final VmHandle handle, final ProcessHandle process, final Path control, final boolean owned, final Path log,
             final QmpClient client, final Path spareSocket, final List<String> poolSpec, final boolean events)
         {
+            this(handle, process, control, owned, log, client, spareSocket, poolSpec, events, owned);
+        }
+
+        Vm(final VmHandle handle, final ProcessHandle process, final Path control, final boolean owned, final Path log,
+            final QmpClient client, final Path spareSocket, final List<String> poolSpec, final boolean events,
+            final boolean runFiles)
+        {
+            this.runFiles = runFiles;
             this.events = events;
             this.handle = handle;
             this.process = process;
@@ -1412,6 +1425,12 @@ public final class QemuVmDriver implements VmDriver
         {
             return null;
         }
+    }
+
+    /** @return the log beside a socket of the run directory ({@code X.qmp}: {@code X.log}). */
+    private static Path logOf(final Path socket)
+    {
+        return socket.resolveSibling(socket.getFileName().toString().replaceFirst("\\.qmp$", ".log"));
     }
 
     static void quietDelete(final Path file)

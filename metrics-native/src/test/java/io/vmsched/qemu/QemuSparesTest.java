@@ -485,6 +485,14 @@ class QemuSparesTest
             final List<Long> left = new ArrayList<>(pids(QemuProcesses.under(dir.resolve("run1"))));
             left.removeAll(pids(recorded[1].driver.spares()));
             assertEquals(List.of(), left, "nothing of host 1's crashed JVM is left");
+            // and none of its files: the spares' sockets and logs, the handed-out copy's link
+            final String crashedTag = spareName.substring(0, spareName.lastIndexOf('-') + 1);
+            try (var files = Files.list(dir.resolve("run1")))
+            {
+                final List<String> names = files.map(f -> f.getFileName().toString()).sorted().toList();
+                assertTrue(names.stream().noneMatch(f -> f.startsWith(crashedTag) || f.startsWith("handed.")),
+                    "the crashed driver's files are swept: " + names);
+            }
         }
     }
 
