@@ -92,7 +92,7 @@ final class ClusterDemoCommand implements Runnable
                 "127.0.0.1; %d guests of %.2f cores each start on node-0 and node-1%nlogs and journals: %s%n%n",
                 members, registry, nodes, 2 * guests, guestLoad, runDir.toAbsolutePath());
             out.flush();
-            watch(out, registry, secret, seconds);
+            watch(out, registry, secret, seconds, nodes, 2 * guests, "guests", () -> { }, () -> false);
         }
         finally
         {
@@ -121,8 +121,15 @@ final class ClusterDemoCommand implements Runnable
         return dirs;
     }
 
-    /** The table, one line a second, from the registry's directory (each node reports its load there). */
-    private void watch(final PrintWriter out, final String registry, final Path secret, final int seconds)
+    /**
+     * The table, one line a second, from the registry's directory (each node reports its load there), once {@code
+     * nodes} nodes are up and report {@code vms} VMs in all ({@code what} names them in the error if they do not
+     * within 90 s). {@code beforeLine} runs before each line (and while waiting): a demo prints its events there;
+     * once {@code stop} says so the watch ends early (a demo's shutdown hook).
+     */
+    static void watch(final PrintWriter out, final String registry, final Path secret, final int seconds,
+        final int nodes, final int vms, final String what, final Runnable beforeLine,
+        final java.util.function.BooleanSupplier stop)
     {
         try (RegistryClient client = RegistryClient.connect(new RegistryClient.Context()
             .members(RegistryMember.ingressEndpoints(registry))
@@ -132,28 +139,47 @@ final class ClusterDemoCommand implements Runnable
         {
             final long start = System.nanoTime();
             final long upBy = start + TimeUnit.SECONDS.toNanos(90);
-            while (up(client.directory()) < nodes || reportedVms(client.directory()) < 2 * guests)
+            while (up(client.directory()) < nodes || reportedVms(client.directory()) < vms)
             {
                 if (System.nanoTime() - upBy > 0)
                 {
                     throw new IllegalStateException(up(client.directory()) + " of " + nodes + " nodes up and " +
-                        reportedVms(client.directory()) + " of " + 2 * guests + " guests admitted after 90 s; see their logs");
+                        reportedVms(client.directory()) + " of " + vms + " " + what + " admitted after 90 s; see their logs");
+                }
+                beforeLine.run();
+                if (stop.getAsBoolean())
+                {
+                    return;
                 }
                 client.poll();
                 Clock.sleepUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200));
             }
-            out.printf("every node is up and its guests admitted after %.1f s; each column a node as it last reported " +
-                "to the registry (once a second): load (VMs)%n%n", (System.nanoTime() - start) / 1e9);
+            out.printf("every node is up and its %s admitted after %.1f s; each column a node as it last reported " +
+                "to the registry (once a second): load (VMs)%n%n", what, (System.nanoTime() - start) / 1e9);
             final StringBuilder header = new StringBuilder("            ");
+            final StringBuilder hosts = new StringBuilder("            ");
             for (final RegistryClient.NodeInfo node : byName(client.directory()))
             {
                 header.append(String.format(Locale.ROOT, " %-9s", node.name()));
+                hosts.append(String.format(Locale.ROOT, " %-9s", "host " + (node.nodeId() - 1))); // as journals name it
             }
             out.println(header);
+            out.println(hosts);
             final long begin = System.nanoTime();
             for (int second = 1; second <= seconds; second++)
             {
-                Clock.sleepUntil(begin + TimeUnit.SECONDS.toNanos(second));
+                final long tick = begin + TimeUnit.SECONDS.toNanos(second);
+                while (System.nanoTime() - tick < 0 && !stop.getAsBoolean())
+                {
+                    Clock.sleepUntil(Math.min(tick, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100)));
+                }
+                beforeLine.run();
+                if (stop.getAsBoolean())
+                {
+                    out.printf(Locale.ROOT, "Interrupted at t=%.1fs: stopping%n", (System.nanoTime() - begin) / 1e9);
+                    out.flush();
+                    return;
+                }
                 final List<RegistryClient.NodeInfo> directory = byName(client.directory());
                 final double[] loads = new double[directory.size()];
                 final StringBuilder line = new StringBuilder();

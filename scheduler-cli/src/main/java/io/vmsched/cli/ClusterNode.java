@@ -114,6 +114,15 @@ final class ClusterNode
                 }
 
                 @Override
+                public void onAborted(final long vmId, final int source, final int target,
+                    final io.vmsched.journal.AbortReason code, final String reason)
+                {
+                    // a few a second at most (one balance turn a period): why a VM did not move is an operator's question
+                    System.err.println("vmsched node " + c.name + ": vm " + vmId + " from host " + source + " to host " +
+                        target + " aborted: " + reason);
+                }
+
+                @Override
                 public void onError(final int h, final Throwable error)
                 {
                     System.err.println("vmsched node " + c.name + ": " + error.getMessage());

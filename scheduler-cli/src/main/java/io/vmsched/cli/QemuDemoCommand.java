@@ -35,13 +35,15 @@ import java.util.concurrent.locks.LockSupport;
  * each have a {@link QemuVmDriver}; their programmed loads are skewed and swing, and the balancer spreads them by
  * live migration. A line a second (hosts' loads and VM counts), a line per live migration as it commits (QEMU's
  * total time and downtime, vmsched's overhead), a summary; then every QEMU process of the run is killed, and
- * on SIGINT or SIGTERM too (a shutdown hook).
+ * on SIGINT or SIGTERM too (a shutdown hook). With {@code --nodes N} the hosts are node processes on 127.0.0.1
+ * with a 1-member registry ({@link #runNodes}) instead.
  * <p>
  * Every QEMU of a run names a path under the run's folder (its QMP socket), the VMs launched here and the copies
  * the drivers started alike: that is how they are found and killed ({@link QemuProcesses#killUnder}).
  */
 @Command(name = "qemu-demo", mixinStandardHelpOptions = true,
-    description = "Run an embedded cluster that spreads real QEMU VMs (no guest OS) over its hosts by live migration.")
+    description = "Run an embedded cluster (or, with --nodes, node processes and a registry) that spreads real QEMU " +
+        "VMs (no guest OS) over its hosts by live migration.")
 final class QemuDemoCommand implements Runnable
 {
     /** How long the shutdown hook waits for the run to stop before it kills the QEMU processes itself. */
@@ -55,6 +57,11 @@ final class QemuDemoCommand implements Runnable
 
     @Option(names = "--hosts", defaultValue = "2", description = "Hosts, 2-8 (default: ${DEFAULT-VALUE}).")
     int hosts;
+
+    @Option(names = "--nodes", defaultValue = "0", description = "Run the hosts as node processes on 127.0.0.1 " +
+        "instead, 2-8: a 1-member registry and N `vmsched node --registry` processes, the VMs adopted by node-0 " +
+        "(--qemu, --qemu-load) (default: ${DEFAULT-VALUE}, an embedded cluster of --hosts).")
+    int nodes;
 
     @Option(names = "--vms", defaultValue = "4", description = "QEMU VMs to launch, 1-32 (default: ${DEFAULT-VALUE}).")
     int vms;
@@ -80,6 +87,10 @@ final class QemuDemoCommand implements Runnable
     public void run()
     {
         Flags.within("--hosts", hosts, 2, 8);
+        if (nodes != 0)
+        {
+            Flags.within("--nodes", nodes, 2, 8);
+        }
         Flags.within("--vms", vms, 1, 32);
         Flags.within("--memory-mib", memoryMib, 32, 4096);
         final int durationSeconds = run.duration.seconds();
@@ -87,7 +98,8 @@ final class QemuDemoCommand implements Runnable
         final Path qemu = qemu();
         // the longest QMP socket path a run will have: an incoming copy on the last host
         final String longest = data.toAbsolutePath().normalize().resolve(RUN_PREFIX + "x".repeat(RUN_TIME_LENGTH))
-            .resolve("h" + (hosts - 1)).resolve("vm" + vms + ".qmp").toString();
+            .resolve(nodes > 0 ? "node-" + (nodes - 1) + "/" + NodeCommand.QEMU_RUN_DIR : "h" + (hosts - 1))
+            .resolve("vm" + vms + ".qmp").toString();
         final int length = longest.getBytes(StandardCharsets.UTF_8).length;
         if (length > QemuProcesses.MAX_SOCKET_PATH)
         {
@@ -116,7 +128,14 @@ final class QemuDemoCommand implements Runnable
         final PrintWriter out = spec.commandLine().getOut();
         try
         {
-            runCluster(out, qemu, runDir, launched, durationSeconds);
+            if (nodes > 0)
+            {
+                runNodes(out, qemu, runDir, launched, durationSeconds);
+            }
+            else
+            {
+                runCluster(out, qemu, runDir, launched, durationSeconds);
+            }
         }
         finally
         {
@@ -161,8 +180,8 @@ final class QemuDemoCommand implements Runnable
         return found;
     }
 
-    private void runCluster(final PrintWriter out, final Path qemu, final Path runDir, final List<Process> launched,
-        final int durationSeconds)
+    /** Launch the VMs in RUN/vms; @return their pids by number (1..vms), or null if stopped meanwhile. */
+    private long[] launchVms(final PrintWriter out, final Path qemu, final Path runDir, final List<Process> launched)
     {
         final Path vmDir = runDir.resolve("vms");
         try
@@ -191,12 +210,19 @@ final class QemuDemoCommand implements Runnable
                 throw new IllegalStateException("vm" + i + ": " + ex.getMessage());
             }
         }
-        if (stopping)
+        return stopping ? null : pids;
+    }
+
+    private void runCluster(final PrintWriter out, final Path qemu, final Path runDir, final List<Process> launched,
+        final int durationSeconds)
+    {
+        final long[] pids = launchVms(out, qemu, runDir, launched);
+        if (pids == null)
         {
             out.println("Stopped before the cluster started.");
             return;
         }
-
+        final Path vmDir = runDir.resolve("vms");
         final ClusterConfig config = ClusterConfig.of(hosts, runDir);
         config.host.seed = run.seed.value();
         config.host.balancePeriodNs = TimeUnit.MILLISECONDS.toNanos(400);
@@ -293,6 +319,133 @@ final class QemuDemoCommand implements Runnable
         }
         printEvents(out); // the errors of the close
         out.flush();
+    }
+
+    /**
+     * The same VMs on node processes: a 1-member registry and {@link #nodes} {@code vmsched node --registry}
+     * processes on 127.0.0.1, node-0 adopting every VM with a programmed load; the registry's table once a second
+     * and each node's live-migration lines as they come. The nodes are stopped (SIGTERM) at the end, Ctrl-C
+     * included; the QEMU processes by the caller.
+     */
+    private void runNodes(final PrintWriter out, final Path qemu, final Path runDir, final List<Process> launched,
+        final int durationSeconds)
+    {
+        final long[] pids = launchVms(out, qemu, runDir, launched);
+        if (pids == null)
+        {
+            out.println("Stopped before the nodes started.");
+            return;
+        }
+        final Path vmDir = runDir.resolve("vms");
+        final Path secret = runDir.resolve("cluster.secret");
+        io.vmsched.aeron.ClusterSecret.generate(secret);
+        final String registry = "0=127.0.0.1:" + Children.freeUdpPorts(io.vmsched.aeron.registry.RegistryMember.PORTS_PER_MEMBER);
+        final double load = 0.6 * nodes / vms; // 0.6 cores a node in all, every VM on node-0 at the start
+        final Children children = new Children(15_000);
+        final Thread hook = new Thread(children::close, "vmsched-qemu-demo-nodes-stop");
+        Runtime.getRuntime().addShutdownHook(hook); // Ctrl-C stops the nodes; the other hook the QEMUs
+        final List<Path> logs = new ArrayList<>();
+        final long[] read = new long[nodes];
+        final int[] migrations = {0};
+        try
+        {
+            children.start(runDir.resolve("registry-0.log"), "registry", "--id", "0", "--members", registry,
+                "--secret", secret.toString(), "--data", runDir.resolve("registry-0").toString());
+            for (int n = 0; n < nodes; n++)
+            {
+                final String name = "node-" + n;
+                final List<String> args = new ArrayList<>(List.of("node", "--registry", registry, "--name", name,
+                    "--bind", "127.0.0.1:" + Children.freeUdpPorts(1), "--secret", secret.toString(),
+                    "--data", runDir.resolve(name).toString(), "--balance-period-ms", "400"));
+                if (n == 0)
+                {
+                    for (int i = 1; i <= vms; i++)
+                    {
+                        args.addAll(List.of("--qemu", "vm" + i + "=" + vmDir.resolve("vm" + i + ".qmp") + "@" + pids[i]));
+                    }
+                    args.addAll(List.of("--qemu-load", String.format(Locale.ROOT, "%.4f", load)));
+                }
+                logs.add(runDir.resolve(name + ".log"));
+                children.start(logs.get(n), args.toArray(new String[0]));
+            }
+            out.printf(Locale.ROOT, "a registry at %s and %d node processes on 127.0.0.1; the %d VM%s adopted by " +
+                "node-0, %.3f cores each%nlogs, journals and incoming copies: %s/node-<n>%n%n", registry, nodes, vms,
+                vms == 1 ? "" : "s", load, runDir);
+            out.flush();
+            final Runnable relay = () -> migrations[0] += relay(out, logs, read);
+            ClusterDemoCommand.watch(out, registry, secret, durationSeconds, nodes, vms, "QEMU VMs", relay,
+                () -> stopping);
+            relay.run();
+        }
+        finally
+        {
+            children.close(); // SIGTERM: each node settles its migrations under way and leaves its VMs running
+            migrations[0] += relay(out, logs, read);
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
+            catch (final IllegalStateException ex)
+            {
+                // shutting down: the hook runs
+            }
+        }
+        final List<String> dirs = new ArrayList<>();
+        for (int n = 0; n < nodes; n++)
+        {
+            dirs.add(runDir.resolve("node-" + n).toString());
+        }
+        out.printf(Locale.ROOT, "%nSummary: %d live migration%s between node processes; every node stopped. " +
+            "Check the journals across the nodes: vmsched journal verify %s%n", migrations[0],
+            migrations[0] == 1 ? "" : "s", String.join(" ", dirs));
+        out.flush();
+    }
+
+    /** Print the nodes' new live-migration and error lines; @return the live migrations among them. */
+    private static int relay(final PrintWriter out, final List<Path> logs, final long[] read)
+    {
+        int migrations = 0;
+        for (int n = 0; n < logs.size(); n++)
+        {
+            final byte[] all;
+            try
+            {
+                all = Files.readAllBytes(logs.get(n)); // small: a node logs a line per event
+            }
+            catch (final IOException ex)
+            {
+                continue; // not there yet
+            }
+            final int end = lastNewline(all) + 1;
+            if (end <= read[n])
+            {
+                continue;
+            }
+            final String text = new String(all, (int)read[n], end - (int)read[n], StandardCharsets.UTF_8);
+            read[n] = end;
+            for (final String line : text.split("\n"))
+            {
+                if (line.contains(" live-migrated to ") || line.contains("error") || line.contains("aborted"))
+                {
+                    out.println("       " + line.replaceFirst("^vmsched node ", ""));
+                    migrations += line.contains(" live-migrated to ") ? 1 : 0;
+                }
+            }
+        }
+        out.flush();
+        return migrations;
+    }
+
+    private static int lastNewline(final byte[] bytes)
+    {
+        for (int i = bytes.length - 1; i >= 0; i--)
+        {
+            if (bytes[i] == '\n')
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private ClusterListener listener()
