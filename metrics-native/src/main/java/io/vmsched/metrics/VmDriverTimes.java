@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * When each VM's latest live-migration calls ran, across the drivers of every host: {@link #wrap} a host's
  * {@link VmDriver} and every {@code prepareIncoming} (on the target), {@code migrate} (on the source) and {@code
- * remove} is timed, and when the source's {@code migration} (or {@code awaitMigration}) first says the migration
+ * remove} (or {@code retire}) is timed, and when the source's {@code migration} (or {@code awaitMigration}) first says the migration
  * ended and the target's {@code state} (or {@code awaitStateChange}) first says its copy holds the VM (paused or
  * running), by the VM's name, which its copies keep. With a
  * {@link io.vmsched.cluster.ClusterListener#onMigrated}'s duration this splits vmsched's part of a live migration:
@@ -33,8 +33,8 @@ public final class VmDriverTimes
      * @param completedNs    the source's {@code migration} first said the migration ended (after migrateStartNs).
      * @param runningNs      the target's {@code state} first said its copy holds the VM, paused (copies start with
      *                       {@code -S} and are let run after the commit point) or running (after prepareEndNs).
-     * @param removedNs      a {@code remove} of a copy of it returned (the source's, after a commit: the driver has
-     *                       forgotten the copy then, and takes the name again).
+     * @param removedNs      a {@code remove} or {@code retire} of a copy of it returned (the source's, after a commit:
+     *                       its QEMU accepted to quit; once it exited the driver takes the name again).
      */
     public record Times(long prepareStartNs, long prepareEndNs, long migrateStartNs, long completedNs,
         long runningNs, long removedNs)
@@ -185,6 +185,18 @@ public final class VmDriverTimes
         public void remove(final VmHandle vm) throws VmDriverException
         {
             driver.remove(vm);
+            removed(vm);
+        }
+
+        @Override
+        public void retire(final VmHandle vm) throws VmDriverException
+        {
+            driver.retire(vm);
+            removed(vm);
+        }
+
+        private void removed(final VmHandle vm)
+        {
             final long end = System.nanoTime();
             times.compute(vm.name(), (k, t) -> null == t ? new Times(0, 0, 0, 0, 0, end) :
                 new Times(t.prepareStartNs(), t.prepareEndNs(), t.migrateStartNs(), t.completedNs(), t.runningNs(), end));

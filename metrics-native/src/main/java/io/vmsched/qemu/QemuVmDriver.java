@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -121,6 +122,8 @@ public final class QemuVmDriver implements VmDriver
     private final Duration quitTimeout;
     private final Map<String, Vm> vms = new HashMap<>(); // guarded by itself, as are starting and closed
     private final Set<String> starting = new HashSet<>();
+    private final Map<String, CompletableFuture<Void>> retiring = new HashMap<>(); // done once the QEMU exited
+    volatile Runnable beforeRetiredExit; // for tests: runs on a retirement's thread before it waits for the exit
     private boolean closed;
     private final QemuSpares spares;
 
@@ -306,6 +309,7 @@ public final class QemuVmDriver implements VmDriver
     {
         requireName(name);
         final Path socket = Objects.requireNonNull(control, "control").toAbsolutePath().normalize();
+        awaitRetired(name);
         synchronized (vms)
         {
             requireOpen(name);
@@ -405,6 +409,7 @@ public final class QemuVmDriver implements VmDriver
             throw new VmDriverException(name, "the QMP socket path " + socket + " is longer than " + MAX_SOCKET_PATH +
                 " bytes: configure a shorter run directory");
         }
+        awaitRetired(name);
         synchronized (vms)
         {
             requireOpen(name);
@@ -888,14 +893,43 @@ public final class QemuVmDriver implements VmDriver
     @Override
     public void remove(final VmHandle handle) throws VmDriverException
     {
+        end(handle, false);
+    }
+
+    /**
+     * QMP {@code quit}, and return once QEMU has accepted it: a QEMU that answered {@code quit} exits without running
+     * the guest again. The wait for its exit (a SIGKILL past the quit timeout) and the deletion of its files go on
+     * a thread of the driver's; until they are done the name is {@linkplain #retiring() retiring}, and an adopt or
+     * an incoming copy of that name waits for them (a copy's socket path is its name's: the old QEMU unlinks it as it
+     * exits). A QEMU that does not answer {@code quit} is removed as {@link #remove} does, before this returns.
+     */
+    @Override
+    public void retire(final VmHandle handle) throws VmDriverException
+    {
+        end(handle, true);
+    }
+
+    /** @return the names whose QEMU was retired and has not exited yet (or whose files are not yet deleted). */
+    public Set<String> retiring()
+    {
+        synchronized (vms)
+        {
+            return Set.copyOf(retiring.keySet());
+        }
+    }
+
+    private void end(final VmHandle handle, final boolean early) throws VmDriverException
+    {
         final Vm vm = vm(handle);
+        final String name = vm.handle.name();
+        final CompletableFuture<Void> gone = new CompletableFuture<>();
         synchronized (vm)
         {
             requireAdopted(vm);
-            final String name = vm.handle.name();
-            if (!exited(vm.process))
+            boolean asked = false;
+            final boolean running = !exited(vm.process);
+            if (running)
             {
-                boolean asked = false;
                 try
                 {
                     vm.client(this).execute("quit");
@@ -905,37 +939,140 @@ public final class QemuVmDriver implements VmDriver
                 {
                     // QEMU may close the socket before its answer; SIGTERM below if it did not take it
                 }
-                vm.drop();
-                if (!asked && !awaitExit(vm.process, EXIT_GRACE))
-                {
-                    vm.process.destroy();
-                }
-                if (!awaitExit(vm.process, quitTimeout))
-                {
-                    vm.process.destroyForcibly();
-                    if (!awaitExit(vm.process, KILL_WAIT))
-                    {
-                        throw new VmDriverException(name, "process " + vm.handle.pid() + " is still there " +
-                            KILL_WAIT.toSeconds() + " s after SIGKILL");
-                    }
-                }
             }
             vm.drop();
-            vm.removed = true;
-            if (vm.owned || vm.runFiles)
+            if (!early || !asked)
             {
-                quietDelete(vm.control); // a copy made of a spare: the link
-                quietDelete(vm.log);
-                quietDelete(vm.spareSocket); // QEMU unlinks it on quit, not when killed
+                if (running)
+                {
+                    awaitGone(vm, asked);
+                }
+                vm.removed = true;
+                deleteFiles(vm);
+            }
+            else
+            {
+                // invariant: a name is in vms or in retiring, never both, so a new copy of it waits for this one's end
+                vm.removed = true;
+                synchronized (vms)
+                {
+                    vms.remove(name, vm);
+                    retiring.put(name, gone);
+                }
             }
         }
+        if (gone.isDone() || !retiringName(name, gone))
+        {
+            forget(vm);
+            return;
+        }
+        final Thread finisher = new Thread(() ->
+        {
+            try
+            {
+                final Runnable hook = beforeRetiredExit;
+                if (null != hook)
+                {
+                    hook.run();
+                }
+                awaitGone(vm, true);
+                deleteFiles(vm);
+            }
+            catch (final VmDriverException ex)
+            {
+                // nobody waits for it any more: the one line is all there is to say
+                System.err.println("vmsched: " + ex.getMessage());
+            }
+            finally
+            {
+                synchronized (vms)
+                {
+                    retiring.remove(name, gone);
+                }
+                gone.complete(null);
+                forget(vm);
+            }
+        }, "qemu-retire-" + name);
+        finisher.setDaemon(true);
+        finisher.start();
+    }
+
+    private boolean retiringName(final String name, final CompletableFuture<Void> gone)
+    {
         synchronized (vms)
         {
-            vms.remove(handle.name(), vm);
+            return retiring.get(name) == gone;
+        }
+    }
+
+    /** Wait for the process to exit (SIGTERM first if QEMU did not take {@code quit}), SIGKILL past the quit timeout. */
+    private void awaitGone(final Vm vm, final boolean asked) throws VmDriverException
+    {
+        if (!asked && !awaitExit(vm.process, EXIT_GRACE))
+        {
+            vm.process.destroy();
+        }
+        if (!awaitExit(vm.process, quitTimeout))
+        {
+            vm.process.destroyForcibly();
+            if (!awaitExit(vm.process, KILL_WAIT))
+            {
+                throw new VmDriverException(vm.handle.name(), "process " + vm.handle.pid() + " is still there " +
+                    KILL_WAIT.toSeconds() + " s after SIGKILL");
+            }
+        }
+    }
+
+    private static void deleteFiles(final Vm vm)
+    {
+        if (vm.owned || vm.runFiles)
+        {
+            quietDelete(vm.control); // a copy made of a spare: the link
+            quietDelete(vm.log);
+            quietDelete(vm.spareSocket); // QEMU unlinks it on quit, not when killed
+        }
+    }
+
+    /** The VM is gone: out of the table (if still there), and its spec's spare made again. */
+    private void forget(final Vm vm)
+    {
+        synchronized (vms)
+        {
+            vms.remove(vm.handle.name(), vm);
         }
         if (null != vm.poolSpec)
         {
             spares.replenish(vm.poolSpec, 0);
+        }
+    }
+
+    /**
+     * Wait for a retired QEMU of the name to be gone (its exit, its files), bounded by the longest the retirement
+     * takes; under no lock.
+     */
+    private void awaitRetired(final String name) throws VmDriverException
+    {
+        final CompletableFuture<Void> gone;
+        synchronized (vms)
+        {
+            gone = retiring.get(name);
+        }
+        if (null == gone)
+        {
+            return;
+        }
+        try
+        {
+            gone.get(quitTimeout.plus(KILL_WAIT).plus(EXIT_GRACE).toNanos(), TimeUnit.NANOSECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new VmDriverException(name, "interrupted while its retired QEMU exits");
+        }
+        catch (final ExecutionException | TimeoutException ex)
+        {
+            throw new VmDriverException(name, "its retired QEMU is still exiting");
         }
     }
 
@@ -966,18 +1103,37 @@ public final class QemuVmDriver implements VmDriver
     }
 
     /**
-     * Close every VM's QMP connection and forget them; the VMs keep running. Quit the spares (a spare that is
-     * starting is killed), waiting for each within the quit timeout. Idempotent.
+     * Close every VM's QMP connection and forget them; the VMs keep running. Wait for the retired ones to exit (see
+     * {@link #retire}), and quit the spares (a spare that is starting is killed), waiting for each within the quit
+     * timeout. Idempotent.
      */
     @Override
     public void close()
     {
         final List<Vm> all;
+        final List<CompletableFuture<Void>> exiting;
         synchronized (vms)
         {
             closed = true;
             all = new ArrayList<>(vms.values());
             vms.clear();
+            exiting = new ArrayList<>(retiring.values());
+        }
+        for (final CompletableFuture<Void> gone : exiting)
+        {
+            try
+            {
+                gone.get(quitTimeout.plus(KILL_WAIT).toNanos(), TimeUnit.NANOSECONDS); // their files deleted too
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            catch (final ExecutionException | TimeoutException ex)
+            {
+                // its finisher says what went wrong
+            }
         }
         for (final Vm vm : all)
         {
@@ -1205,6 +1361,10 @@ public final class QemuVmDriver implements VmDriver
         if (starting.contains(name))
         {
             throw new VmDriverException(name, "an incoming copy of that name is being started by this driver");
+        }
+        if (retiring.containsKey(name))
+        {
+            throw new VmDriverException(name, "its QEMU here was retired just now and is still exiting");
         }
         for (final Vm other : vms.values())
         {

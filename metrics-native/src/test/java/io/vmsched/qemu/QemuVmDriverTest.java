@@ -232,6 +232,100 @@ class QemuVmDriverTest
     }
 
     @Test
+    void aRetiredCopysNameWaitsForItsExitAndTheNextCopyOfItKeepsItsSocket() throws Exception
+    {
+        final String binary = qemu();
+        final QemuVmDriver a = spares("run-a", 0);
+        final QemuVmDriver b = spares("run-b", 1); // its next copy of m is a spare's: made in a few ms, its link m.qmp
+        final QemuVm vm = vm(binary, "src", 64);
+        final VmHandle source = a.adopt("m", vm.socket, vm.process.pid());
+        final VmHandle there = prepare(b, "m", source.spec());
+        liveMigrate(a, source, b, there);
+
+        a.retire(source);
+        assertContains("not adopted by this driver", refused("m", () -> a.state(source)).getMessage());
+        assertTrue(vm.process.waitFor(10, TimeUnit.SECONDS), "a retired QEMU exits on its own");
+        waitUntil("the retired name is free", () -> a.retiring().isEmpty());
+
+        // back to a copy in a's run directory, then b retires its copy and at once makes a new one of the name: the
+        // old QEMU unlinks its socket (the name's path) as it exits, so the new copy must wait for that
+        final VmHandle back = prepare(a, "m", there.spec());
+        liveMigrate(b, there, a, back);
+        waitUntil("b has a spare of m's spec", () -> b.spares().size() == 1 && b.sparesStarting() == 0);
+        final java.util.concurrent.CountDownLatch exit = new java.util.concurrent.CountDownLatch(1);
+        b.beforeRetiredExit = () ->
+        {
+            try
+            {
+                exit.await(); // a QEMU slow to exit, as on a busy host: the retirement is not over until it is let go
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        };
+        b.retire(there);
+        final CompletableFuture<VmHandle> next = new CompletableFuture<>();
+        final Thread preparing = new Thread(() ->
+        {
+            try
+            {
+                next.complete(prepare(b, "m", back.spec()));
+            }
+            catch (final Throwable ex)
+            {
+                next.completeExceptionally(ex);
+            }
+        }, "prepare-m");
+        preparing.start();
+        waitUntil("the new copy waits for the retired one", () -> b.retiring().contains("m") &&
+            java.util.Arrays.stream(preparing.getStackTrace()).anyMatch(f -> f.getMethodName().equals("awaitRetired")));
+        assertFalse(next.isDone());
+        exit.countDown();
+        final VmHandle again = next.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        assertFalse(running(there.pid()), "the new copy was made once the retired one exited");
+        assertTrue(b.retiring().isEmpty(), b.retiring().toString());
+        assertTrue(Files.isSymbolicLink(again.control()), "the copy is the spare's, by its link");
+        assertTrue(Files.exists(again.control()), "the new copy's socket (its link) is there");
+        assertEquals(VmState.Kind.INMIGRATE, b.state(again).kind(), "and answers");
+        assertEquals(VmState.Kind.RUNNING, a.state(back).kind(), "exactly one copy runs");
+
+        b.retire(again);
+        a.close(); // waits for nothing: back still runs, and is left running (killed at the end of the test)
+        b.close(); // waits for the retired copy's exit and its files
+        assertFalse(running(again.pid()));
+        assertFalse(Files.exists(again.control()), "a retired copy's socket is deleted");
+        assertFalse(Files.exists(again.control(), java.nio.file.LinkOption.NOFOLLOW_LINKS), "nor its link");
+    }
+
+    private QemuVmDriver spares(final String run, final int perSpec)
+    {
+        final QemuVmDriver d = new QemuVmDriver(dir.resolve(run), QemuVmDriver.DEFAULT_BIND, Duration.ofSeconds(20),
+            QemuVmDriver.DEFAULT_START_TIMEOUT, Duration.ofSeconds(10), perSpec, 4);
+        drivers.add(d);
+        return d;
+    }
+
+    private VmHandle prepare(final QemuVmDriver d, final String name, final byte[] spec) throws VmDriverException
+    {
+        final VmHandle handle = d.prepareIncoming(name, spec);
+        ProcessHandle.of(handle.pid()).ifPresent(copies::add);
+        return handle;
+    }
+
+    /** Migrate, wait until the target's copy holds the VM, let it run. */
+    private static void liveMigrate(final QemuVmDriver from, final VmHandle source, final QemuVmDriver to,
+        final VmHandle target) throws Exception
+    {
+        from.migrate(source, target.incomingUri());
+        final MigrationStatus done = from.awaitMigration(source, DEADLINE.toNanos());
+        assertEquals(MigrationState.COMPLETED, done.state(), done.toString());
+        final VmState held = to.awaitStateChange(target, VmState.Kind.INMIGRATE, DEADLINE.toNanos());
+        assertEquals(VmState.Kind.PAUSED, held.kind(), held.toString());
+        to.resume(target);
+    }
+
+    @Test
     void theWaitsForAMigrationsEndReturnWhenQemuSaysItEnded() throws Exception
     {
         final String binary = qemu();

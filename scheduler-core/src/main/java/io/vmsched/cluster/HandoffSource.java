@@ -74,7 +74,7 @@ final class HandoffSource
         io.vmsched.vm.MigrationStatus live; // a driven VM's live migration as its hypervisor ended it, once it did
         boolean liveStarted; // a driven VM: the hypervisor was asked to migrate it (its copy here may be paused)
         int earlyAnswer; // the target answered while the hypervisor's end was still to be learnt: 1 ack, -1 nack
-        boolean removing; // a driven VM's paused copy here is being quit; COMMITTED is journaled once it is gone
+        boolean removing; // a driven VM's paused copy here is being quit; COMMITTED is journaled once QEMU accepted it
         boolean copyGone;
         long resendNs; // a node's driven VM awaiting PREPARED or the answer: when the transfer is sent again
 
@@ -580,14 +580,15 @@ final class HandoffSource
         if (out.vm.driven && vmDriver != null && !out.copyGone)
         {
             // the target's copy runs: this paused one is quit first, so a source that journaled COMMITTED holds no
-            // copy (a crash before it leaves recovery to quit it)
+            // copy that can run (the hypervisor accepted its quit: retire, its exit off the migration's path; a crash
+            // before it leaves recovery to quit it)
             if (!out.removing)
             {
                 out.removing = true;
                 final io.vmsched.vm.VmHandle handle = out.vm.handle;
                 vmDriver.submit(driver ->
                 {
-                    driver.remove(handle);
+                    driver.retire(handle);
                     return null;
                 }, (none, failure) ->
                 {

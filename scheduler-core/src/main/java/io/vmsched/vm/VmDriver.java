@@ -184,6 +184,21 @@ public interface VmDriver extends AutoCloseable
     void remove(VmHandle vm) throws VmDriverException;
 
     /**
+     * End a VM that can never run again here (a source's paused copy once the target's runs): as {@link #remove}, but
+     * return as soon as the hypervisor has accepted to quit it (or its process is gone); the driver waits for the
+     * process's exit, kills it past the bound and deletes its files on a thread of its own, and a later
+     * {@link #adopt} or {@link #prepareIncoming} of the same name waits for that first. A handoff's commit uses it,
+     * so that QEMU's exit (tens of milliseconds) is not on the migration's path. The default is {@link #remove}.
+     *
+     * @param vm a handle of this driver's.
+     * @throws VmDriverException as {@link #remove}.
+     */
+    default void retire(final VmHandle vm) throws VmDriverException
+    {
+        remove(vm);
+    }
+
+    /**
      * The copies this driver, or an earlier one of the same kind on the same host, started ({@link #prepareIncoming})
      * whose processes still run, adopted or not: after a crash, recovery quits those no VM of the host's is (a copy
      * started just before the crash, before the host journaled it). Only their name, process and control socket are
