@@ -226,7 +226,7 @@ public final class NodeHandoffLatency
                 {
                     if (options.phases.contains("idle"))
                     {
-                        baselines(options, report, registry, secret, pair);
+                        baselines(options, report, registry, secret, pair, member);
                         report.phases.add(measure(options, "idle, " + workers + (workers == 1 ? " worker" : " workers"),
                             pair, workers));
                     }
@@ -292,13 +292,16 @@ public final class NodeHandoffLatency
 
     /** The round trip and the CAS, while the first pair of nodes is up and idle; and the nodes' CPU at rest. */
     private static void baselines(final Options options, final Report report, final String registry, final Path secret,
-        final Pair pair) throws IOException
+        final Pair pair, final Process member) throws IOException
     {
         final long[] cpuBefore = pair.cpuNs();
+        final long registryBefore = cpuNs(member);
         final long quietStart = System.nanoTime();
         NodeProcesses.sleepS(3);
         final long[] cpuAfter = pair.cpuNs();
-        report.idleCores = ((cpuAfter[0] - cpuBefore[0]) + (cpuAfter[1] - cpuBefore[1])) / 2.0 / (System.nanoTime() - quietStart);
+        final long quietNs = System.nanoTime() - quietStart;
+        report.idleCores = ((cpuAfter[0] - cpuBefore[0]) + (cpuAfter[1] - cpuBefore[1])) / 2.0 / quietNs;
+        report.registryIdleCores = (cpuNs(member) - registryBefore) / (double)quietNs;
         report.baselineLoad = NodeProcesses.loadAverage();
         report.roundTrip = RegistryCasLatency.pingPong(Math.max(1, options.roundTrips / 5), options.roundTrips);
         RegistryClient client = null;
@@ -513,8 +516,13 @@ public final class NodeHandoffLatency
 
         long cpuNs()
         {
-            return process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+            return NodeHandoffLatency.cpuNs(process);
         }
+    }
+
+    private static long cpuNs(final Process process)
+    {
+        return process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     }
 
     /** Two nodes, A holding the VM at first; closing stops both (SIGTERM, then SIGKILL). */
@@ -688,6 +696,7 @@ public final class NodeHandoffLatency
         Histogram roundTrip;
         Histogram cas;
         double idleCores = Double.NaN;
+        double registryIdleCores = Double.NaN;
         String baselineLoad = "?";
         String baselineLoadAfter = "?";
 
@@ -738,7 +747,8 @@ public final class NodeHandoffLatency
             }
             if (!Double.isNaN(idleCores))
             {
-                System.out.printf(Locale.ROOT, "An idle node's CPU (3 s, no handoff): %.3f cores%n", idleCores);
+                System.out.printf(Locale.ROOT, "An idle node's CPU (3 s, no handoff): %.3f cores; the registry's: %.3f%n",
+                    idleCores, registryIdleCores);
             }
             System.out.println();
             targets();

@@ -83,10 +83,11 @@ public final class HostConfig
     public BalanceConfig balance = defaultBalance();
     /**
      * The host agent's idle strategy: the default backs off to 1 ms parks (a message may wait that
-     * long); a benchmark or a latency-bound deployment with cores to spare spins or yields instead.
+     * long), 50 µs while a handoff is in flight ({@link io.vmsched.dispatch.Idle#heat}); a benchmark or a
+     * latency-bound deployment with cores to spare spins or yields instead.
      */
     public java.util.function.Supplier<org.agrona.concurrent.IdleStrategy> agentIdleStrategy =
-        io.vmsched.dispatch.Idle::work;
+        io.vmsched.dispatch.Idle::agent;
     /**
      * The host's labels, which VM-host rules name ({@link io.vmsched.placement.Rule.Kind#ON_LABEL}); each
      * of letters, digits, '.', '_' and '-'.

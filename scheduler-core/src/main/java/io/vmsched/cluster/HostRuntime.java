@@ -44,6 +44,8 @@ public final class HostRuntime implements Agent, AutoCloseable
      * {@link io.vmsched.vm.VmHandle}.
      */
     public static final String DRIVEN_KIND_PREFIX = "vm:";
+    /** How long a duty cycle with a handoff in flight keeps the process hot ({@link io.vmsched.dispatch.Idle#heat}). */
+    private static final long HEAT_NS = 2_000_000L;
 
     private final int hostId;
     private final HostConfig config;
@@ -261,6 +263,11 @@ public final class HostRuntime implements Agent, AutoCloseable
         {
             nextSnapshotNs = now + config.loadSnapshotPeriodNs;
             journalLoadSnapshot();
+        }
+        if (source.inFlight() > 0 || target.arriving() > 0 || target.liveArrivals() > 0)
+        {
+            // a reply is awaited: the threads it crosses here park briefly, renewed each cycle until it came
+            io.vmsched.dispatch.Idle.heat(HEAT_NS);
         }
         return work;
     }

@@ -1,6 +1,10 @@
 package io.vmsched.dispatch;
 
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * How vmsched's threads wait when they have nothing to do: one place for every idle strategy (the
@@ -10,37 +14,106 @@ import org.agrona.concurrent.BackoffIdleStrategy;
  * crosses (a handoff between processes crosses several: docs/performance.md). The ceiling is the system
  * property {@value #MAX_PARK_PROPERTY}, in µs (default 1,000): lower trades idle CPU for latency.
  * <p>
- * Threadsafe (no state); each call makes a new strategy, which belongs to one thread.
+ * <b>Heat.</b> While this process awaits a reply (a host with a handoff in flight calls {@link #heat} on each
+ * duty cycle, a registry member on any work: {@link #heating()}), the strategies of the threads on the message
+ * path ({@link #messages()}, {@link #agent()}, {@link #heating()}) park
+ * at most {@link #HOT_PARK_NS} instead (property {@value #HOT_PARK_PROPERTY}, µs, default 50), and those parked
+ * longer are woken as the process turns hot: the hops of a handoff do not wait for 1 ms parks, and an idle host
+ * keeps them. The workers' strategy ({@link #work()}) is never heated: they run guests, not messages.
+ * <p>
+ * Threadsafe; each call makes a new strategy, which belongs to one thread. {@link #heat} may be called from any
+ * thread.
  */
 public final class Idle
 {
     /** The system property giving {@link #MAX_PARK_NS} in µs. */
     public static final String MAX_PARK_PROPERTY = "vmsched.idle.max-park-us";
     /** The longest park of an idle thread, ns. */
-    public static final long MAX_PARK_NS = maxPark();
+    public static final long MAX_PARK_NS = maxPark(MAX_PARK_PROPERTY, 1_000);
+    /** The system property giving {@link #HOT_PARK_NS} in µs. */
+    public static final String HOT_PARK_PROPERTY = "vmsched.idle.hot-park-us";
+    /** The longest park of a thread on the message path while the process is hot, ns (at most {@link #MAX_PARK_NS}). */
+    public static final long HOT_PARK_NS = Math.min(MAX_PARK_NS, maxPark(HOT_PARK_PROPERTY, 50));
+
+    // invariant: a heated strategy's thread is in this list from its first park until it ends (pruned when dead)
+    private static final CopyOnWriteArrayList<Thread> HEATED = new CopyOnWriteArrayList<>();
+    private static volatile long hotUntilNs = System.nanoTime();
+    /** How long the work of a {@link #heating()} strategy's thread keeps the process hot. */
+    private static final long WORK_HEAT_NS = 2_000_000L;
 
     private Idle()
     {
     }
 
-    /** @return a backoff for a thread that reads messages (agents, drivers, clients): short spins, then parks. */
-    public static BackoffIdleStrategy messages()
+    /** @return a backoff for a thread that reads messages (drivers, clients): short spins, then parks; heated. */
+    public static IdleStrategy messages()
     {
-        return new BackoffIdleStrategy(10, 20, 1_000, MAX_PARK_NS);
+        return new Heated(10, 20, 1_000, MAX_PARK_NS, false);
     }
 
-    /** @return a backoff for a thread that runs work as it comes (workers, host agents): longer spins, then parks. */
+    /** @return a backoff for a host's agent: longer spins, then parks; heated. */
+    public static IdleStrategy agent()
+    {
+        return new Heated(100, 10, 1_000, MAX_PARK_NS, false);
+    }
+
+    /**
+     * @return as {@link #messages()}, and whatever work its thread does makes the process hot for 2 ms: for a
+     * process whose every message someone awaits (the registry's members: a node waits for each answer), so that
+     * the thread that received one wakes the others it goes through.
+     */
+    public static IdleStrategy heating()
+    {
+        return new Heated(10, 20, 1_000, MAX_PARK_NS, true);
+    }
+
+    /** @return a backoff for a thread that runs work as it comes (workers): longer spins, then parks; never heated. */
     public static BackoffIdleStrategy work()
     {
         return new BackoffIdleStrategy(100, 10, 1_000, MAX_PARK_NS);
     }
 
-    private static long maxPark()
+    /**
+     * This process awaits a reply for the next {@code forNs}: until then heated strategies park at most
+     * {@link #HOT_PARK_NS}; if it was not hot, their threads are woken now. Allocates nothing. Any thread.
+     *
+     * @param forNs how long from now, ns.
+     */
+    public static void heat(final long forNs)
     {
-        final String value = System.getProperty(MAX_PARK_PROPERTY);
+        final long now = System.nanoTime();
+        final long was = hotUntilNs;
+        if (now + forNs - was > forNs >> 2) // renewed once a quarter of the window passed: few volatile writes
+        {
+            hotUntilNs = now + forNs; // a race may keep the shorter of two windows: the next cycle renews it
+            if (was - now <= 0)
+            {
+                for (final Thread thread : HEATED)
+                {
+                    LockSupport.unpark(thread); // parked up to MAX_PARK_NS: park no longer than HOT_PARK_NS now
+                }
+            }
+        }
+    }
+
+    /** @return whether the process is hot (see {@link #heat}). Any thread. */
+    public static boolean hot()
+    {
+        return hotUntilNs - System.nanoTime() > 0;
+    }
+
+    private static void register(final Thread thread)
+    {
+        HEATED.removeIf(t -> !t.isAlive());
+        HEATED.addIfAbsent(thread);
+    }
+
+    private static long maxPark(final String property, final long defaultUs)
+    {
+        final String value = System.getProperty(property);
         if (value == null)
         {
-            return 1_000_000L;
+            return defaultUs * 1_000L;
         }
         try
         {
@@ -54,6 +127,114 @@ public final class Idle
         {
             // said below
         }
-        throw new IllegalArgumentException("-D" + MAX_PARK_PROPERTY + " must be whole µs from 1 to 1000000, got '" + value + "'");
+        throw new IllegalArgumentException("-D" + property + " must be whole µs from 1 to 1000000, got '" + value + "'");
+    }
+
+    /**
+     * A backoff (spins, yields, then parks doubling from the least to the longest) whose longest park is
+     * {@link #HOT_PARK_NS} while the process is hot. Belongs to one thread.
+     */
+    static final class Heated implements IdleStrategy
+    {
+        private static final int NOT_IDLE = 0;
+        private static final int SPINNING = 1;
+        private static final int YIELDING = 2;
+        private static final int PARKING = 3;
+
+        private final long maxSpins;
+        private final long maxYields;
+        private final long minParkNs;
+        private final long maxParkNs;
+        private int state = NOT_IDLE;
+        private long spins;
+        private long yields;
+        private long parkNs;
+        private final boolean heats;
+        private Thread owner;
+
+        Heated(final long maxSpins, final long maxYields, final long minParkNs, final long maxParkNs,
+            final boolean heats)
+        {
+            this.heats = heats;
+            this.maxSpins = maxSpins;
+            this.maxYields = maxYields;
+            this.minParkNs = minParkNs;
+            this.maxParkNs = maxParkNs;
+        }
+
+        @Override
+        public void idle(final int workCount)
+        {
+            if (workCount > 0)
+            {
+                reset();
+                if (heats)
+                {
+                    heat(WORK_HEAT_NS);
+                }
+            }
+            else
+            {
+                idle();
+            }
+        }
+
+        @Override
+        public void idle()
+        {
+            switch (state)
+            {
+                case NOT_IDLE:
+                    state = SPINNING;
+                    spins = 1;
+                    break;
+                case SPINNING:
+                    Thread.onSpinWait();
+                    if (++spins > maxSpins)
+                    {
+                        state = YIELDING;
+                        yields = 0;
+                    }
+                    break;
+                case YIELDING:
+                    if (++yields > maxYields)
+                    {
+                        state = PARKING;
+                        parkNs = minParkNs;
+                    }
+                    else
+                    {
+                        Thread.yield();
+                    }
+                    break;
+                default:
+                    final Thread current = Thread.currentThread();
+                    if (owner != current)
+                    {
+                        owner = current; // once per thread: the strategy belongs to one
+                        register(current);
+                    }
+                    final long ceiling = hot() ? Math.min(HOT_PARK_NS, maxParkNs) : maxParkNs;
+                    final long park = Math.min(parkNs, ceiling);
+                    LockSupport.parkNanos(park);
+                    parkNs = Math.min(park << 1, maxParkNs);
+                    break;
+            }
+        }
+
+        @Override
+        public void reset()
+        {
+            state = NOT_IDLE;
+            spins = 0;
+            yields = 0;
+            parkNs = minParkNs;
+        }
+
+        @Override
+        public String alias()
+        {
+            return "vmsched-heated-backoff";
+        }
     }
 }

@@ -13,7 +13,6 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import org.agrona.CloseHelper;
 import org.agrona.IoUtil;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.NoOpLock;
 import org.agrona.concurrent.status.AtomicCounter;
 
@@ -283,9 +282,9 @@ public final class RegistryMember implements AutoCloseable
         }
     }
 
-    private static BackoffIdleStrategy idle()
+    private static org.agrona.concurrent.IdleStrategy idle()
     {
-        return io.vmsched.dispatch.Idle.messages();
+        return io.vmsched.dispatch.Idle.heating(); // a node awaits every answer: the first thread to see a request wakes the rest
     }
 
     private String endpoint(final int memberId, final int portOffset)

@@ -1,0 +1,88 @@
+package io.vmsched.dispatch;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * {@link Idle}'s heat: a thread parked by a heated strategy is woken when the process turns hot, and parks briefly
+ * while it stays hot; work of a {@link Idle#heating()} strategy's thread heats the process. Waits are on conditions
+ * with deadlines; the parks of the strategies under test are 5 s, longer than any deadline here, so a thread that
+ * moves on within one was woken, not timed out.
+ */
+@Timeout(60)
+class IdleTest
+{
+    private static final long LONG_PARK_NS = 5_000_000_000L;
+    private static final long DEADLINE_NS = 3_000_000_000L;
+
+    @Test
+    void aThreadParkedLongIsWokenWhenTheProcessTurnsHotAndParksBrieflyWhileItIsHot() throws Exception
+    {
+        awaitCold();
+        final Idle.Heated strategy = new Idle.Heated(0, 0, LONG_PARK_NS, LONG_PARK_NS, false);
+        final AtomicLong idles = new AtomicLong();
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final Thread thread = new Thread(() ->
+        {
+            while (running.get())
+            {
+                strategy.idle(0);
+                idles.incrementAndGet();
+            }
+        }, "idle-test");
+        thread.start();
+        try
+        {
+            // spin, yield, then a 5 s park: the process is cold
+            waitUntil("the thread parks", () -> idles.get() >= 3 && thread.getState() == Thread.State.TIMED_WAITING);
+            final long parked = idles.get();
+
+            Idle.heat(DEADLINE_NS);
+            assertTrue(Idle.hot());
+            waitUntil("the heat wakes it", () -> idles.get() > parked);
+            final long woken = idles.get();
+            waitUntil("while hot it parks at most " + Idle.HOT_PARK_NS + " ns at a time",
+                () -> idles.get() >= woken + 100 || !Idle.hot());
+            assertTrue(idles.get() >= woken + 100, "100 short parks within the hot window");
+        }
+        finally
+        {
+            running.set(false);
+            Idle.heat(DEADLINE_NS); // wakes it if it parks again
+            thread.join(10_000);
+            assertFalse(thread.isAlive());
+        }
+    }
+
+    @Test
+    void workOnAHeatingStrategyHeatsTheProcessAndWorkOnAnotherDoesNot() throws Exception
+    {
+        awaitCold();
+        Idle.messages().idle(1);
+        Idle.agent().idle(1);
+        assertFalse(Idle.hot(), "a reading thread's work alone does not heat");
+        Idle.heating().idle(1);
+        assertTrue(Idle.hot(), "a registry member's does");
+    }
+
+    private static void awaitCold() throws InterruptedException
+    {
+        waitUntil("no heat left from earlier work in this JVM", () -> !Idle.hot());
+    }
+
+    private static void waitUntil(final String what, final BooleanSupplier condition) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + DEADLINE_NS;
+        while (!condition.getAsBoolean())
+        {
+            assertTrue(System.nanoTime() - deadline < 0, "not within " + DEADLINE_NS / 1_000_000 + " ms: " + what);
+            Thread.sleep(1);
+        }
+    }
+}
