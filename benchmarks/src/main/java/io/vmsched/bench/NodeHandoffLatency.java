@@ -54,7 +54,7 @@ import java.util.concurrent.TimeUnit;
  * {@code java @scheduler-core/target/classes/META-INF/vmsched/jvm.options -cp benchmarks/target/benchmarks.jar
  * io.vmsched.bench.NodeHandoffLatency [--handoffs 3000] [--warmup 300] [--pause-ms 5] [--phase-s 40]
  * [--phases idle,busy-1,busy] [--round-trips 10000] [--cas 5000] [--dir DIR] [--jvm "-Dx=y ..."]
- * [--pin-workers true]}: each phase ends after
+ * [--pin-workers true] [--nice-workers N]}: each phase ends after
  * {@code --handoffs} measured handoffs or {@code --phase-s} seconds, whichever comes first (the defaults take
  * about 2.5 minutes). Every process it starts is stopped at the end, on a failure, and if the harness is
  * interrupted. Bad arguments: one line on stderr, exit code 2; a node or the registry that failed: exit code 1.
@@ -84,6 +84,7 @@ public final class NodeHandoffLatency
         final List<String> jvm = new ArrayList<>();
         /** Linux: in the busy phase with cores - 1 workers, pin every node's workers to the last cores - 1 CPUs. */
         boolean pinWorkers;
+        int niceWorkers;
         Path dir;
     }
 
@@ -170,12 +171,15 @@ public final class NodeHandoffLatency
                 case "--pin-workers":
                     options.pinWorkers = Boolean.parseBoolean(value);
                     break;
+                case "--nice-workers":
+                    options.niceWorkers = positive(arg, value); // renice takes 1-19 without privileges
+                    break;
                 case "--jvm":
                     options.jvm.addAll(List.of(value.trim().split("\\s+")));
                     break;
                 default:
                     throw new IllegalArgumentException("unknown option " + arg + " (expected --handoffs, --warmup, --pause-ms, " +
-                        "--phase-s, --phases, --round-trips, --cas, --dir, --jvm, --pin-workers)");
+                        "--phase-s, --phases, --round-trips, --cas, --dir, --jvm, --pin-workers, --nice-workers)");
             }
         }
         return options;
@@ -241,6 +245,12 @@ public final class NodeHandoffLatency
                             pair.b.pinWorkers(cpus);
                             label += ", pinned to CPUs " + cpus;
                         }
+                        if (options.niceWorkers != 0)
+                        {
+                            pair.a.niceWorkers(options.niceWorkers);
+                            pair.b.niceWorkers(options.niceWorkers);
+                            label += ", nice " + options.niceWorkers;
+                        }
                         report.phases.add(measure(options, label, pair, workers));
                     }
                     pair.quit();
@@ -256,7 +266,14 @@ public final class NodeHandoffLatency
                     jvm(options, "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch")))
                 {
                     pair.burn(2 * cores);
-                    report.phases.add(measure(options, "busy, workers = cores = " + cores, pair, cores));
+                    String label = "busy, workers = cores = " + cores;
+                    if (options.niceWorkers != 0)
+                    {
+                        pair.a.niceWorkers(options.niceWorkers);
+                        pair.b.niceWorkers(options.niceWorkers);
+                        label += ", nice " + options.niceWorkers;
+                    }
+                    report.phases.add(measure(options, label, pair, cores));
                     pair.quit();
                 }
                 catch (final RuntimeException ex)
@@ -481,7 +498,19 @@ public final class NodeHandoffLatency
          */
         void pinWorkers(final String cpus)
         {
-            int pinned = 0;
+            eachWorker("pin", "taskset", "-pc", cpus);
+        }
+
+        /** Lower the OS priority of the node's dispatcher workers (the guests' threads) by a nice value. */
+        void niceWorkers(final int nice)
+        {
+            eachWorker("renice", "renice", "-n", Integer.toString(nice), "-p");
+        }
+
+        /** Run a command on each dispatcher worker thread of the node, its thread id appended. */
+        private void eachWorker(final String what, final String... command)
+        {
+            int done = 0;
             try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task")))
             {
                 for (final Path task : tasks.toList())
@@ -489,28 +518,30 @@ public final class NodeHandoffLatency
                     final String comm = Files.readString(task.resolve("comm")).trim();
                     if (comm.startsWith("vmsched-dispatc")) // comm is cut at 15 characters
                     {
-                        final Process taskset = new ProcessBuilder("taskset", "-pc", cpus, task.getFileName().toString())
+                        final List<String> line = new ArrayList<>(List.of(command));
+                        line.add(task.getFileName().toString());
+                        final Process run = new ProcessBuilder(line)
                             .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-                        if (taskset.waitFor() != 0)
+                        if (run.waitFor() != 0)
                         {
-                            throw new IllegalStateException("taskset -pc " + cpus + " " + task.getFileName() + " failed");
+                            throw new IllegalStateException(String.join(" ", line) + " failed");
                         }
-                        pinned++;
+                        done++;
                     }
                 }
             }
             catch (final IOException ex)
             {
-                throw new IllegalStateException("cannot pin node " + name + "'s workers: " + ex.getMessage(), ex);
+                throw new IllegalStateException("cannot " + what + " node " + name + "'s workers: " + ex.getMessage(), ex);
             }
             catch (final InterruptedException ex)
             {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted pinning node " + name + "'s workers", ex);
+                throw new IllegalStateException("interrupted: " + what + " node " + name + "'s workers", ex);
             }
-            if (pinned == 0)
+            if (done == 0)
             {
-                throw new IllegalStateException("node " + name + " has no dispatcher worker threads to pin");
+                throw new IllegalStateException("node " + name + " has no dispatcher worker threads to " + what);
             }
         }
 

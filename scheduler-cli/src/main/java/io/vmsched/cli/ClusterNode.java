@@ -38,6 +38,7 @@ final class ClusterNode
         final NodeCommand c = command;
         Flags.within("--guests", c.guests, 0, 100_000);
         Flags.within("--workers", c.workers, 1, 256);
+        Flags.within("--worker-nice", c.workerNice, 0, 19);
         Flags.within("--max-nodes", c.maxNodes, 2, 65_536);
         Flags.within("--registry-wait-s", c.registryWaitS, 1, 3_600);
         Flags.within("--balance-period-ms", c.balancePeriodMs, 50, 3_600_000);
@@ -73,6 +74,7 @@ final class ClusterNode
         final java.util.concurrent.atomic.AtomicInteger settled = new java.util.concurrent.atomic.AtomicInteger();
         final HostConfig host = Node.Context.defaultHost();
         host.workers = c.workers;
+        host.workerNice = c.workerNice;
         host.balancePeriodNs = c.balancePeriodMs * 1_000_000L;
         // incoming copies listen where peers reach this node (its --bind host), never on all interfaces
         final String bindHost = c.bind.substring(0, c.bind.lastIndexOf(':')).replace("[", "").replace("]", "");

@@ -57,6 +57,10 @@ final class NodeCommand implements Runnable
     @Option(names = "--workers", defaultValue = "1", description = "Dispatcher workers, 1-256 (default: ${DEFAULT-VALUE}).")
     int workers;
 
+    @Option(names = "--worker-nice", defaultValue = "" + io.vmsched.aeron.node.Node.Context.DEFAULT_WORKER_NICE, description = "The workers' OS nice value, 0-19: above 0 the " +
+        "guests yield a core to the node's agent and transport whenever a message comes (Linux; default: ${DEFAULT-VALUE}).")
+    int workerNice;
+
     @Option(names = "--period-ms", defaultValue = "1000", description = "Metrics sample period, ms, >= 100 (default: ${DEFAULT-VALUE}).")
     long periodMs;
 
@@ -122,6 +126,7 @@ final class NodeCommand implements Runnable
         }
         Flags.within("--guests", guests, 0, 1000);
         Flags.within("--workers", workers, 1, 256);
+        Flags.within("--worker-nice", workerNice, 0, 19);
         Flags.within("--period-ms", periodMs, 100, 3_600_000);
         final Path data = dataDir.checked(); // a file in its place: the same line as the other commands'
         final java.nio.file.Path countersFile = data.resolve(CountersFile.FILE_NAME);
@@ -166,6 +171,7 @@ final class NodeCommand implements Runnable
         final PrintWriter out = spec.commandLine().getOut();
         final ClusterConfig config = ClusterConfig.of(1, data);
         config.host.workers = workers;
+        config.host.workerNice = workerNice;
         config.host.balancing = false; // one host: no peer to exchange with
         // always: recovery adopts again the QEMU VMs the journal holds
         config.host.vmDriver = h -> new io.vmsched.qemu.QemuVmDriver(data.resolve(QEMU_RUN_DIR));

@@ -14,6 +14,12 @@ public final class HostConfig
 {
     /** Dispatcher workers per host (its "CPUs"). */
     public int workers = 1;
+    /**
+     * The OS nice value of the dispatcher's workers, 0-19 (Linux): above 0 the guests yield a core to the host's
+     * agent and transport whenever a message comes ({@link io.vmsched.dispatch.Dispatcher#workerNice}). 0 (the
+     * default here: an embedding process's threads are left alone); {@code vmsched node} sets 19.
+     */
+    public int workerNice = 0;
     /** Slots in each host's schedule. */
     public int scheduleCapacity = 1024;
     /** How often each host measures its VMs' usage. */
@@ -128,6 +134,7 @@ public final class HostConfig
     public void validate()
     {
         check(workers >= 1, "workers must be at least 1, got " + workers);
+        check(workerNice >= 0 && workerNice <= 19, "workerNice must be 0-19, got " + workerNice);
         check(coreSpeed > 0 && Double.isFinite(coreSpeed), "core speed must be finite and above 0, got " + coreSpeed);
         check(ioBytesPerSecond > 0 && Double.isFinite(ioBytesPerSecond) && memoryBytes > 0 && Double.isFinite(memoryBytes),
             "I/O bandwidth and memory must be finite and above 0");

@@ -103,7 +103,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         this.journal = journal;
         this.schedule = Schedule.allocate(config.scheduleCapacity);
         this.dispatcher = new Dispatcher(schedule, config.workers, Dispatcher::defaultIdleStrategy,
-            ex -> view.listener.onError(hostId, ex));
+            ex -> view.listener.onError(hostId, ex)).workerNice(config.workerNice);
         this.inbox = new ManyToOneRingBuffer(new UnsafeBuffer(
             ByteBuffer.allocateDirect(config.inboxBytes + RingBufferDescriptor.TRAILER_LENGTH)));
         this.sharedInbox = new WakingInbox(inbox, this::wakeAgent);

@@ -26,6 +26,8 @@ public final class Dispatcher implements AutoCloseable
     private final Schedule schedule;
     private final List<Worker> workers = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
+    private final ErrorHandler errorHandler;
+    private int workerNice;
     private boolean started;
 
     /**
@@ -56,6 +58,7 @@ public final class Dispatcher implements AutoCloseable
             throw new IllegalArgumentException("a dispatcher needs at least 1 worker, got " + workerCount);
         }
         this.schedule = Objects.requireNonNull(schedule, "schedule");
+        this.errorHandler = errorHandler;
         for (int i = 0; i < workerCount; i++)
         {
             final Worker worker = new Worker(schedule, i, errorHandler);
@@ -75,7 +78,29 @@ public final class Dispatcher implements AutoCloseable
     }
 
     /**
-     * Start the worker threads. Once only.
+     * Run the workers at a lower OS priority than the process's other threads: once they started, their threads
+     * get this nice value (Linux, {@code renice}; raising it needs no privilege). The guests then yield a core to
+     * the host's agent and transport as soon as a message comes, instead of making it wait for the OS scheduler's
+     * slice (docs/performance.md: a busy host's handoff). Before {@link #start()}.
+     *
+     * @param nice 0 (the default: as the process's) to 19 (the lowest).
+     * @return this.
+     * @throws IllegalArgumentException if out of 0-19.
+     */
+    public Dispatcher workerNice(final int nice)
+    {
+        if (nice < 0 || nice > 19)
+        {
+            throw new IllegalArgumentException("workers' nice value must be 0-19, got " + nice);
+        }
+        workerNice = nice;
+        return this;
+    }
+
+    /**
+     * Start the worker threads. Once only. With a {@link #workerNice}, a short-lived thread then renices them
+     * (one {@code renice} process for all); a failure is told to the error handler, and the workers run on as
+     * they are.
      *
      * @return this.
      */
@@ -90,7 +115,75 @@ public final class Dispatcher implements AutoCloseable
         {
             AgentRunner.startOnThread(runner);
         }
+        if (workerNice > 0)
+        {
+            final Thread renice = new Thread(this::renice, "vmsched-renice");
+            renice.setDaemon(true);
+            renice.start();
+        }
         return this;
+    }
+
+    /** The workers' threads, once each knows its id, get {@link #workerNice}. */
+    private void renice()
+    {
+        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        final List<String> command = new ArrayList<>(List.of("renice", "-n", Integer.toString(workerNice), "-p"));
+        for (final Worker worker : workers)
+        {
+            long tid;
+            while ((tid = worker.threadId()) < 0)
+            {
+                if (System.nanoTime() - deadline > 0)
+                {
+                    return; // closed before it started
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+            }
+            if (tid == 0)
+            {
+                return; // not Linux: nothing to renice
+            }
+            command.add(Long.toString(tid));
+        }
+        String failure;
+        try
+        {
+            final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            final String output = new String(process.getInputStream().readAllBytes()).trim();
+            final int code = process.waitFor();
+            failure = code == 0 ? null : "exit " + code + (output.isEmpty() ? "" : ": " + output.lines().findFirst().orElse(""));
+        }
+        catch (final java.io.IOException ex)
+        {
+            failure = ex.getMessage();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (failure != null && errorHandler != null)
+        {
+            errorHandler.onError(new IllegalStateException("the dispatcher's workers keep the process's priority: " +
+                String.join(" ", command) + " failed (" + failure + ")"));
+        }
+    }
+
+    /**
+     * The OS ids of the worker threads (Linux), for tools that place them (taskset, renice); -1 for a worker not
+     * started yet, 0 where there are none.
+     *
+     * @return one per worker.
+     */
+    public long[] workerThreadIds()
+    {
+        final long[] ids = new long[workers.size()];
+        for (int i = 0; i < ids.length; i++)
+        {
+            ids[i] = workers.get(i).threadId();
+        }
+        return ids;
     }
 
     /** @return the schedule this dispatcher runs. */

@@ -40,6 +40,7 @@ final class Worker implements Agent
     private final String roleName;
     private long slices;
     private long failures;
+    private volatile long threadId = -1; // the OS's id of its thread, once started (Linux), else 0
 
     Worker(final Schedule schedule, final int index, final ErrorHandler errorHandler)
     {
@@ -87,6 +88,29 @@ final class Worker implements Agent
     long failures()
     {
         return (long)FAILURES.getOpaque(this);
+    }
+
+    @Override
+    public void onStart()
+    {
+        long tid = 0;
+        try
+        {
+            // "PID/task/TID" on Linux: the id renice takes for this one thread
+            final String self = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self")).toString();
+            tid = Long.parseLong(self.substring(self.lastIndexOf('/') + 1));
+        }
+        catch (final java.io.IOException | RuntimeException ex)
+        {
+            // not Linux: no thread id to give
+        }
+        threadId = tid;
+    }
+
+    /** @return the OS's id of the worker's thread: -1 before it started, 0 where there is none (not Linux). */
+    long threadId()
+    {
+        return threadId;
     }
 
     @Override

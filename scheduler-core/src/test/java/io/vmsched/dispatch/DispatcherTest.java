@@ -435,4 +435,53 @@ class DispatcherTest
         assertEquals(Runtime.getRuntime().availableProcessors(),
             new Dispatcher(schedule, Throwable::printStackTrace).workerCount());
     }
+    @Test
+    void workersWithANiceValueGetItOnceStartedAndTheOtherThreadsKeepTheirs() throws Exception
+    {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(java.nio.file.Path.of("/proc/thread-self")),
+            "not Linux: no thread ids to renice");
+        final Schedule schedule = Schedule.allocate(16);
+        final List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final String self = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self")).toString();
+        final long selfTid = Long.parseLong(self.substring(self.lastIndexOf('/') + 1));
+        final long before = nice(selfTid);
+        try (Dispatcher dispatcher = new Dispatcher(schedule, 2, Dispatcher::defaultIdleStrategy, errors::add).workerNice(7))
+        {
+            dispatcher.start();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!Arrays.stream(dispatcher.workerThreadIds()).allMatch(tid -> tid > 0 && nice(tid) == 7))
+            {
+                assertTrue(errors.isEmpty(), errors.toString());
+                assertTrue(System.nanoTime() - deadline < 0, "the workers' nice values: " +
+                    Arrays.toString(Arrays.stream(dispatcher.workerThreadIds()).map(DispatcherTest::nice).toArray()));
+                TimeUnit.MILLISECONDS.sleep(5);
+            }
+            assertEquals(before, nice(selfTid), "this thread's is left alone");
+        }
+        assertTrue(errors.isEmpty(), errors.toString());
+    }
+
+    @Test
+    void aNiceValueOutOfRangeIsRefused()
+    {
+        final Dispatcher dispatcher = new Dispatcher(Schedule.allocate(16), 1, Dispatcher::defaultIdleStrategy, ex -> { });
+        assertEquals("workers' nice value must be 0-19, got 20",
+            assertThrows(IllegalArgumentException.class, () -> dispatcher.workerNice(20)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> dispatcher.workerNice(-1));
+    }
+
+    /** A thread's nice value: field 19 of /proc/self/task/TID/stat (after the command's closing parenthesis). */
+    private static long nice(final long tid)
+    {
+        try
+        {
+            final String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/task", Long.toString(tid), "stat"));
+            final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[16]); // field 19 of the whole line; fields[0] is field 3
+        }
+        catch (final java.io.IOException ex)
+        {
+            return Long.MIN_VALUE;
+        }
+    }
 }

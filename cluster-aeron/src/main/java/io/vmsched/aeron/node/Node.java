@@ -445,11 +445,18 @@ public final class Node implements AutoCloseable
         };
         Consumer<String> log = System.err::println;
 
-        /** @return a host's defaults with the gossip view: a node knows its peers' loads by their gossip. */
+        /** A node's workers' nice value ({@link HostConfig#workerNice}): 19, the lowest: the guests take what the agent, the transport and the registry leave. */
+        public static final int DEFAULT_WORKER_NICE = 19;
+
+        /**
+         * @return a host's defaults with the gossip view (a node knows its peers' loads by their gossip) and the
+         * workers at {@link #DEFAULT_WORKER_NICE}.
+         */
         public static HostConfig defaultHost()
         {
             final HostConfig host = new HostConfig();
             host.balance.view = BalanceConfig.PeerView.GOSSIP;
+            host.workerNice = DEFAULT_WORKER_NICE; // a node's process is the host's: its guests yield to its messages
             return host;
         }
 
