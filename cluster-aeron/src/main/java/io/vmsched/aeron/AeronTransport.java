@@ -878,7 +878,7 @@ public final class AeronTransport implements Transport
             }
             if (driverIdleStrategy == null)
             {
-                driverIdleStrategy = io.vmsched.dispatch.Idle.heating();
+                driverIdleStrategy = io.vmsched.dispatch.Idle.receiving();
             }
             for (final Map.Entry<Integer, String> peer : peers.entrySet())
             {

@@ -19,7 +19,10 @@ import java.util.concurrent.locks.LockSupport;
  * path ({@link #messages()}, {@link #agent()}, {@link #heating()}) park
  * at most {@link #HOT_PARK_NS} instead (property {@value #HOT_PARK_PROPERTY}, µs, default 50), and those parked
  * longer are woken as the process turns hot: the hops of a handoff do not wait for 1 ms parks, and an idle host
- * keeps them. The workers' strategy ({@link #work()}) is never heated: they run guests, not messages.
+ * keeps them. The workers' strategy ({@link #work()}) is never heated: they run guests, not messages. A media
+ * driver's thread, the first of a process to see a message from another, parks at most {@link #RECEIVE_PARK_NS}
+ * even when cold ({@link #receiving()}; property {@value #RECEIVE_PARK_PROPERTY}, µs, default 100): what a message
+ * waits before its process turns hot, for a few hundredths of a core.
  * <p>
  * Threadsafe; each call makes a new strategy, which belongs to one thread. {@link #heat} may be called from any
  * thread.
@@ -34,6 +37,11 @@ public final class Idle
     public static final String HOT_PARK_PROPERTY = "vmsched.idle.hot-park-us";
     /** The longest park of a thread on the message path while the process is hot, ns (at most {@link #MAX_PARK_NS}). */
     public static final long HOT_PARK_NS = Math.min(MAX_PARK_NS, maxPark(HOT_PARK_PROPERTY, 50));
+
+    /** The system property giving {@link #RECEIVE_PARK_NS} in µs. */
+    public static final String RECEIVE_PARK_PROPERTY = "vmsched.idle.receive-park-us";
+    /** The longest park of a media driver's thread ({@link #receiving()}), ns (at most {@link #MAX_PARK_NS}). */
+    public static final long RECEIVE_PARK_NS = Math.min(MAX_PARK_NS, maxPark(RECEIVE_PARK_PROPERTY, 100));
 
     // invariant: a heated strategy's thread is in this list from its first park until it ends (pruned when dead)
     private static final CopyOnWriteArrayList<Thread> HEATED = new CopyOnWriteArrayList<>();
@@ -65,6 +73,16 @@ public final class Idle
     public static IdleStrategy heating()
     {
         return new Heated(10, 20, 1_000, MAX_PARK_NS, true);
+    }
+
+    /**
+     * @return as {@link #heating()}, for the thread that first sees a message from another process (a media
+     * driver's): it parks at most {@link #RECEIVE_PARK_NS} even when cold, so a message waits that long at most
+     * before the process turns hot.
+     */
+    public static IdleStrategy receiving()
+    {
+        return new Heated(10, 20, 1_000, RECEIVE_PARK_NS, true);
     }
 
     /** @return a backoff for a thread that runs work as it comes (workers): longer spins, then parks; never heated. */

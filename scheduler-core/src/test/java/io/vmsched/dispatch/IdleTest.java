@@ -69,6 +69,10 @@ class IdleTest
         assertFalse(Idle.hot(), "a reading thread's work alone does not heat");
         Idle.heating().idle(1);
         assertTrue(Idle.hot(), "a registry member's does");
+        awaitCold();
+        Idle.receiving().idle(1);
+        assertTrue(Idle.hot(), "and a media driver's");
+        assertTrue(Idle.RECEIVE_PARK_NS <= Idle.MAX_PARK_NS && Idle.HOT_PARK_NS <= Idle.MAX_PARK_NS);
     }
 
     private static void awaitCold() throws InterruptedException

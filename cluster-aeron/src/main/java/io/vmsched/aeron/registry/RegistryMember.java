@@ -81,7 +81,7 @@ public final class RegistryMember implements AutoCloseable
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)
             .threadingMode(ThreadingMode.SHARED)
-            .sharedIdleStrategy(idle())
+            .sharedIdleStrategy(io.vmsched.dispatch.Idle.receiving())
             .termBufferSparseFile(true)
             .publicationTermBufferLength(64 * 1024)
             .ipcTermBufferLength(64 * 1024)
