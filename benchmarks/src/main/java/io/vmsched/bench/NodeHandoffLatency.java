@@ -54,7 +54,7 @@ import java.util.concurrent.TimeUnit;
  * {@code java @scheduler-core/target/classes/META-INF/vmsched/jvm.options -cp benchmarks/target/benchmarks.jar
  * io.vmsched.bench.NodeHandoffLatency [--handoffs 3000] [--warmup 300] [--pause-ms 5] [--phase-s 40]
  * [--phases idle,busy-1,busy] [--round-trips 10000] [--cas 5000] [--dir DIR] [--jvm "-Dx=y ..."]
- * [--pin-workers true] [--nice-workers N]}: each phase ends after
+ * [--pin-workers true] [--nice-workers N] [--idle-workers true]}: each phase ends after
  * {@code --handoffs} measured handoffs or {@code --phase-s} seconds, whichever comes first (the defaults take
  * about 2.5 minutes). Every process it starts is stopped at the end, on a failure, and if the harness is
  * interrupted. Bad arguments: one line on stderr, exit code 2; a node or the registry that failed: exit code 1.
@@ -85,6 +85,7 @@ public final class NodeHandoffLatency
         /** Linux: in the busy phase with cores - 1 workers, pin every node's workers to the last cores - 1 CPUs. */
         boolean pinWorkers;
         int niceWorkers;
+        boolean idleWorkers;
         Path dir;
     }
 
@@ -171,6 +172,9 @@ public final class NodeHandoffLatency
                 case "--pin-workers":
                     options.pinWorkers = Boolean.parseBoolean(value);
                     break;
+                case "--idle-workers":
+                    options.idleWorkers = Boolean.parseBoolean(value);
+                    break;
                 case "--nice-workers":
                     options.niceWorkers = positive(arg, value); // renice takes 1-19 without privileges
                     break;
@@ -179,7 +183,7 @@ public final class NodeHandoffLatency
                     break;
                 default:
                     throw new IllegalArgumentException("unknown option " + arg + " (expected --handoffs, --warmup, --pause-ms, " +
-                        "--phase-s, --phases, --round-trips, --cas, --dir, --jvm, --pin-workers, --nice-workers)");
+                        "--phase-s, --phases, --round-trips, --cas, --dir, --jvm, --pin-workers, --nice-workers, --idle-workers)");
             }
         }
         return options;
@@ -251,6 +255,12 @@ public final class NodeHandoffLatency
                             pair.b.niceWorkers(options.niceWorkers);
                             label += ", nice " + options.niceWorkers;
                         }
+                        if (options.idleWorkers)
+                        {
+                            pair.a.idleWorkers();
+                            pair.b.idleWorkers();
+                            label += ", SCHED_IDLE";
+                        }
                         report.phases.add(measure(options, label, pair, workers));
                     }
                     pair.quit();
@@ -272,6 +282,12 @@ public final class NodeHandoffLatency
                         pair.a.niceWorkers(options.niceWorkers);
                         pair.b.niceWorkers(options.niceWorkers);
                         label += ", nice " + options.niceWorkers;
+                    }
+                    if (options.idleWorkers)
+                    {
+                        pair.a.idleWorkers();
+                        pair.b.idleWorkers();
+                        label += ", SCHED_IDLE";
                     }
                     report.phases.add(measure(options, label, pair, cores));
                     pair.quit();
@@ -499,6 +515,12 @@ public final class NodeHandoffLatency
         void pinWorkers(final String cpus)
         {
             eachWorker("pin", "taskset", "-pc", cpus);
+        }
+
+        /** Put the node's dispatcher workers under SCHED_IDLE: any other thread that wakes takes their core. */
+        void idleWorkers()
+        {
+            eachWorker("chrt", "chrt", "-i", "-p", "0");
         }
 
         /** Lower the OS priority of the node's dispatcher workers (the guests' threads) by a nice value. */

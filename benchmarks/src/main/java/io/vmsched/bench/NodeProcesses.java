@@ -1,9 +1,6 @@
 package io.vmsched.bench;
 
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,7 +8,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -143,29 +139,7 @@ final class NodeProcesses
      */
     static int freeUdpPorts(final int count)
     {
-        final InetAddress loopback = InetAddress.getLoopbackAddress();
-        for (int attempt = 0; attempt < 1000; attempt++)
-        {
-            final int first = ThreadLocalRandom.current().nextInt(10_000, 32_000 - count);
-            final List<DatagramSocket> held = new ArrayList<>();
-            try
-            {
-                for (int p = first; p < first + count; p++)
-                {
-                    held.add(new DatagramSocket(new InetSocketAddress(loopback, p)));
-                }
-                return first;
-            }
-            catch (final IOException ex)
-            {
-                // taken: try another range
-            }
-            finally
-            {
-                held.forEach(DatagramSocket::close);
-            }
-        }
-        throw new IllegalStateException("no " + count + " consecutive free UDP ports found on the loopback address");
+        return io.vmsched.aeron.LoopbackPorts.freeUdpPorts(count);
     }
 
     /** @return the 1, 5 and 15 minute load averages ({@code /proc/loadavg}), or "?". */

@@ -4,11 +4,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,17 +20,10 @@ final class TestSupport
     {
     }
 
-    /** @return a UDP port on the loopback interface that was free a moment ago. */
+    /** @return a UDP port on the loopback interface that was free a moment ago, below the ephemeral range. */
     static int freeUdpPort()
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(LOOPBACK), 0)))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
+        return LoopbackPorts.freeUdpPort();
     }
 
     static ManyToOneRingBuffer inbox(final int bytes)

@@ -2,15 +2,11 @@ package io.vmsched.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -125,28 +121,6 @@ final class Children implements AutoCloseable
      */
     static int freeUdpPorts(final int count)
     {
-        final InetAddress loopback = InetAddress.getLoopbackAddress();
-        for (int attempt = 0; attempt < 1000; attempt++)
-        {
-            final int base = ThreadLocalRandom.current().nextInt(20_000, 60_000);
-            final List<DatagramSocket> held = new ArrayList<>();
-            try
-            {
-                for (int p = base; p < base + count; p++)
-                {
-                    held.add(new DatagramSocket(new InetSocketAddress(loopback, p)));
-                }
-                return base;
-            }
-            catch (final IOException ex)
-            {
-                // taken: try another range
-            }
-            finally
-            {
-                held.forEach(DatagramSocket::close);
-            }
-        }
-        throw new IllegalStateException("no " + count + " consecutive free UDP ports found on the loopback address");
+        return io.vmsched.aeron.LoopbackPorts.freeUdpPorts(count);
     }
 }

@@ -13,10 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -66,28 +62,7 @@ class NodeClusterTest
 
     private static int freeUdpPorts(final int count)
     {
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            final int base = 20_000 + new java.util.Random().nextInt(40_000);
-            final List<DatagramSocket> held = new ArrayList<>();
-            try
-            {
-                for (int p = base; p < base + count; p++)
-                {
-                    held.add(new DatagramSocket(new InetSocketAddress(InetAddress.getByName(LOOPBACK), p)));
-                }
-                return base;
-            }
-            catch (final IOException ex)
-            {
-                // taken
-            }
-            finally
-            {
-                held.forEach(DatagramSocket::close);
-            }
-        }
-        throw new IllegalStateException("no free ports");
+        return io.vmsched.aeron.LoopbackPorts.freeUdpPorts(count);
     }
 
     private String registry()
@@ -120,6 +95,31 @@ class NodeClusterTest
             }));
         toClose.add(node);
         return node;
+    }
+
+    /**
+     * Start a node again under its name, as {@code vmsched node} does: the registry may not have seen the old
+     * session's end yet (its close crosses from another client; else the session timeout ends it), and until then
+     * the name is taken.
+     */
+    private Node restart(final String registry, final String name)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true)
+        {
+            try
+            {
+                return node(registry, name);
+            }
+            catch (final io.vmsched.aeron.registry.RegistryException ex)
+            {
+                if (ex.status() != RegistryStatus.NAME_TAKEN || System.nanoTime() - deadline > 0)
+                {
+                    throw ex;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+            }
+        }
     }
 
     private RegistryClient observer(final String registry)
@@ -206,7 +206,7 @@ class NodeClusterTest
                 .dataDir(dir.resolve("a"))));
         assertTrue(other.getMessage().contains("holds the journal of node 'a'"), other.getMessage());
 
-        a = node(registry, "a");
+        a = restart(registry, "a");
         assertEquals(host, a.hostId(), "the registry gives a node its id back by name");
         assertEquals(3, a.cluster().recoveredVms());
         final RegistryClient observer = observer(registry);

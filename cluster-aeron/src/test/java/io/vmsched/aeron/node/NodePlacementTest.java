@@ -15,10 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,28 +65,7 @@ class NodePlacementTest
 
     private static int freeUdpPorts(final int count)
     {
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            final int base = 20_000 + new java.util.Random().nextInt(40_000);
-            final List<DatagramSocket> held = new ArrayList<>();
-            try
-            {
-                for (int p = base; p < base + count; p++)
-                {
-                    held.add(new DatagramSocket(new InetSocketAddress(InetAddress.getByName(LOOPBACK), p)));
-                }
-                return base;
-            }
-            catch (final IOException ex)
-            {
-                // taken
-            }
-            finally
-            {
-                held.forEach(DatagramSocket::close);
-            }
-        }
-        throw new IllegalStateException("no free ports");
+        return io.vmsched.aeron.LoopbackPorts.freeUdpPorts(count);
     }
 
     private String registry()

@@ -12,9 +12,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -23,7 +20,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
@@ -499,27 +495,6 @@ class RegistryClusterTest
     /** @return the first of {@code count} consecutive UDP ports on loopback that were free a moment ago. */
     static int freeUdpPorts(final int count)
     {
-        for (int attempt = 0; attempt < 200; attempt++)
-        {
-            final int base = ThreadLocalRandom.current().nextInt(20_000, 60_000);
-            boolean free = true;
-            for (int i = 0; i < count && free; i++)
-            {
-                try (DatagramSocket socket = new DatagramSocket(
-                    new InetSocketAddress(InetAddress.getByName(LOOPBACK), base + i)))
-                {
-                    socket.getLocalPort();
-                }
-                catch (final IOException ex)
-                {
-                    free = false;
-                }
-            }
-            if (free)
-            {
-                return base;
-            }
-        }
-        throw new IllegalStateException("no " + count + " consecutive free UDP ports on " + LOOPBACK);
+        return io.vmsched.aeron.LoopbackPorts.freeUdpPorts(count);
     }
 }
