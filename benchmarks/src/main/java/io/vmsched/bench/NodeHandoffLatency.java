@@ -249,18 +249,7 @@ public final class NodeHandoffLatency
                             pair.b.pinWorkers(cpus);
                             label += ", pinned to CPUs " + cpus;
                         }
-                        if (options.niceWorkers != 0)
-                        {
-                            pair.a.niceWorkers(options.niceWorkers);
-                            pair.b.niceWorkers(options.niceWorkers);
-                            label += ", nice " + options.niceWorkers;
-                        }
-                        if (options.idleWorkers)
-                        {
-                            pair.a.idleWorkers();
-                            pair.b.idleWorkers();
-                            label += ", SCHED_IDLE";
-                        }
+                        label += pair.placeWorkers(options);
                         report.phases.add(measure(options, label, pair, workers));
                     }
                     pair.quit();
@@ -276,19 +265,7 @@ public final class NodeHandoffLatency
                     jvm(options, "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch")))
                 {
                     pair.burn(2 * cores);
-                    String label = "busy, workers = cores = " + cores;
-                    if (options.niceWorkers != 0)
-                    {
-                        pair.a.niceWorkers(options.niceWorkers);
-                        pair.b.niceWorkers(options.niceWorkers);
-                        label += ", nice " + options.niceWorkers;
-                    }
-                    if (options.idleWorkers)
-                    {
-                        pair.a.idleWorkers();
-                        pair.b.idleWorkers();
-                        label += ", SCHED_IDLE";
-                    }
+                    final String label = "busy, workers = cores = " + cores + pair.placeWorkers(options);
                     report.phases.add(measure(options, label, pair, cores));
                     pair.quit();
                 }
@@ -517,20 +494,8 @@ public final class NodeHandoffLatency
             eachWorker("pin", "taskset", "-pc", cpus);
         }
 
-        /** Put the node's dispatcher workers under SCHED_IDLE: any other thread that wakes takes their core. */
-        void idleWorkers()
-        {
-            eachWorker("chrt", "chrt", "-i", "-p", "0");
-        }
-
-        /** Lower the OS priority of the node's dispatcher workers (the guests' threads) by a nice value. */
-        void niceWorkers(final int nice)
-        {
-            eachWorker("renice", "renice", "-n", Integer.toString(nice), "-p");
-        }
-
         /** Run a command on each dispatcher worker thread of the node, its thread id appended. */
-        private void eachWorker(final String what, final String... command)
+        void eachWorker(final String what, final String... command)
         {
             int done = 0;
             try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task")))
@@ -644,6 +609,33 @@ public final class NodeHandoffLatency
             a.expect(LINE_TIMEOUT_NS, "burning ");
             b.expect(LINE_TIMEOUT_NS, "burning ");
             NodeProcesses.sleepS(2);
+        }
+
+        /**
+         * Both nodes' workers as the options ask: reniced ({@code --nice-workers}), then under SCHED_IDLE
+         * ({@code --idle-workers}: any other thread that wakes takes their core).
+         *
+         * @return what the phase's label says of it ("" if nothing).
+         */
+        String placeWorkers(final Options options)
+        {
+            String label = "";
+            for (final Node node : List.of(a, b))
+            {
+                if (options.niceWorkers != 0)
+                {
+                    node.eachWorker("renice", "renice", "-n", Integer.toString(options.niceWorkers), "-p");
+                }
+                if (options.idleWorkers)
+                {
+                    node.eachWorker("chrt", "chrt", "-i", "-p", "0");
+                }
+            }
+            if (options.niceWorkers != 0)
+            {
+                label += ", nice " + options.niceWorkers;
+            }
+            return options.idleWorkers ? label + ", SCHED_IDLE" : label;
         }
 
         long[] cpuNs()

@@ -192,8 +192,8 @@ public final class RegistryCasLatency
      */
     static Histogram pingPong(final int warmup, final int ops) throws IOException
     {
-        final String ping = "aeron:udp?endpoint=127.0.0.1:" + freeUdpPort() + "|term-length=64k";
-        final String pong = "aeron:udp?endpoint=127.0.0.1:" + freeUdpPort() + "|term-length=64k";
+        final String ping = "aeron:udp?endpoint=127.0.0.1:" + io.vmsched.aeron.LoopbackPorts.freeUdpPort() + "|term-length=64k";
+        final String pong = "aeron:udp?endpoint=127.0.0.1:" + io.vmsched.aeron.LoopbackPorts.freeUdpPort() + "|term-length=64k";
         final Histogram histogram = new Histogram(3);
         final AtomicBoolean running = new AtomicBoolean(true);
         MediaDriver pingDriver = null;
@@ -293,7 +293,7 @@ public final class RegistryCasLatency
         RegistryClient client = null;
         try
         {
-            final int base = freeUdpPorts(memberCount * RegistryMember.PORTS_PER_MEMBER);
+            final int base = io.vmsched.aeron.LoopbackPorts.freeUdpPorts(memberCount * RegistryMember.PORTS_PER_MEMBER);
             final StringBuilder list = new StringBuilder();
             for (int id = 0; id < memberCount; id++)
             {
@@ -403,13 +403,5 @@ public final class RegistryCasLatency
         }
     }
 
-    private static int freeUdpPort() throws IOException
-    {
-        return io.vmsched.aeron.LoopbackPorts.freeUdpPort();
-    }
 
-    private static int freeUdpPorts(final int count)
-    {
-        return io.vmsched.aeron.LoopbackPorts.freeUdpPorts(count);
-    }
 }

@@ -923,6 +923,7 @@ public final class QemuVmDriver implements VmDriver
         final Vm vm = vm(handle);
         final String name = vm.handle.name();
         final CompletableFuture<Void> gone = new CompletableFuture<>();
+        final boolean retired;
         synchronized (vm)
         {
             requireAdopted(vm);
@@ -941,7 +942,8 @@ public final class QemuVmDriver implements VmDriver
                 }
             }
             vm.drop();
-            if (!early || !asked)
+            retired = early && asked;
+            if (!retired)
             {
                 if (running)
                 {
@@ -961,7 +963,7 @@ public final class QemuVmDriver implements VmDriver
                 }
             }
         }
-        if (gone.isDone() || !retiringName(name, gone))
+        if (!retired)
         {
             forget(vm);
             return;
@@ -995,14 +997,6 @@ public final class QemuVmDriver implements VmDriver
         }, "qemu-retire-" + name);
         finisher.setDaemon(true);
         finisher.start();
-    }
-
-    private boolean retiringName(final String name, final CompletableFuture<Void> gone)
-    {
-        synchronized (vms)
-        {
-            return retiring.get(name) == gone;
-        }
     }
 
     /** Wait for the process to exit (SIGTERM first if QEMU did not take {@code quit}), SIGKILL past the quit timeout. */

@@ -448,14 +448,11 @@ class DispatcherTest
         try (Dispatcher dispatcher = new Dispatcher(schedule, 2, Dispatcher::defaultIdleStrategy, errors::add).workerNice(7))
         {
             dispatcher.start();
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!Arrays.stream(dispatcher.workerThreadIds()).allMatch(tid -> tid > 0 && nice(tid) == 7))
+            Await.until("the workers' nice values to be 7", 20, () ->
             {
                 assertTrue(errors.isEmpty(), errors.toString());
-                assertTrue(System.nanoTime() - deadline < 0, "the workers' nice values: " +
-                    Arrays.toString(Arrays.stream(dispatcher.workerThreadIds()).map(DispatcherTest::nice).toArray()));
-                TimeUnit.MILLISECONDS.sleep(5);
-            }
+                return Arrays.stream(dispatcher.workerThreadIds()).allMatch(tid -> tid > 0 && nice(tid) == 7);
+            });
             assertEquals(before, nice(selfTid), "this thread's is left alone");
         }
         assertTrue(errors.isEmpty(), errors.toString());

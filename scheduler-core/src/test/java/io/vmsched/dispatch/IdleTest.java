@@ -5,21 +5,21 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * {@link Idle}'s heat: a thread parked by a heated strategy is woken when the process turns hot, and parks briefly
  * while it stays hot; work of a {@link Idle#heating()} strategy's thread heats the process. Waits are on conditions
- * with deadlines; the parks of the strategies under test are 5 s, longer than any deadline here, so a thread that
+ * with deadlines ({@link Await}); the parks of the strategies under test are 5 s, longer than any deadline here, so a thread that
  * moves on within one was woken, not timed out.
  */
 @Timeout(60)
 class IdleTest
 {
     private static final long LONG_PARK_NS = 5_000_000_000L;
-    private static final long DEADLINE_NS = 3_000_000_000L;
+    private static final long DEADLINE_S = 3;
+    private static final long DEADLINE_NS = DEADLINE_S * 1_000_000_000L;
 
     @Test
     void aThreadParkedLongIsWokenWhenTheProcessTurnsHotAndParksBrieflyWhileItIsHot() throws Exception
@@ -40,14 +40,14 @@ class IdleTest
         try
         {
             // spin, yield, then a 5 s park: the process is cold
-            waitUntil("the thread parks", () -> idles.get() >= 3 && thread.getState() == Thread.State.TIMED_WAITING);
+            Await.until("the thread parks", DEADLINE_S, () -> idles.get() >= 3 && thread.getState() == Thread.State.TIMED_WAITING);
             final long parked = idles.get();
 
             Idle.heat(DEADLINE_NS);
             assertTrue(Idle.hot());
-            waitUntil("the heat wakes it", () -> idles.get() > parked);
+            Await.until("the heat wakes it", DEADLINE_S, () -> idles.get() > parked);
             final long woken = idles.get();
-            waitUntil("while hot it parks at most " + Idle.HOT_PARK_NS + " ns at a time",
+            Await.until("while hot it parks at most " + Idle.HOT_PARK_NS + " ns at a time", DEADLINE_S,
                 () -> idles.get() >= woken + 100 || !Idle.hot());
             assertTrue(idles.get() >= woken + 100, "100 short parks within the hot window");
         }
@@ -75,18 +75,8 @@ class IdleTest
         assertTrue(Idle.RECEIVE_PARK_NS <= Idle.MAX_PARK_NS && Idle.HOT_PARK_NS <= Idle.MAX_PARK_NS);
     }
 
-    private static void awaitCold() throws InterruptedException
+    private static void awaitCold()
     {
-        waitUntil("no heat left from earlier work in this JVM", () -> !Idle.hot());
-    }
-
-    private static void waitUntil(final String what, final BooleanSupplier condition) throws InterruptedException
-    {
-        final long deadline = System.nanoTime() + DEADLINE_NS;
-        while (!condition.getAsBoolean())
-        {
-            assertTrue(System.nanoTime() - deadline < 0, "not within " + DEADLINE_NS / 1_000_000 + " ms: " + what);
-            Thread.sleep(1);
-        }
+        Await.until("no heat left from earlier work in this JVM", DEADLINE_S, () -> !Idle.hot());
     }
 }

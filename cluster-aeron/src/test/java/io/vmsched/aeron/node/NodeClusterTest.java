@@ -60,14 +60,10 @@ class NodeClusterTest
         return s;
     }
 
-    private static int freeUdpPorts(final int count)
-    {
-        return io.vmsched.aeron.LoopbackPorts.freeUdpPorts(count);
-    }
 
     private String registry()
     {
-        final String members = "0=" + LOOPBACK + ":" + freeUdpPorts(RegistryMember.PORTS_PER_MEMBER);
+        final String members = "0=" + LOOPBACK + ":" + io.vmsched.aeron.LoopbackPorts.freeUdpPorts(RegistryMember.PORTS_PER_MEMBER);
         toClose.add(RegistryMember.launch(new RegistryMember.Context().memberId(0).members(members)
             .dataDir(dir.resolve("registry").toFile()).sessionTimeout(2, TimeUnit.SECONDS).secret(secret)
             .log(line -> System.out.println("[registry] " + line))));
@@ -81,7 +77,7 @@ class NodeClusterTest
         host.samplePeriodNs = 50_000_000L;
         host.handoffTimeoutNs = 300_000_000L;
         host.balance.thresholdFraction = 0.10;
-        final Node node = Node.start(new Node.Context().name(name).bind(LOOPBACK + ":" + freeUdpPorts(1))
+        final Node node = Node.start(new Node.Context().name(name).bind(LOOPBACK + ":" + io.vmsched.aeron.LoopbackPorts.freeUdpPorts(1))
             .registry(registry).secret(secret).dataDir(dir.resolve(name)).maxHosts(16).host(host)
             .directoryPeriodMs(200).connectTimeoutMs(30_000)
             .log(line -> System.out.println("[" + name + "] " + line))
@@ -202,7 +198,7 @@ class NodeClusterTest
         toClose.remove(a);
 
         final IllegalArgumentException other = assertThrows(IllegalArgumentException.class, () -> Node.start(
-            new Node.Context().name("z").bind(LOOPBACK + ":" + freeUdpPorts(1)).registry(registry).secret(secret)
+            new Node.Context().name("z").bind(LOOPBACK + ":" + io.vmsched.aeron.LoopbackPorts.freeUdpPorts(1)).registry(registry).secret(secret)
                 .dataDir(dir.resolve("a"))));
         assertTrue(other.getMessage().contains("holds the journal of node 'a'"), other.getMessage());
 
