@@ -1017,7 +1017,7 @@ public final class Cluster implements AutoCloseable
         int total = 0;
         for (int h = 0, n = view.hosts; h < n; h++)
         {
-            total += hosts[h] == null ? 0 : hosts[h].arrivingCount();
+            total += hosts[h] == null ? 0 : hosts[h].arrivingCount() + hosts[h].liveArrivingCount();
         }
         return total;
     }
@@ -1088,7 +1088,7 @@ public final class Cluster implements AutoCloseable
         while (true)
         {
             final long pending = view.pending.get();
-            final int inFlight = inFlight() + arriving(); // a node's arrivals wait for the registry's answer too
+            final int inFlight = inFlight() + arriving(); // arrivals too: the registry's answer, a copy being loaded
             final long now = System.nanoTime();
             if (pending <= 0 && inFlight == 0 || now - progressNs > stallLimit)
             {

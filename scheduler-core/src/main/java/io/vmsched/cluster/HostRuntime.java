@@ -66,6 +66,7 @@ public final class HostRuntime implements Agent, AutoCloseable
     private final HostVmDriver vmDriver; // null: no hypervisor driver, driven VMs stay where they are
     private final HandoffSource source;
     private final HandoffTarget target;
+    private volatile int liveArrivals; // target.liveArrivals() as the agent last saw it, for other threads
     private final HostBalancer balancer;
     private final Recovery recovery;
     private final InboxAdapter adapter;
@@ -264,7 +265,12 @@ public final class HostRuntime implements Agent, AutoCloseable
             nextSnapshotNs = now + config.loadSnapshotPeriodNs;
             journalLoadSnapshot();
         }
-        if (source.inFlight() > 0 || target.arriving() > 0 || target.liveArrivals() > 0)
+        final int live = target.liveArrivals();
+        if (live != liveArrivals)
+        {
+            liveArrivals = live; // for a closing thread: a live arrival in flight is waited for like any other
+        }
+        if (source.inFlight() > 0 || target.arriving() > 0 || live > 0)
         {
             // a reply is awaited: the threads it crosses here park briefly, renewed each cycle until it came
             io.vmsched.dispatch.Idle.heat(HEAT_NS);
@@ -549,6 +555,12 @@ public final class HostRuntime implements Agent, AutoCloseable
     int arrivingCount()
     {
         return target.arriving();
+    }
+
+    /** @return driven VMs arriving, their copies being started or watched, as the agent last saw (racy). */
+    int liveArrivingCount()
+    {
+        return liveArrivals;
     }
 
     /** @return migrations this host has in flight as the source (racy). */
