@@ -324,6 +324,8 @@ public final class NodeHandoffLatency
                 .callTimeout(30, TimeUnit.SECONDS)
                 .log(line -> System.err.println("NodeHandoffLatency: registry client: " + line)));
             report.cas = RegistryCasLatency.casRoundTrips(client, "cas-bench", CAS_VM, Math.max(1, options.cas / 5), options.cas);
+            report.spacedCas = RegistryCasLatency.casRoundTrips(client, "cas-bench", CAS_VM + 1, 50, Math.max(1, options.cas / 5),
+                options.pauseMs);
         }
         finally
         {
@@ -740,6 +742,8 @@ public final class NodeHandoffLatency
         final List<Phase> phases = new ArrayList<>();
         Histogram roundTrip;
         Histogram cas;
+        /** The same CAS {@code --pause-ms} apart, as the handoffs are: the registry backs off between them. */
+        Histogram spacedCas;
         double idleCores = Double.NaN;
         double registryIdleCores = Double.NaN;
         String baselineLoad = "?";
@@ -761,6 +765,7 @@ public final class NodeHandoffLatency
             {
                 row("Aeron ping-pong round trip, 48 B", roundTrip, baselineLoad + " -> " + baselineLoadAfter);
                 row("registry owner CAS, 1 member", cas, baselineLoad + " -> " + baselineLoadAfter);
+                row("registry owner CAS, " + options.pauseMs + " ms apart (as the handoffs)", spacedCas, "");
             }
             for (final Phase p : phases)
             {

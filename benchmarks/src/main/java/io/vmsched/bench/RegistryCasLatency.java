@@ -343,12 +343,30 @@ public final class RegistryCasLatency
      */
     static Histogram casRoundTrips(final RegistryClient client, final String name, final long vm, final int warmup, final int ops)
     {
+        return casRoundTrips(client, name, vm, warmup, ops, 0);
+    }
+
+    /**
+     * As {@link #casRoundTrips(RegistryClient, String, long, int, int)}, {@code pauseMs} apart: with a pause the
+     * registry's threads back off between them as they do between handoffs, while this process is heated
+     * ({@link io.vmsched.dispatch.Idle#heat}) from each CAS's start, as a target node with a handoff in flight is.
+     *
+     * @param pauseMs the pause before each CAS, ms (0: back to back).
+     */
+    static Histogram casRoundTrips(final RegistryClient client, final String name, final long vm, final int warmup, final int ops,
+        final long pauseMs)
+    {
         final int self = client.register(name, "127.0.0.1:1", CAPACITY, "");
         expect(client.admit(vm), RegistryStatus.OK, "ADMIT");
         final Histogram histogram = new Histogram(3);
         long epoch = 1;
         for (int i = 0; i < warmup + ops; i++)
         {
+            if (pauseMs > 0)
+            {
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(pauseMs));
+                io.vmsched.dispatch.Idle.heat(TimeUnit.MILLISECONDS.toNanos(2));
+            }
             final long start = System.nanoTime();
             final RegistryClient.Ownership after = client.compareAndSet(vm, self, epoch, i + 1);
             final long took = System.nanoTime() - start;

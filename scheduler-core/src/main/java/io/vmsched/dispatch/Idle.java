@@ -24,6 +24,12 @@ import java.util.concurrent.locks.LockSupport;
  * even when cold ({@link #receiving()}; property {@value #RECEIVE_PARK_PROPERTY}, µs, default 100): what a message
  * waits before its process turns hot, for a few hundredths of a core.
  * <p>
+ * <b>Timer slack.</b> Linux lets a park end up to a thread's timer slack late (50 µs by default) so that
+ * timers can be grouped; a message that crosses five parked threads pays it five times. Each thread on the
+ * message path sets its own slack to {@link #TIMER_SLACK_NS} when it first parks (property
+ * {@value #TIMER_SLACK_PROPERTY}, ns, default 1,000; 0 leaves the OS's), which needs no privilege
+ * (docs/performance.md has what it changes). Workers keep the OS's.
+ * <p>
  * Threadsafe; each call makes a new strategy, which belongs to one thread. {@link #heat} may be called from any
  * thread.
  */
@@ -44,7 +50,14 @@ public final class Idle
     public static final long RECEIVE_PARK_NS = Math.min(MAX_PARK_NS, maxPark(RECEIVE_PARK_PROPERTY, 100));
 
     // invariant: a heated strategy's thread is in this list from its first park until it ends (pruned when dead)
+    /** The system property giving {@link #TIMER_SLACK_NS} in ns. */
+    public static final String TIMER_SLACK_PROPERTY = "vmsched.idle.timer-slack-ns";
+    /** The timer slack each thread on the message path sets on itself, ns; 0: the OS's is left. */
+    public static final long TIMER_SLACK_NS = timerSlackProperty();
+
     private static final CopyOnWriteArrayList<Thread> HEATED = new CopyOnWriteArrayList<>();
+    /** {@link #HEATED} as an array, read by {@link #heat} without an iterator: it allocates nothing. */
+    private static volatile Thread[] heated = new Thread[0];
     private static volatile long hotUntilNs = System.nanoTime();
     /** How long the work of a {@link #heating()} strategy's thread keeps the process hot. */
     private static final long WORK_HEAT_NS = 2_000_000L;
@@ -106,7 +119,7 @@ public final class Idle
             hotUntilNs = now + forNs; // a race may keep the shorter of two windows: the next cycle renews it
             if (was - now <= 0)
             {
-                for (final Thread thread : HEATED)
+                for (final Thread thread : heated)
                 {
                     LockSupport.unpark(thread); // parked up to MAX_PARK_NS: park no longer than HOT_PARK_NS now
                 }
@@ -122,8 +135,39 @@ public final class Idle
 
     private static void register(final Thread thread)
     {
-        HEATED.removeIf(t -> !t.isAlive());
-        HEATED.addIfAbsent(thread);
+        synchronized (HEATED)
+        {
+            HEATED.removeIf(t -> !t.isAlive());
+            HEATED.addIfAbsent(thread);
+            heated = HEATED.toArray(new Thread[0]);
+        }
+        if (TIMER_SLACK_NS > 0)
+        {
+            LinuxThread.timerSlack(TIMER_SLACK_NS); // best effort: elsewhere parks keep the OS's slack
+        }
+    }
+
+    private static long timerSlackProperty()
+    {
+        final String value = System.getProperty(TIMER_SLACK_PROPERTY);
+        if (value == null)
+        {
+            return 1_000;
+        }
+        try
+        {
+            final long ns = Long.parseLong(value.trim());
+            if (ns >= 0 && ns <= 1_000_000_000L)
+            {
+                return ns;
+            }
+        }
+        catch (final NumberFormatException ex)
+        {
+            // said below
+        }
+        throw new IllegalArgumentException("-D" + TIMER_SLACK_PROPERTY + " must be whole ns from 0 to 1000000000, got '" +
+            value + "'");
     }
 
     private static long maxPark(final String property, final long defaultUs)
@@ -230,7 +274,7 @@ public final class Idle
                     if (owner != current)
                     {
                         owner = current; // once per thread: the strategy belongs to one
-                        register(current);
+                        register(current); // and sets its timer slack
                     }
                     final long ceiling = hot() ? Math.min(HOT_PARK_NS, maxParkNs) : maxParkNs;
                     final long park = Math.min(parkNs, ceiling);

@@ -93,17 +93,7 @@ final class Worker implements Agent
     @Override
     public void onStart()
     {
-        long tid = 0;
-        try
-        {
-            // "PID/task/TID" on Linux: the id renice takes for this one thread
-            final String self = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self")).toString();
-            tid = Long.parseLong(self.substring(self.lastIndexOf('/') + 1));
-        }
-        catch (final java.io.IOException | RuntimeException ex)
-        {
-            // not Linux: no thread id to give
-        }
+        final long tid = LinuxThread.id(); // the id renice takes for this one thread
         threadId = tid;
     }
 

@@ -75,6 +75,42 @@ class IdleTest
         assertTrue(Idle.RECEIVE_PARK_NS <= Idle.MAX_PARK_NS && Idle.HOT_PARK_NS <= Idle.MAX_PARK_NS);
     }
 
+    @Test
+    void aThreadOnTheMessagePathSetsItsTimerSlackWhenItFirstParksAndAWorkerDoesNot() throws Exception
+    {
+        org.junit.jupiter.api.Assumptions.assumeTrue(LinuxThread.timerSlack() > 0, "needs /proc/TID/timerslack_ns (Linux 4.6+)");
+        assertEquals(1_000, Idle.TIMER_SLACK_NS, "the default");
+        final long[] slack = new long[4];
+        final Runnable[] runs = {
+            () -> slack[0] = parkOnceThenSlack(Idle.messages()),
+            () -> slack[1] = parkOnceThenSlack(Idle.work()),
+            () -> slack[2] = parkOnceThenSlack(Idle.receiving()),
+            () -> slack[3] = LinuxThread.timerSlack(),
+        };
+        for (final Runnable run : runs)
+        {
+            final Thread thread = new Thread(run, "slack-test");
+            thread.start();
+            thread.join(DEADLINE_NS / 1_000_000);
+            assertFalse(thread.isAlive());
+        }
+        assertEquals(Idle.TIMER_SLACK_NS, slack[0], "a messages() thread after its first park");
+        assertEquals(Idle.TIMER_SLACK_NS, slack[2], "a receiving() thread after its first park");
+        assertNotEquals(Idle.TIMER_SLACK_NS, slack[3], "a new thread starts with the OS's (inherited, 50 µs by default)");
+        assertEquals(slack[3], slack[1], "a worker keeps the OS's");
+    }
+
+    /** Idles until the strategy parks once (spins and yields first), then reads this thread's timer slack. */
+    private static long parkOnceThenSlack(final org.agrona.concurrent.IdleStrategy strategy)
+    {
+        strategy.reset();
+        for (int i = 0; i < 200; i++)
+        {
+            strategy.idle(0); // 10-100 spins, 10-20 yields, then parks of at most 1 ms
+        }
+        return LinuxThread.timerSlack();
+    }
+
     private static void awaitCold()
     {
         Await.until("no heat left from earlier work in this JVM", DEADLINE_S, () -> !Idle.hot());
