@@ -184,6 +184,9 @@ public final class QemuHandoffOverhead
         final Histogram toCompleted = new Histogram(3);
         final Histogram toRunning = new Histogram(3);
         final Histogram toCommit = new Histogram(3);
+        final Histogram toRetire = new Histogram(3);
+        final Histogram retire = new Histogram(3);
+        final Histogram retiredToCommit = new Histogram(3);
         final Histogram lessCopy = new Histogram(3);
         final Histogram own = new Histogram(3);
         int clamped = 0;
@@ -258,6 +261,10 @@ public final class QemuHandoffOverhead
                 toCompleted.recordValue(Math.max(0, completed));
                 toRunning.recordValue(Math.max(0, t.runningNs() - t.completedNs()));
                 toCommit.recordValue(Math.max(0, outcome.commitNs() - Math.max(t.runningNs(), t.completedNs())));
+                final long retireStart = times.lastRemoveStartNs("vm");
+                toRetire.recordValue(Math.max(0, retireStart - Math.max(t.runningNs(), t.completedNs())));
+                retire.recordValue(Math.max(0, t.removedNs() - retireStart));
+                retiredToCommit.recordValue(Math.max(0, outcome.commitNs() - t.removedNs()));
                 lessCopy.recordValue(Math.max(0, over - t.prepareNs()));
                 own.recordValue(Math.max(0, over - t.prepareNs() - Math.max(0, t.runningNs() - t.completedNs())));
             }
@@ -281,6 +288,9 @@ public final class QemuHandoffOverhead
         table.printRow("  migrate to COMPLETED seen, less total-time", toCompleted);
         table.printRow("  COMPLETED seen to the target's copy seen holding it", toRunning);
         table.printRow("  seen holding it to the commit (ACTIVATED, cont, ack, quit)", toCommit);
+        table.printRow("    seen holding it to the source's retire (ACTIVATED, the ack)", toRetire);
+        table.printRow("    the source's retire (QEMU accepts quit)", retire);
+        table.printRow("    retired to COMMITTED seen by the listener", retiredToCommit);
         table.printRow("vmsched overhead less the copy's start", lessCopy);
         table.printRow("  and less the copy's loading (journal, messages, polls)", own);
         System.out.printf(Locale.ROOT, "%d of %d preparations took a spare (--spares %d)%n", tookSpare, n, spares);

@@ -49,6 +49,7 @@ public final class VmDriverTimes
     private static final Times NONE = new Times(0, 0, 0, 0, 0, 0);
 
     private final Map<String, Times> times = new ConcurrentHashMap<>();
+    private final Map<String, Long> removeStarts = new ConcurrentHashMap<>();
 
     /**
      * @param driver a host's driver.
@@ -66,6 +67,16 @@ public final class VmDriverTimes
     public Times last(final String name)
     {
         return times.getOrDefault(name, NONE);
+    }
+
+    /**
+     * @param name a VM's name.
+     * @return when the latest {@code remove} or {@code retire} of a copy of it was called, {@link System#nanoTime()};
+     *         0 if none was.
+     */
+    public long lastRemoveStartNs(final String name)
+    {
+        return removeStarts.getOrDefault(name, 0L);
     }
 
     private final class Timed implements VmDriver
@@ -184,6 +195,7 @@ public final class VmDriverTimes
         @Override
         public void remove(final VmHandle vm) throws VmDriverException
         {
+            removeStarts.put(vm.name(), System.nanoTime());
             driver.remove(vm);
             removed(vm);
         }
@@ -191,6 +203,7 @@ public final class VmDriverTimes
         @Override
         public void retire(final VmHandle vm) throws VmDriverException
         {
+            removeStarts.put(vm.name(), System.nanoTime());
             driver.retire(vm);
             removed(vm);
         }

@@ -897,11 +897,14 @@ public final class QemuVmDriver implements VmDriver
     }
 
     /**
-     * QMP {@code quit}, and return once QEMU has accepted it: a QEMU that answered {@code quit} exits without running
-     * the guest again. The wait for its exit (a SIGKILL past the quit timeout) and the deletion of its files go on
-     * a thread of the driver's; until they are done the name is {@linkplain #retiring() retiring}, and an adopt or
-     * an incoming copy of that name waits for them (a copy's socket path is its name's: the old QEMU unlinks it as it
-     * exits). A QEMU that does not answer {@code quit} is removed as {@link #remove} does, before this returns.
+     * QMP {@code quit}, and return once it is sent: the copy is paused, and a QEMU with {@code quit} queued exits
+     * without running the guest again (if this process dies first QEMU may drop it: recovery quits a committed
+     * source's copy that is still there). Its answer, the wait for its exit (SIGTERM if it refused or did not answer
+     * within the QMP timeout, SIGKILL past the quit timeout) and the deletion of its files go on a thread of the
+     * driver's, which keeps the connection open until then; until they are done the name is
+     * {@linkplain #retiring() retiring}, and an adopt or an incoming copy of that name waits for them (a copy's socket
+     * path is its name's: the old QEMU unlinks it as it exits). A {@code quit} that cannot be sent is followed by
+     * {@link #remove}'s SIGTERM, before this returns.
      */
     @Override
     public void retire(final VmHandle handle) throws VmDriverException
@@ -924,6 +927,8 @@ public final class QemuVmDriver implements VmDriver
         final String name = vm.handle.name();
         final CompletableFuture<Void> gone = new CompletableFuture<>();
         final boolean retired;
+        QmpClient quitting = null; // early: the connection that sent quit, kept open until its answer
+        long quitId = 0;
         synchronized (vm)
         {
             requireAdopted(vm);
@@ -933,7 +938,18 @@ public final class QemuVmDriver implements VmDriver
             {
                 try
                 {
-                    vm.client(this).execute("quit");
+                    if (early)
+                    {
+                        // sent is enough: a paused copy that has quit queued never runs again, and recovery quits a
+                        // committed source's copy that is still there (QEMU drops a queued command if we die first)
+                        final QmpClient client = vm.client(this);
+                        quitId = client.send("quit");
+                        quitting = vm.detachClient();
+                    }
+                    else
+                    {
+                        vm.client(this).execute("quit");
+                    }
                     asked = true;
                 }
                 catch (final IOException ex)
@@ -968,6 +984,8 @@ public final class QemuVmDriver implements VmDriver
             forget(vm);
             return;
         }
+        final QmpClient quitClient = quitting;
+        final long quitRequest = quitId;
         final Thread finisher = new Thread(() ->
         {
             try
@@ -977,7 +995,7 @@ public final class QemuVmDriver implements VmDriver
                 {
                     hook.run();
                 }
-                awaitGone(vm, true);
+                awaitGone(vm, quitAccepted(quitClient, quitRequest));
                 deleteFiles(vm);
             }
             catch (final VmDriverException ex)
@@ -987,6 +1005,10 @@ public final class QemuVmDriver implements VmDriver
             }
             finally
             {
+                if (null != quitClient)
+                {
+                    quitClient.close();
+                }
                 synchronized (vms)
                 {
                     retiring.remove(name, gone);
@@ -997,6 +1019,31 @@ public final class QemuVmDriver implements VmDriver
         }, "qemu-retire-" + name);
         finisher.setDaemon(true);
         finisher.start();
+    }
+
+    /**
+     * @return whether QEMU took the {@code quit} sent on the client: it answered, or closed the socket as it exits;
+     *         false if it refused it or did not answer within the QMP timeout (then it is sent SIGTERM).
+     */
+    private boolean quitAccepted(final QmpClient client, final long id)
+    {
+        if (null == client)
+        {
+            return true; // sent and answered before retire returned
+        }
+        try
+        {
+            client.awaitReply("quit", id, qmpTimeout);
+            return true;
+        }
+        catch (final QmpException | java.net.SocketTimeoutException ex)
+        {
+            return false;
+        }
+        catch (final IOException ex)
+        {
+            return true; // the socket closed: QEMU is exiting
+        }
     }
 
     /** Wait for the process to exit (SIGTERM first if QEMU did not take {@code quit}), SIGKILL past the quit timeout. */
@@ -1207,6 +1254,14 @@ public final class QemuVmDriver implements VmDriver
             {
                 client.takeEvents();
             }
+        }
+
+        /** @return the connection, which the caller now owns (closes); none is left here (under the object's lock). */
+        QmpClient detachClient()
+        {
+            final QmpClient c = client;
+            client = null;
+            return c;
         }
 
         void drop()

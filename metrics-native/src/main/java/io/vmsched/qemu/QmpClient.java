@@ -218,6 +218,41 @@ public final class QmpClient implements AutoCloseable
         throws IOException
     {
         final long deadline = System.nanoTime() + timeout.toNanos();
+        return awaitReply(command, write(command, arguments, deadline), deadline);
+    }
+
+    /**
+     * Send a command and return without its reply: for a command whose effect is all that matters once
+     * QEMU has it ({@code quit}). Keep the connection open until {@link #awaitReply} has it (or QEMU exited):
+     * QEMU drops the commands still queued of a connection that closes.
+     *
+     * @param command the QMP command, without arguments.
+     * @return its id, for {@link #awaitReply}.
+     * @throws IOException with a one-line message if it could not be sent within the client's timeout.
+     */
+    public synchronized long send(final String command) throws IOException
+    {
+        return write(command, null, System.nanoTime() + timeout.toNanos());
+    }
+
+    /**
+     * Read until the reply to a command {@link #send} sent, keeping the events read meanwhile.
+     *
+     * @param command the command, as sent (for messages).
+     * @param id      what {@link #send} returned.
+     * @param timeout how long to wait for the reply, positive.
+     * @return QEMU's {@code return} value.
+     * @throws QmpException           if QEMU answers with an error.
+     * @throws SocketTimeoutException if the reply does not come in time.
+     * @throws IOException            with a one-line message if the socket closes or fails, or the reply is not QMP.
+     */
+    public synchronized JsonNode awaitReply(final String command, final long id, final Duration timeout) throws IOException
+    {
+        return awaitReply(command, id, System.nanoTime() + timeout.toNanos());
+    }
+
+    private long write(final String command, final JsonNode arguments, final long deadline) throws IOException
+    {
         final long id = ++lastId;
         final ObjectNode message = JSON.createObjectNode();
         message.put("execute", command);
@@ -229,6 +264,11 @@ public final class QmpClient implements AutoCloseable
         final byte[] json = JSON.writeValueAsBytes(message);
         final ByteBuffer out = ByteBuffer.allocate(json.length + 1).put(json).put((byte)'\n').flip();
         write(out, deadline, command);
+        return id;
+    }
+
+    private JsonNode awaitReply(final String command, final long id, final long deadline) throws IOException
+    {
         while (true)
         {
             final String line = readLine(deadline, "the reply to " + command);

@@ -181,6 +181,42 @@ class QemuRecoveryTest
     }
 
     @Test
+    void committedWhileTheSourcesCopyWasStillThereItIsQuitAndTheTargetsRuns() throws Exception
+    {
+        // the commit journals COMMITTED once quit is sent; a QEMU drops a queued command when the connection dies
+        // with its host, so the source's paused copy may outlive a crash just after COMMITTED
+        final Crash crash = crash(qemu(), true);
+        final ClusterConfig config = config();
+        journals(config, crash, true);
+        try (ChronicleJournal source = ChronicleJournal.open(config.journalDir(0), 0))
+        {
+            source.append(RecordType.COMMITTED, MIGRATION, VM, 1, 0, 0, 0);
+        }
+        assertTrue(alive(crash.source().process.pid()), "the source's paused copy outlived the crash");
+        try (Cluster cluster = Cluster.start(config))
+        {
+            assertEquals(Map.of(VM, 1), cluster.placement());
+            assertFalse(alive(crash.source().process.pid()), "recovery quit the source's copy");
+            until("the target's copy runs", () -> kindOr(1, crash.copy()) == VmState.Kind.RUNNING);
+            assertTrue(errors.isEmpty(), errors::toString);
+        }
+        assertEquals(List.of(RecordType.ADMITTED, RecordType.MIGRATION_INTENT, RecordType.SUSPENDED, RecordType.COMMITTED),
+            tail(config.journalDir(0), 0));
+    }
+
+    private VmState.Kind kindOr(final int host, final VmHandle vm)
+    {
+        try
+        {
+            return drivers[host].state(vm).kind();
+        }
+        catch (final VmDriverException ex)
+        {
+            return null;
+        }
+    }
+
+    @Test
     void completedButNotActivatedTheTargetsPausedCopyIsQuitAndTheSourceRunsAgain() throws Exception
     {
         final Crash crash = crash(qemu(), true);

@@ -149,6 +149,40 @@ class QmpClientTest
     }
 
     @Test
+    void aCommandSentReturnsBeforeItsReplyWhichIsReadLater(@TempDir final Path dir) throws Exception
+    {
+        final Path path = dir.resolve("send.sock");
+        final java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        try (FakeSocketServer server = new FakeSocketServer(path, (in, out) ->
+        {
+            say(out, GREETING);
+            say(out, "{\"return\": {}, \"id\": " + id(in.readLine()) + "}");
+            final String quit = in.readLine();
+            try
+            {
+                answer.await(); // no answer until the test has seen send return
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            say(out, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 3}, \"event\": \"SHUTDOWN\"}");
+            say(out, "{\"return\": {}, \"id\": " + id(quit) + "}");
+            in.readLine();
+        });
+             QmpClient qmp = QmpClient.connect(path, SHORT))
+        {
+            final long id = qmp.send("quit");
+            answer.countDown();
+            assertTrue(qmp.awaitReply("quit", id, SHORT).isEmpty(), "quit's answer, read after send returned");
+            assertEquals("SHUTDOWN", qmp.takeEvents().get(0).path("event").asText(), "the event before it is kept");
+            final SocketTimeoutException ex = assertThrows(SocketTimeoutException.class,
+                () -> qmp.awaitReply("quit", id + 1, Duration.ofMillis(100)), "a reply never sent times out");
+            assertEquals(path + ": no answer within the deadline while waiting for the reply to quit", ex.getMessage());
+        }
+    }
+
+    @Test
     void theSocketClosingMidCommand(@TempDir final Path dir) throws Exception
     {
         final Path path = dir.resolve("closing.sock");

@@ -472,11 +472,13 @@ final class HandoffTarget
         });
     }
 
-    /** @return driven VMs arriving: their copies being started or watched (agent thread). */
+    /** @return driven VMs arriving: their copies being started or watched, or activated and being let run (agent thread). */
     int liveArrivals()
     {
-        return arrivals.size();
+        return arrivals.size() + resuming;
     }
+
+    private int resuming; // activated driven VMs whose copy's resume is in flight (agent thread)
 
     /** Where VMs are as this host alone knows: its own (and those arriving), nowhere else. */
     private final io.vmsched.placement.Constraints.Locator here = this::hereOrNowhere;
@@ -670,25 +672,27 @@ final class HandoffTarget
             view.listener.onError(hostId, ex); // past the commit point: the VM is ours; the source will ask
             return;
         }
+        // the ack first: the source quits its paused copy while this one is let run (both are paused until
+        // then, so two never run; the order of the two changes nothing but the time, which is the sum otherwise)
+        answer(source, migrationId, vmId, true);
         if (vm.driven && vmDriver != null)
         {
             final io.vmsched.vm.VmHandle copy = vm.handle;
+            resuming++; // a host closing waits for it: a copy left paused would need a restart's recovery
             vmDriver.submit(driver ->
             {
                 driver.resume(copy); // past the commit point: it runs here now, the source's stays paused
                 return null;
             }, (none, failure) ->
             {
+                resuming--;
                 if (failure != null)
                 {
                     view.listener.onError(hostId, new IllegalStateException("vm " + vmId + " is host " + hostId +
                         "'s, but its copy could not be let run: " + failure));
                 }
-                answer(source, migrationId, vmId, true);
             });
-            return;
         }
-        answer(source, migrationId, vmId, true);
     }
 
     void onResolve(final DirectBuffer buffer, final int offset)

@@ -85,6 +85,22 @@ final class Recovery
             owned += leaving.contains(vmId) ? 0 : 1;
         }
         checked.clear();
+        for (final JournalState.Owned gone : state.departed().values())
+        {
+            if (gone.kind != null && gone.kind.startsWith(HostRuntime.DRIVEN_KIND_PREFIX) && gone.state != null)
+            {
+                // the commit sent its paused copy quit: a QEMU drops a command still queued when the connection
+                // dies with this host, so one may be left (one long gone costs a failed adopt)
+                try
+                {
+                    stale.add(io.vmsched.vm.VmHandle.decode(gone.state));
+                }
+                catch (final RuntimeException ex)
+                {
+                    // not a handle this build reads: no copy of it to quit
+                }
+            }
+        }
         for (final JournalState.Pending pending : state.pendingIn())
         {
             if (commitPoint.movedHere(pending.peer, pending.migrationId, pending.vmId))

@@ -94,6 +94,7 @@ public class HostJournalState
     private final boolean keepGuests;
     private final Long2ObjectHashMap<Owned> owned = new Long2ObjectHashMap<>();
     private final Map<Long, Owned> ownedView = Collections.unmodifiableMap(new OwnedView());
+    private final Map<Long, Owned> departed = new java.util.HashMap<>(); // with keepGuests only
     private final Long2ObjectHashMap<Pending> pendingOut = new Long2ObjectHashMap<>();
     private final Collection<Pending> pendingOutView = Collections.unmodifiableCollection(new PendingView(pendingOut));
     private final Long2ObjectHashMap<Pending> pendingIn = new Long2ObjectHashMap<>();
@@ -185,10 +186,16 @@ public class HostJournalState
                 break;
             }
             case COMMITTED:
+            {
                 pendingOut.remove(migrationId);
                 ballooned.remove(vmId);
-                owned.remove(vmId);
+                final Owned gone = owned.remove(vmId);
+                if (gone != null && keepGuests)
+                {
+                    departed.put(vmId, gone);
+                }
                 break;
+            }
             case ABORTED:
                 if (pendingOut.remove(migrationId) == null)
                 {
@@ -240,6 +247,7 @@ public class HostJournalState
     /** Own a VM: one owned already keeps its place (a newer state), as a LinkedHashMap keeps a key's. */
     private void own(final Owned vm)
     {
+        departed.remove(vm.vmId);
         final Owned before = owned.put(vm.vmId, vm);
         vm.order = before != null ? before.order : ++arrivals;
     }
@@ -258,6 +266,16 @@ public class HostJournalState
     private byte[] state(final JournalRecord record)
     {
         return keepGuests ? record.guestState() : null;
+    }
+
+    /**
+     * @return VMs this host gave away by a commit (COMMITTED) and does not own again, by id, each as it last owned
+     *         it (its last state: a driven VM's handle of the copy it left here); empty unless guests are kept
+     *         (a read-only view). Recovery makes sure such a copy is gone: the commit only sent it {@code quit}.
+     */
+    public Map<Long, Owned> departed()
+    {
+        return Collections.unmodifiableMap(departed);
     }
 
     /** @return VMs owned, by id, in the order they came (a read-only view). */

@@ -185,7 +185,8 @@ public interface VmDriver extends AutoCloseable
 
     /**
      * End a VM that can never run again here (a source's paused copy once the target's runs): as {@link #remove}, but
-     * return as soon as the hypervisor has accepted to quit it (or its process is gone); the driver waits for the
+     * return as soon as the hypervisor has been told to quit it (or its process is gone); the driver waits for its
+     * answer and the
      * process's exit, kills it past the bound and deletes its files on a thread of its own, and a later
      * {@link #adopt} or {@link #prepareIncoming} of the same name waits for that first. A handoff's commit uses it,
      * so that QEMU's exit (tens of milliseconds) is not on the migration's path. The default is {@link #remove}.
