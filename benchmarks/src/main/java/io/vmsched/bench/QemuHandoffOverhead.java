@@ -231,6 +231,9 @@ public final class QemuHandoffOverhead
                     QemuProcesses.under(dir).size() + ", spares " + drivers[0].spares() + " " + drivers[1].spares() +
                     ", driver times " + times.last("vm") + ", errors " + errors + ")",
                     () -> times.last("vm").removedNs() - migrateStart > 0 && vmProcesses(dir, drivers) == 1 &&
+                        // retired and forgotten: its driver has asked for the spare the next migration back takes
+                        drivers[0].retiring().isEmpty() && drivers[1].retiring().isEmpty() &&
+                        (spares == 0 || drivers[1 - target].spares().size() >= 1) &&
                         drivers[0].sparesStarting() == 0 && drivers[1].sparesStarting() == 0, 30);
                 if (i < warmup)
                 {
