@@ -58,6 +58,10 @@ final class NodeProcesses
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(Arrays.asList(BenchmarkMain.jvmFlags().split("\\s+")));
+        if (timerSlackUs > 0)
+        {
+            command.add("-D" + io.vmsched.dispatch.Idle.TIMER_SLACK_PROPERTY + "=0"); // the message path keeps it too
+        }
         command.addAll(jvm);
         return command;
     }

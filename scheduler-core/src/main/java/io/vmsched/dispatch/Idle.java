@@ -27,7 +27,8 @@ import java.util.concurrent.locks.LockSupport;
  * <b>Timer slack.</b> Linux lets a park end up to a thread's timer slack late (50 µs by default) so that
  * timers can be grouped; a message that crosses five parked threads pays it five times. Each thread on the
  * message path sets its own slack to {@link #TIMER_SLACK_NS} when it first parks (property
- * {@value #TIMER_SLACK_PROPERTY}, ns, default 1,000; 0 leaves the OS's), which needs no privilege
+ * {@value #TIMER_SLACK_PROPERTY}, ns, default 1,000; 0 leaves the slack the thread has: the OS's, or one the
+ * process was started with), which needs no privilege
  * (docs/performance.md has what it changes). Workers keep the OS's.
  * <p>
  * Threadsafe; each call makes a new strategy, which belongs to one thread. {@link #heat} may be called from any
