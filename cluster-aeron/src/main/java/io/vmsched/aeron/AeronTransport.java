@@ -75,6 +75,10 @@ public final class AeronTransport implements Transport
     private final Consumer<String> log;
     private final java.util.function.IntUnaryOperator senderOffsets; // where each type names its sender
     private final MediaDriver driver;
+    // Context.driverOnPoller: the driver's and the client's duty cycles, run by poll (null: their own threads)
+    private final org.agrona.concurrent.AgentInvoker driverInvoker;
+    private final org.agrona.concurrent.AgentInvoker clientInvoker;
+    private final java.util.concurrent.locks.Lock clientLock;
     private final Aeron aeron;
     private final Subscription subscription;
 
@@ -161,7 +165,7 @@ public final class AeronTransport implements Transport
                 .aeronDirectoryName(context.aeronDirectoryName)
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
-                .threadingMode(ThreadingMode.SHARED)
+                .threadingMode(context.driverOnPoller ? ThreadingMode.INVOKER : ThreadingMode.SHARED)
                 // a starved machine (a 2-core host running its guests) must not lose its clients: 30 s, not 10
                 .clientLivenessTimeoutNs(java.util.concurrent.TimeUnit.SECONDS.toNanos(30))
                 .publicationUnblockTimeoutNs(java.util.concurrent.TimeUnit.SECONDS.toNanos(45)) // must exceed the liveness timeout
@@ -171,8 +175,16 @@ public final class AeronTransport implements Transport
                 .ipcTermBufferLength(context.termLength)
                 .printConfigurationOnStart(false)
                 .errorHandler(ex -> log.accept("aeron-transport host " + hostId + ": media driver: " + oneLine(ex))));
+            final org.agrona.concurrent.AgentInvoker invoker = startedDriver.sharedAgentInvoker();
+            if (null != invoker && !invoker.isStarted())
+            {
+                invoker.start();
+            }
             startedAeron = Aeron.connect(new Aeron.Context()
                 .aeronDirectoryName(startedDriver.aeronDirectoryName())
+                // the client runs the driver while it awaits a reply, under its lock (see poll)
+                .driverAgentInvoker(invoker)
+                .useConductorAgentInvoker(context.driverOnPoller)
                 .driverTimeoutMs(30_000)
                 .idleStrategy(new SleepingMillisIdleStrategy(1))
                 .errorHandler(ex -> log.accept("aeron-transport host " + hostId + ": aeron client: " + oneLine(ex))));
@@ -187,6 +199,9 @@ public final class AeronTransport implements Transport
         }
         driver = startedDriver;
         aeron = startedAeron;
+        driverInvoker = startedDriver.sharedAgentInvoker();
+        clientInvoker = context.driverOnPoller ? startedAeron.conductorAgentInvoker() : null;
+        clientLock = startedAeron.context().clientLock();
         for (final Map.Entry<Integer, String> peer : context.peers.entrySet())
         {
             addPeer(peer.getKey(), peer.getValue());
@@ -324,7 +339,13 @@ public final class AeronTransport implements Transport
             }
             final int frameLength = sendCodec.encode(type, hostId, toHost, ++sequence, buffer, offset, length, peerIncarnation);
             sendCodec.sign(length);
-            final long result = publication.offer(sendCodec.buffer(), 0, frameLength);
+            long result = publication.offer(sendCodec.buffer(), 0, frameLength);
+            if (result == Publication.ADMIN_ACTION)
+            {
+                // the offer that finds its term full rotates it and says so; the next one goes into the new term
+                // (said false before, it aborted a handoff's transfer once a term, every 1 MiB sent)
+                result = publication.offer(sendCodec.buffer(), 0, frameLength);
+            }
             if (result > 0)
             {
                 final int counted = type < COUNTED_TYPES ? type : 0;
@@ -383,10 +404,13 @@ public final class AeronTransport implements Transport
      * A frame that meets a full inbox stays in Aeron's buffer and is read again next time (Aeron's
      * flow control then holds back the sender).
      * <p>
+     * With {@link Context#driverOnPoller}, it first runs a duty cycle of the media driver (sending what was
+     * offered, receiving what came) and of the Aeron client.
+     * <p>
      * <b>Note:</b> the polling thread only (the host's agent, once per duty cycle).
      *
      * @param fragmentLimit the most Aeron fragments to read.
-     * @return the fragments read (0 when idle).
+     * @return the fragments read, and the driver's and client's work (0 when idle).
      */
     public int poll(final int fragmentLimit)
     {
@@ -394,7 +418,25 @@ public final class AeronTransport implements Transport
         {
             return 0;
         }
-        return subscription.controlledPoll(assembler, fragmentLimit);
+        int work = 0;
+        if (null != driverInvoker && clientLock.tryLock())
+        {
+            // invariant: one thread at a time runs the driver; a client call that awaits the driver runs it
+            // under this lock too (busy: that thread does this cycle's work)
+            try
+            {
+                work += driverInvoker.invoke();
+            }
+            finally
+            {
+                clientLock.unlock();
+            }
+        }
+        if (null != clientInvoker)
+        {
+            work += clientInvoker.invoke();
+        }
+        return work + subscription.controlledPoll(assembler, fragmentLimit);
     }
 
     /** @return {@link #poll(int)} with a default fragment limit: the host's agent calls it each duty cycle. */
@@ -753,6 +795,7 @@ public final class AeronTransport implements Transport
         private int termLength = 1 << 20;
         private String aeronDirectoryName;
         private IdleStrategy driverIdleStrategy;
+        private boolean driverOnPoller;
         private Consumer<String> log = System.err::println;
         private final Map<Integer, String> peers = new TreeMap<>();
         private java.util.function.IntUnaryOperator senderOffsets = io.vmsched.handoff.HostMessages::senderOffset;
@@ -821,6 +864,22 @@ public final class AeronTransport implements Transport
         public Context aeronDirectoryName(final String name)
         {
             this.aeronDirectoryName = name;
+            return this;
+        }
+
+        /**
+         * Run the media driver and the Aeron client on the thread that calls {@link #poll} (Aeron's INVOKER
+         * mode) instead of a thread of their own: a message crosses one thread less on each side, and the node
+         * has one thread less. The poller must then poll often even when idle (a message that arrives waits for
+         * the next poll; {@link io.vmsched.dispatch.Idle#polling()} parks at most 100 µs) and never stop for
+         * long (the driver's heartbeats and the peers' liveness wait for it). Default false: a transport that
+         * only sends, or is polled now and then, keeps its driver thread.
+         *
+         * @param onPoller whether poll runs the driver. @return this.
+         */
+        public Context driverOnPoller(final boolean onPoller)
+        {
+            this.driverOnPoller = onPoller;
             return this;
         }
 

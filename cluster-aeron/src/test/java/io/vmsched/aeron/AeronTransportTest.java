@@ -94,6 +94,55 @@ class AeronTransportTest
             "the driver sent at least the frames");
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "driver on the poller: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = { false, true })
+    void aSendIsTakenAcrossTermRotationsAndWithTheDriverOnThePoller(final boolean driverOnPoller)
+    {
+        // 64 KiB terms, 3,000 frames of about 240 bytes one at a time: the publication rotates its term about 11
+        // times, and each send, the peer keeping up, is taken at once (an offer that rotates says ADMIN_ACTION)
+        final byte[] secret = TestSupport.secret(4);
+        final String aEnd = LOOPBACK + ":" + freeUdpPort();
+        final String bEnd = LOOPBACK + ":" + freeUdpPort();
+        final AeronTransport a = start(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(1)
+            .bind(aEnd).secret(secret).peer(2, bEnd).termLength(64 << 10).driverOnPoller(driverOnPoller).log(new TestSupport.Log("a")));
+        final AeronTransport b = start(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(2)
+            .bind(bEnd).secret(secret).peer(1, aEnd).termLength(64 << 10).driverOnPoller(driverOnPoller).log(new TestSupport.Log("b")));
+        final ManyToOneRingBuffer aInbox = TestSupport.inbox(1 << 16);
+        final ManyToOneRingBuffer bInbox = TestSupport.inbox(1 << 16);
+        a.attach(1, aInbox);
+        b.attach(2, bInbox);
+        final UnsafeBuffer out = new UnsafeBuffer(new byte[200]);
+        final int[] got = new int[1];
+        await("the first message through (the publication connected, the peers introduced)", 30_000, () ->
+        {
+            a.send(2, 1, out, 0, out.capacity());
+            a.poll();
+            b.poll();
+            bInbox.read((type, buffer, index, length) -> got[0]++);
+        }, () -> got[0] > 0);
+        final int n = 3_000;
+        int refused = 0;
+        for (int i = 0; i < n; i++)
+        {
+            out.putInt(0, i);
+            if (!a.send(2, 2, out, 0, out.capacity()))
+            {
+                refused++;
+                continue;
+            }
+            final int expected = i;
+            final boolean[] arrived = new boolean[1];
+            await("message " + i + " through", 10_000, () ->
+            {
+                a.poll();
+                b.poll();
+                bInbox.read((type, buffer, index, length) -> arrived[0] |= type == 2 && buffer.getInt(index) == expected);
+            }, () -> arrived[0]);
+        }
+        assertEquals(0, refused, "sends refused with the peer keeping up");
+        assertTrue(a.sentBytes(2) >= 3L * (64 << 10) * 3, "the frames filled several terms: " + a.sentBytes(2));
+    }
+
     /** One direction of traffic: message i has type 1 + i % 7 and 8 + i % 200 bytes, each byte derived from i. */
     private static final class Flow
     {

@@ -80,6 +80,16 @@ public final class Idle
     }
 
     /**
+     * @return as {@link #agent()}, but parks at most {@link #RECEIVE_PARK_NS} even when cold: for an agent that also
+     *         runs its transport's media driver (it is the first thread of its process to see a message), as a
+     *         node's does. Its work does not heat the process.
+     */
+    public static IdleStrategy polling()
+    {
+        return new Heated(100, 10, 1_000, RECEIVE_PARK_NS, false);
+    }
+
+    /**
      * @return as {@link #messages()}, and whatever work its thread does makes the process hot for 2 ms: for a
      * process whose every message someone awaits (the registry's members: a node waits for each answer), so that
      * the thread that received one wakes the others it goes through.
