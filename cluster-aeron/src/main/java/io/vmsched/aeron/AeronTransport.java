@@ -74,11 +74,16 @@ public final class AeronTransport implements Transport
     private final int maxPayloadLength;
     private final Consumer<String> log;
     private final java.util.function.IntUnaryOperator senderOffsets; // where each type names its sender
+    private static final long CLOSE_LINGER_NS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50);
     private final MediaDriver driver;
     // Context.driverOnPoller: the driver's and the client's duty cycles, run by poll (null: their own threads)
     private final org.agrona.concurrent.AgentInvoker driverInvoker;
     private final org.agrona.concurrent.AgentInvoker clientInvoker;
     private final java.util.concurrent.locks.Lock clientLock;
+    // until the first poll (a node's agent starts after its recovery, which may take long) a thread of its own
+    // runs them: a driver left alone past the client liveness timeout would end the client for good
+    private final Thread untilPolled;
+    private volatile boolean polled;
     private final Aeron aeron;
     private final Subscription subscription;
 
@@ -202,6 +207,16 @@ public final class AeronTransport implements Transport
         driverInvoker = startedDriver.sharedAgentInvoker();
         clientInvoker = context.driverOnPoller ? startedAeron.conductorAgentInvoker() : null;
         clientLock = startedAeron.context().clientLock();
+        if (context.driverOnPoller)
+        {
+            untilPolled = new Thread(this::runUntilPolled, "aeron-transport-" + hostId + "-until-polled");
+            untilPolled.setDaemon(true);
+            untilPolled.start();
+        }
+        else
+        {
+            untilPolled = null;
+        }
         for (final Map.Entry<Integer, String> peer : context.peers.entrySet())
         {
             addPeer(peer.getKey(), peer.getValue());
@@ -418,6 +433,17 @@ public final class AeronTransport implements Transport
         {
             return 0;
         }
+        if (!polled && null != untilPolled)
+        {
+            polled = true; // from now on this thread runs the driver
+            joinQuietly(untilPolled);
+        }
+        return runDriver() + subscription.controlledPoll(assembler, fragmentLimit);
+    }
+
+    /** @return the work of one duty cycle of the driver and the client, when they run on the poller (else 0). */
+    private int runDriver()
+    {
         int work = 0;
         if (null != driverInvoker && clientLock.tryLock())
         {
@@ -436,7 +462,28 @@ public final class AeronTransport implements Transport
         {
             work += clientInvoker.invoke();
         }
-        return work + subscription.controlledPoll(assembler, fragmentLimit);
+        return work;
+    }
+
+    private void runUntilPolled()
+    {
+        final IdleStrategy idle = io.vmsched.dispatch.Idle.receiving();
+        while (!polled && !closed)
+        {
+            idle.idle(runDriver());
+        }
+    }
+
+    private static void joinQuietly(final Thread thread)
+    {
+        try
+        {
+            thread.join(5_000);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** @return {@link #poll(int)} with a default fragment limit: the host's agent calls it each duty cycle. */
@@ -553,6 +600,17 @@ public final class AeronTransport implements Transport
     @Override
     public void close()
     {
+        if (null != untilPolled && polled && !closed)
+        {
+            // the poller has stopped: what it offered last (an answer, a resolve) goes out before the close
+            final long deadline = System.nanoTime() + CLOSE_LINGER_NS;
+            int idleCycles = 0;
+            while (idleCycles < 10 && System.nanoTime() - deadline < 0)
+            {
+                idleCycles = runDriver() == 0 ? idleCycles + 1 : 0;
+                Thread.onSpinWait();
+            }
+        }
         synchronized (sendLock)
         {
             if (closed)
@@ -564,6 +622,10 @@ public final class AeronTransport implements Transport
             {
                 closePublication(i);
             }
+        }
+        if (null != untilPolled)
+        {
+            joinQuietly(untilPolled);
         }
         CloseHelper.closeAll(subscription, aeron, driver);
     }

@@ -143,6 +143,35 @@ class AeronTransportTest
         assertTrue(a.sentBytes(2) >= 3L * (64 << 10) * 3, "the frames filled several terms: " + a.sentBytes(2));
     }
 
+    @Test
+    void aDriverOnThePollerRunsOnAThreadOfItsOwnUntilTheFirstPoll()
+    {
+        // a node's agent first polls after its recovery: until then the receiver's driver must still answer
+        final byte[] secret = TestSupport.secret(5);
+        final String aEnd = LOOPBACK + ":" + freeUdpPort();
+        final String bEnd = LOOPBACK + ":" + freeUdpPort();
+        final AeronTransport a = start(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(1)
+            .bind(aEnd).secret(secret).peer(2, bEnd).driverOnPoller(true).log(new TestSupport.Log("a")));
+        final AeronTransport b = start(new AeronTransport.Context().senderOffsets(t -> AeronTransport.NO_SENDER_FIELD).hostId(2)
+            .bind(bEnd).secret(secret).peer(1, aEnd).driverOnPoller(true).log(new TestSupport.Log("b")));
+        final ManyToOneRingBuffer bInbox = TestSupport.inbox(1 << 16);
+        b.attach(2, bInbox);
+        final UnsafeBuffer out = new UnsafeBuffer(new byte[16]);
+        await("a's publication to b connected, b never polled", 30_000, () ->
+        {
+            a.send(2, 1, out, 0, out.capacity());
+            a.poll();
+        }, () -> a.isConnected(2));
+        final int[] got = new int[1];
+        await("b's first polls read what came", 30_000, () ->
+        {
+            a.send(2, 1, out, 0, out.capacity());
+            a.poll();
+            b.poll();
+            bInbox.read((type, buffer, index, length) -> got[0]++);
+        }, () -> got[0] > 0);
+    }
+
     /** One direction of traffic: message i has type 1 + i % 7 and 8 + i % 200 bytes, each byte derived from i. */
     private static final class Flow
     {

@@ -138,7 +138,11 @@ final class QemuSpares implements AutoCloseable
         this.quitter = quitter;
         this.thread = new ScheduledThreadPoolExecutor(1, task ->
         {
-            final Thread t = new Thread(task, "vmsched-qemu-spares");
+            final Thread t = new Thread(() ->
+            {
+                io.vmsched.dispatch.Idle.resetTimerSlack(); // the spares it starts inherit its timer slack
+                task.run();
+            }, "vmsched-qemu-spares");
             t.setDaemon(true); // a JVM that exits without close leaves spares: recovery quits them as strays
             return t;
         });

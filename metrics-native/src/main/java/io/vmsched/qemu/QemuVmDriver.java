@@ -1046,6 +1046,12 @@ public final class QemuVmDriver implements VmDriver
         }
     }
 
+    /** @return the longest a retirement's thread takes: quit's answer, the grace after SIGTERM, the exit, the kill. */
+    private Duration retirementBound()
+    {
+        return qmpTimeout.plus(EXIT_GRACE).plus(quitTimeout).plus(KILL_WAIT);
+    }
+
     /** Wait for the process to exit (SIGTERM first if QEMU did not take {@code quit}), SIGKILL past the quit timeout. */
     private void awaitGone(final Vm vm, final boolean asked) throws VmDriverException
     {
@@ -1104,7 +1110,7 @@ public final class QemuVmDriver implements VmDriver
         }
         try
         {
-            gone.get(quitTimeout.plus(KILL_WAIT).plus(EXIT_GRACE).toNanos(), TimeUnit.NANOSECONDS);
+            gone.get(retirementBound().toNanos(), TimeUnit.NANOSECONDS);
         }
         catch (final InterruptedException ex)
         {
@@ -1164,7 +1170,7 @@ public final class QemuVmDriver implements VmDriver
         {
             try
             {
-                gone.get(quitTimeout.plus(KILL_WAIT).toNanos(), TimeUnit.NANOSECONDS); // their files deleted too
+                gone.get(retirementBound().toNanos(), TimeUnit.NANOSECONDS); // their files deleted too
             }
             catch (final InterruptedException ex)
             {

@@ -45,7 +45,11 @@ final class HostVmDriver implements AutoCloseable
         this.wake = wake;
         this.threads = Executors.newCachedThreadPool(task ->
         {
-            final Thread thread = new Thread(task, "vmsched-vm-driver-" + hostId);
+            final Thread thread = new Thread(() ->
+            {
+                io.vmsched.dispatch.Idle.resetTimerSlack(); // the agent's is 1 µs; a hypervisor it starts inherits it
+                task.run();
+            }, "vmsched-vm-driver-" + hostId);
             thread.setDaemon(true);
             return thread;
         });

@@ -27,6 +27,13 @@ final class JournalState extends HostJournalState
         return new JournalState();
     }
 
+    /** Keeps the VMs a hypervisor runs once they left: recovery makes sure their copy here is gone. */
+    @Override
+    protected boolean keepDeparted(final String kind)
+    {
+        return kind != null && kind.startsWith(HostRuntime.DRIVEN_KIND_PREFIX);
+    }
+
     /** @return VMs owned, by id: a copy, taken once the records are applied, that recovery may edit. */
     @Override
     public Map<Long, Owned> owned()

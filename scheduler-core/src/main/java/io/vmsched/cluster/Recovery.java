@@ -85,9 +85,13 @@ final class Recovery
             owned += leaving.contains(vmId) ? 0 : 1;
         }
         checked.clear();
+        final java.util.Set<Long> returning = new java.util.HashSet<>();
+        state.pendingIn().forEach(pending -> returning.add(pending.vmId));
         for (final JournalState.Owned gone : state.departed().values())
         {
-            if (gone.kind != null && gone.kind.startsWith(HostRuntime.DRIVEN_KIND_PREFIX) && gone.state != null)
+            // one coming back (RECEIVED here) is decided below: its new copy's socket path is the old one's
+            if (gone.kind != null && gone.kind.startsWith(HostRuntime.DRIVEN_KIND_PREFIX) && gone.state != null &&
+                !returning.contains(gone.vmId))
             {
                 // the commit sent its paused copy quit: a QEMU drops a command still queued when the connection
                 // dies with this host, so one may be left (one long gone costs a failed adopt)

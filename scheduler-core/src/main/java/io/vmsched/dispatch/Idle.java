@@ -29,7 +29,8 @@ import java.util.concurrent.locks.LockSupport;
  * message path sets its own slack to {@link #TIMER_SLACK_NS} when it first parks (property
  * {@value #TIMER_SLACK_PROPERTY}, ns, default 1,000; 0 leaves the slack the thread has: the OS's, or one the
  * process was started with), which needs no privilege
- * (docs/performance.md has what it changes). Workers keep the OS's.
+ * (docs/performance.md has what it changes). Workers and hypervisor drivers' threads keep the process's
+ * ({@link #resetTimerSlack}: a thread inherits its starter's).
  * <p>
  * Threadsafe; each call makes a new strategy, which belongs to one thread. {@link #heat} may be called from any
  * thread.
@@ -55,6 +56,10 @@ public final class Idle
     public static final String TIMER_SLACK_PROPERTY = "vmsched.idle.timer-slack-ns";
     /** The timer slack each thread on the message path sets on itself, ns; 0: the OS's is left. */
     public static final long TIMER_SLACK_NS = timerSlackProperty();
+    /** Linux's default timer slack for a thread that is not real-time, ns. */
+    private static final long OS_TIMER_SLACK_NS = 50_000;
+    /** The slack the loading thread had (no thread here has set its own yet), ns; -1 where it cannot be read. */
+    private static final long STARTING_TIMER_SLACK_NS = LinuxThread.timerSlack();
 
     private static final CopyOnWriteArrayList<Thread> HEATED = new CopyOnWriteArrayList<>();
     /** {@link #HEATED} as an array, read by {@link #heat} without an iterator: it allocates nothing. */
@@ -135,6 +140,27 @@ public final class Idle
                     LockSupport.unpark(thread); // parked up to MAX_PARK_NS: park no longer than HOT_PARK_NS now
                 }
             }
+        }
+    }
+
+    /**
+     * Set the calling thread's timer slack back to the process's. A thread inherits the slack of the thread that
+     * starts it, and so does a process: a thread a message-path thread started that is not on the message path
+     * itself (a worker, a hypervisor driver's thread, and the processes those start) calls it first. Does
+     * nothing where the slack is left alone ({@link #TIMER_SLACK_NS} 0) or cannot be set. Allocates only when it
+     * sets it.
+     */
+    public static void resetTimerSlack()
+    {
+        if (TIMER_SLACK_NS <= 0 || STARTING_TIMER_SLACK_NS <= 0)
+        {
+            return;
+        }
+        // a process started by a message-path thread of another starts with its slack: the OS's then
+        final long slack = STARTING_TIMER_SLACK_NS == TIMER_SLACK_NS ? OS_TIMER_SLACK_NS : STARTING_TIMER_SLACK_NS;
+        if (LinuxThread.timerSlack() != slack)
+        {
+            LinuxThread.timerSlack(slack);
         }
     }
 

@@ -93,6 +93,7 @@ final class Worker implements Agent
     @Override
     public void onStart()
     {
+        Idle.resetTimerSlack(); // started by a thread on the message path, it would have that thread's slack
         final long tid = LinuxThread.id(); // the id renice takes for this one thread
         threadId = tid;
     }

@@ -190,7 +190,7 @@ public class HostJournalState
                 pendingOut.remove(migrationId);
                 ballooned.remove(vmId);
                 final Owned gone = owned.remove(vmId);
-                if (gone != null && keepGuests)
+                if (gone != null && keepGuests && keepDeparted(gone.kind))
                 {
                     departed.put(vmId, gone);
                 }
@@ -269,9 +269,20 @@ public class HostJournalState
     }
 
     /**
+     * @param kind a VM's guest kind.
+     * @return whether {@link #departed()} keeps a VM of this kind once it left (default: none; recovery keeps the
+     *         VMs a hypervisor runs, whose state is a small handle).
+     */
+    protected boolean keepDeparted(final String kind)
+    {
+        return false;
+    }
+
+    /**
      * @return VMs this host gave away by a commit (COMMITTED) and does not own again, by id, each as it last owned
-     *         it (its last state: a driven VM's handle of the copy it left here); empty unless guests are kept
-     *         (a read-only view). Recovery makes sure such a copy is gone: the commit only sent it {@code quit}.
+     *         it (its last state: a driven VM's handle of the copy it left here), of the kinds
+     *         {@link #keepDeparted} keeps, when guests are kept (a read-only view). Recovery makes sure such a
+     *         copy is gone: the commit only sent it {@code quit}.
      */
     public Map<Long, Owned> departed()
     {

@@ -57,7 +57,9 @@ class NodeLiveMigrationTest
             assertEquals(1, table.get(5L).owner());
             assertEquals(Map.of(5L, 1), node1.placement());
             until("the source's copy is quit", 10, () -> world.states.get(pid) == VmState.Kind.GONE);
-            assertEquals(1, world.running(), "exactly one copy runs: the target's");
+            assertTrue(world.running() <= 1, "never two copies running");
+            // the target acks before its copy's cont returns: the source's copy may be gone first
+            until("exactly one copy runs: the target's", 10, () -> world.running() == 1);
             assertTrue(events0.errors.isEmpty(), events0.errors::toString);
         }
     }
@@ -128,7 +130,9 @@ class NodeLiveMigrationTest
             assertEquals(2, lost.get(), "a PREPARED and an ACK were lost");
             assertEquals(Map.of(5L, 1), node1.placement());
             until("the source's copy is quit", 10, () -> world.states.get(pid) == VmState.Kind.GONE);
-            assertEquals(1, world.running(), "exactly one copy runs: the target's");
+            assertTrue(world.running() <= 1, "never two copies running");
+            // the target acks before its copy's cont returns: the source's copy may be gone first
+            until("exactly one copy runs: the target's", 10, () -> world.running() == 1);
             assertTrue(events0.aborted.isEmpty(), events0.aborted::toString);
         }
     }

@@ -78,14 +78,35 @@ class IdleTest
     @Test
     void aThreadOnTheMessagePathSetsItsTimerSlackWhenItFirstParksAndAWorkerDoesNot() throws Exception
     {
-        org.junit.jupiter.api.Assumptions.assumeTrue(LinuxThread.timerSlack() > 0, "needs /proc/TID/timerslack_ns (Linux 4.6+)");
+        org.junit.jupiter.api.Assumptions.assumeTrue(LinuxThread.timerSlack() > 0 && LinuxThread.timerSlack(LinuxThread.timerSlack()),
+            "needs a writable /proc/TID/timerslack_ns (Linux 4.6+)");
         assertEquals(1_000, Idle.TIMER_SLACK_NS, "the default");
-        final long[] slack = new long[4];
+        Idle.resetTimerSlack(); // this thread may have parked on the message path in an earlier test
+        final long[] slack = new long[6];
         final Runnable[] runs = {
             () -> slack[0] = parkOnceThenSlack(Idle.messages()),
             () -> slack[1] = parkOnceThenSlack(Idle.work()),
             () -> slack[2] = parkOnceThenSlack(Idle.receiving()),
             () -> slack[3] = LinuxThread.timerSlack(),
+            () ->
+            {
+                parkOnceThenSlack(Idle.messages());
+                final Thread started = new Thread(() ->
+                {
+                    slack[4] = LinuxThread.timerSlack();
+                    Idle.resetTimerSlack();
+                    slack[5] = LinuxThread.timerSlack();
+                }, "slack-test-started");
+                started.start();
+                try
+                {
+                    started.join(DEADLINE_NS / 1_000_000);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            },
         };
         for (final Runnable run : runs)
         {
@@ -98,6 +119,8 @@ class IdleTest
         assertEquals(Idle.TIMER_SLACK_NS, slack[2], "a receiving() thread after its first park");
         assertNotEquals(Idle.TIMER_SLACK_NS, slack[3], "a new thread starts with the OS's (inherited, 50 µs by default)");
         assertEquals(slack[3], slack[1], "a worker keeps the OS's");
+        assertEquals(Idle.TIMER_SLACK_NS, slack[4], "a thread a message-path thread starts inherits its slack");
+        assertEquals(slack[3], slack[5], "and has the process's again after resetTimerSlack");
     }
 
     /** Idles until the strategy parks once (spins and yields first), then reads this thread's timer slack. */
