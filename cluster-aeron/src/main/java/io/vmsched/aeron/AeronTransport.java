@@ -176,6 +176,9 @@ public final class AeronTransport implements Transport
                 .publicationUnblockTimeoutNs(java.util.concurrent.TimeUnit.SECONDS.toNanos(45)) // must exceed the liveness timeout
                 .sharedIdleStrategy(context.driverIdleStrategy)
                 .termBufferSparseFile(true)
+                // Aeron's default counters make a 47 MB cnc.dat, 16 MB with 16,384 counters (a peer directory of
+                // about 1,800 hosts: 9 counters a peer); the error log's 4 MB is Aeron's least
+                .counterValuesBufferLength(2 << 20)
                 .publicationTermBufferLength(context.termLength)
                 .ipcTermBufferLength(context.termLength)
                 .printConfigurationOnStart(false)

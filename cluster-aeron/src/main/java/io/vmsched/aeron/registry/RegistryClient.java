@@ -157,6 +157,8 @@ public final class RegistryClient implements AutoCloseable
                     .publicationUnblockTimeoutNs(TimeUnit.MILLISECONDS.toNanos(DRIVER_TIMEOUT_MS * 3 / 2)) // must exceed it
                     .sharedIdleStrategy(io.vmsched.dispatch.Idle.messages())
                     .termBufferSparseFile(true)
+                    // a session's ingress and egress need a few counters: Aeron's least, 1 MiB (11 MB of cnc.dat, not 47)
+                    .counterValuesBufferLength(1 << 20)
                     .publicationTermBufferLength(64 * 1024)
                     .ipcTermBufferLength(64 * 1024)
                     .printConfigurationOnStart(false)
