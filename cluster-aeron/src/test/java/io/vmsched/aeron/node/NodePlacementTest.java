@@ -180,6 +180,10 @@ class NodePlacementTest
         final Node b = node(registry, "b", "");
         final Node c = node(registry, "c", "");
         final RegistryClient observer = observer(registry);
+        // a node learns a later one from the registry's directory (each directory period): a service of 3 apart
+        // is feasible only once it knows 3 hosts
+        await("every node to know the three", 30, () ->
+            a.cluster().hostCount() == 3 && b.cluster().hostCount() == 3 && c.cluster().hostCount() == 3);
 
         // a change made at node a is checked by the registry and reaches node c's copy
         a.cluster().defineService("web", 3, 2);
