@@ -436,7 +436,7 @@ public final class AeronTransport implements Transport
         {
             return 0;
         }
-        if (!polled && null != untilPolled)
+        if (null != untilPolled && !polled)
         {
             polled = true; // from now on this thread runs the driver
             joinQuietly(untilPolled);
@@ -470,7 +470,7 @@ public final class AeronTransport implements Transport
 
     private void runUntilPolled()
     {
-        final IdleStrategy idle = io.vmsched.dispatch.Idle.receiving();
+        final IdleStrategy idle = io.vmsched.dispatch.Idle.polling(); // as the agent that takes over
         while (!polled && !closed)
         {
             idle.idle(runDriver());

@@ -112,14 +112,7 @@ class AeronTransportTest
         a.attach(1, aInbox);
         b.attach(2, bInbox);
         final UnsafeBuffer out = new UnsafeBuffer(new byte[200]);
-        final int[] got = new int[1];
-        await("the first message through (the publication connected, the peers introduced)", 30_000, () ->
-        {
-            a.send(2, 1, out, 0, out.capacity());
-            a.poll();
-            b.poll();
-            bInbox.read((type, buffer, index, length) -> got[0]++);
-        }, () -> got[0] > 0);
+        awaitFirstThrough("the first message through (the publication connected, the peers introduced)", a, b, bInbox, out);
         final int n = 3_000;
         int refused = 0;
         for (int i = 0; i < n; i++)
@@ -162,8 +155,15 @@ class AeronTransportTest
             a.send(2, 1, out, 0, out.capacity());
             a.poll();
         }, () -> a.isConnected(2));
+        awaitFirstThrough("b's first polls read what came", a, b, bInbox, out);
+    }
+
+    /** a sends host 2 (b) type-1 messages, both polling, until b's inbox has one. */
+    private static void awaitFirstThrough(final String what, final AeronTransport a, final AeronTransport b,
+        final ManyToOneRingBuffer bInbox, final UnsafeBuffer out)
+    {
         final int[] got = new int[1];
-        await("b's first polls read what came", 30_000, () ->
+        await(what, 30_000, () ->
         {
             a.send(2, 1, out, 0, out.capacity());
             a.poll();

@@ -3,7 +3,6 @@ package io.vmsched.dispatch;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -51,18 +50,17 @@ public final class Idle
     /** The longest park of a media driver's thread ({@link #receiving()}), ns (at most {@link #MAX_PARK_NS}). */
     public static final long RECEIVE_PARK_NS = Math.min(MAX_PARK_NS, maxPark(RECEIVE_PARK_PROPERTY, 100));
 
-    // invariant: a heated strategy's thread is in this list from its first park until it ends (pruned when dead)
+    // invariant: a heated strategy's thread is in {@link #heated} from its first park until it ends (pruned when dead)
     /** The system property giving {@link #TIMER_SLACK_NS} in ns. */
     public static final String TIMER_SLACK_PROPERTY = "vmsched.idle.timer-slack-ns";
     /** The timer slack each thread on the message path sets on itself, ns; 0: the OS's is left. */
-    public static final long TIMER_SLACK_NS = timerSlackProperty();
+    public static final long TIMER_SLACK_NS = property(TIMER_SLACK_PROPERTY, 1_000, 0, 1_000_000_000L, "ns");
     /** Linux's default timer slack for a thread that is not real-time, ns. */
     private static final long OS_TIMER_SLACK_NS = 50_000;
     /** The slack the loading thread had (no thread here has set its own yet), ns; -1 where it cannot be read. */
     private static final long STARTING_TIMER_SLACK_NS = LinuxThread.timerSlack();
 
-    private static final CopyOnWriteArrayList<Thread> HEATED = new CopyOnWriteArrayList<>();
-    /** {@link #HEATED} as an array, read by {@link #heat} without an iterator: it allocates nothing. */
+    /** Written under the class's lock, a new array each time: {@link #heat} reads it without one, allocating nothing. */
     private static volatile Thread[] heated = new Thread[0];
     private static volatile long hotUntilNs = System.nanoTime();
     /** How long the work of a {@link #heating()} strategy's thread keeps the process hot. */
@@ -172,11 +170,18 @@ public final class Idle
 
     private static void register(final Thread thread)
     {
-        synchronized (HEATED)
+        synchronized (Idle.class)
         {
-            HEATED.removeIf(t -> !t.isAlive());
-            HEATED.addIfAbsent(thread);
-            heated = HEATED.toArray(new Thread[0]);
+            final java.util.List<Thread> live = new java.util.ArrayList<>(heated.length + 1);
+            for (final Thread t : heated)
+            {
+                if (t.isAlive() && t != thread)
+                {
+                    live.add(t);
+                }
+            }
+            live.add(thread);
+            heated = live.toArray(new Thread[0]);
         }
         if (TIMER_SLACK_NS > 0)
         {
@@ -184,49 +189,34 @@ public final class Idle
         }
     }
 
-    private static long timerSlackProperty()
+    private static long maxPark(final String property, final long defaultUs)
     {
-        final String value = System.getProperty(TIMER_SLACK_PROPERTY);
-        if (value == null)
-        {
-            return 1_000;
-        }
-        try
-        {
-            final long ns = Long.parseLong(value.trim());
-            if (ns >= 0 && ns <= 1_000_000_000L)
-            {
-                return ns;
-            }
-        }
-        catch (final NumberFormatException ex)
-        {
-            // said below
-        }
-        throw new IllegalArgumentException("-D" + TIMER_SLACK_PROPERTY + " must be whole ns from 0 to 1000000000, got '" +
-            value + "'");
+        return property(property, defaultUs, 1, 1_000_000, "µs") * 1_000L;
     }
 
-    private static long maxPark(final String property, final long defaultUs)
+    /** @return the whole number a system property gives in [min, max], or the default; a bad one in one line. */
+    private static long property(final String property, final long defaultValue, final long min, final long max,
+        final String unit)
     {
         final String value = System.getProperty(property);
         if (value == null)
         {
-            return defaultUs * 1_000L;
+            return defaultValue;
         }
         try
         {
-            final long us = Long.parseLong(value.trim());
-            if (us >= 1 && us <= 1_000_000)
+            final long parsed = Long.parseLong(value.trim());
+            if (parsed >= min && parsed <= max)
             {
-                return us * 1_000L;
+                return parsed;
             }
         }
         catch (final NumberFormatException ex)
         {
             // said below
         }
-        throw new IllegalArgumentException("-D" + property + " must be whole µs from 1 to 1000000, got '" + value + "'");
+        throw new IllegalArgumentException("-D" + property + " must be whole " + unit + " from " + min + " to " + max +
+            ", got '" + value + "'");
     }
 
     /**
