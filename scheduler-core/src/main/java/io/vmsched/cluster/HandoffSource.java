@@ -44,6 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * A node sends a driven VM's transfer again every handoff timeout while it waits for PREPARED or for the answer:
  * its messages are best effort and a target that restarted forgot what it had not journaled, and the target answers
  * a repeat from what it knows (where its copy listens, its outcome, or, having never journaled it, a new copy).
+ * A node that closes does not wait out that long timeout for a target that has not prepared a copy (it may have
+ * stopped, or dropped the transfer as meant for its previous run): the registry is asked to reclaim the VM after a
+ * handoff timeout.
  * <p>
  * <b>Note:</b> Not threadsafe: the host's agent only.
  */
@@ -108,6 +111,8 @@ final class HandoffSource
     private final HostMessages.Resolve resolve = new HostMessages.Resolve();
     private final UnsafeBuffer resolveBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(HostMessages.Resolve.LENGTH));
     private UnsafeBuffer transferBuffer = new UnsafeBuffer(new byte[1024]);
+    private boolean closing;
+    private long closingNs;
     private long migrationSequence;
     private volatile int inFlight;
 
@@ -211,6 +216,21 @@ final class HandoffSource
         abortedAtRecovery.add(new long[] {migrationId, vmId, peer, now + config.vmMigrationTimeoutNs, now});
     }
 
+    /**
+     * The host closes (agent thread, at each cycle from then): a node's driven VM whose target has not prepared its copy
+     * within a handoff timeout from now is reclaimed through the registry rather than waited for.
+     *
+     * @param now the agent's clock.
+     */
+    void closing(final long now)
+    {
+        if (!closing)
+        {
+            closing = true;
+            closingNs = now;
+        }
+    }
+
     /** Each duty cycle: send the transfer of stopped VMs, ask targets that stay silent to resolve. */
     int progress(final long now)
     {
@@ -245,6 +265,18 @@ final class HandoffSource
                     sendTransfer(out, now);
                     work++;
                 }
+            }
+            else if (closing && out.phase == PHASE_AWAIT_ACK && out.vm.driven && !out.liveStarted && view.registry != null &&
+                now - closingNs >= config.handoffTimeoutNs)
+            {
+                // the host closes and the target has not prepared a copy within a handoff timeout: its migration
+                // timeout (long enough for a hypervisor to start) is not waited out; the registry decides now, so a
+                // node stopped cleanly leaves nothing in doubt (this copy never paused: it runs on if reclaimed)
+                out.phase = PHASE_RESOLVING;
+                out.timeouts = RECLAIM_AFTER;
+                out.deadlineNs = now + config.handoffTimeoutNs;
+                reclaim(out);
+                work++;
             }
             else if (out.phase == PHASE_AWAIT_ACK && out.vm.driven && view.registry != null && now - out.resendNs >= 0 &&
                 now - out.deadlineNs < 0)

@@ -205,6 +205,7 @@ public final class HostRuntime implements Agent, AutoCloseable
         if (quiescing)
         {
             quiesced = true;
+            source.closing(System.nanoTime());
         }
         int work = transport.poll(); // a network transport's arrivals into the inbox, read next
         work += inbox.read(adapter, 64);

@@ -475,6 +475,116 @@ class NodeModeTest
             "settled before the node closed: nothing in doubt for its next start");
     }
 
+    /** A hypervisor whose VMs run and stay put: it counts what it was asked to do to them. */
+    static final class Hypervisor implements io.vmsched.vm.VmDriver
+    {
+        final java.util.concurrent.atomic.AtomicInteger changes = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public String kind()
+        {
+            return "test";
+        }
+
+        @Override
+        public io.vmsched.vm.VmHandle adopt(final String name, final Path control, final long pid)
+        {
+            return new io.vmsched.vm.VmHandle(name, pid, control, name.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                null);
+        }
+
+        @Override
+        public io.vmsched.vm.VmHandle prepareIncoming(final String name, final byte[] spec)
+            throws io.vmsched.vm.VmDriverException
+        {
+            throw new io.vmsched.vm.VmDriverException(name, "this hypervisor starts no copies");
+        }
+
+        @Override
+        public void migrate(final io.vmsched.vm.VmHandle source, final String uri)
+        {
+            changes.incrementAndGet();
+        }
+
+        @Override
+        public io.vmsched.vm.MigrationStatus migration(final io.vmsched.vm.VmHandle vm)
+            throws io.vmsched.vm.VmDriverException
+        {
+            throw new io.vmsched.vm.VmDriverException(vm.name(), "no migration was started");
+        }
+
+        @Override
+        public io.vmsched.vm.VmState state(final io.vmsched.vm.VmHandle vm)
+        {
+            return new io.vmsched.vm.VmState(io.vmsched.vm.VmState.Kind.RUNNING, "running");
+        }
+
+        @Override
+        public void cancelMigration(final io.vmsched.vm.VmHandle vm)
+        {
+            changes.incrementAndGet();
+        }
+
+        @Override
+        public void resume(final io.vmsched.vm.VmHandle vm)
+        {
+            changes.incrementAndGet();
+        }
+
+        @Override
+        public void stop(final io.vmsched.vm.VmHandle vm)
+        {
+            changes.incrementAndGet();
+        }
+
+        @Override
+        public void remove(final io.vmsched.vm.VmHandle vm)
+        {
+            changes.incrementAndGet();
+        }
+
+        @Override
+        public void close()
+        {
+        }
+    }
+
+    @Test
+    void aClosingNodeReclaimsALiveMigrationsVmWhoseTargetNeverPreparedACopyRatherThanLeaveItInDoubt(
+        @TempDir final Path dir)
+    {
+        final Table table = new Table();
+        final Wire wire = new Wire(new InJvmTransport(HOSTS));
+        final Events events0 = new Events();
+        final Hypervisor hypervisor = new Hypervisor();
+        final ClusterConfig config0 = node(dir, 0, wire, new Owners(table), events0, false);
+        config0.host.vmDriver = host -> hypervisor;
+        config0.host.vmMigrationTimeoutNs = 600_000_000_000L; // far past the test: never waited out here
+        try (Cluster node1 = Cluster.start(node(dir, 1, wire, new Owners(table), new Events(), false)))
+        {
+            final Cluster node0 = Cluster.start(config0);
+            try
+            {
+                node0.adoptVm(0, 8, "vm-8", dir.resolve("vm-8.qmp"), ProcessHandle.current().pid());
+                Await.until("adopted", 10, () -> node0.host(0).vmCount() == 1);
+                // dropped on the way, as a target that restarted drops a frame meant for its previous run
+                wire.loseType = type -> type == HostMessages.TRANSFER;
+                node0.migrate(8, 1);
+                Await.until("the migration under way", 10, () -> node0.migrationsInFlight() == 1);
+            }
+            finally
+            {
+                node0.close(); // the target never prepares a copy: the registry settles it, not a 600 s timeout
+            }
+        }
+        assertEquals(List.of(RecordType.ADMITTED, RecordType.MIGRATION_INTENT, RecordType.SUSPENDED, RecordType.ABORTED),
+            types(dir.resolve("node0"), 0, 8), "settled before the node closed: nothing in doubt for its next start");
+        assertEquals(1, events0.aborted.size(), events0.aborted.toString());
+        assertTrue(events0.aborted.get(0).contains("reclaim"), events0.aborted.toString());
+        assertEquals(0, table.get(8L).owner(), "the registry still names the source");
+        assertEquals(0, hypervisor.changes.get(), "the VM never paused, nor was it asked to");
+    }
+
     private static boolean moved(final int first)
     {
         return first == OwnerRegistry.MOVE;
