@@ -32,9 +32,12 @@ public final class CrashWriter
             @Override
             public void onMigrated(final long vmId, final int source, final int target, final long durationNs)
             {
-                if (committed.incrementAndGet() % 10 == 0)
+                // the count this call made: each host's agent calls this, and a second read could see another's
+                // (the test waits for one exact line; it once waited forever for "committed 20" after "committed 21")
+                final long n = committed.incrementAndGet();
+                if (n % 10 == 0)
                 {
-                    System.out.println("committed " + committed.get());
+                    System.out.println("committed " + n);
                 }
             }
         };
