@@ -411,6 +411,15 @@ public final class AeronTransport implements Transport
         }
     }
 
+    /**
+     * {@inheritDoc} Learned from the peer's HELLO: when it first speaks, and when it refused a frame naming another.
+     */
+    @Override
+    public int peerIncarnation(final int host)
+    {
+        return host >= 0 && host < maxHosts ? peerIncarnations.get(host) : 0;
+    }
+
     /** @return this host's incarnation (drawn at start; tests). */
     public int incarnation()
     {

@@ -57,6 +57,12 @@ final class FaultInjectingTransport implements Transport
     }
 
     @Override
+    public int peerIncarnation(final int host)
+    {
+        return delegate.peerIncarnation(host);
+    }
+
+    @Override
     public boolean send(final int toHost, final int type, final DirectBuffer buffer, final int offset, final int length)
     {
         final Faults.Point point = type == HostMessages.TRANSFER ? Faults.Point.SOURCE_SEND_TRANSFER :

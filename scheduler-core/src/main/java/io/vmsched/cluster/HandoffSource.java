@@ -41,7 +41,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * then journals COMMITTED (so a source with COMMITTED holds no copy).
  * A migration that failed or was cancelled asks the target to resolve: it kills its copy before it answers, and
  * only then does this side make its own copy run again, so two copies never run and one always does.
- * A node sends a driven VM's transfer again every handoff timeout while it waits for PREPARED or for the answer:
+ * A node sends a driven VM's transfer again every handoff timeout while it waits for PREPARED or for the answer, and
+ * at once when its transport learns that the target restarted ({@link Transport#peerIncarnation}):
  * its messages are best effort and a target that restarted forgot what it had not journaled, and the target answers
  * a repeat from what it knows (where its copy listens, its outcome, or, having never journaled it, a new copy).
  * A node that closes does not wait out that long timeout for a target that has not prepared a copy (it may have
@@ -80,6 +81,7 @@ final class HandoffSource
         boolean removing; // a driven VM's paused copy here is being quit; COMMITTED is journaled once QEMU accepted it
         boolean copyGone;
         long resendNs; // a node's driven VM awaiting PREPARED or the answer: when the transfer is sent again
+        int sentToRun; // the target's run (Transport.peerIncarnation) the transfer was last sent to
 
         Outgoing(final long migrationId, final HostVm vm, final int peer, final long startNs)
         {
@@ -278,13 +280,14 @@ final class HandoffSource
                 reclaim(out);
                 work++;
             }
-            else if (out.phase == PHASE_AWAIT_ACK && out.vm.driven && view.registry != null && now - out.resendNs >= 0 &&
-                now - out.deadlineNs < 0)
+            else if (out.phase == PHASE_AWAIT_ACK && out.vm.driven && view.registry != null && now - out.deadlineNs < 0 &&
+                (now - out.resendNs >= 0 || transport.peerIncarnation(out.peer) != out.sentToRun))
             {
                 // a node's messages are best effort (one the transport cannot take now is dropped) and a target that
                 // restarted forgot what it had not journaled: the transfer is sent again, and the target answers it
                 // from what it knows (PREPARED again, its outcome, or a new copy), so a lost PREPARED or answer costs
-                // a handoff timeout, not the whole migration timeout
+                // a handoff timeout, not the whole migration timeout; at once when the target is learnt to have
+                // restarted (it refused what was sealed for its previous run)
                 out.resendNs = now + config.handoffTimeoutNs;
                 resendTransfer(out);
                 work++;
@@ -329,6 +332,7 @@ final class HandoffSource
         out.deadlineNs = now + (vm.driven ? config.vmMigrationTimeoutNs : config.handoffTimeoutNs);
         // emitted before the send: the target's ack (another thread) must not be stamped before it
         FlightEvents.handoffTransfer(hostId, out.migrationId, vm.vmId, out.peer, length);
+        out.sentToRun = transport.peerIncarnation(out.peer);
         try
         {
             if (!transport.send(out.peer, HostMessages.TRANSFER, transferBuffer, 0, length))
@@ -366,6 +370,7 @@ final class HandoffSource
         try
         {
             final int length = encodeTransfer(out, out.vm.handle.encode());
+            out.sentToRun = transport.peerIncarnation(out.peer);
             transport.send(out.peer, HostMessages.TRANSFER, transferBuffer, 0, length); // not taken: the next resend
         }
         catch (final RuntimeException ex)

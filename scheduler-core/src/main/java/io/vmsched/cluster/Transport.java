@@ -52,6 +52,21 @@ public interface Transport extends AutoCloseable
         return 0;
     }
 
+    /**
+     * What this transport knows of a peer's current run: a number that changes when the peer restarts. A message
+     * sent under an earlier one may have been refused as meant for the peer's previous run, so a protocol that waits
+     * for an answer may send again as soon as it changes rather than at its timeout.
+     * <p>
+     * Threading: any thread.
+     *
+     * @param host the peer.
+     * @return its run as last learned; 0 if not known yet, or if this transport cannot tell (the default).
+     */
+    default int peerIncarnation(final int host)
+    {
+        return 0;
+    }
+
     @Override
     void close();
 }

@@ -217,6 +217,8 @@ class NodeModeTest
     {
         final InJvmTransport shared;
         volatile IntPredicate loseType = type -> false;
+        volatile int peersRun = 1; // every peer's, as Transport.peerIncarnation says it
+        final java.util.concurrent.atomic.AtomicIntegerArray sent = new java.util.concurrent.atomic.AtomicIntegerArray(64);
 
         Wire(final InJvmTransport shared)
         {
@@ -238,7 +240,17 @@ class NodeModeTest
         @Override
         public boolean send(final int toHost, final int type, final DirectBuffer buffer, final int offset, final int length)
         {
+            if (type > 0 && type < sent.length())
+            {
+                sent.incrementAndGet(type);
+            }
             return loseType.test(type) || shared.send(toHost, type, buffer, offset, length); // lost on the way: "sent"
+        }
+
+        @Override
+        public int peerIncarnation(final int host)
+        {
+            return peersRun;
         }
 
         @Override
@@ -583,6 +595,41 @@ class NodeModeTest
         assertTrue(events0.aborted.get(0).contains("reclaim"), events0.aborted.toString());
         assertEquals(0, table.get(8L).owner(), "the registry still names the source");
         assertEquals(0, hypervisor.changes.get(), "the VM never paused, nor was it asked to");
+    }
+
+    @Test
+    void aLiveMigrationsTransferIsSentAgainAsSoonAsItsTargetIsLearntToHaveRestarted(@TempDir final Path dir)
+    {
+        final Table table = new Table();
+        final Wire wire = new Wire(new InJvmTransport(HOSTS));
+        final Events events0 = new Events();
+        final ClusterConfig config0 = node(dir, 0, wire, new Owners(table), events0, false);
+        config0.host.vmDriver = host -> new Hypervisor();
+        config0.host.handoffTimeoutNs = 60_000_000_000L; // the resend timer never fires here
+        try (Cluster node1 = Cluster.start(node(dir, 1, wire, new Owners(table), new Events(), false)))
+        {
+            final Cluster node0 = Cluster.start(config0);
+            try
+            {
+                node0.adoptVm(0, 9, "vm-9", dir.resolve("vm-9.qmp"), ProcessHandle.current().pid());
+                Await.until("adopted", 10, () -> node0.host(0).vmCount() == 1);
+                wire.loseType = type -> type == HostMessages.TRANSFER;
+                node0.migrate(9, 1);
+                Await.until("the transfer sent, and lost", 10, () -> wire.sent.get(HostMessages.TRANSFER) == 1);
+                wire.loseType = type -> false;
+                wire.peersRun = 2; // the target restarted: it refused what was sealed for its previous run
+                Await.until("the transfer sent again", 10, () -> wire.sent.get(HostMessages.TRANSFER) == 2);
+                // the target has no hypervisor: it refuses the VM, which stays
+                Await.until("the migration settled", 10, () -> node0.migrationsInFlight() == 0);
+            }
+            finally
+            {
+                node0.close();
+            }
+        }
+        assertEquals(2, wire.sent.get(HostMessages.TRANSFER), "sent again once");
+        assertEquals(0, table.get(9L).owner());
+        assertEquals(1, events0.aborted.size(), events0.aborted.toString());
     }
 
     private static boolean moved(final int first)
