@@ -273,11 +273,13 @@ final class HandoffSource
             {
                 // the host closes and the target has not prepared a copy within a handoff timeout: its migration
                 // timeout (long enough for a hypervisor to start) is not waited out; the registry decides now, so a
-                // node stopped cleanly leaves nothing in doubt (this copy never paused: it runs on if reclaimed)
+                // node stopped cleanly leaves nothing in doubt (this copy never paused: it runs on if reclaimed); the
+                // target is asked too, so a copy it still prepares is settled now, not left to its next start
                 out.phase = PHASE_RESOLVING;
                 out.timeouts = RECLAIM_AFTER;
                 out.deadlineNs = now + config.handoffTimeoutNs;
                 reclaim(out);
+                askToResolve(out);
                 work++;
             }
             else if (out.phase == PHASE_AWAIT_ACK && out.vm.driven && view.registry != null && now - out.deadlineNs < 0 &&
@@ -301,8 +303,7 @@ final class HandoffSource
                     reclaim(out); // the target may be gone: the registry decides
                 }
                 out.deadlineNs = now + config.handoffTimeoutNs;
-                resolve.wrap(resolveBuffer, 0).set(out.migrationId, out.vm.vmId, hostId, watermark());
-                transport.send(out.peer, HostMessages.RESOLVE, resolveBuffer, 0, HostMessages.Resolve.LENGTH);
+                askToResolve(out);
                 work++;
             }
         }
@@ -555,6 +556,12 @@ final class HandoffSource
             status.transferredBytes() + " bytes sent)")));
         // failed, cancelled, or unknown: the target decides (it kills its copy unless it runs), then answers
         out.phase = PHASE_RESOLVING;
+        askToResolve(out);
+    }
+
+    /** Ask the target to decide a migration: a copy it prepares is made to run or killed at once, then it answers. */
+    private void askToResolve(final Outgoing out)
+    {
         resolve.wrap(resolveBuffer, 0).set(out.migrationId, out.vm.vmId, hostId, watermark());
         transport.send(out.peer, HostMessages.RESOLVE, resolveBuffer, 0, HostMessages.Resolve.LENGTH);
     }

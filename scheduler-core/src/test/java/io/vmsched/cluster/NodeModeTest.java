@@ -595,6 +595,8 @@ class NodeModeTest
         assertTrue(events0.aborted.get(0).contains("reclaim"), events0.aborted.toString());
         assertEquals(0, table.get(8L).owner(), "the registry still names the source");
         assertEquals(0, hypervisor.changes.get(), "the VM never paused, nor was it asked to");
+        assertEquals(List.of(RecordType.ABORTED), types(dir.resolve("node1"), 1, 8),
+            "the target was asked to resolve it too: refused for good, so a late transfer cannot activate it");
     }
 
     @Test
