@@ -205,12 +205,15 @@ public final class HostRuntime implements Agent, AutoCloseable
         if (quiescing)
         {
             quiesced = true;
-            source.closing(System.nanoTime());
         }
         int work = transport.poll(); // a network transport's arrivals into the inbox, read next
         work += inbox.read(adapter, 64);
         work += schedule.reclaim();
         final long now = System.nanoTime();
+        if (quiescing)
+        {
+            source.closing(now); // the first cycle's time: a closing node reclaims what stays unprepared from then
+        }
         work += source.progress(now);
         if (vmDriver != null)
         {

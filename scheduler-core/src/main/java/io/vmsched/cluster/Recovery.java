@@ -89,9 +89,9 @@ final class Recovery
         state.pendingIn().forEach(pending -> returning.add(pending.vmId));
         for (final JournalState.Owned gone : state.departed().values())
         {
-            // one coming back (RECEIVED here) is decided below: its new copy's socket path is the old one's
-            if (gone.kind != null && gone.kind.startsWith(HostRuntime.DRIVEN_KIND_PREFIX) && gone.state != null &&
-                !returning.contains(gone.vmId))
+            // departed holds driven VMs only (JournalState.keepDeparted); one coming back (RECEIVED here) is decided
+            // below: its new copy's socket path is the old one's
+            if (gone.state != null && !returning.contains(gone.vmId))
             {
                 // the commit sent its paused copy quit: a QEMU drops a command still queued when the connection
                 // dies with this host, so one may be left (one long gone costs a failed adopt)
