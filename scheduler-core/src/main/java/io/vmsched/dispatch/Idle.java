@@ -18,8 +18,12 @@ import java.util.concurrent.locks.LockSupport;
  * path ({@link #messages()}, {@link #agent()}, {@link #heating()}) park
  * at most {@link #HOT_PARK_NS} instead (property {@value #HOT_PARK_PROPERTY}, µs, default 50), and those parked
  * longer are woken as the process turns hot: the hops of a handoff do not wait for 1 ms parks, and an idle host
- * keeps them. The workers' strategy ({@link #work()}) is never heated: they run guests, not messages. A media
- * driver's thread, the first of a process to see a message from another, parks at most {@link #RECEIVE_PARK_NS}
+ * keeps them. Given a window ({@link #HOT_YIELD_NS}, property {@value #HOT_YIELD_PROPERTY}, µs, default 0: off),
+ * a hot thread yields instead of parking for that long after its last work and after the process turned hot: a
+ * park of 50 µs ends 80 µs or more later on a virtual machine, and a yield does not wait for a timer. Off by
+ * default: on a host whose guests keep the cores busy a yielding thread waits its turn behind them, where a woken
+ * one preempts them (docs/performance.md has both). The workers' strategy ({@link #work()}) is never heated: they
+ * run guests, not messages. A media driver's thread, the first of a process to see a message from another, parks at most {@link #RECEIVE_PARK_NS}
  * even when cold ({@link #receiving()}; property {@value #RECEIVE_PARK_PROPERTY}, µs, default 100): what a message
  * waits before its process turns hot, for a few hundredths of a core.
  * <p>
@@ -45,6 +49,12 @@ public final class Idle
     /** The longest park of a thread on the message path while the process is hot, ns (at most {@link #MAX_PARK_NS}). */
     public static final long HOT_PARK_NS = Math.min(MAX_PARK_NS, maxPark(HOT_PARK_PROPERTY, 50));
 
+    /** The system property giving {@link #HOT_YIELD_NS} in µs. */
+    public static final String HOT_YIELD_PROPERTY = "vmsched.idle.hot-yield-us";
+    /** How long a heated strategy's thread yields instead of parking, the process hot, after its last work or the
+     * process turning hot, ns; 0: it parks. */
+    public static final long HOT_YIELD_NS = property(HOT_YIELD_PROPERTY, 0, 0, 1_000_000, "µs") * 1_000L;
+
     /** The system property giving {@link #RECEIVE_PARK_NS} in µs. */
     public static final String RECEIVE_PARK_PROPERTY = "vmsched.idle.receive-park-us";
     /** The longest park of a media driver's thread ({@link #receiving()}), ns (at most {@link #MAX_PARK_NS}). */
@@ -63,6 +73,8 @@ public final class Idle
     /** Written under the class's lock, a new array each time: {@link #heat} reads it without one, allocating nothing. */
     private static volatile Thread[] heated = new Thread[0];
     private static volatile long hotUntilNs = System.nanoTime();
+    /** When the process last turned hot (from cold). */
+    private static volatile long turnedHotNs = System.nanoTime() - Long.MAX_VALUE / 4;
     /** How long the work of a {@link #heating()} strategy's thread keeps the process hot. */
     private static final long WORK_HEAT_NS = 2_000_000L;
 
@@ -73,13 +85,13 @@ public final class Idle
     /** @return a backoff for a thread that reads messages (drivers, clients): short spins, then parks; heated. */
     public static IdleStrategy messages()
     {
-        return new Heated(10, 20, 1_000, MAX_PARK_NS, false);
+        return new Heated(10, 20, 1_000, MAX_PARK_NS, false, HOT_YIELD_NS);
     }
 
     /** @return a backoff for a host's agent: longer spins, then parks; heated. */
     public static IdleStrategy agent()
     {
-        return new Heated(100, 10, 1_000, MAX_PARK_NS, false);
+        return new Heated(100, 10, 1_000, MAX_PARK_NS, false, HOT_YIELD_NS);
     }
 
     /**
@@ -89,7 +101,7 @@ public final class Idle
      */
     public static IdleStrategy polling()
     {
-        return new Heated(100, 10, 1_000, RECEIVE_PARK_NS, false);
+        return new Heated(100, 10, 1_000, RECEIVE_PARK_NS, false, HOT_YIELD_NS);
     }
 
     /**
@@ -99,7 +111,7 @@ public final class Idle
      */
     public static IdleStrategy heating()
     {
-        return new Heated(10, 20, 1_000, MAX_PARK_NS, true);
+        return new Heated(10, 20, 1_000, MAX_PARK_NS, true, HOT_YIELD_NS);
     }
 
     /**
@@ -109,7 +121,7 @@ public final class Idle
      */
     public static IdleStrategy receiving()
     {
-        return new Heated(10, 20, 1_000, RECEIVE_PARK_NS, true);
+        return new Heated(10, 20, 1_000, RECEIVE_PARK_NS, true, HOT_YIELD_NS);
     }
 
     /** @return a backoff for a thread that runs work as it comes (workers): longer spins, then parks; never heated. */
@@ -133,9 +145,10 @@ public final class Idle
             hotUntilNs = now + forNs; // a race may keep the shorter of two windows: the next cycle renews it
             if (was - now <= 0)
             {
+                turnedHotNs = now;
                 for (final Thread thread : heated)
                 {
-                    LockSupport.unpark(thread); // parked up to MAX_PARK_NS: park no longer than HOT_PARK_NS now
+                    LockSupport.unpark(thread); // parked up to MAX_PARK_NS: wait as a hot thread does now
                 }
             }
         }
@@ -221,7 +234,8 @@ public final class Idle
 
     /**
      * A backoff (spins, yields, then parks doubling from the least to the longest) whose longest park is
-     * {@link #HOT_PARK_NS} while the process is hot. Belongs to one thread.
+     * {@link #HOT_PARK_NS} while the process is hot, and which, hot, yields instead for {@code hotYieldNs} after its
+     * last work and after the process turned hot. Belongs to one thread.
      */
     static final class Heated implements IdleStrategy
     {
@@ -239,12 +253,15 @@ public final class Idle
         private long yields;
         private long parkNs;
         private final boolean heats;
+        private final long hotYieldNs;
+        private long idleSinceNs;
         private Thread owner;
 
         Heated(final long maxSpins, final long maxYields, final long minParkNs, final long maxParkNs,
-            final boolean heats)
+            final boolean heats, final long hotYieldNs)
         {
             this.heats = heats;
+            this.hotYieldNs = hotYieldNs;
             this.maxSpins = maxSpins;
             this.maxYields = maxYields;
             this.minParkNs = minParkNs;
@@ -276,6 +293,10 @@ public final class Idle
                 case NOT_IDLE:
                     state = SPINNING;
                     spins = 1;
+                    if (hotYieldNs > 0)
+                    {
+                        idleSinceNs = System.nanoTime();
+                    }
                     break;
                 case SPINNING:
                     Thread.onSpinWait();
@@ -297,13 +318,25 @@ public final class Idle
                     }
                     break;
                 default:
+                    final boolean hot = hot();
+                    if (hot && hotYieldNs > 0)
+                    {
+                        // the next step of what someone awaits comes soon after this thread's last, or after the
+                        // heat woke it: meanwhile no timer's lateness
+                        final long now = System.nanoTime();
+                        if (now - idleSinceNs < hotYieldNs || now - turnedHotNs < hotYieldNs)
+                        {
+                            Thread.yield();
+                            break;
+                        }
+                    }
                     final Thread current = Thread.currentThread();
                     if (owner != current)
                     {
                         owner = current; // once per thread: the strategy belongs to one
                         register(current); // and sets its timer slack
                     }
-                    final long ceiling = hot() ? Math.min(HOT_PARK_NS, maxParkNs) : maxParkNs;
+                    final long ceiling = hot ? Math.min(HOT_PARK_NS, maxParkNs) : maxParkNs;
                     final long park = Math.min(parkNs, ceiling);
                     LockSupport.parkNanos(park);
                     parkNs = Math.min(park << 1, maxParkNs);

@@ -5,12 +5,13 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * {@link Idle}'s heat: a thread parked by a heated strategy is woken when the process turns hot, and parks briefly
- * while it stays hot; work of a {@link Idle#heating()} strategy's thread heats the process. Waits are on conditions
+ * (or yields, for a window after its work or the heat) while it stays hot; work of a {@link Idle#heating()} strategy's thread heats the process. Waits are on conditions
  * with deadlines ({@link Await}); the parks of the strategies under test are 5 s, longer than any deadline here, so a thread that
  * moves on within one was woken, not timed out.
  */
@@ -25,7 +26,7 @@ class IdleTest
     void aThreadParkedLongIsWokenWhenTheProcessTurnsHotAndParksBrieflyWhileItIsHot() throws Exception
     {
         awaitCold();
-        final Idle.Heated strategy = new Idle.Heated(0, 0, LONG_PARK_NS, LONG_PARK_NS, false);
+        final Idle.Heated strategy = new Idle.Heated(0, 0, LONG_PARK_NS, LONG_PARK_NS, false, 0); // parks, hot or not
         final AtomicLong idles = new AtomicLong();
         final AtomicBoolean running = new AtomicBoolean(true);
         final Thread thread = new Thread(() ->
@@ -61,6 +62,73 @@ class IdleTest
     }
 
     @Test
+    void aHotStrategyYieldsForItsWindowAfterTheProcessTurnsHotAndAfterItsWorkThenParks() throws Exception
+    {
+        awaitCold();
+        final long windowNs = 200_000_000L;
+        final Idle.Heated strategy = new Idle.Heated(0, 0, LONG_PARK_NS, LONG_PARK_NS, false, windowNs);
+        final AtomicLong idles = new AtomicLong();
+        final AtomicLong works = new AtomicLong();
+        final AtomicBoolean work = new AtomicBoolean();
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final Thread thread = new Thread(() ->
+        {
+            while (running.get())
+            {
+                if (work.compareAndSet(true, false))
+                {
+                    strategy.idle(1);
+                    works.incrementAndGet();
+                }
+                strategy.idle(0);
+                idles.incrementAndGet();
+            }
+        }, "idle-test-yield");
+        thread.start();
+        try
+        {
+            Await.until("the thread parks while cold", DEADLINE_S,
+                () -> idles.get() >= 3 && thread.getState() == Thread.State.TIMED_WAITING);
+            final long parked = idles.get();
+            final long hotFrom = System.nanoTime();
+            Idle.heat(DEADLINE_NS);
+            Await.until("the heat wakes it", DEADLINE_S, () -> idles.get() > parked);
+            neverParksUntil(thread, hotFrom + windowNs / 2, "after the process turned hot");
+            Await.until("past the window it parks, the process hot", DEADLINE_S,
+                () -> thread.getState() == Thread.State.TIMED_WAITING);
+            assertTrue(Idle.hot(), "still hot");
+
+            work.set(true);
+            LockSupport.unpark(thread);
+            Await.until("it works", DEADLINE_S, () -> works.get() == 1);
+            final long workedAt = System.nanoTime();
+            neverParksUntil(thread, workedAt + windowNs / 2, "after its work");
+            Await.until("past the window it parks again", DEADLINE_S, () -> thread.getState() == Thread.State.TIMED_WAITING);
+            assertTrue(Idle.hot(), "still hot");
+        }
+        finally
+        {
+            running.set(false);
+            Idle.heat(DEADLINE_NS); // wakes it if it parks again
+            thread.join(10_000);
+            assertFalse(thread.isAlive());
+        }
+    }
+
+    /** Samples the thread's state until the deadline: a yielding thread is runnable, a park of any length shows. */
+    private static void neverParksUntil(final Thread thread, final long deadlineNs, final String when)
+    {
+        int samples = 0;
+        while (System.nanoTime() - deadlineNs < 0)
+        {
+            assertNotEquals(Thread.State.TIMED_WAITING, thread.getState(), "parked " + when + ", sample " + samples);
+            samples++;
+            Thread.onSpinWait();
+        }
+        assertTrue(samples > 0);
+    }
+
+    @Test
     void workOnAHeatingStrategyHeatsTheProcessAndWorkOnAnotherDoesNot() throws Exception
     {
         awaitCold();
@@ -78,6 +146,7 @@ class IdleTest
     @Test
     void aThreadOnTheMessagePathSetsItsTimerSlackWhenItFirstParksAndAWorkerDoesNot() throws Exception
     {
+        awaitCold(); // a hot strategy yields and would not park
         org.junit.jupiter.api.Assumptions.assumeTrue(LinuxThread.timerSlack() > 0 && LinuxThread.timerSlack(LinuxThread.timerSlack()),
             "needs a writable /proc/TID/timerslack_ns (Linux 4.6+)");
         assertEquals(1_000, Idle.TIMER_SLACK_NS, "the default");
