@@ -23,9 +23,9 @@ import java.util.concurrent.locks.LockSupport;
  * park of 50 µs ends 80 µs or more later on a virtual machine, and a yield does not wait for a timer. Off by
  * default: on a host whose guests keep the cores busy a yielding thread waits its turn behind them, where a woken
  * one preempts them (docs/performance.md has both). The workers' strategy ({@link #work()}) is never heated: they
- * run guests, not messages. A media driver's thread, the first of a process to see a message from another, parks at most {@link #RECEIVE_PARK_NS}
- * even when cold ({@link #receiving()}; property {@value #RECEIVE_PARK_PROPERTY}, µs, default 100): what a message
- * waits before its process turns hot, for a few hundredths of a core.
+ * run guests, not messages. A media driver's thread, the first of a process to see a message from another, parks
+ * at most {@link #RECEIVE_PARK_NS} even when cold ({@link #receiving()}; property {@value #RECEIVE_PARK_PROPERTY},
+ * µs, default 100): what a message waits before its process turns hot, for a few hundredths of a core.
  * <p>
  * <b>Timer slack.</b> Linux lets a park end up to a thread's timer slack late (50 µs by default) so that
  * timers can be grouped; a message that crosses five parked threads pays it five times. Each thread on the

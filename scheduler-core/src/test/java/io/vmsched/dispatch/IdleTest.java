@@ -103,7 +103,8 @@ class IdleTest
             Await.until("it works", DEADLINE_S, () -> works.get() == 1);
             final long workedAt = System.nanoTime();
             neverParksUntil(thread, workedAt + windowNs / 2, "after its work");
-            Await.until("past the window it parks again", DEADLINE_S, () -> thread.getState() == Thread.State.TIMED_WAITING);
+            Await.until("past the window it parks again", DEADLINE_S,
+                () -> thread.getState() == Thread.State.TIMED_WAITING);
             assertTrue(Idle.hot(), "still hot");
         }
         finally
