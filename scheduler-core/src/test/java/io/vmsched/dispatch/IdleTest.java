@@ -26,38 +26,18 @@ class IdleTest
     void aThreadParkedLongIsWokenWhenTheProcessTurnsHotAndParksBrieflyWhileItIsHot() throws Exception
     {
         awaitCold();
-        final Idle.Heated strategy = new Idle.Heated(0, 0, LONG_PARK_NS, LONG_PARK_NS, false, 0); // parks, hot or not
-        final AtomicLong idles = new AtomicLong();
-        final AtomicBoolean running = new AtomicBoolean(true);
-        final Thread thread = new Thread(() ->
-        {
-            while (running.get())
-            {
-                strategy.idle(0);
-                idles.incrementAndGet();
-            }
-        }, "idle-test");
-        thread.start();
-        try
+        try (Idler idler = new Idler(new Idle.Heated(0, 0, LONG_PARK_NS, LONG_PARK_NS, false, 0))) // parks, hot or not
         {
             // spin, yield, then a 5 s park: the process is cold
-            Await.until("the thread parks", DEADLINE_S, () -> idles.get() >= 3 && thread.getState() == Thread.State.TIMED_WAITING);
-            final long parked = idles.get();
+            final long parked = idler.awaitParked("the thread parks");
 
             Idle.heat(DEADLINE_NS);
             assertTrue(Idle.hot());
-            Await.until("the heat wakes it", DEADLINE_S, () -> idles.get() > parked);
-            final long woken = idles.get();
+            Await.until("the heat wakes it", DEADLINE_S, () -> idler.idles.get() > parked);
+            final long woken = idler.idles.get();
             Await.until("while hot it parks at most " + Idle.HOT_PARK_NS + " ns at a time", DEADLINE_S,
-                () -> idles.get() >= woken + 100 || !Idle.hot());
-            assertTrue(idles.get() >= woken + 100, "100 short parks within the hot window");
-        }
-        finally
-        {
-            running.set(false);
-            Idle.heat(DEADLINE_NS); // wakes it if it parks again
-            thread.join(10_000);
-            assertFalse(thread.isAlive());
+                () -> idler.idles.get() >= woken + 100 || !Idle.hot());
+            assertTrue(idler.idles.get() >= woken + 100, "100 short parks within the hot window");
         }
     }
 
@@ -66,48 +46,62 @@ class IdleTest
     {
         awaitCold();
         final long windowNs = 200_000_000L;
-        final Idle.Heated strategy = new Idle.Heated(0, 0, LONG_PARK_NS, LONG_PARK_NS, false, windowNs);
+        try (Idler idler = new Idler(new Idle.Heated(0, 0, LONG_PARK_NS, LONG_PARK_NS, false, windowNs)))
+        {
+            final long parked = idler.awaitParked("the thread parks while cold");
+            final long hotFrom = System.nanoTime();
+            Idle.heat(DEADLINE_NS);
+            Await.until("the heat wakes it", DEADLINE_S, () -> idler.idles.get() > parked);
+            neverParksUntil(idler.thread, hotFrom + windowNs / 2, "after the process turned hot");
+            idler.awaitParked("past the window it parks, the process hot");
+            assertTrue(Idle.hot(), "still hot");
+
+            idler.work.set(true);
+            LockSupport.unpark(idler.thread);
+            Await.until("it works", DEADLINE_S, () -> idler.works.get() == 1);
+            final long workedAt = System.nanoTime();
+            neverParksUntil(idler.thread, workedAt + windowNs / 2, "after its work");
+            idler.awaitParked("past the window it parks again");
+            assertTrue(Idle.hot(), "still hot");
+        }
+    }
+
+    /** A thread that idles on a strategy and counts it, working once each time {@link #work} is set. */
+    private static final class Idler implements AutoCloseable
+    {
         final AtomicLong idles = new AtomicLong();
         final AtomicLong works = new AtomicLong();
         final AtomicBoolean work = new AtomicBoolean();
-        final AtomicBoolean running = new AtomicBoolean(true);
-        final Thread thread = new Thread(() ->
-        {
-            while (running.get())
-            {
-                if (work.compareAndSet(true, false))
-                {
-                    strategy.idle(1);
-                    works.incrementAndGet();
-                }
-                strategy.idle(0);
-                idles.incrementAndGet();
-            }
-        }, "idle-test-yield");
-        thread.start();
-        try
-        {
-            Await.until("the thread parks while cold", DEADLINE_S,
-                () -> idles.get() >= 3 && thread.getState() == Thread.State.TIMED_WAITING);
-            final long parked = idles.get();
-            final long hotFrom = System.nanoTime();
-            Idle.heat(DEADLINE_NS);
-            Await.until("the heat wakes it", DEADLINE_S, () -> idles.get() > parked);
-            neverParksUntil(thread, hotFrom + windowNs / 2, "after the process turned hot");
-            Await.until("past the window it parks, the process hot", DEADLINE_S,
-                () -> thread.getState() == Thread.State.TIMED_WAITING);
-            assertTrue(Idle.hot(), "still hot");
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        final Thread thread;
 
-            work.set(true);
-            LockSupport.unpark(thread);
-            Await.until("it works", DEADLINE_S, () -> works.get() == 1);
-            final long workedAt = System.nanoTime();
-            neverParksUntil(thread, workedAt + windowNs / 2, "after its work");
-            Await.until("past the window it parks again", DEADLINE_S,
-                () -> thread.getState() == Thread.State.TIMED_WAITING);
-            assertTrue(Idle.hot(), "still hot");
+        Idler(final Idle.Heated strategy)
+        {
+            thread = new Thread(() ->
+            {
+                while (running.get())
+                {
+                    if (work.compareAndSet(true, false))
+                    {
+                        strategy.idle(1);
+                        works.incrementAndGet();
+                    }
+                    strategy.idle(0);
+                    idles.incrementAndGet();
+                }
+            }, "idle-test");
+            thread.start();
         }
-        finally
+
+        /** @return its idles once it is seen parked (after 3 idles at least, so past the spins and yields). */
+        long awaitParked(final String what)
+        {
+            Await.until(what, DEADLINE_S, () -> idles.get() >= 3 && thread.getState() == Thread.State.TIMED_WAITING);
+            return idles.get();
+        }
+
+        @Override
+        public void close() throws InterruptedException
         {
             running.set(false);
             Idle.heat(DEADLINE_NS); // wakes it if it parks again
