@@ -1017,7 +1017,18 @@ public final class Cluster implements AutoCloseable
         int total = 0;
         for (int h = 0, n = view.hosts; h < n; h++)
         {
-            total += hosts[h] == null ? 0 : hosts[h].arrivingCount() + hosts[h].liveArrivingCount();
+            total += hosts[h] == null ? 0 : hosts[h].arrivingCount();
+        }
+        return total + liveArriving();
+    }
+
+    /** @return driven VMs arriving at a node's hosts: copies being started, watched or let run (0 embedded). */
+    private int liveArriving()
+    {
+        int total = 0;
+        for (int h = 0, n = view.hosts; h < n; h++)
+        {
+            total += hosts[h] == null ? 0 : hosts[h].liveArrivingCount();
         }
         return total;
     }
@@ -1090,7 +1101,10 @@ public final class Cluster implements AutoCloseable
             final long pending = view.pending.get();
             final int inFlight = inFlight() + arriving(); // arrivals too: the registry's answer, a copy being loaded
             final long now = System.nanoTime();
-            if (pending <= 0 && inFlight == 0 || now - progressNs > stallLimit)
+            // a live migration shows no progress while the hypervisor copies the VM: a target that gave up on it
+            // would close with its copy activated but never let run, so it is waited for up to its own timeout
+            final long limit = liveArriving() > 0 ? Math.max(stallLimit, config.host.vmMigrationTimeoutNs) : stallLimit;
+            if (pending <= 0 && inFlight == 0 || now - progressNs > limit)
             {
                 break; // a host that stalled reports what it still holds as failed when it closes
             }
