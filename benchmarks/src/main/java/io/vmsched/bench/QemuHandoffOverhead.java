@@ -7,6 +7,7 @@ import io.vmsched.journal.AbortReason;
 import io.vmsched.metrics.VmDriverTimes;
 import io.vmsched.qemu.QemuProcesses;
 import io.vmsched.qemu.QemuVmDriver;
+import io.vmsched.qemu.QmpClient;
 import io.vmsched.vm.MigrationStatus;
 import org.HdrHistogram.Histogram;
 
@@ -14,6 +15,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -42,7 +45,11 @@ import java.util.concurrent.locks.LockSupport;
  * quit, COMMITTED).</li>
  * </ol>
  * Two more rows: the overhead less the copy's start, and less its loading too (what is left: vmsched's journal
- * records, messages, agents and polls).
+ * records, messages, agents and polls). And two by QEMU's own clock ({@link QemuVmDriver#migrationEndMicros}, the
+ * timestamps of the {@code MIGRATION} events that ended it on each side): how long after the source's QEMU said
+ * COMPLETED the target's did, and the overhead less that (the time vmsched adds to QEMU's span from the source's
+ * start to the target's end); and, mapping the driver calls' times onto that clock, how long after QEMU's event
+ * each side's driver call returned with it (the event read, then the query that confirms it).
  * Prints p50, p90, p99 and max in ms (HdrHistogram, 3 significant digits; {@link LatencyTable#millis}), and the
  * machine's load average before and after.
  * <p>
@@ -189,6 +196,12 @@ public final class QemuHandoffOverhead
         final Histogram retiredToCommit = new Histogram(3);
         final Histogram lessCopy = new Histogram(3);
         final Histogram own = new Histogram(3);
+        final Histogram qemuLag = new Histogram(3);
+        final Histogram sourceTold = new Histogram(3);
+        final Histogram targetTold = new Histogram(3);
+        final Histogram lessQemu = new Histogram(3);
+        int lagBelowZero = 0;
+        int noTimestamps = 0;
         int clamped = 0;
         int tookSpare = 0;
 
@@ -202,6 +215,7 @@ public final class QemuHandoffOverhead
             for (int i = 0; i < warmup + n; i++)
             {
                 final int target = 1 - at;
+                final int source = at;
                 final java.util.List<ProcessHandle> sparesBefore = drivers[target].spares();
                 cluster.migrate(1, target);
                 final Outcome outcome;
@@ -270,6 +284,28 @@ public final class QemuHandoffOverhead
                 retiredToCommit.recordValue(Math.max(0, outcome.commitNs() - t.removedNs()));
                 lessCopy.recordValue(Math.max(0, over - t.prepareNs()));
                 own.recordValue(Math.max(0, over - t.prepareNs() - Math.max(0, t.runningNs() - t.completedNs())));
+                // QEMU's own clock: the target's MIGRATION event (completed) after the source's
+                final long sourceEnd = drivers[source].migrationEndMicros("vm");
+                final long targetEnd = drivers[target].migrationEndMicros("vm");
+                if (sourceEnd > 0 && targetEnd > 0)
+                {
+                    final long lagNs = (targetEnd - sourceEnd) * 1_000L;
+                    // QEMU's clock is this machine's wall clock: map the driver calls' nanoTime onto it
+                    final long epochNowUs = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+                    final long nowNs = System.nanoTime();
+                    sourceTold.recordValue(Math.max(0, (epochNowUs - (nowNs - t.completedNs()) / 1_000 - sourceEnd) * 1_000));
+                    targetTold.recordValue(Math.max(0, (epochNowUs - (nowNs - t.runningNs()) / 1_000 - targetEnd) * 1_000));
+                    qemuLag.recordValue(Math.max(0, lagNs));
+                    lessQemu.recordValue(Math.max(0, over - Math.max(0, lagNs)));
+                    if (lagNs < 0)
+                    {
+                        lagBelowZero++;
+                    }
+                }
+                else
+                {
+                    noTimestamps++;
+                }
             }
         }
         finally
@@ -280,6 +316,7 @@ public final class QemuHandoffOverhead
             "VM (no guest OS) moved back and forth by Cluster.migrate, %d migrations (after %d unrecorded), %d cores; " +
             "load average %s before, %s after; ms%n", memoryMib, n, warmup, Runtime.getRuntime().availableProcessors(),
             loadBefore, loadAverage());
+        final Bare bare = bare(binary, dir.resolve("bare"), n, warmup, memoryMib);
         final LatencyTable table = LatencyTable.millis(62, 50, 90, 99);
         table.printHeader();
         table.printRow("QEMU total-time", total);
@@ -296,11 +333,154 @@ public final class QemuHandoffOverhead
         table.printRow("    retired to COMMITTED seen by the listener", retiredToCommit);
         table.printRow("vmsched overhead less the copy's start", lessCopy);
         table.printRow("  and less the copy's loading (journal, messages, polls)", own);
+        table.printRow("QEMU: the target's end after the source's (QEMU's events)", qemuLag);
+        table.printRow("vmsched overhead less that (after QEMU's whole span)", lessQemu);
+        table.printRow("  QEMU's end to the source's driver told (event, query)", sourceTold);
+        table.printRow("  QEMU's end to the target's driver told (event, query)", targetTold);
         System.out.printf(Locale.ROOT, "%d of %d preparations took a spare (--spares %d)%n", tookSpare, n, spares);
+        System.out.printf(Locale.ROOT, "Baseline, the same run: %d migrations (after %d) of the same VM between two QEMU " +
+            "processes driven by bare QMP from one thread, no vmsched (migrate-incoming and query-migrate, migrate, " +
+            "QEMU's end events on both sides, query-status, cont, quit sent)%n", n, warmup);
+        table.printRow("QEMU total-time", bare.total);
+        table.printRow("bare QMP overhead (migrate-incoming to quit sent less total-time)", bare.overhead);
+        table.printRow("QEMU: the target's end after the source's (QEMU's events)", bare.lag);
+        table.printRow("bare QMP overhead less that", bare.lessLag);
+        System.out.printf(Locale.ROOT, "vmsched overhead / bare QMP overhead: p50 %.2f, p99 %.2f%n",
+            ratio(overhead, bare.overhead, 50), ratio(overhead, bare.overhead, 99));
+        if (lagBelowZero > 0 || noTimestamps > 0)
+        {
+            System.out.printf(Locale.ROOT, "(QEMU's events: the target's end before the source's in %d migrations, " +
+                "counted as 0; no timestamps in %d)%n", lagBelowZero, noTimestamps);
+        }
         if (clamped > 0)
         {
             System.out.printf(Locale.ROOT, "(%d migrations had a part below 0 ms, counted as 0: QEMU's total-time is in " +
                 "whole ms)%n", clamped);
+        }
+    }
+
+    /** The baseline's figures, ns. */
+    private record Bare(Histogram total, Histogram overhead, Histogram lag, Histogram lessLag)
+    {
+    }
+
+    private static double ratio(final Histogram a, final Histogram b, final double percentile)
+    {
+        return (double)a.getValueAtPercentile(percentile) / Math.max(1, b.getValueAtPercentile(percentile));
+    }
+
+    /**
+     * The baseline: what the least QMP orchestration adds to QEMU's total-time on this machine. Two QEMU processes of
+     * the same VM, the target started ahead (untimed, as a spare is) with {@code -S -incoming defer}; timed from
+     * {@code migrate-incoming} to the source's {@code quit} sent: the steps vmsched's driver makes between them, from
+     * one thread, with nothing else (no journal, no messages, no agents).
+     */
+    private static Bare bare(final Path binary, final Path dir, final int n, final int warmup, final int memoryMib)
+        throws IOException
+    {
+        Files.createDirectories(dir);
+        final Bare bare = new Bare(new Histogram(3), new Histogram(3), new Histogram(3), new Histogram(3));
+        final Duration timeout = Duration.ofSeconds(30);
+        Path sourceSocket = dir.resolve("s0.qmp");
+        Process source = QemuProcesses.startTiny(binary, sourceSocket, dir.resolve("s0.log"), memoryMib, timeout);
+        QmpClient sourceClient = QmpClient.connect(sourceSocket, timeout);
+        events(sourceClient);
+        try
+        {
+            for (int i = 0; i < warmup + n; i++)
+            {
+                final Path targetSocket = dir.resolve("s" + ((i + 1) % 2) + ".qmp");
+                Files.deleteIfExists(targetSocket);
+                final Process target = new ProcessBuilder(binary.toString(), "-M", "q35", "-m",
+                    Integer.toString(memoryMib), "-nodefaults", "-nographic", "-display", "none", "-qmp",
+                    "unix:" + targetSocket + ",server=on,wait=off", "-S", "-incoming", "defer")
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("target.log").toFile()))
+                    .redirectErrorStream(true).start();
+                await("the baseline's target QEMU listening on " + targetSocket,
+                    () -> Files.exists(targetSocket) && QemuProcesses.accepts(targetSocket), 30);
+                final QmpClient targetClient = QmpClient.connect(targetSocket, timeout);
+                events(targetClient);
+
+                final long start = System.nanoTime();
+                final long incoming = targetClient.send("migrate-incoming", Map.of("uri", "tcp:127.0.0.1:0"));
+                final long query = targetClient.send("query-migrate");
+                targetClient.awaitReply("migrate-incoming", incoming, timeout);
+                final String port = targetClient.awaitReply("query-migrate", query, timeout).path("socket-address")
+                    .path(0).path("port").asText("");
+                sourceClient.takeEvents();
+                sourceClient.execute("migrate", Map.of("uri", "tcp:127.0.0.1:" + port));
+                final long sourceEnd = awaitEnd(sourceClient, timeout);
+                final long totalMs = sourceClient.execute("query-migrate").path("total-time").asLong(-1);
+                final long targetEnd = awaitEnd(targetClient, timeout);
+                targetClient.execute("query-status");
+                targetClient.execute("cont");
+                final long quit = sourceClient.send("quit");
+                final long tookNs = System.nanoTime() - start;
+
+                try
+                {
+                    sourceClient.awaitReply("quit", quit, timeout);
+                }
+                catch (final IOException ex)
+                {
+                    // QEMU may close the socket before its answer
+                }
+                sourceClient.close();
+                if (!source.waitFor(30, TimeUnit.SECONDS))
+                {
+                    source.destroyForcibly();
+                }
+                source = target;
+                sourceClient = targetClient;
+                sourceSocket = targetSocket;
+                if (i < warmup || totalMs < 0)
+                {
+                    continue;
+                }
+                final long overNs = Math.max(0, tookNs - totalMs * 1_000_000L);
+                final long lagNs = Math.max(0, (targetEnd - sourceEnd) * 1_000L);
+                bare.total.recordValue(totalMs * 1_000_000L);
+                bare.overhead.recordValue(overNs);
+                bare.lag.recordValue(lagNs);
+                bare.lessLag.recordValue(Math.max(0, overNs - lagNs));
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+        finally
+        {
+            sourceClient.close();
+            source.destroyForcibly();
+        }
+        return bare;
+    }
+
+    private static void events(final QmpClient client) throws IOException
+    {
+        client.execute("migrate-set-capabilities", Map.of("capabilities",
+            java.util.List.of(Map.of("capability", "events", "state", true))));
+    }
+
+    /** @return QEMU's timestamp (µs since the epoch) of the MIGRATION event that says it completed. */
+    private static long awaitEnd(final QmpClient client, final Duration timeout) throws IOException
+    {
+        while (true)
+        {
+            final com.fasterxml.jackson.databind.JsonNode event = client.awaitEvent("MIGRATION", timeout);
+            final String status = event.path("data").path("status").asText("");
+            if ("completed".equals(status))
+            {
+                final com.fasterxml.jackson.databind.JsonNode at = event.path("timestamp");
+                return at.path("seconds").asLong() * 1_000_000L + at.path("microseconds").asLong();
+            }
+            if ("failed".equals(status) || "cancelled".equals(status))
+            {
+                throw new IllegalStateException("a baseline migration ended " + status);
+            }
         }
     }
 

@@ -123,6 +123,7 @@ public final class QemuVmDriver implements VmDriver
     private final Map<String, Vm> vms = new HashMap<>(); // guarded by itself, as are starting and closed
     private final Set<String> starting = new HashSet<>();
     private final Map<String, CompletableFuture<Void>> retiring = new HashMap<>(); // done once the QEMU exited
+    private final Map<String, Long> migrationEnds = new java.util.concurrent.ConcurrentHashMap<>(); // QEMU's µs, by VM
     volatile Runnable beforeRetiredExit; // for tests: runs on a retirement's thread before it waits for the exit
     private boolean closed;
     private final QemuSpares spares;
@@ -619,12 +620,27 @@ public final class QemuVmDriver implements VmDriver
         }
     }
 
-    /** {@code migrate-incoming} on a port the kernel chooses, then that port from {@code query-migrate}. @return the URI. */
+    /**
+     * {@code migrate-incoming} on a port the kernel chooses, then that port from {@code query-migrate}, both sent
+     * before either reply is read: one round trip (QEMU runs them in order, and listens before it answers the first).
+     *
+     * @return the URI.
+     */
     private String listen(final String name, final QmpClient client) throws VmDriverException
     {
         final String listen = bindAddress.indexOf(':') >= 0 ? "[" + bindAddress + "]" : bindAddress;
-        execute(name, client, "migrate-incoming", Map.of("uri", "tcp:" + listen + ":0"));
-        final JsonNode address = execute(name, client, "query-migrate", null).path("socket-address").path(0);
+        final JsonNode address;
+        try
+        {
+            final long incoming = client.send("migrate-incoming", Map.of("uri", "tcp:" + listen + ":0"));
+            final long query = client.send("query-migrate");
+            client.awaitReply("migrate-incoming", incoming, qmpTimeout);
+            address = client.awaitReply("query-migrate", query, qmpTimeout).path("socket-address").path(0);
+        }
+        catch (final IOException ex)
+        {
+            throw new VmDriverException(name, ex.getMessage(), ex);
+        }
         final String port = address.path("port").asText("");
         if (port.isEmpty() || "0".equals(port))
         {
@@ -727,6 +743,7 @@ public final class QemuVmDriver implements VmDriver
             final MigrationStatus status = status(command(vm, "query-migrate", null));
             if (status.state().isFinal() || timeoutNs <= 0 || !awaitMigrationEnd(vm, timeoutNs))
             {
+                noteKeptEnd(vm);
                 return status;
             }
             return status(command(vm, "query-migrate", null));
@@ -752,6 +769,7 @@ public final class QemuVmDriver implements VmDriver
             final VmState state = state(handle);
             if (state.kind() != leaving || timeoutNs <= 0 || !awaitMigrationEnd(vm, timeoutNs))
             {
+                noteKeptEnd(vm);
                 return state;
             }
             return state(handle);
@@ -780,10 +798,10 @@ public final class QemuVmDriver implements VmDriver
                 {
                     return true;
                 }
-                final String status = client.awaitEvent("MIGRATION", Duration.ofNanos(left)).path("data")
-                    .path("status").asText("");
-                if ("completed".equals(status) || "failed".equals(status) || "cancelled".equals(status))
+                final JsonNode event = client.awaitEvent("MIGRATION", Duration.ofNanos(left));
+                if (isEnd(event))
                 {
+                    noteEnd(vm, event);
                     return true;
                 }
             }
@@ -796,6 +814,53 @@ public final class QemuVmDriver implements VmDriver
         {
             vm.drop(); // the next command connects again, or finds the VM gone
             return true;
+        }
+    }
+
+    /**
+     * QEMU's own time of the last end of a migration this driver's waits ({@link #awaitMigration},
+     * {@link #awaitStateChange}) were told of for the VM: the {@code timestamp} of QEMU's {@code MIGRATION} event
+     * whose status is {@code completed}, {@code failed} or {@code cancelled}, in µs since the epoch by the clock of
+     * QEMU's host. The source's and the target's, read from two drivers on one machine, say how long the target's
+     * QEMU took to finish after the source's by QEMU's own clock (the benchmark {@code QemuHandoffOverhead}). Kept
+     * after the VM is removed. Threading: any thread.
+     *
+     * @param name the VM's name (a source, or an incoming copy).
+     * @return the timestamp, or -1 if no such event was seen (the capability refused, or no wait was made).
+     */
+    public long migrationEndMicros(final String name)
+    {
+        return migrationEnds.getOrDefault(name, -1L);
+    }
+
+    private static boolean isEnd(final JsonNode event)
+    {
+        final String status = event.path("data").path("status").asText("");
+        return "completed".equals(status) || "failed".equals(status) || "cancelled".equals(status);
+    }
+
+    private void noteEnd(final Vm vm, final JsonNode event)
+    {
+        final JsonNode at = event.path("timestamp");
+        if (at.has("seconds"))
+        {
+            migrationEnds.put(vm.handle.name(), at.path("seconds").asLong() * 1_000_000L + at.path("microseconds").asLong());
+        }
+    }
+
+    /** Under the VM's lock: an end a wait did not take (read with a command's reply before it) is noted too. */
+    private void noteKeptEnd(final Vm vm)
+    {
+        final QmpClient client = vm.events ? vm.currentClient() : null;
+        if (null != client)
+        {
+            for (final JsonNode event : client.keptEvents())
+            {
+                if ("MIGRATION".equals(event.path("event").asText("")) && isEnd(event))
+                {
+                    noteEnd(vm, event);
+                }
+            }
         }
     }
 
@@ -1250,6 +1315,12 @@ public final class QemuVmDriver implements VmDriver
             {
                 client = QmpClient.connect(control, driver.qmpTimeout);
             }
+            return client;
+        }
+
+        /** @return the connection, or null if there is none now (under the object's lock). */
+        QmpClient currentClient()
+        {
             return client;
         }
 

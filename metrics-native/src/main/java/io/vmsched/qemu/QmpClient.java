@@ -236,6 +236,20 @@ public final class QmpClient implements AutoCloseable
     }
 
     /**
+     * Send a command with arguments and return without its reply (see {@link #send(String)}): a caller that sends
+     * several before it reads their replies saves a round trip for each (QEMU answers them in order).
+     *
+     * @param command   the QMP command.
+     * @param arguments its arguments, turned into JSON by Jackson.
+     * @return its id, for {@link #awaitReply}.
+     * @throws IOException with a one-line message if it could not be sent within the client's timeout.
+     */
+    public synchronized long send(final String command, final Map<String, ?> arguments) throws IOException
+    {
+        return write(command, JSON.valueToTree(arguments), System.nanoTime() + timeout.toNanos());
+    }
+
+    /**
      * Read until the reply to a command {@link #send} sent, keeping the events read meanwhile.
      *
      * @param command the command, as sent (for messages).
@@ -311,6 +325,17 @@ public final class QmpClient implements AutoCloseable
         final List<JsonNode> taken = new ArrayList<>(events);
         events.clear();
         return taken;
+    }
+
+    /**
+     * The asynchronous events read so far and not yet taken, oldest first, without forgetting them. Reads nothing from
+     * the socket.
+     *
+     * @return a copy of the kept events, each a whole QMP event object.
+     */
+    public synchronized List<JsonNode> keptEvents()
+    {
+        return new ArrayList<>(events);
     }
 
     /**

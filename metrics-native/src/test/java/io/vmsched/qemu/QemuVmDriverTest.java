@@ -336,18 +336,33 @@ class QemuVmDriverTest
         assertEquals(VmState.Kind.INMIGRATE, driver.awaitStateChange(target, VmState.Kind.INMIGRATE, 0).kind(),
             "no wait: asked once");
 
+        assertEquals(-1, driver.migrationEndMicros("w"), "no migration ended yet");
         final long start = System.nanoTime();
+        final long beforeUs = epochMicros();
         driver.migrate(source, target.incomingUri());
         final MigrationStatus done = driver.awaitMigration(source, wait);
         assertEquals(MigrationState.COMPLETED, done.state(), done.toString());
         final VmState held = driver.awaitStateChange(target, VmState.Kind.INMIGRATE, wait);
         assertEquals(VmState.Kind.PAUSED, held.kind(), held.toString());
+        final long afterUs = epochMicros();
         final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        // QEMU's own times of each side's end, by this machine's clock (1 ms either side: clocks read apart)
+        for (final String side : new String[] {"w", "w-in"})
+        {
+            final long endUs = driver.migrationEndMicros(side);
+            assertTrue(endUs >= beforeUs - 1_000 && endUs <= afterUs + 1_000, side + "'s end " + endUs +
+                " µs, not within the migration's " + beforeUs + ".." + afterUs);
+        }
         assertTrue(tookMs < DEADLINE.toMillis(), "told by QEMU's events, not at the end of the wait: " + tookMs + " ms");
         assertEquals(MigrationState.COMPLETED, driver.awaitMigration(source, wait).state(), "an end is final");
         driver.resume(target);
         driver.remove(source);
         driver.remove(target);
+    }
+
+    private static long epochMicros()
+    {
+        return java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH, java.time.Instant.now());
     }
 
     private VmState.Kind kind(final VmHandle vm)

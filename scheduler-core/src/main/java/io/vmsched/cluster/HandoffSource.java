@@ -166,6 +166,24 @@ final class HandoffSource
         return outgoing.size();
     }
 
+    /**
+     * @return migrations in flight that wait for a peer's message rather than for their hypervisor's live migration
+     * (agent thread): the ones the host heats its process for. A live migration lasts as long as QEMU copies, and
+     * its driver thread wakes the agent when QEMU is done.
+     */
+    int awaitingPeers()
+    {
+        int count = 0;
+        for (int i = 0, size = outgoing.size(); i < size; i++)
+        {
+            if (!outgoing.get(i).vm.driven)
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
     /** @return migrations in flight, a racy snapshot for any thread. */
     int inFlight()
     {

@@ -143,6 +143,38 @@ class NodeLiveMigrationTest
      * (counted at the source until the commit, all three left, then came back, again and again).
      */
     @Test
+    void aLiveMigrationWaitingForItsHypervisorLeavesTheProcessCool(@TempDir final Path dir)
+    {
+        final FakeHypervisor world = new FakeHypervisor();
+        world.migrationNs = 60_000_000_000L; // ended by the test
+        final NodeModeTest.Table table = new NodeModeTest.Table();
+        final NodeModeTest.Wire wire = new NodeModeTest.Wire(new InJvmTransport(2));
+        final NodeModeTest.Events events0 = new NodeModeTest.Events();
+        try (Cluster node0 = Cluster.start(node(dir, 0, wire, new NodeModeTest.Owners(table), events0, world));
+            Cluster node1 = Cluster.start(node(dir, 1, wire, new NodeModeTest.Owners(table), new NodeModeTest.Events(), world)))
+        {
+            final long pid = world.start();
+            node0.adoptVm(0, 5, "vm", Path.of("/fake/vm.qmp"), pid);
+            until("admitted", 10, () -> node0.host(0).vmCount() == 1);
+            node0.migrate(5, 1);
+            until("the hypervisor migrates", 10, () -> world.migrations.containsKey(pid));
+            try
+            {
+                // heat is for a peer's message; QEMU's copying takes the cores a hot process's parks would
+                until("the process cools while the hypervisor copies", 10, () -> !io.vmsched.dispatch.Idle.hot());
+                assertTrue(events0.migrated.isEmpty(), "still migrating");
+            }
+            finally
+            {
+                world.migrationNs = 0; // the next poll ends it
+            }
+            until("moved", 10, () -> events0.migrated.size() == 1);
+            until("exactly one copy runs: the target's", 10, () -> world.running() == 1);
+            assertTrue(events0.errors.isEmpty(), events0.errors::toString);
+        }
+    }
+
+    @Test
     void theBalancerCountsALiveMigrationAtItsTargetFromItsStart(@TempDir final Path dir)
     {
         final FakeHypervisor world = new FakeHypervisor();
