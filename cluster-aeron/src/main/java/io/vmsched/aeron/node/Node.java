@@ -194,6 +194,7 @@ public final class Node implements AutoCloseable
             .secret(context.secret)
             .egressHost(host(context.bind))
             .connectTimeout(context.connectTimeoutMs, TimeUnit.MILLISECONDS)
+            .driverOnCaller(true) // the registry thread polls it every millisecond at least (RegistryOwners.run)
             .log(context.log));
         final int nodeId;
         try

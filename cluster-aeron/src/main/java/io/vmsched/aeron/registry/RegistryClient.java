@@ -73,9 +73,14 @@ public final class RegistryClient implements AutoCloseable
     static final long DRIVER_TIMEOUT_MS = 30_000;
     /** Message types below this are counted one by one ({@link #sentMessages(int)}); the others together under 0. */
     public static final int COUNTED_TYPES = 128;
+    /** With {@link Context#driverOnCaller}, how long {@link #close} runs the driver for the session's close to go out. */
+    private static final long CLOSE_DRAIN_NS = TimeUnit.MILLISECONDS.toNanos(20);
 
     private final Context context;
     private final MediaDriver driver;
+    // Context.driverOnCaller: the driver's and the Aeron client's duty cycles, run by the caller's waits (else null)
+    private final org.agrona.concurrent.AgentInvoker driverInvoker;
+    private org.agrona.concurrent.AgentInvoker clientInvoker; // replaced with the Aeron client
     private Aeron aeron; // replaced if it closes itself (its driver unheard of for the driver timeout: a starved machine)
     private final String aeronDir;
     private AeronCluster cluster;
@@ -106,7 +111,7 @@ public final class RegistryClient implements AutoCloseable
     private final RegistryMessages.DirectoryNode directoryNode = new RegistryMessages.DirectoryNode();
     private final RegistryMessages.NodeDown nodeDown = new RegistryMessages.NodeDown();
     private final RegistryMessages.ServiceChange serviceChange = new RegistryMessages.ServiceChange();
-    private final IdleStrategy idleStrategy;
+    private final IdleStrategy idleStrategy; // the context's, running the driver first with driverOnCaller
     private long nextCorrelationId = 1;
     private int sendLength;
     private long awaitedCorrelationId;
@@ -139,10 +144,10 @@ public final class RegistryClient implements AutoCloseable
     private RegistryClient(final Context context)
     {
         this.context = context;
-        this.idleStrategy = context.idleStrategy;
         MediaDriver startedDriver = null;
         Aeron startedAeron = null;
         AeronCluster connected = null;
+        org.agrona.concurrent.AgentInvoker invoker = null;
         try
         {
             String dir = context.aeronDirectoryName;
@@ -152,7 +157,7 @@ public final class RegistryClient implements AutoCloseable
                     .aeronDirectoryName(CommonContext.getAeronDirectoryName() + "-vmsched-registry-client-" + UUID.randomUUID())
                     .dirDeleteOnStart(true)
                     .dirDeleteOnShutdown(true)
-                    .threadingMode(ThreadingMode.SHARED)
+                    .threadingMode(context.driverOnCaller ? ThreadingMode.INVOKER : ThreadingMode.SHARED)
                     .clientLivenessTimeoutNs(TimeUnit.MILLISECONDS.toNanos(DRIVER_TIMEOUT_MS))
                     .publicationUnblockTimeoutNs(TimeUnit.MILLISECONDS.toNanos(DRIVER_TIMEOUT_MS * 3 / 2)) // must exceed it
                     .sharedIdleStrategy(io.vmsched.dispatch.Idle.messages())
@@ -164,8 +169,17 @@ public final class RegistryClient implements AutoCloseable
                     .printConfigurationOnStart(false)
                     .errorHandler(ex -> context.log.accept("registry client: media driver: " + oneLine(ex))));
                 dir = startedDriver.aeronDirectoryName();
+                invoker = startedDriver.sharedAgentInvoker(); // null unless INVOKER
+                if (null != invoker && !invoker.isStarted())
+                {
+                    invoker.start();
+                }
             }
+            driverInvoker = invoker;
+            // every wait of this client runs the driver and the Aeron client first, when they are the caller's to run
+            idleStrategy = null == invoker ? context.idleStrategy : new InvokingIdle(context.idleStrategy);
             startedAeron = aeronClient(dir);
+            clientInvoker = null == invoker ? null : startedAeron.conductorAgentInvoker();
             connected = connect(startedAeron, context.connectTimeoutNs);
         }
         catch (final RuntimeException ex)
@@ -178,6 +192,69 @@ public final class RegistryClient implements AutoCloseable
         aeronDir = startedAeron.context().aeronDirectoryName();
         cluster = connected;
         lastSendNs = System.nanoTime();
+    }
+
+    /**
+     * The caller's idle strategy, with a duty cycle of the driver and the Aeron client before each idle
+     * ({@link Context#driverOnCaller}): the thread that waits for the registry is the one that sends and receives.
+     */
+    private final class InvokingIdle implements IdleStrategy
+    {
+        private final IdleStrategy delegate;
+
+        InvokingIdle(final IdleStrategy delegate)
+        {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void idle(final int workCount)
+        {
+            delegate.idle(workCount + runDriver());
+        }
+
+        @Override
+        public void idle()
+        {
+            delegate.idle(runDriver());
+        }
+
+        @Override
+        public void reset()
+        {
+            delegate.reset();
+        }
+    }
+
+    /** @return the work of one duty cycle of the driver and the Aeron client, when this client runs them (else 0). */
+    private int runDriver()
+    {
+        int work = 0;
+        if (null != driverInvoker)
+        {
+            final java.util.concurrent.locks.Lock lock = null == aeron ? null : aeron.context().clientLock();
+            // invariant: one thread at a time runs the driver; a client call awaiting it runs it under this lock
+            if (null == lock || lock.tryLock())
+            {
+                try
+                {
+                    work += driverInvoker.invoke();
+                }
+                finally
+                {
+                    if (null != lock)
+                    {
+                        lock.unlock();
+                    }
+                }
+            }
+        }
+        final org.agrona.concurrent.AgentInvoker conductor = clientInvoker;
+        if (null != conductor)
+        {
+            work += conductor.invoke();
+        }
+        return work;
     }
 
     /**
@@ -879,7 +956,7 @@ public final class RegistryClient implements AutoCloseable
         {
             ensureSession("a keep-alive", System.nanoTime() + context.callTimeoutNs);
         }
-        final int fragments = cluster.pollEgress();
+        final int fragments = cluster.pollEgress() + runDriver();
         keepAliveIfDue();
         return fragments;
     }
@@ -903,7 +980,29 @@ public final class RegistryClient implements AutoCloseable
         if (!closed)
         {
             closed = true;
-            CloseHelper.closeAll(cluster, aeron, driver);
+            if (null == driverInvoker)
+            {
+                CloseHelper.closeAll(cluster, aeron, driver);
+                return;
+            }
+            try
+            {
+                CloseHelper.quietClose(cluster);
+                // the driver is this thread's to run: let it send the session's close, so the registry marks the
+                // node down now rather than at its session timeout
+                final long until = System.nanoTime() + CLOSE_DRAIN_NS;
+                while (System.nanoTime() - until < 0)
+                {
+                    if (runDriver() == 0)
+                    {
+                        java.util.concurrent.locks.LockSupport.parkNanos(100_000L);
+                    }
+                }
+            }
+            finally
+            {
+                CloseHelper.closeAll(aeron, driver);
+            }
         }
     }
 
@@ -915,6 +1014,9 @@ public final class RegistryClient implements AutoCloseable
     {
         return Aeron.connect(new Aeron.Context()
             .aeronDirectoryName(dir)
+            // with driverOnCaller, a call awaiting the driver runs it (under the client's lock)
+            .driverAgentInvoker(driverInvoker)
+            .useConductorAgentInvoker(null != driverInvoker)
             .driverTimeoutMs(DRIVER_TIMEOUT_MS)
             .idleStrategy(new SleepingMillisIdleStrategy(1))
             .errorHandler(ex -> context.log.accept("registry client: aeron client: " + oneLine(ex))));
@@ -937,6 +1039,7 @@ public final class RegistryClient implements AutoCloseable
             // a new client on the same driver, rather than a node cut off for good
             context.log.accept("registry client: its Aeron client closed; connecting a new one");
             aeron = aeronClient(aeronDir);
+            clientInvoker = null == driverInvoker ? null : aeron.conductorAgentInvoker();
         }
         context.log.accept("registry client: the session with the registry at " + context.members +
             " was lost: opening a new one");
@@ -1425,6 +1528,7 @@ public final class RegistryClient implements AutoCloseable
         private Consumer<io.vmsched.placement.ServiceStatus> serviceStatusListener = status -> { };
         private byte[] secret;
         private boolean insecure;
+        private boolean driverOnCaller;
 
         /**
          * @param ingressEndpoints the members' client-facing endpoints, {@code 0=host:port,1=host:port,...}
@@ -1509,6 +1613,22 @@ public final class RegistryClient implements AutoCloseable
         public Context idleStrategy(final IdleStrategy idleStrategy)
         {
             this.idleStrategy = idleStrategy;
+            return this;
+        }
+
+        /**
+         * Run the client's own media driver and Aeron client on the thread that owns this client (Aeron's INVOKER
+         * mode), in every wait of a call and in {@link #poll()}, instead of on a thread of the driver's: a command
+         * and its reply each cross one thread less. The owner must then call {@link #poll()} often (every
+         * millisecond or so) between calls, or the session's traffic waits. No effect with
+         * {@link #aeronDirectoryName} (a driver someone else runs). Default false.
+         *
+         * @param onCaller whether the owning thread runs the driver.
+         * @return this.
+         */
+        public Context driverOnCaller(final boolean onCaller)
+        {
+            this.driverOnCaller = onCaller;
             return this;
         }
 

@@ -88,10 +88,17 @@ class RegistryClusterTest
 
     private RegistryClient client(final RegistryMember member, final List<Integer> downs, final String aeronDirectoryName)
     {
+        return client(member, downs, aeronDirectoryName, false);
+    }
+
+    private RegistryClient client(final RegistryMember member, final List<Integer> downs, final String aeronDirectoryName,
+        final boolean driverOnCaller)
+    {
         final RegistryClient client = RegistryClient.connect(new RegistryClient.Context()
             .members(member.ingressEndpoints())
             .secret(secret)
             .aeronDirectoryName(aeronDirectoryName)
+            .driverOnCaller(driverOnCaller)
             .connectTimeout(30, TimeUnit.SECONDS)
             .callTimeout(10, TimeUnit.SECONDS)
             .keepAliveInterval(300, TimeUnit.MILLISECONDS)
@@ -291,6 +298,26 @@ class RegistryClusterTest
             failed.compareAndSet(null, ex);
             together.reset(); // the other side stops waiting for this one
         }
+    }
+
+    @Test
+    void aClientThatRunsItsOwnDriverIsAnsweredAndItsCloseReachesTheRegistry()
+    {
+        // 30 s: a close that never left the client would be noticed only at the session timeout
+        final RegistryMember member = member(freeUdpPorts(RegistryMember.PORTS_PER_MEMBER), 30);
+        final List<Integer> downs = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final RegistryClient watcher = client(member, downs);
+        watcher.register("watcher", "127.0.0.1:41010", CAPACITY, "");
+        final RegistryClient caller = client(member, new ArrayList<>(), null, true); // as a node's: the driver on its thread
+        final int node = caller.register("node-a", "127.0.0.1:41011", CAPACITY, "");
+        assertOwnership(caller.admit(500), OK, node, 1, 0);
+        assertOwnership(caller.compareAndSet(500, node, 1, 7), OK, node, 2, 7);
+        assertOwnership(watcher.query(500), OK, node, 2, 7);
+        final long closing = System.nanoTime();
+        caller.close();
+        await("NODE_DOWN for the closed node, well before its session timeout", 10_000, () -> downs.contains(node),
+            watcher);
+        System.out.println("NODE_DOWN " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closing) + " ms after the close");
     }
 
     @Test
